@@ -1,0 +1,174 @@
+import { join } from 'node:path';
+import type { Diagnostic } from '../model/diagnostic.ts';
+import { DEFAULT_LOAD_LIMITS } from './limits.ts';
+import type { LoadLimits } from './limits.ts';
+import { UNKNOWN_POSITION } from './positions.ts';
+import { fileDiagnostic, STDIN_NAME } from './source.ts';
+import type { SourceText } from './source.ts';
+
+/** The file-system calls the reader needs (node:fs/promises fits; tests pass a fake). */
+export interface InputFileSystem {
+  stat(path: string): Promise<{ isDirectory(): boolean; isFile(): boolean; size: number }>;
+  readdir(path: string, options: { withFileTypes: true }): Promise<readonly { name: string; isDirectory(): boolean; isFile(): boolean }[]>;
+  readFile(path: string): Promise<Uint8Array>;
+}
+
+export interface ReadInputsOptions {
+  readonly fs: InputFileSystem;
+  /** Reads all of stdin; called at most once. */
+  readonly readStdin: () => Promise<Uint8Array>;
+  readonly limits?: LoadLimits;
+}
+
+export interface ReadInputsResult {
+  readonly sources: readonly SourceText[];
+  /** `input-unreadable`, `input-encoding`, `input-too-large`: the CLI exits 2 on these. */
+  readonly diagnostics: readonly Diagnostic[];
+}
+
+/** Codes that mean "could not read the input at all" (exit 2 rather than 1). */
+export const UNREADABLE_INPUT_CODES: ReadonlySet<string> = new Set(['input-unreadable', 'input-encoding', 'input-too-large']);
+
+const MANIFEST_FILE = /\.(ya?ml|json)$/i;
+const MAX_DIR_DEPTH = 64;
+
+function unreadable(file: string, message: string, hint: string): Diagnostic {
+  return fileDiagnostic(file, UNKNOWN_POSITION, 'input-unreadable', 'error', message, hint);
+}
+
+function errnoText(err: unknown): string {
+  if (err !== null && typeof err === 'object' && 'code' in err && typeof err.code === 'string') {
+    switch (err.code) {
+      case 'ENOENT':
+        return 'no such file or directory';
+      case 'EACCES':
+      case 'EPERM':
+        return 'permission denied';
+      case 'EISDIR':
+        return 'is a directory';
+      default:
+        return err.code;
+    }
+  }
+  return err instanceof Error ? err.message : String(err);
+}
+
+/** Strict UTF-8 (BOM stripped); binary content and invalid UTF-8 become a diagnostic. */
+export function decodeInput(
+  file: string,
+  bytes: Uint8Array,
+  limits: LoadLimits = DEFAULT_LOAD_LIMITS,
+): { readonly source: SourceText } | { readonly diagnostic: Diagnostic } {
+  if (bytes.length > limits.maxFileChars) {
+    return {
+      diagnostic: fileDiagnostic(file, UNKNOWN_POSITION, 'input-too-large', 'error',
+        `${file} is ${bytes.length} bytes, more than the ${limits.maxFileChars} kubehooks reads`,
+        'Split the manifests into smaller files, or lint only the files that carry hooks.'),
+    };
+  }
+  if (bytes.includes(0)) {
+    return {
+      diagnostic: fileDiagnostic(file, UNKNOWN_POSITION, 'input-encoding', 'error',
+        `${file} contains NUL bytes: it looks like a binary file, not a manifest`,
+        'Pass YAML or JSON manifests (UTF-8 text).'),
+    };
+  }
+  let text: string;
+  try {
+    text = new TextDecoder('utf-8', { fatal: true, ignoreBOM: false }).decode(bytes);
+  } catch {
+    return {
+      diagnostic: fileDiagnostic(file, UNKNOWN_POSITION, 'input-encoding', 'error',
+        `${file} is not valid UTF-8`,
+        'Convert the file to UTF-8 (e.g. `iconv -t UTF-8`); Kubernetes manifests are UTF-8.'),
+    };
+  }
+  return { source: { file, text } };
+}
+
+/**
+ * Reads PATH arguments: files (any name), directories (recursive, `*.yaml|*.yml|*.json`, sorted,
+ * skipping `node_modules` and dot-directories) and `-` for stdin. Missing or unreadable paths become
+ * diagnostics; the others are still read.
+ */
+export async function readInputs(paths: readonly string[], options: ReadInputsOptions): Promise<ReadInputsResult> {
+  const limits = options.limits ?? DEFAULT_LOAD_LIMITS;
+  const sources: SourceText[] = [];
+  const diagnostics: Diagnostic[] = [];
+  let stdinRead = false;
+
+  const readOne = async (file: string): Promise<void> => {
+    try {
+      const st = await options.fs.stat(file);
+      if (st.size > limits.maxFileChars) {
+        diagnostics.push(fileDiagnostic(file, UNKNOWN_POSITION, 'input-too-large', 'error',
+          `${file} is ${st.size} bytes, more than the ${limits.maxFileChars} kubehooks reads`,
+          'Split the manifests into smaller files, or lint only the files that carry hooks.'));
+        return;
+      }
+      const decoded = decodeInput(file, await options.fs.readFile(file), limits);
+      if ('source' in decoded) sources.push(decoded.source);
+      else diagnostics.push(decoded.diagnostic);
+    } catch (err) {
+      diagnostics.push(unreadable(file, `cannot read ${file}: ${errnoText(err)}`, 'Check the path and its permissions.'));
+    }
+  };
+
+  const walk = async (dir: string, depth: number): Promise<number> => {
+    if (depth > MAX_DIR_DEPTH) return 0;
+    let entries;
+    try {
+      entries = await options.fs.readdir(dir, { withFileTypes: true });
+    } catch (err) {
+      diagnostics.push(unreadable(dir, `cannot list ${dir}: ${errnoText(err)}`, 'Check the directory permissions.'));
+      return 0;
+    }
+    let found = 0;
+    const sorted = [...entries].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+    for (const e of sorted) {
+      const full = join(dir, e.name);
+      // Symlinked directories are not followed (no loops); symlinked files are (stat follows them).
+      if (e.isDirectory()) {
+        if (e.name.startsWith('.') || e.name === 'node_modules') continue;
+        found += await walk(full, depth + 1);
+      } else if (MANIFEST_FILE.test(e.name) && !e.name.startsWith('.')) {
+        await readOne(full);
+        found += 1;
+      }
+    }
+    return found;
+  };
+
+  for (const path of paths) {
+    if (path === '-') {
+      if (stdinRead) continue;
+      stdinRead = true;
+      try {
+        const decoded = decodeInput(STDIN_NAME, await options.readStdin(), limits);
+        if ('source' in decoded) sources.push(decoded.source);
+        else diagnostics.push(decoded.diagnostic);
+      } catch (err) {
+        diagnostics.push(unreadable(STDIN_NAME, `cannot read stdin: ${errnoText(err)}`, 'Pipe manifests into kubehooks, or pass file paths.'));
+      }
+      continue;
+    }
+    let isDir = false;
+    try {
+      isDir = (await options.fs.stat(path)).isDirectory();
+    } catch (err) {
+      diagnostics.push(unreadable(path, `cannot read ${path}: ${errnoText(err)}`, 'Check the path; pass files, directories or - for stdin.'));
+      continue;
+    }
+    if (isDir) {
+      const found = await walk(path, 0);
+      if (found === 0) {
+        diagnostics.push(fileDiagnostic(path, UNKNOWN_POSITION, 'no-manifests', 'warning',
+          `${path} contains no *.yaml, *.yml or *.json files`,
+          'Pass the directory that holds the manifests, or the files themselves.'));
+      }
+    } else {
+      await readOne(path);
+    }
+  }
+  return { sources, diagnostics };
+}
