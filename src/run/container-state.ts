@@ -1,0 +1,36 @@
+import type { ContainerStatusView, PodManifest } from '../model/pod.ts';
+
+/** Velero restore hooks only target regular containers (§7.2). */
+export function podHasContainer(pod: PodManifest, container: string): boolean {
+  return pod.spec.containers.some((c) => c.name === container);
+}
+
+/** Backup hooks may also target native sidecars (init containers with restartPolicy Always; Velero main). */
+export function podHasExecTarget(pod: PodManifest, container: string): boolean {
+  if (podHasContainer(pod, container)) return true;
+  return (pod.spec.initContainers ?? []).some((c) => c.name === container && c['restartPolicy'] === 'Always');
+}
+
+export function containerStatus(pod: PodManifest, container: string): ContainerStatusView | undefined {
+  const regular = pod.status?.containerStatuses?.find((s) => s.name === container);
+  if (regular !== undefined) return regular;
+  const init = pod.status?.['initContainerStatuses'];
+  if (!Array.isArray(init)) return undefined;
+  return (init as ContainerStatusView[]).find((s) => typeof s === 'object' && s.name === container);
+}
+
+/**
+ * Velero's UP (§7.2): the container's status entry must exist; when any of the container's hooks wants
+ * readiness, the `ready` flag decides; otherwise `state.running` being set does.
+ */
+export function isContainerUp(pod: PodManifest, container: string, waitForReady: boolean): boolean {
+  const status = pod.status?.containerStatuses?.find((s) => s.name === container);
+  if (status === undefined) return false;
+  if (waitForReady) return status.ready === true;
+  return status.state?.running !== undefined;
+}
+
+export function isPodTerminated(pod: PodManifest): boolean {
+  const phase = pod.status?.phase;
+  return phase === 'Succeeded' || phase === 'Failed';
+}

@@ -1,0 +1,120 @@
+import { DEFAULT_EXEC_TIMEOUT_MS, MAX_EXEC_TIMEOUT_MS } from '../model/hook.ts';
+import type { PlannedHook } from '../model/plan.ts';
+import type { HookResult } from '../model/result.ts';
+import { goDurationText } from './duration-text.ts';
+import type { ExecOutcome, PodExecutor } from './ports.ts';
+import type { ReasonCode } from './reason-codes.ts';
+import { hookResult } from './results.ts';
+
+/** Runs `fn` when a slot is free (p-limit's call signature). */
+export type Limiter = <T>(fn: () => Promise<T>) => Promise<T>;
+
+/** Why the whole run stopped early. */
+export type StopCause = 'deadline' | 'aborted';
+
+export const DEFAULT_MAX_OUTPUT_BYTES = 1024 * 1024;
+
+/** Velero main (§8.3): `<= 0` means the 30s default; more than 4h is capped. */
+export function effectiveExecTimeoutMs(ms: number): number {
+  if (!Number.isFinite(ms) || ms <= 0) return DEFAULT_EXEC_TIMEOUT_MS;
+  return Math.min(ms, MAX_EXEC_TIMEOUT_MS);
+}
+
+export interface RecordedResult {
+  readonly result: HookResult;
+  /** Counts in `summary.failed`. */
+  readonly failed: boolean;
+}
+
+/** Turns an executor outcome into the hook's result. */
+export function resultFromOutcome(
+  hook: PlannedHook,
+  outcome: ExecOutcome,
+  timeoutMs: number,
+  stopCause: StopCause | undefined,
+): RecordedResult {
+  const output = {
+    stdout: outcome.stdout,
+    stderr: outcome.stderr,
+    truncated: outcome.truncated,
+    startedAt: outcome.startedAt.toISOString(),
+    durationMs: Math.round(outcome.durationMs),
+  };
+  switch (outcome.kind) {
+    case 'exited':
+      if (outcome.exitCode === 0) {
+        return { result: hookResult(hook, 'succeeded', undefined, null, { ...output, exitCode: 0 }), failed: false };
+      }
+      return {
+        result: hookResult(hook, 'failed', 'non-zero-exit', `command terminated with exit code ${outcome.exitCode}`, {
+          ...output,
+          exitCode: outcome.exitCode,
+        }),
+        failed: true,
+      };
+    case 'timed-out':
+      return {
+        result: hookResult(hook, 'timed-out', 'exec-timeout', `timed out after ${goDurationText(timeoutMs)}`, output),
+        failed: true,
+      };
+    case 'error': {
+      if (outcome.code === 'aborted' || stopCause !== undefined) {
+        if (stopCause === 'deadline') {
+          return {
+            result: hookResult(hook, 'timed-out', 'deadline', 'the run deadline passed while the command was running; the stream was closed', output),
+            failed: true,
+          };
+        }
+        return {
+          result: hookResult(hook, 'failed', 'aborted', 'interrupted while the command was running; it may still finish in the container', output),
+          failed: true,
+        };
+      }
+      return { result: hookResult(hook, 'failed', execErrorReason(outcome.code), outcome.message, output), failed: true };
+    }
+  }
+}
+
+function execErrorReason(code: Exclude<ExecOutcome & { kind: 'error' }, never>['code']): ReasonCode {
+  switch (code) {
+    case 'pod-not-running':
+      return 'container-not-running';
+    default:
+      return code;
+  }
+}
+
+export interface ExecDeps {
+  readonly executor: PodExecutor;
+  readonly limit: Limiter;
+  readonly maxOutputBytes: number;
+}
+
+/**
+ * Execs one hook in a limiter slot. `stillWanted` is checked once the slot is granted, so a hook whose
+ * pod was stopped while queued is not started; then this returns undefined and the caller records why.
+ */
+export async function execHook(
+  hook: PlannedHook,
+  deps: ExecDeps,
+  signal: AbortSignal,
+  stopCause: () => StopCause | undefined,
+  stillWanted: () => boolean,
+  onStart: () => void,
+): Promise<RecordedResult | undefined> {
+  return deps.limit(async () => {
+    if (signal.aborted || !stillWanted()) return undefined;
+    const timeoutMs = effectiveExecTimeoutMs(hook.execTimeoutMs);
+    onStart();
+    const outcome = await deps.executor.exec({
+      namespace: hook.namespace,
+      pod: hook.pod,
+      container: hook.container,
+      command: hook.command,
+      timeoutMs,
+      maxOutputBytes: deps.maxOutputBytes,
+      signal,
+    });
+    return resultFromOutcome(hook, outcome, timeoutMs, signal.aborted ? stopCause() : undefined);
+  });
+}

@@ -1,0 +1,439 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import type { PlannedHook } from '../model/plan.ts';
+import type { RunReport } from '../model/result.ts';
+import { isContainerUp, podHasContainer } from './container-state.ts';
+import { FakeClock, settle } from './fake-clock.ts';
+import { FakeEvents, FakeExecutor, type FakeExecScript, FakeWatcher, plannedHook, podWith } from './fakes.ts';
+import type { PodManifest } from '../model/pod.ts';
+import { runPostRestoreHooks } from './post-restore-runner.ts';
+import type { RunProgress } from './progress.ts';
+
+interface Harness {
+  readonly clock: FakeClock;
+  readonly exec: FakeExecutor;
+  readonly watcher: FakeWatcher;
+  readonly ctl: AbortController;
+  readonly events: FakeEvents;
+  readonly progress: RunProgress[];
+  readonly report: Promise<RunReport>;
+}
+
+function start(
+  hooks: PlannedHook[],
+  initial: PodManifest[],
+  opts: { script?: FakeExecScript; deadlineMs?: number; concurrency?: number; events?: FakeEvents } = {},
+): Harness {
+  const clock = new FakeClock();
+  const exec = new FakeExecutor(clock, opts.script);
+  const watcher = new FakeWatcher(initial);
+  const ctl = new AbortController();
+  const events = opts.events ?? new FakeEvents();
+  const progress: RunProgress[] = [];
+  const report = runPostRestoreHooks({
+    plan: { hooks, skipped: [] },
+    scope: { namespaces: ['default'] },
+    executor: exec,
+    watcher,
+    clock,
+    events,
+    signal: ctl.signal,
+    deadlineMs: opts.deadlineMs,
+    concurrency: opts.concurrency,
+    eventGraceMs: 10,
+    onProgress: (p) => progress.push(p),
+  });
+  return { clock, exec, watcher, ctl, events, progress, report };
+}
+
+const hook = (o: Partial<PlannedHook> = {}): PlannedHook => plannedHook({ pod: 'my-pod', container: 'container1', ...o });
+const statuses = (r: RunReport): string[] => r.results.map((x) => `${x.pod}/${x.container}/${x.name}#${x.index}:${x.status}${x.reasonCode === undefined ? '' : `/${x.reasonCode}`}`);
+
+describe('post-restore runner: Velero restore exec vectors', () => {
+  it('V86: annotation hook, container Running -> exec once with its container and command', async () => {
+    const h = start([hook({ source: 'annotation', name: '<from-annotation>', execTimeoutMs: 1000 })], [podWith('my-pod', { container1: 'running' })]);
+    const r = await h.report;
+    assert.deepEqual(h.exec.calls.map((c) => [c.container, c.command, c.timeoutMs]), [['container1', ['/usr/bin/foo'], 1000]]);
+    assert.deepEqual(r.summary, { attempted: 1, failed: 0 });
+    assert.equal(r.results[0]?.status, 'succeeded');
+    assert.equal(r.results[0]?.exitCode, 0);
+  });
+
+  for (const onError of ['Fail', 'Continue'] as const) {
+    it(`V87/V88: exec error with onError ${onError} -> that hook failed, one result`, async () => {
+      const h = start([hook({ onError })], [podWith('my-pod', { container1: 'running' })], {
+        script: () => ({ error: { code: 'remote-error', message: 'pod hook error' } }),
+      });
+      const r = await h.report;
+      assert.deepEqual(statuses(r), ['my-pod/container1/my-hook#0:failed/remote-error']);
+      assert.equal(r.results[0]?.reason, 'pod hook error');
+      assert.deepEqual(r.summary, { attempted: 1, failed: 1 });
+    });
+  }
+
+  it('V89: container Waiting, Running 10ms later -> executed once on the update', async () => {
+    const h = start([hook()], [podWith('my-pod', { container1: 'waiting' })]);
+    await h.clock.advance(10);
+    assert.equal(h.exec.calls.length, 0);
+    h.watcher.upsert(podWith('my-pod', { container1: 'running' }));
+    const r = await h.report;
+    assert.equal(h.exec.calls.length, 1);
+    assert.deepEqual(r.summary, { attempted: 1, failed: 0 });
+  });
+
+  it('V90: spec hook, container Running -> executed', async () => {
+    const h = start([hook({ source: 'spec', name: 'my-hook-1' })], [podWith('my-pod', { container1: 'running' })]);
+    const r = await h.report;
+    assert.deepEqual(statuses(r), ['my-pod/container1/my-hook-1#0:succeeded']);
+  });
+
+  for (const onError of ['Continue', 'Fail'] as const) {
+    it(`V91: container Waiting, waitTimeout 1ms (${onError}) -> timed-out wait-timeout, no exec`, async () => {
+      const h = start([hook({ name: 'my-hook-1', waitTimeoutMs: 1, onError })], [podWith('my-pod', { container1: 'waiting' })]);
+      await h.clock.advance(1);
+      const r = await h.report;
+      assert.equal(h.exec.calls.length, 0);
+      assert.deepEqual(statuses(r), ['my-pod/container1/my-hook-1#0:timed-out/wait-timeout']);
+      assert.match(r.results[0]?.reason ?? '', /not executed: container container1 was not running within the wait timeout \(1ms\)/);
+      assert.deepEqual(r.summary, { attempted: 1, failed: 1 });
+    });
+  }
+
+  it('V92: container Waiting, no waitTimeout, run deadline 1ms -> not-run deadline, no exec', async () => {
+    const h = start([hook()], [podWith('my-pod', { container1: 'waiting' })], { deadlineMs: 1 });
+    await h.clock.advance(1);
+    const r = await h.report;
+    assert.equal(h.exec.calls.length, 0);
+    assert.deepEqual(statuses(r), ['my-pod/container1/my-hook#0:not-run/deadline']);
+    assert.deepEqual(r.summary, { attempted: 1, failed: 1 });
+  });
+
+  it('V93: two containers; c1 Running at +10ms, c2 at +20ms -> c1 hook runs while c2 still waits', async () => {
+    const h = start(
+      [hook({ container: 'container1', command: ['c1'] }), hook({ container: 'container2', command: ['c2'] })],
+      [podWith('my-pod', { container1: 'waiting', container2: 'waiting' })],
+    );
+    await h.clock.advance(10);
+    h.watcher.upsert(podWith('my-pod', { container1: 'running', container2: 'waiting' }));
+    await h.clock.advance(0);
+    assert.deepEqual(h.exec.executed, ['my-pod/container1:c1']);
+    await h.clock.advance(10);
+    h.watcher.upsert(podWith('my-pod', { container1: 'running', container2: 'running' }));
+    const r = await h.report;
+    assert.deepEqual(h.exec.executed, ['my-pod/container1:c1', 'my-pod/container2:c2']);
+    assert.deepEqual(r.summary, { attempted: 2, failed: 0 });
+  });
+
+  it('V94: three hooks in one container with indices 0, 2, 4 -> all run, in order', async () => {
+    const h = start(
+      [0, 2, 4].map((index) => hook({ index, command: [`h${index}`], name: 'hook1' })),
+      [podWith('my-pod', { container1: 'running' })],
+      { script: () => ({ delayMs: 5 }) },
+    );
+    await h.clock.advance(100);
+    const r = await h.report;
+    assert.deepEqual(h.exec.executed, ['my-pod/container1:h0', 'my-pod/container1:h2', 'my-pod/container1:h4']);
+    assert.equal(h.exec.maxActive, 1);
+    assert.deepEqual(statuses(r), ['my-pod/container1/hook1#0:succeeded', 'my-pod/container1/hook1#2:succeeded', 'my-pod/container1/hook1#4:succeeded']);
+  });
+
+  it('V95: failed counts - two containers both expiring -> 2 failed', async () => {
+    const h = start(
+      [hook({ container: 'container1', waitTimeoutMs: 1, onError: 'Fail' }), hook({ container: 'container2', waitTimeoutMs: 1 })],
+      [podWith('my-pod', { container1: 'waiting', container2: 'waiting' })],
+    );
+    await h.clock.advance(1);
+    const r = await h.report;
+    assert.deepEqual(r.summary, { attempted: 2, failed: 2 });
+  });
+
+  it('V96: UP rule table', () => {
+    const running = podWith('p', { c: 'running' });
+    const ready = podWith('p', { c: 'ready' });
+    const waiting = podWith('p', { c: 'waiting' });
+    const empty: PodManifest = { metadata: { name: 'p' }, spec: { containers: [{ name: 'c' }] }, status: { containerStatuses: [{ name: 'c' }] } };
+    const otherTerminated = podWith('p', { other: 'terminated', c: 'running' });
+    assert.equal(isContainerUp(running, 'c', false), true);
+    assert.equal(isContainerUp(running, 'c', true), false);
+    assert.equal(isContainerUp(ready, 'c', true), true);
+    assert.equal(isContainerUp(empty, 'c', false), false);
+    assert.equal(isContainerUp(waiting, 'c', false), false);
+    assert.equal(isContainerUp(otherTerminated, 'c', false), true);
+  });
+
+  it('V98: podHasContainer', () => {
+    assert.equal(podHasContainer(podWith('p', { container1: 'running' }), 'container1'), true);
+    assert.equal(podHasContainer(podWith('p', { container2: 'running' }), 'container1'), false);
+  });
+
+  it('V99 DEVIATION: hook for a container the pod lacks fails at once (Velero discards it and never records it)', async () => {
+    const h = start(
+      [hook({ container: 'missing' }), hook({ container: 'container1', command: ['ok'] })],
+      [podWith('my-pod', { container1: 'running' })],
+    );
+    const r = await h.report;
+    assert.deepEqual(statuses(r), ['my-pod/missing/my-hook#0:failed/no-such-container', 'my-pod/container1/my-hook#0:succeeded']);
+    assert.match(r.results[0]?.reason ?? '', /no such container: "missing"/);
+    assert.equal(h.clock.now() - new FakeClock().now(), 0, 'no waiting happened');
+  });
+
+  it('V100: pod phase Failed while waiting -> pending hooks not-run pod-terminated (counted failed)', async () => {
+    const h = start([hook(), hook({ index: 1 })], [podWith('my-pod', { container1: 'waiting' })]);
+    await h.clock.advance(5);
+    h.watcher.upsert(podWith('my-pod', { container1: 'terminated' }, { phase: 'Failed' }));
+    const r = await h.report;
+    assert.equal(h.exec.calls.length, 0);
+    assert.deepEqual(statuses(r), ['my-pod/container1/my-hook#0:not-run/pod-terminated', 'my-pod/container1/my-hook#1:not-run/pod-terminated']);
+    assert.deepEqual(r.summary, { attempted: 2, failed: 2 });
+  });
+
+  it('V101: pod deleted while waiting -> pending hooks not-run pod-deleted', async () => {
+    const pod = podWith('my-pod', { container1: 'waiting' });
+    const h = start([hook()], [pod]);
+    await h.clock.advance(5);
+    h.watcher.emit({ type: 'deleted', pod });
+    const r = await h.report;
+    assert.deepEqual(statuses(r), ['my-pod/container1/my-hook#0:not-run/pod-deleted']);
+    assert.match(r.results[0]?.reason ?? '', /deleted before the hook ran/);
+  });
+
+  it('V102: hook A (Fail) fails in c1 -> B after it and the other containers\' hooks are not run', async () => {
+    const h = start(
+      [
+        hook({ container: 'c1', name: 'A', onError: 'Fail', command: ['a'] }),
+        hook({ container: 'c1', name: 'B', command: ['b'] }),
+        hook({ container: 'c2', name: 'C', command: ['c'] }),
+      ],
+      [podWith('my-pod', { c1: 'running', c2: 'waiting' })],
+      { script: (req) => ({ exitCode: req.command[0] === 'a' ? 1 : 0 }) },
+    );
+    await h.clock.advance(1);
+    h.watcher.upsert(podWith('my-pod', { c1: 'running', c2: 'running' }));
+    const r = await h.report;
+    assert.deepEqual(h.exec.executed, ['my-pod/c1:a']);
+    assert.deepEqual(statuses(r), [
+      'my-pod/c1/A#0:failed/non-zero-exit',
+      'my-pod/c1/B#0:not-run/previous-hook-failed',
+      'my-pod/c2/C#0:not-run/previous-hook-failed',
+    ]);
+    assert.deepEqual(r.summary, { attempted: 3, failed: 3 });
+  });
+
+  it('V103 DEVIATION: a hook whose wait timed out is not executed, even with Continue; a later hook with a longer wait runs', async () => {
+    const h = start(
+      [hook({ name: 'short', waitTimeoutMs: 10_000, command: ['short'] }), hook({ name: 'long', index: 1, waitTimeoutMs: 30_000, command: ['long'] })],
+      [podWith('my-pod', { container1: 'waiting' })],
+    );
+    await h.clock.advance(20_000);
+    h.watcher.upsert(podWith('my-pod', { container1: 'running' }));
+    const r = await h.report;
+    assert.deepEqual(h.exec.executed, ['my-pod/container1:long']);
+    assert.deepEqual(statuses(r), ['my-pod/container1/short#0:timed-out/wait-timeout', 'my-pod/container1/long#1:succeeded']);
+    assert.match(r.results[0]?.reason ?? '', /\(10s\)/);
+  });
+
+  it('V104 DEVIATION: pod P1 hook fails with Continue; pod P2 still waiting -> P2 hooks still run', async () => {
+    const h = start(
+      [hook({ pod: 'p1', command: ['bad'] }), hook({ pod: 'p2', command: ['good'] })],
+      [podWith('p1', { container1: 'running' }), podWith('p2', { container1: 'waiting' })],
+      { script: (req) => ({ exitCode: req.command[0] === 'bad' ? 2 : 0 }) },
+    );
+    await h.clock.advance(50);
+    h.watcher.upsert(podWith('p2', { container1: 'running' }));
+    const r = await h.report;
+    assert.deepEqual(statuses(r), ['p1/container1/my-hook#0:failed/non-zero-exit', 'p2/container1/my-hook#0:succeeded']);
+    assert.equal(r.results[0]?.exitCode, 2);
+    assert.equal(r.results[0]?.reason, 'command terminated with exit code 2');
+  });
+});
+
+describe('post-restore runner: semantics', () => {
+  it('waitForReady: Running but not Ready waits; Ready runs', async () => {
+    const h = start([hook({ waitForReady: true })], [podWith('my-pod', { container1: 'running' })]);
+    await h.clock.advance(10);
+    assert.equal(h.exec.calls.length, 0);
+    h.watcher.upsert(podWith('my-pod', { container1: 'ready' }));
+    const r = await h.report;
+    assert.equal(r.results[0]?.status, 'succeeded');
+  });
+
+  it('waitForReady on one hook makes the whole container wait for Ready (Velero per-container rule)', async () => {
+    const h = start(
+      [hook({ command: ['first'] }), hook({ index: 1, waitForReady: true, command: ['second'] }), hook({ container: 'other', command: ['o'] })],
+      [podWith('my-pod', { container1: 'running', other: 'running' })],
+    );
+    await h.clock.advance(1);
+    assert.deepEqual(h.exec.executed, ['my-pod/other:o']);
+    h.watcher.upsert(podWith('my-pod', { container1: 'ready', other: 'running' }));
+    await h.report;
+    assert.deepEqual(h.exec.executed, ['my-pod/other:o', 'my-pod/container1:first', 'my-pod/container1:second']);
+  });
+
+  it('exec timeout -> timed-out exec-timeout with Go duration text', async () => {
+    const h = start([hook({ execTimeoutMs: 1 })], [podWith('my-pod', { container1: 'running' })], { script: () => ({ hang: true }) });
+    await h.clock.advance(1);
+    const r = await h.report;
+    assert.deepEqual(statuses(r), ['my-pod/container1/my-hook#0:timed-out/exec-timeout']);
+    assert.equal(r.results[0]?.reason, 'timed out after 1ms');
+  });
+
+  it('exec timeout <= 0 becomes 30s and more than 4h is capped (Q7, Velero main)', async () => {
+    const h = start(
+      [hook({ execTimeoutMs: -1000, command: ['neg'] }), hook({ index: 1, execTimeoutMs: 100_000 * 3_600_000, command: ['huge'] })],
+      [podWith('my-pod', { container1: 'running' })],
+    );
+    await h.report;
+    assert.deepEqual(h.exec.calls.map((c) => c.timeoutMs), [30_000, 4 * 3_600_000]);
+  });
+
+  it('non-zero exit with Continue -> later hooks of the container still run', async () => {
+    const h = start(
+      [hook({ command: ['bad'] }), hook({ index: 1, command: ['good'] })],
+      [podWith('my-pod', { container1: 'running' })],
+      { script: (req) => ({ exitCode: req.command[0] === 'bad' ? 1 : 0, stderr: 'oops' }) },
+    );
+    const r = await h.report;
+    assert.deepEqual(statuses(r), ['my-pod/container1/my-hook#0:failed/non-zero-exit', 'my-pod/container1/my-hook#1:succeeded']);
+    assert.equal(r.results[0]?.stderr, 'oops');
+    assert.deepEqual(r.summary, { attempted: 2, failed: 1 });
+  });
+
+  it('several pods in parallel, never more execs at once than the limit', async () => {
+    const hooks = Array.from({ length: 10 }, (_, i) => hook({ pod: `p${i}`, command: [`p${i}`] }));
+    const h = start(hooks, hooks.map((x) => podWith(x.pod, { container1: 'running' })), { concurrency: 3, script: () => ({ delayMs: 100 }) });
+    await h.clock.advance(1);
+    assert.equal(h.exec.active, 3);
+    await h.clock.advance(1000);
+    const r = await h.report;
+    assert.equal(h.exec.maxActive, 3);
+    assert.equal(r.results.filter((x) => x.status === 'succeeded').length, 10);
+    assert.equal(h.watcher.runs, 1, 'one watch for the whole run');
+  });
+
+  it('duplicate and replayed events never run a hook twice', async () => {
+    const pod = podWith('my-pod', { container1: 'running' });
+    const h = start([hook({ command: ['a'] }), hook({ index: 1, command: ['b'] })], [pod, pod], { script: () => ({ delayMs: 10 }) });
+    await h.clock.advance(1);
+    h.watcher.upsert(pod);
+    h.watcher.upsert(pod);
+    await h.clock.advance(10);
+    h.watcher.upsert(pod);
+    await h.clock.advance(100);
+    const r = await h.report;
+    assert.deepEqual(h.exec.executed, ['my-pod/container1:a', 'my-pod/container1:b']);
+    assert.equal(r.results.length, 2);
+  });
+
+  it('a container that stops between hooks waits again and resumes when Running', async () => {
+    let stopAfterFirst = true;
+    const h = start(
+      [hook({ command: ['a'] }), hook({ index: 1, command: ['b'] })],
+      [podWith('my-pod', { container1: 'running' })],
+      { script: () => ({ delayMs: 10 }) },
+    );
+    await h.clock.advance(1);
+    if (stopAfterFirst) h.watcher.upsert(podWith('my-pod', { container1: 'terminated' }));
+    stopAfterFirst = false;
+    await h.clock.advance(20);
+    assert.deepEqual(h.exec.executed, ['my-pod/container1:a']);
+    h.watcher.upsert(podWith('my-pod', { container1: 'running' }));
+    await h.clock.advance(20);
+    const r = await h.report;
+    assert.deepEqual(h.exec.executed, ['my-pod/container1:a', 'my-pod/container1:b']);
+    assert.equal(r.summary.failed, 0);
+  });
+
+  it('abort: the in-flight exec is closed, pending hooks become not-run aborted, partial report returned', async () => {
+    const h = start(
+      [hook({ command: ['slow'] }), hook({ index: 1, command: ['next'] }), hook({ pod: 'other', command: ['x'] })],
+      [podWith('my-pod', { container1: 'running' }), podWith('other', { container1: 'waiting' })],
+      { script: () => ({ hang: true }) },
+    );
+    await h.clock.advance(5);
+    h.ctl.abort();
+    const r = await h.report;
+    assert.deepEqual(statuses(r), [
+      'my-pod/container1/my-hook#0:failed/aborted',
+      'my-pod/container1/my-hook#1:not-run/aborted',
+      'other/container1/my-hook#0:not-run/aborted',
+    ]);
+    assert.equal(h.exec.active, 0);
+    assert.equal(h.watcher.active, false, 'watch closed');
+    assert.equal(h.clock.pendingTimers, 0, 'timers cleared');
+  });
+
+  it('deadline while a command runs -> that hook timed-out/deadline, the stream closed', async () => {
+    const h = start([hook()], [podWith('my-pod', { container1: 'running' })], { deadlineMs: 50, script: () => ({ hang: true }) });
+    await h.clock.advance(50);
+    const r = await h.report;
+    assert.deepEqual(statuses(r), ['my-pod/container1/my-hook#0:timed-out/deadline']);
+    assert.equal(h.exec.active, 0);
+  });
+
+  it('pod re-created under the same name (new uid) -> pending hooks not-run pod-deleted', async () => {
+    const h = start([hook()], [podWith('my-pod', { container1: 'waiting' }, { uid: 'a' })]);
+    await h.clock.advance(1);
+    h.watcher.upsert(podWith('my-pod', { container1: 'running' }, { uid: 'b' }));
+    const r = await h.report;
+    assert.deepEqual(statuses(r), ['my-pod/container1/my-hook#0:not-run/pod-deleted']);
+    assert.equal(h.exec.calls.length, 0);
+  });
+
+  it('watch that cannot be established -> every hook not-run watch-failed', async () => {
+    const clock = new FakeClock();
+    const r = await runPostRestoreHooks({
+      plan: { hooks: [hook()], skipped: [] },
+      scope: { namespaces: ['default'] },
+      executor: new FakeExecutor(clock),
+      watcher: new FakeWatcher([], new Error('pods is forbidden')),
+      clock,
+      signal: new AbortController().signal,
+    });
+    assert.deepEqual(statuses(r), ['my-pod/container1/my-hook#0:not-run/watch-failed']);
+    assert.match(r.results[0]?.reason ?? '', /pods is forbidden/);
+  });
+
+  it('events: HookSucceeded / HookFailed on the pod; a failing recorder does not fail the run', async () => {
+    const events = new FakeEvents(false);
+    const h = start(
+      [hook({ command: ['ok'] }), hook({ index: 1, command: ['bad'] })],
+      [podWith('my-pod', { container1: 'running' })],
+      { events, script: (req) => ({ exitCode: req.command[0] === 'bad' ? 3 : 0 }) },
+    );
+    const r = await h.report;
+    assert.deepEqual(events.records.map((e) => [e.pod, e.type, e.reason, e.podUid]), [
+      ['my-pod', 'Normal', 'HookSucceeded', 'uid-my-pod'],
+      ['my-pod', 'Warning', 'HookFailed', 'uid-my-pod'],
+    ]);
+    assert.deepEqual(r.summary, { attempted: 2, failed: 1 });
+  });
+
+  it('no exec hooks in the plan -> empty report without watching', async () => {
+    const clock = new FakeClock();
+    const watcher = new FakeWatcher();
+    const r = await runPostRestoreHooks({
+      plan: { hooks: [hook({ type: 'init' })], skipped: [] },
+      scope: { namespaces: [] },
+      executor: new FakeExecutor(clock),
+      watcher,
+      clock,
+      signal: new AbortController().signal,
+    });
+    assert.deepEqual(r, { summary: { attempted: 0, failed: 0 }, results: [] });
+    assert.equal(watcher.runs, 0);
+  });
+
+  it('progress counts waiting/running/done and ends with everything done', async () => {
+    const h = start([hook(), hook({ pod: 'p2' })], [podWith('my-pod', { container1: 'running' }), podWith('p2', { container1: 'waiting' })], {
+      script: () => ({ delayMs: 5 }),
+    });
+    await h.clock.advance(10);
+    h.watcher.upsert(podWith('p2', { container1: 'running' }));
+    await h.clock.advance(10);
+    await h.report;
+    await settle();
+    assert.deepEqual(h.progress[0], { total: 2, waiting: 2, running: 0, done: 0, failed: 0 });
+    assert.ok(h.progress.some((p) => p.running === 1));
+    assert.deepEqual(h.progress.at(-1), { total: 2, waiting: 0, running: 0, done: 2, failed: 0 });
+  });
+});

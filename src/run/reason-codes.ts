@@ -1,0 +1,27 @@
+/**
+ * Stable machine codes for why a hook did not succeed (HookResult.reasonCode). Documented in
+ * docs/reliability.md; never renamed.
+ */
+export const REASON_CODES = [
+  'non-zero-exit',
+  'exec-timeout',
+  'wait-timeout',
+  'deadline',
+  'aborted',
+  'no-such-container',
+  'container-not-running',
+  'pod-deleted',
+  'pod-terminated',
+  'pod-not-found',
+  'previous-hook-failed',
+  'forbidden',
+  'unauthorized',
+  'unreachable',
+  'stream-closed',
+  'remote-error',
+  'watch-failed',
+  'invalid-hook',
+  'internal',
+] as const;
+
+export type ReasonCode = (typeof REASON_CODES)[number];
