@@ -26,8 +26,8 @@ spec:
           image: busybox
 `;
 
-describe('loadSources', () => {
-  it('turns a Deployment into a pseudo-pod and locates annotation keys and pod paths', () => {
+void describe('loadSources', () => {
+  void it('turns a Deployment into a pseudo-pod and locates annotation keys and pod paths', () => {
     const r = loadSources([{ file: 'd.yaml', text: deployment }]);
     const pod = r.objects[0] as LoadedPod;
     assert.equal(pod.type, 'pod');
@@ -51,7 +51,7 @@ describe('loadSources', () => {
     assert.equal(pod.pod.metadata.annotations?.['pre.hook.backup.velero.io/timeout'], '30');
   });
 
-  it('flattens Lists, handles CronJob templates and keeps going after a broken document', () => {
+  void it('flattens Lists, handles CronJob templates and keeps going after a broken document', () => {
     const text = [
       'apiVersion: v1\nkind: List\nitems:\n  - apiVersion: v1\n    kind: Pod\n    metadata: {name: a}\n    spec: {containers: [{name: c}]}\n',
       'foo: [\n',
@@ -66,7 +66,7 @@ describe('loadSources', () => {
     assert.deepEqual(r.diagnostics.map((d) => d.code), ['yaml-syntax']);
     assert.ok([9, 10].includes(r.diagnostics[0]?.line ?? 0), 'error points at or just after the broken line');
     assert.deepEqual(r.objects[0]?.origin.path, ['items', 0]);
-    assert.deepEqual(r.objects[0]?.locate('metadata.name'), { line: 6, column: 16 });
+    assert.deepEqual(r.objects[0].locate('metadata.name'), { line: 6, column: 16 });
   });
 
   const hostile: { name: string; text: string; file?: string; code: string }[] = [
@@ -78,7 +78,7 @@ describe('loadSources', () => {
     { name: 'huge', code: 'input-too-large', text: 'a: ' + 'x'.repeat(9 * 1024 * 1024) },
   ];
   for (const h of hostile) {
-    it(`refuses ${h.name} quickly with ${h.code}`, () => {
+    void it(`refuses ${h.name} quickly with ${h.code}`, () => {
       const start = Date.now();
       const r = loadSources([{ file: h.file ?? 'h.yaml', text: h.text }]);
       assert.ok(Date.now() - start < 3000, 'took too long');
@@ -86,20 +86,20 @@ describe('loadSources', () => {
     });
   }
 
-  it('reports JSON syntax errors with a position', () => {
+  void it('reports JSON syntax errors with a position', () => {
     const r = loadSources([{ file: 'x.json', text: '{\n  "a": 1,\n  "b": x\n}' }]);
     const d = r.diagnostics[0];
     assert.equal(d?.code, 'json-syntax');
-    assert.ok((d?.line ?? 0) >= 1);
+    assert.ok(d.line >= 1);
   });
 
-  it('locates keys in JSON files', () => {
+  void it('locates keys in JSON files', () => {
     const r = loadSources([{ file: 'p.json', text: '{\n  "apiVersion": "v1",\n  "kind": "Pod",\n  "metadata": {\n    "name": "p",\n    "annotations": {"post.hook.restore.velero.io/command": "x"}\n  },\n  "spec": {"containers": [{"name": "c"}]}\n}\n' }]);
     assert.deepEqual(r.objects[0]?.locate('post.hook.restore.velero.io/command'), { line: 6, column: 21 });
   });
 });
 
-describe('parseKeyPath', () => {
+void describe('parseKeyPath', () => {
   const cases: [string, (string | number)[] | undefined][] = [
     ['spec.hooks.resources[0].postHooks[1].exec.execTimeout', ['spec', 'hooks', 'resources', 0, 'postHooks', 1, 'exec', 'execTimeout']],
     ['metadata.annotations["a.b/c"]', ['metadata', 'annotations', 'a.b/c']],
@@ -108,7 +108,7 @@ describe('parseKeyPath', () => {
     ['', undefined],
   ];
   for (const [text, want] of cases) {
-    it(text || '(empty)', () => {
+    void it(text || '(empty)', () => {
       assert.deepEqual(parseKeyPath(text), want);
       if (want !== undefined) assert.equal(formatKeyPath(want), text.replace(/\["a\.b\/c"\]/, '["a.b/c"]'));
     });

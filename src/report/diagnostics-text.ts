@@ -1,0 +1,66 @@
+import type { Diagnostic, Severity } from '../model/diagnostic.ts';
+
+const SEVERITY_ORDER: Readonly<Record<Severity, number>> = { error: 0, warning: 1, info: 2 };
+
+/** Stable order: file, line, column, severity, code. */
+export function sortDiagnostics(diagnostics: readonly Diagnostic[]): Diagnostic[] {
+  return [...diagnostics].sort(
+    (a, b) =>
+      (a.file < b.file ? -1 : a.file > b.file ? 1 : 0) ||
+      a.line - b.line ||
+      a.column - b.column ||
+      SEVERITY_ORDER[a.severity] - SEVERITY_ORDER[b.severity] ||
+      (a.code < b.code ? -1 : a.code > b.code ? 1 : 0),
+  );
+}
+
+export interface DiagnosticCounts {
+  readonly errors: number;
+  readonly warnings: number;
+  readonly infos: number;
+}
+
+export function countDiagnostics(diagnostics: readonly Diagnostic[]): DiagnosticCounts {
+  let errors = 0;
+  let warnings = 0;
+  let infos = 0;
+  for (const d of diagnostics) {
+    if (d.severity === 'error') errors += 1;
+    else if (d.severity === 'warning') warnings += 1;
+    else infos += 1;
+  }
+  return { errors, warnings, infos };
+}
+
+function plural(n: number, word: string): string {
+  return `${n} ${word}${n === 1 ? '' : 's'}`;
+}
+
+/** `N errors, M warnings` (and `, K info` when there is any). */
+export function summaryLine(diagnostics: readonly Diagnostic[]): string {
+  const c = countDiagnostics(diagnostics);
+  return `${plural(c.errors, 'error')}, ${plural(c.warnings, 'warning')}${c.infos > 0 ? `, ${c.infos} info` : ''}`;
+}
+
+function location(d: Diagnostic): string {
+  if (d.line <= 0) return d.file;
+  return d.column > 0 ? `${d.file}:${d.line}:${d.column}` : `${d.file}:${d.line}`;
+}
+
+/**
+ * `file:line:col: severity code: message` with the hint indented below, files separated by a blank
+ * line, then the summary line. Pure; ends with a newline.
+ */
+export function renderDiagnosticsText(diagnostics: readonly Diagnostic[]): string {
+  const lines: string[] = [];
+  let file: string | undefined;
+  for (const d of sortDiagnostics(diagnostics)) {
+    if (file !== undefined && d.file !== file) lines.push('');
+    file = d.file;
+    lines.push(`${location(d)}: ${d.severity} ${d.code}: ${d.message}`);
+    if (d.hint !== '') lines.push(`    hint: ${d.hint}`);
+  }
+  if (lines.length > 0) lines.push('');
+  lines.push(summaryLine(diagnostics));
+  return lines.join('\n') + '\n';
+}

@@ -1,0 +1,51 @@
+import { formatMs } from '../duration/go-duration.ts';
+import type { Plan, PlannedHook } from '../model/plan.ts';
+
+const HEADERS = ['NAMESPACE', 'POD', 'CONTAINER', 'TYPE', 'SOURCE', 'NAME', 'PHASE', 'INDEX', 'ON-ERROR', 'TIMEOUT', 'WAIT', 'COMMAND'] as const;
+
+/** Shell-like quoting so one argv element with spaces reads as one. */
+export function formatArgv(argv: readonly string[]): string {
+  if (argv.length === 0) return '(entrypoint)';
+  return argv.map((a) => (/^[\w@%+=:,./-]+$/.test(a) ? a : `'${a.replaceAll("'", `'\\''`)}'`)).join(' ');
+}
+
+function row(h: PlannedHook): string[] {
+  const wait = h.type === 'init'
+    ? '-'
+    : `${h.waitTimeoutMs === 0 ? 'none' : formatMs(h.waitTimeoutMs)}${h.waitForReady ? ' ready' : ''}`;
+  return [
+    h.namespace,
+    h.pod,
+    h.container,
+    h.type,
+    h.source,
+    h.name,
+    h.phase,
+    String(h.index),
+    h.type === 'init' ? '-' : h.onError,
+    h.type === 'init' ? '-' : formatMs(h.execTimeoutMs),
+    wait,
+    formatArgv(h.command),
+  ];
+}
+
+function table(rows: readonly (readonly string[])[]): string[] {
+  const widths: number[] = [];
+  for (const r of rows) r.forEach((cell, i) => (widths[i] = Math.max(widths[i] ?? 0, cell.length)));
+  // The last column (command) is not padded.
+  return rows.map((r) => r.map((cell, i) => (i === r.length - 1 ? cell : cell.padEnd(widths[i] ?? 0))).join('  ').trimEnd());
+}
+
+/** The plan as an aligned table in execution order, then the skipped pods with their reasons. */
+export function renderPlanText(plan: Plan): string {
+  const out: string[] = [];
+  if (plan.hooks.length === 0) out.push('No hooks planned.');
+  else out.push(...table([[...HEADERS], ...plan.hooks.map(row)]));
+  if (plan.skipped.length > 0) {
+    out.push('', `Skipped (${plan.skipped.length}):`);
+    for (const s of plan.skipped) out.push(`  ${s.namespace}/${s.pod}: ${s.reason}`);
+  }
+  const pods = new Set(plan.hooks.map((h) => `${h.namespace}/${h.pod}`)).size;
+  out.push('', `${plan.hooks.length} hook${plan.hooks.length === 1 ? '' : 's'} in ${pods} pod${pods === 1 ? '' : 's'}, ${plan.skipped.length} skipped`);
+  return out.join('\n') + '\n';
+}
