@@ -115,6 +115,11 @@ export async function execHook(
       maxOutputBytes: deps.maxOutputBytes,
       signal,
     });
-    return resultFromOutcome(hook, outcome, timeoutMs, signal.aborted ? stopCause() : undefined);
+    return resultFromOutcome(hook, outcome, timeoutMs, isAborted(signal) ? stopCause() : undefined);
   });
+}
+
+/** Read through a call so TypeScript does not narrow a flag that changes while we await. */
+function isAborted(signal: AbortSignal): boolean {
+  return signal.aborted;
 }

@@ -49,29 +49,29 @@ function start(
 const hook = (o: Partial<PlannedHook> = {}): PlannedHook => plannedHook({ pod: 'my-pod', container: 'container1', ...o });
 const statuses = (r: RunReport): string[] => r.results.map((x) => `${x.pod}/${x.container}/${x.name}#${x.index}:${x.status}${x.reasonCode === undefined ? '' : `/${x.reasonCode}`}`);
 
-describe('post-restore runner: Velero restore exec vectors', () => {
-  it('V86: annotation hook, container Running -> exec once with its container and command', async () => {
+void describe('post-restore runner: Velero restore exec vectors', () => {
+  void it('V86: annotation hook, container Running -> exec once with its container and command', async () => {
     const h = start([hook({ source: 'annotation', name: '<from-annotation>', execTimeoutMs: 1000 })], [podWith('my-pod', { container1: 'running' })]);
     const r = await h.report;
     assert.deepEqual(h.exec.calls.map((c) => [c.container, c.command, c.timeoutMs]), [['container1', ['/usr/bin/foo'], 1000]]);
     assert.deepEqual(r.summary, { attempted: 1, failed: 0 });
-    assert.equal(r.results[0]?.status, 'succeeded');
-    assert.equal(r.results[0]?.exitCode, 0);
+    assert.equal(r.results.at(0)?.status, 'succeeded');
+    assert.equal(r.results.at(0)?.exitCode, 0);
   });
 
   for (const onError of ['Fail', 'Continue'] as const) {
-    it(`V87/V88: exec error with onError ${onError} -> that hook failed, one result`, async () => {
+    void it(`V87/V88: exec error with onError ${onError} -> that hook failed, one result`, async () => {
       const h = start([hook({ onError })], [podWith('my-pod', { container1: 'running' })], {
         script: () => ({ error: { code: 'remote-error', message: 'pod hook error' } }),
       });
       const r = await h.report;
       assert.deepEqual(statuses(r), ['my-pod/container1/my-hook#0:failed/remote-error']);
-      assert.equal(r.results[0]?.reason, 'pod hook error');
+      assert.equal(r.results.at(0)?.reason, 'pod hook error');
       assert.deepEqual(r.summary, { attempted: 1, failed: 1 });
     });
   }
 
-  it('V89: container Waiting, Running 10ms later -> executed once on the update', async () => {
+  void it('V89: container Waiting, Running 10ms later -> executed once on the update', async () => {
     const h = start([hook()], [podWith('my-pod', { container1: 'waiting' })]);
     await h.clock.advance(10);
     assert.equal(h.exec.calls.length, 0);
@@ -81,25 +81,25 @@ describe('post-restore runner: Velero restore exec vectors', () => {
     assert.deepEqual(r.summary, { attempted: 1, failed: 0 });
   });
 
-  it('V90: spec hook, container Running -> executed', async () => {
+  void it('V90: spec hook, container Running -> executed', async () => {
     const h = start([hook({ source: 'spec', name: 'my-hook-1' })], [podWith('my-pod', { container1: 'running' })]);
     const r = await h.report;
     assert.deepEqual(statuses(r), ['my-pod/container1/my-hook-1#0:succeeded']);
   });
 
   for (const onError of ['Continue', 'Fail'] as const) {
-    it(`V91: container Waiting, waitTimeout 1ms (${onError}) -> timed-out wait-timeout, no exec`, async () => {
+    void it(`V91: container Waiting, waitTimeout 1ms (${onError}) -> timed-out wait-timeout, no exec`, async () => {
       const h = start([hook({ name: 'my-hook-1', waitTimeoutMs: 1, onError })], [podWith('my-pod', { container1: 'waiting' })]);
       await h.clock.advance(1);
       const r = await h.report;
       assert.equal(h.exec.calls.length, 0);
       assert.deepEqual(statuses(r), ['my-pod/container1/my-hook-1#0:timed-out/wait-timeout']);
-      assert.match(r.results[0]?.reason ?? '', /not executed: container container1 was not running within the wait timeout \(1ms\)/);
+      assert.match(r.results.at(0)?.reason ?? '', /not executed: container container1 was not running within the wait timeout \(1ms\)/);
       assert.deepEqual(r.summary, { attempted: 1, failed: 1 });
     });
   }
 
-  it('V92: container Waiting, no waitTimeout, run deadline 1ms -> not-run deadline, no exec', async () => {
+  void it('V92: container Waiting, no waitTimeout, run deadline 1ms -> not-run deadline, no exec', async () => {
     const h = start([hook()], [podWith('my-pod', { container1: 'waiting' })], { deadlineMs: 1 });
     await h.clock.advance(1);
     const r = await h.report;
@@ -108,7 +108,7 @@ describe('post-restore runner: Velero restore exec vectors', () => {
     assert.deepEqual(r.summary, { attempted: 1, failed: 1 });
   });
 
-  it('V93: two containers; c1 Running at +10ms, c2 at +20ms -> c1 hook runs while c2 still waits', async () => {
+  void it('V93: two containers; c1 Running at +10ms, c2 at +20ms -> c1 hook runs while c2 still waits', async () => {
     const h = start(
       [hook({ container: 'container1', command: ['c1'] }), hook({ container: 'container2', command: ['c2'] })],
       [podWith('my-pod', { container1: 'waiting', container2: 'waiting' })],
@@ -124,7 +124,7 @@ describe('post-restore runner: Velero restore exec vectors', () => {
     assert.deepEqual(r.summary, { attempted: 2, failed: 0 });
   });
 
-  it('V94: three hooks in one container with indices 0, 2, 4 -> all run, in order', async () => {
+  void it('V94: three hooks in one container with indices 0, 2, 4 -> all run, in order', async () => {
     const h = start(
       [0, 2, 4].map((index) => hook({ index, command: [`h${index}`], name: 'hook1' })),
       [podWith('my-pod', { container1: 'running' })],
@@ -137,7 +137,7 @@ describe('post-restore runner: Velero restore exec vectors', () => {
     assert.deepEqual(statuses(r), ['my-pod/container1/hook1#0:succeeded', 'my-pod/container1/hook1#2:succeeded', 'my-pod/container1/hook1#4:succeeded']);
   });
 
-  it('V95: failed counts - two containers both expiring -> 2 failed', async () => {
+  void it('V95: failed counts - two containers both expiring -> 2 failed', async () => {
     const h = start(
       [hook({ container: 'container1', waitTimeoutMs: 1, onError: 'Fail' }), hook({ container: 'container2', waitTimeoutMs: 1 })],
       [podWith('my-pod', { container1: 'waiting', container2: 'waiting' })],
@@ -147,7 +147,7 @@ describe('post-restore runner: Velero restore exec vectors', () => {
     assert.deepEqual(r.summary, { attempted: 2, failed: 2 });
   });
 
-  it('V96: UP rule table', () => {
+  void it('V96: UP rule table', () => {
     const running = podWith('p', { c: 'running' });
     const ready = podWith('p', { c: 'ready' });
     const waiting = podWith('p', { c: 'waiting' });
@@ -161,23 +161,23 @@ describe('post-restore runner: Velero restore exec vectors', () => {
     assert.equal(isContainerUp(otherTerminated, 'c', false), true);
   });
 
-  it('V98: podHasContainer', () => {
+  void it('V98: podHasContainer', () => {
     assert.equal(podHasContainer(podWith('p', { container1: 'running' }), 'container1'), true);
     assert.equal(podHasContainer(podWith('p', { container2: 'running' }), 'container1'), false);
   });
 
-  it('V99 DEVIATION: hook for a container the pod lacks fails at once (Velero discards it and never records it)', async () => {
+  void it('V99 DEVIATION: hook for a container the pod lacks fails at once (Velero discards it and never records it)', async () => {
     const h = start(
       [hook({ container: 'missing' }), hook({ container: 'container1', command: ['ok'] })],
       [podWith('my-pod', { container1: 'running' })],
     );
     const r = await h.report;
     assert.deepEqual(statuses(r), ['my-pod/missing/my-hook#0:failed/no-such-container', 'my-pod/container1/my-hook#0:succeeded']);
-    assert.match(r.results[0]?.reason ?? '', /no such container: "missing"/);
+    assert.match(r.results.at(0)?.reason ?? '', /no such container: "missing"/);
     assert.equal(h.clock.now() - new FakeClock().now(), 0, 'no waiting happened');
   });
 
-  it('V100: pod phase Failed while waiting -> pending hooks not-run pod-terminated (counted failed)', async () => {
+  void it('V100: pod phase Failed while waiting -> pending hooks not-run pod-terminated (counted failed)', async () => {
     const h = start([hook(), hook({ index: 1 })], [podWith('my-pod', { container1: 'waiting' })]);
     await h.clock.advance(5);
     h.watcher.upsert(podWith('my-pod', { container1: 'terminated' }, { phase: 'Failed' }));
@@ -187,17 +187,17 @@ describe('post-restore runner: Velero restore exec vectors', () => {
     assert.deepEqual(r.summary, { attempted: 2, failed: 2 });
   });
 
-  it('V101: pod deleted while waiting -> pending hooks not-run pod-deleted', async () => {
+  void it('V101: pod deleted while waiting -> pending hooks not-run pod-deleted', async () => {
     const pod = podWith('my-pod', { container1: 'waiting' });
     const h = start([hook()], [pod]);
     await h.clock.advance(5);
     h.watcher.emit({ type: 'deleted', pod });
     const r = await h.report;
     assert.deepEqual(statuses(r), ['my-pod/container1/my-hook#0:not-run/pod-deleted']);
-    assert.match(r.results[0]?.reason ?? '', /deleted before the hook ran/);
+    assert.match(r.results.at(0)?.reason ?? '', /deleted before the hook ran/);
   });
 
-  it('V102: hook A (Fail) fails in c1 -> B after it and the other containers\' hooks are not run', async () => {
+  void it('V102: hook A (Fail) fails in c1 -> B after it and the other containers\' hooks are not run', async () => {
     const h = start(
       [
         hook({ container: 'c1', name: 'A', onError: 'Fail', command: ['a'] }),
@@ -219,7 +219,7 @@ describe('post-restore runner: Velero restore exec vectors', () => {
     assert.deepEqual(r.summary, { attempted: 3, failed: 3 });
   });
 
-  it('V103 DEVIATION: a hook whose wait timed out is not executed, even with Continue; a later hook with a longer wait runs', async () => {
+  void it('V103 DEVIATION: a hook whose wait timed out is not executed, even with Continue; a later hook with a longer wait runs', async () => {
     const h = start(
       [hook({ name: 'short', waitTimeoutMs: 10_000, command: ['short'] }), hook({ name: 'long', index: 1, waitTimeoutMs: 30_000, command: ['long'] })],
       [podWith('my-pod', { container1: 'waiting' })],
@@ -229,10 +229,10 @@ describe('post-restore runner: Velero restore exec vectors', () => {
     const r = await h.report;
     assert.deepEqual(h.exec.executed, ['my-pod/container1:long']);
     assert.deepEqual(statuses(r), ['my-pod/container1/short#0:timed-out/wait-timeout', 'my-pod/container1/long#1:succeeded']);
-    assert.match(r.results[0]?.reason ?? '', /\(10s\)/);
+    assert.match(r.results.at(0)?.reason ?? '', /\(10s\)/);
   });
 
-  it('V104 DEVIATION: pod P1 hook fails with Continue; pod P2 still waiting -> P2 hooks still run', async () => {
+  void it('V104 DEVIATION: pod P1 hook fails with Continue; pod P2 still waiting -> P2 hooks still run', async () => {
     const h = start(
       [hook({ pod: 'p1', command: ['bad'] }), hook({ pod: 'p2', command: ['good'] })],
       [podWith('p1', { container1: 'running' }), podWith('p2', { container1: 'waiting' })],
@@ -242,22 +242,22 @@ describe('post-restore runner: Velero restore exec vectors', () => {
     h.watcher.upsert(podWith('p2', { container1: 'running' }));
     const r = await h.report;
     assert.deepEqual(statuses(r), ['p1/container1/my-hook#0:failed/non-zero-exit', 'p2/container1/my-hook#0:succeeded']);
-    assert.equal(r.results[0]?.exitCode, 2);
-    assert.equal(r.results[0]?.reason, 'command terminated with exit code 2');
+    assert.equal(r.results.at(0)?.exitCode, 2);
+    assert.equal(r.results.at(0)?.reason, 'command terminated with exit code 2');
   });
 });
 
-describe('post-restore runner: semantics', () => {
-  it('waitForReady: Running but not Ready waits; Ready runs', async () => {
+void describe('post-restore runner: semantics', () => {
+  void it('waitForReady: Running but not Ready waits; Ready runs', async () => {
     const h = start([hook({ waitForReady: true })], [podWith('my-pod', { container1: 'running' })]);
     await h.clock.advance(10);
     assert.equal(h.exec.calls.length, 0);
     h.watcher.upsert(podWith('my-pod', { container1: 'ready' }));
     const r = await h.report;
-    assert.equal(r.results[0]?.status, 'succeeded');
+    assert.equal(r.results.at(0)?.status, 'succeeded');
   });
 
-  it('waitForReady on one hook makes the whole container wait for Ready (Velero per-container rule)', async () => {
+  void it('waitForReady on one hook makes the whole container wait for Ready (Velero per-container rule)', async () => {
     const h = start(
       [hook({ command: ['first'] }), hook({ index: 1, waitForReady: true, command: ['second'] }), hook({ container: 'other', command: ['o'] })],
       [podWith('my-pod', { container1: 'running', other: 'running' })],
@@ -269,15 +269,15 @@ describe('post-restore runner: semantics', () => {
     assert.deepEqual(h.exec.executed, ['my-pod/other:o', 'my-pod/container1:first', 'my-pod/container1:second']);
   });
 
-  it('exec timeout -> timed-out exec-timeout with Go duration text', async () => {
+  void it('exec timeout -> timed-out exec-timeout with Go duration text', async () => {
     const h = start([hook({ execTimeoutMs: 1 })], [podWith('my-pod', { container1: 'running' })], { script: () => ({ hang: true }) });
     await h.clock.advance(1);
     const r = await h.report;
     assert.deepEqual(statuses(r), ['my-pod/container1/my-hook#0:timed-out/exec-timeout']);
-    assert.equal(r.results[0]?.reason, 'timed out after 1ms');
+    assert.equal(r.results.at(0)?.reason, 'timed out after 1ms');
   });
 
-  it('exec timeout <= 0 becomes 30s and more than 4h is capped (Q7, Velero main)', async () => {
+  void it('exec timeout <= 0 becomes 30s and more than 4h is capped (Q7, Velero main)', async () => {
     const h = start(
       [hook({ execTimeoutMs: -1000, command: ['neg'] }), hook({ index: 1, execTimeoutMs: 100_000 * 3_600_000, command: ['huge'] })],
       [podWith('my-pod', { container1: 'running' })],
@@ -286,7 +286,7 @@ describe('post-restore runner: semantics', () => {
     assert.deepEqual(h.exec.calls.map((c) => c.timeoutMs), [30_000, 4 * 3_600_000]);
   });
 
-  it('non-zero exit with Continue -> later hooks of the container still run', async () => {
+  void it('non-zero exit with Continue -> later hooks of the container still run', async () => {
     const h = start(
       [hook({ command: ['bad'] }), hook({ index: 1, command: ['good'] })],
       [podWith('my-pod', { container1: 'running' })],
@@ -294,11 +294,11 @@ describe('post-restore runner: semantics', () => {
     );
     const r = await h.report;
     assert.deepEqual(statuses(r), ['my-pod/container1/my-hook#0:failed/non-zero-exit', 'my-pod/container1/my-hook#1:succeeded']);
-    assert.equal(r.results[0]?.stderr, 'oops');
+    assert.equal(r.results.at(0)?.stderr, 'oops');
     assert.deepEqual(r.summary, { attempted: 2, failed: 1 });
   });
 
-  it('several pods in parallel, never more execs at once than the limit', async () => {
+  void it('several pods in parallel, never more execs at once than the limit', async () => {
     const hooks = Array.from({ length: 10 }, (_, i) => hook({ pod: `p${i}`, command: [`p${i}`] }));
     const h = start(hooks, hooks.map((x) => podWith(x.pod, { container1: 'running' })), { concurrency: 3, script: () => ({ delayMs: 100 }) });
     await h.clock.advance(1);
@@ -310,7 +310,7 @@ describe('post-restore runner: semantics', () => {
     assert.equal(h.watcher.runs, 1, 'one watch for the whole run');
   });
 
-  it('duplicate and replayed events never run a hook twice', async () => {
+  void it('duplicate and replayed events never run a hook twice', async () => {
     const pod = podWith('my-pod', { container1: 'running' });
     const h = start([hook({ command: ['a'] }), hook({ index: 1, command: ['b'] })], [pod, pod], { script: () => ({ delayMs: 10 }) });
     await h.clock.advance(1);
@@ -324,16 +324,14 @@ describe('post-restore runner: semantics', () => {
     assert.equal(r.results.length, 2);
   });
 
-  it('a container that stops between hooks waits again and resumes when Running', async () => {
-    let stopAfterFirst = true;
+  void it('a container that stops between hooks waits again and resumes when Running', async () => {
     const h = start(
       [hook({ command: ['a'] }), hook({ index: 1, command: ['b'] })],
       [podWith('my-pod', { container1: 'running' })],
       { script: () => ({ delayMs: 10 }) },
     );
     await h.clock.advance(1);
-    if (stopAfterFirst) h.watcher.upsert(podWith('my-pod', { container1: 'terminated' }));
-    stopAfterFirst = false;
+    h.watcher.upsert(podWith('my-pod', { container1: 'terminated' }));
     await h.clock.advance(20);
     assert.deepEqual(h.exec.executed, ['my-pod/container1:a']);
     h.watcher.upsert(podWith('my-pod', { container1: 'running' }));
@@ -343,7 +341,7 @@ describe('post-restore runner: semantics', () => {
     assert.equal(r.summary.failed, 0);
   });
 
-  it('abort: the in-flight exec is closed, pending hooks become not-run aborted, partial report returned', async () => {
+  void it('abort: the in-flight exec is closed, pending hooks become not-run aborted, partial report returned', async () => {
     const h = start(
       [hook({ command: ['slow'] }), hook({ index: 1, command: ['next'] }), hook({ pod: 'other', command: ['x'] })],
       [podWith('my-pod', { container1: 'running' }), podWith('other', { container1: 'waiting' })],
@@ -362,7 +360,7 @@ describe('post-restore runner: semantics', () => {
     assert.equal(h.clock.pendingTimers, 0, 'timers cleared');
   });
 
-  it('deadline while a command runs -> that hook timed-out/deadline, the stream closed', async () => {
+  void it('deadline while a command runs -> that hook timed-out/deadline, the stream closed', async () => {
     const h = start([hook()], [podWith('my-pod', { container1: 'running' })], { deadlineMs: 50, script: () => ({ hang: true }) });
     await h.clock.advance(50);
     const r = await h.report;
@@ -370,7 +368,7 @@ describe('post-restore runner: semantics', () => {
     assert.equal(h.exec.active, 0);
   });
 
-  it('pod re-created under the same name (new uid) -> pending hooks not-run pod-deleted', async () => {
+  void it('pod re-created under the same name (new uid) -> pending hooks not-run pod-deleted', async () => {
     const h = start([hook()], [podWith('my-pod', { container1: 'waiting' }, { uid: 'a' })]);
     await h.clock.advance(1);
     h.watcher.upsert(podWith('my-pod', { container1: 'running' }, { uid: 'b' }));
@@ -379,7 +377,7 @@ describe('post-restore runner: semantics', () => {
     assert.equal(h.exec.calls.length, 0);
   });
 
-  it('watch that cannot be established -> every hook not-run watch-failed', async () => {
+  void it('watch that cannot be established -> every hook not-run watch-failed', async () => {
     const clock = new FakeClock();
     const r = await runPostRestoreHooks({
       plan: { hooks: [hook()], skipped: [] },
@@ -390,10 +388,10 @@ describe('post-restore runner: semantics', () => {
       signal: new AbortController().signal,
     });
     assert.deepEqual(statuses(r), ['my-pod/container1/my-hook#0:not-run/watch-failed']);
-    assert.match(r.results[0]?.reason ?? '', /pods is forbidden/);
+    assert.match(r.results.at(0)?.reason ?? '', /pods is forbidden/);
   });
 
-  it('events: HookSucceeded / HookFailed on the pod; a failing recorder does not fail the run', async () => {
+  void it('events: HookSucceeded / HookFailed on the pod; a failing recorder does not fail the run', async () => {
     const events = new FakeEvents(false);
     const h = start(
       [hook({ command: ['ok'] }), hook({ index: 1, command: ['bad'] })],
@@ -408,7 +406,7 @@ describe('post-restore runner: semantics', () => {
     assert.deepEqual(r.summary, { attempted: 2, failed: 1 });
   });
 
-  it('no exec hooks in the plan -> empty report without watching', async () => {
+  void it('no exec hooks in the plan -> empty report without watching', async () => {
     const clock = new FakeClock();
     const watcher = new FakeWatcher();
     const r = await runPostRestoreHooks({
@@ -423,7 +421,7 @@ describe('post-restore runner: semantics', () => {
     assert.equal(watcher.runs, 0);
   });
 
-  it('progress counts waiting/running/done and ends with everything done', async () => {
+  void it('progress counts waiting/running/done and ends with everything done', async () => {
     const h = start([hook(), hook({ pod: 'p2' })], [podWith('my-pod', { container1: 'running' }), podWith('p2', { container1: 'waiting' })], {
       script: () => ({ delayMs: 5 }),
     });

@@ -199,7 +199,7 @@ export async function runPostRestoreHooks(options: PostRestoreRunOptions): Promi
         c.state = 'done';
         const fatal = failed.find((h) => h.onError === 'Fail');
         if (fatal !== undefined) afterFailure(pod, fatal);
-        if (pod.stopped) return;
+        if (isStopped(pod)) return;
       }
     }
     for (const c of pod.containers) {
@@ -242,7 +242,7 @@ export async function runPostRestoreHooks(options: PostRestoreRunOptions): Promi
           for (const c of pod.containers) {
             if (c.state !== 'waiting') continue;
             for (const hook of c.hooks.slice(c.next)) {
-              if (!pod.stopped && !tracker.isRecorded(hook) && waitExpired(hook)) expire(pod, hook);
+              if (!isStopped(pod) && !tracker.isRecorded(hook) && waitExpired(hook)) expire(pod, hook);
             }
           }
         }
@@ -301,4 +301,9 @@ function groupByPod(hooks: readonly PlannedHook[]): Map<string, PodRun> {
     if (hook.waitForReady) (c as { waitForReady: boolean }).waitForReady = true;
   }
   return pods;
+}
+
+/** Read through a call: handlers flip `stopped` while we loop, which TypeScript's narrowing cannot see. */
+function isStopped(pod: PodRun): boolean {
+  return pod.stopped;
 }
