@@ -13,7 +13,20 @@ TOOLS=${KUBEHOOKS_TOOLS:-${XDG_CACHE_HOME:-$HOME/.cache}/kubehooks/k${K8S_VERSIO
 
 say() { printf '[cluster:build] %s\n' "$*" >&2; }
 
-if [ "${1:-}" = "--print-dir" ]; then echo "$TOOLS"; exit 0; fi
+case "${1:-}" in
+  --print-dir) echo "$TOOLS"; exit 0 ;;
+  --print-versions)
+    printf '{"kubernetes":"%s","staging":"%s","etcd":"%s","kwok":"%s","minGo":"1.%s"}\n' \
+      "$K8S_VERSION" "$STAGING_VERSION" "$ETCD_VERSION" "$KWOK_VERSION" "$MIN_GO_MINOR"
+    exit 0 ;;
+esac
+
+# A complete cache needs no Go at all (a copied cache, or a machine where Go was removed later).
+if [ -x "$TOOLS/kwok" ] && [ -x "$TOOLS/etcd" ] && [ -x "$TOOLS/kube-apiserver" ]; then
+  say "using cached binaries in $TOOLS"
+  echo "$TOOLS"
+  exit 0
+fi
 
 if ! command -v go >/dev/null 2>&1; then
   say "Go is not installed. The local control plane is built from the Go module proxy and needs Go >= 1.${MIN_GO_MINOR}."
@@ -21,7 +34,7 @@ if ! command -v go >/dev/null 2>&1; then
   exit 3
 fi
 gover=$(go env GOVERSION | sed 's/^go//')
-minor=$(echo "$gover" | cut -d. -f2)
+minor=$(echo "$gover" | cut -d. -f2 | sed "s/[^0-9].*//")
 if [ "$(echo "$gover" | cut -d. -f1)" -lt 1 ] || [ "$minor" -lt "$MIN_GO_MINOR" ]; then
   say "Go $gover is too old: kube-apiserver $K8S_VERSION and kwok $KWOK_VERSION need Go >= 1.${MIN_GO_MINOR}."
   exit 3
@@ -71,7 +84,7 @@ if [ ! -x "$TOOLS/kube-apiserver" ]; then
   say "kube-apiserver built in $(elapsed "$t")"
 fi
 
-# Stage definitions ship inside the kwok module; make sure the module source is in the cache.
+# Stage definitions ship inside the kwok module; link them for reference (the launcher writes its own).
 if [ ! -d "$(go env GOMODCACHE)/sigs.k8s.io/kwok@$KWOK_VERSION/kustomize/stage" ]; then
   (cd /tmp && go mod download "sigs.k8s.io/kwok@$KWOK_VERSION")
 fi

@@ -1,0 +1,123 @@
+/**
+ * npm run cluster:up | cluster:down | cluster:status
+ * One long-lived local cluster per checkout, recorded in .cluster/local (KUBEHOOKS_CLUSTER_DIR
+ * overrides). Results (the kubeconfig path) go to stdout, progress to stderr.
+ * Exit codes: 0 ok; 1 status: not running; 2 failure; 3 Go missing or too old.
+ */
+import { resolve } from 'node:path';
+import { ClusterError } from './errors.ts';
+import { clusterStatus, startCluster, stopClusterAt } from './cluster.ts';
+
+const REPO = resolve(import.meta.dirname, '..', '..');
+const RUN_DIR = process.env['KUBEHOOKS_CLUSTER_DIR'] ?? resolve(REPO, '.cluster', 'local');
+
+const say = (line: string): void => {
+  process.stderr.write(`[cluster] ${line}\n`);
+};
+
+async function up(): Promise<number> {
+  const existing = await clusterStatus(RUN_DIR);
+  if (existing !== undefined && existing.live.length === existing.state.processes.length && existing.ready) {
+    say(`already running (pids ${existing.live.map((p) => p.pid).join(', ')})`);
+    process.stdout.write(`${existing.state.kubeconfigPath}\n`);
+    return 0;
+  }
+  if (existing !== undefined && existing.live.length > 0) {
+    say('a previous cluster is only partly running; stopping what is left of it');
+    await stopClusterAt(RUN_DIR);
+  }
+  const controller = new AbortController();
+  const onSignal = (): void => {
+    controller.abort();
+  };
+  process.once('SIGINT', onSignal);
+  process.once('SIGTERM', onSignal);
+  try {
+    const cluster = await startCluster({ runDir: RUN_DIR, signal: controller.signal, log: say });
+    say(
+      `pids: etcd ${cluster.pids.etcd}, kube-apiserver ${cluster.pids.kubeApiserver}, kwok ${cluster.pids.kwok}`,
+    );
+    say(`use it: export KUBECONFIG=${cluster.kubeconfigPath}   (stop it: npm run cluster:down)`);
+    process.stdout.write(`${cluster.kubeconfigPath}\n`);
+    return 0;
+  } finally {
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+  }
+}
+
+async function down(): Promise<number> {
+  const outcome = await stopClusterAt(RUN_DIR);
+  if (outcome === undefined) {
+    say(`no cluster recorded in ${RUN_DIR}`);
+    return 0;
+  }
+  for (const o of outcome) say(`${o.name} (pid ${o.pid}): ${o.outcome}`);
+  const survived = outcome.filter((o) => o.outcome === 'survived');
+  if (survived.length > 0) {
+    say(`could not stop ${survived.map((o) => `${o.name} ${o.pid}`).join(', ')}`);
+    return 2;
+  }
+  say(`stopped; removed ${RUN_DIR}`);
+  return 0;
+}
+
+async function status(json: boolean): Promise<number> {
+  const s = await clusterStatus(RUN_DIR);
+  if (s === undefined) {
+    say(`not running (no record in ${RUN_DIR}); start one with npm run cluster:up`);
+    return 1;
+  }
+  const running = s.live.length === s.state.processes.length;
+  if (json) {
+    process.stdout.write(`${JSON.stringify({ ...s.state, running, ready: s.ready }, null, 2)}\n`);
+  }
+  for (const p of s.state.processes) {
+    const alive = s.live.some((l) => l.pid === p.pid);
+    say(
+      `${p.name.padEnd(15)} pid ${String(p.pid).padEnd(8)} ${alive ? 'running' : 'gone'}   log ${p.logPath}`,
+    );
+  }
+  say(`server ${s.state.server}  api ${s.ready ? 'ready' : 'not ready'}  node ${s.state.nodeName}`);
+  say(
+    `versions ${Object.entries(s.state.versions)
+      .map(([k, v]) => `${k} ${v}`)
+      .join(', ')}`,
+  );
+  if (!running) {
+    say('stale: some processes are gone; run npm run cluster:down, then cluster:up');
+    return 1;
+  }
+  if (!json) process.stdout.write(`${s.state.kubeconfigPath}\n`);
+  return s.ready ? 0 : 1;
+}
+
+async function main(argv: readonly string[]): Promise<number> {
+  const [command, ...rest] = argv;
+  switch (command) {
+    case 'up':
+      return up();
+    case 'down':
+      return down();
+    case 'status':
+      return status(rest.includes('--json'));
+    default:
+      process.stderr.write('usage: node scripts/cluster/cli.ts up|down|status [--json]\n');
+      return 2;
+  }
+}
+
+main(process.argv.slice(2)).then(
+  (code) => {
+    process.exitCode = code;
+  },
+  (err: unknown) => {
+    if (err instanceof ClusterError) {
+      say(`${err.code}: ${err.message}`);
+      process.exitCode = err.code === 'go-unavailable' ? 3 : 2;
+    } else {
+      say(err instanceof Error ? (err.stack ?? err.message) : String(err));
+      process.exitCode = 2;
+    }
+  },
+);
