@@ -1,0 +1,388 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import type { ExecOutcome, ExecRequest } from '../run/ports.ts';
+import { FakeApiServer, pendingPod, runLocally, runningPod } from '../testing/fake-api-server.ts';
+import { activeHandlesAfterSettling } from '../testing/handles.ts';
+import { KubeClient } from './client.ts';
+import { CappedBuffer, KubePodExecutor, decodeUtf8, parseExecStatus } from './exec.ts';
+
+void describe('parseExecStatus (recorded payloads)', () => {
+  const cases: [string, unknown, ReturnType<typeof parseExecStatus>['kind'], number?][] = [
+    ['Success', { metadata: {}, status: 'Success' }, 'exited', 0],
+    [
+      'kubelet NonZeroExitCode',
+      {
+        metadata: {},
+        status: 'Failure',
+        message: 'command terminated with non-zero exit code: error executing command [sh -c exit 3], exit code 3',
+        reason: 'NonZeroExitCode',
+        details: { causes: [{ reason: 'ExitCode', message: '3' }] },
+      },
+      'exited',
+      3,
+    ],
+    [
+      'kubelet NonZeroExitCode 255',
+      { status: 'Failure', reason: 'NonZeroExitCode', details: { causes: [{ reason: 'ExitCode', message: '255' }] } },
+      'exited',
+      255,
+    ],
+    [
+      'KWOK InternalError via the stream translator',
+      {
+        kind: 'Status',
+        apiVersion: 'v1',
+        metadata: {},
+        status: 'Failure',
+        message:
+          'Internal error occurred: error executing command in container: cmd wait: sh -c exit 3: exit status 3',
+        reason: 'InternalError',
+        details: { causes: [{ message: 'error executing command in container: cmd wait: sh -c exit 3: exit status 3' }] },
+        code: 500,
+      },
+      'exited',
+      3,
+    ],
+    [
+      'KWOK no exec rule',
+      {
+        status: 'Failure',
+        reason: 'InternalError',
+        code: 500,
+        message: 'Internal error occurred: no exec found for container "app" in pod "ns/p"',
+      },
+      'failed',
+    ],
+    [
+      'KWOK command not found',
+      {
+        status: 'Failure',
+        reason: 'InternalError',
+        code: 500,
+        message: 'Internal error occurred: error executing command in container: cmd start: exec: "nope": executable file not found in $PATH',
+      },
+      'failed',
+    ],
+    ['NonZeroExitCode without a usable cause', { status: 'Failure', reason: 'NonZeroExitCode', details: { causes: [{ reason: 'ExitCode', message: 'x' }] } }, 'failed'],
+    ['exit status in a Forbidden message is not an exit', { status: 'Failure', reason: 'Forbidden', message: 'exit status 3' }, 'failed'],
+    ['garbage text', '{not json', 'invalid'],
+    ['garbage bytes', Buffer.from([0xff, 0x00]), 'invalid'],
+    ['null', null, 'invalid'],
+    ['array', [1, 2], 'invalid'],
+    ['unknown status', { status: 'Weird' }, 'invalid'],
+    ['JSON text of Success', '{"metadata":{},"status":"Success"}', 'exited', 0],
+  ];
+  for (const [name, payload, kind, exitCode] of cases) {
+    void it(name, () => {
+      const verdict = parseExecStatus(payload);
+      assert.equal(verdict.kind, kind);
+      if (exitCode !== undefined) {
+        assert.equal(verdict.kind === 'exited' ? verdict.exitCode : undefined, exitCode);
+      }
+    });
+  }
+});
+
+void describe('CappedBuffer and decodeUtf8', () => {
+  void it('keeps at most the limit and marks truncation', () => {
+    const b = new CappedBuffer(5);
+    b.push(Buffer.from('abc'));
+    assert.equal(b.truncated, false);
+    b.push(Buffer.from('defg'));
+    assert.equal(b.truncated, true);
+    assert.equal(b.text(), 'abcde');
+    b.push(Buffer.from('h'));
+    assert.equal(b.size, 5);
+  });
+  void it('exactly at the limit is not truncated', () => {
+    const b = new CappedBuffer(3);
+    b.push(Buffer.from('abc'));
+    assert.equal(b.truncated, false);
+    b.push(Buffer.alloc(0));
+    assert.equal(b.truncated, false);
+  });
+  void it('drops a multi-byte character cut by the cap instead of emitting U+FFFD', () => {
+    const euro = Buffer.from('a€', 'utf8'); // 61 e2 82 ac
+    for (let cut = 1; cut <= 3; cut++) assert.equal(decodeUtf8(euro.subarray(0, cut), true), 'a');
+    assert.equal(decodeUtf8(euro, true), 'a€');
+    const emoji = Buffer.from('😀', 'utf8');
+    assert.equal(decodeUtf8(emoji.subarray(0, 3), true), '');
+    assert.equal(decodeUtf8(emoji, true), '😀');
+  });
+  void it('invalid bytes in the middle become U+FFFD', () => {
+    assert.equal(decodeUtf8(Buffer.from([0x61, 0xff, 0x62]), false), 'a\uFFFDb');
+  });
+});
+
+void describe('KubePodExecutor against the fake API server', () => {
+  let server: FakeApiServer;
+  let client: KubeClient;
+  let executor: KubePodExecutor;
+  const warnings: string[] = [];
+
+  before(async () => {
+    server = await FakeApiServer.start();
+    client = KubeClient.load({ kubeconfigPath: server.writeKubeconfig(), warn: (m) => warnings.push(m) });
+    executor = new KubePodExecutor(client, { closeGraceMs: 200 });
+    server.putPod(runningPod('ns', 'p', ['app', 'sidecar']));
+    server.putPod({ ...pendingPod('ns', 'unscheduled'), spec: { containers: [{ name: 'app' }] } });
+    server.putPod({ ...runningPod('ns', 'done'), status: { phase: 'Succeeded' } });
+    server.putPod(pendingPod('ns', 'waiting'));
+  });
+
+  after(async () => {
+    client.close();
+    await server.close();
+  });
+
+  const request = (overrides: Partial<ExecRequest> = {}): ExecRequest => ({
+    namespace: 'ns',
+    pod: 'p',
+    container: 'app',
+    command: ['/bin/true'],
+    timeoutMs: 5000,
+    maxOutputBytes: 1024 * 1024,
+    signal: new AbortController().signal,
+    ...overrides,
+  });
+
+  function exited(outcome: ExecOutcome): number {
+    assert.equal(outcome.kind, 'exited', `expected exited, got ${JSON.stringify(outcome)}`);
+    return outcome.exitCode;
+  }
+  function errorCode(outcome: ExecOutcome): string {
+    return outcome.kind === 'error' ? outcome.code : `(not an error: ${outcome.kind})`;
+  }
+
+  void it('passes argv exactly (no shell), v5 negotiated, captures stdout and stderr, exit 0', async () => {
+    server.onExec((ctx) => {
+      ctx.stdout(JSON.stringify(ctx.command));
+      ctx.stderr(`container=${ctx.container} stdin=${ctx.query.get('stdin')} tty=${ctx.query.get('tty')}`);
+      return { exitCode: 0 };
+    });
+    const command = ['/bin/sh', '-c', 'echo "$1" && exit 0', 'a b', '*', '$(x)'];
+    const outcome = await executor.exec(request({ command }));
+    assert.equal(exited(outcome), 0);
+    assert.deepEqual(JSON.parse(outcome.stdout), command);
+    assert.equal(outcome.stderr, 'container=app stdin=false tty=false');
+    assert.equal(outcome.truncated, false);
+    assert.equal(server.execSessions.at(-1)?.protocol, 'v5.channel.k8s.io');
+    assert.ok(outcome.durationMs >= 0);
+  });
+
+  void it('reports exact exit codes in the kubelet form', async () => {
+    for (const code of [1, 3, 42, 255]) {
+      server.onExec(() => ({ exitCode: code }));
+      assert.equal(exited(await executor.exec(request())), code);
+    }
+  });
+
+  void it('reports the exit code from KWOK\'s InternalError form', async () => {
+    server.onExec((ctx) => {
+      ctx.stderr('boom\n');
+      return {
+        status: {
+          status: 'Failure',
+          reason: 'InternalError',
+          code: 500,
+          message: 'Internal error occurred: error executing command in container: cmd wait: sh -c exit 7: exit status 7',
+        },
+      };
+    });
+    const outcome = await executor.exec(request());
+    assert.equal(exited(outcome), 7);
+    assert.equal(outcome.stderr, 'boom\n');
+  });
+
+  void it('works when the server only speaks v4', async () => {
+    server.execProtocols = ['v4.channel.k8s.io'];
+    try {
+      server.onExec((ctx) => {
+        ctx.stdout('v4');
+        return { exitCode: 2 };
+      });
+      const outcome = await executor.exec(request());
+      assert.equal(exited(outcome), 2);
+      assert.equal(outcome.stdout, 'v4');
+      assert.equal(server.execSessions.at(-1)?.protocol, 'v4.channel.k8s.io');
+    } finally {
+      server.execProtocols = ['v5.channel.k8s.io', 'v4.channel.k8s.io'];
+    }
+  });
+
+  void it('an server that accepts no channel protocol is a remote-error', async () => {
+    server.execProtocols = ['v3.channel.k8s.io'];
+    try {
+      const outcome = await executor.exec(request());
+      assert.equal(errorCode(outcome), 'remote-error');
+    } finally {
+      server.execProtocols = ['v5.channel.k8s.io', 'v4.channel.k8s.io'];
+    }
+  });
+
+  void it('caps each stream separately and marks truncated', async () => {
+    server.onExec((ctx) => {
+      for (let i = 0; i < 10; i++) ctx.stdout('0123456789');
+      ctx.stderr('short');
+      return { exitCode: 0 };
+    });
+    const outcome = await executor.exec(request({ maxOutputBytes: 25 }));
+    assert.equal(exited(outcome), 0);
+    assert.equal(outcome.stdout, '0123456789012345678901234');
+    assert.equal(outcome.stderr, 'short');
+    assert.equal(outcome.truncated, true);
+  });
+
+  void it('times out a hanging command, returns output so far, and closes the stream', async () => {
+    server.onExec(
+      (ctx) =>
+        new Promise((resolve) => {
+          ctx.stdout('started\n');
+          ctx.signal.addEventListener('abort', () => {
+            resolve({ exitCode: 0 });
+          });
+        }),
+    );
+    const outcome = await executor.exec(request({ timeoutMs: 300 }));
+    assert.equal(outcome.kind, 'timed-out');
+    assert.equal(outcome.stdout, 'started\n');
+    assert.ok(outcome.durationMs >= 290, `durationMs ${outcome.durationMs}`);
+    const session = server.execSessions.at(-1);
+    assert.ok(session);
+    await session.closed;
+    assert.equal(session.clientClosedFirst, true);
+  });
+
+  void it('abort closes the stream and returns error/aborted', async () => {
+    const controller = new AbortController();
+    server.onExec(
+      (ctx) =>
+        new Promise((resolve) => {
+          ctx.stdout('x');
+          setTimeout(() => {
+            controller.abort();
+          }, 50);
+          ctx.signal.addEventListener('abort', () => {
+            resolve({ exitCode: 0 });
+          });
+        }),
+    );
+    const outcome = await executor.exec(request({ signal: controller.signal }));
+    assert.equal(errorCode(outcome), 'aborted');
+    const session = server.execSessions.at(-1);
+    assert.ok(session);
+    await session.closed;
+    assert.equal(session.clientClosedFirst, true);
+  });
+
+  void it('an already aborted signal never connects', async () => {
+    const before = server.execSessions.length;
+    const outcome = await executor.exec(request({ signal: AbortSignal.abort() }));
+    assert.equal(errorCode(outcome), 'aborted');
+    assert.equal(server.execSessions.length, before);
+  });
+
+  void it('a close without status is stream-closed', async () => {
+    server.onExec((ctx) => {
+      ctx.stdout('partial');
+      return { closeWithoutStatus: true };
+    });
+    const outcome = await executor.exec(request());
+    assert.equal(errorCode(outcome), 'stream-closed');
+    assert.equal(outcome.stdout, 'partial');
+  });
+
+  void it('an unreadable status is a remote-error', async () => {
+    server.onExec(() => ({ status: 'not a status' }));
+    const outcome = await executor.exec(request());
+    assert.equal(errorCode(outcome), 'remote-error');
+  });
+
+  void it('names a missing container and lists the pod\'s containers', async () => {
+    const outcome = await executor.exec(request({ container: 'db' }));
+    assert.equal(errorCode(outcome), 'no-such-container');
+    assert.equal(outcome.message, 'container "db" not found in pod ns/p; it has: app, sidecar');
+  });
+
+  void it('pod not found, completed pod, unscheduled pod', async () => {
+    const missing = await executor.exec(request({ pod: 'nope' }));
+    assert.equal(errorCode(missing), 'pod-not-found');
+    assert.match(missing.message, /ns\/nope not found/);
+    const done = await executor.exec(request({ pod: 'done' }));
+    assert.equal(errorCode(done), 'pod-not-running');
+    assert.match(done.message, /completed \(phase Succeeded\)/);
+    const unscheduled = await executor.exec(request({ pod: 'unscheduled' }));
+    assert.equal(errorCode(unscheduled), 'pod-not-running');
+    assert.match(unscheduled.message, /not scheduled/);
+  });
+
+  void it('a failure status for a container that is not running is container-not-running', async () => {
+    server.onExec(() => ({
+      status: { status: 'Failure', reason: 'InternalError', code: 500, message: 'Internal error occurred: container not running (app)' },
+    }));
+    const outcome = await executor.exec(request({ pod: 'waiting' }));
+    assert.equal(errorCode(outcome), 'container-not-running');
+  });
+
+  void it('refused upgrades: 403 forbidden, 401 unauthorized, 500 remote-error (with the server message)', async () => {
+    server.failNext({ verb: 'exec', statusCode: 403, message: 'pods "p" is forbidden: User "x" cannot create resource "pods/exec"' });
+    const forbidden = await executor.exec(request());
+    assert.equal(errorCode(forbidden), 'forbidden');
+    assert.match(forbidden.message, /cannot create resource "pods\/exec"/);
+    server.failNext({ verb: 'exec', statusCode: 401, message: 'Unauthorized' });
+    const unauthorized = await executor.exec(request());
+    assert.equal(errorCode(unauthorized), 'unauthorized');
+    server.failNext({ verb: 'exec', statusCode: 500, message: 'etcd is sad' });
+    const remote = await executor.exec(request());
+    assert.equal(errorCode(remote), 'remote-error');
+    assert.match(remote.message, /etcd is sad/);
+  });
+
+  void it('runs a real local process without a shell (exact exit code, both streams)', async () => {
+    server.onExec(runLocally);
+    const node = process.execPath;
+    const outcome = await executor.exec(
+      request({ command: [node, '-e', 'process.stdout.write("out " + process.argv[1]); process.stderr.write("err"); process.exit(5)', 'a b'] }),
+    );
+    assert.equal(exited(outcome), 5);
+    assert.equal(outcome.stdout, 'out a b');
+    assert.equal(outcome.stderr, 'err');
+  });
+
+  void it('connection refused is unreachable', async () => {
+    const dead = await FakeApiServer.start();
+    const file = dead.writeKubeconfig();
+    const deadClient = KubeClient.load({ kubeconfigPath: file, warn: () => undefined });
+    await dead.close();
+    try {
+      const outcome = await new KubePodExecutor(deadClient).exec(request());
+      assert.equal(errorCode(outcome), 'unreachable');
+      assert.match(outcome.message, /ECONNREFUSED|connect/);
+    } finally {
+      deadClient.close();
+    }
+  });
+
+  void it('many concurrent execs all finish with their own codes', async () => {
+    server.onExec(async (ctx) => {
+      await new Promise((r) => setTimeout(r, 5));
+      ctx.stdout(ctx.command.join(' '));
+      return { exitCode: Number(ctx.command[1]) };
+    });
+    const outcomes = await Promise.all(
+      Array.from({ length: 20 }, (_, i) => executor.exec(request({ command: ['code', String(i)] }))),
+    );
+    outcomes.forEach((o, i) => {
+      assert.equal(exited(o), i);
+      assert.equal(o.stdout, `code ${i}`);
+    });
+  });
+
+  void it('warned that the fake server is plain HTTP', () => {
+    assert.ok(warnings.some((w) => w.includes('plain HTTP')));
+  });
+});
+
+void it('leaves no sockets, servers or timers behind', async () => {
+  assert.deepEqual(await activeHandlesAfterSettling(), []);
+});
