@@ -1,6 +1,86 @@
-/** CLI entry: parses argv, dispatches to one command module, returns the exit code. */
-export async function main(argv: readonly string[]): Promise<number> {
-  await Promise.resolve();
-  process.stderr.write(`kubehooks: no commands wired yet (${argv.join(' ')})\n`);
-  return 2;
+import { randomUUID } from 'node:crypto';
+import { readdir, readFile, stat } from 'node:fs/promises';
+import { Command, CommanderError } from 'commander';
+import { COMMANDS } from './commands.ts';
+import type { CliCommand } from './command.ts';
+import { EXIT_OK, EXIT_USAGE, UsageError } from './context.ts';
+import type { CliDeps, CliIo } from './context.ts';
+
+const VERSION = '0.1.0';
+
+async function readAllStdin(): Promise<Uint8Array> {
+  const chunks: Uint8Array[] = [];
+  for await (const chunk of process.stdin) chunks.push(typeof chunk === 'string' ? Buffer.from(chunk) : (chunk as Buffer));
+  return Buffer.concat(chunks);
+}
+
+export function processIo(): CliIo {
+  return {
+    stdout: { write: (t) => void process.stdout.write(t) },
+    stderr: { write: (t) => void process.stderr.write(t) },
+    readStdin: readAllStdin,
+    fs: { stat, readdir, readFile },
+    stderrIsTTY: process.stderr.isTTY,
+    env: process.env,
+  };
+}
+
+/** Velero's generated name: `velero-restore-init-` + the first 8 hex digits of a UUIDv4. */
+export function randomInitName(): string {
+  return `velero-restore-init-${randomUUID().slice(0, 8)}`;
+}
+
+export interface MainOverrides {
+  readonly io?: Partial<CliIo>;
+  readonly deps?: Partial<Omit<CliDeps, 'io'>>;
+  /** Replaces the registered commands (tests). */
+  readonly commands?: readonly CliCommand[];
+}
+
+/** CLI entry: parses argv, dispatches to one command module, returns the exit code. Never throws. */
+export async function main(argv: readonly string[], overrides: MainOverrides = {}): Promise<number> {
+  const io: CliIo = { ...processIo(), ...overrides.io };
+  const deps: CliDeps = {
+    generateInitName: randomInitName,
+    signal: new AbortController().signal,
+    ...overrides.deps,
+    io,
+  };
+  let exitCode = EXIT_OK;
+  const program = new Command('kubehooks')
+    .description('Application-consistency hooks for Kubernetes, compatible with Velero hook annotations and spec.hooks')
+    .version(VERSION)
+    .exitOverride()
+    .showHelpAfterError('(run with --help for usage)')
+    .configureOutput({
+      writeOut: (t) => {
+        io.stdout.write(t);
+      },
+      writeErr: (t) => {
+        io.stderr.write(t);
+      },
+    });
+  const ctx = { deps, setExitCode: (code: number) => (exitCode = code) };
+  for (const command of overrides.commands ?? COMMANDS) command.register(program, ctx);
+
+  try {
+    if (argv.length === 0) {
+      program.outputHelp({ error: true });
+      return EXIT_USAGE;
+    }
+    await program.parseAsync([...argv], { from: 'user' });
+    return exitCode;
+  } catch (err) {
+    if (err instanceof CommanderError) {
+      // Help and version are "errors" only to commander; it has already printed the message.
+      return err.exitCode === 0 ? EXIT_OK : EXIT_USAGE;
+    }
+    if (err instanceof UsageError) {
+      io.stderr.write(`kubehooks: ${err.message}\n`);
+      return EXIT_USAGE;
+    }
+    const message = err instanceof Error ? err.message : String(err);
+    io.stderr.write(`kubehooks: internal error: ${message}\n(this is a bug; please report it with the command line)\n`);
+    return 70;
+  }
 }

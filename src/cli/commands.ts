@@ -1,0 +1,5 @@
+import type { CliCommand } from './command.ts';
+import { lintCommand } from './lint.ts';
+
+/** Every CLI command, in help order. To add one: import its module and add it here. */
+export const COMMANDS: readonly CliCommand[] = [lintCommand];

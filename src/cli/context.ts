@@ -1,0 +1,51 @@
+import type { PodLister } from '../run/ports.ts';
+import type { InputFileSystem } from '../load/read-inputs.ts';
+
+export interface TextSink {
+  write(text: string): void;
+}
+
+/** Everything a command touches outside the process, so commands run in-process in tests. */
+export interface CliIo {
+  readonly stdout: TextSink;
+  readonly stderr: TextSink;
+  readonly readStdin: () => Promise<Uint8Array>;
+  readonly fs: InputFileSystem;
+  /** Whether stderr is a terminal (progress output is for terminals only). */
+  readonly stderrIsTTY: boolean;
+  /** Process environment (e.g. KUBECONFIG); not read from `process.env` directly. */
+  readonly env: Readonly<Record<string, string | undefined>>;
+}
+
+/** Connection flags shared by the commands that talk to a cluster. */
+export interface ClusterOptions {
+  readonly kubeconfig: string | undefined;
+  readonly context: string | undefined;
+}
+
+/**
+ * The wiring: dependencies a command needs beyond I/O. Optional members are plugged in by whoever
+ * provides them (src/kube for the cluster); a command that needs a missing one says so and exits 2.
+ */
+export interface CliDeps {
+  readonly io: CliIo;
+  /** Lists pods from a cluster for `plan` without PATH. */
+  readonly createPodLister?: (options: ClusterOptions) => Promise<PodLister>;
+  /** Name for an annotation init container without container-name (default: Velero's random form). */
+  readonly generateInitName?: () => string;
+  /** Aborts long operations (set by main on SIGINT). */
+  readonly signal: AbortSignal;
+}
+
+/** A usage problem the user can fix: printed as `kubehooks: <message>`, exit 2, no stack trace. */
+export class UsageError extends Error {
+  readonly code = 'usage';
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = 'UsageError';
+  }
+}
+
+export const EXIT_OK = 0;
+export const EXIT_FINDINGS = 1;
+export const EXIT_USAGE = 2;

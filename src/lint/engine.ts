@@ -1,0 +1,121 @@
+import type { Diagnostic } from '../model/diagnostic.ts';
+import { describeObject } from '../load/loaded-object.ts';
+import type { LoadedHookObject, LoadedObject, LoadedPod } from '../load/loaded-object.ts';
+import { loadSources } from '../load/load.ts';
+import type { LoadLimits } from '../load/limits.ts';
+import type { SourceText } from '../load/source.ts';
+import {
+  INIT_CONTAINER_NAME_PREFIX,
+  lintPodHookAnnotations,
+  readBackupAnnotationHook,
+  readRestoreExecAnnotationHook,
+  readRestoreInitAnnotationHook,
+} from '../velero/annotations.ts';
+import type { ParseIssue } from '../velero/issue.ts';
+import { LINT_RULES } from './registry.ts';
+import type { Finding, LintContext, LintRule, PodAnnotationHooks } from './rule.ts';
+import { parseHookObject } from './spec-hooks.ts';
+import type { ParsedHookObject } from './spec-hooks.ts';
+
+export interface LintOptions {
+  /** Context rules to run (default: all of LINT_RULES). */
+  readonly rules?: readonly LintRule[];
+}
+
+function toDiagnostic(
+  object: LoadedObject,
+  code: string,
+  severity: Diagnostic['severity'],
+  key: string,
+  message: string,
+  hint: string,
+): Diagnostic {
+  const pos = object.locate(key);
+  return {
+    code, severity, message: `${describeObject(object.ref)}: ${message}`, hint,
+    file: object.origin.file, line: pos.line, column: pos.column, object: object.ref, key,
+  };
+}
+
+export function issueToDiagnostic(object: LoadedObject, issue: ParseIssue): Diagnostic {
+  return toDiagnostic(object, issue.code, issue.severity, issue.key, issue.message, issue.hint);
+}
+
+function readAnnotationHooks(pod: LoadedPod): PodAnnotationHooks {
+  const annotations = pod.pod.metadata.annotations;
+  const pre = readBackupAnnotationHook(annotations, 'pre');
+  return {
+    backupPre: pre.hook,
+    backupPreFamily: pre.family === 'legacy' ? 'legacy' : pre.family === undefined ? undefined : 'pre',
+    backupPost: readBackupAnnotationHook(annotations, 'post').hook,
+    restoreExec: readRestoreExecAnnotationHook(annotations).hook,
+    // A fixed generated name: lint must not depend on randomness.
+    restoreInit: readRestoreInitAnnotationHook(annotations, { generateName: () => `${INIT_CONTAINER_NAME_PREFIX}00000000` }).hook,
+  };
+}
+
+/** Pure: diagnostics for loaded objects — the parsers' issues, positioned, then the context rules. */
+export function lintObjects(objects: readonly LoadedObject[], options: LintOptions = {}): Diagnostic[] {
+  const diagnostics: Diagnostic[] = [];
+  const pods = objects.filter((o): o is LoadedPod => o.type === 'pod');
+  const hookObjects = objects.filter((o): o is LoadedHookObject => o.type === 'backup' || o.type === 'restore');
+
+  for (const pod of pods) {
+    for (const issue of lintPodHookAnnotations(pod.pod.metadata.annotations)) diagnostics.push(issueToDiagnostic(pod, issue));
+  }
+  const parsed = new Map<LoadedHookObject, ParsedHookObject>();
+  for (const h of hookObjects) {
+    const p = parseHookObject(h);
+    parsed.set(h, p);
+    for (const issue of p.issues) diagnostics.push(issueToDiagnostic(h, issue));
+  }
+
+  const hooksCache = new Map<LoadedPod, PodAnnotationHooks>();
+  const parsedOf = (h: LoadedHookObject): ParsedHookObject => parsed.get(h) ?? parseHookObject(h);
+  const ctx: LintContext = {
+    objects,
+    pods,
+    hookObjects,
+    annotationHooks(pod) {
+      let hooks = hooksCache.get(pod);
+      if (hooks === undefined) {
+        hooks = readAnnotationHooks(pod);
+        hooksCache.set(pod, hooks);
+      }
+      return hooks;
+    },
+    specExecHooks: (pod, h) => parsedOf(h).execFor(pod),
+    allSpecExecHooks: (h) => parsedOf(h).allExec,
+    specInitHooks: (pod, h) => parsedOf(h).initFor(pod),
+  };
+  for (const rule of options.rules ?? LINT_RULES) {
+    let findings: readonly Finding[];
+    try {
+      findings = rule.check(ctx);
+    } catch (err) {
+      // A rule bug must not hide every other diagnostic.
+      findings = [];
+      diagnostics.push({
+        code: 'internal-error', severity: 'error',
+        message: `lint rule ${rule.code} failed: ${err instanceof Error ? err.message : String(err)} (this is a bug in kubehooks)`,
+        hint: 'Report it with the manifest that triggers it; the other diagnostics are still valid.',
+        file: '', line: 0, column: 0, object: { kind: '', namespace: '', name: '' }, key: '',
+      });
+    }
+    for (const f of findings) {
+      diagnostics.push(toDiagnostic(f.object, rule.code, f.severity ?? rule.severity, f.key, f.message, f.hint ?? rule.hint));
+    }
+  }
+  return diagnostics;
+}
+
+export interface LintResult {
+  readonly diagnostics: readonly Diagnostic[];
+  readonly objects: readonly LoadedObject[];
+}
+
+/** Pure: already-read sources in, every diagnostic out (syntax, malformed manifests, hooks). */
+export function lintSources(sources: readonly SourceText[], options: LintOptions & { readonly limits?: LoadLimits } = {}): LintResult {
+  const loaded = loadSources(sources, options.limits);
+  return { objects: loaded.objects, diagnostics: [...loaded.diagnostics, ...lintObjects(loaded.objects, options)] };
+}

@@ -1,0 +1,62 @@
+import type { Severity } from '../model/diagnostic.ts';
+import type { DeclaredExecHook, DeclaredInitHook } from '../model/hook.ts';
+import type { LoadedHookObject, LoadedObject, LoadedPod } from '../load/loaded-object.ts';
+
+/** A pod's hooks as declared by its annotations (parsed once per lint run). */
+export interface PodAnnotationHooks {
+  readonly backupPre: DeclaredExecHook | undefined;
+  /** Which annotation family the pre hook came from, for keys in messages. */
+  readonly backupPreFamily: 'pre' | 'legacy' | undefined;
+  readonly backupPost: DeclaredExecHook | undefined;
+  readonly restoreExec: DeclaredExecHook | undefined;
+  readonly restoreInit: DeclaredInitHook | undefined;
+}
+
+/** A spec hook that applies to a pod, with the spec path of the hook (`spec.hooks.resources[0].pre[1]`). */
+export interface MatchedSpecExecHook {
+  readonly hook: DeclaredExecHook;
+  readonly phase: 'pre' | 'post' | 'restore';
+  readonly path: string;
+}
+
+export interface MatchedSpecInitHook {
+  readonly hook: DeclaredInitHook;
+  readonly path: string;
+}
+
+/** What rules see: every loaded pod and Backup/Schedule/Restore, with parsing done once. */
+export interface LintContext {
+  /** Every loaded object, pods included. */
+  readonly objects: readonly LoadedObject[];
+  readonly pods: readonly LoadedPod[];
+  readonly hookObjects: readonly LoadedHookObject[];
+  annotationHooks(pod: LoadedPod): PodAnnotationHooks;
+  /** Exec hooks of `hookObject`'s spec that apply to `pod` (selectors evaluated as Velero does). */
+  specExecHooks(pod: LoadedPod, hookObject: LoadedHookObject): readonly MatchedSpecExecHook[];
+  /** Every exec hook of `hookObject`'s spec, whatever it applies to. */
+  allSpecExecHooks(hookObject: LoadedHookObject): readonly MatchedSpecExecHook[];
+  /** Init hooks of a Restore's spec that apply to `pod`. */
+  specInitHooks(pod: LoadedPod, hookObject: LoadedHookObject): readonly MatchedSpecInitHook[];
+}
+
+/** One problem found by a rule; the engine adds the code, position and object reference. */
+export interface Finding {
+  readonly object: LoadedObject;
+  /** Annotation key or path (relative to the object; for pods relative to the pod template). */
+  readonly key: string;
+  /** Without the object name: the engine prefixes `Deployment prod/web: `. */
+  readonly message: string;
+  readonly hint?: string;
+  readonly severity?: Severity;
+}
+
+/** A context rule: needs a whole pod, or a Backup/Restore together with the pods. One file per rule. */
+export interface LintRule {
+  readonly code: string;
+  readonly severity: Severity;
+  /** One line for docs and `--help`. */
+  readonly summary: string;
+  /** Default hint. */
+  readonly hint: string;
+  check(ctx: LintContext): readonly Finding[];
+}
