@@ -1,0 +1,124 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import type { Plan } from '../model/plan.ts';
+import type { PodManifest } from '../model/pod.ts';
+import { FakeClock, settle } from '../run/fake-clock.ts';
+import { FakeEvents, FakeExecutor, type FakeExecScript, FakeWatcher, plannedHook, podWith } from '../run/fakes.ts';
+import { UsageError } from './context.ts';
+import { main } from './main.ts';
+import { createRunCommand, type RunWiring } from './run.ts';
+
+interface World {
+  readonly clock: FakeClock;
+  readonly exec: FakeExecutor;
+  readonly events: FakeEvents;
+  readonly out: string[];
+  readonly err: string[];
+  fireSignal: ((s: 'SIGINT' | 'SIGTERM') => void) | undefined;
+  closed: number;
+  readonly run: (argv: string[]) => Promise<number>;
+}
+
+function world(pods: PodManifest[], plan: Plan, script?: FakeExecScript): World {
+  const clock = new FakeClock();
+  const exec = new FakeExecutor(clock, script);
+  const events = new FakeEvents();
+  const w: World = {
+    clock,
+    exec,
+    events,
+    out: [],
+    err: [],
+    fireSignal: undefined,
+    closed: 0,
+    run: (argv) => {
+      const wiring: RunWiring = {
+        createPorts: () => ({
+          executor: exec,
+          watcher: new FakeWatcher(pods),
+          lister: { list: () => Promise.resolve(pods) },
+          events,
+          close: () => {
+            w.closed++;
+          },
+        }),
+        planBackup: (file) => (file === 'missing.yaml' ? Promise.reject(new UsageError('--backup missing.yaml: no such file')) : Promise.resolve(plan)),
+        planRestore: () => Promise.resolve(plan),
+        clock,
+        onSignals: (h) => {
+          w.fireSignal = h;
+          return () => {
+            w.fireSignal = undefined;
+          };
+        },
+      };
+      return main(argv, {
+        commands: [createRunCommand(() => wiring)],
+        io: { stdout: { write: (t) => w.out.push(t) }, stderr: { write: (t) => w.err.push(t) }, stderrIsTTY: false, env: {} },
+      });
+    },
+  };
+  return w;
+}
+
+const pod = podWith('db-0', { db: 'running' }, { namespace: 'app' });
+const hookFor = (o: Parameters<typeof plannedHook>[0]): ReturnType<typeof plannedHook> => plannedHook({ namespace: 'app', phase: 'pre', ...o });
+
+void describe('kubehooks run', () => {
+  void it('pre-backup: text report, exit 0 when every hook succeeded; ports closed', async () => {
+    const w = world([pod], { hooks: [hookFor({ pod: 'db-0', container: 'db', name: 'freeze' })], skipped: [] });
+    const code = await w.run(['run', 'pre-backup', '--backup', 'b.yaml', '-n', 'app']);
+    assert.equal(code, 0, w.err.join(''));
+    assert.match(w.out.join(''), /succeeded\s+app\/db-0\s+db\s+freeze#0/);
+    assert.equal(w.closed, 1);
+    assert.equal(w.events.records.length, 1);
+  });
+
+  void it('--output json, --no-output and --no-events; exit 1 when a hook failed', async () => {
+    const w = world([pod], { hooks: [hookFor({ pod: 'db-0', container: 'db' })], skipped: [] }, () => ({ exitCode: 1, stdout: 'secret' }));
+    const code = await w.run(['run', 'post-backup', '--backup', 'b.yaml', '-o', 'json', '--no-output', '--no-events']);
+    assert.equal(code, 1);
+    const parsed = JSON.parse(w.out.join('')) as { summary: unknown; results: { stdout: string; status: string }[] };
+    assert.deepEqual(parsed.summary, { attempted: 1, failed: 1 });
+    assert.equal(parsed.results[0]?.stdout, '');
+    assert.equal(w.events.records.length, 0);
+  });
+
+  void it('post-restore runs the restore runner over the watcher', async () => {
+    const w = world([pod], { hooks: [hookFor({ pod: 'db-0', container: 'db', phase: 'restore' })], skipped: [] });
+    const code = await w.run(['run', 'post-restore', '--restore', 'r.yaml', '--output', 'json']);
+    assert.equal(code, 0, w.err.join(''));
+    assert.equal((JSON.parse(w.out.join('')) as { results: { status: string }[] }).results[0]?.status, 'succeeded');
+  });
+
+  void it('SIGINT: partial report printed, exit 130', async () => {
+    const w = world([pod], { hooks: [hookFor({ pod: 'db-0', container: 'db' }), hookFor({ pod: 'db-0', container: 'db', index: 1 })], skipped: [] }, () => ({ hang: true }));
+    const running = w.run(['run', 'pre-backup', '--backup', 'b.yaml', '-o', 'json']);
+    await settle();
+    assert.equal(w.exec.active, 1);
+    w.fireSignal?.('SIGINT');
+    const code = await running;
+    assert.equal(code, 130);
+    const parsed = JSON.parse(w.out.join('')) as { results: { status: string; reasonCode: string }[] };
+    assert.deepEqual(parsed.results.map((r) => `${r.status}/${r.reasonCode}`), ['failed/aborted', 'not-run/aborted']);
+    assert.match(w.err.join(''), /SIGINT received/);
+  });
+
+  for (const [argv, message] of [
+    [['run', 'pre-backup'], /pre-backup needs --backup FILE/],
+    [['run', 'post-restore', '--backup', 'b.yaml'], /--backup does not apply to post-restore/],
+    [['run', 'mid-backup', '--backup', 'b.yaml'], /unknown hook kind "mid-backup"/],
+    [['run', 'pre-backup', '--backup', 'b.yaml', '--deadline', '30'], /--deadline: .*missing unit/],
+    [['run', 'pre-backup', '--backup', 'b.yaml', '--concurrency', '0'], /--concurrency must be a whole number/],
+    [['run', 'pre-backup', '--backup', 'b.yaml', '-n', 'Bad_NS'], /"Bad_NS" is not a valid namespace/],
+    [['run', 'pre-backup', '--backup', 'missing.yaml'], /--backup missing.yaml: no such file/],
+  ] as const) {
+    void it(`usage error exits 2 with a clear message: ${argv.slice(1).join(' ')}`, async () => {
+      const w = world([pod], { hooks: [], skipped: [] });
+      const code = await w.run([...argv]);
+      assert.equal(code, 2);
+      assert.match(w.err.join(''), message);
+      assert.doesNotMatch(w.err.join(''), /\n\s+at /, 'no stack trace');
+    });
+  }
+});

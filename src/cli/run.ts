@@ -1,0 +1,264 @@
+import { Option } from 'commander';
+import type { Command } from 'commander';
+import { parseGoDuration, nsToMs } from '../duration/go-duration.ts';
+import type { Plan } from '../model/plan.ts';
+import type { PodManifest } from '../model/pod.ts';
+import type { RunReport } from '../model/result.ts';
+import { ProgressLine } from '../report/progress-line.ts';
+import { renderRunJson } from '../report/run-json.ts';
+import { renderRunText } from '../report/run-text.ts';
+import { runBackupHooks } from '../run/backup-runner.ts';
+import { runPostRestoreHooks } from '../run/post-restore-runner.ts';
+import type { Clock, EventRecorder, PodExecutor, PodLister, PodScope, PodWatcher } from '../run/ports.ts';
+import type { CliCommand, CommandContext } from './command.ts';
+import { EXIT_FINDINGS, EXIT_OK, EXIT_USAGE, UsageError } from './context.ts';
+import type { CliDeps } from './context.ts';
+import { collect, isOutputFormat } from './options.ts';
+
+export const EXIT_INTERRUPTED = 130;
+export const EXIT_TERMINATED = 143;
+/** Post-restore waits are bounded by default like Velero main's --resource-timeout (10m). */
+export const DEFAULT_POST_RESTORE_DEADLINE = '10m';
+
+export type RunKind = 'pre-backup' | 'post-backup' | 'post-restore';
+const KINDS: readonly RunKind[] = ['pre-backup', 'post-backup', 'post-restore'];
+
+/** The cluster ports, as src/kube's createKubePorts returns them. */
+export interface RunPorts {
+  readonly executor: PodExecutor;
+  readonly watcher: PodWatcher;
+  readonly lister: PodLister;
+  readonly events: EventRecorder;
+  close(): Promise<void> | void;
+}
+
+export interface ConnectOptions {
+  readonly kubeconfigPath?: string;
+  readonly context?: string;
+  readonly insecureSkipTlsVerify?: boolean;
+}
+
+/**
+ * What `run` needs beyond the CLI's I/O: the cluster, the core's loaders and planners, a clock and
+ * process signals. Passed in so tests run the command in-process with fakes.
+ */
+export interface RunWiring {
+  createPorts(options: ConnectOptions): Promise<RunPorts> | RunPorts;
+  /** Plans the backup phase from FILE for the listed pods; throws UsageError naming the file/key. */
+  planBackup(file: string, pods: readonly PodManifest[], phase: 'pre' | 'post', deps: CliDeps): Promise<Plan>;
+  /** Plans post-restore hooks from FILE for the pods present now (the restored pods). */
+  planRestore(file: string, pods: readonly PodManifest[], deps: CliDeps): Promise<Plan>;
+  readonly clock: Clock;
+  /** Subscribes to SIGINT/SIGTERM; returns the unsubscribe function. */
+  onSignals(handler: (signal: 'SIGINT' | 'SIGTERM') => void): () => void;
+}
+
+interface RawRunOptions {
+  backup?: string;
+  restore?: string;
+  kubeconfig?: string;
+  context?: string;
+  namespace?: string[];
+  selector?: string;
+  output?: unknown;
+  concurrency?: string;
+  deadline?: string;
+  events?: boolean;
+  outputCapture?: boolean;
+  insecureSkipTlsVerify?: boolean;
+}
+
+export interface RunSettings {
+  readonly kind: RunKind;
+  readonly file: string;
+  readonly scope: PodScope;
+  readonly output: 'text' | 'json';
+  readonly concurrency: number;
+  /** undefined = no overall deadline. */
+  readonly deadlineMs: number | undefined;
+  readonly events: boolean;
+  readonly includeOutput: boolean;
+  readonly connect: ConnectOptions;
+}
+
+/** Validates flags into settings; every problem is a UsageError naming the flag. */
+export function parseRunSettings(kind: string, raw: RawRunOptions, env: Readonly<Record<string, string | undefined>>): RunSettings {
+  if (!KINDS.includes(kind as RunKind)) {
+    throw new UsageError(`unknown hook kind "${kind}": expected one of ${KINDS.join(', ')}`);
+  }
+  const k = kind as RunKind;
+  const isRestore = k === 'post-restore';
+  const file = isRestore ? raw.restore : raw.backup;
+  if (isRestore && raw.backup !== undefined) throw new UsageError('--backup does not apply to post-restore; use --restore FILE');
+  if (!isRestore && raw.restore !== undefined) throw new UsageError(`--restore does not apply to ${k}; use --backup FILE`);
+  if (file === undefined || file === '') throw new UsageError(`${k} needs ${isRestore ? '--restore FILE' : '--backup FILE'}`);
+  if (!isOutputFormat(raw.output ?? 'text')) throw new UsageError('--output must be text or json');
+  const concurrencyText = raw.concurrency ?? '8';
+  const concurrency = Number(concurrencyText);
+  if (!/^\d+$/.test(concurrencyText) || !Number.isInteger(concurrency) || concurrency < 1 || concurrency > 1000) {
+    throw new UsageError(`--concurrency must be a whole number from 1 to 1000 (got "${concurrencyText}")`);
+  }
+  const deadlineText = raw.deadline ?? (isRestore ? DEFAULT_POST_RESTORE_DEADLINE : '0');
+  const parsed = parseGoDuration(deadlineText);
+  if (!parsed.ok) throw new UsageError(`--deadline: ${parsed.error} (use a Go duration such as 90s, 10m or 1h30m; 0 = none)`);
+  if (parsed.ns < 0n) throw new UsageError(`--deadline must not be negative (got ${deadlineText})`);
+  const namespaces = (raw.namespace ?? []).map((n) => n.trim());
+  const badNs = namespaces.find((n) => !/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/.test(n));
+  if (badNs !== undefined) throw new UsageError(`-n/--namespace: "${badNs}" is not a valid namespace name`);
+  const kubeconfig = raw.kubeconfig ?? env['KUBECONFIG'];
+  const connect: ConnectOptions = {
+    ...(kubeconfig === undefined || kubeconfig === '' ? {} : { kubeconfigPath: kubeconfig }),
+    ...(raw.context === undefined ? {} : { context: raw.context }),
+    ...(raw.insecureSkipTlsVerify === true ? { insecureSkipTlsVerify: true } : {}),
+  };
+  return {
+    kind: k,
+    file,
+    scope: raw.selector === undefined || raw.selector === '' ? { namespaces } : { namespaces, labelSelector: raw.selector },
+    output: raw.output === 'json' ? 'json' : 'text',
+    concurrency,
+    deadlineMs: parsed.ns === 0n ? undefined : nsToMs(parsed.ns),
+    events: raw.events !== false,
+    includeOutput: raw.outputCapture !== false,
+    connect,
+  };
+}
+
+export interface RunOutcome {
+  readonly report: RunReport;
+  readonly exitCode: number;
+}
+
+/** Runs one hook phase against the cluster and prints the report; returns the exit code. */
+export async function executeRun(settings: RunSettings, deps: CliDeps, wiring: RunWiring): Promise<RunOutcome> {
+  const ctl = new AbortController();
+  let interrupted: 'SIGINT' | 'SIGTERM' | undefined;
+  const onOuterAbort = (): void => {
+    ctl.abort();
+  };
+  deps.signal.addEventListener('abort', onOuterAbort, { once: true });
+  const offSignals = wiring.onSignals((sig) => {
+    interrupted ??= sig;
+    deps.io.stderr.write(`\nkubehooks: ${sig} received: stopping; in-flight commands are closed and the partial report follows\n`);
+    ctl.abort();
+  });
+  const progress = new ProgressLine(
+    { isTTY: deps.io.stderrIsTTY, write: (t) => (deps.io.stderr.write(t), true) },
+    { now: () => wiring.clock.now(), label: settings.kind },
+  );
+  let ports: RunPorts | undefined;
+  try {
+    ports = await wiring.createPorts(settings.connect);
+    let pods: readonly PodManifest[];
+    try {
+      pods = await ports.lister.list(settings.scope, ctl.signal);
+    } catch (error) {
+      if (ctl.signal.aborted) {
+        deps.io.stderr.write('kubehooks: interrupted before any hook ran\n');
+        return { report: { summary: { attempted: 0, failed: 0 }, results: [] }, exitCode: exitForSignal(interrupted) };
+      }
+      throw error;
+    }
+    const common = {
+      executor: ports.executor,
+      clock: wiring.clock,
+      signal: ctl.signal,
+      events: settings.events ? ports.events : undefined,
+      concurrency: settings.concurrency,
+      deadlineMs: settings.deadlineMs,
+      onProgress: (p: Parameters<ProgressLine['update']>[0]) => {
+        progress.update(p);
+      },
+    };
+    let report: RunReport;
+    if (settings.kind === 'post-restore') {
+      const plan = await wiring.planRestore(settings.file, pods, deps);
+      report = await runPostRestoreHooks({ ...common, plan, watcher: ports.watcher, scope: settings.scope });
+    } else {
+      const plan = await wiring.planBackup(settings.file, pods, settings.kind === 'pre-backup' ? 'pre' : 'post', deps);
+      report = await runBackupHooks({ ...common, plan, pods });
+    }
+    progress.end();
+    const omitOutput = !settings.includeOutput;
+    deps.io.stdout.write(settings.output === 'json' ? renderRunJson(report, { omitOutput }) : renderRunText(report, { omitOutput }));
+    const exitCode = interrupted !== undefined ? exitForSignal(interrupted) : report.summary.failed > 0 ? EXIT_FINDINGS : EXIT_OK;
+    return { report, exitCode };
+  } finally {
+    progress.end();
+    offSignals();
+    deps.signal.removeEventListener('abort', onOuterAbort);
+    await ports?.close();
+  }
+}
+
+function exitForSignal(sig: 'SIGINT' | 'SIGTERM' | undefined): number {
+  return sig === 'SIGTERM' ? EXIT_TERMINATED : EXIT_INTERRUPTED;
+}
+
+/** Signals through the process; the handler is removed when the run ends. */
+export function processSignals(handler: (signal: 'SIGINT' | 'SIGTERM') => void): () => void {
+  const onInt = (): void => {
+    handler('SIGINT');
+  };
+  const onTerm = (): void => {
+    handler('SIGTERM');
+  };
+  process.once('SIGINT', onInt);
+  process.once('SIGTERM', onTerm);
+  return () => {
+    process.off('SIGINT', onInt);
+    process.off('SIGTERM', onTerm);
+  };
+}
+
+/** Describes an infrastructure error in one line: what failed and what to check. */
+export function describeRunError(error: unknown): string {
+  const message = error instanceof Error ? error.message : String(error);
+  const code = typeof error === 'object' && error !== null && 'code' in error ? String(error.code) : '';
+  return code === '' ? message : `${message} [${code}]`;
+}
+
+/** Builds the `run` command with the given wiring (the registry uses the real cluster). */
+export function createRunCommand(wiring: () => RunWiring): CliCommand {
+  return {
+    name: 'run',
+    register(program: Command, ctx: CommandContext): void {
+      // `-o/--output <format>` and `--no-output` share commander's attribute, so track them by event.
+      let format = 'text';
+      let omitOutput = false;
+      const cmd = program
+        .command('run')
+        .description('run backup pre/post or post-restore exec hooks against the cluster and report every outcome')
+        .argument('<kind>', 'pre-backup | post-backup | post-restore')
+        .option('--backup <file>', 'Velero Backup (or Schedule) manifest whose spec.hooks to run (pre-backup, post-backup)')
+        .option('--restore <file>', 'Velero Restore manifest whose spec.hooks to run (post-restore)')
+        .option('--kubeconfig <file>', 'kubeconfig file (default: $KUBECONFIG, then ~/.kube/config)')
+        .option('--context <name>', 'kubeconfig context to use')
+        .option('-n, --namespace <ns>', 'namespace to act in (repeatable; default: all namespaces)', collect)
+        .option('-l, --selector <selector>', 'only pods matching this label selector')
+        .addOption(new Option('-o, --output <format>', 'report format: text or json (default: text)').choices(['text', 'json']))
+        .addOption(new Option('--no-output', 'leave command stdout/stderr out of the report'))
+        .option('--concurrency <n>', 'most hook commands running at once', '8')
+        .option('--deadline <duration>', `overall deadline, Go duration (default: ${DEFAULT_POST_RESTORE_DEADLINE} for post-restore, none for backups; 0 = none)`)
+        .option('--no-events', 'do not record Kubernetes Events on the pods')
+        .option('--insecure-skip-tls-verify', 'do not verify the API server certificate');
+      cmd.on('option:output', (value: string) => {
+        format = value;
+      });
+      cmd.on('option:no-output', () => {
+        omitOutput = true;
+      });
+      cmd.action(async (kind: string, raw: RawRunOptions) => {
+        const settings = parseRunSettings(kind, { ...raw, output: format, outputCapture: !omitOutput }, ctx.deps.io.env);
+        try {
+          const outcome = await executeRun(settings, ctx.deps, wiring());
+          ctx.setExitCode(outcome.exitCode);
+        } catch (error) {
+          if (error instanceof UsageError) throw error;
+          ctx.deps.io.stderr.write(`kubehooks: ${describeRunError(error)}\n`);
+          ctx.setExitCode(EXIT_USAGE);
+        }
+      });
+    },
+  };
+}
