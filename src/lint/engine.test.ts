@@ -1,0 +1,121 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { lintSources } from './engine.ts';
+import type { LintRule } from './rule.ts';
+
+function pod(annotations: Record<string, string>, extra = ''): string {
+  const ann = Object.entries(annotations).map(([k, v]) => `    ${k}: '${v.replaceAll("'", "''")}'`).join('\n');
+  return `apiVersion: v1
+kind: Pod
+metadata:
+  name: p
+  namespace: ns
+  annotations:
+${ann}
+spec:
+  containers:
+    - name: app
+      image: busybox${extra}
+    - name: side
+      image: busybox
+`;
+}
+
+interface Case {
+  readonly name: string;
+  readonly text: string;
+  /** code@line (line 0 = any) expected among the diagnostics */
+  readonly want: readonly string[];
+  readonly notWant?: readonly string[];
+}
+
+const cases: Case[] = [
+  {
+    name: 'restore hook for a missing container',
+    text: pod({ 'post.hook.restore.velero.io/command': '["/bin/true"]', 'post.hook.restore.velero.io/container': 'db' }),
+    want: ['container-not-found@8'],
+  },
+  {
+    name: 'backup pre hook (legacy family) for a missing container',
+    text: pod({ 'hook.backup.velero.io/command': '["/bin/true"]', 'hook.backup.velero.io/container': 'db' }),
+    want: ['container-not-found@8'],
+  },
+  {
+    name: 'existing container is fine',
+    text: pod({ 'pre.hook.backup.velero.io/command': '["/bin/true"]', 'pre.hook.backup.velero.io/container': 'side' }),
+    want: [],
+    notWant: ['container-not-found'],
+  },
+  {
+    name: 'wait-for-ready without readinessProbe',
+    text: pod({ 'post.hook.restore.velero.io/command': '["/bin/true"]', 'post.hook.restore.velero.io/wait-for-ready': 'true' }),
+    want: ['wait-for-ready-no-probe@8'],
+  },
+  {
+    name: 'wait-for-ready with a readinessProbe',
+    text: pod({ 'post.hook.restore.velero.io/command': '["/bin/true"]', 'post.hook.restore.velero.io/wait-for-ready': 'true' },
+      '\n      readinessProbe: {exec: {command: [pg_isready]}}'),
+    want: [],
+    notWant: ['wait-for-ready-no-probe'],
+  },
+  {
+    name: 'wait timeout shorter than exec timeout',
+    text: pod({ 'post.hook.restore.velero.io/command': '["/bin/true"]', 'post.hook.restore.velero.io/exec-timeout': '2m', 'post.hook.restore.velero.io/wait-timeout': '30s' }),
+    want: ['wait-timeout-shorter-than-exec@9'],
+  },
+  {
+    name: 'wait timeout with the default exec timeout is not flagged',
+    text: pod({ 'post.hook.restore.velero.io/command': '["/bin/true"]', 'post.hook.restore.velero.io/wait-timeout': '10s' }),
+    want: [],
+    notWant: ['wait-timeout-shorter-than-exec'],
+  },
+  {
+    name: 'init container name collides with an existing container',
+    text: pod({ 'init.hook.restore.velero.io/container-image': 'busybox', 'init.hook.restore.velero.io/container-name': 'side', 'init.hook.restore.velero.io/command': '["/bin/true"]' }),
+    want: ['init-container-name-collision@8'],
+  },
+  {
+    name: 'core issues are positioned on their annotation',
+    text: pod({ 'post.hook.restore.velero.io/command': '["/bin/true"]', 'post.hook.restore.velero.io/timeout': '30s', 'post.hook.restore.velero.io/on-error': 'fail' }),
+    want: ['restore-timeout-ignored@8', 'on-error-invalid@9'],
+  },
+  {
+    name: 'hook annotations on a Deployment instead of its template',
+    text: 'apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: d\n  annotations:\n    pre.hook.backup.velero.io/command: x\nspec:\n  template:\n    spec:\n      containers: [{name: a}]\n',
+    want: ['annotation-on-non-pod@6'],
+  },
+  {
+    name: 'hook annotations on a ConfigMap',
+    text: 'apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: c\n  annotations:\n    post.hook.restore.velero.io/command: x\n',
+    want: ['annotation-on-non-pod@6'],
+  },
+];
+
+for (const c of cases) {
+  void test(`lint: ${c.name}`, () => {
+    const { diagnostics } = lintSources([{ file: 'x.yaml', text: c.text }]);
+    const got = diagnostics.map((d) => `${d.code}@${d.line}`);
+    for (const w of c.want) assert.ok(got.includes(w), `want ${w}, got ${got.join(', ')}`);
+    for (const n of c.notWant ?? []) assert.ok(!diagnostics.some((d) => d.code === n), `did not want ${n}, got ${got.join(', ')}`);
+    for (const d of diagnostics) {
+      assert.equal(d.file, 'x.yaml');
+      assert.ok(d.message.length > 0 && d.hint.length > 0, `${d.code} needs a message and a hint`);
+    }
+  });
+}
+
+void test('diagnostics name the object and carry its reference', () => {
+  const { diagnostics } = lintSources([{ file: 'x.yaml', text: pod({ 'post.hook.restore.velero.io/command': '["/bin/true"]', 'post.hook.restore.velero.io/container': 'db' }) }]);
+  const d = diagnostics.find((x) => x.code === 'container-not-found');
+  assert.ok(d);
+  assert.match(d.message, /^Pod ns\/p: /);
+  assert.deepEqual(d.object, { kind: 'Pod', namespace: 'ns', name: 'p' });
+  assert.equal(d.key, 'post.hook.restore.velero.io/container');
+  assert.equal(d.column, 5);
+});
+
+void test('a throwing rule becomes an internal-error diagnostic, not a crash', () => {
+  const broken: LintRule = { code: 'broken', severity: 'error', summary: '', hint: '', check: () => { throw new Error('boom'); } };
+  const { diagnostics } = lintSources([{ file: 'x.yaml', text: pod({}) }], { rules: [broken] });
+  assert.deepEqual(diagnostics.map((d) => d.code), ['internal-error']);
+});
