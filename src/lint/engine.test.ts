@@ -119,3 +119,87 @@ void test('a throwing rule becomes an internal-error diagnostic, not a crash', (
   const { diagnostics } = lintSources([{ file: 'x.yaml', text: pod({}) }], { rules: [broken] });
   assert.deepEqual(diagnostics.map((d) => d.code), ['internal-error']);
 });
+
+const specPod = `apiVersion: v1
+kind: Pod
+metadata:
+  name: pg-0
+  namespace: db
+  labels: {app: pg}
+  annotations:
+    pre.hook.backup.velero.io/command: '["/bin/sync"]'
+spec:
+  initContainers: [{name: restore-data, image: busybox}]
+  containers: [{name: postgres, image: postgres}]
+`;
+
+const backup = `apiVersion: velero.io/v1
+kind: Backup
+metadata: {name: nightly, namespace: velero}
+spec:
+  hooks:
+    resources:
+      - name: freeze
+        includedNamespaces: [db]
+        labelSelector: {matchLabels: {app: pg}}
+        pre:
+          - exec: {container: pg, command: [/bin/true]}
+        post:
+          - exec: {container: pg, command: [/bin/true]}
+      - name: elsewhere
+        includedNamespaces: [other]
+        post:
+          - exec: {container: nope, command: [/bin/true]}
+`;
+
+const restore = `apiVersion: velero.io/v1
+kind: Restore
+metadata: {name: r1, namespace: velero}
+spec:
+  backupName: nightly
+  namespaceMapping: {db: db-restored}
+  hooks:
+    resources:
+      - name: warm
+        includedNamespaces: [db-restored]
+        postHooks:
+          - init:
+              initContainers:
+                - {name: restore-data, image: busybox, command: [/bin/true]}
+          - exec: {command: [/bin/true], waitForReady: true, waitTimeout: 10s, execTimeout: 1m}
+      - name: source-namespace
+        includedNamespaces: [db]
+        postHooks:
+          - exec: {container: nope, command: [/bin/true]}
+`;
+
+const specCases: Case[] = [
+  {
+    name: 'spec hook names a container the matching pod lacks (backup); non-matching entries are ignored',
+    text: `${specPod}---\n${backup}`,
+    want: ['container-not-found@23', 'container-not-found@25'],
+  },
+  {
+    name: 'annotation pre hook overrides the matching spec pre hooks',
+    text: `${specPod}---\n${backup}`,
+    want: ['annotation-overrides-spec@8'],
+  },
+  {
+    name: 'restore: init name collision, waitForReady without probe, wait < exec, namespaceMapping honoured',
+    text: `${specPod}---\n${restore}`,
+    want: ['init-container-name-collision@26', 'wait-for-ready-no-probe@27', 'wait-timeout-shorter-than-exec@27'],
+  },
+];
+
+for (const c of specCases) {
+  void test(`lint: ${c.name}`, () => {
+    const { diagnostics } = lintSources([{ file: 'x.yaml', text: c.text }]);
+    const got = diagnostics.map((d) => `${d.code}@${d.line}`);
+    for (const w of c.want) assert.ok(got.includes(w), `want ${w}, got ${got.join(', ')}`);
+  });
+}
+
+void test('restore selectors use the target namespace: the source-namespace entry does not match', () => {
+  const { diagnostics } = lintSources([{ file: 'x.yaml', text: `${specPod}---\n${restore}` }]);
+  assert.ok(!diagnostics.some((d) => d.code === 'container-not-found'), diagnostics.map((d) => d.message).join('\n'));
+});

@@ -1,5 +1,10 @@
 import type { LoadedHookObject, LoadedPod } from '../load/loaded-object.ts';
+import { matchLabelSelector } from '../select/label-selector.ts';
+import { matchNamespace } from '../select/namespaces.ts';
+import { matchBackupResources } from '../select/resources.ts';
 import type { ParseIssue } from '../velero/issue.ts';
+import { parseBackupObject, parseRestoreObject } from '../velero/spec.ts';
+import type { HookResourceSelector } from '../velero/spec.ts';
 import type { MatchedSpecExecHook, MatchedSpecInitHook } from './rule.ts';
 
 /** A Backup/Schedule/Restore with its spec.hooks parsed once, and selectors ready to test pods. */
@@ -11,6 +16,49 @@ export interface ParsedHookObject {
   initFor(pod: LoadedPod): readonly MatchedSpecInitHook[];
 }
 
+/** Manifests without a namespace are applied to the current namespace; we assume `default`. */
+export const DEFAULT_NAMESPACE = 'default';
+
+function podNamespace(pod: LoadedPod): string {
+  return pod.pod.metadata.namespace ?? DEFAULT_NAMESPACE;
+}
+
+function applies(entry: HookResourceSelector, namespace: string, pod: LoadedPod, backup: boolean): boolean {
+  const subject = `${entry.path} ${JSON.stringify(entry.name)}`;
+  if (!matchNamespace(namespace, entry.includedNamespaces, entry.excludedNamespaces, subject).ok) return false;
+  // Restore ignores the resource filters (§3.4): only backups test them.
+  if (backup && !matchBackupResources(entry.includedResources, entry.excludedResources, subject).ok) return false;
+  return matchLabelSelector(entry.labelSelector, pod.pod.metadata.labels, subject).ok;
+}
+
 export function parseHookObject(object: LoadedHookObject): ParsedHookObject {
-  return { object, issues: [], allExec: [], execFor: () => [], initFor: () => [] };
+  if (object.type === 'backup') {
+    const { backup, issues } = parseBackupObject(object.raw);
+    const resources = backup?.resources ?? [];
+    const execOf = (entry: (typeof resources)[number]): MatchedSpecExecHook[] => [
+      ...entry.pre.map((hook) => ({ hook, phase: 'pre' as const, path: `${entry.path}.pre[${hook.index}]` })),
+      ...entry.post.map((hook) => ({ hook, phase: 'post' as const, path: `${entry.path}.post[${hook.index}]` })),
+    ];
+    return {
+      object, issues,
+      allExec: resources.flatMap(execOf),
+      execFor: (pod) => resources.filter((e) => applies(e, podNamespace(pod), pod, true)).flatMap(execOf),
+      initFor: () => [],
+    };
+  }
+  const { restore, issues } = parseRestoreObject(object.raw);
+  const resources = restore?.resources ?? [];
+  const mapping = restore?.namespaceMapping ?? {};
+  // Selectors name the target namespace (after namespaceMapping, Velero #4720).
+  const target = (pod: LoadedPod): string => mapping[podNamespace(pod)] ?? podNamespace(pod);
+  const execOf = (entry: (typeof resources)[number]): MatchedSpecExecHook[] =>
+    entry.postHooks.flatMap((p) => (p.kind === 'exec' ? [{ hook: p.hook, phase: 'restore' as const, path: `${entry.path}.postHooks[${p.hook.index}]` }] : []));
+  const initOf = (entry: (typeof resources)[number]): MatchedSpecInitHook[] =>
+    entry.postHooks.flatMap((p) => (p.kind === 'init' ? [{ hook: p.hook, path: `${entry.path}.postHooks[${p.hook.index}]` }] : []));
+  return {
+    object, issues,
+    allExec: resources.flatMap(execOf),
+    execFor: (pod) => resources.filter((e) => applies(e, target(pod), pod, false)).flatMap(execOf),
+    initFor: (pod) => resources.filter((e) => applies(e, target(pod), pod, false)).flatMap(initOf),
+  };
 }

@@ -77,7 +77,7 @@ function visit(
     if (!isRecord(template)) {
       diagnostics.push(problemDiagnostic(doc.file, ref, locate, {
         code: 'manifest-invalid', severity: 'error', key: '',
-        message: `has no pod template at ${podPath.join('.')}`,
+        message: `${podPath.join('.')} (the pod template) is missing or not a mapping`,
         hint: 'Add the pod template; its annotations are what hooks read.',
       }));
       return;
@@ -111,7 +111,7 @@ function problemDiagnostic(
 ): Diagnostic {
   const pos = locate(p.key);
   return {
-    code: p.code, severity: p.severity, message: `${describeObject(ref)} ${p.message}`, hint: p.hint,
+    code: p.code, severity: p.severity, message: `${describeObject(ref)}: ${p.message}`, hint: p.hint,
     file, line: pos.line, column: pos.column, object: ref, key: p.key,
   };
 }

@@ -90,7 +90,7 @@ export function narrowPod(
   if (!isRecord(spec)) {
     problems.push({
       code: 'manifest-invalid', severity: 'error', key: 'spec',
-      message: 'has no pod spec', hint: 'Add spec.containers; hooks run in the containers of a pod.',
+      message: 'spec is missing or not a mapping, so there is no pod to hook', hint: 'Add spec.containers; hooks run in the containers of a pod.',
     });
     return undefined;
   }
@@ -100,12 +100,12 @@ export function narrowPod(
   if (mainContainers.length === 0 && Array.isArray(spec['containers']) && spec['containers'].length === 0) {
     problems.push({
       code: 'manifest-invalid', severity: 'error', key: 'spec.containers',
-      message: 'has an empty spec.containers', hint: 'A pod needs at least one container.',
+      message: 'spec.containers is empty', hint: 'A pod needs at least one container.',
     });
   } else if (spec['containers'] === undefined) {
     problems.push({
       code: 'manifest-invalid', severity: 'error', key: 'spec',
-      message: 'has no spec.containers', hint: 'A pod needs at least one container.',
+      message: 'spec.containers is missing', hint: 'A pod needs at least one container.',
     });
   }
   const hasInit = spec['initContainers'] !== undefined && spec['initContainers'] !== null;
