@@ -1,0 +1,525 @@
+/**
+ * `spec.hooks` of velero.io/v1 Backup, Schedule (`spec.template.hooks`) and Restore (§3.1, §3.2),
+ * read into the hook model. zod checks the shape; Velero's semantic rules (durations, onError enum,
+ * minItems, selectors, init containers) are checked here and reported as ParseIssues. Nothing
+ * throws: a malformed hook is left out and reported, the rest is still read.
+ */
+import { z } from 'zod';
+import type { ContainerSpec, DeclaredExecHook, DeclaredInitHook, OnError } from '../model/hook.ts';
+import { compileGlob } from '../select/glob.ts';
+import { labelSelectorError, type LabelSelector } from '../select/label-selector.ts';
+import { matchBackupResources } from '../select/resources.ts';
+import { readDurationValue } from './annotations.ts';
+import { commandArgvIssues } from './command.ts';
+import { makeIssue, type ParseIssue } from './issue.ts';
+
+// ---------- shape schemas (types only; semantic rules are checked below) ----------
+
+const stringList = z.array(z.string()).nullish();
+
+export const LabelSelectorSchema = z.object({
+  matchLabels: z.record(z.string(), z.string()).nullish(),
+  matchExpressions: z
+    .array(z.object({ key: z.string(), operator: z.string(), values: z.array(z.string()).nullish() }))
+    .nullish(),
+});
+
+export const ExecHookSchema = z.object({
+  container: z.string().nullish(),
+  command: z.array(z.string()),
+  onError: z.string().nullish(),
+  timeout: z.string().nullish(),
+});
+
+export const BackupResourceHookSchema = z.object({ exec: ExecHookSchema });
+
+export const ExecRestoreHookSchema = z.object({
+  container: z.string().nullish(),
+  command: z.array(z.string()),
+  onError: z.string().nullish(),
+  execTimeout: z.string().nullish(),
+  waitTimeout: z.string().nullish(),
+  waitForReady: z.boolean().nullish(),
+});
+
+export const InitRestoreHookSchema = z.object({
+  initContainers: z.array(z.unknown()).nullish(),
+  timeout: z.string().nullish(),
+});
+
+export const RestoreResourceHookSchema = z.object({
+  exec: ExecRestoreHookSchema.nullish(),
+  init: InitRestoreHookSchema.nullish(),
+});
+
+const resourceHookSpecCommon = {
+  name: z.string(),
+  includedNamespaces: stringList,
+  excludedNamespaces: stringList,
+  includedResources: stringList,
+  excludedResources: stringList,
+  labelSelector: LabelSelectorSchema.nullish(),
+};
+
+export const BackupResourceHookSpecSchema = z.object({
+  ...resourceHookSpecCommon,
+  pre: z.array(BackupResourceHookSchema).nullish(),
+  post: z.array(BackupResourceHookSchema).nullish(),
+});
+
+export const RestoreResourceHookSpecSchema = z.object({
+  ...resourceHookSpecCommon,
+  postHooks: z.array(RestoreResourceHookSchema).nullish(),
+});
+
+const metadataSchema = z.object({ name: z.string().nullish(), namespace: z.string().nullish() }).loose();
+
+export const BackupSchema = z
+  .object({
+    apiVersion: z.literal('velero.io/v1'),
+    kind: z.literal('Backup'),
+    metadata: metadataSchema.nullish(),
+    spec: z.object({ hooks: z.object({ resources: z.array(BackupResourceHookSpecSchema).nullish() }).loose().nullish() }).loose().nullish(),
+  })
+  .loose();
+
+export const ScheduleSchema = z
+  .object({
+    apiVersion: z.literal('velero.io/v1'),
+    kind: z.literal('Schedule'),
+    metadata: metadataSchema.nullish(),
+    spec: z
+      .object({
+        template: z
+          .object({ hooks: z.object({ resources: z.array(BackupResourceHookSpecSchema).nullish() }).loose().nullish() })
+          .loose()
+          .nullish(),
+      })
+      .loose()
+      .nullish(),
+  })
+  .loose();
+
+export const RestoreSchema = z
+  .object({
+    apiVersion: z.literal('velero.io/v1'),
+    kind: z.literal('Restore'),
+    metadata: metadataSchema.nullish(),
+    spec: z
+      .object({
+        namespaceMapping: z.record(z.string(), z.string()).nullish(),
+        hooks: z.object({ resources: z.array(RestoreResourceHookSpecSchema).nullish() }).loose().nullish(),
+      })
+      .loose()
+      .nullish(),
+  })
+  .loose();
+
+// ---------- model ----------
+
+/** Selection fields of one `spec.hooks.resources[]` entry (lists normalised: null → []). */
+export interface HookResourceSelector {
+  /** Position in `spec.hooks.resources`. */
+  readonly entryIndex: number;
+  /** Spec path of the entry, e.g. `spec.hooks.resources[0]`. */
+  readonly path: string;
+  readonly name: string;
+  readonly includedNamespaces: readonly string[];
+  readonly excludedNamespaces: readonly string[];
+  readonly includedResources: readonly string[];
+  readonly excludedResources: readonly string[];
+  /** undefined = no label filter; `{}` = everything. Only set when valid (see validationErrors). */
+  readonly labelSelector: LabelSelector | undefined;
+}
+
+export interface BackupHookResource extends HookResourceSelector {
+  readonly pre: readonly DeclaredExecHook[];
+  readonly post: readonly DeclaredExecHook[];
+}
+
+export interface BackupHooks {
+  readonly name: string;
+  readonly namespace: string;
+  readonly resources: readonly BackupHookResource[];
+  /** Errors that make Velero fail the whole backup before any hook runs (bad label selectors). */
+  readonly validationErrors: readonly string[];
+}
+
+export type RestorePostHook =
+  | { readonly kind: 'exec'; readonly hook: DeclaredExecHook }
+  | { readonly kind: 'init'; readonly hook: DeclaredInitHook };
+
+export interface RestoreHookResource extends HookResourceSelector {
+  /** In postHooks order; an element with both exec and init yields both (same index). */
+  readonly postHooks: readonly RestorePostHook[];
+}
+
+export interface RestoreHooks {
+  readonly name: string;
+  readonly namespace: string;
+  readonly resources: readonly RestoreHookResource[];
+  /** Source namespace → target namespace. */
+  readonly namespaceMapping: Readonly<Record<string, string>>;
+  /** Errors that make Velero put the restore in FailedValidation (selectors, init containers). */
+  readonly validationErrors: readonly string[];
+}
+
+/** Velero's exact restore validation text for a bad spec init container (§4). */
+export const INVALID_INIT_CONTAINER_MESSAGE = "invalid InitContainer in restore hook, it doesn't have Command, Name or Image field";
+
+// ---------- helpers ----------
+
+type Obj = Readonly<Record<string, unknown>>;
+
+function isObject(value: unknown): value is Obj {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+function joinPath(base: string, path: readonly PropertyKey[]): string {
+  let out = base;
+  for (const part of path) out += typeof part === 'number' ? `[${part}]` : `.${String(part)}`;
+  return out;
+}
+
+function schemaIssues(error: z.ZodError, base: string): ParseIssue[] {
+  return error.issues.map((issue) => {
+    const path = joinPath(base, issue.path);
+    return makeIssue('spec-schema-invalid', path, `${path}: ${issue.message}`);
+  });
+}
+
+/** safeParse that reports issues at `path` and returns undefined on failure. */
+function parseAt<T extends z.ZodType>(schema: T, value: unknown, path: string, issues: ParseIssue[]): z.infer<T> | undefined {
+  const result = schema.safeParse(value);
+  if (result.success) return result.data;
+  issues.push(...schemaIssues(result.error, path));
+  return undefined;
+}
+
+function readSpecOnError(value: string | null | undefined, key: string, issues: ParseIssue[]): OnError | undefined {
+  if (value === undefined || value === null) return undefined;
+  if (value === 'Continue' || value === 'Fail') return value;
+  const lower = value.toLowerCase();
+  const fix = lower === 'fail' ? 'Fail' : lower === 'continue' ? 'Continue' : undefined;
+  issues.push(
+    makeIssue('on-error-invalid', key, `onError ${JSON.stringify(value)} is not "Continue" or "Fail"; the Velero CRD rejects it`, {
+      severity: 'error',
+      ...(fix === undefined ? {} : { hint: `Write ${JSON.stringify(fix)} (case-sensitive).` }),
+    }),
+  );
+  return undefined;
+}
+
+/** In spec.hooks a duration is a metav1.Duration: the same grammar, but a bad value is an error for the object. */
+function readSpecDuration(value: string | null | undefined, key: string, use: 'exec' | 'wait', issues: ParseIssue[]): number {
+  if (value === undefined || value === null) return 0;
+  return readDurationValue(value, key, use, issues);
+}
+
+interface EntryCommon {
+  readonly selector: HookResourceSelector;
+  /** false when the entry can never be evaluated sensibly (e.g. broken selector); still reported. */
+  readonly usable: boolean;
+}
+
+function readEntryCommon(
+  raw: z.infer<typeof BackupResourceHookSpecSchema> | z.infer<typeof RestoreResourceHookSpecSchema>,
+  entryIndex: number,
+  path: string,
+  kind: 'backup' | 'restore',
+  issues: ParseIssue[],
+  validationErrors: string[],
+): EntryCommon {
+  const name = raw.name;
+  const subject = `${path} ${JSON.stringify(name)}`;
+  if (name === '') {
+    issues.push(
+      makeIssue(
+        'spec-hook-name-empty',
+        `${path}.name`,
+        `${path} has an empty name; Velero fails each of its exec hooks with "hookName is required"`,
+      ),
+    );
+  }
+  const includedNamespaces = raw.includedNamespaces ?? [];
+  const excludedNamespaces = raw.excludedNamespaces ?? [];
+  const includedResources = raw.includedResources ?? [];
+  const excludedResources = raw.excludedResources ?? [];
+  for (const [field, list] of [
+    ['includedNamespaces', includedNamespaces],
+    ['excludedNamespaces', excludedNamespaces],
+  ] as const) {
+    for (const [i, pattern] of list.entries()) {
+      const glob = compileGlob(pattern);
+      if (!glob.ok) {
+        issues.push(
+          makeIssue('namespace-glob-invalid', `${path}.${field}[${i}]`, `${JSON.stringify(pattern)} is not a valid glob (${glob.error}); Velero's ${field} list then matches nothing`),
+        );
+      }
+    }
+  }
+  if (kind === 'restore') {
+    if (includedResources.length > 0 || excludedResources.length > 0) {
+      const field = includedResources.length > 0 ? 'includedResources' : 'excludedResources';
+      issues.push(makeIssue('resources-filter-ignored', `${path}.${field}`, `${subject}: restore hooks ignore includedResources/excludedResources and always apply to pods`));
+    }
+  } else {
+    const verdict = matchBackupResources(includedResources, excludedResources, subject);
+    if (!verdict.ok) {
+      const field = includedResources.length > 0 && excludedResources.length === 0 ? 'includedResources' : 'excludedResources';
+      issues.push(makeIssue('resources-exclude-pods', `${path}.${field}`, `${verdict.reason}, so this entry never runs`));
+    }
+  }
+  let labelSelector: LabelSelector | undefined;
+  let usable = true;
+  if (raw.labelSelector !== undefined && raw.labelSelector !== null) {
+    const selector: LabelSelector = {
+      matchLabels: raw.labelSelector.matchLabels ?? undefined,
+      matchExpressions: (raw.labelSelector.matchExpressions ?? []).map((e) => ({ key: e.key, operator: e.operator, values: e.values ?? undefined })),
+    };
+    const error = labelSelectorError(selector);
+    if (error === undefined) labelSelector = selector;
+    else {
+      usable = false;
+      validationErrors.push(error);
+      const consequence = kind === 'backup' ? 'Velero fails the whole backup' : 'Velero fails restore validation (FailedValidation)';
+      issues.push(makeIssue('label-selector-invalid', `${path}.labelSelector`, `${error}; ${consequence}`));
+    }
+  }
+  return {
+    selector: { entryIndex, path, name, includedNamespaces, excludedNamespaces, includedResources, excludedResources, labelSelector },
+    usable,
+  };
+}
+
+function readBackupHookList(
+  list: readonly unknown[] | null | undefined,
+  entryName: string,
+  path: string,
+  issues: ParseIssue[],
+): DeclaredExecHook[] {
+  const hooks: DeclaredExecHook[] = [];
+  for (const [index, element] of (list ?? []).entries()) {
+    const at = `${path}[${index}]`;
+    if (isObject(element) && (element.exec === undefined || element.exec === null)) {
+      issues.push(makeIssue('spec-hook-empty', at, `${at} has no exec; the CRD requires it and Velero would run nothing`, { severity: 'error' }));
+      continue;
+    }
+    const parsed = parseAt(BackupResourceHookSchema, element, at, issues);
+    if (parsed === undefined) continue;
+    const exec = parsed.exec;
+    issues.push(...commandArgvIssues(exec.command, `${at}.exec.command`));
+    hooks.push({
+      source: 'spec',
+      name: entryName,
+      index,
+      container: exec.container === '' || exec.container === null ? undefined : exec.container,
+      command: exec.command,
+      onError: readSpecOnError(exec.onError, `${at}.exec.onError`, issues),
+      execTimeoutMs: readSpecDuration(exec.timeout, `${at}.exec.timeout`, 'exec', issues),
+      waitTimeoutMs: 0,
+      waitForReady: false,
+    });
+  }
+  return hooks;
+}
+
+/** Raw shape checks for the list container itself, element checks happen per element. */
+const entryShape = <T extends z.ZodObject>(schema: T, listFields: readonly string[]): z.ZodType<z.infer<T>> =>
+  schema.extend(Object.fromEntries(listFields.map((f) => [f, z.array(z.unknown()).nullish()]))) as unknown as z.ZodType<z.infer<T>>;
+
+const BackupEntryShape = entryShape(BackupResourceHookSpecSchema, ['pre', 'post']);
+const RestoreEntryShape = entryShape(RestoreResourceHookSpecSchema, ['postHooks']);
+
+function readResourcesList(value: unknown, path: string, issues: ParseIssue[]): readonly unknown[] {
+  if (value === undefined || value === null) return [];
+  if (!Array.isArray(value)) {
+    issues.push(makeIssue('spec-schema-invalid', path, `${path}: expected a list`));
+    return [];
+  }
+  return value as readonly unknown[];
+}
+
+function metadataOf(obj: Obj): { name: string; namespace: string } {
+  const meta = isObject(obj.metadata) ? obj.metadata : {};
+  return {
+    name: typeof meta.name === 'string' ? meta.name : '',
+    namespace: typeof meta.namespace === 'string' ? meta.namespace : '',
+  };
+}
+
+function checkKind(obj: unknown, kinds: readonly string[], issues: ParseIssue[]): obj is Obj {
+  if (!isObject(obj)) {
+    issues.push(makeIssue('object-invalid', '', `expected a velero.io/v1 ${kinds.join(' or ')} object`));
+    return false;
+  }
+  if (typeof obj.kind !== 'string' || !kinds.includes(obj.kind)) {
+    issues.push(makeIssue('object-invalid', 'kind', `kind is ${JSON.stringify(obj.kind ?? null)}, expected ${kinds.join(' or ')}`));
+    return false;
+  }
+  if (obj.apiVersion !== 'velero.io/v1') {
+    issues.push(makeIssue('object-invalid', 'apiVersion', `apiVersion is ${JSON.stringify(obj.apiVersion ?? null)}, expected "velero.io/v1"`));
+  }
+  return true;
+}
+
+function child(obj: unknown, key: string, path: string, issues: ParseIssue[]): Obj | undefined {
+  if (!isObject(obj)) return undefined;
+  const value = obj[key];
+  if (value === undefined || value === null) return undefined;
+  if (!isObject(value)) {
+    issues.push(makeIssue('spec-schema-invalid', path, `${path}: expected an object`));
+    return undefined;
+  }
+  return value;
+}
+
+// ---------- Backup / Schedule ----------
+
+/** Reads a Backup (`spec.hooks`) or Schedule (`spec.template.hooks`). Never throws. */
+export function parseBackupObject(obj: unknown): { backup: BackupHooks | undefined; issues: ParseIssue[] } {
+  const issues: ParseIssue[] = [];
+  if (!checkKind(obj, ['Backup', 'Schedule'], issues)) return { backup: undefined, issues };
+  const { name, namespace } = metadataOf(obj);
+  const spec = child(obj, 'spec', 'spec', issues);
+  const base = obj.kind === 'Schedule' ? 'spec.template.hooks' : 'spec.hooks';
+  const holder = obj.kind === 'Schedule' ? child(spec, 'template', 'spec.template', issues) : spec;
+  const hooks = child(holder, 'hooks', base, issues);
+  const validationErrors: string[] = [];
+  const resources: BackupHookResource[] = [];
+  for (const [entryIndex, rawEntry] of readResourcesList(hooks?.resources, `${base}.resources`, issues).entries()) {
+    const path = `${base}.resources[${entryIndex}]`;
+    const entry = parseAt(BackupEntryShape, rawEntry, path, issues);
+    if (entry === undefined) continue;
+    const common = readEntryCommon(entry, entryIndex, path, 'backup', issues, validationErrors);
+    const pre = readBackupHookList(entry.pre, entry.name, `${path}.pre`, issues);
+    const post = readBackupHookList(entry.post, entry.name, `${path}.post`, issues);
+    if ((entry.pre ?? []).length === 0 && (entry.post ?? []).length === 0) {
+      issues.push(makeIssue('spec-entry-no-hooks', path, `${path} ${JSON.stringify(entry.name)} has no pre or post hooks`));
+    }
+    if (common.usable) resources.push({ ...common.selector, pre, post });
+  }
+  return { backup: { name, namespace, resources, validationErrors }, issues };
+}
+
+// ---------- Restore ----------
+
+function readInitContainers(list: readonly unknown[] | null | undefined, path: string, issues: ParseIssue[], validationErrors: string[]): ContainerSpec[] {
+  const containers: ContainerSpec[] = [];
+  for (const [i, raw] of (list ?? []).entries()) {
+    const at = `${path}[${i}]`;
+    if (!isObject(raw)) {
+      validationErrors.push(`json: cannot unmarshal ${Array.isArray(raw) ? 'array' : typeof raw} into Go value of type v1.Container`);
+      issues.push(makeIssue('init-container-invalid', at, `${at} is not a container object; Velero fails restore validation`));
+      continue;
+    }
+    const missing: string[] = ['name', 'image'].filter((f) => typeof raw[f] !== 'string' || raw[f] === '');
+    const command = raw.command;
+    const commandOk = Array.isArray(command) && command.length > 0 && command.every((c) => typeof c === 'string');
+    if (!commandOk) missing.push('command');
+    for (const field of ['name', 'image'] as const) {
+      if (raw[field] !== undefined && raw[field] !== null && typeof raw[field] !== 'string') {
+        issues.push(makeIssue('spec-schema-invalid', `${at}.${field}`, `${at}.${field}: expected string`));
+      }
+    }
+    if (missing.length > 0) {
+      validationErrors.push(INVALID_INIT_CONTAINER_MESSAGE);
+      issues.push(
+        makeIssue('init-container-invalid', at, `${INVALID_INIT_CONTAINER_MESSAGE} (${at} lacks ${missing.join(', ')}); the restore fails validation`),
+      );
+    } else {
+      issues.push(...commandArgvIssues(command as string[], `${at}.command`));
+    }
+    containers.push(raw as unknown as ContainerSpec);
+  }
+  return containers;
+}
+
+function readRestorePostHooks(
+  list: readonly unknown[] | null | undefined,
+  entryName: string,
+  path: string,
+  issues: ParseIssue[],
+  validationErrors: string[],
+): RestorePostHook[] {
+  const hooks: RestorePostHook[] = [];
+  for (const [index, element] of (list ?? []).entries()) {
+    const at = `${path}[${index}]`;
+    if (!isObject(element)) {
+      issues.push(makeIssue('spec-schema-invalid', at, `${at}: expected an object with exec and/or init`));
+      continue;
+    }
+    const parsed = element;
+    const hasExec = parsed.exec !== undefined && parsed.exec !== null;
+    const hasInit = parsed.init !== undefined && parsed.init !== null;
+    if (!hasExec && !hasInit) {
+      issues.push(makeIssue('spec-hook-empty', at, `${at} has neither exec nor init; it does nothing`));
+      continue;
+    }
+    if (hasInit) {
+      const init = parseAt(
+        InitRestoreHookSchema.extend({ initContainers: z.array(z.unknown()).nullish() }),
+        parsed.init,
+        `${at}.init`,
+        issues,
+      );
+      if (init !== undefined) {
+        if (init.timeout !== undefined && init.timeout !== null) {
+          issues.push(makeIssue('init-timeout-unused', `${at}.init.timeout`, `${at}.init.timeout is declared by Velero but never used`));
+        }
+        const initContainers = readInitContainers(init.initContainers, `${at}.init.initContainers`, issues, validationErrors);
+        hooks.push({ kind: 'init', hook: { source: 'spec', name: entryName, index, initContainers } });
+      }
+    }
+    if (hasExec) {
+      const exec = parseAt(ExecRestoreHookSchema, parsed.exec, `${at}.exec`, issues);
+      if (exec !== undefined) {
+        issues.push(...commandArgvIssues(exec.command, `${at}.exec.command`));
+        hooks.push({
+          kind: 'exec',
+          hook: {
+            source: 'spec',
+            name: entryName,
+            index,
+            container: exec.container === '' || exec.container === null ? undefined : exec.container,
+            command: exec.command,
+            onError: readSpecOnError(exec.onError, `${at}.exec.onError`, issues),
+            execTimeoutMs: readSpecDuration(exec.execTimeout, `${at}.exec.execTimeout`, 'exec', issues),
+            waitTimeoutMs: readSpecDuration(exec.waitTimeout, `${at}.exec.waitTimeout`, 'wait', issues),
+            waitForReady: exec.waitForReady ?? false,
+          },
+        });
+      }
+    }
+  }
+  return hooks;
+}
+
+/** Reads a Restore's `spec.hooks` and `spec.namespaceMapping`. Never throws. */
+export function parseRestoreObject(obj: unknown): { restore: RestoreHooks | undefined; issues: ParseIssue[] } {
+  const issues: ParseIssue[] = [];
+  if (!checkKind(obj, ['Restore'], issues)) return { restore: undefined, issues };
+  const { name, namespace } = metadataOf(obj);
+  const spec = child(obj, 'spec', 'spec', issues);
+  const namespaceMapping: Record<string, string> = {};
+  const rawMapping = spec?.namespaceMapping;
+  if (rawMapping !== undefined && rawMapping !== null) {
+    const mapping = parseAt(z.record(z.string(), z.string()), rawMapping, 'spec.namespaceMapping', issues);
+    if (mapping !== undefined) Object.assign(namespaceMapping, mapping);
+  }
+  const hooks = child(spec, 'hooks', 'spec.hooks', issues);
+  const validationErrors: string[] = [];
+  const resources: RestoreHookResource[] = [];
+  for (const [entryIndex, rawEntry] of readResourcesList(hooks?.resources, 'spec.hooks.resources', issues).entries()) {
+    const path = `spec.hooks.resources[${entryIndex}]`;
+    const entry = parseAt(RestoreEntryShape, rawEntry, path, issues);
+    if (entry === undefined) continue;
+    const common = readEntryCommon(entry, entryIndex, path, 'restore', issues, validationErrors);
+    const postHooks = readRestorePostHooks(entry.postHooks, entry.name, `${path}.postHooks`, issues, validationErrors);
+    if ((entry.postHooks ?? []).length === 0) {
+      issues.push(makeIssue('spec-entry-no-hooks', path, `${path} ${JSON.stringify(entry.name)} has no postHooks`));
+    }
+    if (common.usable) resources.push({ ...common.selector, postHooks });
+  }
+  return { restore: { name, namespace, resources, namespaceMapping, validationErrors }, issues };
+}
