@@ -1,0 +1,167 @@
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { FakeApiServer } from '../testing/fake-api-server.ts';
+import { activeHandlesAfterSettling } from '../testing/handles.ts';
+import { KubeClient, loadKubeConfig } from './client.ts';
+import { ApiTimeoutError, ApiUnreachableError, ForbiddenError, KubeconfigError, NotFoundError, UnauthorizedError } from './errors.ts';
+
+const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'kubehooks-client-test-'));
+const write = (name: string, text: string): string => {
+  const file = path.join(dir, name);
+  fs.writeFileSync(file, text);
+  return file;
+};
+const kubeconfig = (server: string, extra = ''): string =>
+  `apiVersion: v1
+kind: Config
+clusters:
+- name: c1
+  cluster: {server: "${server}"${extra}}
+users:
+- name: u1
+  user: {token: t}
+contexts:
+- name: one
+  context: {cluster: c1, user: u1}
+- name: two
+  context: {cluster: c1, user: u1}
+current-context: one
+`;
+
+void describe('loadKubeConfig', () => {
+  after(() => {
+    fs.rmSync(dir, { recursive: true, force: true });
+  });
+  const quiet = { warn: () => undefined, env: { HOME: dir } };
+
+  const rejects = (options: Parameters<typeof loadKubeConfig>[0], pattern: RegExp): void => {
+    assert.throws(
+      () => loadKubeConfig(options),
+      (error: unknown) => {
+        assert.ok(error instanceof KubeconfigError, String(error));
+        assert.equal(error.code, 'kubeconfig-invalid');
+        assert.match(error.message, pattern);
+        return true;
+      },
+    );
+  };
+
+  void it('a missing explicit file', () => {
+    rejects({ ...quiet, kubeconfigPath: path.join(dir, 'nope') }, /nope does not exist/);
+  });
+  void it('malformed YAML keeps the cause', () => {
+    const file = write('bad.yaml', 'clusters: [\n');
+    assert.throws(
+      () => loadKubeConfig({ ...quiet, kubeconfigPath: file }),
+      (e: unknown) => e instanceof KubeconfigError && e.cause !== undefined && e.message.includes('cannot load kubeconfig'),
+    );
+  });
+  void it('an unknown context lists the known ones', () => {
+    const file = write('ok.yaml', kubeconfig('https://127.0.0.1:6443'));
+    rejects({ ...quiet, kubeconfigPath: file, context: 'three' }, /context "three" not found .*; it has: one, two/);
+  });
+  void it('selects the requested context', () => {
+    const file = write('ok2.yaml', kubeconfig('https://127.0.0.1:6443'));
+    assert.equal(loadKubeConfig({ ...quiet, kubeconfigPath: file, context: 'two' }).getCurrentContext(), 'two');
+  });
+  void it('no kubeconfig anywhere', () => {
+    rejects({ warn: () => undefined, env: { HOME: path.join(dir, 'empty-home') } }, /no kubeconfig found: pass --kubeconfig/);
+  });
+  void it('KUBECONFIG naming only missing files', () => {
+    rejects({ warn: () => undefined, env: { HOME: dir, KUBECONFIG: path.join(dir, 'x') } }, /none of the files in KUBECONFIG/);
+  });
+  void it('KUBECONFIG is used when set', () => {
+    const file = write('env.yaml', kubeconfig('https://10.0.0.1:6443'));
+    const kc = loadKubeConfig({ warn: () => undefined, env: { HOME: dir, KUBECONFIG: file } });
+    assert.equal(kc.getCurrentCluster()?.server, 'https://10.0.0.1:6443');
+  });
+  void it('plain HTTP without insecure-skip-tls-verify is refused', () => {
+    const file = write('http.yaml', kubeconfig('http://127.0.0.1:8080'));
+    rejects({ ...quiet, kubeconfigPath: file }, /plain HTTP/);
+  });
+  void it('insecureSkipTlsVerify warns loudly and disables verification', () => {
+    const file = write('tls.yaml', kubeconfig('https://127.0.0.1:6443'));
+    const warnings: string[] = [];
+    const kc = loadKubeConfig({ kubeconfigPath: file, insecureSkipTlsVerify: true, warn: (m) => warnings.push(m) });
+    assert.equal(kc.getCurrentCluster()?.skipTLSVerify, true);
+    assert.equal(warnings.length, 1);
+    assert.match(warnings[0] ?? '', /TLS verification .* is DISABLED/);
+  });
+  void it('TLS verification stays on by default, silently', () => {
+    const file = write('tls2.yaml', kubeconfig('https://127.0.0.1:6443'));
+    const warnings: string[] = [];
+    const kc = loadKubeConfig({ kubeconfigPath: file, warn: (m) => warnings.push(m) });
+    assert.equal(kc.getCurrentCluster()?.skipTLSVerify, false);
+    assert.deepEqual(warnings, []);
+  });
+});
+
+void describe('KubeClient requests map failures to typed errors', () => {
+  let server: FakeApiServer;
+  let client: KubeClient;
+  before(async () => {
+    server = await FakeApiServer.start();
+    client = KubeClient.load({ kubeconfigPath: server.writeKubeconfig(), warn: () => undefined });
+  });
+  after(async () => {
+    client.close();
+    await server.close();
+  });
+  const signal = (): AbortSignal => new AbortController().signal;
+
+  void it('403 → ForbiddenError with the server message, 401 → UnauthorizedError, 404 → NotFoundError', async () => {
+    server.failNext({ verb: 'list', statusCode: 403, message: 'pods is forbidden: nope' });
+    await assert.rejects(client.request('GET', '/api/v1/pods', { signal: signal(), what: 'list pods' }), (e: unknown) => {
+      assert.ok(e instanceof ForbiddenError);
+      assert.equal(e.statusCode, 403);
+      assert.equal(e.reason, 'Forbidden');
+      assert.equal(e.serverMessage, 'pods is forbidden: nope');
+      assert.match(e.message, /^cannot list pods: forbidden \(403\): pods is forbidden: nope/);
+      return true;
+    });
+    server.failNext({ verb: 'list', statusCode: 401, message: 'Unauthorized' });
+    await assert.rejects(client.request('GET', '/api/v1/pods', { signal: signal(), what: 'list pods' }), UnauthorizedError);
+    await assert.rejects(client.request('GET', '/api/v1/namespaces/x/pods/y', { signal: signal(), what: 'get pod' }), NotFoundError);
+  });
+
+  void it('a request that gets no answer in time → ApiTimeoutError', async () => {
+    // A watch never ends, so reading it as a JSON body must hit the deadline.
+    await assert.rejects(
+      client.request('GET', '/api/v1/pods', { query: { watch: 'true' }, signal: signal(), what: 'slow', timeoutMs: 100 }),
+      ApiTimeoutError,
+    );
+  });
+
+  void it('an aborted request rejects with the signal reason', async () => {
+    const controller = new AbortController();
+    const reason = new Error('stop');
+    const pending = client.request('GET', '/api/v1/pods', { query: { watch: 'true' }, signal: controller.signal, what: 'w' });
+    setTimeout(() => {
+      controller.abort(reason);
+    }, 20);
+    await assert.rejects(pending, (e) => e === reason);
+  });
+
+  void it('connection refused → ApiUnreachableError with the system code', async () => {
+    const dead = await FakeApiServer.start();
+    const deadClient = KubeClient.load({ kubeconfigPath: dead.writeKubeconfig(), warn: () => undefined });
+    await dead.close();
+    try {
+      await assert.rejects(deadClient.request('GET', '/api/v1/pods', { signal: signal(), what: 'list pods' }), (e: unknown) => {
+        assert.ok(e instanceof ApiUnreachableError);
+        assert.equal(e.systemCode, 'ECONNREFUSED');
+        assert.match(e.message, /connection refused: is the API server running\?/);
+        return true;
+      });
+    } finally {
+      deadClient.close();
+    }
+  });
+});
+
+void it('leaves no sockets, servers or timers behind', async () => {
+  assert.deepEqual(await activeHandlesAfterSettling(), []);
+});

@@ -1,0 +1,78 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { FakeApiServer } from '../testing/fake-api-server.ts';
+import { activeHandlesAfterSettling } from '../testing/handles.ts';
+import { KubeClient } from './client.ts';
+import { EVENT_MESSAGE_LIMIT_BYTES, KubeEventRecorder, truncateUtf8 } from './events.ts';
+
+void describe('truncateUtf8', () => {
+  void it('keeps short text, cuts long text on a character boundary with a marker', () => {
+    assert.equal(truncateUtf8('abc', 10), 'abc');
+    const cut = truncateUtf8('€'.repeat(10), 10);
+    assert.ok(Buffer.byteLength(cut) <= 10);
+    assert.equal(cut, '€€…');
+  });
+});
+
+void describe('KubeEventRecorder against the fake API server', () => {
+  let server: FakeApiServer;
+  let client: KubeClient;
+  let recorder: KubeEventRecorder;
+  before(async () => {
+    server = await FakeApiServer.start();
+    client = KubeClient.load({ kubeconfigPath: server.writeKubeconfig(), warn: () => undefined });
+    recorder = new KubeEventRecorder(client, { instance: 'test-host', now: () => new Date('2026-11-25T12:00:00.123Z') });
+  });
+  after(async () => {
+    client.close();
+    await server.close();
+  });
+
+  void it('creates a core/v1 Event on the pod', async () => {
+    const result = await recorder.record(
+      { namespace: 'ns', pod: 'db-0', podUid: 'uid-1', type: 'Warning', reason: 'HookFailed', message: 'x'.repeat(5000) },
+      new AbortController().signal,
+    );
+    assert.deepEqual(result, { ok: true });
+    const event = server.events.at(-1)!;
+    assert.deepEqual(event['involvedObject'], { apiVersion: 'v1', kind: 'Pod', namespace: 'ns', name: 'db-0', uid: 'uid-1' });
+    assert.equal(event['reason'], 'HookFailed');
+    assert.equal(event['type'], 'Warning');
+    assert.equal(event['reportingComponent'], 'kubehooks');
+    assert.deepEqual(event['source'], { component: 'kubehooks', host: 'test-host' });
+    assert.equal(event['firstTimestamp'], '2026-11-25T12:00:00Z');
+    assert.ok(Buffer.byteLength(String(event['message'])) <= EVENT_MESSAGE_LIMIT_BYTES);
+    assert.match((event['metadata'] as { name: string }).name, /^db-0\./);
+  });
+
+  void it('never throws: API errors and unreachable servers come back as {ok:false}', async () => {
+    server.failNext({ verb: 'create-event', statusCode: 403, message: 'events is forbidden' });
+    const forbidden = await recorder.record(
+      { namespace: 'ns', pod: 'p', type: 'Normal', reason: 'HookSucceeded', message: 'ok' },
+      new AbortController().signal,
+    );
+    assert.equal(forbidden.ok, false);
+    assert.match(forbidden.error ?? '', /forbidden \(403\): events is forbidden/);
+
+    const aborted = await recorder.record({ namespace: 'ns', pod: 'p', type: 'Normal', reason: 'HookSucceeded', message: 'ok' }, AbortSignal.abort());
+    assert.equal(aborted.ok, false);
+
+    const dead = await FakeApiServer.start();
+    const deadClient = KubeClient.load({ kubeconfigPath: dead.writeKubeconfig(), warn: () => undefined });
+    await dead.close();
+    try {
+      const unreachable = await new KubeEventRecorder(deadClient).record(
+        { namespace: 'ns', pod: 'p', type: 'Normal', reason: 'HookSucceeded', message: 'ok' },
+        new AbortController().signal,
+      );
+      assert.equal(unreachable.ok, false);
+      assert.match(unreachable.error ?? '', /cannot reach the API server/);
+    } finally {
+      deadClient.close();
+    }
+  });
+});
+
+void it('leaves no sockets, servers or timers behind', async () => {
+  assert.deepEqual(await activeHandlesAfterSettling(), []);
+});

@@ -1,0 +1,70 @@
+/**
+ * The Kubernetes adapters behind the runner's ports (src/run/ports.ts). This directory is the only
+ * place that imports @kubernetes/client-node.
+ */
+import type { Clock, EventRecorder, PodExecutor, PodLister, PodWatcher } from '../run/ports.ts';
+import { KubeClient, type KubeClientOptions } from './client.ts';
+import { realClock } from './clock.ts';
+import { KubeEventRecorder } from './events.ts';
+import { KubePodExecutor } from './exec.ts';
+import { KubePodWatcher, type KubePodWatcherOptions } from './pod-watcher.ts';
+
+export interface KubePortsOptions extends KubeClientOptions {
+  readonly watcher?: Omit<KubePodWatcherOptions, 'clock'>;
+  readonly clock?: Clock;
+}
+
+export interface KubePorts {
+  readonly executor: PodExecutor;
+  readonly watcher: PodWatcher;
+  readonly lister: PodLister;
+  readonly events: EventRecorder;
+  readonly clock: Clock;
+  /** The API server URL and context in use (for messages). */
+  readonly server: string;
+  readonly context: string;
+  /** Releases keep-alive connections. Abort running watches/execs first (their signals). */
+  close(): void;
+}
+
+/**
+ * Loads the kubeconfig (`kubeconfigPath`/`context`, else KUBECONFIG, ~/.kube/config, in-cluster) and
+ * builds the ports. Throws KubeconfigError for configuration problems; makes no request yet.
+ */
+export function createKubePorts(options: KubePortsOptions = {}): KubePorts {
+  const client = KubeClient.load(options);
+  const clock = options.clock ?? realClock;
+  const watcher = new KubePodWatcher(client, { ...options.watcher, clock });
+  return {
+    executor: new KubePodExecutor(client),
+    watcher,
+    lister: watcher,
+    events: new KubeEventRecorder(client),
+    clock,
+    server: client.server,
+    context: client.contextName,
+    close: () => {
+      client.close();
+    },
+  };
+}
+
+export { KubeClient, loadKubeConfig, type KubeClientOptions } from './client.ts';
+export { realClock } from './clock.ts';
+export {
+  ApiStatusError,
+  ApiTimeoutError,
+  ApiUnreachableError,
+  ForbiddenError,
+  GoneError,
+  KubeError,
+  KubeconfigError,
+  NotFoundError,
+  UnauthorizedError,
+  isKubeError,
+  type KubeErrorCode,
+} from './errors.ts';
+export { KubeEventRecorder, truncateUtf8, EVENT_MESSAGE_LIMIT_BYTES } from './events.ts';
+export { KubePodExecutor, parseExecStatus, DEFAULT_MAX_OUTPUT_BYTES, type ExecStatusVerdict } from './exec.ts';
+export { KubePodWatcher, type KubePodWatcherOptions, type BackoffOptions } from './pod-watcher.ts';
+export { toPodManifest } from './pod.ts';

@@ -1,0 +1,260 @@
+import assert from 'node:assert/strict';
+import { after, before, beforeEach, describe, it } from 'node:test';
+import type { PodEvent, PodScope, WatchLifecycle } from '../run/ports.ts';
+import { FakeApiServer, pendingPod, runningPod } from '../testing/fake-api-server.ts';
+import { activeHandlesAfterSettling } from '../testing/handles.ts';
+import { KubeClient } from './client.ts';
+import { ForbiddenError } from './errors.ts';
+import { KubePodWatcher } from './pod-watcher.ts';
+
+async function waitFor(what: string, predicate: () => boolean, timeoutMs = 3000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!predicate()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 5));
+  }
+}
+
+interface Session {
+  readonly events: PodEvent[];
+  readonly lifecycle: WatchLifecycle[];
+  readonly done: Promise<void>;
+  stop(): Promise<void>;
+}
+
+function start(watcher: KubePodWatcher, scope: PodScope): Session {
+  const controller = new AbortController();
+  const events: PodEvent[] = [];
+  const lifecycle: WatchLifecycle[] = [];
+  const done = watcher.run(scope, { onEvent: (e) => events.push(e), onLifecycle: (l) => lifecycle.push(l) }, controller.signal);
+  return {
+    events,
+    lifecycle,
+    done,
+    stop: async () => {
+      controller.abort();
+      await done;
+    },
+  };
+}
+
+const names = (events: readonly PodEvent[], type: PodEvent['type']): string[] =>
+  events.filter((e) => e.type === type).map((e) => `${e.pod.metadata.namespace ?? ''}/${e.pod.metadata.name}`);
+
+void describe('KubePodWatcher against the fake API server', () => {
+  let server: FakeApiServer;
+  let client: KubeClient;
+  let watcher: KubePodWatcher;
+
+  before(async () => {
+    server = await FakeApiServer.start();
+    client = KubeClient.load({ kubeconfigPath: server.writeKubeconfig(), warn: () => undefined });
+    watcher = new KubePodWatcher(client, { backoff: { initialMs: 5, maxMs: 40 }, random: () => 1 });
+  });
+  beforeEach(() => {
+    server.requests.length = 0;
+    server.goneAs = 'event';
+  });
+  after(async () => {
+    client.close();
+    await server.close();
+  });
+
+  const watchRequests = () => server.requests.filter((r) => r.query.get('watch') === 'true');
+
+  void it('lists, then watches from the list resourceVersion: Pending→Running, deletion, one watch for many pods', async () => {
+    for (let i = 0; i < 30; i++) server.putPod(pendingPod('w1', `p${i}`, ['app'], { app: 'db' }));
+    server.putPod(pendingPod('w1', 'other', ['app'], { app: 'web' }));
+    const listRv = server.resourceVersion;
+    const s = start(watcher, { namespaces: ['w1'], labelSelector: 'app=db' });
+    await waitFor('initial list', () => s.events.length === 30);
+    await waitFor('watch open', () => server.openWatchCount === 1);
+    assert.ok(s.events.every((e) => e.type === 'upsert' && e.pod.status?.phase === 'Pending'));
+    assert.deepEqual(s.lifecycle[0], { type: 'listed', namespace: 'w1', count: 30 });
+
+    server.updatePod('w1', 'p7', (p) => {
+      p.status = runningPod('w1', 'p7').status ?? {};
+    });
+    server.updatePod('w1', 'other', (p) => {
+      p.status = { phase: 'Running' };
+    });
+    server.deletePod('w1', 'p3');
+    await waitFor('running + deleted', () => s.events.length === 32);
+    const running = s.events[30];
+    assert.equal(running?.type, 'upsert');
+    assert.equal(running.pod.metadata.name, 'p7');
+    assert.equal(running.pod.status?.phase, 'Running');
+    assert.deepEqual(names(s.events.slice(31), 'deleted'), ['w1/p3']);
+
+    await s.stop();
+    const watches = watchRequests();
+    assert.equal(watches.length, 1, 'one watch for 30 pods');
+    const q = watches[0]!.query;
+    assert.equal(q.get('labelSelector'), 'app=db');
+    assert.equal(q.get('allowWatchBookmarks'), 'true');
+    assert.equal(q.get('resourceVersion'), listRv);
+    assert.equal(watches[0]!.path, '/api/v1/namespaces/w1/pods');
+    assert.equal(server.requests.find((r) => r.query.get('watch') === null)?.query.get('labelSelector'), 'app=db');
+    await waitFor('server sees the watch closed', () => server.openWatchCount === 0);
+  });
+
+  void it('one watch per namespace, or one cluster-wide watch', async () => {
+    server.putPod(runningPod('a', 'x'));
+    server.putPod(runningPod('b', 'y'));
+    const perNs = start(watcher, { namespaces: ['a', 'b', 'a'] });
+    await waitFor('two watches', () => server.openWatchCount === 2);
+    await perNs.stop();
+    assert.deepEqual(watchRequests().map((r) => r.path).sort(), ['/api/v1/namespaces/a/pods', '/api/v1/namespaces/b/pods']);
+    assert.deepEqual(names(perNs.events, 'upsert').sort(), ['a/x', 'b/y']);
+
+    server.requests.length = 0;
+    const all = start(watcher, { namespaces: [] });
+    await waitFor('one watch', () => server.openWatchCount === 1);
+    await all.stop();
+    assert.deepEqual(watchRequests().map((r) => r.path), ['/api/v1/pods']);
+  });
+
+  void it('resumes from the last seen resourceVersion after a dropped connection', async () => {
+    server.putPod(pendingPod('drop', 'p'));
+    const s = start(watcher, { namespaces: ['drop'] });
+    await waitFor('watch open', () => server.openWatchCount === 1);
+    const updated = server.updatePod('drop', 'p', (p) => {
+      p.status = { phase: 'Running' };
+    });
+    await waitFor('update', () => s.events.length === 2);
+    assert.equal(server.dropWatches(), 1);
+    await waitFor('reconnected', () => server.openWatchCount === 1 && watchRequests().length === 2);
+    server.updatePod('drop', 'p', (p) => {
+      p.metadata.labels = { after: 'reconnect' };
+    });
+    await waitFor('event after reconnect', () => s.events.length === 3);
+    await s.stop();
+    assert.equal(watchRequests()[1]!.query.get('resourceVersion'), updated.metadata.resourceVersion);
+    assert.ok(s.lifecycle.some((l) => l.type === 'reconnecting'));
+    assert.equal(s.lifecycle.filter((l) => l.type === 'listed').length, 1, 'no relist after a plain drop');
+  });
+
+  void it('bookmarks advance the resourceVersion used to resume', async () => {
+    server.putPod(pendingPod('bm', 'p'));
+    const s = start(watcher, { namespaces: ['bm'] });
+    await waitFor('watch open', () => server.openWatchCount === 1);
+    server.putPod(pendingPod('elsewhere', 'q')); // advances the global resourceVersion only
+    server.sendBookmarks();
+    const bookmarkRv = server.resourceVersion;
+    await new Promise((r) => setTimeout(r, 30));
+    server.dropWatches();
+    await waitFor('reconnected', () => watchRequests().length === 2);
+    await s.stop();
+    assert.equal(watchRequests()[1]!.query.get('resourceVersion'), bookmarkRv);
+  });
+
+  for (const goneAs of ['event', 'http'] as const) {
+    void it(`410 Gone (${goneAs === 'event' ? 'ERROR watch event' : 'HTTP status'}) relists and emits synthetic upserts and deletes`, async () => {
+      const ns = `gone-${goneAs}`;
+      server.goneAs = goneAs;
+      server.putPod(runningPod(ns, 'stays'));
+      server.putPod(runningPod(ns, 'changes'));
+      server.putPod(runningPod(ns, 'vanishes'));
+      const s = start(watcher, { namespaces: [ns] });
+      await waitFor('watch open', () => server.openWatchCount === 1);
+      assert.equal(s.events.length, 3);
+      // Changes the watch never hears about, then the history is compacted.
+      server.silently(() => {
+        server.deletePod(ns, 'vanishes');
+        server.updatePod(ns, 'changes', (p) => {
+          p.status = { phase: 'Failed' };
+        });
+        server.putPod(runningPod(ns, 'new'));
+      });
+      server.compact();
+      if (goneAs === 'event') server.sendWatchError(410);
+      else server.dropWatches();
+      await waitFor('relist', () => s.events.length === 6);
+      await waitFor('watch open again', () => server.openWatchCount === 1);
+      await s.stop();
+      const after = s.events.slice(3);
+      assert.deepEqual(names(after, 'upsert').sort(), [`${ns}/changes`, `${ns}/new`]);
+      assert.deepEqual(names(after, 'deleted'), [`${ns}/vanishes`]);
+      const tomb = after.find((e) => e.type === 'deleted')!.pod;
+      assert.ok(tomb.metadata.uid !== undefined && tomb.metadata.uid !== '');
+      assert.ok(s.lifecycle.some((l) => l.type === 'relisting'));
+      assert.equal(s.lifecycle.filter((l) => l.type === 'listed').length, 2);
+    });
+  }
+
+  void it('retries a failing watch (500) with backoff, then continues', async () => {
+    server.putPod(runningPod('flaky', 'p'));
+    server.failNext({ verb: 'watch', namespace: 'flaky', statusCode: 500, message: 'etcd leader changed' });
+    server.failNext({ verb: 'watch', namespace: 'flaky', statusCode: 503 });
+    const s = start(watcher, { namespaces: ['flaky'] });
+    await waitFor('watch open', () => server.openWatchCount === 1);
+    server.updatePod('flaky', 'p', (p) => {
+      p.metadata.labels = { x: 'y' };
+    });
+    await waitFor('event', () => s.events.length === 2);
+    await s.stop();
+    const retries = s.lifecycle.filter((l): l is Extract<WatchLifecycle, { type: 'reconnecting' }> => l.type === 'reconnecting');
+    assert.deepEqual(
+      retries.map((l) => l.attempt),
+      [1, 2],
+    );
+    assert.match(retries[0]!.reason, /etcd leader changed/);
+  });
+
+  void it('403 on the list rejects with ForbiddenError', async () => {
+    server.failNext({ verb: 'list', namespace: 'secret', statusCode: 403, message: 'pods is forbidden: User "x" cannot list resource "pods"' });
+    const s = start(watcher, { namespaces: ['secret'] });
+    await assert.rejects(s.done, (error: unknown) => {
+      assert.ok(error instanceof ForbiddenError);
+      assert.equal(error.code, 'forbidden');
+      assert.match(error.message, /cannot list resource "pods"/);
+      return true;
+    });
+  });
+
+  void it('403 on the watch rejects and stops the other namespaces\' watches', async () => {
+    server.failNext({ verb: 'watch', namespace: 'nowatch', statusCode: 403, message: 'cannot watch' });
+    const s = start(watcher, { namespaces: ['fine', 'nowatch'] });
+    await assert.rejects(s.done, ForbiddenError);
+    await waitFor('no open watches', () => server.openWatchCount === 0);
+  });
+
+  void it('a throwing handler rejects run() with that error', async () => {
+    server.putPod(runningPod('boom', 'p'));
+    const oops = new Error('handler bug');
+    const done = watcher.run(
+      { namespaces: ['boom'] },
+      {
+        onEvent: () => {
+          throw oops;
+        },
+      },
+      new AbortController().signal,
+    );
+    await assert.rejects(done, (e) => e === oops);
+  });
+
+  void it('an already aborted signal resolves without any request', async () => {
+    await watcher.run({ namespaces: ['x'] }, { onEvent: () => undefined }, AbortSignal.abort());
+    assert.equal(server.requests.length, 0);
+  });
+
+  void it('list() uses the label selector and spans namespaces', async () => {
+    server.putPod(runningPod('l1', 'a', ['app'], { tier: 'db' }));
+    server.putPod(runningPod('l2', 'b', ['app'], { tier: 'db' }));
+    server.putPod(runningPod('l2', 'c', ['app'], { tier: 'web' }));
+    const pods = await watcher.list({ namespaces: ['l1', 'l2'], labelSelector: 'tier=db' }, new AbortController().signal);
+    assert.deepEqual(pods.map((p) => `${p.metadata.namespace ?? ''}/${p.metadata.name}`).sort(), ['l1/a', 'l2/b']);
+  });
+
+  void it('backoff is capped exponential', () => {
+    const w = new KubePodWatcher(client, { backoff: { initialMs: 100, maxMs: 1000, factor: 2 }, random: () => 1 });
+    assert.deepEqual([1, 2, 3, 4, 5, 6].map((n) => w.backoffMs(n)), [100, 200, 400, 800, 1000, 1000]);
+    const jittered = new KubePodWatcher(client, { backoff: { initialMs: 100 }, random: () => 0 });
+    assert.equal(jittered.backoffMs(1), 50);
+  });
+});
+
+void it('leaves no sockets, servers or timers behind', async () => {
+  assert.deepEqual(await activeHandlesAfterSettling(), []);
+});

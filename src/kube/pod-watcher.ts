@@ -1,0 +1,423 @@
+/**
+ * PodWatcher and PodLister over the core/v1 pods API: list, then watch from the list's
+ * resourceVersion — one watch per namespace, or one cluster-wide watch when no namespace is given;
+ * never one per pod. Disconnects resume from the last seen resourceVersion (bookmarks keep it fresh)
+ * with capped exponential backoff; `410 Gone` relists and emits synthetic upserts/deletes for what
+ * changed meanwhile. Only uid → {resourceVersion, name, namespace, labels} is kept between events.
+ */
+import type { PodManifest } from '../model/pod.ts';
+import type { Clock, PodEvent, PodLister, PodScope, PodWatchHandlers, PodWatcher, WatchLifecycle } from '../run/ports.ts';
+import { errorText, isRecord, statusDetails, type KubeClient } from './client.ts';
+import { realClock } from './clock.ts';
+import { ApiStatusError, ForbiddenError, GoneError, KubeconfigError, UnauthorizedError, errorForStatus } from './errors.ts';
+import { resourceVersionOf, toPodManifest } from './pod.ts';
+
+export interface BackoffOptions {
+  /** First retry delay. Default 500 ms. */
+  readonly initialMs?: number;
+  /** Cap. Default 30 s. */
+  readonly maxMs?: number;
+  /** Growth per attempt. Default 2. */
+  readonly factor?: number;
+}
+
+export interface KubePodWatcherOptions {
+  /** Used for backoff sleeps and the stalled-watch guard. Default: the real clock. */
+  readonly clock?: Clock;
+  readonly backoff?: BackoffOptions;
+  /** Jitter source in [0,1): the delay is scaled by 0.5 + random/2. Default Math.random. */
+  readonly random?: () => number;
+  /** Server-side watch duration (`timeoutSeconds`); the watch is then resumed. Default 300. */
+  readonly watchTimeoutSeconds?: number;
+  /** Page size for lists. Default 500. */
+  readonly pageSize?: number;
+  /** Diagnostics for dropped malformed objects (default: ignore). */
+  readonly log?: (message: string) => void;
+}
+
+interface Snapshot {
+  readonly rv: string | undefined;
+  readonly name: string;
+  readonly namespace: string | undefined;
+  readonly labels: Readonly<Record<string, string>> | undefined;
+}
+
+/** Wraps an exception thrown by a caller's handler so it is not mistaken for a watch failure. */
+class HandlerFailure extends Error {
+  readonly error: unknown;
+  constructor(error: unknown) {
+    super('a watch handler threw', { cause: error });
+    this.error = error;
+  }
+}
+
+/** Errors that retrying cannot fix: the watch rejects with them. */
+function isFatal(error: unknown): boolean {
+  return error instanceof ForbiddenError || error instanceof UnauthorizedError || error instanceof KubeconfigError;
+}
+
+/** Reads `aborted` afresh (TypeScript keeps an earlier narrowing of the property across awaits). */
+function isAborted(signal: AbortSignal): boolean {
+  return signal.aborted;
+}
+
+function podsPath(namespace: string | undefined): string {
+  return namespace === undefined ? '/api/v1/pods' : `/api/v1/namespaces/${encodeURIComponent(namespace)}/pods`;
+}
+
+function describeTarget(namespace: string | undefined): string {
+  return namespace === undefined ? 'in all namespaces' : `in namespace "${namespace}"`;
+}
+
+function keyOf(pod: PodManifest): string {
+  return pod.metadata.uid ?? `${pod.metadata.namespace ?? ''}/${pod.metadata.name}`;
+}
+
+function snapshotOf(pod: PodManifest): Snapshot {
+  return {
+    rv: resourceVersionOf(pod),
+    name: pod.metadata.name,
+    namespace: pod.metadata.namespace,
+    labels: pod.metadata.labels,
+  };
+}
+
+/** What a relist-detected deletion carries: identity only (the object itself is gone). */
+function tombstone(key: string, s: Snapshot): PodManifest {
+  return {
+    apiVersion: 'v1',
+    kind: 'Pod',
+    metadata: {
+      name: s.name,
+      ...(s.namespace === undefined ? {} : { namespace: s.namespace }),
+      ...(key.includes('/') ? {} : { uid: key }),
+      ...(s.rv === undefined ? {} : { resourceVersion: s.rv }),
+      ...(s.labels === undefined ? {} : { labels: s.labels }),
+    },
+    spec: { containers: [] },
+  };
+}
+
+export class KubePodWatcher implements PodWatcher, PodLister {
+  readonly #client: KubeClient;
+  readonly #clock: Clock;
+  readonly #initialMs: number;
+  readonly #maxMs: number;
+  readonly #factor: number;
+  readonly #random: () => number;
+  readonly #watchTimeoutSeconds: number;
+  readonly #pageSize: number;
+  readonly #log: (message: string) => void;
+
+  constructor(client: KubeClient, options: KubePodWatcherOptions = {}) {
+    this.#client = client;
+    this.#clock = options.clock ?? realClock;
+    this.#initialMs = options.backoff?.initialMs ?? 500;
+    this.#maxMs = options.backoff?.maxMs ?? 30_000;
+    this.#factor = options.backoff?.factor ?? 2;
+    this.#random = options.random ?? Math.random;
+    this.#watchTimeoutSeconds = options.watchTimeoutSeconds ?? 300;
+    this.#pageSize = options.pageSize ?? 500;
+    this.#log = options.log ?? (() => undefined);
+  }
+
+  /** The delay before retry number `attempt` (1-based). */
+  backoffMs(attempt: number): number {
+    const raw = Math.min(this.#maxMs, this.#initialMs * this.#factor ** Math.max(0, attempt - 1));
+    return Math.round(raw * (0.5 + this.#random() / 2));
+  }
+
+  async list(scope: PodScope, signal: AbortSignal): Promise<readonly PodManifest[]> {
+    const targets = scope.namespaces.length === 0 ? [undefined] : [...new Set(scope.namespaces)];
+    const pages = await Promise.all(targets.map((ns) => this.#listAll(ns, scope.labelSelector, signal)));
+    return pages.flatMap((p) => p.items);
+  }
+
+  async run(scope: PodScope, handlers: PodWatchHandlers, signal: AbortSignal): Promise<void> {
+    if (signal.aborted) return;
+    const targets = scope.namespaces.length === 0 ? [undefined] : [...new Set(scope.namespaces)];
+    const inner = new AbortController();
+    const onAbort = (): void => {
+      inner.abort(signal.reason);
+    };
+    signal.addEventListener('abort', onAbort, { once: true });
+    let firstError: { error: unknown } | undefined;
+    try {
+      await Promise.allSettled(
+        targets.map((ns) =>
+          this.#runOne(ns, scope.labelSelector, handlers, inner.signal).catch((error: unknown) => {
+            firstError ??= { error };
+            inner.abort(error);
+          }),
+        ),
+      );
+    } finally {
+      signal.removeEventListener('abort', onAbort);
+      inner.abort();
+    }
+    if (firstError !== undefined && !isAborted(signal)) {
+      throw firstError.error instanceof HandlerFailure ? firstError.error.error : firstError.error;
+    }
+  }
+
+  async #runOne(
+    namespace: string | undefined,
+    labelSelector: string | undefined,
+    handlers: PodWatchHandlers,
+    signal: AbortSignal,
+  ): Promise<void> {
+    const known = new Map<string, Snapshot>();
+    const emit = (event: PodEvent): void => {
+      try {
+        handlers.onEvent(event);
+      } catch (error) {
+        throw new HandlerFailure(error);
+      }
+    };
+    const lifecycle = (event: WatchLifecycle): void => {
+      try {
+        handlers.onLifecycle?.(event);
+      } catch (error) {
+        throw new HandlerFailure(error);
+      }
+    };
+    let rv: string | undefined;
+    let needList = true;
+    let initial = true;
+    let attempt = 0;
+    let consecutiveGone = 0;
+
+    while (!signal.aborted) {
+      try {
+        if (needList) {
+          const { items, resourceVersion } = await this.#listAll(namespace, labelSelector, signal);
+          this.#applyList(items, known, initial, emit);
+          initial = false;
+          rv = resourceVersion;
+          needList = false;
+          lifecycle({ type: 'listed', namespace, count: items.length });
+        }
+        const startedAt = this.#clock.now();
+        const result = await this.#watchOnce(namespace, labelSelector, rv, known, emit, signal, (next) => {
+          rv = next;
+        });
+        if (result.kind === 'gone') {
+          consecutiveGone++;
+          lifecycle({ type: 'relisting', namespace, reason: result.reason });
+          needList = true;
+          // A relist that is at once too old again should not spin.
+          if (consecutiveGone > 1) await this.#clock.sleep(this.backoffMs(consecutiveGone - 1), signal);
+          continue;
+        }
+        consecutiveGone = 0;
+        if (result.events > 0 || this.#clock.now() - startedAt >= 1000) {
+          // A healthy watch the server ended (timeoutSeconds): resume at once.
+          attempt = 0;
+          lifecycle({ type: 'reconnecting', namespace, reason: 'watch ended by the server', attempt: 0 });
+        } else {
+          attempt++;
+          lifecycle({ type: 'reconnecting', namespace, reason: 'watch ended immediately', attempt });
+          await this.#clock.sleep(this.backoffMs(attempt), signal);
+        }
+      } catch (error) {
+        if (isAborted(signal)) return;
+        if (error instanceof HandlerFailure || isFatal(error)) throw error;
+        if (error instanceof GoneError) {
+          consecutiveGone++;
+          lifecycle({ type: 'relisting', namespace, reason: error.message });
+          needList = true;
+          if (consecutiveGone > 1) await this.#sleepUnlessAborted(this.backoffMs(consecutiveGone - 1), signal);
+          continue;
+        }
+        attempt++;
+        lifecycle({ type: 'reconnecting', namespace, reason: errorText(error), attempt });
+        await this.#sleepUnlessAborted(this.backoffMs(attempt), signal);
+      }
+    }
+  }
+
+  async #sleepUnlessAborted(ms: number, signal: AbortSignal): Promise<void> {
+    try {
+      await this.#clock.sleep(ms, signal);
+    } catch (error) {
+      if (!signal.aborted) throw error;
+    }
+  }
+
+  /** Emits upserts for new/changed pods and deletes for vanished ones; updates `known`. */
+  #applyList(items: readonly PodManifest[], known: Map<string, Snapshot>, initial: boolean, emit: (e: PodEvent) => void): void {
+    const seen = new Set<string>();
+    for (const pod of items) {
+      const key = keyOf(pod);
+      seen.add(key);
+      const before = known.get(key);
+      const snapshot = snapshotOf(pod);
+      known.set(key, snapshot);
+      if (initial || before === undefined || before.rv !== snapshot.rv) emit({ type: 'upsert', pod });
+    }
+    for (const [key, snapshot] of known) {
+      if (seen.has(key)) continue;
+      known.delete(key);
+      emit({ type: 'deleted', pod: tombstone(key, snapshot) });
+    }
+  }
+
+  async #listAll(
+    namespace: string | undefined,
+    labelSelector: string | undefined,
+    signal: AbortSignal,
+  ): Promise<{ items: PodManifest[]; resourceVersion: string }> {
+    const what = `list pods ${describeTarget(namespace)}`;
+    for (let restart = 0; ; restart++) {
+      const items: PodManifest[] = [];
+      let token: string | undefined;
+      let resourceVersion = '';
+      try {
+        do {
+          const body = await this.#client.request('GET', podsPath(namespace), {
+            query: { labelSelector, limit: String(this.#pageSize), continue: token },
+            signal,
+            what,
+          });
+          if (!isRecord(body) || !Array.isArray(body['items']) || !isRecord(body['metadata'])) {
+            throw new ApiStatusError(`cannot ${what}: the response is not a PodList`, {
+              statusCode: 200,
+              reason: undefined,
+              serverMessage: '',
+            });
+          }
+          for (const raw of body['items'] as unknown[]) {
+            const pod = toPodManifest(raw);
+            if (pod === undefined) this.#log(`ignoring a malformed pod in ${what}`);
+            else items.push(pod);
+          }
+          const meta = body['metadata'];
+          resourceVersion = typeof meta['resourceVersion'] === 'string' ? meta['resourceVersion'] : resourceVersion;
+          token = typeof meta['continue'] === 'string' && meta['continue'] !== '' ? meta['continue'] : undefined;
+        } while (token !== undefined);
+        return { items, resourceVersion };
+      } catch (error) {
+        // An expired continue token: start the list again (bounded).
+        if (error instanceof GoneError && token !== undefined && restart < 3) continue;
+        throw error;
+      }
+    }
+  }
+
+  async #watchOnce(
+    namespace: string | undefined,
+    labelSelector: string | undefined,
+    rv: string | undefined,
+    known: Map<string, Snapshot>,
+    emit: (e: PodEvent) => void,
+    signal: AbortSignal,
+    setRv: (rv: string) => void,
+  ): Promise<{ kind: 'ended'; events: number } | { kind: 'gone'; reason: string }> {
+    const what = `watch pods ${describeTarget(namespace)}`;
+    const stream = new AbortController();
+    const onAbort = (): void => {
+      stream.abort(signal.reason);
+    };
+    signal.addEventListener('abort', onAbort, { once: true });
+    // Backstop for a connection that dies silently: the server should end the watch at timeoutSeconds.
+    const guard = new AbortController();
+    this.#clock.sleep((this.#watchTimeoutSeconds + 60) * 1000, guard.signal).then(
+      () => {
+        stream.abort(new Error(`${what}: no end of watch from the server after ${this.#watchTimeoutSeconds + 60}s`));
+      },
+      () => undefined,
+    );
+    let events = 0;
+    try {
+      const res = await this.#client.stream(podsPath(namespace), {
+        query: {
+          watch: 'true',
+          resourceVersion: rv,
+          allowWatchBookmarks: 'true',
+          labelSelector,
+          timeoutSeconds: String(this.#watchTimeoutSeconds),
+        },
+        signal: stream.signal,
+        what,
+      });
+      let pending = '';
+      try {
+        for await (const chunk of res as AsyncIterable<Buffer>) {
+          pending += chunk.toString('utf8');
+          let newline: number;
+          while ((newline = pending.indexOf('\n')) >= 0) {
+            const line = pending.slice(0, newline).trim();
+            pending = pending.slice(newline + 1);
+            if (line === '') continue;
+            events++;
+            const outcome = this.#handleLine(line, what, known, emit, setRv);
+            if (outcome !== undefined) return outcome;
+          }
+        }
+      } finally {
+        res.destroy();
+      }
+      if (stream.signal.aborted && !signal.aborted) throw stream.signal.reason;
+      return { kind: 'ended', events };
+    } finally {
+      guard.abort();
+      signal.removeEventListener('abort', onAbort);
+      stream.abort();
+    }
+  }
+
+  /** Applies one watch line. Returns `gone` on a 410 ERROR event; throws on other ERROR events. */
+  #handleLine(
+    line: string,
+    what: string,
+    known: Map<string, Snapshot>,
+    emit: (e: PodEvent) => void,
+    setRv: (rv: string) => void,
+  ): { kind: 'gone'; reason: string } | undefined {
+    let event: unknown;
+    try {
+      event = JSON.parse(line);
+    } catch (error) {
+      throw new Error(`${what}: unreadable watch event`, { cause: error });
+    }
+    if (!isRecord(event) || typeof event['type'] !== 'string') throw new Error(`${what}: malformed watch event`);
+    const object = event['object'];
+    switch (event['type']) {
+      case 'ADDED':
+      case 'MODIFIED':
+      case 'DELETED': {
+        const pod = toPodManifest(object);
+        if (pod === undefined) {
+          this.#log(`ignoring a malformed pod in ${what}`);
+          return undefined;
+        }
+        const podRv = resourceVersionOf(pod);
+        if (podRv !== undefined) setRv(podRv);
+        const key = keyOf(pod);
+        if (event['type'] === 'DELETED') {
+          known.delete(key);
+          emit({ type: 'deleted', pod });
+        } else {
+          known.set(key, snapshotOf(pod));
+          emit({ type: 'upsert', pod });
+        }
+        return undefined;
+      }
+      case 'BOOKMARK': {
+        const meta = isRecord(object) ? object['metadata'] : undefined;
+        if (isRecord(meta) && typeof meta['resourceVersion'] === 'string') setRv(meta['resourceVersion']);
+        return undefined;
+      }
+      case 'ERROR': {
+        const details = statusDetails(
+          isRecord(object) && typeof object['code'] === 'number' ? object['code'] : 500,
+          JSON.stringify(object ?? {}),
+        );
+        if (details.statusCode === 410) return { kind: 'gone', reason: details.serverMessage || 'resource version too old' };
+        throw errorForStatus(what, details);
+      }
+      default:
+        return undefined;
+    }
+  }
+}
