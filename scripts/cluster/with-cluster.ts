@@ -1,0 +1,183 @@
+/**
+ * Runs a command (the e2e tests) against one local control plane:
+ *   node scripts/cluster/with-cluster.ts -- node --test 'e2e/** /*.test.ts'
+ * Starts the cluster, passes its kubeconfig as KUBEHOOKS_E2E_KUBECONFIG, runs the command, and stops
+ * exactly the cluster's processes afterwards: on exit, on SIGINT/SIGTERM, and on a crash of this script.
+ *
+ * No cluster is started when KUBEHOOKS_E2E=0, when KUBEHOOKS_E2E_KUBECONFIG is already set (that
+ * cluster is used), or when Go is unavailable to build one; in the skip cases the command still runs,
+ * with KUBEHOOKS_E2E_SKIP saying why, so the e2e tests report themselves skipped with that reason.
+ * Exit code: the command's (128 + signal number when it was killed by a signal).
+ */
+import { spawn } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
+import { mkdir } from 'node:fs/promises';
+import { constants } from 'node:os';
+import { resolve } from 'node:path';
+import { GoUnavailableError, ClusterError } from './errors.ts';
+import { reapStaleRuns, startCluster } from './cluster.ts';
+import type { Cluster } from './cluster.ts';
+
+const REPO = resolve(import.meta.dirname, '..', '..');
+const RUNS = resolve(REPO, '.cluster');
+const RUN_PREFIX = 'e2e-';
+
+const say = (line: string): void => {
+  process.stderr.write(`[e2e] ${line}\n`);
+};
+
+function parseCommand(argv: readonly string[]): string[] {
+  const i = argv.indexOf('--');
+  const command = i === -1 ? [...argv] : argv.slice(i + 1);
+  if (command.length === 0) {
+    say('usage: node scripts/cluster/with-cluster.ts -- <command> [args...]');
+    process.exit(2);
+  }
+  return command;
+}
+
+const signalNumber = (sig: NodeJS.Signals): number => constants.signals[sig];
+
+let cluster: Cluster | undefined;
+let child: ChildProcess | undefined;
+let starting: Promise<unknown> | undefined;
+let stopping: Promise<void> | undefined;
+let shuttingDown = false;
+// Read through a function: the flag changes in signal handlers, which narrowing cannot see.
+const isShuttingDown = (): boolean => shuttingDown;
+const startAbort = new AbortController();
+
+function stopCluster(): Promise<void> {
+  stopping ??= (async () => {
+    const c = cluster;
+    if (c === undefined) return;
+    const outcome = await c.stop();
+    cluster = undefined;
+    const bad = outcome.filter((o) => o.outcome === 'survived' || o.outcome === 'killed');
+    say(
+      bad.length === 0
+        ? 'control plane stopped'
+        : `control plane stopped; ${bad.map((o) => `${o.name} ${o.outcome}`).join(', ')}`,
+    );
+  })();
+  return stopping;
+}
+
+async function shutdown(code: number, why: string): Promise<void> {
+  if (shuttingDown) return;
+  shuttingDown = true;
+  say(why);
+  // An interrupted start stops what it started before its promise settles; wait for that.
+  startAbort.abort();
+  await starting?.catch(() => undefined);
+  if (child !== undefined && child.exitCode === null && child.signalCode === null) {
+    child.kill('SIGTERM');
+    const exited = new Promise((r) => child?.once('exit', r));
+    const timer = setTimeout(() => child?.kill('SIGKILL'), 10_000);
+    await exited;
+    clearTimeout(timer);
+  }
+  await stopCluster().catch((err: unknown) => {
+    say(`teardown failed: ${String(err)}`);
+  });
+  process.exit(code);
+}
+
+for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
+  process.on(sig, () => {
+    void shutdown(128 + signalNumber(sig), `received ${sig}; stopping the tests and the control plane`);
+  });
+}
+process.on('uncaughtException', (err) => {
+  void shutdown(1, `crashed: ${err.stack ?? String(err)}`);
+});
+process.on('unhandledRejection', (err) => {
+  void shutdown(1, `crashed: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`);
+});
+// Last resort if we exit without the async teardown (process.exit elsewhere): signal synchronously.
+process.on('exit', () => {
+  const c = cluster;
+  if (c === undefined) return;
+  for (const pid of [c.pids.kwok, c.pids.kubeApiserver, c.pids.etcd]) {
+    try {
+      process.kill(-pid, 'SIGKILL');
+    } catch {
+      // Gone already.
+    }
+  }
+});
+
+async function prepare(): Promise<{ env: NodeJS.ProcessEnv }> {
+  const env: NodeJS.ProcessEnv = { ...process.env };
+  if (process.env['KUBEHOOKS_E2E'] === '0') {
+    env['KUBEHOOKS_E2E_SKIP'] = 'KUBEHOOKS_E2E=0 is set';
+    delete env['KUBEHOOKS_E2E_KUBECONFIG'];
+    say('e2e tier skipped: KUBEHOOKS_E2E=0');
+    return { env };
+  }
+  const given = process.env['KUBEHOOKS_E2E_KUBECONFIG'];
+  if (given !== undefined && given !== '') {
+    say(`using the existing cluster in KUBEHOOKS_E2E_KUBECONFIG=${given}`);
+    return { env };
+  }
+  await mkdir(RUNS, { recursive: true });
+  await reapStaleRuns(RUNS, RUN_PREFIX, say);
+  try {
+    const start = startCluster({
+      runDir: resolve(RUNS, `${RUN_PREFIX}${process.pid}`),
+      signal: startAbort.signal,
+      log: (line) => {
+        say(`cluster: ${line}`);
+      },
+    });
+    starting = start;
+    cluster = await start;
+  } catch (err) {
+    if (err instanceof GoUnavailableError) {
+      const reason = `no local control plane: ${err.message.split('\n').find((l) => l.trim() !== '') ?? 'Go unavailable'} (set KUBEHOOKS_E2E_KUBECONFIG to use an existing cluster)`;
+      env['KUBEHOOKS_E2E_SKIP'] = reason;
+      say(`e2e tier skipped: ${reason}`);
+      return { env };
+    }
+    if (err instanceof ClusterError && err.code === 'aborted') throw err;
+    say('the control plane failed to start; set KUBEHOOKS_E2E=0 to skip the e2e tier');
+    throw err;
+  }
+  env['KUBEHOOKS_E2E_KUBECONFIG'] = cluster.kubeconfigPath;
+  env['KUBEHOOKS_E2E_LOCAL'] = '1';
+  delete env['KUBEHOOKS_E2E_SKIP'];
+  return { env };
+}
+
+async function main(): Promise<void> {
+  const command = parseCommand(process.argv.slice(2));
+  let env: NodeJS.ProcessEnv;
+  try {
+    ({ env } = await prepare());
+  } catch (err) {
+    if (shuttingDown) return; // shutdown() owns the exit
+    say(err instanceof Error ? err.message : String(err));
+    process.exit(2);
+  }
+  if (shuttingDown) return;
+  const [bin, ...args] = command as [string, ...string[]];
+  const proc = spawn(bin, args, { stdio: 'inherit', env });
+  child = proc;
+  const { code, signal } = await new Promise<{ code: number | null; signal: NodeJS.Signals | null }>(
+    (done) => {
+      proc.once('exit', (c, s) => {
+        done({ code: c, signal: s });
+      });
+      proc.once('error', (err) => {
+        say(`could not run ${bin}: ${err.message}`);
+        done({ code: 127, signal: null });
+      });
+    },
+  );
+  child = undefined;
+  if (isShuttingDown()) return; // shutdown() owns the exit
+  await stopCluster();
+  process.exit(signal === null ? (code ?? 1) : 128 + signalNumber(signal));
+}
+
+void main();
