@@ -1,0 +1,104 @@
+import { DEFAULT_EXEC_TIMEOUT_MS, MAX_EXEC_TIMEOUT_MS, type DeclaredExecHook, type HookPhase } from '../model/hook.ts';
+import type { PlannedHook } from '../model/plan.ts';
+import type { PodManifest } from '../model/pod.ts';
+import { matchLabelSelector } from '../select/label-selector.ts';
+import { matchNamespace } from '../select/namespaces.ts';
+import { matchBackupResources } from '../select/resources.ts';
+import type { Verdict } from '../select/verdict.ts';
+import type { HookResourceSelector } from '../velero/spec.ts';
+
+/** Namespace assumed for a pod manifest that names none (what kubectl does with the default context). */
+export const DEFAULT_NAMESPACE = 'default';
+
+/** Something a person should know about a pod that does get hooks (not part of the JSON plan contract). */
+export interface PlanNote {
+  readonly namespace: string;
+  readonly pod: string;
+  readonly kind: 'annotation-overrides-spec' | 'container-missing' | 'no-containers';
+  readonly message: string;
+}
+
+export function podNamespace(pod: PodManifest): string {
+  const ns = pod.metadata.namespace;
+  return ns === undefined || ns === '' ? DEFAULT_NAMESPACE : ns;
+}
+
+/**
+ * Exec timeout as kubehooks applies it, following Velero main: unset, zero or negative → 30s,
+ * above 4h → 4h. (1.18.x: only 0 → 30s; negative = no timeout at all; no cap.)
+ */
+export function resolveExecTimeoutMs(ms: number): number {
+  if (!(ms > 0)) return DEFAULT_EXEC_TIMEOUT_MS;
+  return Math.min(ms, MAX_EXEC_TIMEOUT_MS);
+}
+
+export function firstContainerName(pod: PodManifest): string {
+  return pod.spec.containers[0]?.name ?? '';
+}
+
+export function entrySubject(entry: HookResourceSelector): string {
+  return `${entry.path} ${JSON.stringify(entry.name)}`;
+}
+
+/**
+ * Velero's applicableTo (§3.4) for one entry, with the first reason it does not apply.
+ * Restore entries ignore the resource lists.
+ */
+export function entryApplies(entry: HookResourceSelector, pod: PodManifest, namespace: string, kind: 'backup' | 'restore'): Verdict {
+  const subject = entrySubject(entry);
+  const ns = matchNamespace(namespace, entry.includedNamespaces, entry.excludedNamespaces, subject);
+  if (!ns.ok) return ns;
+  if (kind === 'backup') {
+    const resources = matchBackupResources(entry.includedResources, entry.excludedResources, subject);
+    if (!resources.ok) return resources;
+  }
+  return matchLabelSelector(entry.labelSelector, pod.metadata.labels, subject);
+}
+
+/** A declared exec hook bound to a pod with every default resolved. */
+export function planExecHook(hook: DeclaredExecHook, pod: PodManifest, namespace: string, phase: HookPhase): PlannedHook {
+  return {
+    namespace,
+    pod: pod.metadata.name,
+    container: hook.container ?? firstContainerName(pod),
+    type: 'exec',
+    source: hook.source,
+    name: hook.name,
+    phase,
+    index: hook.index,
+    command: hook.command,
+    onError: hook.onError ?? 'Continue',
+    execTimeoutMs: resolveExecTimeoutMs(hook.execTimeoutMs),
+    waitTimeoutMs: hook.waitTimeoutMs,
+    waitForReady: hook.waitForReady,
+  };
+}
+
+/** Notes for exec hooks whose container the pod lacks (the runner fails them at once). */
+export function containerNotes(hooks: readonly PlannedHook[], pod: PodManifest, namespace: string): PlanNote[] {
+  const notes: PlanNote[] = [];
+  const names = new Set(pod.spec.containers.map((c) => c.name));
+  for (const hook of hooks) {
+    if (hook.type !== 'exec') continue;
+    if (hook.container === '') {
+      notes.push({
+        namespace,
+        pod: pod.metadata.name,
+        kind: 'no-containers',
+        message: `hook ${JSON.stringify(hook.name)} #${hook.index} has no container to run in: the pod has no containers (Velero: "need at least 1 container")`,
+      });
+    } else if (!names.has(hook.container)) {
+      notes.push({
+        namespace,
+        pod: pod.metadata.name,
+        kind: 'container-missing',
+        message: `hook ${JSON.stringify(hook.name)} #${hook.index} targets container ${JSON.stringify(hook.container)}, which the pod does not have; it will fail (no such container: ${JSON.stringify(hook.container)})`,
+      });
+    }
+  }
+  return notes;
+}
+
+export function countLabel(n: number, what: string): string {
+  return `${n} ${what}${n === 1 ? '' : 's'}`;
+}

@@ -1,0 +1,93 @@
+import type { Plan, PlannedHook, SkippedPod } from '../model/plan.ts';
+import type { PodManifest } from '../model/pod.ts';
+import { BACKUP_LEGACY_PREFIX, BACKUP_POST_PREFIX, BACKUP_PRE_PREFIX, readBackupAnnotationHook } from '../velero/annotations.ts';
+import type { BackupHooks } from '../velero/spec.ts';
+import { containerNotes, countLabel, entryApplies, entrySubject, planExecHook, podNamespace, type PlanNote } from './common.ts';
+
+export interface DetailedPlan {
+  readonly plan: Plan;
+  readonly notes: readonly PlanNote[];
+}
+
+function hasKeyWithPrefix(pod: PodManifest, prefixes: readonly string[]): boolean {
+  const annotations = pod.metadata.annotations ?? {};
+  return Object.keys(annotations).some((k) => prefixes.some((p) => k.startsWith(p)));
+}
+
+/**
+ * Backup exec hooks for one phase (§5.2, §2.6): per pod, the annotation hook alone if there is
+ * one, else every hook of every applicable spec entry in order. Pods in input order.
+ */
+export function planBackupDetailed(pods: readonly PodManifest[], backup: BackupHooks | undefined, phase: 'pre' | 'post'): DetailedPlan {
+  const hooks: PlannedHook[] = [];
+  const skipped: SkippedPod[] = [];
+  const notes: PlanNote[] = [];
+  const resources = backup?.resources ?? [];
+  const fatal = backup?.validationErrors ?? [];
+
+  for (const pod of pods) {
+    const namespace = podNamespace(pod);
+    const podName = pod.metadata.name;
+    if (fatal.length > 0) {
+      skipped.push({ namespace, pod: podName, reason: `Velero fails this backup before any hook runs: ${fatal.join('; ')}` });
+      continue;
+    }
+    const fromAnnotation = readBackupAnnotationHook(pod.metadata.annotations, phase);
+    const specHooks: PlannedHook[] = [];
+    const notApplicable: string[] = [];
+    const applicableEntries: string[] = [];
+    for (const entry of resources) {
+      const verdict = entryApplies(entry, pod, namespace, 'backup');
+      if (!verdict.ok) {
+        notApplicable.push(verdict.reason);
+        continue;
+      }
+      const list = phase === 'pre' ? entry.pre : entry.post;
+      if (list.length === 0) {
+        notApplicable.push(`${entrySubject(entry)} applies but has no ${phase} hooks`);
+        continue;
+      }
+      applicableEntries.push(entrySubject(entry));
+      for (const hook of list) specHooks.push(planExecHook(hook, pod, namespace, phase));
+    }
+
+    let podHooks: PlannedHook[];
+    if (fromAnnotation.hook !== undefined) {
+      podHooks = [planExecHook(fromAnnotation.hook, pod, namespace, phase)];
+      if (specHooks.length > 0) {
+        const prefix = fromAnnotation.family === 'legacy' ? BACKUP_LEGACY_PREFIX : phase === 'pre' ? BACKUP_PRE_PREFIX : BACKUP_POST_PREFIX;
+        notes.push({
+          namespace,
+          pod: podName,
+          kind: 'annotation-overrides-spec',
+          message: `the ${prefix}command annotation hook replaces ${countLabel(specHooks.length, `${phase} spec hook`)} (${applicableEntries.join(', ')})`,
+        });
+      }
+    } else {
+      podHooks = specHooks;
+    }
+
+    if (podHooks.length === 0) {
+      const reasons: string[] = [];
+      const familyPrefixes = phase === 'pre' ? [BACKUP_PRE_PREFIX, BACKUP_LEGACY_PREFIX] : [BACKUP_POST_PREFIX];
+      if (hasKeyWithPrefix(pod, familyPrefixes)) reasons.push(`the ${phase} hook annotations have no command`);
+      if (resources.length === 0) {
+        reasons.push(
+          reasons.length === 0 ? 'no hook annotations and no spec.hooks entries' : 'there are no spec.hooks entries',
+        );
+      } else {
+        reasons.push(...notApplicable);
+      }
+      skipped.push({ namespace, pod: podName, reason: reasons.join('; ') });
+      continue;
+    }
+    hooks.push(...podHooks);
+    notes.push(...containerNotes(podHooks, pod, namespace));
+  }
+  return { plan: { hooks, skipped }, notes };
+}
+
+/** The plan for one backup phase; see planBackupDetailed for the notes. */
+export function planBackup(pods: readonly PodManifest[], backup: BackupHooks | undefined, phase: 'pre' | 'post'): Plan {
+  return planBackupDetailed(pods, backup, phase).plan;
+}

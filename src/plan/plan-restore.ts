@@ -1,0 +1,136 @@
+import type { Plan, PlannedHook, SkippedPod } from '../model/plan.ts';
+import type { PodManifest } from '../model/pod.ts';
+import { selectInitHooks } from '../inject/init-hooks.ts';
+import { RESTORE_EXEC_PREFIX, RESTORE_INIT_PREFIX, readRestoreExecAnnotationHook } from '../velero/annotations.ts';
+import type { RestoreHooks } from '../velero/spec.ts';
+import { containerNotes, countLabel, entryApplies, entrySubject, planExecHook, podNamespace, type PlanNote } from './common.ts';
+import type { DetailedPlan } from './plan-backup.ts';
+
+function hasKeyWithPrefix(pod: PodManifest, prefix: string): boolean {
+  return Object.keys(pod.metadata.annotations ?? {}).some((k) => k.startsWith(prefix));
+}
+
+/** Velero's grouping (§7.1): per container in pod spec order; unknown containers last, in first-seen order. */
+function orderByContainer(hooks: readonly PlannedHook[], pod: PodManifest): PlannedHook[] {
+  const order = pod.spec.containers.map((c) => c.name);
+  for (const hook of hooks) if (!order.includes(hook.container)) order.push(hook.container);
+  return order.flatMap((name) => hooks.filter((h) => h.container === name));
+}
+
+/**
+ * Restore hooks for restored pods (in their target namespace): init containers that Velero injects
+ * (type `init`, first) and post-restore exec hooks (type `exec`), with the annotation-over-spec
+ * rule applied separately to each kind (§2.6).
+ */
+export function planRestoreDetailed(
+  pods: readonly PodManifest[],
+  restore: RestoreHooks | undefined,
+  opts: { readonly generateName: () => string },
+): DetailedPlan {
+  const hooks: PlannedHook[] = [];
+  const skipped: SkippedPod[] = [];
+  const notes: PlanNote[] = [];
+  const resources = restore?.resources ?? [];
+  const fatal = restore?.validationErrors ?? [];
+
+  for (const pod of pods) {
+    const namespace = podNamespace(pod);
+    const podName = pod.metadata.name;
+    if (fatal.length > 0) {
+      skipped.push({ namespace, pod: podName, reason: `Velero rejects this restore (FailedValidation): ${fatal.join('; ')}` });
+      continue;
+    }
+
+    // Init containers (injected before the pod starts).
+    const init = selectInitHooks(pod, restore, namespace, opts);
+    const initHooks: PlannedHook[] = [];
+    if (init.error !== undefined) {
+      skipped.push({ namespace, pod: podName, reason: `Velero fails this pod's restore: ${init.error}` });
+      continue;
+    }
+    for (const item of init.items) {
+      initHooks.push({
+        namespace,
+        pod: podName,
+        container: item.container.name,
+        type: 'init',
+        source: item.hook.source,
+        name: item.hook.name,
+        phase: 'restore',
+        index: item.hook.index,
+        command: item.container.command ?? [],
+        onError: 'Continue',
+        execTimeoutMs: 0,
+        waitTimeoutMs: 0,
+        waitForReady: false,
+        initContainer: item.container,
+      });
+    }
+    if (init.from === 'annotation' && init.overriddenSpecContainers > 0) {
+      notes.push({
+        namespace,
+        pod: podName,
+        kind: 'annotation-overrides-spec',
+        message: `the ${RESTORE_INIT_PREFIX}container-image annotation hook replaces ${countLabel(init.overriddenSpecContainers, 'spec init container')}`,
+      });
+    }
+
+    // Exec hooks.
+    const specExec: PlannedHook[] = [];
+    const notApplicable: string[] = [];
+    const applicable: string[] = [];
+    if (pod.spec.containers.length > 0) {
+      for (const entry of resources) {
+        const verdict = entryApplies(entry, pod, namespace, 'restore');
+        if (!verdict.ok) {
+          notApplicable.push(verdict.reason);
+          continue;
+        }
+        const execs = entry.postHooks.flatMap((h) => (h.kind === 'exec' ? [h.hook] : []));
+        if (execs.length === 0) {
+          if (!entry.postHooks.some((h) => h.kind === 'init')) notApplicable.push(`${entrySubject(entry)} applies but has no postHooks`);
+          continue;
+        }
+        applicable.push(entrySubject(entry));
+        for (const hook of execs) specExec.push(planExecHook(hook, pod, namespace, 'restore'));
+      }
+    }
+    const fromAnnotation = pod.spec.containers.length > 0 ? readRestoreExecAnnotationHook(pod.metadata.annotations).hook : undefined;
+    let execHooks: PlannedHook[];
+    if (fromAnnotation !== undefined) {
+      execHooks = [planExecHook(fromAnnotation, pod, namespace, 'restore')];
+      if (specExec.length > 0) {
+        notes.push({
+          namespace,
+          pod: podName,
+          kind: 'annotation-overrides-spec',
+          message: `the ${RESTORE_EXEC_PREFIX}command annotation hook replaces ${countLabel(specExec.length, 'spec exec hook')} (${applicable.join(', ')})`,
+        });
+      }
+    } else {
+      execHooks = orderByContainer(specExec, pod);
+    }
+
+    if (initHooks.length === 0 && execHooks.length === 0) {
+      const reasons: string[] = [];
+      if (pod.spec.containers.length === 0) reasons.push('the pod has no containers, so Velero runs no exec hooks');
+      if (hasKeyWithPrefix(pod, RESTORE_EXEC_PREFIX) && pod.spec.containers.length > 0) reasons.push('the restore exec hook annotations have no command');
+      if (hasKeyWithPrefix(pod, RESTORE_INIT_PREFIX)) reasons.push('the init hook annotations have no container-image');
+      if (resources.length === 0) {
+        if (reasons.length === 0) reasons.push('no hook annotations and no spec.hooks entries');
+        else reasons.push('there are no spec.hooks entries');
+      } else {
+        for (const r of [...notApplicable, ...init.notApplicable]) if (!reasons.includes(r)) reasons.push(r);
+      }
+      skipped.push({ namespace, pod: podName, reason: reasons.join('; ') });
+      continue;
+    }
+    hooks.push(...initHooks, ...execHooks);
+    notes.push(...containerNotes(execHooks, pod, namespace));
+  }
+  return { plan: { hooks, skipped }, notes };
+}
+
+export function planRestore(pods: readonly PodManifest[], restore: RestoreHooks | undefined, opts: { readonly generateName: () => string }): Plan {
+  return planRestoreDetailed(pods, restore, opts).plan;
+}
