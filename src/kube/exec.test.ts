@@ -127,7 +127,11 @@ void describe('KubePodExecutor against the fake API server', () => {
     server.putPod(runningPod('ns', 'p', ['app', 'sidecar']));
     server.putPod({ ...pendingPod('ns', 'unscheduled'), spec: { containers: [{ name: 'app' }] } });
     server.putPod({ ...runningPod('ns', 'done'), status: { phase: 'Succeeded' } });
-    server.putPod(pendingPod('ns', 'waiting'));
+    server.putPod({
+      ...pendingPod('ns', 'waiting'),
+      status: { phase: 'Running', containerStatuses: [{ name: 'app', state: { waiting: { reason: 'CrashLoopBackOff' } } }] },
+    });
+    server.putPod(pendingPod('ns', 'pending'));
   });
 
   after(async () => {
@@ -322,6 +326,9 @@ void describe('KubePodExecutor against the fake API server', () => {
     }));
     const outcome = await executor.exec(request({ pod: 'waiting' }));
     assert.equal(errorCode(outcome), 'container-not-running');
+    assert.match(outcome.message, /not running \(CrashLoopBackOff\)/);
+    const pending = await executor.exec(request({ pod: 'pending' }));
+    assert.equal(errorCode(pending), 'pod-not-running');
   });
 
   void it('refused upgrades: 403 forbidden, 401 unauthorized, 500 remote-error (with the server message)', async () => {

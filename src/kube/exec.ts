@@ -304,8 +304,11 @@ export class KubePodExecutor implements PodExecutor {
         return {
           ...output(),
           kind: 'error',
-          code: refined ?? 'remote-error',
-          message: `exec in ${where} failed: ${verdict.message}`,
+          code: refined?.code ?? 'remote-error',
+          message:
+            refined === undefined
+              ? `exec in ${where} failed: ${verdict.message}`
+              : `${refined.message} (the API server said: ${verdict.message})`,
         };
       }
     }
@@ -336,13 +339,13 @@ export class KubePodExecutor implements PodExecutor {
     return { code: 'remote-error', message: `exec in ${where} refused (${statusCode}): ${said}` };
   }
 
-  /** A Failure status without an exit code: say `container-not-running` when the pod shows it. */
-  async #classifyFailure(request: ExecRequest, message: string): Promise<ExecErrorCode | undefined> {
+  /** A Failure status without an exit code: name the reason when the pod shows one. */
+  async #classifyFailure(request: ExecRequest, message: string): Promise<{ code: ExecErrorCode; message: string } | undefined> {
     if (!/not running|not found|no such container|not created/i.test(message)) return undefined;
     const pod = await this.#getPod(request);
-    if (pod === 'not-found') return 'pod-not-found';
+    if (pod === 'not-found') return { code: 'pod-not-found', message: `pod ${request.namespace}/${request.pod} not found` };
     if (pod === undefined) return undefined;
-    return explainFromPod(pod, request)?.code;
+    return explainFromPod(pod, request);
   }
 
   async #getPod(request: ExecRequest): Promise<PodManifest | 'not-found' | undefined> {
@@ -377,9 +380,12 @@ function explainFromPod(pod: PodManifest, request: ExecRequest): { code: ExecErr
   if (pod.spec.nodeName === undefined || pod.spec.nodeName === '') {
     return { code: 'pod-not-running', message: `pod ${name} is not scheduled to a node yet` };
   }
+  if (phase !== 'Running') {
+    return { code: 'pod-not-running', message: `pod ${name} is not running (phase ${phase ?? 'unknown'})` };
+  }
   const status = pod.status?.containerStatuses?.find((c) => c.name === request.container);
-  if (status !== undefined && status.state?.running === undefined) {
-    const state = status.state?.waiting?.reason ?? (status.state?.terminated !== undefined ? 'terminated' : 'not running');
+  if (status?.state?.running === undefined) {
+    const state = status?.state?.waiting?.reason ?? (status?.state?.terminated !== undefined ? 'terminated' : 'not started');
     return { code: 'container-not-running', message: `container "${request.container}" in pod ${name} is not running (${state})` };
   }
   return undefined;

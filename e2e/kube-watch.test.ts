@@ -1,0 +1,149 @@
+/**
+ * src/kube's PodWatcher, PodLister and EventRecorder against the real local control plane.
+ */
+import assert from 'node:assert/strict';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { describe, test } from 'node:test';
+import type { PodEvent, WatchLifecycle } from '../src/run/ports.ts';
+import { createKubePorts, ForbiddenError, KubeClient, KubeEventRecorder, KubePodWatcher } from '../src/kube/index.ts';
+import { e2eContext, e2eSkipReason } from './harness/index.ts';
+
+/** Counts watch streams opened, to prove one watch serves many pods. */
+class CountingClient extends KubeClient {
+  readonly watchPaths: string[] = [];
+  override stream(...args: Parameters<KubeClient['stream']>): ReturnType<KubeClient['stream']> {
+    this.watchPaths.push(args[0]);
+    return super.stream(...args);
+  }
+}
+
+async function until(what: string, predicate: () => boolean, timeoutMs = 20_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!predicate()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await sleep(20);
+  }
+}
+
+const phaseOf = (events: readonly PodEvent[], name: string): (string | undefined)[] =>
+  events.filter((e) => e.type === 'upsert' && e.pod.metadata.name === name).map((e) => e.pod.status?.phase);
+
+void describe('kube pod watcher and events on the local control plane', { skip: e2eSkipReason() }, () => {
+  void test('one watch sees many pods go Pending → Running, and deletions', async (t) => {
+    const ctx = await e2eContext(t);
+    const base = KubeClient.load({ kubeconfigPath: ctx.kubeconfigPath });
+    const client = new CountingClient(base.kubeConfig);
+    const watcher = new KubePodWatcher(client);
+    const events: PodEvent[] = [];
+    const lifecycle: WatchLifecycle[] = [];
+    const controller = new AbortController();
+    const done = watcher.run(
+      { namespaces: [ctx.namespace], labelSelector: 'tier=db' },
+      { onEvent: (e) => events.push(e), onLifecycle: (l) => lifecycle.push(l) },
+      controller.signal,
+    );
+    try {
+      await until('initial list', () => lifecycle.some((l) => l.type === 'listed'));
+      const names = Array.from({ length: 8 }, (_, i) => `db-${i}`);
+      await Promise.all(
+        names.map((name) => ctx.createPod({ name, labels: { tier: 'db' }, startDelayMs: 1500 })),
+      );
+      await ctx.createPod({ name: 'web', labels: { tier: 'web' } });
+      for (const name of names) {
+        await until(`${name} Running`, () => phaseOf(events, name).includes('Running'));
+        assert.equal(phaseOf(events, name)[0], 'Pending', `${name} first seen ${String(phaseOf(events, name)[0])}`);
+      }
+      assert.ok(!events.some((e) => e.pod.metadata.name === 'web'), 'the label selector is applied by the server');
+
+      await ctx.deletePod('db-3');
+      await until('db-3 deleted', () => events.some((e) => e.type === 'deleted' && e.pod.metadata.name === 'db-3'));
+      assert.equal(client.watchPaths.length, 1, `watch streams opened: ${client.watchPaths.join(', ')}`);
+      assert.equal(client.watchPaths[0], `/api/v1/namespaces/${ctx.namespace}/pods`);
+    } finally {
+      controller.abort();
+      await done;
+      client.close();
+    }
+  });
+
+  void test('list() and a cluster-wide watch', async (t) => {
+    const ctx = await e2eContext(t);
+    await ctx.createPod({ name: 'one', labels: { pick: 'yes' } });
+    await ctx.createPod({ name: 'two' });
+    const ports = createKubePorts({ kubeconfigPath: ctx.kubeconfigPath });
+    try {
+      const pods = await ports.lister.list({ namespaces: [ctx.namespace], labelSelector: 'pick=yes' }, t.signal);
+      assert.deepEqual(pods.map((p) => p.metadata.name), ['one']);
+      assert.equal(pods[0]?.spec.containers[0]?.name, 'app');
+
+      const seen: PodEvent[] = [];
+      const controller = new AbortController();
+      const done = ports.watcher.run({ namespaces: [] }, { onEvent: (e) => seen.push(e) }, controller.signal);
+      await until('both pods in the cluster-wide list', () =>
+        ['one', 'two'].every((n) => seen.some((e) => e.pod.metadata.namespace === ctx.namespace && e.pod.metadata.name === n)),
+      );
+      controller.abort();
+      await done;
+    } finally {
+      ports.close();
+    }
+  });
+
+  void test('a watch without RBAC rejects with ForbiddenError', async (t) => {
+    const ctx = await e2eContext(t);
+    const kubeconfig = await ctx.serviceAccountKubeconfig('no-pods');
+    const ports = createKubePorts({ kubeconfigPath: kubeconfig });
+    try {
+      await assert.rejects(
+        ports.watcher.run({ namespaces: [ctx.namespace] }, { onEvent: () => undefined }, t.signal),
+        (e: unknown) => {
+          assert.ok(e instanceof ForbiddenError, String(e));
+          assert.equal(e.statusCode, 403);
+          return true;
+        },
+      );
+    } finally {
+      ports.close();
+    }
+  });
+
+  void test('events are created on the pod', async (t) => {
+    const ctx = await e2eContext(t);
+    const pod = await ctx.createPod({ name: 'evented' });
+    const client = KubeClient.load({ kubeconfigPath: ctx.kubeconfigPath });
+    try {
+      const recorder = new KubeEventRecorder(client);
+      const ok = await recorder.record(
+        {
+          namespace: ctx.namespace,
+          pod: 'evented',
+          ...(pod.metadata?.uid === undefined ? {} : { podUid: pod.metadata.uid }),
+          type: 'Warning',
+          reason: 'HookFailed',
+          message: `hook failed: ${'x'.repeat(3000)}`,
+        },
+        t.signal,
+      );
+      assert.deepEqual(ok, { ok: true });
+      const list = await ctx.core.listNamespacedEvent({ namespace: ctx.namespace });
+      const event = list.items.find((e) => e.reason === 'HookFailed');
+      assert.ok(event, 'event not found');
+      assert.equal(event.involvedObject.name, 'evented');
+      assert.equal(event.involvedObject.kind, 'Pod');
+      assert.equal(event.involvedObject.uid, pod.metadata?.uid);
+      assert.equal(event.type, 'Warning');
+      assert.equal(event.source?.component, 'kubehooks');
+      assert.equal(event.reportingComponent, 'kubehooks');
+      assert.ok(Buffer.byteLength(event.message ?? '') <= 1024);
+
+      const failed = await recorder.record(
+        { namespace: 'no-such-namespace-kubehooks', pod: 'p', type: 'Normal', reason: 'HookSucceeded', message: 'ok' },
+        t.signal,
+      );
+      assert.equal(failed.ok, false);
+      assert.match(failed.error ?? '', /not found|404/);
+    } finally {
+      client.close();
+    }
+  });
+});
