@@ -37,25 +37,3 @@ export async function freePorts(count: number): Promise<number[]> {
     );
   }
 }
-
-/** True when nothing accepts connections on 127.0.0.1:port right now. */
-export async function isPortFree(port: number): Promise<boolean> {
-  const server = createServer();
-  try {
-    await new Promise<void>((resolve, reject) => {
-      server.once('error', reject);
-      server.listen(port, '127.0.0.1', () => {
-        resolve();
-      });
-    });
-    return true;
-  } catch {
-    return false;
-  } finally {
-    await new Promise<void>((resolve) =>
-      server.close(() => {
-        resolve();
-      }),
-    );
-  }
-}
