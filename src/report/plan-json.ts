@@ -1,7 +1,7 @@
 import type { Plan, PlannedHook, SkippedPod } from '../model/plan.ts';
 
-/** One planned hook as printed by `plan --output json` (the contract; `initContainer` is extra, for init hooks). */
-export type PlannedHookJson = Omit<PlannedHook, 'initContainer'> & { readonly initContainer?: PlannedHook['initContainer'] };
+/** One planned hook as printed by `plan --output json`: exactly the contract's fields (no `initContainer`). */
+export type PlannedHookJson = Omit<PlannedHook, 'initContainer'>;
 
 export interface PlanJson {
   readonly hooks: readonly PlannedHookJson[];
@@ -24,7 +24,6 @@ export function planToJson(plan: Plan): PlanJson {
       execTimeoutMs: h.execTimeoutMs,
       waitTimeoutMs: h.waitTimeoutMs,
       waitForReady: h.waitForReady,
-      ...(h.initContainer !== undefined ? { initContainer: h.initContainer } : {}),
     })),
     skipped: plan.skipped.map((s) => ({ namespace: s.namespace, pod: s.pod, reason: s.reason })),
   };

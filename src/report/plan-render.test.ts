@@ -24,8 +24,10 @@ void test('text table is aligned and lists skipped pods with reasons', () => {
 });
 
 void test('json follows the contract', () => {
-  const parsed = JSON.parse(renderPlanJson(plan)) as { hooks: Record<string, unknown>[]; skipped: unknown[] };
+  const withInit: Plan = { ...plan, hooks: [...plan.hooks, { ...hook, type: 'init', initContainer: { name: 'i', image: 'busybox' } }] };
+  const parsed = JSON.parse(renderPlanJson(withInit)) as { hooks: Record<string, unknown>[]; skipped: unknown[] };
   assert.deepEqual(Object.keys(parsed.hooks[0]!), ['namespace', 'pod', 'container', 'type', 'source', 'name', 'phase', 'index', 'command', 'onError', 'execTimeoutMs', 'waitTimeoutMs', 'waitForReady']);
+  assert.ok(!('initContainer' in parsed.hooks[2]!), 'initContainer is not part of the contract');
   assert.deepEqual(parsed.skipped, plan.skipped);
 });
 

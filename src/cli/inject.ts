@@ -1,0 +1,36 @@
+import { injectDocuments } from '../load/inject-documents.ts';
+import type { CliCommand } from './command.ts';
+import { EXIT_FINDINGS, EXIT_OK, UsageError } from './context.ts';
+import { loadRestoreFile } from './hook-file.ts';
+import { logDiagnostics, readManifests } from './options.ts';
+
+/** `kubehooks inject --restore FILE [PATH|-]...`: the manifests with restore init hooks applied, as YAML. */
+export const injectCommand: CliCommand = {
+  name: 'inject',
+  register(program, ctx) {
+    program
+      .command('inject')
+      .description('print the manifests with the Restore\'s init hooks injected into pods and pod templates, as Velero would')
+      .argument('[paths...]', 'manifests (files, directories, - for stdin)')
+      .requiredOption('--restore <file>', 'Velero Restore manifest whose init hooks to inject')
+      .action(async (paths: string[], opts: { restore: string }) => {
+        if (paths.length === 0) throw new UsageError('inject needs at least one PATH (a file, a directory, or - for stdin)');
+        const restore = await loadRestoreFile(opts.restore, ctx.deps);
+        const { load, unreadable, readWarnings } = await readManifests(paths, ctx.deps);
+        logDiagnostics(ctx.deps, [...unreadable, ...readWarnings, ...load.diagnostics]);
+        if (unreadable.length > 0) throw new UsageError(`cannot read ${unreadable.map((d) => d.file).join(', ')}`);
+        // Printing the rest would silently drop the broken documents from what gets applied.
+        if (load.failedFiles.length > 0) {
+          ctx.deps.io.stderr.write(`kubehooks: not writing anything: ${load.failedFiles.join(', ')} could not be parsed\n`);
+          ctx.setExitCode(EXIT_FINDINGS);
+          return;
+        }
+        const generateName = ctx.deps.generateInitName ?? (() => 'velero-restore-init-00000000');
+        const result = injectDocuments(load.documents, restore, { generateName });
+        ctx.deps.io.stdout.write(result.text);
+        for (const f of result.failures) ctx.deps.io.stderr.write(`kubehooks: Velero would fail the restore of ${f.message}\n`);
+        ctx.deps.io.stderr.write(`injected init hooks into ${result.changed} pod${result.changed === 1 ? '' : 's'} or template${result.changed === 1 ? '' : 's'}\n`);
+        ctx.setExitCode(result.failures.length > 0 ? EXIT_FINDINGS : EXIT_OK);
+      });
+  },
+};

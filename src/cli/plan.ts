@@ -1,0 +1,131 @@
+import { Option } from 'commander';
+import type { Plan } from '../model/plan.ts';
+import type { PodManifest } from '../model/pod.ts';
+import { podNamespace } from '../plan/common.ts';
+import type { PlanNote } from '../plan/common.ts';
+import { planBackupDetailed } from '../plan/plan-backup.ts';
+import { planRestoreDetailed } from '../plan/plan-restore.ts';
+import { renderPlanJson } from '../report/plan-json.ts';
+import { renderPlanText } from '../report/plan-text.ts';
+import type { CliCommand } from './command.ts';
+import { EXIT_OK, EXIT_USAGE, UsageError } from './context.ts';
+import type { CliDeps } from './context.ts';
+import { loadBackupFile, loadRestoreFile } from './hook-file.ts';
+import { collect, isOutputFormat, logDiagnostics, outputOption, readManifests } from './options.ts';
+
+function logNotes(deps: CliDeps, notes: readonly PlanNote[]): void {
+  for (const n of notes) deps.io.stderr.write(`note: ${n.namespace}/${n.pod}: ${n.message}\n`);
+}
+
+/** Plans one backup phase from a Backup/Schedule file for the given pods (notes go to stderr). */
+export async function planBackupFromFile(file: string, pods: readonly PodManifest[], phase: 'pre' | 'post', deps: CliDeps): Promise<Plan> {
+  const backup = await loadBackupFile(file, deps);
+  const { plan, notes } = planBackupDetailed(pods, backup, phase);
+  logNotes(deps, notes);
+  return plan;
+}
+
+/**
+ * Plans restore hooks (init and exec) from a Restore file. `pods` are live (restored) pods, or with
+ * `backedUp` the manifests as backed up: those are first moved to their target namespace through
+ * the Restore's namespaceMapping, as Velero does when it creates them.
+ */
+export async function planRestoreFromFile(
+  file: string,
+  pods: readonly PodManifest[],
+  deps: CliDeps,
+  options: { readonly backedUp?: boolean } = {},
+): Promise<Plan> {
+  const restore = await loadRestoreFile(file, deps);
+  const generateName = deps.generateInitName ?? (() => 'velero-restore-init-00000000');
+  const mapping = restore.namespaceMapping;
+  const targets = options.backedUp === true
+    ? pods.map((pod) => {
+        const ns = podNamespace(pod);
+        const target = Object.hasOwn(mapping, ns) ? mapping[ns] : undefined;
+        return target === undefined ? pod : { ...pod, metadata: { ...pod.metadata, namespace: target } };
+      })
+    : pods;
+  const { plan, notes } = planRestoreDetailed(targets, restore, { generateName });
+  logNotes(deps, notes);
+  return plan;
+}
+
+/** Pods from PATH arguments (Pods and workload templates). Unreadable input is a UsageError. */
+export async function podsFromPaths(paths: readonly string[], deps: CliDeps): Promise<PodManifest[]> {
+  const { load, unreadable, readWarnings } = await readManifests(paths, deps);
+  logDiagnostics(deps, [...unreadable, ...readWarnings, ...load.diagnostics]);
+  if (unreadable.length > 0) throw new UsageError(`cannot read ${unreadable.map((d) => d.file).join(', ')}`);
+  const pods: PodManifest[] = [];
+  for (const o of load.objects) if (o.type === 'pod') pods.push(o.pod);
+  return pods;
+}
+
+interface PlanOptions {
+  backup?: string;
+  restore?: string;
+  phase?: string;
+  output: unknown;
+  kubeconfig?: string;
+  context?: string;
+  namespace?: string[];
+  selector?: string;
+}
+
+async function clusterPods(opts: PlanOptions, deps: CliDeps): Promise<readonly PodManifest[]> {
+  if (deps.createPodLister === undefined) {
+    throw new UsageError('planning against a cluster is not available in this build; pass pod manifests as PATH (files, directories, or - for stdin)');
+  }
+  const lister = await deps.createPodLister({ kubeconfig: opts.kubeconfig, context: opts.context });
+  return lister.list(
+    { namespaces: opts.namespace ?? [], ...(opts.selector !== undefined ? { labelSelector: opts.selector } : {}) },
+    deps.signal,
+  );
+}
+
+/** `kubehooks plan (--backup FILE [--phase pre|post] | --restore FILE) [PATH|-]...` */
+export const planCommand: CliCommand = {
+  name: 'plan',
+  register(program, ctx) {
+    program
+      .command('plan')
+      .description('show which hooks would run, in which pod and container, in order, and why other pods get none')
+      .addHelpText('after', '\nWith --restore, manifests from PATH are taken as backed-up pods: the Restore\'s namespaceMapping\nis applied to them first. Pods from the cluster are taken as already restored.')
+      .argument('[paths...]', 'pod and workload manifests (files, directories, - for stdin); none = pods from the cluster')
+      .option('--backup <file>', 'Velero Backup or Schedule manifest (backup exec hooks)')
+      .addOption(new Option('--phase <phase>', 'backup phase').choices(['pre', 'post']))
+      .option('--restore <file>', 'Velero Restore manifest (restore init and exec hooks)')
+      .addOption(outputOption())
+      .option('--kubeconfig <file>', 'kubeconfig file, when planning against the cluster')
+      .option('--context <name>', 'kubeconfig context, when planning against the cluster')
+      .option('-n, --namespace <ns>', 'namespace to list pods from (repeatable; default: all)', collect)
+      .option('-l, --selector <selector>', 'only pods matching this label selector')
+      .action(async (paths: string[], opts: PlanOptions) => {
+        if (!isOutputFormat(opts.output)) throw new UsageError('--output must be text or json');
+        if ((opts.backup === undefined) === (opts.restore === undefined)) {
+          throw new UsageError('plan needs exactly one of --backup FILE or --restore FILE');
+        }
+        if (opts.restore !== undefined && opts.phase !== undefined) {
+          throw new UsageError('--phase applies to --backup only (restore hooks have no phase)');
+        }
+        const clusterFlags = [opts.kubeconfig, opts.context, opts.namespace, opts.selector].some((v) => v !== undefined);
+        if (paths.length > 0 && clusterFlags) {
+          throw new UsageError('--kubeconfig, --context, --namespace and --selector apply only without PATH (pods from the cluster)');
+        }
+        let pods: readonly PodManifest[];
+        try {
+          pods = paths.length > 0 ? await podsFromPaths(paths, ctx.deps) : await clusterPods(opts, ctx.deps);
+        } catch (err) {
+          if (err instanceof UsageError) throw err;
+          ctx.deps.io.stderr.write(`kubehooks: cannot list pods: ${err instanceof Error ? err.message : String(err)}\n`);
+          ctx.setExitCode(EXIT_USAGE);
+          return;
+        }
+        const plan = opts.backup !== undefined
+          ? await planBackupFromFile(opts.backup, pods, opts.phase === 'post' ? 'post' : 'pre', ctx.deps)
+          : await planRestoreFromFile(opts.restore ?? '', pods, ctx.deps, { backedUp: paths.length > 0 });
+        ctx.deps.io.stdout.write(opts.output === 'json' ? renderPlanJson(plan) : renderPlanText(plan));
+        ctx.setExitCode(EXIT_OK);
+      });
+  },
+};
