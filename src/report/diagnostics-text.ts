@@ -43,6 +43,7 @@ export function summaryLine(diagnostics: readonly Diagnostic[]): string {
 }
 
 function location(d: Diagnostic): string {
+  if (d.file === '') return 'kubehooks';
   if (d.line <= 0) return d.file;
   return d.column > 0 ? `${d.file}:${d.line}:${d.column}` : `${d.file}:${d.line}`;
 }
