@@ -1,0 +1,231 @@
+/**
+ * The launcher's own contract (scripts/cluster): clear failures, stale runs, exact teardown by the
+ * CLI and by the e2e wrapper on a signal. Starts its own small clusters beside the run's cluster.
+ */
+import assert from 'node:assert/strict';
+import { spawn, spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { chmod, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { createInterface } from 'node:readline';
+import { describe, test } from 'node:test';
+import { cachedBinaries, ComponentExitedError, startCluster } from '../../scripts/cluster/index.ts';
+import type { ClusterState } from '../../scripts/cluster/index.ts';
+import { isAlive } from '../../scripts/cluster/processes.ts';
+
+const REPO = resolve(import.meta.dirname, '..', '..');
+const CLI = join(REPO, 'scripts', 'cluster', 'cli.ts');
+const WRAPPER = join(REPO, 'scripts', 'cluster', 'with-cluster.ts');
+const noBinaries = cachedBinaries() === undefined ? 'the control plane binaries are not built' : false;
+
+/** A PATH without Go (Go lives in /usr/local/go/bin on our machines). */
+const PATH_WITHOUT_GO = '/usr/bin:/bin';
+const goOnPlainPath =
+  spawnSync('sh', ['-c', 'command -v go'], { env: { PATH: PATH_WITHOUT_GO } }).status === 0;
+
+async function tempDir(t: { after: (fn: () => Promise<void>) => void }, prefix: string): Promise<string> {
+  const dir = await mkdtemp(join(tmpdir(), prefix));
+  t.after(() => rm(dir, { recursive: true, force: true }));
+  return dir;
+}
+
+function run(
+  args: readonly string[],
+  env: NodeJS.ProcessEnv,
+): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  return new Promise((done) => {
+    const child = spawn(process.execPath, args, { env, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
+    child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
+    child.once('close', (code) => {
+      done({ code, stdout, stderr });
+    });
+  });
+}
+
+const deadPid = (): number => {
+  const r = spawnSync('sh', ['-c', 'echo $$']);
+  return Number(r.stdout.toString().trim());
+};
+
+void describe('launcher', () => {
+  void test(
+    'without Go and without binaries: cluster:up exits 3 and says how to use --kubeconfig',
+    {
+      skip: goOnPlainPath ? 'go is on the plain PATH' : false,
+    },
+    async (t) => {
+      const tools = await tempDir(t, 'kubehooks-no-tools-');
+      const runDir = join(tools, 'run');
+      const r = await run([CLI, 'up'], {
+        PATH: PATH_WITHOUT_GO,
+        KUBEHOOKS_TOOLS: tools,
+        KUBEHOOKS_CLUSTER_DIR: runDir,
+      });
+      assert.equal(r.code, 3, r.stderr);
+      assert.match(r.stderr, /Go is not installed/);
+      assert.match(r.stderr, /--kubeconfig/);
+      assert.equal(existsSync(runDir), false);
+    },
+  );
+
+  void test(
+    'without Go the wrapper runs the tests with KUBEHOOKS_E2E_SKIP set',
+    {
+      skip: goOnPlainPath ? 'go is on the plain PATH' : false,
+    },
+    async (t) => {
+      const tools = await tempDir(t, 'kubehooks-no-tools-');
+      const r = await run(
+        [WRAPPER, '--', process.execPath, '-e', 'console.log(process.env.KUBEHOOKS_E2E_SKIP)'],
+        { PATH: PATH_WITHOUT_GO, KUBEHOOKS_TOOLS: tools },
+      );
+      assert.equal(r.code, 0, r.stderr);
+      assert.match(r.stdout, /no local control plane: .*Go is not installed/);
+      assert.match(r.stderr, /e2e tier skipped/);
+    },
+  );
+
+  void test('KUBEHOOKS_E2E=0 skips without starting anything', async () => {
+    const { KUBEHOOKS_E2E_KUBECONFIG: _ignored, ...env } = process.env;
+    const r = await run(
+      [WRAPPER, '--', process.execPath, '-e', 'console.log(process.env.KUBEHOOKS_E2E_SKIP)'],
+      {
+        ...env,
+        KUBEHOOKS_E2E: '0',
+      },
+    );
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal(r.stdout, 'KUBEHOOKS_E2E=0 is set\n');
+  });
+
+  void test(
+    'a component that exits during start: its log tail in the error, the others stopped',
+    {
+      skip: noBinaries,
+    },
+    async (t) => {
+      const real = cachedBinaries()!;
+      const dir = await tempDir(t, 'kubehooks-fake-bin-');
+      const fake = join(dir, 'kube-apiserver');
+      await writeFile(fake, '#!/bin/sh\necho "fake apiserver: flag provided but not defined" >&2\nexit 7\n');
+      await chmod(fake, 0o755);
+      const runDir = join(dir, 'run');
+      const err = await startCluster({
+        runDir,
+        binaries: { ...real, kubeApiserver: fake },
+        log: () => undefined,
+      }).then(
+        () => undefined,
+        (e: unknown) => e,
+      );
+      assert.ok(err instanceof ComponentExitedError, String(err));
+      assert.match(err.message, /kube-apiserver exited with code 7/);
+      assert.match(err.message, /flag provided but not defined/);
+      // A named run dir keeps the record and logs of a failed start for inspection.
+      const state = JSON.parse(await readFile(join(runDir, 'cluster.json'), 'utf8')) as ClusterState;
+      const etcdPid = state.processes.find((p) => p.name === 'etcd')?.pid ?? 0;
+      assert.ok(etcdPid > 0);
+      assert.equal(isAlive(etcdPid), false, 'etcd was left running');
+    },
+  );
+
+  void test('cluster:up over a stale run dir, status, up again, down', { skip: noBinaries }, async (t) => {
+    const runDir = join(await tempDir(t, 'kubehooks-cli-'), 'local');
+    const env = { ...process.env, KUBEHOOKS_CLUSTER_DIR: runDir };
+    t.after(async () => {
+      await run([CLI, 'down'], env);
+    });
+    // A run dir whose processes are gone, as after a reboot or a SIGKILLed launcher.
+    await mkdir(runDir, { recursive: true });
+    await writeFile(join(runDir, '.kubehooks-run-dir'), '');
+    const stale = {
+      version: 1,
+      runDir,
+      kubeconfigPath: join(runDir, 'kubeconfig'),
+      server: 'https://127.0.0.1:1',
+    };
+    await writeFile(
+      join(runDir, 'cluster.json'),
+      JSON.stringify({
+        ...stale,
+        nodeName: 'x',
+        ports: {},
+        ownerPid: deadPid(),
+        startedAt: '',
+        versions: {},
+        processes: [{ name: 'etcd', pid: deadPid(), bin: '/nonexistent/etcd', marker: runDir, logPath: '' }],
+      }),
+    );
+
+    const up = await run([CLI, 'up'], env);
+    assert.equal(up.code, 0, up.stderr);
+    assert.match(up.stderr, /stale/);
+    const kubeconfig = up.stdout.trim();
+    assert.equal(kubeconfig, join(runDir, 'kubeconfig'));
+    const state = JSON.parse(await readFile(join(runDir, 'cluster.json'), 'utf8')) as ClusterState;
+    const pids = state.processes.map((p) => p.pid);
+    assert.equal(pids.length, 3);
+    for (const name of ['etcd', 'kube-apiserver', 'kwok']) {
+      assert.equal(
+        Number(await readFile(join(runDir, `${name}.pid`), 'utf8')),
+        state.processes.find((p) => p.name === name)?.pid,
+      );
+    }
+
+    const status = await run([CLI, 'status'], env);
+    assert.equal(status.code, 0, status.stderr);
+    assert.equal(status.stdout.trim(), kubeconfig);
+
+    const again = await run([CLI, 'up'], env);
+    assert.equal(again.code, 0, again.stderr);
+    assert.match(again.stderr, /already running/);
+    assert.equal(again.stdout.trim(), kubeconfig);
+
+    const down = await run([CLI, 'down'], env);
+    assert.equal(down.code, 0, down.stderr);
+    for (const pid of pids) assert.equal(isAlive(pid), false, `pid ${pid} still running`);
+    assert.equal(existsSync(runDir), false);
+    const after = await run([CLI, 'status'], env);
+    assert.equal(after.code, 1);
+  });
+
+  void test('the wrapper stops exactly its cluster on SIGTERM', { skip: noBinaries }, async () => {
+    const { KUBEHOOKS_E2E_KUBECONFIG: _ignored, ...env } = process.env;
+    const child = spawn(
+      process.execPath,
+      [
+        WRAPPER,
+        '--',
+        process.execPath,
+        '-e',
+        'console.log(process.env.KUBEHOOKS_E2E_KUBECONFIG); setInterval(() => {}, 1000)',
+      ],
+      { env, stdio: ['ignore', 'pipe', 'pipe'] },
+    );
+    child.stderr.resume();
+    const exited = new Promise<number | null>((done) => child.once('exit', done));
+    const lines = createInterface({ input: child.stdout });
+    const kubeconfig = await new Promise<string>((done, fail) => {
+      const timer = setTimeout(() => {
+        fail(new Error('the wrapper did not start the command within 120 s'));
+      }, 120_000);
+      lines.once('line', (line) => {
+        clearTimeout(timer);
+        done(line);
+      });
+    });
+    lines.close();
+    const runDir = dirname(kubeconfig);
+    const state = JSON.parse(await readFile(join(runDir, 'cluster.json'), 'utf8')) as ClusterState;
+    const pids = state.processes.map((p) => p.pid);
+    assert.ok(pids.every(isAlive));
+    child.kill('SIGTERM');
+    assert.equal(await exited, 143);
+    for (const pid of pids) assert.equal(isAlive(pid), false, `pid ${pid} still running`);
+    assert.equal(existsSync(runDir), false);
+  });
+});
