@@ -63,6 +63,23 @@ void describe('parseExecStatus (recorded payloads)', () => {
       },
       'failed',
     ],
+    [
+      'KWOK process killed by a signal → 128 + N',
+      {
+        status: 'Failure',
+        reason: 'InternalError',
+        code: 500,
+        message: 'Internal error occurred: Internal error occurred: error executing command in container: cmd wait: sh -c kill -9 $$: signal: killed',
+      },
+      'exited',
+      137,
+    ],
+    [
+      'KWOK segfault with core dump → 139',
+      { status: 'Failure', reason: 'InternalError', message: 'error executing command in container: cmd wait: x: signal: segmentation fault (core dumped)' },
+      'exited',
+      139,
+    ],
     ['NonZeroExitCode without a usable cause', { status: 'Failure', reason: 'NonZeroExitCode', details: { causes: [{ reason: 'ExitCode', message: 'x' }] } }, 'failed'],
     ['exit status in a Forbidden message is not an exit', { status: 'Failure', reason: 'Forbidden', message: 'exit status 3' }, 'failed'],
     ['garbage text', '{not json', 'invalid'],

@@ -32,6 +32,19 @@ export type ExecStatusVerdict =
 
 /** Go's `*exec.ExitError` text, as KWOK leaks it inside an InternalError. */
 const EXIT_STATUS_IN_MESSAGE = /\bexit status (\d{1,3})\b/;
+/** Go's text for a process ended by a signal (`signal: killed`), as KWOK leaks it. */
+const KILLED_BY_SIGNAL_IN_MESSAGE = /: signal: ([a-z0-9 /]+?)(?: \(core dumped\))?$/;
+/** Go's names of the Linux signals a hook process is commonly killed by. */
+const GO_SIGNAL_NUMBERS: Readonly<Record<string, number>> = {
+  hangup: 1,
+  interrupt: 2,
+  quit: 3,
+  aborted: 6,
+  killed: 9,
+  'segmentation fault': 11,
+  'broken pipe': 13,
+  terminated: 15,
+};
 
 /**
  * Interprets the Status written on channel 3. Accepts the parsed object or the raw JSON text.
@@ -61,10 +74,16 @@ export function parseExecStatus(status: unknown): ExecStatusVerdict {
     const code = exitCodeFromCauses(value['details']);
     if (code !== undefined) return { kind: 'exited', exitCode: code, message: message || `exit code ${code}` };
   }
-  const match = EXIT_STATUS_IN_MESSAGE.exec(message);
-  if (match?.[1] !== undefined && (reason === 'InternalError' || reason === 'NonZeroExitCode' || reason === '')) {
-    const code = Number(match[1]);
-    if (code >= 0 && code <= 255) return { kind: 'exited', exitCode: code, message };
+  if (reason === 'InternalError' || reason === 'NonZeroExitCode' || reason === '') {
+    const match = EXIT_STATUS_IN_MESSAGE.exec(message);
+    if (match?.[1] !== undefined) {
+      const code = Number(match[1]);
+      if (code >= 0 && code <= 255) return { kind: 'exited', exitCode: code, message };
+    }
+    const signal = KILLED_BY_SIGNAL_IN_MESSAGE.exec(message)?.[1];
+    const number = signal === undefined ? undefined : GO_SIGNAL_NUMBERS[signal];
+    // What a container runtime reports for a process killed by signal N: 128 + N.
+    if (number !== undefined) return { kind: 'exited', exitCode: 128 + number, message };
   }
   return { kind: 'failed', reason: reason || 'Failure', message: message || reason || 'exec failed' };
 }
@@ -165,12 +184,14 @@ export class KubePodExecutor implements PodExecutor {
     const limit = request.maxOutputBytes > 0 ? request.maxOutputBytes : DEFAULT_MAX_OUTPUT_BYTES;
     const stdout = new CappedBuffer(limit);
     const stderr = new CappedBuffer(limit);
+    // When the outcome was decided; closing the socket afterwards is not the command's time.
+    let endedAt: number | undefined;
     const output = () => ({
       stdout: stdout.text(),
       stderr: stderr.text(),
       truncated: stdout.truncated || stderr.truncated,
       startedAt,
-      durationMs: Math.round(performance.now() - started),
+      durationMs: Math.round((endedAt ?? performance.now()) - started),
     });
     if (signal.aborted) {
       return { ...output(), kind: 'error', code: 'aborted', message: `exec in ${where} aborted before it started` };
@@ -189,6 +210,7 @@ export class KubePodExecutor implements PodExecutor {
         const settle = (value: Ending): void => {
           if (settled) return;
           settled = true;
+          endedAt = performance.now();
           resolve(value);
         };
         timer = setTimeout(() => {

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, beforeEach, describe, it } from 'node:test';
 import type { PodEvent, PodScope, WatchLifecycle } from '../run/ports.ts';
+import { FakeClock } from '../run/fake-clock.ts';
 import { FakeApiServer, pendingPod, runningPod } from '../testing/fake-api-server.ts';
 import { activeHandlesAfterSettling } from '../testing/handles.ts';
 import { KubeClient } from './client.ts';
@@ -252,6 +253,49 @@ void describe('KubePodWatcher against the fake API server', () => {
     assert.deepEqual([1, 2, 3, 4, 5, 6].map((n) => w.backoffMs(n)), [100, 200, 400, 800, 1000, 1000]);
     const jittered = new KubePodWatcher(client, { backoff: { initialMs: 100 }, random: () => 0 });
     assert.equal(jittered.backoffMs(1), 50);
+  });
+});
+
+void describe('KubePodWatcher timing (fake clock / server-side timeout)', () => {
+  let server: FakeApiServer;
+  let client: KubeClient;
+  before(async () => {
+    server = await FakeApiServer.start();
+    client = KubeClient.load({ kubeconfigPath: server.writeKubeconfig(), warn: () => undefined });
+  });
+  after(async () => {
+    client.close();
+    await server.close();
+  });
+  const watchRequests = () => server.requests.filter((r) => r.query.get('watch') === 'true');
+
+  void it('a watch the server ends at timeoutSeconds is resumed at once, without relist or lifecycle noise', async () => {
+    server.putPod(runningPod('t', 'p'));
+    const watcher = new KubePodWatcher(client, { watchTimeoutSeconds: 1 });
+    const s = start(watcher, { namespaces: ['t'] });
+    await waitFor('second watch', () => watchRequests().length === 2, 4000);
+    await s.stop();
+    assert.deepEqual(s.lifecycle.map((l) => l.type), ['listed']);
+    const [first, second] = watchRequests();
+    assert.equal(second!.query.get('resourceVersion'), first!.query.get('resourceVersion'));
+  });
+
+  void it('the stalled-watch guard and the backoff run on the injected clock', async () => {
+    server.requests.length = 0;
+    const clock = new FakeClock();
+    const watcher = new KubePodWatcher(client, { clock, watchTimeoutSeconds: 3600, backoff: { initialMs: 1000 }, random: () => 1 });
+    const s = start(watcher, { namespaces: ['t'] });
+    await waitFor('watch open', () => server.openWatchCount === 1);
+    // The server never ends this watch; the guard fires at timeoutSeconds + 60 s.
+    await clock.advance(3660_000);
+    await waitFor('watch closed by the guard', () => server.openWatchCount === 0);
+    await waitFor('reconnecting', () => s.lifecycle.some((l) => l.type === 'reconnecting'));
+    assert.equal(watchRequests().length, 1, 'waits for the backoff before reconnecting');
+    await clock.advance(1000);
+    await waitFor('watch reopened', () => server.openWatchCount === 1);
+    await s.stop();
+    assert.equal(watchRequests()[1]!.query.get('resourceVersion'), watchRequests()[0]!.query.get('resourceVersion'));
+    assert.match(JSON.stringify(s.lifecycle.find((l) => l.type === 'reconnecting')), /no end of watch/);
   });
 });
 

@@ -211,9 +211,8 @@ export class KubePodWatcher implements PodWatcher, PodLister {
         }
         consecutiveGone = 0;
         if (result.events > 0 || this.#clock.now() - startedAt >= 1000) {
-          // A healthy watch the server ended (timeoutSeconds): resume at once.
+          // A healthy watch the server ended (timeoutSeconds): resume at once, quietly.
           attempt = 0;
-          lifecycle({ type: 'reconnecting', namespace, reason: 'watch ended by the server', attempt: 0 });
         } else {
           attempt++;
           lifecycle({ type: 'reconnecting', namespace, reason: 'watch ended immediately', attempt });
@@ -359,6 +358,10 @@ export class KubePodWatcher implements PodWatcher, PodLister {
       }
       if (stream.signal.aborted && !signal.aborted) throw stream.signal.reason;
       return { kind: 'ended', events };
+    } catch (error) {
+      // The guard's reason says more than the stream's "aborted".
+      if (stream.signal.aborted && !isAborted(signal) && !(error instanceof HandlerFailure)) throw stream.signal.reason;
+      throw error;
     } finally {
       guard.abort();
       signal.removeEventListener('abort', onAbort);
