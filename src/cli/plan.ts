@@ -93,7 +93,7 @@ export const planCommand: CliCommand = {
       .addHelpText('after', '\nWith --restore, manifests from PATH are taken as backed-up pods: the Restore\'s namespaceMapping\nis applied to them first. Pods from the cluster are taken as already restored.')
       .argument('[paths...]', 'pod and workload manifests (files, directories, - for stdin); none = pods from the cluster')
       .option('--backup <file>', 'Velero Backup or Schedule manifest (backup exec hooks)')
-      .addOption(new Option('--phase <phase>', 'backup phase').choices(['pre', 'post']))
+      .addOption(new Option('--phase <phase>', 'backup phase (default: pre)').choices(['pre', 'post']))
       .option('--restore <file>', 'Velero Restore manifest (restore init and exec hooks)')
       .addOption(outputOption())
       .option('--kubeconfig <file>', 'kubeconfig file, when planning against the cluster')
