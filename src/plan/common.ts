@@ -14,7 +14,7 @@ export const DEFAULT_NAMESPACE = 'default';
 export interface PlanNote {
   readonly namespace: string;
   readonly pod: string;
-  readonly kind: 'annotation-overrides-spec' | 'container-missing' | 'no-containers';
+  readonly kind: 'annotation-overrides-spec' | 'container-missing' | 'no-containers' | 'sidecar-target';
   readonly message: string;
 }
 
@@ -74,12 +74,30 @@ export function planExecHook(hook: DeclaredExecHook, pod: PodManifest, namespace
   };
 }
 
-/** Notes for exec hooks whose container the pod lacks (the runner fails them at once). */
-export function containerNotes(hooks: readonly PlannedHook[], pod: PodManifest, namespace: string): PlanNote[] {
+/** Native sidecars: init containers with restartPolicy Always (backup hooks may target them on Velero main). */
+function sidecarNames(pod: PodManifest): Set<string> {
+  return new Set((pod.spec.initContainers ?? []).filter((c) => c.restartPolicy === 'Always').map((c) => c.name));
+}
+
+/**
+ * Notes for exec hooks whose container the pod lacks (the runner fails them at once). Backup hooks
+ * may target native sidecars (`sidecarsAllowed`), which only Velero main accepts.
+ */
+export function containerNotes(hooks: readonly PlannedHook[], pod: PodManifest, namespace: string, sidecarsAllowed = false): PlanNote[] {
   const notes: PlanNote[] = [];
   const names = new Set(pod.spec.containers.map((c) => c.name));
+  const sidecars = sidecarNames(pod);
   for (const hook of hooks) {
     if (hook.type !== 'exec') continue;
+    if (sidecarsAllowed && sidecars.has(hook.container) && !names.has(hook.container)) {
+      notes.push({
+        namespace,
+        pod: pod.metadata.name,
+        kind: 'sidecar-target',
+        message: `hook ${JSON.stringify(hook.name)} #${hook.index} targets native sidecar ${JSON.stringify(hook.container)}; Velero main accepts that, Velero 1.18.x fails it with no such container`,
+      });
+      continue;
+    }
     if (hook.container === '') {
       notes.push({
         namespace,

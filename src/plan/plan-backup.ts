@@ -82,7 +82,7 @@ export function planBackupDetailed(pods: readonly PodManifest[], backup: BackupH
       continue;
     }
     hooks.push(...podHooks);
-    notes.push(...containerNotes(podHooks, pod, namespace));
+    notes.push(...containerNotes(podHooks, pod, namespace, true));
   }
   return { plan: { hooks, skipped }, notes };
 }

@@ -175,3 +175,20 @@ void test('property: every pod is planned or skipped, never both, and planning n
     { numRuns: 300 },
   );
 });
+
+void test('backup notes: a native sidecar target is noted as main-only; restore never allows it', () => {
+  const withSidecar: PodManifest = {
+    metadata: { name: 'p', namespace: 'ns' },
+    spec: { containers: [{ name: 'main' }], initContainers: [{ name: 'proxy', restartPolicy: 'Always' }, { name: 'setup' }] },
+  };
+  const b = backup([{ name: 'x', pre: [{ exec: { command: ['/a'], container: 'proxy' } }, { exec: { command: ['/b'], container: 'setup' } }] }]);
+  assert.deepEqual(
+    planBackupDetailed([withSidecar], b, 'pre').notes.map((n) => n.kind),
+    ['sidecar-target', 'container-missing'],
+  );
+  const r = restore([{ name: 'x', postHooks: [{ exec: { command: ['/a'], container: 'proxy' } }] }]);
+  assert.deepEqual(
+    planRestoreDetailed([withSidecar], r, gen).notes.map((n) => n.kind),
+    ['container-missing'],
+  );
+});

@@ -171,3 +171,28 @@ void test('property: compileGlob never throws and literal patterns match themsel
     { numRuns: 1000 },
   );
 });
+
+void test('property: label selector validation and matching never throw on random strings', () => {
+  const requirement = fc.record({
+    key: fc.string(),
+    operator: fc.oneof(fc.constantFrom('In', 'NotIn', 'Exists', 'DoesNotExist'), fc.string()),
+    values: fc.option(fc.array(fc.string(), { maxLength: 3 }), { nil: undefined }),
+  });
+  fc.assert(
+    fc.property(
+      fc.dictionary(fc.string(), fc.string()),
+      fc.array(requirement, { maxLength: 3 }),
+      fc.dictionary(fc.string(), fc.string()),
+      (matchLabels, matchExpressions, labels) => {
+        const selector: LabelSelector = { matchLabels, matchExpressions };
+        const error = labelSelectorError(selector);
+        const verdict = matchLabelSelector(selector, labels, 's');
+        if (error === undefined && verdict.ok) {
+          for (const [k, value] of Object.entries(matchLabels)) assert.equal(labels[k], value);
+        }
+        formatLabelSelector(selector);
+      },
+    ),
+    { numRuns: 1000 },
+  );
+});
