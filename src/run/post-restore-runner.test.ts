@@ -406,6 +406,33 @@ void describe('post-restore runner: semantics', () => {
     assert.deepEqual(r.summary, { attempted: 2, failed: 1 });
   });
 
+  void it('a watch that ignores abort does not hold the finished run for more than the grace period', async () => {
+    const clock = new FakeClock();
+    const stubborn = {
+      run: (_scope: unknown, handlers: { onEvent: (e: { type: 'upsert'; pod: PodManifest }) => void }) => {
+        handlers.onEvent({ type: 'upsert', pod: podWith('my-pod', { container1: 'running' }) });
+        return new Promise<void>(() => undefined);
+      },
+    };
+    let finished = false;
+    const report = runPostRestoreHooks({
+      plan: { hooks: [hook()], skipped: [] },
+      scope: { namespaces: ['default'] },
+      executor: new FakeExecutor(clock),
+      watcher: stubborn,
+      clock,
+      signal: new AbortController().signal,
+      eventGraceMs: 10,
+    }).then((r) => {
+      finished = true;
+      return r;
+    });
+    await clock.advance(1_000);
+    assert.equal(finished, false);
+    await clock.advance(1_000);
+    assert.equal((await report).results.at(0)?.status, 'succeeded');
+  });
+
   void it('no exec hooks in the plan -> empty report without watching', async () => {
     const clock = new FakeClock();
     const watcher = new FakeWatcher();

@@ -13,6 +13,9 @@ import { DEFAULT_EVENT_GRACE_MS, limiterFor, type RunOptions } from './run-optio
 import { goDurationText } from './duration-text.ts';
 import { HookTracker } from './tracker.ts';
 
+/** How long the finished run waits for the aborted pod watch to wind down. */
+export const WATCH_CLOSE_GRACE_MS = 2_000;
+
 export interface PostRestoreRunOptions extends RunOptions {
   /** The plan's exec hooks are run; init hooks are injected elsewhere and ignored here. */
   readonly plan: Plan;
@@ -275,7 +278,10 @@ export async function runPostRestoreHooks(options: PostRestoreRunOptions): Promi
     watchCtl.abort();
     timers.abort();
     control.dispose();
-    await watch;
+    // The watch was aborted; give it a bounded moment to close rather than trusting it to.
+    const grace = new AbortController();
+    await Promise.race([watch, clock.sleep(WATCH_CLOSE_GRACE_MS, grace.signal).catch(() => undefined)]);
+    grace.abort();
     await Promise.allSettled([...chains]);
     await sink.flush(options.eventGraceMs ?? DEFAULT_EVENT_GRACE_MS);
   }
