@@ -17,7 +17,7 @@ export const ISSUE_CODES = {
   'duration-invalid': {
     severity: 'error',
     meaning:
-      'The value is not a Go duration; Velero logs a warning and uses the default (exec: 30s, wait: no deadline).',
+      'The value is not a Go duration. Annotation: Velero logs a warning and uses the default (exec: 30s, wait: no deadline). spec.hooks: Velero cannot decode the metav1.Duration, so it cannot read the object.',
     hint: 'Use a Go duration with a unit, e.g. "30s", "1m30s", "1.5h" (units: ns, us, ms, s, m, h; no "d").',
   },
   'duration-negative': {

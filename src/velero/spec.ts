@@ -9,6 +9,7 @@ import type { ContainerSpec, DeclaredExecHook, DeclaredInitHook, OnError } from 
 import { compileGlob } from '../select/glob.ts';
 import { labelSelectorError, type LabelSelector } from '../select/label-selector.ts';
 import { matchBackupResources } from '../select/resources.ts';
+import { parseGoDuration } from '../duration/go-duration.ts';
 import { readDurationValue } from './annotations.ts';
 import { commandArgvIssues } from './command.ts';
 import { makeIssue, type ParseIssue } from './issue.ts';
@@ -213,6 +214,12 @@ function readSpecOnError(value: string | null | undefined, key: string, issues: 
 /** In spec.hooks a duration is a metav1.Duration: the same grammar, but a bad value is an error for the object. */
 function readSpecDuration(value: string | null | undefined, key: string, use: 'exec' | 'wait', issues: ParseIssue[]): number {
   if (value === undefined || value === null) return 0;
+  const parsed = parseGoDuration(value);
+  if (!parsed.ok) {
+    // Unlike an annotation, a bad metav1.Duration makes the whole object undecodable for Velero.
+    issues.push(makeIssue('duration-invalid', key, `${parsed.error}; Velero cannot decode this metav1.Duration, so it cannot read the object at all`));
+    return 0;
+  }
   return readDurationValue(value, key, use, issues);
 }
 
