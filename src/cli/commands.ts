@@ -2,6 +2,7 @@ import type { CliCommand } from './command.ts';
 import { injectCommand } from './inject.ts';
 import { lintCommand } from './lint.ts';
 import { planCommand } from './plan.ts';
+import { runCommand } from './run.ts';
 
 /** Every CLI command, in help order. To add one: import its module and add it here. */
-export const COMMANDS: readonly CliCommand[] = [lintCommand, planCommand, injectCommand];
+export const COMMANDS: readonly CliCommand[] = [lintCommand, planCommand, injectCommand, runCommand];

@@ -1,6 +1,7 @@
 import { Option } from 'commander';
 import type { Command } from 'commander';
 import { parseGoDuration, nsToMs } from '../duration/go-duration.ts';
+import { createKubePorts } from '../kube/index.ts';
 import type { Plan } from '../model/plan.ts';
 import type { PodManifest } from '../model/pod.ts';
 import type { RunReport } from '../model/result.ts';
@@ -8,12 +9,14 @@ import { ProgressLine } from '../report/progress-line.ts';
 import { renderRunJson } from '../report/run-json.ts';
 import { renderRunText } from '../report/run-text.ts';
 import { runBackupHooks } from '../run/backup-runner.ts';
+import { createSystemClock } from '../run/clock.ts';
 import { runPostRestoreHooks } from '../run/post-restore-runner.ts';
 import type { Clock, EventRecorder, PodExecutor, PodLister, PodScope, PodWatcher } from '../run/ports.ts';
 import type { CliCommand, CommandContext } from './command.ts';
 import { EXIT_FINDINGS, EXIT_OK, EXIT_USAGE, UsageError } from './context.ts';
 import type { CliDeps } from './context.ts';
 import { collect, isOutputFormat } from './options.ts';
+import { planBackupFromFile, planRestoreFromFile } from './plan.ts';
 
 export const EXIT_INTERRUPTED = 130;
 export const EXIT_TERMINATED = 143;
@@ -82,7 +85,7 @@ export interface RunSettings {
 }
 
 /** Validates flags into settings; every problem is a UsageError naming the flag. */
-export function parseRunSettings(kind: string, raw: RawRunOptions, env: Readonly<Record<string, string | undefined>>): RunSettings {
+export function parseRunSettings(kind: string, raw: RawRunOptions): RunSettings {
   if (!KINDS.includes(kind as RunKind)) {
     throw new UsageError(`unknown hook kind "${kind}": expected one of ${KINDS.join(', ')}`);
   }
@@ -105,7 +108,8 @@ export function parseRunSettings(kind: string, raw: RawRunOptions, env: Readonly
   const namespaces = (raw.namespace ?? []).map((n) => n.trim());
   const badNs = namespaces.find((n) => !/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/.test(n));
   if (badNs !== undefined) throw new UsageError(`-n/--namespace: "${badNs}" is not a valid namespace name`);
-  const kubeconfig = raw.kubeconfig ?? env['KUBECONFIG'];
+  // KUBECONFIG (possibly a list) is the kube layer's business; only the flag is passed on.
+  const kubeconfig = raw.kubeconfig;
   const connect: ConnectOptions = {
     ...(kubeconfig === undefined || kubeconfig === '' ? {} : { kubeconfigPath: kubeconfig }),
     ...(raw.context === undefined ? {} : { context: raw.context }),
@@ -249,7 +253,7 @@ export function createRunCommand(wiring: () => RunWiring): CliCommand {
         omitOutput = true;
       });
       cmd.action(async (kind: string, raw: RawRunOptions) => {
-        const settings = parseRunSettings(kind, { ...raw, output: format, outputCapture: !omitOutput }, ctx.deps.io.env);
+        const settings = parseRunSettings(kind, { ...raw, output: format, outputCapture: !omitOutput });
         try {
           const outcome = await executeRun(settings, ctx.deps, wiring());
           ctx.setExitCode(outcome.exitCode);
@@ -262,3 +266,22 @@ export function createRunCommand(wiring: () => RunWiring): CliCommand {
     },
   };
 }
+
+/** The real world: the cluster through src/kube, the core's planners, the system clock, process signals. */
+export function defaultRunWiring(): RunWiring {
+  return {
+    createPorts: (options) =>
+      createKubePorts({
+        kubeconfigPath: options.kubeconfigPath,
+        context: options.context,
+        insecureSkipTlsVerify: options.insecureSkipTlsVerify,
+      }),
+    planBackup: planBackupFromFile,
+    planRestore: (file, pods, deps) => planRestoreFromFile(file, pods, deps),
+    clock: createSystemClock(),
+    onSignals: processSignals,
+  };
+}
+
+/** `kubehooks run pre-backup|post-backup --backup FILE` / `kubehooks run post-restore --restore FILE` */
+export const runCommand: CliCommand = createRunCommand(defaultRunWiring);
