@@ -80,6 +80,10 @@ void describe('kube exec (PodExecutor) on the local control plane', { skip: e2eS
         assert.equal(o.stdout, 'before\n');
         assert.match(o.message, new RegExp(`exit status ${n}`));
       }
+      // Killed by a signal: KWOK says "signal: killed"; we report what a runtime would, 128 + 9.
+      const killed = await run({ command: ['sh', '-c', 'kill -9 $$'] });
+      assert.equal(killed.kind, 'exited', JSON.stringify(killed));
+      assert.equal(killed.exitCode, 137);
     });
 
     await t.test('output cap per stream marks truncated', async () => {

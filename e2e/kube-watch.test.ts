@@ -25,6 +25,23 @@ async function until(what: string, predicate: () => boolean, timeoutMs = 20_000)
   }
 }
 
+function countResources(): Map<string, number> {
+  const counts = new Map<string, number>();
+  for (const r of process.getActiveResourcesInfo()) counts.set(r, (counts.get(r) ?? 0) + 1);
+  return counts;
+}
+
+/** Resources active now that were not in `before`, after letting closes settle. */
+async function grownSince(before: Map<string, number>): Promise<string[]> {
+  let grown: string[] = [];
+  for (let i = 0; i < 50; i++) {
+    grown = [...countResources()].filter(([k, n]) => n > (before.get(k) ?? 0)).map(([k, n]) => `${k}×${n}`);
+    if (grown.length === 0) break;
+    await sleep(20);
+  }
+  return grown;
+}
+
 const phaseOf = (events: readonly PodEvent[], name: string): (string | undefined)[] =>
   events.filter((e) => e.type === 'upsert' && e.pod.metadata.name === name).map((e) => e.pod.status?.phase);
 
@@ -70,6 +87,7 @@ void describe('kube pod watcher and events on the local control plane', { skip: 
     const ctx = await e2eContext(t);
     await ctx.createPod({ name: 'one', labels: { pick: 'yes' } });
     await ctx.createPod({ name: 'two' });
+    const before = countResources();
     const ports = createKubePorts({ kubeconfigPath: ctx.kubeconfigPath });
     try {
       const pods = await ports.lister.list({ namespaces: [ctx.namespace], labelSelector: 'pick=yes' }, t.signal);
@@ -87,6 +105,7 @@ void describe('kube pod watcher and events on the local control plane', { skip: 
     } finally {
       ports.close();
     }
+    assert.deepEqual(await grownSince(before), [], 'resources still active after the watch and close()');
   });
 
   void test('a watch without RBAC rejects with ForbiddenError', async (t) => {

@@ -78,6 +78,13 @@ void describe('loadKubeConfig', () => {
     const kc = loadKubeConfig({ warn: () => undefined, env: { HOME: dir, KUBECONFIG: file } });
     assert.equal(kc.getCurrentCluster()?.server, 'https://10.0.0.1:6443');
   });
+  void it('KUBECONFIG with several files merges like kubectl (first wins, duplicates allowed)', () => {
+    const a = write('a.yaml', kubeconfig('https://first:6443').replace('current-context: one\n', ''));
+    const b = write('b.yaml', kubeconfig('https://second:6443').replace('current-context: one', 'current-context: two'));
+    const kc = loadKubeConfig({ warn: () => undefined, env: { HOME: dir, KUBECONFIG: `${a}${path.delimiter}${b}` } });
+    assert.equal(kc.getCurrentContext(), 'two');
+    assert.equal(kc.getCurrentCluster()?.server, 'https://first:6443');
+  });
   void it('plain HTTP without insecure-skip-tls-verify is refused', () => {
     const file = write('http.yaml', kubeconfig('http://127.0.0.1:8080'));
     rejects({ ...quiet, kubeconfigPath: file }, /plain HTTP/);

@@ -73,12 +73,7 @@ export function loadKubeConfig(options: KubeClientOptions = {}): KubeConfig {
         throw new KubeconfigError(`none of the files in KUBECONFIG (${env['KUBECONFIG']}) exists`);
       }
       source = files.join(path.delimiter);
-      kc.loadFromFile(files[0] ?? '');
-      for (const file of files.slice(1)) {
-        const more = new KubeConfig();
-        more.loadFromFile(file);
-        kc.mergeConfig(more, true);
-      }
+      mergeLikeKubectl(kc, files);
     } else {
       const home = env['HOME'] ?? os.homedir();
       const fallback = path.join(home, '.kube', 'config');
@@ -149,6 +144,26 @@ export function loadKubeConfig(options: KubeClientOptions = {}): KubeConfig {
     warn(`the kubeconfig disables TLS verification for ${cluster.server} (insecure-skip-tls-verify)`);
   }
   return kc;
+}
+
+/** kubectl's KUBECONFIG merge: for every name and for current-context, the first file that sets it wins. */
+function mergeLikeKubectl(kc: KubeConfig, files: readonly string[]): void {
+  const parts = files.map((file) => {
+    const part = new KubeConfig();
+    part.loadFromFile(file);
+    return part;
+  });
+  const firstByName = <T extends { readonly name: string }>(lists: readonly (readonly T[])[]): T[] => {
+    const out = new Map<string, T>();
+    for (const list of lists) for (const item of list) if (!out.has(item.name)) out.set(item.name, item);
+    return [...out.values()];
+  };
+  kc.loadFromOptions({
+    clusters: firstByName(parts.map((p) => p.getClusters())),
+    users: firstByName(parts.map((p) => p.getUsers())),
+    contexts: firstByName(parts.map((p) => p.getContexts())),
+    currentContext: parts.map((p) => p.getCurrentContext()).find((c) => typeof c === 'string' && c !== '') ?? '',
+  });
 }
 
 function describeSource(options: KubeClientOptions, env: Readonly<Record<string, string | undefined>>): string {
