@@ -151,6 +151,8 @@ void test('lintHookAnnotationKeys: suggestions', async (t) => {
     { key: 'hook.backup.velero.io/contianer', hint: /hook\.backup\.velero\.io\/container\?/ },
     { key: 'pre.hooks.backup.velero.io/command', hint: /pre\.hook\.backup\.velero\.io\/command/ },
     { key: 'backup.velero.io/backup-volumes', hint: undefined },
+    { key: 'init.hook.backup.velero.io/container-image', hint: /Did you mean init\.hook\.restore\.velero\.io\/container-image\?/ },
+    { key: 'velero.io/hook-command', hint: undefined },
     { key: 'app.kubernetes.io/name', hint: undefined },
   ];
   for (const c of cases) {

@@ -466,10 +466,17 @@ export function lintHookAnnotationKeys(annotations: Annotations): ParseIssue[] {
     const slash = key.indexOf('/');
     if (slash <= 0) continue;
     const domain = key.slice(0, slash);
-    if (!domain.includes('velero')) continue;
-    const near = PREFIX_DOMAINS.find((d) => d !== domain && editDistance(d, domain) <= 2);
-    if (near !== undefined && !PREFIX_DOMAINS.includes(domain)) {
-      const suffix = key.slice(slash + 1);
+    if (!domain.includes('velero') || PREFIX_DOMAINS.includes(domain)) continue;
+    // A near-miss of a hook prefix, or any "*hook*.velero.io" domain (e.g. init.hook.backup.velero.io).
+    const suffix = key.slice(slash + 1);
+    // Prefer a prefix that knows this suffix (container-image → init.hook.restore…), then the closest.
+    const score = (d: string): number => ((KNOWN_SUFFIXES.get(`${d}/`) ?? []).includes(suffix) ? 0 : 100) + editDistance(d, domain);
+    const ranked = [...PREFIX_DOMAINS].sort((a, b) => score(a) - score(b));
+    const nearest = ranked[0];
+    const close = nearest !== undefined && editDistance(nearest, domain) <= 2;
+    const hookish = /hook/i.test(domain) && domain.endsWith('velero.io');
+    const near = close || hookish ? nearest : undefined;
+    if (near !== undefined) {
       issues.push(
         makeIssue('annotation-key-unknown', key, `${key} is not a Velero hook annotation (prefix ${domain}/); Velero ignores it`, {
           hint: `Did you mean ${near}/${suffix}?`,
