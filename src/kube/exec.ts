@@ -19,6 +19,8 @@ export const DEFAULT_MAX_OUTPUT_BYTES = 1024 * 1024;
 const STDOUT = 1;
 const STDERR = 2;
 const STATUS = 3;
+/** A Status is a few hundred bytes; more is not a Status. */
+const MAX_STATUS_BYTES = 64 * 1024;
 
 // ---------- status parsing (pure) ----------
 
@@ -264,6 +266,10 @@ export class KubePodExecutor implements PodExecutor {
             else if (channel === STDERR) stderr.push(payload);
             else if (channel === STATUS) {
               statusBytes.push(payload);
+              if (statusBytes.reduce((n, b) => n + b.length, 0) > MAX_STATUS_BYTES) {
+                settle({ kind: 'status', verdict: { kind: 'invalid', message: 'the exec status is larger than 64 KiB' } });
+                return;
+              }
               const verdict = parseExecStatus(Buffer.concat(statusBytes));
               // A status split over frames is unreadable until complete; close decides then.
               if (verdict.kind !== 'invalid') settle({ kind: 'status', verdict });

@@ -5,7 +5,7 @@ import { FakeClock } from '../run/fake-clock.ts';
 import { FakeApiServer, pendingPod, runningPod } from '../testing/fake-api-server.ts';
 import { activeHandlesAfterSettling } from '../testing/handles.ts';
 import { KubeClient } from './client.ts';
-import { ForbiddenError } from './errors.ts';
+import { ApiUnreachableError, ForbiddenError } from './errors.ts';
 import { KubePodWatcher } from './pod-watcher.ts';
 
 async function waitFor(what: string, predicate: () => boolean, timeoutMs = 3000): Promise<void> {
@@ -200,6 +200,29 @@ void describe('KubePodWatcher against the fake API server', () => {
       [1, 2],
     );
     assert.match(retries[0]!.reason, /etcd leader changed/);
+  });
+
+  void it('an API server that cannot be reached at the start rejects after initialListAttempts', async () => {
+    const dead = await FakeApiServer.start();
+    const deadClient = KubeClient.load({ kubeconfigPath: dead.writeKubeconfig(), warn: () => undefined });
+    await dead.close();
+    try {
+      const w = new KubePodWatcher(deadClient, { backoff: { initialMs: 1 }, initialListAttempts: 2 });
+      const s = start(w, { namespaces: ['x'] });
+      await assert.rejects(s.done, ApiUnreachableError);
+      assert.equal(s.lifecycle.filter((l) => l.type === 'reconnecting').length, 1);
+    } finally {
+      deadClient.close();
+    }
+  });
+
+  void it('a list failing at the start is retried within initialListAttempts', async () => {
+    server.putPod(runningPod('retry-list', 'p'));
+    server.failNext({ verb: 'list', namespace: 'retry-list', statusCode: 500 });
+    server.failNext({ verb: 'list', namespace: 'retry-list', statusCode: 500 });
+    const s = start(watcher, { namespaces: ['retry-list'] });
+    await waitFor('listed', () => s.events.length === 1);
+    await s.stop();
   });
 
   void it('403 on the list rejects with ForbiddenError', async () => {

@@ -31,6 +31,12 @@ export interface KubePodWatcherOptions {
   readonly watchTimeoutSeconds?: number;
   /** Page size for lists. Default 500. */
   readonly pageSize?: number;
+  /**
+   * How many times the very first list may fail (unreachable, timeout, 5xx) before run() rejects
+   * with that error, so a wrong server fails fast instead of waiting forever. Once a list has
+   * succeeded, failures are retried until the signal aborts. Default 3.
+   */
+  readonly initialListAttempts?: number;
   /** Diagnostics for dropped malformed objects (default: ignore). */
   readonly log?: (message: string) => void;
 }
@@ -107,6 +113,7 @@ export class KubePodWatcher implements PodWatcher, PodLister {
   readonly #random: () => number;
   readonly #watchTimeoutSeconds: number;
   readonly #pageSize: number;
+  readonly #initialListAttempts: number;
   readonly #log: (message: string) => void;
 
   constructor(client: KubeClient, options: KubePodWatcherOptions = {}) {
@@ -118,6 +125,7 @@ export class KubePodWatcher implements PodWatcher, PodLister {
     this.#random = options.random ?? Math.random;
     this.#watchTimeoutSeconds = options.watchTimeoutSeconds ?? 300;
     this.#pageSize = options.pageSize ?? 500;
+    this.#initialListAttempts = Math.max(1, options.initialListAttempts ?? 3);
     this.#log = options.log ?? (() => undefined);
   }
 
@@ -229,6 +237,7 @@ export class KubePodWatcher implements PodWatcher, PodLister {
           continue;
         }
         attempt++;
+        if (initial && attempt >= this.#initialListAttempts) throw error;
         lifecycle({ type: 'reconnecting', namespace, reason: errorText(error), attempt });
         await this.#sleepUnlessAborted(this.backoffMs(attempt), signal);
       }
