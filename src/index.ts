@@ -1,4 +1,6 @@
 // Public library API: the only barrel. Every export here is a stable contract.
+
+// ---- model ----
 export type * from './model/hook.ts';
 export type * from './model/diagnostic.ts';
 export type * from './model/plan.ts';
@@ -6,3 +8,78 @@ export type * from './model/result.ts';
 export type * from './model/pod.ts';
 export type * from './run/ports.ts';
 export { ANNOTATION_HOOK_NAME, DEFAULT_EXEC_TIMEOUT_MS, MAX_EXEC_TIMEOUT_MS } from './model/hook.ts';
+
+// ---- Go durations ----
+export { parseGoDuration, formatGoDuration, nsToMs, msToNs, formatMs } from './duration/go-duration.ts';
+export type { GoDurationResult } from './duration/go-duration.ts';
+
+// ---- Velero parsing ----
+export type { ParseIssue } from './velero/issue.ts';
+export { ISSUE_CODES, isIssueCode } from './velero/issue-codes.ts';
+export type { IssueCode, IssueCodeInfo } from './velero/issue-codes.ts';
+export { parseCommandAnnotation } from './velero/command.ts';
+export type { ParsedCommand, CommandForm } from './velero/command.ts';
+export {
+  ANNOTATION_KEYS,
+  HOOK_ANNOTATION_PREFIXES,
+  BACKUP_PRE_PREFIX,
+  BACKUP_POST_PREFIX,
+  BACKUP_LEGACY_PREFIX,
+  RESTORE_EXEC_PREFIX,
+  RESTORE_INIT_PREFIX,
+  INIT_CONTAINER_NAME_PREFIX,
+  readBackupAnnotationHook,
+  readRestoreExecAnnotationHook,
+  readRestoreInitAnnotationHook,
+  lintHookAnnotationKeys,
+  lintPodHookAnnotations,
+} from './velero/annotations.ts';
+export { parseBackupObject, parseRestoreObject, INVALID_INIT_CONTAINER_MESSAGE } from './velero/spec.ts';
+export type {
+  BackupHooks,
+  BackupHookResource,
+  RestoreHooks,
+  RestoreHookResource,
+  RestorePostHook,
+  HookResourceSelector,
+} from './velero/spec.ts';
+
+// ---- selectors ----
+export { compileGlob, includesExcludes } from './select/glob.ts';
+export { matchNamespace } from './select/namespaces.ts';
+export { matchLabelSelector, labelSelectorError, formatLabelSelector } from './select/label-selector.ts';
+export type { LabelSelector, LabelSelectorRequirement } from './select/label-selector.ts';
+export { resolveResourceName, resourceIncluded, matchBackupResources } from './select/resources.ts';
+export type { Verdict } from './select/verdict.ts';
+
+// ---- plan and inject ----
+export { planBackup, planBackupDetailed } from './plan/plan-backup.ts';
+export type { DetailedPlan } from './plan/plan-backup.ts';
+export { planRestore, planRestoreDetailed } from './plan/plan-restore.ts';
+export { resolveExecTimeoutMs, DEFAULT_NAMESPACE } from './plan/common.ts';
+export type { PlanNote } from './plan/common.ts';
+export { injectInitHooks, RESTORE_WAIT_CONTAINER } from './inject/inject.ts';
+export type { InjectOptions, InjectResult } from './inject/inject.ts';
+
+// ---- loading and lint ----
+export { loadSources } from './load/load.ts';
+export type { LoadResult, LoadedDocument } from './load/load.ts';
+export { readInputs, decodeInput } from './load/read-inputs.ts';
+export type { SourceText } from './load/source.ts';
+export type { LoadedObject, LoadedPod, LoadedHookObject } from './load/loaded-object.ts';
+export { DEFAULT_LOAD_LIMITS } from './load/limits.ts';
+export type { LoadLimits } from './load/limits.ts';
+export { injectDocuments } from './load/inject-documents.ts';
+export { lintSources, lintObjects } from './lint/engine.ts';
+export type { LintOptions, LintResult } from './lint/engine.ts';
+export { LINT_RULES } from './lint/registry.ts';
+export type { LintRule, LintContext, Finding } from './lint/rule.ts';
+
+// ---- renderers ----
+export { renderDiagnosticsText, summaryLine, sortDiagnostics } from './report/diagnostics-text.ts';
+export { renderDiagnosticsJson, diagnosticsToJson } from './report/diagnostics-json.ts';
+export { renderPlanText } from './report/plan-text.ts';
+export { renderPlanJson, planToJson } from './report/plan-json.ts';
+
+// ---- CLI ----
+export { main } from './cli/main.ts';
