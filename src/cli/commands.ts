@@ -1,8 +1,9 @@
 import type { CliCommand } from './command.ts';
+import { demoCommand } from './demo.ts';
 import { injectCommand } from './inject.ts';
 import { lintCommand } from './lint.ts';
 import { planCommand } from './plan.ts';
 import { runCommand } from './run.ts';
 
 /** Every CLI command, in help order. To add one: import its module and add it here. */
-export const COMMANDS: readonly CliCommand[] = [lintCommand, planCommand, injectCommand, runCommand];
+export const COMMANDS: readonly CliCommand[] = [lintCommand, planCommand, injectCommand, runCommand, demoCommand];
