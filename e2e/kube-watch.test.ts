@@ -17,6 +17,19 @@ class CountingClient extends KubeClient {
   }
 }
 
+/** Keeps the watch responses so a test can cut one, as a network drop would. */
+class DroppableClient extends KubeClient {
+  readonly responses: Awaited<ReturnType<KubeClient['stream']>>[] = [];
+  readonly resourceVersions: (string | undefined)[] = [];
+  override async stream(...args: Parameters<KubeClient['stream']>): ReturnType<KubeClient['stream']> {
+    const res = await super.stream(...args);
+    const rv = args[1].query?.['resourceVersion'];
+    this.resourceVersions.push(typeof rv === 'string' ? rv : undefined);
+    this.responses.push(res);
+    return res;
+  }
+}
+
 async function until(what: string, predicate: () => boolean, timeoutMs = 20_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (!predicate()) {
@@ -76,6 +89,40 @@ void describe('kube pod watcher and events on the local control plane', { skip: 
       await until('db-3 deleted', () => events.some((e) => e.type === 'deleted' && e.pod.metadata.name === 'db-3'));
       assert.equal(client.watchPaths.length, 1, `watch streams opened: ${client.watchPaths.join(', ')}`);
       assert.equal(client.watchPaths[0], `/api/v1/namespaces/${ctx.namespace}/pods`);
+    } finally {
+      controller.abort();
+      await done;
+      client.close();
+    }
+  });
+
+  void test('a dropped watch connection resumes from the last resourceVersion without a relist', async (t) => {
+    const ctx = await e2eContext(t);
+    await ctx.createPod({ name: 'first' });
+    const base = KubeClient.load({ kubeconfigPath: ctx.kubeconfigPath });
+    const client = new DroppableClient(base.kubeConfig);
+    const watcher = new KubePodWatcher(client, { backoff: { initialMs: 50 } });
+    const events: PodEvent[] = [];
+    const lifecycle: WatchLifecycle[] = [];
+    const controller = new AbortController();
+    const done = watcher.run(
+      { namespaces: [ctx.namespace] },
+      { onEvent: (e) => events.push(e), onLifecycle: (l) => lifecycle.push(l) },
+      controller.signal,
+    );
+    try {
+      await until('first Running', () => phaseOf(events, 'first').includes('Running'));
+      const lastRv = Number(events.at(-1)?.pod.metadata['resourceVersion']);
+      const seenBeforeDrop = events.length;
+      client.responses[0]?.destroy(new Error('simulated network drop'));
+      await until('second watch', () => client.responses.length === 2);
+      await ctx.createPod({ name: 'second' });
+      await until('second Running', () => phaseOf(events, 'second').includes('Running'));
+      assert.equal(lifecycle.filter((l) => l.type === 'listed').length, 1, 'no relist');
+      assert.ok(lifecycle.some((l) => l.type === 'reconnecting'));
+      assert.ok(Number(client.resourceVersions[1]) >= lastRv, `resumed at ${String(client.resourceVersions[1])}, last seen ${lastRv}`);
+      const replayed = events.slice(seenBeforeDrop).filter((e) => Number(e.pod.metadata['resourceVersion']) <= lastRv);
+      assert.deepEqual(replayed, [], 'no replay of events seen before the drop');
     } finally {
       controller.abort();
       await done;
