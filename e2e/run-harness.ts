@@ -3,10 +3,12 @@
  * planned hooks built directly (the planner has its own tests), and marker files the hook commands
  * write (KWOK runs exec argv as a local process, so a hook can leave evidence on this machine).
  */
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { spawn } from 'node:child_process';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import type { TestContext } from 'node:test';
+import { stringify } from 'yaml';
 import type { PlannedHook } from '../src/model/plan.ts';
 import type { RunReport } from '../src/model/result.ts';
 import { createKubePorts } from '../src/kube/index.ts';
@@ -116,3 +118,36 @@ export function statuses(report: RunReport): string[] {
       `${r.pod}/${r.container}/${r.name}#${r.index}:${r.status}${r.reasonCode === undefined ? '' : `/${r.reasonCode}`}`,
   );
 }
+
+const BIN = resolve(import.meta.dirname, '..', 'bin', 'kubehooks.js');
+
+export interface CliResult {
+  readonly code: number | null;
+  readonly stdout: string;
+  readonly stderr: string;
+}
+
+/** Runs bin/kubehooks.js with this Node; `onStart` gets the child (to signal it). */
+export function kubehooks(args: readonly string[], onStart?: (pid: number) => void): Promise<CliResult> {
+  return new Promise((resolvePromise, reject) => {
+    const child = spawn(process.execPath, [BIN, ...args], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, KUBECONFIG: '' } });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    child.on('error', reject);
+    child.on('close', (code) => {
+      resolvePromise({ code, stdout, stderr });
+    });
+    if (child.pid !== undefined) onStart?.(child.pid);
+  });
+}
+
+export async function writeYaml(t: TestContext, name: string, object: unknown): Promise<string> {
+  const dir = await mkdtemp(join(tmpdir(), 'kubehooks-e2e-cli-'));
+  t.after(() => rm(dir, { recursive: true, force: true }));
+  const path = join(dir, name);
+  await writeFile(path, stringify(object));
+  return path;
+}
+
