@@ -59,6 +59,10 @@ void describe('loadKubeConfig', () => {
       (e: unknown) => e instanceof KubeconfigError && e.cause !== undefined && e.message.includes('cannot load kubeconfig'),
     );
   });
+  void it('a file that is not a kubeconfig', () => {
+    const file = write('pod.yaml', 'apiVersion: v1\nkind: Pod\nmetadata: {name: x}\n');
+    rejects({ ...quiet, kubeconfigPath: file }, /does not look like a kubeconfig/);
+  });
   void it('an unknown context lists the known ones', () => {
     const file = write('ok.yaml', kubeconfig('https://127.0.0.1:6443'));
     rejects({ ...quiet, kubeconfigPath: file, context: 'three' }, /context "three" not found .*; it has: one, two/);

@@ -96,6 +96,9 @@ export function loadKubeConfig(options: KubeClientOptions = {}): KubeConfig {
     });
   }
 
+  if (kc.getClusters().length === 0 && kc.getContexts().length === 0) {
+    throw new KubeconfigError(`${source} does not look like a kubeconfig: it has no clusters and no contexts`);
+  }
   if (options.context !== undefined) {
     if (kc.getContextObject(options.context) === null) {
       const known = kc.getContexts().map((c) => c.name);

@@ -271,6 +271,23 @@ void describe('KubePodWatcher against the fake API server', () => {
     assert.deepEqual(pods.map((p) => `${p.metadata.namespace ?? ''}/${p.metadata.name}`).sort(), ['l1/a', 'l2/b']);
   });
 
+  void it('lists in pages and restarts the list when a continue token expires', async () => {
+    for (let i = 0; i < 7; i++) server.putPod(runningPod('paged', `p${i}`));
+    const paged = new KubePodWatcher(client, { pageSize: 3 });
+    server.requests.length = 0;
+    const pods = await paged.list({ namespaces: ['paged'] }, new AbortController().signal);
+    assert.equal(pods.length, 7);
+    assert.equal(server.requests.length, 3);
+    server.requests.length = 0;
+    server.failNext({ verb: 'list', namespace: 'paged', statusCode: 410, onlyContinue: true, message: 'continue token expired' });
+    const again = await paged.list({ namespaces: ['paged'] }, new AbortController().signal);
+    assert.equal(again.length, 7);
+    assert.deepEqual(
+      server.requests.map((r) => r.query.get('continue') !== null),
+      [false, true, false, true, true],
+    );
+  });
+
   void it('backoff is capped exponential', () => {
     const w = new KubePodWatcher(client, { backoff: { initialMs: 100, maxMs: 1000, factor: 2 }, random: () => 1 });
     assert.deepEqual([1, 2, 3, 4, 5, 6].map((n) => w.backoffMs(n)), [100, 200, 400, 800, 1000, 1000]);

@@ -30,8 +30,10 @@ export interface Fault {
   readonly statusCode: number;
   readonly reason?: string;
   readonly message?: string;
-  /** For `exec` only: how many requests it applies to (default 1). Others: always 1. */
+  /** How many matching requests it applies to (default 1). */
   readonly times?: number;
+  /** For `list`: apply only to requests that carry a `continue` token (an expired continuation). */
+  readonly onlyContinue?: boolean;
 }
 
 export interface ExecContext {
@@ -343,8 +345,13 @@ export class FakeApiServer {
     w.res.write(`${JSON.stringify({ type: entry.type, object: entry.pod })}\n`);
   }
 
-  #takeFault(verb: Verb, namespace: string | undefined): Fault | undefined {
-    const i = this.#faults.findIndex((f) => f.verb === verb && (f.namespace === undefined || f.namespace === namespace));
+  #takeFault(verb: Verb, namespace: string | undefined, isContinue = false): Fault | undefined {
+    const i = this.#faults.findIndex(
+      (f) =>
+        f.verb === verb &&
+        (f.namespace === undefined || f.namespace === namespace) &&
+        (f.onlyContinue !== true || isContinue),
+    );
     if (i < 0) return undefined;
     const fault = this.#faults[i];
     if (fault === undefined) return undefined;
@@ -427,17 +434,30 @@ export class FakeApiServer {
       this.#watch(url, namespace, res);
       return;
     }
-    const fault = this.#takeFault('list', namespace);
+    const token = url.searchParams.get('continue') ?? '';
+    const fault = this.#takeFault('list', namespace, token !== '');
     if (fault !== undefined) {
       this.#sendStatus(res, fault.statusCode, fault.message ?? 'injected fault', fault.reason);
       return;
     }
     const selector = url.searchParams.get('labelSelector') ?? undefined;
-    const items = [...this.#pods.values()].filter(
+    const all = [...this.#pods.values()].filter(
       (p) => (namespace === undefined || p.metadata.namespace === namespace) && matchesSelector(p.metadata.labels, selector),
     );
+    // Pages: the continue token is the offset (the real server also pins the snapshot; tests here do not need it).
+    const limit = Number(url.searchParams.get('limit') ?? '0');
+    const offset = token === '' ? 0 : Number(Buffer.from(token, 'base64').toString('utf8'));
+    const items = limit > 0 ? all.slice(offset, offset + limit) : all;
+    const next = limit > 0 && offset + limit < all.length ? Buffer.from(String(offset + limit)).toString('base64') : undefined;
     res.writeHead(200, { 'Content-Type': 'application/json' });
-    res.end(JSON.stringify({ kind: 'PodList', apiVersion: 'v1', metadata: { resourceVersion: String(this.#rv) }, items }));
+    res.end(
+      JSON.stringify({
+        kind: 'PodList',
+        apiVersion: 'v1',
+        metadata: { resourceVersion: String(this.#rv), ...(next === undefined ? {} : { continue: next }) },
+        items,
+      }),
+    );
   }
 
   #watch(url: URL, namespace: string | undefined, res: http.ServerResponse): void {
