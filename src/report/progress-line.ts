@@ -11,6 +11,16 @@ export interface ProgressLineOptions {
   readonly intervalMs?: number;
   readonly now?: () => number;
   readonly label?: string;
+  /** Schedules the trailing redraw of a held-back update (default: an unref'd setTimeout). */
+  readonly schedule?: (fn: () => void, ms: number) => () => void;
+}
+
+function defaultSchedule(fn: () => void, ms: number): () => void {
+  const timer = setTimeout(fn, ms);
+  timer.unref();
+  return () => {
+    clearTimeout(timer);
+  };
 }
 
 export function formatProgress(p: RunProgress, label = 'hooks'): string {
@@ -31,6 +41,8 @@ export class ProgressLine {
   #lastAt = Number.NEGATIVE_INFINITY;
   #pending: RunProgress | undefined;
   #drawn = false;
+  readonly #schedule: (fn: () => void, ms: number) => () => void;
+  #cancelTrailing: (() => void) | undefined;
 
   constructor(stream: ProgressStream, options: ProgressLineOptions = {}) {
     this.#stream = stream;
@@ -38,6 +50,7 @@ export class ProgressLine {
     this.#interval = options.intervalMs ?? 100;
     this.#now = options.now ?? (() => Date.now());
     this.#label = options.label ?? 'hooks';
+    this.#schedule = options.schedule ?? defaultSchedule;
   }
 
   update(progress: RunProgress): void {
@@ -46,13 +59,18 @@ export class ProgressLine {
     if (text === this.#last) return;
     const now = this.#now();
     if (now - this.#lastAt < this.#interval) {
-      this.#pending = progress; // drawn on the next update after the interval, or dropped by end()
+      // Held back; drawn by a trailing redraw so a quiet period never shows a stale line.
+      this.#pending = progress;
+      this.#cancelTrailing ??= this.#schedule(() => {
+        this.#cancelTrailing = undefined;
+        this.flush();
+      }, this.#interval - (now - this.#lastAt));
       return;
     }
     this.#draw(text, now);
   }
 
-  /** Draws a throttled update that is still pending (call from a periodic tick if wanted). */
+  /** Draws a held-back update now. */
   flush(): void {
     if (this.#pending === undefined) return;
     const p = this.#pending;
@@ -62,6 +80,8 @@ export class ProgressLine {
 
   end(): void {
     this.#pending = undefined;
+    this.#cancelTrailing?.();
+    this.#cancelTrailing = undefined;
     if (this.#enabled && this.#drawn) this.#stream.write('\r\x1b[2K');
     this.#drawn = false;
   }

@@ -81,15 +81,28 @@ void describe('progress line', () => {
   void it('redraws on change, throttled, and clears at the end', () => {
     const s = sink(true);
     let now = 0;
-    const line = new ProgressLine(s, { intervalMs: 100, now: () => now });
+    let trailing: (() => void) | undefined;
+    const line = new ProgressLine(s, {
+      intervalMs: 100,
+      now: () => now,
+      schedule: (fn) => {
+        trailing = fn;
+        return () => {
+          trailing = undefined;
+        };
+      },
+    });
     line.update(progress);
     line.update(progress); // unchanged: no redraw
     line.update({ ...progress, running: 0, done: 2 }); // too soon: held back
     assert.equal(s.chunks.length, 1);
-    now = 150;
+    assert.ok(trailing !== undefined, 'a trailing redraw is scheduled');
+    trailing();
+    assert.match(s.chunks[1] ?? '', /hooks: 2\/4 done/);
+    now = 250;
     line.update({ ...progress, running: 0, done: 3, waiting: 1 });
-    assert.equal(s.chunks.length, 2);
-    assert.match(s.chunks[1] ?? '', /hooks: 3\/4 done, 0 running, 1 waiting/);
+    assert.equal(s.chunks.length, 3);
+    assert.match(s.chunks[2] ?? '', /hooks: 3\/4 done, 0 running, 1 waiting/);
     line.end();
     assert.equal(s.chunks.at(-1), '\r\x1b[2K');
     assert.equal(formatProgress({ ...progress, failed: 1 }), 'hooks: 1/4 done, 1 running, 2 waiting, 1 failed');
