@@ -94,6 +94,26 @@ void describe('kube exec (PodExecutor) on the local control plane', { skip: e2eS
       assert.equal(o.truncated, true);
     });
 
+    await t.test('3 MiB of output with the default 1 MiB cap: exactly 1 MiB kept, exit status still read', async () => {
+      const o = await run({ command: ['sh', '-c', 'head -c 3145728 /dev/zero | tr "\\000" y; exit 4'] });
+      assert.equal(o.kind, 'exited', JSON.stringify({ ...o, stdout: o.stdout.length }));
+      assert.equal(o.exitCode, 4);
+      assert.equal(o.stdout.length, 1024 * 1024);
+      assert.ok(/^y+$/.test(o.stdout));
+      assert.equal(o.truncated, true);
+    });
+
+    await t.test('20 concurrent execs keep their own output and exit codes', async () => {
+      const outcomes = await Promise.all(
+        Array.from({ length: 20 }, (_, i) => run({ command: ['sh', '-c', `echo ${i}; exit ${i}`] })),
+      );
+      outcomes.forEach((o, i) => {
+        assert.equal(o.kind, 'exited', JSON.stringify(o));
+        assert.equal(o.exitCode, i);
+        assert.equal(o.stdout, `${i}\n`);
+      });
+    });
+
     await t.test('a hanging command times out, the stream is closed, no handles remain', async () => {
       const before = countResources();
       const started = Date.now();
