@@ -10,7 +10,12 @@ import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
 import { describe, test } from 'node:test';
-import { cachedBinaries, ComponentExitedError, startCluster } from '../../scripts/cluster/index.ts';
+import {
+  cachedBinaries,
+  ComponentExitedError,
+  PortInUseError,
+  startCluster,
+} from '../../scripts/cluster/index.ts';
 import type { ClusterState } from '../../scripts/cluster/index.ts';
 import { isAlive } from '../../scripts/cluster/processes.ts';
 
@@ -130,6 +135,34 @@ void describe('launcher', () => {
       const etcdPid = state.processes.find((p) => p.name === 'etcd')?.pid ?? 0;
       assert.ok(etcdPid > 0);
       assert.equal(isAlive(etcdPid), false, 'etcd was left running');
+    },
+  );
+
+  void test(
+    'a port taken by a stranger: one retry with new ports, then PortInUseError',
+    {
+      skip: noBinaries,
+    },
+    async (t) => {
+      const real = cachedBinaries()!;
+      const dir = await tempDir(t, 'kubehooks-fake-bin-');
+      const fake = join(dir, 'etcd');
+      await writeFile(
+        fake,
+        '#!/bin/sh\necho "listen tcp 127.0.0.1:2379: bind: address already in use" >&2\nexit 1\n',
+      );
+      await chmod(fake, 0o755);
+      const lines: string[] = [];
+      const err = await startCluster({
+        binaries: { ...real, etcd: fake },
+        log: (line) => lines.push(line),
+      }).then(
+        () => undefined,
+        (e: unknown) => e,
+      );
+      assert.ok(err instanceof PortInUseError, String(err));
+      assert.match(err.message, /etcd could not bind its port/);
+      assert.equal(lines.filter((l) => l.includes('retrying with new ports')).length, 1);
     },
   );
 

@@ -398,6 +398,7 @@ export async function startCluster(options: StartClusterOptions = {}): Promise<C
   const t0 = Date.now();
   const log = options.log ?? defaultLog;
   const signal = options.signal;
+  if (signal?.aborted) throw new StartAbortedError('aborted before the cluster was started');
   const binaries = options.binaries ?? (await ensureBinaries({ log, signal }));
   const runDir = await prepareRunDir(options.runDir, log);
   const timeoutMs = options.componentTimeoutMs ?? 90_000;
