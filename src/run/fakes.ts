@@ -89,10 +89,13 @@ export class FakeWatcher implements PodWatcher {
   #handlers: PodWatchHandlers | undefined;
   #initial: PodManifest[];
   #failWith: Error | undefined;
+  readonly #announceList: boolean;
 
-  constructor(initial: PodManifest[] = [], failWith?: Error) {
+  /** `announceList`: report the initial list as complete (lifecycle `listed`), as a real watcher does. */
+  constructor(initial: PodManifest[] = [], failWith?: Error, announceList = false) {
     this.#initial = initial;
     this.#failWith = failWith;
+    this.#announceList = announceList;
   }
 
   get active(): boolean {
@@ -105,6 +108,7 @@ export class FakeWatcher implements PodWatcher {
     if (this.#failWith !== undefined) throw this.#failWith;
     this.#handlers = handlers;
     for (const pod of this.#initial) handlers.onEvent({ type: 'upsert', pod });
+    if (this.#announceList) handlers.onLifecycle?.({ type: 'listed', namespace: undefined, count: this.#initial.length });
     this.#initial = [];
     try {
       await new Promise<void>((resolve) => {

@@ -433,6 +433,19 @@ void describe('post-restore runner: semantics', () => {
     assert.equal((await report).results.at(0)?.status, 'succeeded');
   });
 
+  void it('a planned pod missing from the initial list -> not-run pod-not-found at once', async () => {
+    const clock = new FakeClock();
+    const r = await runPostRestoreHooks({
+      plan: { hooks: [hook({ pod: 'gone' }), hook({ pod: 'here' })], skipped: [] },
+      scope: { namespaces: ['default'] },
+      executor: new FakeExecutor(clock),
+      watcher: new FakeWatcher([podWith('here', { container1: 'running' })], undefined, true),
+      clock,
+      signal: new AbortController().signal,
+    });
+    assert.deepEqual(statuses(r), ['gone/container1/my-hook#0:not-run/pod-not-found', 'here/container1/my-hook#0:succeeded']);
+  });
+
   void it('no exec hooks in the plan -> empty report without watching', async () => {
     const clock = new FakeClock();
     const watcher = new FakeWatcher();

@@ -5,7 +5,7 @@ import { isContainerUp, isPodTerminated, podHasContainer } from './container-sta
 import { EventSink } from './events.ts';
 import { DEFAULT_MAX_OUTPUT_BYTES, execHook, type RecordedResult, type StopCause } from './exec-hook.ts';
 import { podKey } from './hook-key.ts';
-import type { PodEvent, PodScope, PodWatcher } from './ports.ts';
+import type { PodEvent, PodScope, PodWatcher, WatchLifecycle } from './ports.ts';
 import type { ReasonCode } from './reason-codes.ts';
 import { hookResult, notRun } from './results.ts';
 import { RunControl, stopReasonText } from './run-control.ts';
@@ -231,6 +231,16 @@ export async function runPostRestoreHooks(options: PostRestoreRunOptions): Promi
     evaluate(pod);
   };
 
+  // After a namespace's initial list, a planned pod that was not in it is gone (or out of scope).
+  const onLifecycle = (event: WatchLifecycle): void => {
+    if (finished || event.type !== 'listed') return;
+    for (const pod of pods.values()) {
+      if (pod.latest !== undefined || pod.stopped) continue;
+      if (event.namespace !== undefined && event.namespace !== pod.namespace) continue;
+      stopPod(pod, 'pod-not-found', `not run: pod ${pod.namespace}/${pod.name} was not found when the watch started (deleted, or outside the watched scope)`);
+    }
+  };
+
   control.onStop((cause: StopCause) => {
     for (const pod of pods.values()) failAll(pod, cause, stopReasonText(cause));
   });
@@ -259,7 +269,7 @@ export async function runPostRestoreHooks(options: PostRestoreRunOptions): Promi
   try {
     if (tracker.pendingCount === 0) resolveDone();
     else {
-      watch = options.watcher.run(options.scope, { onEvent }, watchCtl.signal).then(
+      watch = options.watcher.run(options.scope, { onEvent, onLifecycle }, watchCtl.signal).then(
         () => {
           if (!watchCtl.signal.aborted) {
             for (const pod of pods.values()) stopPod(pod, 'watch-failed', 'not run: the pod watch ended unexpectedly');
