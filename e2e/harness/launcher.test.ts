@@ -4,8 +4,8 @@
  */
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
-import { chmod, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { existsSync, readFileSync } from 'node:fs';
+import { chmod, mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
@@ -14,6 +14,7 @@ import {
   cachedBinaries,
   ComponentExitedError,
   PortInUseError,
+  StartAbortedError,
   startCluster,
 } from '../../scripts/cluster/index.ts';
 import type { ClusterState } from '../../scripts/cluster/index.ts';
@@ -163,6 +164,35 @@ void describe('launcher', () => {
       assert.ok(err instanceof PortInUseError, String(err));
       assert.match(err.message, /etcd could not bind its port/);
       assert.equal(lines.filter((l) => l.includes('retrying with new ports')).length, 1);
+    },
+  );
+
+  void test(
+    'aborting a start stops what was started and leaves no run dir',
+    { skip: noBinaries },
+    async (t) => {
+      const runDir = join(await tempDir(t, 'kubehooks-abort-'), 'run');
+      const controller = new AbortController();
+      const err = await startCluster({
+        runDir,
+        signal: controller.signal,
+        log: (line) => {
+          if (line.startsWith('etcd ready')) controller.abort();
+        },
+      }).then(
+        () => undefined,
+        (e: unknown) => e,
+      );
+      assert.ok(err instanceof StartAbortedError, String(err));
+      assert.equal(existsSync(runDir), false);
+      const survivors = (await readdir('/proc')).filter((pid) => {
+        try {
+          return /^\d+$/.test(pid) && readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes(runDir);
+        } catch {
+          return false;
+        }
+      });
+      assert.deepEqual(survivors, []);
     },
   );
 

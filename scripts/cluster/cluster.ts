@@ -413,8 +413,9 @@ export async function startCluster(options: StartClusterOptions = {}): Promise<C
       return await startOnce(binaries, runDir, { log, signal, timeoutMs, t0 });
     }
   } catch (err) {
-    // Keep logs of a failed start in a named run dir for inspection; a temp dir goes away.
-    if (options.runDir === undefined) await removeRunDir(runDir);
+    // Keep logs of a failed start in a named run dir for inspection; a temp dir, or an interrupted
+    // start, leaves nothing behind.
+    if (options.runDir === undefined || signal?.aborted === true) await removeRunDir(runDir);
     if (err instanceof ClusterError) throw err;
     if (signal?.aborted) throw new StartAbortedError('aborted while starting the cluster', { cause: err });
     throw err;

@@ -140,7 +140,10 @@ async function prepare(): Promise<{ env: NodeJS.ProcessEnv }> {
       return { env };
     }
     if (err instanceof ClusterError && err.code === 'aborted') throw err;
-    say('the control plane failed to start; set KUBEHOOKS_E2E=0 to skip the e2e tier');
+    say(
+      `the control plane failed to start (logs in ${resolve(RUNS, `${RUN_PREFIX}${process.pid}`)} until the next run); ` +
+        'set KUBEHOOKS_E2E=0 to skip the e2e tier',
+    );
     throw err;
   }
   env['KUBEHOOKS_E2E_KUBECONFIG'] = cluster.kubeconfigPath;
