@@ -1,0 +1,79 @@
+/** The markdown table of a bench result (pure), as printed and written next to the JSON. */
+
+interface SummaryLike {
+  readonly p50: number;
+  readonly p99: number;
+}
+
+interface RunLike {
+  readonly pods: number;
+  readonly containers: number;
+  readonly hooks: number;
+  readonly latency: {
+    readonly exitCode: number | null;
+    readonly statuses: Readonly<Record<string, number>>;
+    readonly measured: { readonly wallMs: number; readonly peakRssKiB: number };
+    readonly hooksPerSecond: number;
+    readonly requestsTotal: number;
+    readonly requests: Readonly<Record<string, number>>;
+    readonly peakWatchConnections: number;
+    readonly delays: { readonly firstHookStart: SummaryLike; readonly firstHookEnd: SummaryLike; readonly anyHookStart: SummaryLike; readonly runningBeforeSpawn: number };
+  };
+  readonly throughput: {
+    readonly measured: { readonly wallMs: number; readonly peakRssKiB: number };
+    readonly hooksPerSecond: number;
+    readonly execWindowHooksPerSecond: number;
+    readonly requestsTotal: number;
+    readonly statuses: Readonly<Record<string, number>>;
+  };
+  readonly baseline:
+    | {
+        readonly hooksRun: number;
+        readonly sampled: boolean;
+        readonly failed: number;
+        readonly hooksPerSecond: number;
+        readonly execWindowHooksPerSecond: number;
+        readonly wallMs: number;
+        readonly requestsTotal: number;
+        readonly kubectlPeakRssMiB: number;
+      }
+    | undefined;
+  readonly throughputRatio: number | undefined;
+}
+
+interface ResultLike {
+  readonly date: string;
+  readonly parameters: { readonly spreadMs: number; readonly concurrency: number; readonly hooksPerPod: string };
+  readonly runs: readonly RunLike[];
+}
+
+const mib = (kib: number): string => (kib / 1024).toFixed(0);
+const s = (ms: number): string => (ms / 1000).toFixed(1);
+const ok = (statuses: Readonly<Record<string, number>>): string => {
+  const bad = Object.entries(statuses).filter(([k]) => k !== 'succeeded');
+  return bad.length === 0 ? 'all ok' : bad.map(([k, v]) => `${v} ${k}`).join(', ');
+};
+
+export function renderTable(result: ResultLike): string {
+  const p = result.parameters;
+  const lines = [
+    `Bench ${result.date.slice(0, 16)}Z — hooks per pod ${p.hooksPerPod}, start spread ${s(p.spreadMs)} s, concurrency ${p.concurrency}`,
+    '',
+    '| N pods (containers, hooks) | A: wall s | A: Running→exec p50 / p99 ms (first hook per container) | A: →hook end p99 ms | A: any hook p99 ms | A: peak RSS MiB | A: watches | A: API requests | B: hooks/s (exec window) | B: peak RSS MiB | kubectl hooks/s (exec window) | ratio | outcomes A / B / kubectl |',
+    '|---|---|---|---|---|---|---|---|---|---|---|---|---|',
+  ];
+  for (const r of result.runs) {
+    const a = r.latency;
+    const b = r.throughput;
+    const c = r.baseline;
+    const early = a.delays.runningBeforeSpawn > 0 ? ` (${a.delays.runningBeforeSpawn} started before kubehooks)` : '';
+    lines.push(
+      `| ${r.pods} (${r.containers}, ${r.hooks}) | ${s(a.measured.wallMs)} | ${a.delays.firstHookStart.p50} / ${a.delays.firstHookStart.p99}${early} | ${a.delays.firstHookEnd.p99} | ${a.delays.anyHookStart.p99} | ${mib(a.measured.peakRssKiB)} | ${a.peakWatchConnections} | ${a.requestsTotal} | ${b.hooksPerSecond} (${b.execWindowHooksPerSecond}) | ${mib(b.measured.peakRssKiB)} | ${c === undefined ? '—' : `${c.hooksPerSecond} (${c.execWindowHooksPerSecond})${c.sampled ? `, ${c.hooksRun} sampled` : ''}`} | ${r.throughputRatio ?? '—'} | ${ok(a.statuses)} / ${ok(b.statuses)} / ${c === undefined ? '—' : c.failed === 0 ? 'all ok' : `${c.failed} failed`} |`,
+    );
+  }
+  lines.push('', 'API requests by kubehooks in phase A (verb resource → count):', '');
+  for (const r of result.runs) {
+    lines.push(`- N=${r.pods}: ${Object.entries(r.latency.requests).map(([k, v]) => `${k} ${v}`).join(', ')}`);
+  }
+  return `${lines.join('\n')}\n`;
+}

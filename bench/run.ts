@@ -1,0 +1,583 @@
+/**
+ * npm run bench -- [--pods 100,1000,3000] [--hooks-per-pod 1-3] [--spread 60s] [--concurrency 8]
+ *                  [--skip-baseline] [--baseline-max-hooks 2000] [--no-profile] [--out FILE]
+ *
+ * For each N, in a fresh namespace on the local control plane (or KUBEHOOKS_BENCH_KUBECONFIG):
+ *   A. latency: N pods whose containers start over --spread (kwok start times), then
+ *      `kubehooks run post-restore --output json` as its own process: wall time, hooks/s,
+ *      Running-to-exec delay (against the bench's own millisecond watch), peak RSS, API requests
+ *      and watch connections (kube-apiserver /metrics before, during and after);
+ *   B. throughput: kubehooks again on the same pods, now all Running (pure exec rate);
+ *   C. baseline: what a script would do — `kubectl wait` for Running, then `kubectl exec` for every
+ *      planned hook with the same argv, at the same concurrency, hooks of one container in order;
+ *   P. at the largest N, phase B once more under `node --cpu-prof`, summarised.
+ * Results: bench/results/<date>.json (and .md with the table). See bench/README.md.
+ */
+import { execFileSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import { join, resolve } from 'node:path';
+import { parseArgs } from 'node:util';
+import { stringify } from 'yaml';
+import { startCluster } from '../scripts/cluster/index.ts';
+import type { Cluster } from '../scripts/cluster/index.ts';
+import { Api, loadTarget, pool } from './lib/api.ts';
+import { LONGRUNNING, REQUESTS, diffCounts, longRunning, parseMetrics, requestCounts, runnerRequests, total } from './lib/metrics.ts';
+import type { Sample } from './lib/metrics.ts';
+import { ThreadedObserver } from './lib/observer.ts';
+import { runMeasured, runQuick } from './lib/proc.ts';
+import type { Measured } from './lib/proc.ts';
+import { summarizeProfile } from './lib/profile.ts';
+import type { ProfileSummary } from './lib/profile.ts';
+import { renderTable } from './lib/report.ts';
+import { round, summarize } from './lib/stats.ts';
+import type { Summary } from './lib/stats.ts';
+import { makeWorkload, parseHooksPerPod, podObject, restoreObject } from './lib/workload.ts';
+import type { BenchHook, Workload } from './lib/workload.ts';
+
+const REPO = resolve(import.meta.dirname, '..');
+const BIN = join(REPO, 'bin', 'kubehooks.js');
+const log = (line: string): void => {
+  process.stderr.write(`[bench ${new Date().toISOString().slice(11, 19)}] ${line}\n`);
+};
+
+function parseDurationMs(text: string): number {
+  const m = /^(\d+(?:\.\d+)?)(ms|s|m)?$/.exec(text.trim());
+  if (m === null) throw new Error(`not a duration: "${text}" (use e.g. 60s, 500ms, 2m)`);
+  const unit = m[2] ?? 's';
+  return Number(m[1]) * (unit === 'ms' ? 1 : unit === 's' ? 1000 : 60_000);
+}
+
+const { values: flags } = parseArgs({
+  options: {
+    pods: { type: 'string', default: '100,1000,3000' },
+    'hooks-per-pod': { type: 'string', default: '1-3' },
+    spread: { type: 'string', default: '60s' },
+    concurrency: { type: 'string', default: '8' },
+    'skip-baseline': { type: 'boolean', default: false },
+    'baseline-max-hooks': { type: 'string', default: '2000' },
+    'no-profile': { type: 'boolean', default: false },
+    seed: { type: 'string', default: '20261125' },
+    out: { type: 'string' },
+    help: { type: 'boolean', short: 'h', default: false },
+  },
+  strict: true,
+});
+
+if (flags.help) {
+  process.stdout.write(`usage: node bench/run.ts [--pods 100,1000,3000] [--hooks-per-pod 1-3] [--spread 60s]
+       [--concurrency 8] [--skip-baseline] [--baseline-max-hooks 2000] [--no-profile] [--seed N] [--out FILE]
+env: KUBEHOOKS_BENCH_KUBECONFIG=<file> uses that cluster instead of starting one (pods go to its node
+     "kwok-node-0" unless KUBEHOOKS_BENCH_NODE names another kwok-managed node).
+`);
+  process.exit(0);
+}
+
+const podCounts = flags.pods.split(',').map((s) => Number(s.trim()));
+if (podCounts.some((n) => !Number.isInteger(n) || n < 1 || n > 20_000)) throw new Error('--pods: whole numbers from 1 to 20000, comma-separated');
+const perPod = parseHooksPerPod(flags['hooks-per-pod']);
+const spreadMs = parseDurationMs(flags.spread);
+const concurrency = Number(flags.concurrency);
+if (!Number.isInteger(concurrency) || concurrency < 1 || concurrency > 1000) throw new Error('--concurrency: 1 to 1000');
+const baselineMaxHooks = Number(flags['baseline-max-hooks']);
+const seed = Number(flags.seed);
+
+// ---------- metrics ----------
+
+async function metrics(api: Api): Promise<Sample[]> {
+  return parseMetrics(await api.call('GET', '/metrics'), [REQUESTS, LONGRUNNING]);
+}
+
+/** Polls the long-running gauges while a phase runs: peak watches and exec streams in flight. */
+function gaugePoller(api: Api, periodMs = 2_000): { stop(): Promise<{ watchPods: number; execStreams: number; polls: number }> } {
+  let watchPods = 0;
+  let execStreams = 0;
+  let polls = 0;
+  const state = { running: true };
+  const loop = (async () => {
+    while (state.running) {
+      try {
+        const s = await metrics(api);
+        polls++;
+        watchPods = Math.max(watchPods, longRunning(s, 'WATCH', 'pods'));
+        execStreams = Math.max(execStreams, longRunning(s, 'CONNECT', 'pods', 'exec'));
+      } catch {
+        // A missed poll only lowers the resolution of the peak.
+      }
+      await new Promise((r) => setTimeout(r, periodMs));
+    }
+  })();
+  return {
+    async stop() {
+      state.running = false;
+      await loop;
+      return { watchPods, execStreams, polls };
+    },
+  };
+}
+
+// ---------- kubehooks ----------
+
+interface HookResultJson {
+  readonly pod: string;
+  readonly container: string;
+  readonly index: number;
+  readonly status: string;
+  readonly startedAt: string | null;
+  readonly durationMs: number | null;
+  readonly reason: string | null;
+}
+
+interface KubehooksRun {
+  readonly measured: Omit<Measured, 'stdout' | 'rssSeries'> & { rssSeriesMiB: readonly (readonly [number, number])[] };
+  readonly exitCode: number | null;
+  readonly results: readonly HookResultJson[];
+  readonly statuses: Readonly<Record<string, number>>;
+  readonly requests: Readonly<Record<string, number>>;
+  readonly requestsTotal: number;
+  readonly peakWatchConnections: number;
+  readonly peakExecStreams: number;
+  readonly hooksPerSecond: number;
+  /** Hooks / (last hook end - first hook start): the exec rate without process start-up. */
+  readonly execWindowHooksPerSecond: number;
+}
+
+async function runKubehooks(
+  api: Api,
+  kubeconfig: string,
+  restoreFile: string,
+  namespace: string,
+  deadlineMs: number,
+  nodeFlags: readonly string[] = [],
+): Promise<KubehooksRun> {
+  const before = await metrics(api);
+  const watchBefore = longRunning(before, 'WATCH', 'pods');
+  const poller = gaugePoller(api);
+  const args = [
+    ...nodeFlags,
+    BIN,
+    'run',
+    'post-restore',
+    '--restore',
+    restoreFile,
+    '--kubeconfig',
+    kubeconfig,
+    '-n',
+    namespace,
+    '--output',
+    'json',
+    '--concurrency',
+    String(concurrency),
+  ];
+  const measured = await runMeasured(process.execPath, args, { deadlineMs, sampleMs: 100 });
+  const gauges = await poller.stop();
+  const after = await metrics(api);
+  const requests = runnerRequests(diffCounts(requestCounts(before), requestCounts(after)));
+  let results: HookResultJson[] = [];
+  try {
+    results = (JSON.parse(measured.stdout) as { results: HookResultJson[] }).results;
+  } catch {
+    log(`kubehooks printed no JSON report (exit ${measured.code}); stderr: ${measured.stderr.slice(-2000)}`);
+  }
+  if (measured.stderr.trim() !== '') log(`kubehooks stderr (tail): ${measured.stderr.trim().split('\n').slice(-3).join(' | ')}`);
+  const statuses: Record<string, number> = {};
+  for (const r of results) statuses[r.status] = (statuses[r.status] ?? 0) + 1;
+  const starts = results.flatMap((r) => (r.startedAt === null ? [] : [Date.parse(r.startedAt)]));
+  const ends = results.flatMap((r) => (r.startedAt === null ? [] : [Date.parse(r.startedAt) + (r.durationMs ?? 0)]));
+  const windowMs = starts.length === 0 ? Number.NaN : Math.max(...ends) - Math.min(...starts);
+  const { stdout: _stdout, rssSeries, ...rest } = measured;
+  return {
+    measured: { ...rest, rssSeriesMiB: thin(rssSeries).map(([t, kib]) => [t, round(kib / 1024)] as const) },
+    exitCode: measured.code,
+    results,
+    statuses,
+    requests,
+    requestsTotal: total(requests),
+    peakWatchConnections: Math.max(0, gauges.watchPods - watchBefore),
+    peakExecStreams: gauges.execStreams,
+    hooksPerSecond: round(results.length / (measured.wallMs / 1000)),
+    execWindowHooksPerSecond: round(starts.length / (windowMs / 1000)),
+  };
+}
+
+/** At most ~60 points of a series, for the JSON. */
+function thin<T>(series: readonly T[]): T[] {
+  const step = Math.max(1, Math.ceil(series.length / 60));
+  return series.filter((_, i) => i % step === 0 || i === series.length - 1);
+}
+
+// ---------- baseline ----------
+
+interface BaselineRun {
+  readonly hooksPlanned: number;
+  readonly hooksRun: number;
+  readonly sampled: boolean;
+  readonly failed: number;
+  readonly waitMs: number;
+  readonly wallMs: number;
+  readonly hooksPerSecond: number;
+  readonly execWindowHooksPerSecond: number;
+  readonly perExecMs: Summary;
+  readonly kubectlPeakRssMiB: number;
+  readonly requests: Readonly<Record<string, number>>;
+  readonly requestsTotal: number;
+  readonly firstFailure: string | undefined;
+}
+
+/** The hooks, grouped into per-container chains (run in order, like kubehooks does). */
+function chains(hooks: readonly BenchHook[]): BenchHook[][] {
+  const byKey = new Map<string, BenchHook[]>();
+  for (const h of hooks) {
+    const key = `${h.pod}/${h.container}`;
+    const list = byKey.get(key);
+    if (list === undefined) byKey.set(key, [h]);
+    else list.push(h);
+  }
+  return [...byKey.values()];
+}
+
+async function runBaseline(api: Api, kubeconfig: string, namespace: string, workload: Workload): Promise<BaselineRun> {
+  let all = chains(workload.hooks);
+  const planned = workload.hooks.length;
+  let sampled = false;
+  if (planned > baselineMaxHooks) {
+    // Every k-th chain, so the sample has the workload's mix of shapes.
+    const k = Math.ceil(planned / baselineMaxHooks);
+    all = all.filter((_, i) => i % k === 0);
+    sampled = true;
+  }
+  const before = await metrics(api);
+  const t0 = performance.now();
+  // What a script does first: poll until every pod runs. (`kubectl wait --all` opens one watch per
+  // pod, one pod after another: 4 s for 30 pods here, which would swamp the comparison at N=3000.)
+  const waitEnd = Date.now() + 300_000;
+  for (;;) {
+    const get = await runQuick(
+      'kubectl',
+      ['--kubeconfig', kubeconfig, 'get', 'pods', '-n', namespace, '-o', 'jsonpath={.items[*].status.phase}'],
+      60_000,
+    );
+    const phases = get.stdout.split(' ').filter((x) => x !== '');
+    if (get.code === 0 && phases.length > 0 && phases.every((x) => x === 'Running')) break;
+    if (Date.now() > waitEnd) {
+      log(`baseline: pods still not all Running after 300 s (kubectl get exit ${get.code})`);
+      break;
+    }
+    await new Promise((r) => setTimeout(r, 1_000));
+  }
+  const waitMs = performance.now() - t0;
+  const perExec: number[] = [];
+  let failed = 0;
+  let firstFailure: string | undefined;
+  let peakRss = 0;
+  let sampledRss = 0;
+  const execStart = performance.now();
+  await pool(all, concurrency, async (chain) => {
+    for (const h of chain) {
+      const sample = sampledRss < 20;
+      if (sample) sampledRss++;
+      const r = await runQuick(
+        'kubectl',
+        ['--kubeconfig', kubeconfig, 'exec', '-n', namespace, h.pod, '-c', h.container, '--', ...h.command],
+        60_000,
+        sample,
+      );
+      perExec.push(r.ms);
+      peakRss = Math.max(peakRss, r.peakRssKiB);
+      if (r.code !== 0) {
+        failed++;
+        firstFailure ??= `${h.pod}/${h.container}: exit ${r.code}: ${r.stderr.slice(0, 300)}`;
+      }
+    }
+  });
+  const end = performance.now();
+  const after = await metrics(api);
+  const requests = runnerRequests(diffCounts(requestCounts(before), requestCounts(after)));
+  const hooksRun = perExec.length;
+  return {
+    hooksPlanned: planned,
+    hooksRun,
+    sampled,
+    failed,
+    waitMs: Math.round(waitMs),
+    wallMs: Math.round(end - t0),
+    hooksPerSecond: round(hooksRun / ((end - t0) / 1000)),
+    execWindowHooksPerSecond: round(hooksRun / ((end - execStart) / 1000)),
+    perExecMs: summarize(perExec),
+    kubectlPeakRssMiB: round(peakRss / 1024),
+    requests,
+    requestsTotal: total(requests),
+    firstFailure,
+  };
+}
+
+// ---------- one N ----------
+
+interface Delays {
+  /** First hook of each container: observed Running → kubehooks starts the exec. */
+  readonly firstHookStart: Summary;
+  /** Same, to the end of that hook (its exec round trip included). */
+  readonly firstHookEnd: Summary;
+  /** Every hook: observed Running → exec start (later hooks of a container wait for earlier ones). */
+  readonly anyHookStart: Summary;
+  /** Containers that were Running before kubehooks was spawned (their delay includes its start-up). */
+  readonly runningBeforeSpawn: number;
+  readonly missingObservation: number;
+}
+
+function delays(results: readonly HookResultJson[], running: ReadonlyMap<string, number>, spawnedAt: number): Delays {
+  const first: number[] = [];
+  const firstEnd: number[] = [];
+  const any: number[] = [];
+  const seen = new Set<string>();
+  let missing = 0;
+  for (const r of results) {
+    if (r.startedAt === null) continue;
+    const key = `${r.pod}/${r.container}`;
+    const at = running.get(key);
+    if (at === undefined) {
+      missing++;
+      continue;
+    }
+    const d = Date.parse(r.startedAt) - at;
+    any.push(d);
+    if (!seen.has(key)) {
+      seen.add(key);
+      first.push(d);
+      firstEnd.push(d + (r.durationMs ?? 0));
+    }
+  }
+  let early = 0;
+  for (const t of running.values()) if (t < spawnedAt) early++;
+  return { firstHookStart: summarize(first), firstHookEnd: summarize(firstEnd), anyHookStart: summarize(any), runningBeforeSpawn: early, missingObservation: missing };
+}
+
+interface NResult {
+  readonly pods: number;
+  readonly containers: number;
+  readonly hooks: number;
+  readonly namespace: string;
+  readonly createMs: number;
+  readonly latency: Omit<KubehooksRun, 'results'> & { readonly delays: Delays; readonly firstRunningToLastHookEndMs: number };
+  readonly throughput: Omit<KubehooksRun, 'results'>;
+  readonly baseline: BaselineRun | undefined;
+  readonly throughputRatio: number | undefined;
+  readonly profile: ProfileSummary | undefined;
+}
+
+async function benchN(
+  api: Api,
+  kubeconfig: string,
+  nodeName: string,
+  n: number,
+  workDir: string,
+  profileDir: string | undefined,
+): Promise<NResult> {
+  const namespace = `bench-${n}-${Date.now().toString(36)}`;
+  const workload = makeWorkload(n, perPod, spreadMs, seed + n);
+  log(`N=${n}: ${workload.hooks.length} hooks on ${workload.containers} containers in namespace ${namespace}`);
+  await api.call('POST', '/api/v1/namespaces', { apiVersion: 'v1', kind: 'Namespace', metadata: { name: namespace } });
+  const restoreFile = join(workDir, `restore-${n}.yaml`);
+  writeFileSync(restoreFile, stringify(restoreObject(workload, namespace)));
+  let observer: ThreadedObserver | undefined = await ThreadedObserver.start(kubeconfig, namespace);
+  try {
+    // Start times are absolute (kwok reads an RFC 3339 time as "delay until"): creation plus
+    // kubehooks' start-up fit before the first container starts, then they start over the spread.
+    const createBudgetMs = 2_000 + n * 6;
+    const startupMs = 3_000;
+    const t0 = Date.now() + createBudgetMs + startupMs;
+    const c0 = performance.now();
+    await pool(workload.pods, 16, (p) =>
+      api.call('POST', `/api/v1/namespaces/${namespace}/pods`, podObject(p, namespace, nodeName, new Date(t0 + p.startOffsetMs))),
+    );
+    const createMs = Math.round(performance.now() - c0);
+    const slack = t0 - Date.now();
+    log(`N=${n}: created ${n} pods in ${createMs} ms; first containers start in ${slack} ms`);
+    if (slack < startupMs / 2) log(`N=${n}: warning: pod creation ate into kubehooks' start-up margin; early pods are reported`);
+
+    // A. latency
+    const latencyDeadline = spreadMs + slack + 180_000 + workload.hooks.length * 50;
+    const a = await runKubehooks(api, kubeconfig, restoreFile, namespace, latencyDeadline);
+    const seenRunning = await observer.waitFor(workload.containers, 10_000);
+    if (seenRunning < workload.containers) log(`N=${n}: only ${seenRunning}/${workload.containers} containers were seen running`);
+    const observed = await observer.stop();
+    observer = undefined;
+    if (observed.error !== undefined) log(`N=${n}: the bench's own watch failed: ${observed.error}`);
+    const d = delays(a.results, observed.running, a.measured.startedAt);
+    const firstRunning = Math.min(...observed.running.values());
+    const lastEnd = Math.max(...a.results.flatMap((r) => (r.startedAt === null ? [] : [Date.parse(r.startedAt) + (r.durationMs ?? 0)])));
+    const { results: _ra, ...aRest } = a;
+    log(
+      `N=${n} A: exit ${a.exitCode}, ${JSON.stringify(a.statuses)}, wall ${a.measured.wallMs} ms, peak RSS ${round(a.measured.peakRssKiB / 1024)} MiB, ` +
+        `first-hook delay p50 ${d.firstHookStart.p50} / p99 ${d.firstHookStart.p99} ms, watches ${a.peakWatchConnections}, requests ${a.requestsTotal}`,
+    );
+
+    // B. throughput on Running pods
+    const b = await runKubehooks(api, kubeconfig, restoreFile, namespace, 180_000 + workload.hooks.length * 50);
+    const { results: _rb, ...bRest } = b;
+    log(`N=${n} B: exit ${b.exitCode}, ${JSON.stringify(b.statuses)}, wall ${b.measured.wallMs} ms, ${b.hooksPerSecond} hooks/s, peak RSS ${round(b.measured.peakRssKiB / 1024)} MiB`);
+
+    // C. baseline
+    let c: BaselineRun | undefined;
+    if (!flags['skip-baseline']) {
+      c = await runBaseline(api, kubeconfig, namespace, workload);
+      log(`N=${n} C: kubectl ${c.hooksRun}/${c.hooksPlanned} hooks${c.sampled ? ' (sample)' : ''}, ${c.failed} failed, ${c.hooksPerSecond} hooks/s (wait ${c.waitMs} ms)`);
+      if (c.firstFailure !== undefined) log(`N=${n} C: first failure: ${c.firstFailure}`);
+    }
+
+    // P. profile of a throughput run
+    let profile: ProfileSummary | undefined;
+    if (profileDir !== undefined) {
+      mkdirSync(profileDir, { recursive: true });
+      await runKubehooks(api, kubeconfig, restoreFile, namespace, 180_000 + workload.hooks.length * 50, ['--cpu-prof', `--cpu-prof-dir=${profileDir}`]);
+      const file = readdirSync(profileDir).filter((f) => f.endsWith('.cpuprofile')).sort().at(-1);
+      if (file !== undefined) {
+        profile = summarizeProfile(join(profileDir, file));
+        log(`N=${n} P: profile ${join(profileDir, file)}: ${profile.topSelf.slice(0, 5).map((h) => `${h.name} ${h.percent}%`).join('; ')}`);
+      }
+    }
+
+    return {
+      pods: n,
+      containers: workload.containers,
+      hooks: workload.hooks.length,
+      namespace,
+      createMs,
+      latency: { ...aRest, delays: d, firstRunningToLastHookEndMs: Math.round(lastEnd - firstRunning) },
+      throughput: bRest,
+      baseline: c,
+      throughputRatio: c === undefined ? undefined : round(b.hooksPerSecond / c.hooksPerSecond, 2),
+      profile,
+    };
+  } finally {
+    await observer?.stop();
+    await cleanup(api, namespace);
+  }
+}
+
+/** Deletes the namespace's pods (grace 0; kwok finishes the deletion) and waits, with a deadline, until they are gone. */
+async function cleanup(api: Api, namespace: string): Promise<void> {
+  try {
+    await api.call('DELETE', `/api/v1/namespaces/${namespace}/pods?gracePeriodSeconds=0`);
+    const end = Date.now() + 120_000;
+    for (;;) {
+      const left = (JSON.parse(await api.call('GET', `/api/v1/namespaces/${namespace}/pods?limit=1`)) as { items: unknown[] }).items.length;
+      if (left === 0 || Date.now() > end) break;
+      await new Promise((r) => setTimeout(r, 1_000));
+    }
+    // Without a controller-manager the namespace stays Terminating; the next run starts from a fresh etcd anyway.
+    await api.request('DELETE', `/api/v1/namespaces/${namespace}`);
+  } catch (e) {
+    log(`cleanup of ${namespace}: ${String(e)}`);
+  }
+}
+
+// ---------- environment ----------
+
+function tryRun(cmd: string, args: readonly string[]): string {
+  try {
+    return execFileSync(cmd, args, { encoding: 'utf8', timeout: 10_000 }).trim();
+  } catch {
+    return 'unavailable';
+  }
+}
+
+function machine(): Record<string, unknown> {
+  const cpus = os.cpus();
+  return {
+    cpus: cpus.length,
+    cpuModel: cpus[0]?.model ?? 'unknown',
+    memoryGiB: round(os.totalmem() / 2 ** 30),
+    kernel: `${os.type()} ${os.release()}`,
+    loadAverageAtStart: os.loadavg().map((x) => round(x, 2)),
+  };
+}
+
+// ---------- main ----------
+
+async function main(): Promise<number> {
+  const ctl = new AbortController();
+  const onSignal = (): void => {
+    log('interrupted: cleaning up');
+    ctl.abort();
+  };
+  process.once('SIGINT', onSignal);
+  process.once('SIGTERM', onSignal);
+  const external = process.env['KUBEHOOKS_BENCH_KUBECONFIG'];
+  let cluster: Cluster | undefined;
+  const workDir = mkdtempSync(join(os.tmpdir(), 'kubehooks-bench-'));
+  const started = new Date();
+  try {
+    let kubeconfig: string;
+    let nodeName: string;
+    let clusterVersions: Readonly<Record<string, string>> = {};
+    if (external !== undefined && external !== '') {
+      kubeconfig = resolve(external);
+      nodeName = process.env['KUBEHOOKS_BENCH_NODE'] ?? 'kwok-node-0';
+      log(`using the cluster of ${kubeconfig}, node ${nodeName}`);
+    } else {
+      cluster = await startCluster({ signal: ctl.signal, log: (l) => {
+          log(`cluster: ${l}`);
+        },
+      });
+      kubeconfig = cluster.kubeconfigPath;
+      nodeName = cluster.nodeName;
+      clusterVersions = cluster.versions;
+      log(`cluster up in ${cluster.startMs} ms (pids etcd ${cluster.pids.etcd}, kube-apiserver ${cluster.pids.kubeApiserver}, kwok ${cluster.pids.kwok})`);
+    }
+    const api = new Api(loadTarget(kubeconfig));
+    const largest = Math.max(...podCounts);
+    const runs: NResult[] = [];
+    try {
+      for (const n of podCounts) {
+        if (ctl.signal.aborted) break;
+        const profileDir = !flags['no-profile'] && n === largest ? join(os.tmpdir(), `kubehooks-bench-profile-${Date.now().toString(36)}`) : undefined;
+        runs.push(await benchN(api, kubeconfig, nodeName, n, workDir, profileDir));
+      }
+    } finally {
+      api.close();
+    }
+    const date = started.toISOString().slice(0, 10);
+    const result = {
+      date: started.toISOString(),
+      machine: machine(),
+      versions: {
+        node: process.version,
+        kubehooks: tryRun('git', ['-C', REPO, 'rev-parse', '--short', 'HEAD']),
+        kubehooksDirty: tryRun('git', ['-C', REPO, 'status', '--porcelain', '--', 'src', 'bin']) !== '',
+        kubectl: tryRun('kubectl', ['version', '--client', '-o', 'json']).match(/"gitVersion":\s*"([^"]+)"/)?.[1] ?? 'unknown',
+        cluster: clusterVersions,
+      },
+      parameters: {
+        pods: podCounts,
+        hooksPerPod: flags['hooks-per-pod'],
+        spreadMs,
+        concurrency,
+        baselineMaxHooks,
+        skipBaseline: flags['skip-baseline'],
+        seed,
+        events: true,
+        commands: ['true', '/bin/sh -c "echo ok"'],
+      },
+      runs,
+    };
+    const out = flags.out ?? join(REPO, 'bench', 'results', `${date}.json`);
+    mkdirSync(resolve(out, '..'), { recursive: true });
+    writeFileSync(out, `${JSON.stringify(result, null, 2)}\n`);
+    const table = renderTable(result);
+    writeFileSync(out.replace(/\.json$/, '.md'), table);
+    process.stdout.write(table);
+    log(`results: ${out}`);
+    return ctl.signal.aborted ? 130 : 0;
+  } finally {
+    if (cluster !== undefined) {
+      const outcome = await cluster.stop();
+      log(`cluster stopped: ${outcome.map((o) => `${o.name} ${o.pid} ${o.outcome}`).join(', ')}`);
+    }
+    rmSync(workDir, { recursive: true, force: true });
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+  }
+}
+
+process.exitCode = await main();
