@@ -112,6 +112,8 @@ void describe('kube pod watcher and events on the local control plane', { skip: 
     );
     try {
       await until('first Running', () => phaseOf(events, 'first').includes('Running'));
+      // The pod may already be Running in the list: make sure the watch itself is open before cutting it.
+      await until('watch open', () => client.responses.length === 1);
       const lastRv = Number(events.at(-1)?.pod.metadata['resourceVersion']);
       const seenBeforeDrop = events.length;
       client.responses[0]?.destroy(new Error('simulated network drop'));
