@@ -19,10 +19,10 @@ interface World {
   readonly run: (argv: string[]) => Promise<number>;
 }
 
-function world(pods: PodManifest[], plan: Plan, script?: FakeExecScript): World {
+function world(pods: PodManifest[], plan: Plan, script?: FakeExecScript, eventsOk = true): World {
   const clock = new FakeClock();
   const exec = new FakeExecutor(clock, script);
-  const events = new FakeEvents();
+  const events = new FakeEvents(eventsOk);
   const w: World = {
     clock,
     exec,
@@ -72,6 +72,13 @@ void describe('kubehooks run', () => {
     assert.match(w.out.join(''), /succeeded\s+app\/db-0\s+db\s+freeze#0/);
     assert.equal(w.closed, 1);
     assert.equal(w.events.records.length, 1);
+  });
+
+  void it('Events that cannot be recorded: one warning on stderr, outcome unchanged', async () => {
+    const w = world([pod], { hooks: [hookFor({ pod: 'db-0', container: 'db' }), hookFor({ pod: 'db-0', container: 'db', index: 1 })], skipped: [] }, undefined, false);
+    const code = await w.run(['run', 'pre-backup', '--backup', 'b.yaml']);
+    assert.equal(code, 0);
+    assert.equal(w.err.join('').match(/cannot record Events on the pods \(forbidden\)/g)?.length, 1);
   });
 
   void it('--output json, --no-output and --no-events; exit 1 when a hook failed', async () => {

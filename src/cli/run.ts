@@ -151,6 +151,7 @@ export async function executeRun(settings: RunSettings, deps: CliDeps, wiring: R
     { now: () => wiring.clock.now(), label: settings.kind },
   );
   let ports: RunPorts | undefined;
+  let eventFailures = 0;
   try {
     ports = await wiring.createPorts(settings.connect);
     let pods: readonly PodManifest[];
@@ -172,6 +173,13 @@ export async function executeRun(settings: RunSettings, deps: CliDeps, wiring: R
       deadlineMs: settings.deadlineMs,
       onProgress: (p: Parameters<ProgressLine['update']>[0]) => {
         progress.update(p);
+      },
+      onEventFailure: (error: string) => {
+        eventFailures++;
+        if (eventFailures === 1) {
+          progress.end();
+          deps.io.stderr.write(`kubehooks: warning: cannot record Events on the pods (${error}); the hooks are not affected (--no-events turns Events off)\n`);
+        }
       },
     };
     let report: RunReport;

@@ -30,7 +30,7 @@ export async function runBackupHooks(options: BackupRunOptions): Promise<RunRepo
   const tracker = new HookTracker(options.plan.hooks.filter((h) => h.type === 'exec' && h.phase !== 'restore'));
   const control = new RunControl(options.signal, clock, options.deadlineMs);
   const limit = limiterFor(options);
-  const sink = new EventSink(options.events, clock);
+  const sink = new EventSink(options.events, clock, options.onEventFailure);
   const maxOutputBytes = options.maxOutputBytes ?? DEFAULT_MAX_OUTPUT_BYTES;
   const manifests = new Map(options.pods.map((p) => [podKey(p.metadata.namespace ?? '', p.metadata.name), p]));
   const inFlight = new Set<PlannedHook>();

@@ -34,11 +34,18 @@ export class EventSink {
   readonly #clock: Clock;
   readonly #ctl = new AbortController();
   readonly #pending = new Set<Promise<unknown>>();
+  readonly #onFailure: ((error: string) => void) | undefined;
   #failures = 0;
 
-  constructor(recorder: EventRecorder | undefined, clock: Clock) {
+  constructor(recorder: EventRecorder | undefined, clock: Clock, onFailure?: (error: string) => void) {
     this.#recorder = recorder;
     this.#clock = clock;
+    this.#onFailure = onFailure;
+  }
+
+  #failed(error: string): void {
+    this.#failures++;
+    this.#onFailure?.(error);
   }
 
   get failures(): number {
@@ -51,10 +58,10 @@ export class EventSink {
       .record(eventForResult(result, podUid), this.#ctl.signal)
       .then(
         (r) => {
-          if (!r.ok) this.#failures++;
+          if (!r.ok) this.#failed(r.error ?? 'unknown error');
         },
-        () => {
-          this.#failures++;
+        (error: unknown) => {
+          this.#failed(error instanceof Error ? error.message : String(error));
         },
       )
       .finally(() => this.#pending.delete(p));

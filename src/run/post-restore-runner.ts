@@ -58,7 +58,7 @@ export async function runPostRestoreHooks(options: PostRestoreRunOptions): Promi
   const tracker = new HookTracker(options.plan.hooks.filter((h) => h.type === 'exec'));
   const control = new RunControl(options.signal, clock, options.deadlineMs);
   const limit = limiterFor(options);
-  const sink = new EventSink(options.events, clock);
+  const sink = new EventSink(options.events, clock, options.onEventFailure);
   const maxOutputBytes = options.maxOutputBytes ?? DEFAULT_MAX_OUTPUT_BYTES;
   const startMs = clock.now();
   const pods = groupByPod(tracker.hooks);

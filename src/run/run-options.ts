@@ -27,6 +27,8 @@ export interface RunOptions {
   readonly eventGraceMs?: number | undefined;
   readonly onProgress?: ((progress: RunProgress) => void) | undefined;
   readonly onResult?: ((result: HookResult) => void) | undefined;
+  /** Called for each Event that could not be recorded (the hooks' outcomes are unaffected). */
+  readonly onEventFailure?: ((error: string) => void) | undefined;
 }
 
 export function limiterFor(options: RunOptions): Limiter {
