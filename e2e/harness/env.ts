@@ -14,7 +14,8 @@ export function e2eKubeconfigPath(): string | undefined {
 
 /**
  * The reason to skip e2e tests, or false when a cluster is available. Pass it as node:test's `skip`
- * option: `test('...', { skip: e2eSkipReason() }, async (t) => ...)`.
+ * option of each test (not of the describe: node counts skipped tests, not skipped suites):
+ * `test('...', { skip: e2eSkipReason() }, async (t) => ...)`.
  */
 export function e2eSkipReason(): string | false {
   const reason = process.env['KUBEHOOKS_E2E_SKIP'];
