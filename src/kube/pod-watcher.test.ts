@@ -311,9 +311,10 @@ void describe('KubePodWatcher timing (fake clock / server-side timeout)', () => 
 
   void it('a watch the server ends at timeoutSeconds is resumed at once, without relist or lifecycle noise', async () => {
     server.putPod(runningPod('t', 'p'));
-    const watcher = new KubePodWatcher(client, { watchTimeoutSeconds: 1 });
+    // 2 s: comfortably above the 1 s under which an ended watch counts as a failure.
+    const watcher = new KubePodWatcher(client, { watchTimeoutSeconds: 2 });
     const s = start(watcher, { namespaces: ['t'] });
-    await waitFor('second watch', () => watchRequests().length === 2, 4000);
+    await waitFor('second watch', () => watchRequests().length === 2, 6000);
     await s.stop();
     assert.deepEqual(s.lifecycle.map((l) => l.type), ['listed']);
     const [first, second] = watchRequests();
