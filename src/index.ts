@@ -81,5 +81,28 @@ export { renderDiagnosticsJson, diagnosticsToJson } from './report/diagnostics-j
 export { renderPlanText } from './report/plan-text.ts';
 export { renderPlanJson, planToJson } from './report/plan-json.ts';
 
+// ---- running hooks ----
+export { runBackupHooks } from './run/backup-runner.ts';
+export type { BackupRunOptions } from './run/backup-runner.ts';
+export { runPostRestoreHooks } from './run/post-restore-runner.ts';
+export type { PostRestoreRunOptions } from './run/post-restore-runner.ts';
+export { DEFAULT_CONCURRENCY } from './run/run-options.ts';
+export type { RunOptions } from './run/run-options.ts';
+export type { RunProgress } from './run/progress.ts';
+export { HookTracker } from './run/tracker.ts';
+export { REASON_CODES } from './run/reason-codes.ts';
+export type { ReasonCode } from './run/reason-codes.ts';
+export { effectiveExecTimeoutMs, DEFAULT_MAX_OUTPUT_BYTES } from './run/exec-hook.ts';
+export type { Limiter } from './run/exec-hook.ts';
+export { isContainerUp } from './run/container-state.ts';
+export { createSystemClock } from './run/clock.ts';
+export { eventForResult } from './run/events.ts';
+export { renderRunJson } from './report/run-json.ts';
+export type { RunJsonOptions } from './report/run-json.ts';
+export { renderRunText } from './report/run-text.ts';
+export type { RunTextOptions } from './report/run-text.ts';
+export { ProgressLine, formatProgress } from './report/progress-line.ts';
+export type { ProgressStream, ProgressLineOptions } from './report/progress-line.ts';
+
 // ---- CLI ----
 export { main } from './cli/main.ts';
