@@ -1,10 +1,12 @@
 import { randomUUID } from 'node:crypto';
 import { readdir, readFile, stat } from 'node:fs/promises';
 import { Command, CommanderError } from 'commander';
+import { createKubePorts } from '../kube/index.ts';
 import { COMMANDS } from './commands.ts';
 import type { CliCommand } from './command.ts';
 import { EXIT_OK, EXIT_USAGE, UsageError } from './context.ts';
-import type { CliDeps, CliIo } from './context.ts';
+import type { CliDeps, CliIo, ClusterOptions } from './context.ts';
+import type { PodLister } from '../run/ports.ts';
 
 const VERSION = '0.1.0';
 
@@ -30,6 +32,24 @@ export function randomInitName(): string {
   return `velero-restore-init-${randomUUID().slice(0, 8)}`;
 }
 
+/** `plan` without PATH lists pods through src/kube; the connection is released after the one list. */
+async function clusterPodLister(options: ClusterOptions): Promise<PodLister> {
+  await Promise.resolve();
+  const ports = createKubePorts({
+    ...(options.kubeconfig !== undefined ? { kubeconfigPath: options.kubeconfig } : {}),
+    ...(options.context !== undefined ? { context: options.context } : {}),
+  });
+  return {
+    list: async (scope, signal) => {
+      try {
+        return await ports.lister.list(scope, signal);
+      } finally {
+        ports.close();
+      }
+    },
+  };
+}
+
 export interface MainOverrides {
   readonly io?: Partial<CliIo>;
   readonly deps?: Partial<Omit<CliDeps, 'io'>>;
@@ -42,6 +62,7 @@ export async function main(argv: readonly string[], overrides: MainOverrides = {
   const io: CliIo = { ...processIo(), ...overrides.io };
   const deps: CliDeps = {
     generateInitName: randomInitName,
+    createPodLister: clusterPodLister,
     signal: new AbortController().signal,
     ...overrides.deps,
     io,

@@ -76,11 +76,19 @@ async function clusterPods(opts: PlanOptions, deps: CliDeps): Promise<readonly P
   if (deps.createPodLister === undefined) {
     throw new UsageError('planning against a cluster is not available in this build; pass pod manifests as PATH (files, directories, or - for stdin)');
   }
-  const lister = await deps.createPodLister({ kubeconfig: opts.kubeconfig, context: opts.context });
-  return lister.list(
-    { namespaces: opts.namespace ?? [], ...(opts.selector !== undefined ? { labelSelector: opts.selector } : {}) },
-    deps.signal,
-  );
+  try {
+    const lister = await deps.createPodLister({ kubeconfig: opts.kubeconfig, context: opts.context });
+    return await lister.list(
+      { namespaces: opts.namespace ?? [], ...(opts.selector !== undefined ? { labelSelector: opts.selector } : {}) },
+      deps.signal,
+    );
+  } catch (error) {
+    // Kubeconfig, connection and RBAC problems are the user's to fix: exit 2 with the reason, no stack.
+    const code = typeof error === 'object' && error !== null && 'code' in error ? ` [${String(error.code)}]` : '';
+    throw new UsageError(`cannot list pods from the cluster: ${error instanceof Error ? error.message : String(error)}${code}`, {
+      cause: error,
+    });
+  }
 }
 
 /** `kubehooks plan (--backup FILE [--phase pre|post] | --restore FILE) [PATH|-]...` */
