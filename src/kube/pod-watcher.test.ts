@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { after, before, beforeEach, describe, it } from 'node:test';
+import { after, afterEach, before, beforeEach, describe, it } from 'node:test';
 import type { PodEvent, PodScope, WatchLifecycle } from '../run/ports.ts';
 import { FakeClock } from '../run/fake-clock.ts';
 import { FakeApiServer, pendingPod, runningPod } from '../testing/fake-api-server.ts';
@@ -8,7 +8,8 @@ import { KubeClient } from './client.ts';
 import { ApiUnreachableError, ForbiddenError } from './errors.ts';
 import { KubePodWatcher } from './pod-watcher.ts';
 
-async function waitFor(what: string, predicate: () => boolean, timeoutMs = 3000): Promise<void> {
+// Generous: the machine is shared and can be heavily loaded; a passing test returns as soon as it can.
+async function waitFor(what: string, predicate: () => boolean, timeoutMs = 15_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (!predicate()) {
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
@@ -23,20 +24,30 @@ interface Session {
   stop(): Promise<void>;
 }
 
+/** Sessions still running; stopped after each test so one failure cannot leave a watch behind. */
+const running = new Set<Session>();
+
+async function stopAll(): Promise<void> {
+  await Promise.allSettled([...running].map((s) => s.stop()));
+}
+
 function start(watcher: KubePodWatcher, scope: PodScope): Session {
   const controller = new AbortController();
   const events: PodEvent[] = [];
   const lifecycle: WatchLifecycle[] = [];
   const done = watcher.run(scope, { onEvent: (e) => events.push(e), onLifecycle: (l) => lifecycle.push(l) }, controller.signal);
-  return {
+  const session: Session = {
     events,
     lifecycle,
     done,
     stop: async () => {
+      running.delete(session);
       controller.abort();
       await done;
     },
   };
+  running.add(session);
+  return session;
 }
 
 const names = (events: readonly PodEvent[], type: PodEvent['type']): string[] =>
@@ -55,6 +66,11 @@ void describe('KubePodWatcher against the fake API server', () => {
   beforeEach(() => {
     server.requests.length = 0;
     server.goneAs = 'event';
+  });
+  afterEach(async () => {
+    await stopAll();
+    // The server notices a client's close a little later; do not let the next test count this watch.
+    await waitFor('the server to see every watch closed', () => server.openWatchCount === 0);
   });
   after(async () => {
     client.close();
@@ -302,6 +318,11 @@ void describe('KubePodWatcher timing (fake clock / server-side timeout)', () => 
   before(async () => {
     server = await FakeApiServer.start();
     client = KubeClient.load({ kubeconfigPath: server.writeKubeconfig(), warn: () => undefined });
+  });
+  afterEach(async () => {
+    await stopAll();
+    // The server notices a client's close a little later; do not let the next test count this watch.
+    await waitFor('the server to see every watch closed', () => server.openWatchCount === 0);
   });
   after(async () => {
     client.close();
