@@ -1,6 +1,7 @@
 import { test } from 'node:test';
+import type { TestContext } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtemp, writeFile, mkdir } from 'node:fs/promises';
+import { mkdtemp, writeFile, mkdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { main } from './main.ts';
@@ -10,8 +11,9 @@ const good = 'apiVersion: v1\nkind: Pod\nmetadata:\n  name: p\n  annotations:\n 
 const warn = good.replace("'[\"/bin/sync\"]'", "'[\"/bin/sync\"]'\n    pre.hook.backup.velero.io/on-error: fail");
 const bad = good.replace("'[\"/bin/sync\"]'", '/bin/sh -c sync');
 
-async function dir(files: Record<string, string>): Promise<string> {
+async function dir(t: TestContext, files: Record<string, string>): Promise<string> {
   const root = await mkdtemp(join(tmpdir(), 'kubehooks-lint-'));
+  t.after(() => rm(root, { recursive: true, force: true }));
   for (const [name, text] of Object.entries(files)) {
     await mkdir(join(root, name, '..'), { recursive: true });
     await writeFile(join(root, name), text);
@@ -46,8 +48,8 @@ const cases: Case[] = [
 ];
 
 for (const c of cases) {
-  void test(`kubehooks ${c.name}`, async () => {
-    const root = await dir(c.files ?? {});
+  void test(`kubehooks ${c.name}`, async (t) => {
+    const root = await dir(t, c.files ?? {});
     const cap = captureIo(c.stdin ?? '');
     const code = await main(c.args(root), { io: cap.io });
     assert.equal(code, c.exit, `stdout: ${cap.stdout()}\nstderr: ${cap.stderr()}`);
@@ -57,8 +59,8 @@ for (const c of cases) {
   });
 }
 
-void test('lint --output json has the contract shape', async () => {
-  const root = await dir({ 'a.yaml': bad });
+void test('lint --output json has the contract shape', async (t) => {
+  const root = await dir(t, { 'a.yaml': bad });
   const cap = captureIo();
   const code = await main(['lint', '-o', 'json', root], { io: cap.io });
   assert.equal(code, 1);
