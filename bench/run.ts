@@ -25,7 +25,7 @@ import { Api, loadTarget, pool } from './lib/api.ts';
 import { LONGRUNNING, REQUESTS, diffCounts, longRunning, parseMetrics, requestCounts, runnerRequests, total } from './lib/metrics.ts';
 import type { Sample } from './lib/metrics.ts';
 import { ThreadedObserver } from './lib/observer.ts';
-import { runMeasured, runQuick } from './lib/proc.ts';
+import { cpuMeter, runMeasured, runQuick } from './lib/proc.ts';
 import type { Measured } from './lib/proc.ts';
 import { summarizeProfile } from './lib/profile.ts';
 import type { ProfileSummary } from './lib/profile.ts';
@@ -36,7 +36,10 @@ import { makeWorkload, parseHooksPerPod, podObject, restoreObject } from './lib/
 import type { BenchHook, Workload } from './lib/workload.ts';
 
 const REPO = resolve(import.meta.dirname, '..');
-const BIN = join(REPO, 'bin', 'kubehooks.js');
+/** KUBEHOOKS_BENCH_BIN: another checkout's bin/kubehooks.js, to compare a proposed change. */
+const BIN = resolve(process.env['KUBEHOOKS_BENCH_BIN'] ?? join(REPO, 'bin', 'kubehooks.js'));
+/** The control plane's processes, for CPU accounting (empty on an external cluster). */
+let clusterPids: Record<string, number> = {};
 const log = (line: string): void => {
   process.stderr.write(`[bench ${new Date().toISOString().slice(11, 19)}] ${line}\n`);
 };
@@ -58,6 +61,7 @@ const { values: flags } = parseArgs({
     'baseline-max-hooks': { type: 'string', default: '2000' },
     'no-profile': { type: 'boolean', default: false },
     seed: { type: 'string', default: '20261125' },
+    'node-flags': { type: 'string', default: '' },
     out: { type: 'string' },
     help: { type: 'boolean', short: 'h', default: false },
   },
@@ -67,6 +71,7 @@ const { values: flags } = parseArgs({
 if (flags.help) {
   process.stdout.write(`usage: node bench/run.ts [--pods 100,1000,3000] [--hooks-per-pod 1-3] [--spread 60s]
        [--concurrency 8] [--skip-baseline] [--baseline-max-hooks 2000] [--no-profile] [--seed N] [--out FILE]
+       [--node-flags="--max-old-space-size=96"]
 env: KUBEHOOKS_BENCH_KUBECONFIG=<file> uses that cluster instead of starting one (pods go to its node
      "kwok-node-0" unless KUBEHOOKS_BENCH_NODE names another kwok-managed node).
 `);
@@ -81,6 +86,8 @@ const concurrency = Number(flags.concurrency);
 if (!Number.isInteger(concurrency) || concurrency < 1 || concurrency > 1000) throw new Error('--concurrency: 1 to 1000');
 const baselineMaxHooks = Number(flags['baseline-max-hooks']);
 const seed = Number(flags.seed);
+/** Extra Node flags for the kubehooks process (experiments, e.g. --max-old-space-size=96). */
+const nodeFlagsForKubehooks = flags['node-flags'].split(' ').filter((x) => x !== '');
 
 // ---------- metrics ----------
 
@@ -140,6 +147,8 @@ interface KubehooksRun {
   readonly hooksPerSecond: number;
   /** Hooks / (last hook end - first hook start): the exec rate without process start-up. */
   readonly execWindowHooksPerSecond: number;
+  /** CPU seconds during the phase: kubehooks, each control-plane process (kwok with its exec children), the machine. */
+  readonly cpuSeconds: Readonly<Record<string, number>>;
 }
 
 async function runKubehooks(
@@ -154,6 +163,7 @@ async function runKubehooks(
   const watchBefore = longRunning(before, 'WATCH', 'pods');
   const poller = gaugePoller(api);
   const args = [
+    ...nodeFlagsForKubehooks,
     ...nodeFlags,
     BIN,
     'run',
@@ -169,7 +179,9 @@ async function runKubehooks(
     '--concurrency',
     String(concurrency),
   ];
+  const meter = cpuMeter(clusterPids);
   const measured = await runMeasured(process.execPath, args, { deadlineMs, sampleMs: 100 });
+  const cpuSeconds = { kubehooks: measured.cpuSeconds, ...meter.stop() };
   const gauges = await poller.stop();
   const after = await metrics(api);
   const requests = runnerRequests(diffCounts(requestCounts(before), requestCounts(after)));
@@ -195,6 +207,7 @@ async function runKubehooks(
     requestsTotal: total(requests),
     peakWatchConnections: Math.max(0, gauges.watchPods - watchBefore),
     peakExecStreams: gauges.execStreams,
+    cpuSeconds,
     hooksPerSecond: round(results.length / (measured.wallMs / 1000)),
     execWindowHooksPerSecond: round(starts.length / (windowMs / 1000)),
   };
@@ -222,6 +235,8 @@ interface BaselineRun {
   readonly requests: Readonly<Record<string, number>>;
   readonly requestsTotal: number;
   readonly firstFailure: string | undefined;
+  /** CPU seconds during the phase: control-plane processes and the machine (kubectl's share is the rest). */
+  readonly cpuSeconds: Readonly<Record<string, number>>;
 }
 
 /** The hooks, grouped into per-container chains (run in order, like kubehooks does). */
@@ -247,6 +262,7 @@ async function runBaseline(api: Api, kubeconfig: string, namespace: string, work
     sampled = true;
   }
   const before = await metrics(api);
+  const meter = cpuMeter(clusterPids);
   const t0 = performance.now();
   // What a script does first: poll until every pod runs. (`kubectl wait --all` opens one watch per
   // pod, one pod after another: 4 s for 30 pods here, which would swamp the comparison at N=3000.)
@@ -291,6 +307,7 @@ async function runBaseline(api: Api, kubeconfig: string, namespace: string, work
     }
   });
   const end = performance.now();
+  const cpuSeconds = meter.stop();
   const after = await metrics(api);
   const requests = runnerRequests(diffCounts(requestCounts(before), requestCounts(after)));
   const hooksRun = perExec.length;
@@ -308,6 +325,7 @@ async function runBaseline(api: Api, kubeconfig: string, namespace: string, work
     requests,
     requestsTotal: total(requests),
     firstFailure,
+    cpuSeconds,
   };
 }
 
@@ -523,6 +541,7 @@ async function main(): Promise<number> {
       kubeconfig = cluster.kubeconfigPath;
       nodeName = cluster.nodeName;
       clusterVersions = cluster.versions;
+      clusterPids = { etcd: cluster.pids.etcd, kubeApiserver: cluster.pids.kubeApiserver, kwok: cluster.pids.kwok };
       log(`cluster up in ${cluster.startMs} ms (pids etcd ${cluster.pids.etcd}, kube-apiserver ${cluster.pids.kubeApiserver}, kwok ${cluster.pids.kwok})`);
     }
     const api = new Api(loadTarget(kubeconfig));
@@ -543,8 +562,9 @@ async function main(): Promise<number> {
       machine: machine(),
       versions: {
         node: process.version,
-        kubehooks: tryRun('git', ['-C', REPO, 'rev-parse', '--short', 'HEAD']),
-        kubehooksDirty: tryRun('git', ['-C', REPO, 'status', '--porcelain', '--', 'src', 'bin']) !== '',
+        kubehooks: tryRun('git', ['-C', resolve(BIN, '..', '..'), 'rev-parse', '--short', 'HEAD']),
+        kubehooksBin: BIN,
+        kubehooksDirty: tryRun('git', ['-C', resolve(BIN, '..', '..'), 'status', '--porcelain', '--', 'src', 'bin']) !== '',
         kubectl: tryRun('kubectl', ['version', '--client', '-o', 'json']).match(/"gitVersion":\s*"([^"]+)"/)?.[1] ?? 'unknown',
         cluster: clusterVersions,
       },
@@ -556,6 +576,7 @@ async function main(): Promise<number> {
         baselineMaxHooks,
         skipBaseline: flags['skip-baseline'],
         seed,
+        kubehooksNodeFlags: nodeFlagsForKubehooks,
         events: true,
         commands: ['true', '/bin/sh -c "echo ok"'],
       },

@@ -5,6 +5,7 @@
  */
 import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
+import { loadavg } from 'node:os';
 
 /** VmHWM (peak RSS) and VmRSS of a live process, in KiB; undefined once it is gone. */
 export function memoryOf(pid: number): { hwmKiB: number; rssKiB: number } | undefined {
@@ -27,6 +28,8 @@ export interface Measured {
   readonly wallMs: number;
   /** Highest VmHWM seen while it ran (sampled every `sampleMs`). */
   readonly peakRssKiB: number;
+  /** CPU seconds (user + system) at the last sample before exit. */
+  readonly cpuSeconds: number;
   /** [ms since start, VmRSS KiB] samples. */
   readonly rssSeries: readonly (readonly [number, number])[];
   readonly timedOut: boolean;
@@ -51,10 +54,12 @@ export function runMeasured(cmd: string, args: readonly string[], options: Measu
   child.stdout.on('data', (c: Buffer) => out.push(c));
   child.stderr.on('data', (c: Buffer) => err.push(c));
   let peak = 0;
+  let cpu = 0;
   const series: [number, number][] = [];
   const sample = (): void => {
     const m = memoryOf(pid);
     if (m === undefined) return;
+    cpu = cpuSecondsOf(pid) ?? cpu;
     peak = Math.max(peak, m.hwmKiB);
     series.push([Date.now() - startedAt, m.rssKiB]);
     options.onSample?.();
@@ -91,6 +96,7 @@ export function runMeasured(cmd: string, args: readonly string[], options: Measu
           stderr: Buffer.concat(err).toString('utf8'),
           wallMs,
           peakRssKiB: peak,
+          cpuSeconds: Math.round(cpu * 100) / 100,
           rssSeries: series,
           timedOut,
           pid,
@@ -138,4 +144,52 @@ export function runQuick(cmd: string, args: readonly string[], deadlineMs: numbe
       finish(code);
     });
   });
+}
+
+/**
+ * utime + stime of a live process in seconds (/proc/<pid>/stat), plus its reaped children's with
+ * `children` (kwok's exec commands); undefined once it is gone.
+ */
+export function cpuSecondsOf(pid: number, children = false): number | undefined {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    // Fields after the command name (which may contain spaces) start after the last ')'.
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    const utime = Number(fields[11]);
+    const stime = Number(fields[12]);
+    const reaped = children ? Number(fields[13]) + Number(fields[14]) : 0;
+    return (utime + stime + reaped) / CLOCK_TICKS;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Busy and total CPU seconds of the whole machine (/proc/stat, all cores). */
+export function machineCpu(): { busy: number; total: number } {
+  const line = readFileSync('/proc/stat', 'utf8').split('\n')[0] ?? '';
+  const v = line.trim().split(/\s+/).slice(1).map(Number);
+  const idle = (v[3] ?? 0) + (v[4] ?? 0);
+  const all = v.reduce((a, b) => a + b, 0);
+  return { busy: (all - idle) / CLOCK_TICKS, total: all / CLOCK_TICKS };
+}
+
+/** Linux's USER_HZ is 100 on every common architecture. */
+const CLOCK_TICKS = 100;
+
+/** CPU seconds used between the call and stop() by named processes (children included) and by the whole machine. */
+export function cpuMeter(pids: Readonly<Record<string, number>>): { stop(): Record<string, number> } {
+  const before = Object.fromEntries(Object.entries(pids).map(([k, pid]) => [k, cpuSecondsOf(pid, true) ?? Number.NaN]));
+  const m0 = machineCpu();
+  const load0 = loadavg()[0] ?? Number.NaN;
+  return {
+    stop() {
+      const m1 = machineCpu();
+      // Other work on the machine (other test runs) shows here: the bench cannot keep it away.
+      const out: Record<string, number> = { loadAverage1mAtStart: load0, loadAverage1mAtEnd: loadavg()[0] ?? Number.NaN };
+      for (const [k, pid] of Object.entries(pids)) out[k] = Math.round(((cpuSecondsOf(pid, true) ?? Number.NaN) - (before[k] ?? Number.NaN)) * 100) / 100;
+      out['machineBusy'] = Math.round((m1.busy - m0.busy) * 100) / 100;
+      out['machineUtilisation'] = Math.round(((m1.busy - m0.busy) / Math.max(0.01, m1.total - m0.total)) * 1000) / 1000;
+      return out;
+    },
+  };
 }

@@ -25,6 +25,7 @@ interface RunLike {
     readonly execWindowHooksPerSecond: number;
     readonly requestsTotal: number;
     readonly statuses: Readonly<Record<string, number>>;
+    readonly cpuSeconds: Readonly<Record<string, number>>;
   };
   readonly baseline:
     | {
@@ -36,6 +37,7 @@ interface RunLike {
         readonly wallMs: number;
         readonly requestsTotal: number;
         readonly kubectlPeakRssMiB: number;
+        readonly cpuSeconds: Readonly<Record<string, number>>;
       }
     | undefined;
   readonly throughputRatio: number | undefined;
@@ -49,6 +51,8 @@ interface ResultLike {
 
 const mib = (kib: number): string => (kib / 1024).toFixed(0);
 const s = (ms: number): string => (ms / 1000).toFixed(1);
+const perHook = (seconds: number | undefined, hooks: number): string =>
+  seconds === undefined || !Number.isFinite(seconds) ? '—' : ((seconds * 1000) / hooks).toFixed(1);
 const ok = (statuses: Readonly<Record<string, number>>): string => {
   const bad = Object.entries(statuses).filter(([k]) => k !== 'succeeded');
   return bad.length === 0 ? 'all ok' : bad.map(([k, v]) => `${v} ${k}`).join(', ');
@@ -59,8 +63,8 @@ export function renderTable(result: ResultLike): string {
   const lines = [
     `Bench ${result.date.slice(0, 16)}Z — hooks per pod ${p.hooksPerPod}, start spread ${s(p.spreadMs)} s, concurrency ${p.concurrency}`,
     '',
-    '| N pods (containers, hooks) | A: wall s | A: Running→exec p50 / p99 ms (first hook per container) | A: →hook end p99 ms | A: any hook p99 ms | A: peak RSS MiB | A: watches | A: API requests | B: hooks/s (exec window) | B: peak RSS MiB | kubectl hooks/s (exec window) | ratio | outcomes A / B / kubectl |',
-    '|---|---|---|---|---|---|---|---|---|---|---|---|---|',
+    '| N pods (containers, hooks) | A: wall s | A: Running→exec p50 / p99 ms (first hook per container) | A: →hook end p99 ms | A: any hook p99 ms | A: peak RSS MiB | A: watches | A: API requests | B: hooks/s (exec window) | B: peak RSS MiB | B: CPU ms/hook kubehooks / machine | kubectl hooks/s (exec window) | kubectl: machine CPU ms/hook | ratio | outcomes A / B / kubectl |',
+    '|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|',
   ];
   for (const r of result.runs) {
     const a = r.latency;
@@ -68,7 +72,7 @@ export function renderTable(result: ResultLike): string {
     const c = r.baseline;
     const early = a.delays.runningBeforeSpawn > 0 ? ` (${a.delays.runningBeforeSpawn} started before kubehooks)` : '';
     lines.push(
-      `| ${r.pods} (${r.containers}, ${r.hooks}) | ${s(a.measured.wallMs)} | ${a.delays.firstHookStart.p50} / ${a.delays.firstHookStart.p99}${early} | ${a.delays.firstHookEnd.p99} | ${a.delays.anyHookStart.p99} | ${mib(a.measured.peakRssKiB)} | ${a.peakWatchConnections} | ${a.requestsTotal} | ${b.hooksPerSecond} (${b.execWindowHooksPerSecond}) | ${mib(b.measured.peakRssKiB)} | ${c === undefined ? '—' : `${c.hooksPerSecond} (${c.execWindowHooksPerSecond})${c.sampled ? `, ${c.hooksRun} sampled` : ''}`} | ${r.throughputRatio ?? '—'} | ${ok(a.statuses)} / ${ok(b.statuses)} / ${c === undefined ? '—' : c.failed === 0 ? 'all ok' : `${c.failed} failed`} |`,
+      `| ${r.pods} (${r.containers}, ${r.hooks}) | ${s(a.measured.wallMs)} | ${a.delays.firstHookStart.p50} / ${a.delays.firstHookStart.p99}${early} | ${a.delays.firstHookEnd.p99} | ${a.delays.anyHookStart.p99} | ${mib(a.measured.peakRssKiB)} | ${a.peakWatchConnections} | ${a.requestsTotal} | ${b.hooksPerSecond} (${b.execWindowHooksPerSecond}) | ${mib(b.measured.peakRssKiB)} | ${perHook(b.cpuSeconds['kubehooks'], r.hooks)} / ${perHook(b.cpuSeconds['machineBusy'], r.hooks)} | ${c === undefined ? '—' : `${c.hooksPerSecond} (${c.execWindowHooksPerSecond})${c.sampled ? `, ${c.hooksRun} sampled` : ''}`} | ${c === undefined ? '—' : perHook(c.cpuSeconds['machineBusy'], c.hooksRun)} | ${r.throughputRatio ?? '—'} | ${ok(a.statuses)} / ${ok(b.statuses)} / ${c === undefined ? '—' : c.failed === 0 ? 'all ok' : `${c.failed} failed`} |`,
     );
   }
   lines.push('', 'API requests by kubehooks in phase A (verb resource → count):', '');
