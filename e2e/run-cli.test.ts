@@ -93,9 +93,18 @@ void describe('kubehooks run (binary) on the local cluster', { skip }, () => {
     const ctx = await e2eContext(t);
     await ctx.createPod({ name: 'stuck', neverStart: true, annotations: { 'post.hook.restore.velero.io/command': 'true' } });
     const file = await writeYaml(t, 'restore.yaml', { apiVersion: 'velero.io/v1', kind: 'Restore', metadata: { name: 'e2e' }, spec: { backupName: 'b' } });
-    const r = await kubehooks(['run', 'post-restore', '--restore', file, '--kubeconfig', ctx.kubeconfigPath, '-n', ctx.namespace, '-o', 'json'], (pid) => {
-      setTimeout(() => process.kill(pid, 'SIGINT'), 2_000);
-    });
+    // Interrupt once the run says it is waiting (a fixed delay raced Node's start-up under load).
+    let sent = false;
+    const r = await kubehooks(
+      ['run', 'post-restore', '--restore', file, '--kubeconfig', ctx.kubeconfigPath, '-n', ctx.namespace, '-o', 'json'],
+      (pid) => pid,
+      (pid, stderr) => {
+        if (!sent && /waiting for containers/.test(stderr)) {
+          sent = true;
+          process.kill(pid, 'SIGINT');
+        }
+      },
+    );
     assert.equal(r.code, 130, r.stderr);
     const report = JSON.parse(r.stdout) as JsonReport;
     assert.deepEqual(report.results.map((x) => `${x.pod}:${x.status}:${x.reasonCode ?? ''}`), ['stuck:not-run:aborted']);

@@ -127,14 +127,24 @@ export interface CliResult {
   readonly stderr: string;
 }
 
-/** Runs bin/kubehooks.js with this Node; `onStart` gets the child (to signal it). */
-export function kubehooks(args: readonly string[], onStart?: (pid: number) => void): Promise<CliResult> {
+/**
+ * Runs bin/kubehooks.js with this Node; `onStart` gets the child's pid (to signal it), `onStderr`
+ * sees the stderr so far after each chunk (to act when the run reaches a given point), once per chunk.
+ */
+export function kubehooks(
+  args: readonly string[],
+  onStart?: (pid: number) => void,
+  onStderr?: (pid: number, stderrSoFar: string) => void,
+): Promise<CliResult> {
   return new Promise((resolvePromise, reject) => {
     const child = spawn(process.execPath, [BIN, ...args], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, KUBECONFIG: '' } });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    child.stderr.on('data', (d: Buffer) => {
+      stderr += d.toString();
+      if (child.pid !== undefined) onStderr?.(child.pid, stderr);
+    });
     child.on('error', reject);
     child.on('close', (code) => {
       resolvePromise({ code, stdout, stderr });

@@ -1,8 +1,9 @@
 import { Option } from 'commander';
 import type { Command } from 'commander';
-import { parseGoDuration, nsToMs } from '../duration/go-duration.ts';
+import { formatMs, parseGoDuration, nsToMs } from '../duration/go-duration.ts';
 import { createKubePorts } from '../kube/index.ts';
 import type { Plan } from '../model/plan.ts';
+import type { PlanPolicy } from '../plan/policy.ts';
 import type { PodManifest } from '../model/pod.ts';
 import type { RunReport } from '../model/result.ts';
 import { ProgressLine } from '../report/progress-line.ts';
@@ -16,7 +17,7 @@ import type { CliCommand, CommandContext } from './command.ts';
 import { EXIT_FINDINGS, EXIT_OK, EXIT_USAGE, UsageError } from './context.ts';
 import type { CliDeps } from './context.ts';
 import { collect, isOutputFormat } from './options.ts';
-import { planBackupFromFile, planRestoreFromFile } from './plan.ts';
+import { addPolicyOptions, planBackupFromFile, planRestoreFromFile, policyFromFlags } from './plan.ts';
 
 export const EXIT_INTERRUPTED = 130;
 export const EXIT_TERMINATED = 143;
@@ -48,9 +49,9 @@ export interface ConnectOptions {
 export interface RunWiring {
   createPorts(options: ConnectOptions): Promise<RunPorts> | RunPorts;
   /** Plans the backup phase from FILE for the listed pods; throws UsageError naming the file/key. */
-  planBackup(file: string, pods: readonly PodManifest[], phase: 'pre' | 'post', deps: CliDeps): Promise<Plan>;
+  planBackup(file: string, pods: readonly PodManifest[], phase: 'pre' | 'post', deps: CliDeps, policy: PlanPolicy): Promise<Plan>;
   /** Plans post-restore hooks from FILE for the pods present now (the restored pods). */
-  planRestore(file: string, pods: readonly PodManifest[], deps: CliDeps): Promise<Plan>;
+  planRestore(file: string, pods: readonly PodManifest[], deps: CliDeps, policy: PlanPolicy): Promise<Plan>;
   readonly clock: Clock;
   /** Subscribes to SIGINT/SIGTERM; returns the unsubscribe function. */
   onSignals(handler: (signal: 'SIGINT' | 'SIGTERM') => void): () => void;
@@ -69,6 +70,9 @@ interface RawRunOptions {
   events?: boolean;
   outputCapture?: boolean;
   insecureSkipTlsVerify?: boolean;
+  annotationHooks?: boolean;
+  allowNamespace?: string[];
+  denyNamespace?: string[];
 }
 
 export interface RunSettings {
@@ -82,6 +86,8 @@ export interface RunSettings {
   readonly events: boolean;
   readonly includeOutput: boolean;
   readonly connect: ConnectOptions;
+  /** --no-annotation-hooks, --allow-namespace, --deny-namespace. */
+  readonly policy: PlanPolicy;
 }
 
 /** Validates flags into settings; every problem is a UsageError naming the flag. */
@@ -125,6 +131,7 @@ export function parseRunSettings(kind: string, raw: RawRunOptions): RunSettings 
     events: raw.events !== false,
     includeOutput: raw.outputCapture !== false,
     connect,
+    policy: policyFromFlags(raw),
   };
 }
 
@@ -165,7 +172,7 @@ export async function executeRun(settings: RunSettings, deps: CliDeps, wiring: R
       throw error;
     }
     const common = {
-      executor: ports.executor,
+      executor: guardNamespaces(ports.executor, settings.policy),
       clock: wiring.clock,
       signal: ctl.signal,
       events: settings.events ? ports.events : undefined,
@@ -184,10 +191,12 @@ export async function executeRun(settings: RunSettings, deps: CliDeps, wiring: R
     };
     let report: RunReport;
     if (settings.kind === 'post-restore') {
-      const plan = await wiring.planRestore(settings.file, pods, deps);
+      const plan = await wiring.planRestore(settings.file, pods, deps, settings.policy);
+      announce(deps, settings, plan);
       report = await runPostRestoreHooks({ ...common, plan, watcher: ports.watcher, scope: settings.scope });
     } else {
-      const plan = await wiring.planBackup(settings.file, pods, settings.kind === 'pre-backup' ? 'pre' : 'post', deps);
+      const plan = await wiring.planBackup(settings.file, pods, settings.kind === 'pre-backup' ? 'pre' : 'post', deps, settings.policy);
+      announce(deps, settings, plan);
       report = await runBackupHooks({ ...common, plan, pods });
     }
     progress.end();
@@ -201,6 +210,42 @@ export async function executeRun(settings: RunSettings, deps: CliDeps, wiring: R
     deps.signal.removeEventListener('abort', onOuterAbort);
     await ports?.close();
   }
+}
+
+/** One line on stderr before hooks start, so logs (and people) see what the run is about to do. */
+function announce(deps: CliDeps, settings: RunSettings, plan: Plan): void {
+  const pods = new Set(plan.hooks.map((h) => `${h.namespace}/${h.pod}`)).size;
+  const deadline = settings.deadlineMs === undefined ? 'no deadline' : `deadline ${formatMs(settings.deadlineMs)}`;
+  const n = plan.hooks.length;
+  deps.io.stderr.write(
+    `kubehooks: ${settings.kind}: ${n} hook${n === 1 ? '' : 's'} planned in ${pods} pod${pods === 1 ? '' : 's'}` +
+      ` (${plan.skipped.length} skipped); ${settings.kind === 'post-restore' ? 'waiting for containers, ' : ''}${deadline}\n`,
+  );
+}
+
+/**
+ * Defence in depth for --allow-namespace/--deny-namespace: the planner already leaves such pods out;
+ * should a hook reach the executor anyway, it is refused here and never sent to the cluster.
+ */
+export function guardNamespaces(executor: PodExecutor, policy: PlanPolicy): PodExecutor {
+  const denied = policy.namespaceDenied;
+  if (denied === undefined) return executor;
+  return {
+    exec: (request) => {
+      const why = denied(request.namespace);
+      if (why === undefined) return executor.exec(request);
+      return Promise.resolve({
+        kind: 'error',
+        code: 'forbidden',
+        message: `refused by kubehooks: ${why}`,
+        stdout: '',
+        stderr: '',
+        truncated: false,
+        startedAt: new Date(),
+        durationMs: 0,
+      });
+    },
+  };
 }
 
 function exitForSignal(sig: 'SIGINT' | 'SIGTERM' | undefined): number {
@@ -253,7 +298,8 @@ export function createRunCommand(wiring: () => RunWiring): CliCommand {
         .option('--concurrency <n>', 'most hook commands running at once', '8')
         .option('--deadline <duration>', `overall deadline, Go duration (default: ${DEFAULT_POST_RESTORE_DEADLINE} for post-restore, none for backups; 0 = none)`)
         .option('--no-events', 'do not record Kubernetes Events on the pods')
-        .option('--insecure-skip-tls-verify', 'do not verify the API server certificate');
+        .option('--insecure-skip-tls-verify', 'do not verify the API server certificate (dangerous; warns on stderr)');
+      addPolicyOptions(cmd);
       cmd.on('option:output', (value: string) => {
         format = value;
       });
@@ -285,7 +331,7 @@ export function defaultRunWiring(): RunWiring {
         insecureSkipTlsVerify: options.insecureSkipTlsVerify,
       }),
     planBackup: planBackupFromFile,
-    planRestore: (file, pods, deps) => planRestoreFromFile(file, pods, deps),
+    planRestore: (file, pods, deps, policy) => planRestoreFromFile(file, pods, deps, { policy }),
     clock: createSystemClock(),
     onSignals: processSignals,
   };
