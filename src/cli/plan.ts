@@ -1,8 +1,10 @@
 import { Option } from 'commander';
+import type { Command } from 'commander';
 import type { Plan } from '../model/plan.ts';
 import type { PodManifest } from '../model/pod.ts';
 import { podNamespace } from '../plan/common.ts';
 import type { PlanNote } from '../plan/common.ts';
+import { namespacePolicy, type PlanPolicy } from '../plan/policy.ts';
 import { planBackupDetailed } from '../plan/plan-backup.ts';
 import { planRestoreDetailed } from '../plan/plan-restore.ts';
 import { renderPlanJson } from '../report/plan-json.ts';
@@ -18,9 +20,15 @@ function logNotes(deps: CliDeps, notes: readonly PlanNote[]): void {
 }
 
 /** Plans one backup phase from a Backup/Schedule file for the given pods (notes go to stderr). */
-export async function planBackupFromFile(file: string, pods: readonly PodManifest[], phase: 'pre' | 'post', deps: CliDeps): Promise<Plan> {
+export async function planBackupFromFile(
+  file: string,
+  pods: readonly PodManifest[],
+  phase: 'pre' | 'post',
+  deps: CliDeps,
+  policy: PlanPolicy = {},
+): Promise<Plan> {
   const backup = await loadBackupFile(file, deps);
-  const { plan, notes } = planBackupDetailed(pods, backup, phase);
+  const { plan, notes } = planBackupDetailed(pods, backup, phase, policy);
   logNotes(deps, notes);
   return plan;
 }
@@ -34,7 +42,7 @@ export async function planRestoreFromFile(
   file: string,
   pods: readonly PodManifest[],
   deps: CliDeps,
-  options: { readonly backedUp?: boolean } = {},
+  options: { readonly backedUp?: boolean; readonly policy?: PlanPolicy } = {},
 ): Promise<Plan> {
   const restore = await loadRestoreFile(file, deps);
   const generateName = deps.generateInitName ?? (() => 'velero-restore-init-00000000');
@@ -46,9 +54,35 @@ export async function planRestoreFromFile(
         return target === undefined ? pod : { ...pod, metadata: { ...pod.metadata, namespace: target } };
       })
     : pods;
-  const { plan, notes } = planRestoreDetailed(targets, restore, { generateName });
+  const { plan, notes } = planRestoreDetailed(targets, restore, { generateName, policy: options.policy });
   logNotes(deps, notes);
   return plan;
+}
+
+/**
+ * `--no-annotation-hooks`, `--allow-namespace`, `--deny-namespace` (run and plan) as a PlanPolicy;
+ * an invalid glob is a UsageError naming the flag.
+ */
+export function policyFromFlags(flags: {
+  readonly annotationHooks?: boolean | undefined;
+  readonly allowNamespace?: readonly string[] | undefined;
+  readonly denyNamespace?: readonly string[] | undefined;
+}): PlanPolicy {
+  const ns = namespacePolicy(flags.allowNamespace ?? [], flags.denyNamespace ?? []);
+  if (!ns.ok) throw new UsageError(`${ns.error} (namespace patterns use Velero's globs: *, ?, [a-z], {a,b})`);
+  const hasNamespaceRules = (flags.allowNamespace ?? []).length + (flags.denyNamespace ?? []).length > 0;
+  return {
+    ...(flags.annotationHooks === false ? { annotationHooks: false } : {}),
+    ...(hasNamespaceRules ? { namespaceDenied: ns.denied } : {}),
+  };
+}
+
+/** The trust flags shared by `plan` and `run`. */
+export function addPolicyOptions(command: Command): Command {
+  return command
+    .option('--no-annotation-hooks', 'ignore hook annotations on pods: run only the hooks of the Backup/Restore spec (annotated pods get the spec hooks)')
+    .option('--allow-namespace <glob>', 'run hooks only in namespaces matching a glob (repeatable); pods elsewhere are skipped with the reason', collect)
+    .option('--deny-namespace <glob>', 'never run hooks in namespaces matching a glob (repeatable; wins over --allow-namespace)', collect);
 }
 
 /** Pods from PATH arguments (Pods and workload templates). Unreadable input is a UsageError. */
@@ -70,6 +104,9 @@ interface PlanOptions {
   context?: string;
   namespace?: string[];
   selector?: string;
+  annotationHooks?: boolean;
+  allowNamespace?: string[];
+  denyNamespace?: string[];
 }
 
 async function clusterPods(opts: PlanOptions, deps: CliDeps): Promise<readonly PodManifest[]> {
@@ -95,7 +132,7 @@ async function clusterPods(opts: PlanOptions, deps: CliDeps): Promise<readonly P
 export const planCommand: CliCommand = {
   name: 'plan',
   register(program, ctx) {
-    program
+    const command = program
       .command('plan')
       .description('show which hooks would run, in which pod and container, in order, and why other pods get none')
       .addHelpText('after', '\nWith --restore, manifests from PATH are taken as backed-up pods: the Restore\'s namespaceMapping\nis applied to them first. Pods from the cluster are taken as already restored.')
@@ -107,9 +144,11 @@ export const planCommand: CliCommand = {
       .option('--kubeconfig <file>', 'kubeconfig file, when planning against the cluster')
       .option('--context <name>', 'kubeconfig context, when planning against the cluster')
       .option('-n, --namespace <ns>', 'namespace to list pods from (repeatable; default: all)', collect)
-      .option('-l, --selector <selector>', 'only pods matching this label selector')
+      .option('-l, --selector <selector>', 'only pods matching this label selector');
+    addPolicyOptions(command)
       .action(async (paths: string[], opts: PlanOptions) => {
         if (!isOutputFormat(opts.output)) throw new UsageError('--output must be text or json');
+        const policy = policyFromFlags(opts);
         if ((opts.backup === undefined) === (opts.restore === undefined)) {
           throw new UsageError('plan needs exactly one of --backup FILE or --restore FILE');
         }
@@ -130,8 +169,8 @@ export const planCommand: CliCommand = {
           return;
         }
         const plan = opts.backup !== undefined
-          ? await planBackupFromFile(opts.backup, pods, opts.phase === 'post' ? 'post' : 'pre', ctx.deps)
-          : await planRestoreFromFile(opts.restore ?? '', pods, ctx.deps, { backedUp: paths.length > 0 });
+          ? await planBackupFromFile(opts.backup, pods, opts.phase === 'post' ? 'post' : 'pre', ctx.deps, policy)
+          : await planRestoreFromFile(opts.restore ?? '', pods, ctx.deps, { backedUp: paths.length > 0, policy });
         ctx.deps.io.stdout.write(opts.output === 'json' ? renderPlanJson(plan) : renderPlanText(plan));
         ctx.setExitCode(EXIT_OK);
       });

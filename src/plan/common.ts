@@ -14,7 +14,7 @@ export const DEFAULT_NAMESPACE = 'default';
 export interface PlanNote {
   readonly namespace: string;
   readonly pod: string;
-  readonly kind: 'annotation-overrides-spec' | 'container-missing' | 'no-containers' | 'sidecar-target';
+  readonly kind: 'annotation-overrides-spec' | 'annotation-ignored' | 'container-missing' | 'namespace-denied' | 'no-containers' | 'sidecar-target';
   readonly message: string;
 }
 

@@ -3,6 +3,7 @@ import type { PodManifest } from '../model/pod.ts';
 import { BACKUP_LEGACY_PREFIX, BACKUP_POST_PREFIX, BACKUP_PRE_PREFIX, readBackupAnnotationHook } from '../velero/annotations.ts';
 import type { BackupHooks } from '../velero/spec.ts';
 import { containerNotes, countLabel, entryApplies, entrySubject, planExecHook, podNamespace, type PlanNote } from './common.ts';
+import { type PlanPolicy, withoutHookAnnotations } from './policy.ts';
 
 export interface DetailedPlan {
   readonly plan: Plan;
@@ -16,18 +17,30 @@ function hasKeyWithPrefix(pod: PodManifest, prefixes: readonly string[]): boolea
 
 /**
  * Backup exec hooks for one phase (§5.2, §2.6): per pod, the annotation hook alone if there is
- * one, else every hook of every applicable spec entry in order. Pods in input order.
+ * one, else every hook of every applicable spec entry in order. Pods in input order. `policy` may
+ * ignore annotation hooks (the spec hooks then apply to every pod) and deny namespaces (their pods
+ * are skipped with the reason).
  */
-export function planBackupDetailed(pods: readonly PodManifest[], backup: BackupHooks | undefined, phase: 'pre' | 'post'): DetailedPlan {
+export function planBackupDetailed(
+  pods: readonly PodManifest[],
+  backup: BackupHooks | undefined,
+  phase: 'pre' | 'post',
+  policy: PlanPolicy = {},
+): DetailedPlan {
   const hooks: PlannedHook[] = [];
   const skipped: SkippedPod[] = [];
   const notes: PlanNote[] = [];
   const resources = backup?.resources ?? [];
   const fatal = backup?.validationErrors ?? [];
 
-  for (const pod of pods) {
-    const namespace = podNamespace(pod);
-    const podName = pod.metadata.name;
+  const familyPrefixes = phase === 'pre' ? [BACKUP_PRE_PREFIX, BACKUP_LEGACY_PREFIX] : [BACKUP_POST_PREFIX];
+  for (const original of pods) {
+    const namespace = podNamespace(original);
+    const podName = original.metadata.name;
+    // --no-annotation-hooks: plan as if the pod carried no hook annotations at all.
+    const stripped = policy.annotationHooks === false ? withoutHookAnnotations(original) : undefined;
+    const pod = stripped?.pod ?? original;
+    const ignoredAnnotations = (stripped?.removed ?? []).some((k) => familyPrefixes.some((p) => k.startsWith(p)));
     if (fatal.length > 0) {
       skipped.push({ namespace, pod: podName, reason: `Velero fails this backup before any hook runs: ${fatal.join('; ')}` });
       continue;
@@ -67,9 +80,18 @@ export function planBackupDetailed(pods: readonly PodManifest[], backup: BackupH
       podHooks = specHooks;
     }
 
+    if (ignoredAnnotations) {
+      notes.push({
+        namespace,
+        pod: podName,
+        kind: 'annotation-ignored',
+        message: `the pod's ${phase} hook annotations are ignored (--no-annotation-hooks); ${podHooks.length > 0 ? `the spec hooks apply (${applicableEntries.join(', ')})` : 'no spec hook applies to it'}`,
+      });
+    }
+
     if (podHooks.length === 0) {
       const reasons: string[] = [];
-      const familyPrefixes = phase === 'pre' ? [BACKUP_PRE_PREFIX, BACKUP_LEGACY_PREFIX] : [BACKUP_POST_PREFIX];
+      if (ignoredAnnotations) reasons.push(`the ${phase} hook annotations are ignored (--no-annotation-hooks)`);
       if (hasKeyWithPrefix(pod, familyPrefixes)) reasons.push(`the ${phase} hook annotations have no command`);
       if (resources.length === 0) {
         reasons.push(
@@ -81,6 +103,13 @@ export function planBackupDetailed(pods: readonly PodManifest[], backup: BackupH
       skipped.push({ namespace, pod: podName, reason: reasons.join('; ') });
       continue;
     }
+    const denied = policy.namespaceDenied?.(namespace);
+    if (denied !== undefined) {
+      const reason = `${denied}: its ${countLabel(podHooks.length, `${phase} hook`)} will not run`;
+      skipped.push({ namespace, pod: podName, reason });
+      notes.push({ namespace, pod: podName, kind: 'namespace-denied', message: reason });
+      continue;
+    }
     hooks.push(...podHooks);
     notes.push(...containerNotes(podHooks, pod, namespace, true));
   }
@@ -88,6 +117,6 @@ export function planBackupDetailed(pods: readonly PodManifest[], backup: BackupH
 }
 
 /** The plan for one backup phase; see planBackupDetailed for the notes. */
-export function planBackup(pods: readonly PodManifest[], backup: BackupHooks | undefined, phase: 'pre' | 'post'): Plan {
-  return planBackupDetailed(pods, backup, phase).plan;
+export function planBackup(pods: readonly PodManifest[], backup: BackupHooks | undefined, phase: 'pre' | 'post', policy: PlanPolicy = {}): Plan {
+  return planBackupDetailed(pods, backup, phase, policy).plan;
 }

@@ -5,6 +5,7 @@ import { RESTORE_EXEC_PREFIX, RESTORE_INIT_PREFIX, readRestoreExecAnnotationHook
 import type { RestoreHooks } from '../velero/spec.ts';
 import { containerNotes, countLabel, entryApplies, entrySubject, planExecHook, podNamespace, type PlanNote } from './common.ts';
 import type { DetailedPlan } from './plan-backup.ts';
+import { type PlanPolicy, withoutHookAnnotations } from './policy.ts';
 
 function hasKeyWithPrefix(pod: PodManifest, prefix: string): boolean {
   return Object.keys(pod.metadata.annotations ?? {}).some((k) => k.startsWith(prefix));
@@ -20,22 +21,28 @@ function orderByContainer(hooks: readonly PlannedHook[], pod: PodManifest): Plan
 /**
  * Restore hooks for restored pods (in their target namespace): init containers that Velero injects
  * (type `init`, first) and post-restore exec hooks (type `exec`), with the annotation-over-spec
- * rule applied separately to each kind (§2.6).
+ * rule applied separately to each kind (§2.6). `opts.policy` may ignore annotation hooks (init and
+ * exec: the spec hooks then apply to every pod) and deny namespaces (their pods are skipped).
  */
 export function planRestoreDetailed(
   pods: readonly PodManifest[],
   restore: RestoreHooks | undefined,
-  opts: { readonly generateName: () => string },
+  opts: { readonly generateName: () => string; readonly policy?: PlanPolicy | undefined },
 ): DetailedPlan {
+  const policy = opts.policy ?? {};
   const hooks: PlannedHook[] = [];
   const skipped: SkippedPod[] = [];
   const notes: PlanNote[] = [];
   const resources = restore?.resources ?? [];
   const fatal = restore?.validationErrors ?? [];
 
-  for (const pod of pods) {
-    const namespace = podNamespace(pod);
-    const podName = pod.metadata.name;
+  for (const original of pods) {
+    const namespace = podNamespace(original);
+    const podName = original.metadata.name;
+    // --no-annotation-hooks: plan as if the pod carried no hook annotations at all.
+    const stripped = policy.annotationHooks === false ? withoutHookAnnotations(original) : undefined;
+    const pod = stripped?.pod ?? original;
+    const ignoredAnnotations = (stripped?.removed ?? []).some((k) => k.startsWith(RESTORE_EXEC_PREFIX) || k.startsWith(RESTORE_INIT_PREFIX));
     if (fatal.length > 0) {
       skipped.push({ namespace, pod: podName, reason: `Velero rejects this restore (FailedValidation): ${fatal.join('; ')}` });
       continue;
@@ -111,8 +118,19 @@ export function planRestoreDetailed(
       execHooks = orderByContainer(specExec, pod);
     }
 
+    if (ignoredAnnotations) {
+      const applies = initHooks.length + execHooks.length > 0;
+      notes.push({
+        namespace,
+        pod: podName,
+        kind: 'annotation-ignored',
+        message: `the pod's restore hook annotations are ignored (--no-annotation-hooks); ${applies ? 'the spec hooks apply' : 'no spec hook applies to it'}`,
+      });
+    }
+
     if (initHooks.length === 0 && execHooks.length === 0) {
       const reasons: string[] = [];
+      if (ignoredAnnotations) reasons.push('the restore hook annotations are ignored (--no-annotation-hooks)');
       if (pod.spec.containers.length === 0) reasons.push('the pod has no containers, so Velero runs no exec hooks');
       if (hasKeyWithPrefix(pod, RESTORE_EXEC_PREFIX) && pod.spec.containers.length > 0) reasons.push('the restore exec hook annotations have no command');
       if (hasKeyWithPrefix(pod, RESTORE_INIT_PREFIX)) reasons.push('the init hook annotations have no container-image');
@@ -125,12 +143,23 @@ export function planRestoreDetailed(
       skipped.push({ namespace, pod: podName, reason: reasons.join('; ') });
       continue;
     }
+    const denied = policy.namespaceDenied?.(namespace);
+    if (denied !== undefined) {
+      const reason = `${denied}: its ${countLabel(initHooks.length + execHooks.length, 'restore hook')} will not run`;
+      skipped.push({ namespace, pod: podName, reason });
+      notes.push({ namespace, pod: podName, kind: 'namespace-denied', message: reason });
+      continue;
+    }
     hooks.push(...initHooks, ...execHooks);
     notes.push(...containerNotes(execHooks, pod, namespace));
   }
   return { plan: { hooks, skipped }, notes };
 }
 
-export function planRestore(pods: readonly PodManifest[], restore: RestoreHooks | undefined, opts: { readonly generateName: () => string }): Plan {
+export function planRestore(
+  pods: readonly PodManifest[],
+  restore: RestoreHooks | undefined,
+  opts: { readonly generateName: () => string; readonly policy?: PlanPolicy | undefined },
+): Plan {
   return planRestoreDetailed(pods, restore, opts).plan;
 }
