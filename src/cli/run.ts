@@ -1,6 +1,6 @@
 import { Option } from 'commander';
 import type { Command } from 'commander';
-import { parseGoDuration, nsToMs } from '../duration/go-duration.ts';
+import { formatMs, parseGoDuration, nsToMs } from '../duration/go-duration.ts';
 import { createKubePorts } from '../kube/index.ts';
 import type { Plan } from '../model/plan.ts';
 import type { PlanPolicy } from '../plan/policy.ts';
@@ -192,9 +192,11 @@ export async function executeRun(settings: RunSettings, deps: CliDeps, wiring: R
     let report: RunReport;
     if (settings.kind === 'post-restore') {
       const plan = await wiring.planRestore(settings.file, pods, deps, settings.policy);
+      announce(deps, settings, plan);
       report = await runPostRestoreHooks({ ...common, plan, watcher: ports.watcher, scope: settings.scope });
     } else {
       const plan = await wiring.planBackup(settings.file, pods, settings.kind === 'pre-backup' ? 'pre' : 'post', deps, settings.policy);
+      announce(deps, settings, plan);
       report = await runBackupHooks({ ...common, plan, pods });
     }
     progress.end();
@@ -208,6 +210,17 @@ export async function executeRun(settings: RunSettings, deps: CliDeps, wiring: R
     deps.signal.removeEventListener('abort', onOuterAbort);
     await ports?.close();
   }
+}
+
+/** One line on stderr before hooks start, so logs (and people) see what the run is about to do. */
+function announce(deps: CliDeps, settings: RunSettings, plan: Plan): void {
+  const pods = new Set(plan.hooks.map((h) => `${h.namespace}/${h.pod}`)).size;
+  const deadline = settings.deadlineMs === undefined ? 'no deadline' : `deadline ${formatMs(settings.deadlineMs)}`;
+  const n = plan.hooks.length;
+  deps.io.stderr.write(
+    `kubehooks: ${settings.kind}: ${n} hook${n === 1 ? '' : 's'} planned in ${pods} pod${pods === 1 ? '' : 's'}` +
+      ` (${plan.skipped.length} skipped); ${settings.kind === 'post-restore' ? 'waiting for containers, ' : ''}${deadline}\n`,
+  );
 }
 
 /**
