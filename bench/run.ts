@@ -14,7 +14,7 @@
  * Results: bench/results/<date>.json (and .md with the table). See bench/README.md.
  */
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -38,6 +38,8 @@ import type { BenchHook, Workload } from './lib/workload.ts';
 const REPO = resolve(import.meta.dirname, '..');
 /** KUBEHOOKS_BENCH_BIN: another checkout's bin/kubehooks.js, to compare a proposed change. */
 const BIN = resolve(process.env['KUBEHOOKS_BENCH_BIN'] ?? join(REPO, 'bin', 'kubehooks.js'));
+/** Aborted on SIGINT/SIGTERM: phases not yet begun are skipped, the cluster is still stopped. */
+const interrupt = new AbortController();
 /** The control plane's processes, for CPU accounting (empty on an external cluster). */
 let clusterPids: Record<string, number> = {};
 const log = (line: string): void => {
@@ -290,6 +292,7 @@ async function runBaseline(api: Api, kubeconfig: string, namespace: string, work
   const execStart = performance.now();
   await pool(all, concurrency, async (chain) => {
     for (const h of chain) {
+      if (interrupt.signal.aborted) return;
       const sample = sampledRss < 20;
       if (sample) sampledRss++;
       const r = await runQuick(
@@ -430,11 +433,13 @@ async function benchN(
         `first-hook delay p50 ${d.firstHookStart.p50} / p99 ${d.firstHookStart.p99} ms, watches ${a.peakWatchConnections}, requests ${a.requestsTotal}`,
     );
 
+    interrupt.signal.throwIfAborted();
     // B. throughput on Running pods
     const b = await runKubehooks(api, kubeconfig, restoreFile, namespace, 180_000 + workload.hooks.length * 50);
     const { results: _rb, ...bRest } = b;
     log(`N=${n} B: exit ${b.exitCode}, ${JSON.stringify(b.statuses)}, wall ${b.measured.wallMs} ms, ${b.hooksPerSecond} hooks/s, peak RSS ${round(b.measured.peakRssKiB / 1024)} MiB`);
 
+    interrupt.signal.throwIfAborted();
     // C. baseline
     let c: BaselineRun | undefined;
     if (!flags['skip-baseline']) {
@@ -445,7 +450,7 @@ async function benchN(
 
     // P. profile of a throughput run
     let profile: ProfileSummary | undefined;
-    if (profileDir !== undefined) {
+    if (profileDir !== undefined && !interrupt.signal.aborted) {
       mkdirSync(profileDir, { recursive: true });
       await runKubehooks(api, kubeconfig, restoreFile, namespace, 180_000 + workload.hooks.length * 50, ['--cpu-prof', `--cpu-prof-dir=${profileDir}`]);
       const file = readdirSync(profileDir).filter((f) => f.endsWith('.cpuprofile')).sort().at(-1);
@@ -514,7 +519,7 @@ function machine(): Record<string, unknown> {
 // ---------- main ----------
 
 async function main(): Promise<number> {
-  const ctl = new AbortController();
+  const ctl = interrupt;
   const onSignal = (): void => {
     log('interrupted: cleaning up');
     ctl.abort();
@@ -551,7 +556,12 @@ async function main(): Promise<number> {
       for (const n of podCounts) {
         if (ctl.signal.aborted) break;
         const profileDir = !flags['no-profile'] && n === largest ? join(os.tmpdir(), `kubehooks-bench-profile-${Date.now().toString(36)}`) : undefined;
-        runs.push(await benchN(api, kubeconfig, nodeName, n, workDir, profileDir));
+        try {
+          runs.push(await benchN(api, kubeconfig, nodeName, n, workDir, profileDir));
+        } catch (e) {
+          if (!isAborted(ctl.signal)) throw e;
+          log(`N=${n}: abandoned (interrupted); results so far are written`);
+        }
       }
     } finally {
       api.close();
@@ -562,7 +572,10 @@ async function main(): Promise<number> {
       machine: machine(),
       versions: {
         node: process.version,
-        kubehooks: tryRun('git', ['-C', resolve(BIN, '..', '..'), 'rev-parse', '--short', 'HEAD']),
+        // A snapshot made with `git archive` carries its commit in REVISION.
+        kubehooks: existsSync(join(BIN, '..', '..', 'REVISION'))
+          ? readFileSync(join(BIN, '..', '..', 'REVISION'), 'utf8').trim()
+          : tryRun('git', ['-C', resolve(BIN, '..', '..'), 'rev-parse', '--short', 'HEAD']),
         kubehooksBin: BIN,
         kubehooksDirty: tryRun('git', ['-C', resolve(BIN, '..', '..'), 'status', '--porcelain', '--', 'src', 'bin']) !== '',
         kubectl: tryRun('kubectl', ['version', '--client', '-o', 'json']).match(/"gitVersion":\s*"([^"]+)"/)?.[1] ?? 'unknown',
@@ -602,3 +615,8 @@ async function main(): Promise<number> {
 }
 
 process.exitCode = await main();
+
+/** Reads `aborted` afresh (TypeScript keeps an earlier narrowing across awaits). */
+function isAborted(signal: AbortSignal): boolean {
+  return signal.aborted;
+}
