@@ -104,5 +104,22 @@ export type { RunTextOptions } from './report/run-text.ts';
 export { ProgressLine, formatProgress } from './report/progress-line.ts';
 export type { ProgressStream, ProgressLineOptions } from './report/progress-line.ts';
 
+// ---- Kubernetes adapters (implement the ports in src/run/ports.ts) ----
+export { createKubePorts } from './kube/index.ts';
+export type { KubePorts, KubePortsOptions } from './kube/index.ts';
+export {
+  KubeError,
+  KubeconfigError,
+  ApiUnreachableError,
+  ApiTimeoutError,
+  UnauthorizedError,
+  ForbiddenError,
+  NotFoundError,
+  GoneError,
+  ApiStatusError,
+  isKubeError,
+} from './kube/index.ts';
+export { parseExecStatus } from './kube/index.ts';
+
 // ---- CLI ----
 export { main } from './cli/main.ts';

@@ -4,7 +4,7 @@
  */
 import type { Clock, EventRecorder, PodExecutor, PodLister, PodWatcher } from '../run/ports.ts';
 import { KubeClient, type KubeClientOptions } from './client.ts';
-import { realClock } from './clock.ts';
+import { createSystemClock } from '../run/clock.ts';
 import { KubeEventRecorder } from './events.ts';
 import { KubePodExecutor } from './exec.ts';
 import { KubePodWatcher, type KubePodWatcherOptions } from './pod-watcher.ts';
@@ -33,7 +33,7 @@ export interface KubePorts {
  */
 export function createKubePorts(options: KubePortsOptions = {}): KubePorts {
   const client = KubeClient.load(options);
-  const clock = options.clock ?? realClock;
+  const clock = options.clock ?? createSystemClock();
   const watcher = new KubePodWatcher(client, { ...options.watcher, clock });
   return {
     executor: new KubePodExecutor(client),
@@ -50,7 +50,6 @@ export function createKubePorts(options: KubePortsOptions = {}): KubePorts {
 }
 
 export { KubeClient, loadKubeConfig, type KubeClientOptions } from './client.ts';
-export { realClock } from './clock.ts';
 export {
   ApiStatusError,
   ApiTimeoutError,

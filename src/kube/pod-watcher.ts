@@ -8,7 +8,7 @@
 import type { PodManifest } from '../model/pod.ts';
 import type { Clock, PodEvent, PodLister, PodScope, PodWatchHandlers, PodWatcher, WatchLifecycle } from '../run/ports.ts';
 import { errorText, isRecord, statusDetails, type KubeClient } from './client.ts';
-import { realClock } from './clock.ts';
+import { createSystemClock } from '../run/clock.ts';
 import { ApiStatusError, ForbiddenError, GoneError, KubeconfigError, UnauthorizedError, errorForStatus } from './errors.ts';
 import { resourceVersionOf, toPodManifest } from './pod.ts';
 
@@ -118,7 +118,7 @@ export class KubePodWatcher implements PodWatcher, PodLister {
 
   constructor(client: KubeClient, options: KubePodWatcherOptions = {}) {
     this.#client = client;
-    this.#clock = options.clock ?? realClock;
+    this.#clock = options.clock ?? createSystemClock();
     this.#initialMs = options.backoff?.initialMs ?? 500;
     this.#maxMs = options.backoff?.maxMs ?? 30_000;
     this.#factor = options.backoff?.factor ?? 2;

@@ -14,7 +14,7 @@ export interface ExecRequest {
   readonly command: readonly string[];
   /** Exec deadline; on expiry the stream is closed and the outcome is `timed-out`. */
   readonly timeoutMs: number;
-  /** Per-stream capture cap in bytes (default 1 MiB); excess is dropped and `truncated` set. */
+  /** Per-stream capture cap in bytes; excess is dropped and `truncated` set. 0 or less = the default 1 MiB. */
   readonly maxOutputBytes: number;
   readonly signal: AbortSignal;
 }
@@ -64,6 +64,10 @@ export interface PodScope {
 
 export type PodEvent =
   | { readonly type: 'upsert'; readonly pod: PodManifest }
+  /**
+   * A delete seen on the watch carries the last state; one detected by a relist after 410 Gone
+   * carries identity only (name, namespace, uid, resourceVersion, labels, `spec.containers: []`).
+   */
   | { readonly type: 'deleted'; readonly pod: PodManifest };
 
 /** Watch lifecycle, for progress and diagnostics (not needed for correctness). */
@@ -82,8 +86,9 @@ export interface PodWatcher {
   /**
    * Lists then watches pods in scope (one watch per namespace, or one cluster-wide), resuming after
    * disconnects and relisting on 410 Gone (emitting upserts/deletes for what changed meanwhile).
-   * Resolves when `signal` aborts; rejects only when the watch cannot be (re)established before
-   * `signal` aborts and the error is not retryable (e.g. forbidden).
+   * Resolves when `signal` aborts. Rejects when the error is not retryable (forbidden, unauthorized,
+   * kubeconfig), when the first list fails its bounded attempts (API unreachable or timing out: a
+   * wrong server must not make a run without deadline wait forever), or when a handler throws.
    */
   run(scope: PodScope, handlers: PodWatchHandlers, signal: AbortSignal): Promise<void>;
 }
