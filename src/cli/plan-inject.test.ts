@@ -29,7 +29,7 @@ const usage: [string, string[], RegExp][] = [
   ['bad --phase', ['plan', '--backup', f('backup.yaml'), '--phase', 'during', fx], /argument 'during' is invalid\. Allowed choices are pre, post/],
   ['wrong kind in --backup', ['plan', '--backup', f('restore.yaml'), fx], /--backup .*restore\.yaml: no velero\.io\/v1 Backup or Schedule object in the file \(found: Restore\)/],
   ['missing --backup file', ['plan', '--backup', f('nope.yaml'), fx], /--backup .*nope\.yaml: cannot read the file/],
-  ['no PATH and no cluster wiring', ['plan', '--backup', f('backup.yaml')], /planning against a cluster is not available in this build; pass pod manifests as PATH/],
+  ['no PATH and a missing kubeconfig', ['plan', '--backup', f('backup.yaml'), '--kubeconfig', '/nonexistent/kc'], /cannot list pods: kubeconfig \/nonexistent\/kc does not exist \[kubeconfig-invalid\]/],
   ['cluster flags with PATH', ['plan', '--backup', f('backup.yaml'), '-n', 'db', fx], /apply only without PATH/],
   ['inject without --restore', ['inject', fx], /required option '--restore <file>' not specified/],
   ['inject without PATH', ['inject', '--restore', f('restore.yaml')], /inject needs at least one PATH/],

@@ -113,19 +113,11 @@ async function clusterPods(opts: PlanOptions, deps: CliDeps): Promise<readonly P
   if (deps.createPodLister === undefined) {
     throw new UsageError('planning against a cluster is not available in this build; pass pod manifests as PATH (files, directories, or - for stdin)');
   }
-  try {
-    const lister = await deps.createPodLister({ kubeconfig: opts.kubeconfig, context: opts.context });
-    return await lister.list(
-      { namespaces: opts.namespace ?? [], ...(opts.selector !== undefined ? { labelSelector: opts.selector } : {}) },
-      deps.signal,
-    );
-  } catch (error) {
-    // Kubeconfig, connection and RBAC problems are the user's to fix: exit 2 with the reason, no stack.
-    const code = typeof error === 'object' && error !== null && 'code' in error ? ` [${String(error.code)}]` : '';
-    throw new UsageError(`cannot list pods from the cluster: ${error instanceof Error ? error.message : String(error)}${code}`, {
-      cause: error,
-    });
-  }
+  const lister = await deps.createPodLister({ kubeconfig: opts.kubeconfig, context: opts.context });
+  return lister.list(
+    { namespaces: opts.namespace ?? [], ...(opts.selector !== undefined ? { labelSelector: opts.selector } : {}) },
+    deps.signal,
+  );
 }
 
 /** `kubehooks plan (--backup FILE [--phase pre|post] | --restore FILE) [PATH|-]...` */
@@ -164,7 +156,9 @@ export const planCommand: CliCommand = {
           pods = paths.length > 0 ? await podsFromPaths(paths, ctx.deps) : await clusterPods(opts, ctx.deps);
         } catch (err) {
           if (err instanceof UsageError) throw err;
-          ctx.deps.io.stderr.write(`kubehooks: cannot list pods: ${err instanceof Error ? err.message : String(err)}\n`);
+          // Kubeconfig, connection and RBAC errors carry a stable code (src/kube/errors.ts): show it.
+          const code = typeof err === 'object' && err !== null && 'code' in err ? ` [${String(err.code)}]` : '';
+          ctx.deps.io.stderr.write(`kubehooks: cannot list pods: ${err instanceof Error ? err.message : String(err)}${code}\n`);
           ctx.setExitCode(EXIT_USAGE);
           return;
         }
