@@ -19,8 +19,10 @@ export interface PlanNote {
 }
 
 export function podNamespace(pod: PodManifest): string {
-  const ns = pod.metadata.namespace;
-  return ns === undefined || ns === '' ? DEFAULT_NAMESPACE : ns;
+  // Typed as a string, but a manifest read from a file may carry anything here (`namespace: 0`);
+  // the plan's JSON contract promises strings, and the API server would reject such a pod anyway.
+  const ns: unknown = pod.metadata.namespace;
+  return typeof ns !== 'string' || ns === '' ? DEFAULT_NAMESPACE : ns;
 }
 
 /**
