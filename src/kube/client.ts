@@ -12,6 +12,7 @@ import http from 'node:http';
 import https from 'node:https';
 import os from 'node:os';
 import path from 'node:path';
+import tls from 'node:tls';
 import { KubeConfig } from '@kubernetes/client-node';
 import WebSocket from 'ws';
 import {
@@ -261,6 +262,8 @@ export class KubeClient {
   readonly #requestTimeoutMs: number;
   readonly #agents = new Set<http.Agent>();
   #closed = false;
+  /** One TLS context for every connection while the credentials stay the same (building one per exec is costly). */
+  #tls: { readonly material: readonly (Buffer | undefined)[]; readonly context: tls.SecureContext } | undefined;
 
   constructor(kubeConfig: KubeConfig, options: { requestTimeoutMs?: number | undefined } = {}) {
     this.kubeConfig = kubeConfig;
@@ -288,6 +291,46 @@ export class KubeClient {
       throw new KubeconfigError(`cannot prepare credentials for ${this.server}: ${errorText(error)}`, { cause: error });
     }
     if (opts.agent instanceof http.Agent) this.#agents.add(opts.agent);
+    this.#shareSecureContext(opts);
+  }
+
+  #pool: https.Agent | undefined;
+
+  /**
+   * client-node's agent has keep-alive off, so every request (an Event per hook) paid a TLS handshake.
+   * Plain HTTPS (no proxy agent) goes through one keep-alive agent instead; the credentials travel
+   * with each request (the shared secure context), and the agent's pool is keyed by them.
+   */
+  #pooledAgent(conn: ConnectionOptions): { agent?: https.Agent } {
+    if (conn.agent === undefined || conn.agent.constructor !== https.Agent) return {};
+    if (this.#pool === undefined) {
+      this.#pool = new https.Agent({ keepAlive: true, maxSockets: 16 });
+      this.#agents.add(this.#pool);
+    }
+    return { agent: this.#pool };
+  }
+
+  /**
+   * Building a TLS context parses the CA, certificate and key: per exec that was the largest CPU cost
+   * after the handshake, and the contexts' native memory piled up until a major GC (bench/README.md).
+   * One context is shared while the material stays the same; tls.connect uses it instead of its own.
+   */
+  #shareSecureContext(opts: ConnectionOptions | WebSocket.ClientOptions): void {
+    const o = opts as tls.SecureContextOptions & { secureContext?: tls.SecureContext; pfx?: unknown };
+    if (o.pfx !== undefined || o.secureContext !== undefined) return;
+    const fields = [o.ca, o.cert, o.key];
+    // Only plain strings or Buffers are compared; anything else (arrays) keeps Node's per-connection context.
+    if (!fields.every((v) => v === undefined || typeof v === 'string' || Buffer.isBuffer(v))) return;
+    const material = fields.map((v) => (typeof v === 'string' ? Buffer.from(v) : v));
+    if (material.every((m) => m === undefined)) return;
+    const same = this.#tls?.material.every((m, i) => {
+      const n = material[i];
+      return m === undefined ? n === undefined : n !== undefined && m.equals(n);
+    });
+    if (this.#tls === undefined || same !== true) {
+      this.#tls = { material, context: tls.createSecureContext({ ca: o.ca, cert: o.cert, key: o.key, passphrase: o.passphrase }) };
+    }
+    o.secureContext = this.#tls.context;
   }
 
   /** A JSON request. Resolves with the parsed body on 2xx; throws a typed KubeError otherwise. */
@@ -347,6 +390,7 @@ export class KubeClient {
       const res = await new Promise<http.IncomingMessage>((resolve, reject) => {
         const req = requestFn({
           ...conn,
+          ...this.#pooledAgent(conn),
           method,
           protocol: url.protocol,
           hostname: url.hostname.replace(/^\[|\]$/g, ''),
