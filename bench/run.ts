@@ -29,6 +29,7 @@ import { cpuMeter, runMeasured, runQuick } from './lib/proc.ts';
 import type { Measured } from './lib/proc.ts';
 import { summarizeProfile } from './lib/profile.ts';
 import type { ProfileSummary } from './lib/profile.ts';
+import { writeDelayPlot } from './lib/plot-file.ts';
 import { renderTable } from './lib/report.ts';
 import { round, summarize } from './lib/stats.ts';
 import type { Summary } from './lib/stats.ts';
@@ -604,7 +605,7 @@ async function main(): Promise<number> {
     const table = renderTable(result);
     writeFileSync(out.replace(/\.json$/, '.md'), table);
     process.stdout.write(table);
-    log(`results: ${out}`);
+    log(`results: ${[out, ...writeDelayPlot(out)].join(', ')}`);
     return ctl.signal.aborted ? 130 : 0;
   } finally {
     if (cluster !== undefined) {
