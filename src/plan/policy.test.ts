@@ -5,8 +5,11 @@ import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { stringify } from 'yaml';
 import { main } from '../cli/main.ts';
+import { createRunCommand, type RunWiring } from '../cli/run.ts';
 import { captureIo } from '../cli/test-io.ts';
+import type { PlannedHook } from '../model/plan.ts';
 import type { PodManifest } from '../model/pod.ts';
+import { createSystemClock } from '../run/clock.ts';
 import { parseBackupObject, parseRestoreObject, type BackupHooks, type RestoreHooks } from '../velero/spec.ts';
 import { planBackupDetailed } from './plan-backup.ts';
 import { planRestoreDetailed } from './plan-restore.ts';
@@ -161,5 +164,48 @@ void describe('kubehooks plan with the trust flags', () => {
     const bad = captureIo();
     assert.equal(await main(['plan', '--backup', backupFile, '--allow-namespace', '{a', podsFile], { io: bad.io }), 2);
     assert.match(bad.stderr(), /--allow-namespace "\{a"/);
+  });
+});
+
+void describe('kubehooks run with a namespace policy', () => {
+  void it('the executor refuses a denied namespace even if a plan contained it (defence in depth); nothing reaches the cluster', async () => {
+    const execs: string[] = [];
+    const hook = (namespace: string): PlannedHook => ({
+      namespace, pod: 'p', container: 'app', type: 'exec', source: 'spec', name: 'h', phase: 'pre', index: 0,
+      command: ['/bin/true'], onError: 'Continue', execTimeoutMs: 1000, waitTimeoutMs: 0, waitForReady: false,
+    });
+    const pods = ['app', 'kube-system'].map((ns) => ({
+      ...pod('p', ns),
+      status: { phase: 'Running', containerStatuses: [{ name: 'app', ready: true, state: { running: {} } }] },
+    }));
+    const wiring: RunWiring = {
+      createPorts: () => ({
+        executor: {
+          exec: (r) => {
+            execs.push(r.namespace);
+            return Promise.resolve({ kind: 'exited', exitCode: 0, message: '', stdout: '', stderr: '', truncated: false, startedAt: new Date(), durationMs: 1 });
+          },
+        },
+        watcher: { run: () => Promise.resolve() },
+        lister: { list: () => Promise.resolve(pods) },
+        events: { record: () => Promise.resolve({ ok: true }) },
+        close: () => undefined,
+      }),
+      // A planner that ignores the policy: the guard must still hold.
+      planBackup: () => Promise.resolve({ hooks: [hook('app'), hook('kube-system')], skipped: [] }),
+      planRestore: () => Promise.resolve({ hooks: [], skipped: [] }),
+      clock: createSystemClock(),
+      onSignals: () => () => undefined,
+    };
+    const io = captureIo();
+    const code = await main(['run', 'pre-backup', '--backup', 'b.yaml', '--deny-namespace', 'kube-*', '-o', 'json'], {
+      io: io.io,
+      commands: [createRunCommand(() => wiring)],
+    });
+    assert.equal(code, 1, io.stderr());
+    assert.deepEqual(execs, ['app']);
+    const report = JSON.parse(io.stdout()) as { results: { namespace: string; status: string; reasonCode?: string; reason: string | null }[] };
+    assert.deepEqual(report.results.map((r) => `${r.namespace}:${r.status}:${r.reasonCode ?? ''}`), ['app:succeeded:', 'kube-system:failed:forbidden']);
+    assert.match(report.results[1]?.reason ?? '', /refused by kubehooks: namespace "kube-system" is denied by --deny-namespace "kube-\*"/);
   });
 });
