@@ -57,6 +57,8 @@ export { planBackup, planBackupDetailed } from './plan/plan-backup.ts';
 export type { DetailedPlan } from './plan/plan-backup.ts';
 export { planRestore, planRestoreDetailed } from './plan/plan-restore.ts';
 export { resolveExecTimeoutMs, DEFAULT_NAMESPACE } from './plan/common.ts';
+export { namespacePolicy, withoutHookAnnotations, isHookAnnotationKey } from './plan/policy.ts';
+export type { PlanPolicy } from './plan/policy.ts';
 export type { PlanNote } from './plan/common.ts';
 export { injectInitHooks, RESTORE_WAIT_CONTAINER } from './inject/inject.ts';
 export type { InjectOptions, InjectResult } from './inject/inject.ts';
