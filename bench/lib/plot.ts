@@ -17,6 +17,13 @@ const M = { left: 70, right: 150, top: 40, bottom: 50 };
 const esc = (s: string): string => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
 
 function fmtMs(ms: number): string {
+  if (ms >= 1000) return `${(ms / 1000).toFixed(1)} s`;
+  if (ms < 1) return '<1 ms';
+  return ms >= 10 ? `${Math.round(ms)} ms` : `${ms.toFixed(1)} ms`;
+}
+
+/** Axis labels: exact powers of ten. */
+function tickMs(ms: number): string {
   return ms >= 1000 ? `${ms / 1000} s` : `${ms} ms`;
 }
 
@@ -37,7 +44,7 @@ export function delaySvg(points: readonly DelayPoint[], title: string): string {
     const v = 10 ** d;
     const yy = y(v).toFixed(1);
     parts.push(`<line x1="${M.left}" x2="${M.left + plotW}" y1="${yy}" y2="${yy}" stroke="#ddd"/>`);
-    parts.push(`<text x="${M.left - 8}" y="${yy}" text-anchor="end" dominant-baseline="middle">${fmtMs(v)}</text>`);
+    parts.push(`<text x="${M.left - 8}" y="${yy}" text-anchor="end" dominant-baseline="middle">${tickMs(v)}</text>`);
   }
   const goal = y(100).toFixed(1);
   parts.push(`<line x1="${M.left}" x2="${M.left + plotW}" y1="${goal}" y2="${goal}" stroke="#c00" stroke-dasharray="6 4"/>`);
@@ -57,9 +64,13 @@ export function delaySvg(points: readonly DelayPoint[], title: string): string {
     parts.push(`<polyline points="${pts.join(' ')}" fill="none" stroke="${color}" stroke-width="2"/>`);
     points.forEach((p, i) => {
       parts.push(`<circle cx="${x(i).toFixed(1)}" cy="${y(p[key]).toFixed(1)}" r="4" fill="${color}"/>`);
-      parts.push(`<text x="${(x(i) + 6).toFixed(1)}" y="${(y(p[key]) - 8).toFixed(1)}" fill="${color}">${esc(fmtMs(p[key]))}</text>`);
+      // The last point's label goes to its left, clear of the legend.
+      const last = i === points.length - 1 && points.length > 1;
+      const lx = (x(i) + (last ? -8 : 6)).toFixed(1);
+      const ly = (y(p[key]) - 8).toFixed(1);
+      parts.push(`<text x="${lx}" y="${ly}" text-anchor="${last ? 'end' : 'start'}" fill="${color}">${esc(fmtMs(p[key]))}</text>`);
     });
-    const ly = M.top + 20 + s * 18;
+    const ly = M.top + plotH / 2 + 30 + s * 18;
     parts.push(`<line x1="${M.left + plotW + 8}" x2="${M.left + plotW + 28}" y1="${ly}" y2="${ly}" stroke="${color}" stroke-width="2"/>`);
     parts.push(`<text x="${M.left + plotW + 34}" y="${ly}" dominant-baseline="middle">${label} first hook</text>`);
   });
