@@ -1,0 +1,74 @@
+/** The bench's pure helpers (node --test bench/): metrics parsing, workload shape, statistics. */
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { diffCounts, longRunning, parseMetrics, requestCounts, runnerRequests, LONGRUNNING, REQUESTS } from './metrics.ts';
+import { percentile, summarize } from './stats.ts';
+import { makeWorkload, parseHooksPerPod, restoreObject } from './workload.ts';
+
+const METRICS = `# HELP apiserver_request_total x
+apiserver_request_total{code="0",component="apiserver",group="",resource="pods",scope="resource",subresource="exec",verb="CONNECT",version="v1"} 14
+apiserver_request_total{code="200",component="apiserver",group="",resource="pods",scope="namespace",subresource="",verb="LIST",version="v1"} 2
+apiserver_request_total{code="200",component="apiserver",group="",resource="pods",scope="cluster",subresource="",verb="LIST",version="v1"} 1
+apiserver_request_total{code="200",component="apiserver",group="",resource="pods",scope="resource",subresource="status",verb="PATCH",version="v1"} 30
+apiserver_request_total{code="201",component="apiserver",group="",resource="events",scope="resource",subresource="",verb="POST",version="v1"} 2
+apiserver_request_total_other{verb="GET"} 9
+apiserver_longrunning_requests{component="apiserver",group="",resource="pods",scope="namespace",subresource="",verb="WATCH",version="v1"} 2
+apiserver_longrunning_requests{component="apiserver",group="",resource="pods",scope="cluster",subresource="",verb="WATCH",version="v1"} 1
+apiserver_longrunning_requests{component="apiserver",group="",resource="pods",scope="resource",subresource="exec",verb="CONNECT",version="v1"} 3
+`;
+
+void describe('metrics', () => {
+  void it('sums requests by verb and resource, and keeps only the runner-relevant ones in a diff', () => {
+    const samples = parseMetrics(METRICS, [REQUESTS, LONGRUNNING]);
+    const counts = requestCounts(samples);
+    assert.equal(counts.get('LIST pods'), 3);
+    assert.equal(counts.get('CONNECT pods/exec'), 14);
+    const diff = diffCounts(new Map([['LIST pods', 1], ['PATCH pods/status', 10]]), counts);
+    assert.deepEqual(diff, { 'CONNECT pods/exec': 14, 'LIST pods': 2, 'PATCH pods/status': 20, 'POST events': 2 });
+    assert.deepEqual(runnerRequests(diff), { 'CONNECT pods/exec': 14, 'LIST pods': 2, 'POST events': 2 });
+  });
+
+  void it('reads in-flight watches and exec streams', () => {
+    const samples = parseMetrics(METRICS, [REQUESTS, LONGRUNNING]);
+    assert.equal(longRunning(samples, 'WATCH', 'pods'), 3);
+    assert.equal(longRunning(samples, 'CONNECT', 'pods', 'exec'), 3);
+  });
+});
+
+void describe('workload', () => {
+  void it('1-3 hooks per pod average 2; every 4th pod has a sidecar its second hook targets', () => {
+    const w = makeWorkload(12, parseHooksPerPod('1-3'), 60_000, 1);
+    assert.equal(w.hooks.length, 24);
+    assert.deepEqual(
+      w.hooks.filter((h) => h.pod === 'p-00003').map((h) => h.container),
+      ['app'],
+    );
+    assert.deepEqual(
+      w.hooks.filter((h) => h.pod === 'p-00007').map((h) => h.container),
+      ['app', 'sidecar'],
+    );
+    assert.ok(w.pods.every((p) => p.startOffsetMs >= 0 && p.startOffsetMs <= 60_000));
+  });
+
+  void it('the Restore has one resource hook per shape, selected by labels', () => {
+    const w = makeWorkload(12, parseHooksPerPod('1-3'), 0, 1);
+    const spec = restoreObject(w, 'ns') as { spec: { hooks: { resources: { name: string; postHooks: unknown[] }[] } } };
+    const names = spec.spec.hooks.resources.map((r) => `${r.name}:${r.postHooks.length}`);
+    assert.deepEqual(names, ['bench-1-single:1', 'bench-1-multi:1', 'bench-2-single:2', 'bench-2-multi:2', 'bench-3-single:3', 'bench-3-multi:3']);
+  });
+
+  void it('rejects hook counts it cannot express', () => {
+    assert.throws(() => parseHooksPerPod('0-4'));
+    assert.deepEqual(parseHooksPerPod('2'), { min: 2, max: 2 });
+  });
+});
+
+void describe('stats', () => {
+  void it('nearest-rank percentiles', () => {
+    const values = Array.from({ length: 100 }, (_, i) => i + 1);
+    assert.equal(percentile(values, 0.5), 50);
+    assert.equal(percentile(values, 0.99), 99);
+    assert.equal(summarize([3, 1, 2]).p50, 2);
+    assert.ok(Number.isNaN(summarize([]).p99));
+  });
+});
