@@ -1,6 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { lintSources } from './engine.ts';
+import { stepCounter } from '../load/work-counter.ts';
 import type { LintRule } from './rule.ts';
 
 function pod(annotations: Record<string, string>, extra = ''): string {
@@ -202,4 +203,66 @@ for (const c of specCases) {
 void test('restore selectors use the target namespace: the source-namespace entry does not match', () => {
   const { diagnostics } = lintSources([{ file: 'x.yaml', text: `${specPod}---\n${restore}` }]);
   assert.ok(!diagnostics.some((d) => d.code === 'container-not-found'), diagnostics.map((d) => d.message).join('\n'));
+});
+
+void test('hostile sizes: a 1 MiB name, value and key give short messages that still name the object and key', () => {
+  const MIB = 1024 * 1024;
+  const name = `web-${'n'.repeat(MIB)}`;
+  const value = `fail${'v'.repeat(MIB)}`;
+  const container = `db-${'c'.repeat(MIB)}`;
+  const unknownKey = `pre.hook.backup.velero.io/${'k'.repeat(MIB)}`;
+  const text = `apiVersion: v1
+kind: Pod
+metadata:
+  name: ${name}
+  namespace: ns
+  annotations:
+    post.hook.restore.velero.io/command: '["/bin/true"]'
+    post.hook.restore.velero.io/on-error: ${value}
+    post.hook.restore.velero.io/container: ${container}
+    ? ${unknownKey}
+    : x
+spec:
+  containers: [{name: app, image: busybox}]
+`;
+  const { diagnostics } = lintSources([{ file: 'x.yaml', text }]);
+  const byCode = new Map(diagnostics.map((d) => [d.code, d]));
+  assert.deepEqual([...byCode.keys()].sort(), ['annotation-key-unknown', 'command-missing', 'container-not-found', 'on-error-invalid']);
+  for (const d of diagnostics) {
+    assert.ok(d.message.length < 1100 && d.hint.length < 1100, `${d.code}: ${d.message.length} / ${d.hint.length} characters`);
+    assert.ok(d.message.startsWith(`Pod ns/web-nnn`), d.message.slice(0, 40));
+    assert.ok(d.message.includes(`…(${name.length} bytes)…`), 'the name is elided and its size given');
+      // The JSON contract fields are the data, unshortened.
+    assert.equal(d.object.name, name);
+  }
+  const onError = byCode.get('on-error-invalid');
+  assert.equal(onError?.key, 'post.hook.restore.velero.io/on-error');
+  assert.match(onError.message, /: on-error "failvvv[^"]*…\(1048580 bytes\)…v+" is not "Continue" or "Fail"/);
+  assert.equal(onError.line, 8);
+  const missing = byCode.get('container-not-found');
+  assert.equal(missing?.key, 'post.hook.restore.velero.io/container');
+  assert.match(missing.message, /post\.hook\.restore\.velero\.io\/container names container "db-ccc[^"]*…\(1048579 bytes\)…c+", which the pod does not have/);
+  const unknown = byCode.get('annotation-key-unknown');
+  assert.equal(unknown?.key, unknownKey);
+  assert.equal(unknown.line, 10);
+  assert.match(unknown.message, /: pre\.hook\.backup\.velero\.io\/kkk[^ ]*…\(1048602 bytes\)…k+ is not a Velero hook annotation/);
+});
+
+void test('many hook annotations on one pod: lint work per key is constant (counted, not timed)', () => {
+  const stepsFor = (n: number): number => {
+    const keys = Array.from({ length: n }, (_, i) => `    post.hook.restore.velero.io/k${i}: "v"`).join('\n');
+    const text = `apiVersion: v1\nkind: Pod\nmetadata:\n  name: p\n  annotations:\n${keys}\nspec:\n  containers: [{name: app}]\n`;
+    const counter = stepCounter();
+    const { diagnostics } = lintSources([{ file: 'x.yaml', text }], { counter });
+    // One unknown-key warning per annotation, each located at its own line, plus command-missing.
+    assert.equal(diagnostics.filter((d) => d.code === 'annotation-key-unknown').length, n);
+    assert.equal(diagnostics.find((d) => d.key === `post.hook.restore.velero.io/k${n - 1}`)?.line, 5 + n);
+    const missing = diagnostics.find((d) => d.code === 'command-missing');
+    assert.match(missing?.message ?? '', new RegExp(`and ${n - 5} more$`));
+    return counter.steps;
+  };
+  const small = stepsFor(500);
+  const large = stepsFor(4000);
+  assert.ok(large <= 10 * 4000, `${large} steps for 4000 keys`);
+  assert.ok(large <= 8 * small * 1.1, `8x the keys took ${(large / small).toFixed(1)}x the steps`);
 });

@@ -1,9 +1,10 @@
 import type { Diagnostic } from '../model/diagnostic.ts';
-import { describeObject } from '../load/loaded-object.ts';
 import type { LoadedHookObject, LoadedObject, LoadedPod } from '../load/loaded-object.ts';
 import { loadSources } from '../load/load.ts';
 import type { LoadLimits } from '../load/limits.ts';
+import { objectDiagnostic } from '../load/source.ts';
 import type { SourceText } from '../load/source.ts';
+import type { WorkCounter } from '../load/work-counter.ts';
 import {
   INIT_CONTAINER_NAME_PREFIX,
   lintPodHookAnnotations,
@@ -12,6 +13,7 @@ import {
   readRestoreInitAnnotationHook,
 } from '../velero/annotations.ts';
 import type { ParseIssue } from '../velero/issue.ts';
+import { boundMessage } from '../velero/quote.ts';
 import { LINT_RULES } from './registry.ts';
 import type { Finding, LintContext, LintRule, PodAnnotationHooks } from './rule.ts';
 import { parseHookObject } from './spec-hooks.ts';
@@ -30,11 +32,7 @@ function toDiagnostic(
   message: string,
   hint: string,
 ): Diagnostic {
-  const pos = object.locate(key);
-  return {
-    code, severity, message: `${describeObject(object.ref)}: ${message}`, hint,
-    file: object.origin.file, line: pos.line, column: pos.column, object: object.ref, key,
-  };
+  return objectDiagnostic(object.origin.file, object.ref, object.locate(key), code, severity, key, message, hint);
 }
 
 export function issueToDiagnostic(object: LoadedObject, issue: ParseIssue): Diagnostic {
@@ -97,7 +95,7 @@ export function lintObjects(objects: readonly LoadedObject[], options: LintOptio
       findings = [];
       diagnostics.push({
         code: 'internal-error', severity: 'error',
-        message: `lint rule ${rule.code} failed: ${err instanceof Error ? err.message : String(err)} (this is a bug in kubehooks)`,
+        message: boundMessage(`lint rule ${rule.code} failed: ${err instanceof Error ? err.message : String(err)} (this is a bug in kubehooks)`),
         hint: 'Report it with the manifest that triggers it; the other diagnostics are still valid.',
         file: '', line: 0, column: 0, object: { kind: '', namespace: '', name: '' }, key: '',
       });
@@ -115,7 +113,10 @@ export interface LintResult {
 }
 
 /** Pure: already-read sources in, every diagnostic out (syntax, malformed manifests, hooks). */
-export function lintSources(sources: readonly SourceText[], options: LintOptions & { readonly limits?: LoadLimits } = {}): LintResult {
-  const loaded = loadSources(sources, options.limits);
+export function lintSources(
+  sources: readonly SourceText[],
+  options: LintOptions & { readonly limits?: LoadLimits; readonly counter?: WorkCounter } = {},
+): LintResult {
+  const loaded = loadSources(sources, options.limits, options.counter);
   return { objects: loaded.objects, diagnostics: [...loaded.diagnostics, ...lintObjects(loaded.objects, options)] };
 }

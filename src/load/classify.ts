@@ -1,7 +1,7 @@
 import type { Diagnostic, ObjectRef } from '../model/diagnostic.ts';
 import { parseKeyPath } from './key-path.ts';
 import type { PathSegment } from './key-path.ts';
-import { describeObject } from './loaded-object.ts';
+import { objectDiagnostic } from './source.ts';
 import type { LoadedObject, Workload } from './loaded-object.ts';
 import { isRecord, narrowPod } from './narrow-pod.ts';
 import type { NarrowProblem } from './narrow-pod.ts';
@@ -109,11 +109,7 @@ function problemDiagnostic(
   locate: (key: string) => Position,
   p: NarrowProblem,
 ): Diagnostic {
-  const pos = locate(p.key);
-  return {
-    code: p.code, severity: p.severity, message: `${describeObject(ref)}: ${p.message}`, hint: p.hint,
-    file, line: pos.line, column: pos.column, object: ref, key: p.key,
-  };
+  return objectDiagnostic(file, ref, locate(p.key), p.code, p.severity, p.key, p.message, p.hint);
 }
 
 /**

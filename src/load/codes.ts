@@ -1,6 +1,7 @@
 /** Every diagnostic code the loader (and the lint engine itself) emits; documented in docs/lint-rules.md. */
 export const LOAD_CODES = [
   'yaml-syntax',
+  'yaml-duplicate-key',
   'json-syntax',
   'yaml-aliases',
   'input-too-deep',

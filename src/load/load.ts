@@ -6,6 +6,8 @@ import type { LoadedObject } from './loaded-object.ts';
 import { parseSource } from './parse-documents.ts';
 import type { ParsedDocument } from './parse-documents.ts';
 import type { SourceText } from './source.ts';
+import { NO_COUNTER } from './work-counter.ts';
+import type { WorkCounter } from './work-counter.ts';
 
 export interface LoadedDocument {
   readonly parsed: ParsedDocument;
@@ -23,14 +25,21 @@ export interface LoadResult {
   readonly failedFiles: readonly string[];
 }
 
-/** Pure: already-read sources in, objects with positions out. One bad document does not stop the rest. */
-export function loadSources(sources: readonly SourceText[], limits: LoadLimits = DEFAULT_LOAD_LIMITS): LoadResult {
+/**
+ * Pure: already-read sources in, objects with positions out. One bad document does not stop the rest.
+ * `counter` sees the per-key work of parsing and locating (tests check that it grows linearly).
+ */
+export function loadSources(
+  sources: readonly SourceText[],
+  limits: LoadLimits = DEFAULT_LOAD_LIMITS,
+  counter: WorkCounter = NO_COUNTER,
+): LoadResult {
   const documents: LoadedDocument[] = [];
   const objects: LoadedObject[] = [];
   const diagnostics: Diagnostic[] = [];
   const failedFiles: string[] = [];
   for (const source of sources) {
-    const parsed = parseSource(source, limits);
+    const parsed = parseSource(source, limits, counter);
     diagnostics.push(...parsed.diagnostics);
     if (parsed.diagnostics.some((d) => d.severity === 'error')) failedFiles.push(source.file);
     for (const doc of parsed.documents) {

@@ -1,4 +1,5 @@
 import type { ObjectRef } from '../model/diagnostic.ts';
+import { elideMiddle } from '../velero/quote.ts';
 import type { PodManifest } from '../model/pod.ts';
 import type { PathSegment } from './key-path.ts';
 import type { Position } from './positions.ts';
@@ -54,9 +55,9 @@ export interface LoadedOther extends LoadedBase {
 
 export type LoadedObject = LoadedPod | LoadedHookObject | LoadedOther;
 
-/** How an object is named in messages: `Deployment prod/web`, `Pod web-0`. */
+/** How an object is named in messages: `Deployment prod/web`, `Pod web-0`; over-long parts are elided. */
 export function describeObject(ref: ObjectRef): string {
   if (ref.kind === '' && ref.name === '') return 'document';
-  const ns = ref.namespace === '' ? '' : `${ref.namespace}/`;
-  return `${ref.kind} ${ns}${ref.name === '' ? '<unnamed>' : ref.name}`;
+  const ns = ref.namespace === '' ? '' : `${elideMiddle(ref.namespace)}/`;
+  return `${elideMiddle(ref.kind)} ${ns}${ref.name === '' ? '<unnamed>' : elideMiddle(ref.name)}`;
 }

@@ -3,10 +3,15 @@ import type { Document } from 'yaml';
 import type { Diagnostic } from '../model/diagnostic.ts';
 import { DEFAULT_LOAD_LIMITS, exceedsDepth, scanNesting } from './limits.ts';
 import type { LoadLimits } from './limits.ts';
+import { findDuplicateKeys } from './duplicate-keys.ts';
+import type { DuplicateKey } from './duplicate-keys.ts';
+import { formatKeyPath } from './key-path.ts';
 import { fixedPositions, UNKNOWN_POSITION, yamlDocumentPositions } from './positions.ts';
 import type { DocumentPositions, Position } from './positions.ts';
 import { fileDiagnostic, isJsonFile } from './source.ts';
 import type { SourceText } from './source.ts';
+import { NO_COUNTER } from './work-counter.ts';
+import type { WorkCounter } from './work-counter.ts';
 
 /** One document of a file, decoded, with a way back to positions in the text. */
 export interface ParsedDocument {
@@ -30,8 +35,15 @@ function firstLine(message: string): string {
   return (message.split('\n')[0] ?? message).replace(/ at line \d+, column \d+:?$/, '');
 }
 
-/** Pure: text in, documents and syntax diagnostics out. Never throws on bad input. */
-export function parseSource(source: SourceText, limits: LoadLimits = DEFAULT_LOAD_LIMITS): ParseSourceResult {
+/**
+ * Pure: text in, documents and syntax diagnostics out. Never throws on bad input. `counter` sees the
+ * per-key work (duplicate-key check, position lookups), for tests of how it grows.
+ */
+export function parseSource(
+  source: SourceText,
+  limits: LoadLimits = DEFAULT_LOAD_LIMITS,
+  counter: WorkCounter = NO_COUNTER,
+): ParseSourceResult {
   const { file, text } = source;
   const lineCounter = new LineCounter();
   const posOf = (offset: number): Position => {
@@ -63,7 +75,7 @@ export function parseSource(source: SourceText, limits: LoadLimits = DEFAULT_LOA
       ],
     };
   }
-  return isJsonFile(file) ? parseJson(source, limits) : parseYaml(source, limits, lineCounter, posOf);
+  return isJsonFile(file) ? parseJson(source, limits, counter) : parseYaml(source, limits, lineCounter, posOf, counter);
 }
 
 function parseYaml(
@@ -71,6 +83,7 @@ function parseYaml(
   limits: LoadLimits,
   lineCounter: LineCounter,
   posOf: (offset: number) => Position,
+  counter: WorkCounter,
 ): ParseSourceResult {
   const { file, text } = source;
   const documents: ParsedDocument[] = [];
@@ -78,7 +91,8 @@ function parseYaml(
   let docs: Document.Parsed[];
   try {
     // YAML 1.1 like kubectl (sigs.k8s.io/yaml): `yes` is a boolean, merge keys work.
-    const parsed = parseAllDocuments(text, { lineCounter, version: '1.1', prettyErrors: false });
+    // uniqueKeys: false — the package's duplicate-key check is O(n²) per mapping; findDuplicateKeys is O(n).
+    const parsed = parseAllDocuments(text, { lineCounter, version: '1.1', prettyErrors: false, uniqueKeys: false });
     docs = Array.isArray(parsed) ? parsed : [];
   } catch (err) {
     return { documents, diagnostics: [syntaxFailure(file, 'yaml-syntax', err)] };
@@ -97,6 +111,11 @@ function parseYaml(
           `YAML syntax error in document ${index + 1} of ${file}: ${firstLine(e.message)}`,
           yamlHint(e.code)));
       }
+      return;
+    }
+    const duplicates = findDuplicateKeys(doc.contents, counter);
+    if (duplicates.length > 0) {
+      diagnostics.push(...duplicateKeyDiagnostics(file, index, duplicates, posOf));
       return;
     }
     let value: unknown;
@@ -121,14 +140,14 @@ function parseYaml(
     }
     documents.push({
       file, index, format: 'yaml', value: value ?? null,
-      positions: yamlDocumentPositions(doc.contents, lineCounter, docStart),
+      positions: yamlDocumentPositions(doc.contents, lineCounter, docStart, counter),
       yaml: doc,
     });
   });
   return { documents, diagnostics };
 }
 
-function parseJson(source: SourceText, limits: LoadLimits): ParseSourceResult {
+function parseJson(source: SourceText, limits: LoadLimits, counter: WorkCounter): ParseSourceResult {
   const { file, text } = source;
   let value: unknown;
   try {
@@ -152,7 +171,7 @@ function parseJson(source: SourceText, limits: LoadLimits): ParseSourceResult {
     const docs = parseAllDocuments(text, { lineCounter, uniqueKeys: false });
     const doc = Array.isArray(docs) ? docs[0] : undefined;
     if (doc !== undefined && doc.errors.length === 0) {
-      positions = yamlDocumentPositions(doc.contents, lineCounter, doc.range[0]);
+      positions = yamlDocumentPositions(doc.contents, lineCounter, doc.range[0], counter);
       yamlDoc = doc;
     }
   } catch {
@@ -179,6 +198,28 @@ function jsonSyntax(file: string, text: string, err: unknown): Diagnostic {
     'Fix the JSON (a trailing comma or a missing quote is the usual cause); `.json` files are read as strict JSON.');
 }
 
+/** At most this many duplicate keys are reported per document (like syntax errors). */
+const MAX_DUPLICATE_REPORTS = 5;
+
+function duplicateKeyDiagnostics(
+  file: string,
+  index: number,
+  duplicates: readonly DuplicateKey[],
+  posOf: (offset: number) => Position,
+): Diagnostic[] {
+  const shown = duplicates.slice(0, MAX_DUPLICATE_REPORTS);
+  const more = duplicates.length - shown.length;
+  return shown.map((d, i) => {
+    const path = formatKeyPath(d.path);
+    const first = posOf(d.firstOffset);
+    const rest = i === shown.length - 1 && more > 0 ? ` (${more} more duplicate key${more === 1 ? '' : 's'} in this document not shown)` : '';
+    return fileDiagnostic(file, posOf(d.offset), 'yaml-duplicate-key', 'error',
+      `document ${index + 1} of ${file} has the key ${path} twice (first at line ${first.line}); the document is skipped${rest}`,
+      'Remove one of the two keys: Kubernetes rejects a mapping with a key written twice.',
+      path);
+  });
+}
+
 function syntaxFailure(file: string, code: string, err: unknown): Diagnostic {
   return fileDiagnostic(file, { line: 1, column: 1 }, code, 'error',
     `${file} cannot be parsed: ${err instanceof Error ? firstLine(err.message) : String(err)}`,
@@ -187,8 +228,6 @@ function syntaxFailure(file: string, code: string, err: unknown): Diagnostic {
 
 function yamlHint(code: string): string {
   switch (code) {
-    case 'DUPLICATE_KEY':
-      return 'Remove one of the two keys: Kubernetes rejects a mapping with a key written twice.';
     case 'BAD_INDENT':
     case 'MISSING_CHAR':
     case 'UNEXPECTED_TOKEN':

@@ -225,9 +225,15 @@ export function readBackupAnnotationHook(annotations: Annotations, phase: 'pre' 
   return { hook: undefined, family: undefined, issues };
 }
 
+/** `a, b, c` — at most `max` keys, then `and N more` (a pod may carry thousands). */
+function listKeys(keys: readonly string[], max = 5): string {
+  const shown = keys.slice(0, max).join(', ');
+  return keys.length > max ? `${shown} and ${keys.length - max} more` : shown;
+}
+
 function missingCommand(commandKey: string, present: readonly string[]): ParseIssue {
   const what = present.includes(commandKey) ? `${commandKey} is empty` : `${commandKey} is missing`;
-  return makeIssue('command-missing', commandKey, `${what}, so Velero declares no hook and ignores ${present.filter((k) => k !== commandKey).join(', ') || 'it'}`);
+  return makeIssue('command-missing', commandKey, `${what}, so Velero declares no hook and ignores ${listKeys(present.filter((k) => k !== commandKey)) || 'it'}`);
 }
 
 export interface RestoreExecAnnotationRead {
@@ -317,7 +323,7 @@ export function readRestoreInitAnnotationHook(annotations: Annotations, opts: In
     if (present.length > 0) {
       const what = present.includes(k.containerImage) ? 'is empty' : 'is missing';
       issues.push(
-        makeIssue('init-image-missing', k.containerImage, `${k.containerImage} ${what}, so Velero adds no init container and ignores ${present.filter((p) => p !== k.containerImage).join(', ') || 'it'}`),
+        makeIssue('init-image-missing', k.containerImage, `${k.containerImage} ${what}, so Velero adds no init container and ignores ${listKeys(present.filter((p) => p !== k.containerImage)) || 'it'}`),
       );
     }
     return { hook: undefined, issues };

@@ -1,5 +1,6 @@
 import type { Severity } from '../model/diagnostic.ts';
 import { ISSUE_CODES, type IssueCode } from './issue-codes.ts';
+import { boundMessage } from './quote.ts';
 
 /**
  * A problem found while reading hook annotations or `spec.hooks`. Parsers return these as data and
@@ -16,7 +17,10 @@ export interface ParseIssue {
   key: string;
 }
 
-/** Builds an issue with the table's default severity and hint unless overridden. */
+/**
+ * Builds an issue with the table's default severity and hint unless overridden. Message and hint are
+ * bounded here (boundMessage), so call sites may interpolate untrusted values as they are.
+ */
 export function makeIssue(
   code: IssueCode,
   key: string,
@@ -27,8 +31,8 @@ export function makeIssue(
   return {
     code,
     severity: overrides.severity ?? info.severity,
-    message,
-    hint: overrides.hint ?? info.hint,
+    message: boundMessage(message),
+    hint: boundMessage(overrides.hint ?? info.hint),
     key,
   };
 }
