@@ -1,11 +1,12 @@
 import { DEFAULT_EXEC_TIMEOUT_MS, MAX_EXEC_TIMEOUT_MS, type DeclaredExecHook, type HookPhase } from '../model/hook.ts';
-import type { PlannedHook } from '../model/plan.ts';
+import type { Plan, PlannedHook } from '../model/plan.ts';
 import type { PodManifest } from '../model/pod.ts';
 import { matchLabelSelector } from '../select/label-selector.ts';
 import { matchNamespace } from '../select/namespaces.ts';
 import { matchBackupResources } from '../select/resources.ts';
 import type { Verdict } from '../select/verdict.ts';
 import type { HookResourceSelector } from '../velero/spec.ts';
+import { boundMessage } from '../velero/quote.ts';
 
 /** Namespace assumed for a pod manifest that names none (what kubectl does with the default context). */
 export const DEFAULT_NAMESPACE = 'default';
@@ -121,4 +122,16 @@ export function containerNotes(hooks: readonly PlannedHook[], pod: PodManifest, 
 
 export function countLabel(n: number, what: string): string {
   return `${n} ${what}${n === 1 ? '' : 's'}`;
+}
+
+/**
+ * Skip reasons and notes quote pod names, labels and patterns from untrusted manifests: bound them
+ * (velero/quote.ts) so a 1 MiB label value cannot become a 1 MiB reason. The data fields stay whole.
+ */
+export function boundReasons<T extends { readonly plan: Plan; readonly notes: readonly PlanNote[] }>(detailed: T): T {
+  return {
+    ...detailed,
+    plan: { ...detailed.plan, skipped: detailed.plan.skipped.map((s) => ({ ...s, reason: boundMessage(s.reason) })) },
+    notes: detailed.notes.map((n) => ({ ...n, message: boundMessage(n.message) })),
+  };
 }

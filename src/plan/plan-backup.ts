@@ -2,7 +2,7 @@ import type { Plan, PlannedHook, SkippedPod } from '../model/plan.ts';
 import type { PodManifest } from '../model/pod.ts';
 import { BACKUP_LEGACY_PREFIX, BACKUP_POST_PREFIX, BACKUP_PRE_PREFIX, readBackupAnnotationHook } from '../velero/annotations.ts';
 import type { BackupHooks } from '../velero/spec.ts';
-import { containerNotes, countLabel, entryApplies, entrySubject, planExecHook, podNamespace, type PlanNote } from './common.ts';
+import { boundReasons, containerNotes, countLabel, entryApplies, entrySubject, planExecHook, podNamespace, type PlanNote } from './common.ts';
 import { type PlanPolicy, withoutHookAnnotations } from './policy.ts';
 
 export interface DetailedPlan {
@@ -113,7 +113,7 @@ export function planBackupDetailed(
     hooks.push(...podHooks);
     notes.push(...containerNotes(podHooks, pod, namespace, true));
   }
-  return { plan: { hooks, skipped }, notes };
+  return boundReasons({ plan: { hooks, skipped }, notes });
 }
 
 /** The plan for one backup phase; see planBackupDetailed for the notes. */

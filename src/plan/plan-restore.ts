@@ -3,7 +3,7 @@ import type { PodManifest } from '../model/pod.ts';
 import { selectInitHooks } from '../inject/init-hooks.ts';
 import { RESTORE_EXEC_PREFIX, RESTORE_INIT_PREFIX, readRestoreExecAnnotationHook } from '../velero/annotations.ts';
 import type { RestoreHooks } from '../velero/spec.ts';
-import { containerNotes, countLabel, entryApplies, entrySubject, planExecHook, podNamespace, type PlanNote } from './common.ts';
+import { boundReasons, containerNotes, countLabel, entryApplies, entrySubject, planExecHook, podNamespace, type PlanNote } from './common.ts';
 import type { DetailedPlan } from './plan-backup.ts';
 import { type PlanPolicy, withoutHookAnnotations } from './policy.ts';
 
@@ -153,7 +153,7 @@ export function planRestoreDetailed(
     hooks.push(...initHooks, ...execHooks);
     notes.push(...containerNotes(execHooks, pod, namespace));
   }
-  return { plan: { hooks, skipped }, notes };
+  return boundReasons({ plan: { hooks, skipped }, notes });
 }
 
 export function planRestore(

@@ -192,3 +192,16 @@ void test('backup notes: a native sidecar target is noted as main-only; restore 
     ['container-missing'],
   );
 });
+
+void test('skip reasons quote hostile values bounded; the data fields stay whole', () => {
+  const huge = 'x'.repeat(1 << 20);
+  const plan = planBackup([pod('p', 'prod', { labels: { app: huge } })], freeze, 'pre');
+  const reason = plan.skipped[0]?.reason ?? '';
+  assert.match(reason, /^labels do not match spec\.hooks\.resources\[0\] "freeze" \(app=db required, pod has app=x+…\(104858\d bytes\)…x+\)$/);
+  assert.ok(reason.length < 1100, `reason has ${reason.length} characters`);
+  const restored = planRestore([pod(huge, 'prod')], undefined, gen);
+  const skipped = restored.skipped[0];
+  assert.ok(skipped);
+  assert.equal(skipped.pod, huge);
+  assert.ok(skipped.reason.length < 1100, `reason has ${skipped.reason.length} characters`);
+});
