@@ -9,5 +9,8 @@ if (major < 22 || (major === 22 && minor < 18)) {
   );
   process.exit(2);
 }
+// Before anything imports client-node: its kubeconfig module's unused dependencies load on first use.
+const { deferClientNodeDependencies } = await import('../src/kube/defer-client-node.ts');
+deferClientNodeDependencies();
 const { main } = await import('../src/cli/main.ts');
 process.exitCode = await main(process.argv.slice(2));

@@ -1,5 +1,5 @@
 import type { CliCommand } from './command.ts';
-import { demoCommand } from './demo.ts';
+import { demoCommand } from './demo-command.ts';
 import { injectCommand } from './inject.ts';
 import { lintCommand } from './lint.ts';
 import { planCommand } from './plan.ts';

@@ -18,7 +18,6 @@ import { renderRunText } from '../report/run-text.ts';
 import { runBackupHooks } from '../run/backup-runner.ts';
 import { createSystemClock } from '../run/clock.ts';
 import { runPostRestoreHooks } from '../run/post-restore-runner.ts';
-import type { CliCommand, CommandContext } from './command.ts';
 import { EXIT_OK, EXIT_USAGE } from './context.ts';
 import type { CliDeps } from './context.ts';
 import { loadRestoreFile } from './hook-file.ts';
@@ -241,15 +240,3 @@ export async function runDemo(deps: CliDeps, options: DemoOptions = {}): Promise
     }
   }
 }
-
-export const demoCommand: CliCommand = {
-  name: 'demo',
-  register(program, ctx: CommandContext) {
-    program
-      .command('demo')
-      .description('run backup and post-restore hooks of a sample app on a built-in local control plane, then tear it down')
-      .action(async () => {
-        ctx.setExitCode(await runDemo(ctx.deps));
-      });
-  },
-};

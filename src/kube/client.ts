@@ -13,7 +13,8 @@ import https from 'node:https';
 import os from 'node:os';
 import path from 'node:path';
 import tls from 'node:tls';
-import { KubeConfig } from '@kubernetes/client-node';
+// The kubeconfig module only: the package's index also loads the generated API, watch, cache, etc.
+import { KubeConfig } from '@kubernetes/client-node/dist/config.js';
 import WebSocket from 'ws';
 import {
   ApiTimeoutError,

@@ -2,7 +2,8 @@ import type { ContainerSpec } from './hook.ts';
 
 /**
  * The part of a Pod manifest (core/v1) that hooks read. Manifests from files and pods from the
- * cluster are both narrowed to this shape at the boundary; unknown fields are preserved.
+ * cluster are both narrowed to this shape at the boundary. Files keep their unknown fields; pods from
+ * the cluster are a slim copy of the fields hooks read (src/kube/pod.ts).
  */
 export interface PodManifest {
   readonly apiVersion?: string;
