@@ -213,3 +213,22 @@ void describe('backup runner: semantics', () => {
     assert.deepEqual(r.summary, { attempted: 0, failed: 0 });
   });
 });
+
+void describe('backup runner: review regressions', () => {
+  void it('F1: a signal already aborted before the run starts: every hook not-run/aborted (not internal)', async () => {
+    const clock = new FakeClock();
+    const ctl = new AbortController();
+    ctl.abort();
+    const exec = new FakeExecutor(clock);
+    const r = await runBackupHooks({
+      plan: { hooks: [plannedHook({ pod: 'p', container: 'app', phase: 'pre' })], skipped: [] },
+      pods: [podWith('p', { app: 'running' })],
+      executor: exec,
+      clock,
+      signal: ctl.signal,
+      eventGraceMs: 10,
+    });
+    assert.deepEqual(r.results.map((x) => `${x.status}/${x.reasonCode ?? ''}`), ['not-run/aborted']);
+    assert.equal(exec.calls.length, 0);
+  });
+});

@@ -475,3 +475,36 @@ void describe('post-restore runner: semantics', () => {
     assert.deepEqual(h.progress.at(-1), { total: 2, waiting: 0, running: 0, done: 2, failed: 0 });
   });
 });
+
+void describe('post-restore runner: review regressions', () => {
+  const realTimeout = (ms: number): Promise<'HUNG'> =>
+    new Promise((res) => {
+      setTimeout(() => {
+        res('HUNG');
+      }, ms);
+    });
+
+  void it('F1: a signal already aborted before the run starts: every hook not-run/aborted, the run resolves, no watch', async () => {
+    const clock = new FakeClock();
+    const ctl = new AbortController();
+    ctl.abort();
+    const watcher = new FakeWatcher([podWith('my-pod', { container1: 'running' })]);
+    const exec = new FakeExecutor(clock);
+    const report = runPostRestoreHooks({
+      plan: { hooks: [hook(), hook({ index: 1 })], skipped: [] },
+      scope: { namespaces: ['default'] },
+      executor: exec,
+      watcher,
+      clock,
+      signal: ctl.signal,
+      deadlineMs: 600_000,
+      eventGraceMs: 10,
+    });
+    const r = await Promise.race([report, realTimeout(2_000)]);
+    assert.notEqual(r, 'HUNG');
+    if (r === 'HUNG') return;
+    assert.deepEqual(statuses(r), ['my-pod/container1/my-hook#0:not-run/aborted', 'my-pod/container1/my-hook#1:not-run/aborted']);
+    assert.equal(exec.calls.length, 0);
+    assert.equal(watcher.active, false);
+  });
+});

@@ -38,7 +38,12 @@ export class RunControl {
     return this.#cause;
   }
 
+  /** Registers a stop listener; on a control that has already stopped it is called at once. */
   onStop(listener: (cause: StopCause) => void): void {
+    if (this.#cause !== undefined) {
+      listener(this.#cause);
+      return;
+    }
     this.#listeners.push(listener);
   }
 
