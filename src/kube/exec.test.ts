@@ -1,5 +1,7 @@
 import assert from 'node:assert/strict';
+import { EventEmitter } from 'node:events';
 import { after, before, describe, it } from 'node:test';
+import { setTimeout as delay } from 'node:timers/promises';
 import type { ExecOutcome, ExecRequest } from '../run/ports.ts';
 import { FakeApiServer, pendingPod, runLocally, runningPod } from '../testing/fake-api-server.ts';
 import { activeHandlesAfterSettling } from '../testing/handles.ts';
@@ -409,4 +411,58 @@ void describe('KubePodExecutor against the fake API server', () => {
 
 void it('leaves no sockets, servers or timers behind', async () => {
   assert.deepEqual(await activeHandlesAfterSettling(), []);
+});
+
+/** A socket that records how it is ended; CONNECTING until told otherwise. */
+class RecordingSocket extends EventEmitter {
+  readyState = 0;
+  closed = false;
+  terminated = false;
+  close(): void {
+    this.closed = true;
+  }
+  terminate(): void {
+    this.terminated = true;
+  }
+}
+
+void describe('KubePodExecutor: a socket opened after the exec ended', () => {
+  // Like KubeClient.websocket: awaits credentials (an exec plugin, an OIDC refresh) before opening.
+  const slowCredentialsClient = (ms: number, sockets: RecordingSocket[]): KubeClient =>
+    ({
+      server: 'https://api.example',
+      async websocket(_p: string, _q: unknown, _pr: readonly string[], _t: number, attach: (s: never) => void) {
+        await delay(ms);
+        const sock = new RecordingSocket();
+        sockets.push(sock);
+        attach(sock as never);
+        return sock;
+      },
+    }) as unknown as KubeClient;
+
+  for (const trigger of ['abort', 'timeout'] as const) {
+    void it(`F5: ${trigger} while credentials are prepared: the late socket is terminated before it can run the command`, async () => {
+      const sockets: RecordingSocket[] = [];
+      const exec = new KubePodExecutor(slowCredentialsClient(50, sockets), { closeGraceMs: 10 });
+      const ctl = new AbortController();
+      if (trigger === 'abort') {
+        setTimeout(() => {
+          ctl.abort();
+        }, 10);
+      }
+      const outcome = await exec.exec({
+        namespace: 'ns',
+        pod: 'p',
+        container: 'c',
+        command: ['fsfreeze', '-f', '/data'],
+        timeoutMs: trigger === 'abort' ? 30_000 : 10,
+        maxOutputBytes: 0,
+        signal: ctl.signal,
+      });
+      assert.equal(outcome.kind, trigger === 'abort' ? 'error' : 'timed-out');
+      await delay(100);
+      assert.equal(sockets.length, 1);
+      assert.equal(sockets[0]?.terminated, true);
+    });
+  }
 });

@@ -226,6 +226,13 @@ export class KubePodExecutor implements PodExecutor {
         let opened = false;
         let socketError: Error | undefined;
         const attach = (ws: WebSocket): void => {
+          if (settled) {
+            // The exec already ended (timeout or abort while credentials were being prepared): this
+            // socket must not start the command. Terminating a CONNECTING socket aborts the handshake.
+            ws.on('error', () => undefined);
+            ws.terminate();
+            return;
+          }
           socket = ws;
           ws.on('error', (error: Error) => {
             socketError = error;
