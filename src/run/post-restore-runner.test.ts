@@ -324,7 +324,7 @@ void describe('post-restore runner: semantics', () => {
     assert.equal(r.results.length, 2);
   });
 
-  void it('a container that stops between hooks waits again and resumes when Running', async () => {
+  void it('§7.2: once a container\'s hooks started, the next hook runs even if the container stopped being up meanwhile', async () => {
     const h = start(
       [hook({ command: ['a'] }), hook({ index: 1, command: ['b'] })],
       [podWith('my-pod', { container1: 'running' })],
@@ -332,9 +332,6 @@ void describe('post-restore runner: semantics', () => {
     );
     await h.clock.advance(1);
     h.watcher.upsert(podWith('my-pod', { container1: 'terminated' }));
-    await h.clock.advance(20);
-    assert.deepEqual(h.exec.executed, ['my-pod/container1:a']);
-    h.watcher.upsert(podWith('my-pod', { container1: 'running' }));
     await h.clock.advance(20);
     const r = await h.report;
     assert.deepEqual(h.exec.executed, ['my-pod/container1:a', 'my-pod/container1:b']);
@@ -506,5 +503,62 @@ void describe('post-restore runner: review regressions', () => {
     assert.deepEqual(statuses(r), ['my-pod/container1/my-hook#0:not-run/aborted', 'my-pod/container1/my-hook#1:not-run/aborted']);
     assert.equal(exec.calls.length, 0);
     assert.equal(watcher.active, false);
+  });
+  void it('F2 (§7.2): a waitForReady hook that makes the container unready (freeze) does not hold the next hook (thaw)', async () => {
+    const h = start(
+      [hook({ name: 'freeze', waitForReady: true }), hook({ name: 'thaw', index: 1, waitForReady: true })],
+      [podWith('my-pod', { container1: 'ready' })],
+      { script: () => ({ delayMs: 1000 }), deadlineMs: 600_000 },
+    );
+    await settle();
+    h.watcher.upsert(podWith('my-pod', { container1: 'running' })); // the readiness probe fails during the freeze
+    await h.clock.advance(2_001);
+    const r = await h.report;
+    assert.deepEqual(statuses(r), ['my-pod/container1/freeze#0:succeeded', 'my-pod/container1/thaw#1:succeeded']);
+  });
+
+  void it('F2b: a later hook whose wait timeout passes while an earlier hook runs is timed-out when reached, even with no deadline', async () => {
+    const h = start(
+      [hook({ name: 'one', waitForReady: true }), hook({ name: 'two', index: 1, waitForReady: true, waitTimeoutMs: 5_000 })],
+      [podWith('my-pod', { container1: 'ready' })],
+      { script: () => ({ delayMs: 10_000 }) },
+    );
+    await settle();
+    h.watcher.upsert(podWith('my-pod', { container1: 'running' }));
+    await h.clock.advance(10_001);
+    const r = await Promise.race([h.report, realTimeout(2_000)]);
+    assert.notEqual(r, 'HUNG');
+    if (r === 'HUNG') return;
+    assert.deepEqual(statuses(r), ['my-pod/container1/one#0:succeeded', 'my-pod/container1/two#1:timed-out/wait-timeout']);
+    assert.deepEqual(h.exec.executed, ['my-pod/container1:/usr/bin/foo']);
+  });
+
+  void it('F2b: every hook of a container that never comes up gets its wait-timeout (no lost timers), with no deadline', async () => {
+    const h = start(
+      [hook({ name: 'a', waitTimeoutMs: 3_000 }), hook({ name: 'b', index: 1, waitTimeoutMs: 1_000 }), hook({ name: 'c', index: 2, waitTimeoutMs: 2_000 })],
+      [podWith('my-pod', { container1: 'waiting' })],
+    );
+    await h.clock.advance(3_001);
+    const r = await Promise.race([h.report, realTimeout(2_000)]);
+    assert.notEqual(r, 'HUNG');
+    if (r === 'HUNG') return;
+    assert.deepEqual(statuses(r), [
+      'my-pod/container1/a#0:timed-out/wait-timeout',
+      'my-pod/container1/b#1:timed-out/wait-timeout',
+      'my-pod/container1/c#2:timed-out/wait-timeout',
+    ]);
+  });
+
+  void it('F4: a later Fail hook whose wait expires first does not stop an earlier hook; expiry is in order', async () => {
+    const h = start(
+      [hook({ name: 'first' }), hook({ name: 'second', index: 1, waitTimeoutMs: 5_000, onError: 'Fail' })],
+      [podWith('my-pod', { container1: 'waiting' })],
+      { deadlineMs: 600_000 },
+    );
+    await h.clock.advance(6_000);
+    h.watcher.upsert(podWith('my-pod', { container1: 'running' }));
+    await h.clock.advance(1);
+    const r = await h.report;
+    assert.deepEqual(statuses(r), ['my-pod/container1/first#0:succeeded', 'my-pod/container1/second#1:timed-out/wait-timeout']);
   });
 });

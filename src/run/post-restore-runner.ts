@@ -125,6 +125,13 @@ export async function runPostRestoreHooks(options: PostRestoreRunOptions): Promi
     afterFailure(pod, hook);
   };
 
+  /**
+   * Once the container is up its hooks run in order without checking Running/Ready again (Velero
+   * checks UP once per event, then runs all the container's hooks: §7.2/§7.3), so a hook that makes the
+   * readiness probe fail (a freeze) does not hold the next one (the thaw). The chain ends only when the
+   * pod stops (deleted, terminated, `Fail`), or on abort or the run deadline. A hook's wait timeout is
+   * checked when the chain reaches it, as in Velero.
+   */
   const runChain = async (pod: PodRun, c: ContainerRun): Promise<void> => {
     while (c.next < c.hooks.length) {
       const hook = c.hooks[c.next];
@@ -132,11 +139,6 @@ export async function runPostRestoreHooks(options: PostRestoreRunOptions): Promi
       if (tracker.isRecorded(hook)) {
         c.next++;
         continue;
-      }
-      // A container that stopped between hooks waits again (Velero: hooks run when it is up again).
-      if (pod.latest === undefined || !isContainerUp(pod.latest, c.name, c.waitForReady)) {
-        c.state = 'waiting';
-        return;
       }
       if (waitExpired(hook)) {
         expire(pod, hook);
@@ -245,6 +247,24 @@ export async function runPostRestoreHooks(options: PostRestoreRunOptions): Promi
     for (const pod of pods.values()) failAll(pod, cause, stopReasonText(cause));
   });
 
+  /**
+   * Hooks of a container still waiting to come up whose wait timeout has passed, in order: only the
+   * leading expired hooks, so a later hook never expires (and with `Fail` stops) an earlier one. The
+   * rest are expired by a later timer or when the chain reaches them.
+   */
+  const expireWaiting = (pod: PodRun, c: ContainerRun): void => {
+    while (c.state === 'waiting' && c.next < c.hooks.length && !isStopped(pod)) {
+      const hook = c.hooks[c.next];
+      if (hook === undefined) break;
+      if (!tracker.isRecorded(hook)) {
+        if (!waitExpired(hook)) return;
+        expire(pod, hook);
+      }
+      c.next++;
+    }
+    if (c.state === 'waiting' && c.next >= c.hooks.length) c.state = 'done';
+  };
+
   // Per-hook wait timeouts, measured from the start of the run (Velero: from the start of the watch).
   const waitDeadlines = [...new Set(tracker.hooks.map((h) => h.waitTimeoutMs).filter((ms) => ms !== 0))];
   for (const ms of waitDeadlines) {
@@ -252,12 +272,7 @@ export async function runPostRestoreHooks(options: PostRestoreRunOptions): Promi
       () => {
         for (const pod of pods.values()) {
           if (pod.stopped) continue;
-          for (const c of pod.containers) {
-            if (c.state !== 'waiting') continue;
-            for (const hook of c.hooks.slice(c.next)) {
-              if (!isStopped(pod) && !tracker.isRecorded(hook) && waitExpired(hook)) expire(pod, hook);
-            }
-          }
+          for (const c of pod.containers) expireWaiting(pod, c);
         }
       },
       () => undefined,
