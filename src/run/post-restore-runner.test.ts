@@ -6,6 +6,7 @@ import { isContainerUp, podHasContainer } from './container-state.ts';
 import { FakeClock, settle } from './fake-clock.ts';
 import { FakeEvents, FakeExecutor, type FakeExecScript, FakeWatcher, plannedHook, podWith } from './fakes.ts';
 import type { PodManifest } from '../model/pod.ts';
+import type { PodScope, PodWatchHandlers, PodWatcher } from './ports.ts';
 import { runPostRestoreHooks } from './post-restore-runner.ts';
 import type { RunProgress } from './progress.ts';
 
@@ -560,5 +561,57 @@ void describe('post-restore runner: review regressions', () => {
     await h.clock.advance(1);
     const r = await h.report;
     assert.deepEqual(statuses(r), ['my-pod/container1/first#0:succeeded', 'my-pod/container1/second#1:timed-out/wait-timeout']);
+  });
+
+  const failingWatch = (pods: PodManifest[]): { watcher: PodWatcher; fail: (e: Error) => void } => {
+    let fail: (e: Error) => void = () => undefined;
+    const watcher: PodWatcher = {
+      run(_s: PodScope, handlers: PodWatchHandlers) {
+        for (const pod of pods) handlers.onEvent({ type: 'upsert', pod });
+        handlers.onLifecycle?.({ type: 'listed', namespace: 'default', count: pods.length });
+        return new Promise<void>((_resolve, reject) => {
+          fail = reject;
+        });
+      },
+    };
+    return { watcher, fail: (e) => { fail(e); } };
+  };
+
+  void it('F3: the watch fails after the list: running chains finish (later and queued hooks too), waiting containers end watch-failed', async () => {
+    const clock = new FakeClock();
+    const w = failingWatch([
+      podWith('a', { app: 'running' }),
+      podWith('b', { app: 'running' }),
+      podWith('c', { app: 'waiting' }),
+    ]);
+    const exec = new FakeExecutor(clock, () => ({ delayMs: 1000 }));
+    const report = runPostRestoreHooks({
+      plan: {
+        hooks: [
+          plannedHook({ pod: 'a', container: 'app', name: 'x' }),
+          plannedHook({ pod: 'a', container: 'app', name: 'y', index: 1 }),
+          plannedHook({ pod: 'b', container: 'app' }),
+          plannedHook({ pod: 'c', container: 'app' }),
+        ],
+        skipped: [],
+      },
+      scope: { namespaces: ['default'] },
+      executor: exec,
+      watcher: w.watcher,
+      clock,
+      signal: new AbortController().signal,
+      concurrency: 1,
+      eventGraceMs: 10,
+    });
+    await settle();
+    w.fail(new Error('pods is forbidden: cannot watch'));
+    await clock.advance(5_000);
+    const r = await report;
+    assert.deepEqual(statuses(r), [
+      'a/app/x#0:succeeded',
+      'a/app/y#1:succeeded',
+      'b/app/my-hook#0:succeeded',
+      'c/app/my-hook#0:not-run/watch-failed',
+    ]);
   });
 });

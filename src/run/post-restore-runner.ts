@@ -67,6 +67,7 @@ export async function runPostRestoreHooks(options: PostRestoreRunOptions): Promi
   const watchCtl = new AbortController();
   let inFlight = 0;
   let finished = false;
+  let watchGone = false;
   let resolveDone: () => void = () => undefined;
   const done = new Promise<void>((resolve) => {
     resolveDone = resolve;
@@ -183,7 +184,7 @@ export async function runPostRestoreHooks(options: PostRestoreRunOptions): Promi
 
   const evaluate = (pod: PodRun): void => {
     const latest = pod.latest;
-    if (pod.stopped || latest === undefined || control.cause !== undefined) return;
+    if (pod.stopped || latest === undefined || control.cause !== undefined || watchGone) return;
     if (isPodTerminated(latest)) {
       stopPod(pod, 'pod-terminated', `not run: pod entered phase ${latest.status?.phase ?? ''} before the hook ran`);
       return;
@@ -265,6 +266,25 @@ export async function runPostRestoreHooks(options: PostRestoreRunOptions): Promi
     if (c.state === 'waiting' && c.next >= c.hooks.length) c.state = 'done';
   };
 
+  /**
+   * The watch is gone: containers still waiting (and pods never seen) can no longer be observed and
+   * their hooks end `watch-failed`; chains already running (including hooks queued for a slot) finish.
+   */
+  const watchLost = (reason: string): void => {
+    watchGone = true;
+    for (const pod of pods.values()) {
+      if (pod.stopped) continue;
+      for (const c of pod.containers) {
+        if (c.state !== 'waiting') continue;
+        for (const hook of c.hooks.slice(c.next)) {
+          if (!tracker.isRecorded(hook)) record(pod, hook, { result: notRun(hook, 'watch-failed', reason), failed: true });
+        }
+        c.next = c.hooks.length;
+        c.state = 'done';
+      }
+    }
+  };
+
   // Per-hook wait timeouts, measured from the start of the run (Velero: from the start of the watch).
   const waitDeadlines = [...new Set(tracker.hooks.map((h) => h.waitTimeoutMs).filter((ms) => ms !== 0))];
   for (const ms of waitDeadlines) {
@@ -286,13 +306,11 @@ export async function runPostRestoreHooks(options: PostRestoreRunOptions): Promi
     else {
       watch = options.watcher.run(options.scope, { onEvent, onLifecycle }, watchCtl.signal).then(
         () => {
-          if (!watchCtl.signal.aborted) {
-            for (const pod of pods.values()) stopPod(pod, 'watch-failed', 'not run: the pod watch ended unexpectedly');
-          }
+          if (!watchCtl.signal.aborted) watchLost('not run: the pod watch ended unexpectedly');
         },
         (error: unknown) => {
           const message = error instanceof Error ? error.message : String(error);
-          for (const pod of pods.values()) stopPod(pod, 'watch-failed', `not run: cannot watch pods: ${message}`);
+          watchLost(`not run: cannot watch pods: ${message}`);
         },
       );
     }
