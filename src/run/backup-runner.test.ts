@@ -231,4 +231,22 @@ void describe('backup runner: review regressions', () => {
     assert.deepEqual(r.results.map((x) => `${x.status}/${x.reasonCode ?? ''}`), ['not-run/aborted']);
     assert.equal(exec.calls.length, 0);
   });
+  void it('F9: a throwing onResult / onProgress callback does not break the run', async () => {
+    const clock = new FakeClock();
+    const r = await runBackupHooks({
+      plan: { hooks: [plannedHook({ pod: 'p', container: 'app', phase: 'pre' }), plannedHook({ pod: 'p', container: 'app', phase: 'pre', index: 1 })], skipped: [] },
+      pods: [podWith('p', { app: 'running' })],
+      executor: new FakeExecutor(clock),
+      clock,
+      signal: new AbortController().signal,
+      eventGraceMs: 10,
+      onResult: () => {
+        throw new Error('callback bug');
+      },
+      onProgress: () => {
+        throw new Error('callback bug');
+      },
+    });
+    assert.deepEqual(r.results.map((x) => x.status), ['succeeded', 'succeeded']);
+  });
 });

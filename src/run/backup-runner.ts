@@ -9,6 +9,7 @@ import { hookResult, notRun } from './results.ts';
 import { RunControl, stopReasonText } from './run-control.ts';
 import { DEFAULT_EVENT_GRACE_MS, limiterFor, type RunOptions } from './run-options.ts';
 import { HookTracker } from './tracker.ts';
+import { notify } from './notify.ts';
 
 export interface BackupRunOptions extends RunOptions {
   /** The plan for one phase (pre or post); only its exec hooks are run. */
@@ -38,11 +39,11 @@ export async function runBackupHooks(options: BackupRunOptions): Promise<RunRepo
   const progress = (): void => {
     const pending = tracker.pendingCount;
     const s = tracker.summary();
-    options.onProgress?.({ total: s.attempted, waiting: pending - inFlight.size, running: inFlight.size, done: s.attempted - pending, failed: s.failed });
+    notify(options.onProgress, { total: s.attempted, waiting: pending - inFlight.size, running: inFlight.size, done: s.attempted - pending, failed: s.failed });
   };
   const record = (hook: PlannedHook, recorded: RecordedResult, uid: string | undefined): void => {
     if (!tracker.record(hook, recorded.result, recorded.failed)) return;
-    options.onResult?.(recorded.result);
+    notify(options.onResult, recorded.result);
     sink.emit(recorded.result, uid);
     progress();
   };

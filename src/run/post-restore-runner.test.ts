@@ -614,4 +614,40 @@ void describe('post-restore runner: review regressions', () => {
       'c/app/my-hook#0:not-run/watch-failed',
     ]);
   });
+
+  void it('F9: a throwing onResult / onProgress callback neither rejects unhandled nor hangs the run', async () => {
+    const unhandled: unknown[] = [];
+    const onUnhandled = (e: unknown): void => {
+      unhandled.push(e);
+    };
+    process.on('unhandledRejection', onUnhandled);
+    try {
+      const clock = new FakeClock();
+      const report = runPostRestoreHooks({
+        plan: { hooks: [hook(), hook({ index: 1 })], skipped: [] },
+        scope: { namespaces: ['default'] },
+        executor: new FakeExecutor(clock, () => ({ delayMs: 10 })),
+        watcher: new FakeWatcher([podWith('my-pod', { container1: 'running' })]),
+        clock,
+        signal: new AbortController().signal,
+        deadlineMs: 60_000,
+        eventGraceMs: 10,
+        onResult: () => {
+          throw new Error('callback bug');
+        },
+        onProgress: () => {
+          throw new Error('callback bug');
+        },
+      });
+      await clock.advance(100);
+      const r = await Promise.race([report, realTimeout(2_000)]);
+      assert.notEqual(r, 'HUNG');
+      if (r === 'HUNG') return;
+      assert.deepEqual(statuses(r), ['my-pod/container1/my-hook#0:succeeded', 'my-pod/container1/my-hook#1:succeeded']);
+      await new Promise((res) => setImmediate(res));
+      assert.deepEqual(unhandled, []);
+    } finally {
+      process.off('unhandledRejection', onUnhandled);
+    }
+  });
 });

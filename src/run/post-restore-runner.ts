@@ -12,6 +12,7 @@ import { RunControl, stopReasonText } from './run-control.ts';
 import { DEFAULT_EVENT_GRACE_MS, limiterFor, type RunOptions } from './run-options.ts';
 import { goDurationText } from './duration-text.ts';
 import { HookTracker } from './tracker.ts';
+import { notify } from './notify.ts';
 
 /** How long the finished run waits for the aborted pod watch to wind down. */
 export const WATCH_CLOSE_GRACE_MS = 2_000;
@@ -76,7 +77,7 @@ export async function runPostRestoreHooks(options: PostRestoreRunOptions): Promi
   const progress = (): void => {
     const pending = tracker.pendingCount;
     const summary = tracker.summary();
-    options.onProgress?.({
+    notify(options.onProgress, {
       total: summary.attempted,
       waiting: pending - inFlight,
       running: inFlight,
@@ -87,7 +88,7 @@ export async function runPostRestoreHooks(options: PostRestoreRunOptions): Promi
 
   const record = (pod: PodRun, hook: PlannedHook, recorded: RecordedResult): void => {
     if (!tracker.record(hook, recorded.result, recorded.failed)) return;
-    options.onResult?.(recorded.result);
+    notify(options.onResult, recorded.result);
     sink.emit(recorded.result, pod.uid);
     progress();
     if (tracker.pendingCount === 0) resolveDone();
@@ -178,7 +179,17 @@ export async function runPostRestoreHooks(options: PostRestoreRunOptions): Promi
 
   const startChain = (pod: PodRun, c: ContainerRun): void => {
     c.state = 'running';
-    const p = runChain(pod, c).finally(() => chains.delete(p));
+    const p = runChain(pod, c)
+      .catch((error: unknown) => {
+        // Not expected (callbacks are isolated); never leave the container's hooks pending.
+        c.state = 'done';
+        for (const hook of c.hooks.slice(c.next)) {
+          if (hook !== c.inFlight && !tracker.isRecorded(hook)) {
+            record(pod, hook, { result: hookResult(hook, 'failed', 'internal', `internal error: ${String(error)}`), failed: true });
+          }
+        }
+      })
+      .finally(() => chains.delete(p));
     chains.add(p);
   };
 
