@@ -5,7 +5,7 @@ import { FakeClock } from '../run/fake-clock.ts';
 import { FakeApiServer, pendingPod, runningPod } from '../testing/fake-api-server.ts';
 import { activeHandlesAfterSettling } from '../testing/handles.ts';
 import { KubeClient } from './client.ts';
-import { ApiUnreachableError, ForbiddenError } from './errors.ts';
+import { ApiUnreachableError, ForbiddenError, errorForStatus } from './errors.ts';
 import { KubePodWatcher } from './pod-watcher.ts';
 
 // Generous: the machine is shared and can be heavily loaded; a passing test returns as soon as it can.
@@ -363,4 +363,50 @@ void describe('KubePodWatcher timing (fake clock / server-side timeout)', () => 
 
 void it('leaves no sockets, servers or timers behind', async () => {
   assert.deepEqual(await activeHandlesAfterSettling(), []);
+});
+
+void describe('KubePodWatcher.list (the CLI\'s first list)', () => {
+  const stubClient = (failures: Error[]): { client: KubeClient; calls: () => number } => {
+    let calls = 0;
+    const client = {
+      server: 'https://api.example',
+      request() {
+        calls++;
+        const failure = failures.shift();
+        if (failure !== undefined) return Promise.reject(failure);
+        return Promise.resolve({ metadata: { resourceVersion: '1' }, items: [] });
+      },
+    } as unknown as KubeClient;
+    return { client, calls: () => calls };
+  };
+
+  void it('F7: a retryable failure (unreachable, 503, 429) is retried within initialListAttempts', async () => {
+    const s = stubClient([
+      new ApiUnreachableError('list pods: connection reset', { systemCode: 'ECONNRESET' }),
+      errorForStatus('list pods', { statusCode: 503, reason: undefined, serverMessage: 'unavailable' }),
+    ]);
+    const w = new KubePodWatcher(s.client, { backoff: { initialMs: 1 }, initialListAttempts: 3 });
+    assert.deepEqual(await w.list({ namespaces: ['ns'] }, new AbortController().signal), []);
+    assert.equal(s.calls(), 3);
+    const t = stubClient([errorForStatus('list pods', { statusCode: 429, reason: undefined, serverMessage: 'slow down' })]);
+    const w2 = new KubePodWatcher(t.client, { backoff: { initialMs: 1 } });
+    assert.deepEqual(await w2.list({ namespaces: ['ns'] }, new AbortController().signal), []);
+    assert.equal(t.calls(), 2);
+  });
+
+  void it('F7: gives up after initialListAttempts with the last error', async () => {
+    const s = stubClient([1, 2, 3, 4].map(() => new ApiUnreachableError('list pods: connection refused', { systemCode: 'ECONNREFUSED' })));
+    const w = new KubePodWatcher(s.client, { backoff: { initialMs: 1 }, initialListAttempts: 3 });
+    await assert.rejects(w.list({ namespaces: ['ns'] }, new AbortController().signal), ApiUnreachableError);
+    assert.equal(s.calls(), 3);
+  });
+
+  void it('F7: 403 and 401 are not retried', async () => {
+    for (const statusCode of [403, 401]) {
+      const s = stubClient([errorForStatus('list pods', { statusCode, reason: undefined, serverMessage: 'no' })]);
+      const w = new KubePodWatcher(s.client, { backoff: { initialMs: 1 } });
+      await assert.rejects(w.list({ namespaces: ['ns'] }, new AbortController().signal));
+      assert.equal(s.calls(), 1);
+    }
+  });
 });

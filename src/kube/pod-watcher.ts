@@ -9,7 +9,7 @@ import type { PodManifest } from '../model/pod.ts';
 import type { Clock, PodEvent, PodLister, PodScope, PodWatchHandlers, PodWatcher, WatchLifecycle } from '../run/ports.ts';
 import { errorText, isRecord, statusDetails, type KubeClient } from './client.ts';
 import { createSystemClock } from '../run/clock.ts';
-import { ApiStatusError, ForbiddenError, GoneError, KubeconfigError, UnauthorizedError, errorForStatus } from './errors.ts';
+import { ApiStatusError, ApiTimeoutError, ApiUnreachableError, ForbiddenError, GoneError, KubeconfigError, UnauthorizedError, errorForStatus } from './errors.ts';
 import { resourceVersionOf, toPodManifest } from './pod.ts';
 
 export interface BackoffOptions {
@@ -58,6 +58,12 @@ class HandlerFailure extends Error {
 }
 
 /** Errors that retrying cannot fix: the watch rejects with them. */
+/** Worth another try: the API server was unreachable or slow, throttled (429) or failed (5xx). */
+function isRetryableListError(error: unknown): boolean {
+  if (error instanceof ApiUnreachableError || error instanceof ApiTimeoutError) return true;
+  return error instanceof ApiStatusError && (error.statusCode === 429 || error.statusCode >= 500);
+}
+
 function isFatal(error: unknown): boolean {
   return error instanceof ForbiddenError || error instanceof UnauthorizedError || error instanceof KubeconfigError;
 }
@@ -135,10 +141,27 @@ export class KubePodWatcher implements PodWatcher, PodLister {
     return Math.round(raw * (0.5 + this.#random() / 2));
   }
 
+  /**
+   * The CLI's first list: like the watch's initial list, a retryable failure (unreachable, timeout,
+   * 429, 5xx) is tried up to `initialListAttempts` times with the watcher's backoff; 401/403, a bad
+   * kubeconfig or any other answer fails at once.
+   */
   async list(scope: PodScope, signal: AbortSignal): Promise<readonly PodManifest[]> {
     const targets = scope.namespaces.length === 0 ? [undefined] : [...new Set(scope.namespaces)];
-    const pages = await Promise.all(targets.map((ns) => this.#listAll(ns, scope.labelSelector, signal)));
+    const pages = await Promise.all(targets.map((ns) => this.#listWithRetry(ns, scope.labelSelector, signal)));
     return pages.flatMap((p) => p.items);
+  }
+
+  async #listWithRetry(namespace: string | undefined, labelSelector: string | undefined, signal: AbortSignal): Promise<{ items: PodManifest[]; resourceVersion: string }> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await this.#listAll(namespace, labelSelector, signal);
+      } catch (error) {
+        if (isAborted(signal) || !isRetryableListError(error) || attempt >= this.#initialListAttempts) throw error;
+        this.#log(`list pods ${describeTarget(namespace)} failed (attempt ${attempt} of ${this.#initialListAttempts}), retrying: ${errorText(error)}`);
+        await this.#clock.sleep(this.backoffMs(attempt), signal);
+      }
+    }
   }
 
   async run(scope: PodScope, handlers: PodWatchHandlers, signal: AbortSignal): Promise<void> {
