@@ -4,6 +4,8 @@ import type { Plan } from '../model/plan.ts';
 import type { PodManifest } from '../model/pod.ts';
 import { FakeClock, settle } from '../run/fake-clock.ts';
 import { FakeEvents, FakeExecutor, type FakeExecScript, FakeWatcher, plannedHook, podWith } from '../run/fakes.ts';
+import { DEFAULT_MAX_OUTPUT_BYTES } from '../run/exec-hook.ts';
+import { OMITTED_OUTPUT_MAX_BYTES } from '../run/run-options.ts';
 import { UsageError } from './context.ts';
 import { main } from './main.ts';
 import { createRunCommand, type RunWiring } from './run.ts';
@@ -89,6 +91,14 @@ void describe('kubehooks run', () => {
     assert.deepEqual(parsed.summary, { attempted: 1, failed: 1 });
     assert.equal(parsed.results[0]?.stdout, '');
     assert.equal(w.events.records.length, 0);
+    // F10: the output is not shown, so it is captured with a small cap, not 1 MiB per stream.
+    assert.deepEqual(w.exec.calls.map((c) => c.maxOutputBytes), [OMITTED_OUTPUT_MAX_BYTES]);
+  });
+
+  void it('with output shown, the default capture cap applies', async () => {
+    const w = world([pod], { hooks: [hookFor({ pod: 'db-0', container: 'db' })], skipped: [] });
+    await w.run(['run', 'post-backup', '--backup', 'b.yaml', '-o', 'json', '--no-events']);
+    assert.deepEqual(w.exec.calls.map((c) => c.maxOutputBytes), [DEFAULT_MAX_OUTPUT_BYTES]);
   });
 
   void it('post-restore runs the restore runner over the watcher', async () => {

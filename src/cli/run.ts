@@ -12,6 +12,7 @@ import { renderRunText } from '../report/run-text.ts';
 import { runBackupHooks } from '../run/backup-runner.ts';
 import { createSystemClock } from '../run/clock.ts';
 import { runPostRestoreHooks } from '../run/post-restore-runner.ts';
+import { OMITTED_OUTPUT_MAX_BYTES } from '../run/run-options.ts';
 import type { Clock, EventRecorder, PodExecutor, PodLister, PodScope, PodWatcher } from '../run/ports.ts';
 import type { CliCommand, CommandContext } from './command.ts';
 import { EXIT_FINDINGS, EXIT_OK, EXIT_USAGE, UsageError } from './context.ts';
@@ -178,6 +179,8 @@ export async function executeRun(settings: RunSettings, deps: CliDeps, wiring: R
       events: settings.events ? ports.events : undefined,
       concurrency: settings.concurrency,
       deadlineMs: settings.deadlineMs,
+      // --no-output: the report leaves stdout/stderr out, so do not hold up to 1 MiB per stream and hook.
+      maxOutputBytes: settings.includeOutput ? undefined : OMITTED_OUTPUT_MAX_BYTES,
       onProgress: (p: Parameters<ProgressLine['update']>[0]) => {
         progress.update(p);
       },

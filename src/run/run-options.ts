@@ -21,7 +21,7 @@ export interface RunOptions {
   readonly limit?: Limiter | undefined;
   /** Overall deadline from the start of the run; undefined or 0 = none. */
   readonly deadlineMs?: number | undefined;
-  /** Per-stream output cap (default 1 MiB). */
+  /** Per-stream output cap (default 1 MiB; `OMITTED_OUTPUT_MAX_BYTES` when the output is not shown). */
   readonly maxOutputBytes?: number | undefined;
   /** How long to wait for outstanding Events at the end (default 5s). */
   readonly eventGraceMs?: number | undefined;
@@ -37,3 +37,10 @@ export function limiterFor(options: RunOptions): Limiter {
   const limit = pLimit(Number.isInteger(n) && n >= 1 ? n : DEFAULT_CONCURRENCY);
   return (fn) => limit(fn);
 }
+
+/**
+ * The per-stream capture cap for a run whose output is left out of the report (`--no-output`): a
+ * small excerpt instead of up to 1 MiB per stream and hook held in memory. `truncated` still says
+ * whether the command wrote more.
+ */
+export const OMITTED_OUTPUT_MAX_BYTES = 4 * 1024;
