@@ -435,7 +435,9 @@ export class KubeClient {
 
   /**
    * Starts opening a WebSocket to `pathname`; `attach` is called synchronously with the CONNECTING
-   * socket so the caller's listeners (including `unexpected-response`) are in place first.
+   * socket so the caller's listeners (including `unexpected-response`) are in place first. Preparing
+   * the credentials can take a while (an exec plugin, a token refresh): when `signal` is aborted by
+   * then, no socket is opened and the call rejects.
    */
   async websocket(
     pathname: string,
@@ -443,9 +445,11 @@ export class KubeClient {
     protocols: readonly string[],
     handshakeTimeoutMs: number,
     attach: (socket: WebSocket) => void,
+    signal?: AbortSignal,
   ): Promise<WebSocket> {
     const opts: WebSocket.ClientOptions = {};
     await this.#applyCredentials(opts);
+    if (signal?.aborted === true) throw new Error('aborted before the connection was opened');
     const url = new URL(this.server + buildPath(pathname, query));
     url.protocol = url.protocol === 'https:' ? 'wss:' : 'ws:';
     const socket = new WebSocket(url, [...protocols], {

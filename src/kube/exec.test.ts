@@ -1,4 +1,7 @@
 import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { EventEmitter } from 'node:events';
 import { after, before, describe, it } from 'node:test';
 import { setTimeout as delay } from 'node:timers/promises';
@@ -465,4 +468,51 @@ void describe('KubePodExecutor: a socket opened after the exec ended', () => {
       assert.equal(sockets[0]?.terminated, true);
     });
   }
+});
+
+void describe('KubePodExecutor: slow credentials (exec plugin) against the fake API server', () => {
+  void it('F5: aborted while the credential plugin runs: no exec request reaches the server, nothing stays open', async () => {
+    const server = await FakeApiServer.start();
+    server.putPod(runningPod('ns', 'p', ['app']));
+    const credential = JSON.stringify({ apiVersion: 'client.authentication.k8s.io/v1beta1', kind: 'ExecCredential', status: { token: 'fake-token' } });
+    const plugin = [
+      '    exec:',
+      '      apiVersion: client.authentication.k8s.io/v1beta1',
+      `      command: ${JSON.stringify(process.execPath)}`,
+      `      args: ["-e", ${JSON.stringify(`setTimeout(() => console.log(${JSON.stringify(credential)}), 400)`)}]`,
+      '      interactiveMode: Never',
+    ].join('\n');
+    const yaml = server.kubeconfigYaml().replace(/^ {4}token: .*$/m, plugin);
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'kubehooks-exec-plugin-'));
+    const file = path.join(dir, 'kubeconfig');
+    fs.writeFileSync(file, yaml);
+    const client = KubeClient.load({ kubeconfigPath: file, warn: () => undefined });
+    try {
+      const executor = new KubePodExecutor(client, { closeGraceMs: 50 });
+      const ctl = new AbortController();
+      setTimeout(() => {
+        ctl.abort();
+      }, 50);
+      const outcome = await executor.exec({
+        namespace: 'ns',
+        pod: 'p',
+        container: 'app',
+        command: ['fsfreeze', '-f', '/data'],
+        timeoutMs: 30_000,
+        maxOutputBytes: 0,
+        signal: ctl.signal,
+      });
+      assert.equal(outcome.kind === 'error' && outcome.code, 'aborted');
+      await delay(800); // the plugin has answered by now
+      assert.deepEqual(
+        server.requests.filter((r) => r.path.endsWith('/exec')).map((r) => r.path),
+        [],
+      );
+      assert.equal(server.execSessions.length, 0);
+    } finally {
+      client.close();
+      await server.close();
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
 });

@@ -204,6 +204,8 @@ export class KubePodExecutor implements PodExecutor {
     let onAbort: (() => void) | undefined;
     // Set once the outcome is decided; late events are ignored.
     let settled = false;
+    // Aborted once the outcome is decided, so a socket still waiting for credentials is never opened.
+    const opening = new AbortController();
     const statusBytes: Buffer[] = [];
 
     let ending: Ending;
@@ -212,6 +214,7 @@ export class KubePodExecutor implements PodExecutor {
         const settle = (value: Ending): void => {
           if (settled) return;
           settled = true;
+          opening.abort();
           endedAt = performance.now();
           resolve(value);
         };
@@ -309,6 +312,7 @@ export class KubePodExecutor implements PodExecutor {
             // Our own timer decides timeouts; the handshake limit is only a backstop.
             request.timeoutMs + 1000,
             attach,
+            opening.signal,
           )
           .catch((error: unknown) => {
             const code: ExecErrorCode = error instanceof KubeError && error.code === 'kubeconfig-invalid' ? 'unauthorized' : 'unreachable';
