@@ -196,7 +196,7 @@ export async function executeRun(settings: RunSettings, deps: CliDeps, wiring: R
     if (settings.kind === 'post-restore') {
       const plan = await wiring.planRestore(settings.file, pods, deps, settings.policy);
       announce(deps, settings, plan);
-      report = await runPostRestoreHooks({ ...common, plan, watcher: ports.watcher, scope: settings.scope });
+      report = await runPostRestoreHooks({ ...common, plan, watcher: ports.watcher, scope: settings.scope, listedPods: pods });
     } else {
       const plan = await wiring.planBackup(settings.file, pods, settings.kind === 'pre-backup' ? 'pre' : 'post', deps, settings.policy);
       announce(deps, settings, plan);

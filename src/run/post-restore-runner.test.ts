@@ -650,4 +650,38 @@ void describe('post-restore runner: review regressions', () => {
       process.off('unhandledRejection', onUnhandled);
     }
   });
+  void it('F8: a pod re-created between the plan\'s list and the watch (new UID) does not get the old pod\'s hooks', async () => {
+    const clock = new FakeClock();
+    const old = podWith('my-pod', { container1: 'running' }, { uid: 'uid-old' });
+    const fresh = podWith('my-pod', { container1: 'running' }, { uid: 'uid-new' });
+    const exec = new FakeExecutor(clock);
+    const r = await runPostRestoreHooks({
+      plan: { hooks: [hook()], skipped: [] },
+      scope: { namespaces: ['default'] },
+      executor: exec,
+      watcher: new FakeWatcher([fresh]),
+      clock,
+      signal: new AbortController().signal,
+      eventGraceMs: 10,
+      listedPods: [old],
+    });
+    assert.deepEqual(statuses(r), ['my-pod/container1/my-hook#0:not-run/pod-deleted']);
+    assert.equal(exec.calls.length, 0);
+  });
+
+  void it('F8: the same UID as listed runs as usual', async () => {
+    const clock = new FakeClock();
+    const pod = podWith('my-pod', { container1: 'running' });
+    const r = await runPostRestoreHooks({
+      plan: { hooks: [hook()], skipped: [] },
+      scope: { namespaces: ['default'] },
+      executor: new FakeExecutor(clock),
+      watcher: new FakeWatcher([pod]),
+      clock,
+      signal: new AbortController().signal,
+      eventGraceMs: 10,
+      listedPods: [pod],
+    });
+    assert.deepEqual(statuses(r), ['my-pod/container1/my-hook#0:succeeded']);
+  });
 });

@@ -23,6 +23,12 @@ export interface PostRestoreRunOptions extends RunOptions {
   readonly watcher: PodWatcher;
   /** What to watch: one watch for the whole run, never one per pod. */
   readonly scope: PodScope;
+  /**
+   * The pods the plan was made from (the CLI's list). A planned pod that the watch then finds under
+   * another UID was deleted and re-created meanwhile: its hooks end `pod-deleted` rather than running
+   * in the new pod. Optional: without it the first UID the watch reports is taken.
+   */
+  readonly listedPods?: readonly PodManifest[] | undefined;
 }
 
 interface ContainerRun {
@@ -63,6 +69,10 @@ export async function runPostRestoreHooks(options: PostRestoreRunOptions): Promi
   const maxOutputBytes = options.maxOutputBytes ?? DEFAULT_MAX_OUTPUT_BYTES;
   const startMs = clock.now();
   const pods = groupByPod(tracker.hooks);
+  for (const listed of options.listedPods ?? []) {
+    const pod = pods.get(podKey(listed.metadata.namespace ?? '', listed.metadata.name));
+    if (pod !== undefined) pod.uid ??= listed.metadata.uid;
+  }
   const chains = new Set<Promise<void>>();
   const timers = new AbortController();
   const watchCtl = new AbortController();
