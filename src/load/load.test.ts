@@ -84,6 +84,14 @@ void describe('loadSources', () => {
     });
   }
 
+  void it('null labels/annotations become absent, never null, in the pod (found by the hostile-input fuzz)', () => {
+    const r = loadSources([{ file: 'p.yaml', text: 'kind: Pod\nmetadata:\n  name: a\n  labels: null\n  annotations: null\nspec: {containers: [{name: c}]}\n' }]);
+    const pod = r.objects.find((o) => o.type === 'pod')?.pod;
+    assert.ok(pod);
+    assert.equal('annotations' in pod.metadata, false);
+    assert.equal('labels' in pod.metadata, false);
+  });
+
   void it('reports JSON syntax errors with a position', () => {
     const r = loadSources([{ file: 'x.json', text: '{\n  "a": 1,\n  "b": x\n}' }]);
     const d = r.diagnostics[0];

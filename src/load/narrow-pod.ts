@@ -15,6 +15,10 @@ export function isRecord(v: unknown): v is Record<string, unknown> {
   return v !== null && typeof v === 'object' && !Array.isArray(v);
 }
 
+function withoutKeys(record: Record<string, unknown>, keys: readonly string[]): Record<string, unknown> {
+  return Object.fromEntries(Object.entries(record).filter(([k]) => !keys.includes(k)));
+}
+
 function stringMap(
   value: unknown,
   what: 'annotations' | 'labels',
@@ -118,7 +122,9 @@ export function narrowPod(
     apiVersion: 'v1',
     kind: 'Pod',
     metadata: {
-      ...metadata,
+      // The raw labels/annotations are replaced by their narrowed maps (or dropped: `annotations: null`
+      // must not reach the core, which trusts the PodManifest type).
+      ...withoutKeys(metadata, ['labels', 'annotations']),
       name,
       ...(namespace !== undefined ? { namespace } : {}),
       ...(uid !== undefined ? { uid } : {}),
