@@ -256,6 +256,37 @@ ${delayFrom(SIM.startDelay)}
       startTime: {{ $now | Quote }}
 `;
 
+/** Running containers, Ready or not: the status body shared by the ready and unready stages. */
+function readinessStatus(ready: boolean): string {
+  const reason = ready ? '' : '\n        reason: ContainersNotReady';
+  const status = ready ? '"True"' : '"False"';
+  return `    statusTemplate: |
+      {{ $now := Now }}
+      {{ $root := . }}
+      conditions:
+      - type: Ready
+        status: ${status}${reason}
+        lastTransitionTime: {{ $now | Quote }}
+      - type: ContainersReady
+        status: ${status}${reason}
+        lastTransitionTime: {{ $now | Quote }}
+      containerStatuses:
+      {{ range $i, $c := .spec.containers }}
+      {{ $old := index $root.status.containerStatuses $i }}
+      ${startedAtOf}
+      - name: {{ $c.name | Quote }}
+        image: {{ $c.image | Quote }}
+        imageID: ""
+        ready: ${ready ? 'true' : 'false'}
+        started: true
+        restartCount: 0
+        state:
+          running:
+            startedAt: {{ $started | Quote }}
+      {{ end }}
+`;
+}
+
 const POD_READY = `apiVersion: kwok.x-k8s.io/v1alpha1
 kind: Stage
 metadata:
@@ -282,31 +313,7 @@ ${notDeleting}
       operator: DoesNotExist
 ${delayFrom(SIM.readyDelay)}
   next:
-    statusTemplate: |
-      {{ $now := Now }}
-      {{ $root := . }}
-      conditions:
-      - type: Ready
-        status: "True"
-        lastTransitionTime: {{ $now | Quote }}
-      - type: ContainersReady
-        status: "True"
-        lastTransitionTime: {{ $now | Quote }}
-      containerStatuses:
-      {{ range $i, $c := .spec.containers }}
-      {{ $old := index $root.status.containerStatuses $i }}
-      ${startedAtOf}
-      - name: {{ $c.name | Quote }}
-        image: {{ $c.image | Quote }}
-        imageID: ""
-        ready: true
-        started: true
-        restartCount: 0
-        state:
-          running:
-            startedAt: {{ $started | Quote }}
-      {{ end }}
-`;
+${readinessStatus(true)}`;
 
 const POD_UNREADY = `apiVersion: kwok.x-k8s.io/v1alpha1
 kind: Stage
@@ -329,33 +336,7 @@ ${notDeleting}
       operator: In
       values: ['false']
   next:
-    statusTemplate: |
-      {{ $now := Now }}
-      {{ $root := . }}
-      conditions:
-      - type: Ready
-        status: "False"
-        reason: ContainersNotReady
-        lastTransitionTime: {{ $now | Quote }}
-      - type: ContainersReady
-        status: "False"
-        reason: ContainersNotReady
-        lastTransitionTime: {{ $now | Quote }}
-      containerStatuses:
-      {{ range $i, $c := .spec.containers }}
-      {{ $old := index $root.status.containerStatuses $i }}
-      ${startedAtOf}
-      - name: {{ $c.name | Quote }}
-        image: {{ $c.image | Quote }}
-        imageID: ""
-        ready: false
-        started: true
-        restartCount: 0
-        state:
-          running:
-            startedAt: {{ $started | Quote }}
-      {{ end }}
-`;
+${readinessStatus(false)}`;
 
 const POD_TERMINATE = `apiVersion: kwok.x-k8s.io/v1alpha1
 kind: Stage
