@@ -4,9 +4,6 @@
  * when the e2e tier is skipped or the local binaries are not built.
  */
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
-import { openSync, closeSync } from 'node:fs';
-import { readFile, readlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -15,41 +12,10 @@ import { KubeClient, createKubePorts } from '../src/kube/index.ts';
 import { createSystemClock } from '../src/run/clock.ts';
 import { runPostRestoreHooks } from '../src/run/post-restore-runner.ts';
 import type { WatchLifecycle } from '../src/run/ports.ts';
+import { restartProcess, stopRestarted } from './fault-support.ts';
 import { e2eSkipReason } from './harness/index.ts';
 
 const skip = e2eSkipReason() || (cachedBinaries() === undefined ? 'local control plane binaries not built' : false);
-
-const alive = (pid: number): boolean => {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-};
-
-/** Stops a process we started (by PID) and starts it again with the same argv, env and cwd. */
-async function restartProcess(pid: number, logPath: string): Promise<number> {
-  const argv = (await readFile(`/proc/${pid}/cmdline`, 'utf8')).split('\0').filter((a) => a !== '');
-  const env = Object.fromEntries(
-    (await readFile(`/proc/${pid}/environ`, 'utf8'))
-      .split('\0')
-      .filter((e) => e.includes('='))
-      .map((e) => [e.slice(0, e.indexOf('=')), e.slice(e.indexOf('=') + 1)]),
-  );
-  const cwd = await readlink(`/proc/${pid}/cwd`);
-  process.kill(pid, 'SIGTERM');
-  for (let i = 0; i < 100 && alive(pid); i++) await sleep(100);
-  if (alive(pid)) process.kill(pid, 'SIGKILL');
-  const [bin, ...args] = argv;
-  if (bin === undefined) throw new Error(`no command line for pid ${pid}`);
-  const fd = openSync(logPath, 'a');
-  const child = spawn(bin, args, { cwd, env, stdio: ['ignore', fd, fd] });
-  closeSync(fd);
-  if (child.pid === undefined) throw new Error(`cannot restart ${bin}`);
-  child.unref();
-  return child.pid;
-}
 
 void describe('run: API server restart while hooks wait', { skip }, () => {
   void it('the watch resumes after the restart and the hook runs once its container starts', async () => {
@@ -97,11 +63,7 @@ void describe('run: API server restart while hooks wait', { skip }, () => {
     } finally {
       ports.close();
       client.close();
-      if (restartedPid !== undefined && alive(restartedPid)) {
-        process.kill(restartedPid, 'SIGTERM');
-        for (let i = 0; i < 50 && alive(restartedPid); i++) await sleep(100);
-        if (alive(restartedPid)) process.kill(restartedPid, 'SIGKILL');
-      }
+      await stopRestarted(restartedPid);
       await cluster.stop();
     }
   });
