@@ -37,6 +37,13 @@ export interface CliDeps {
   readonly signal: AbortSignal;
 }
 
+/** An infrastructure error in one line: its message and, for typed errors (src/kube), the stable code. */
+export function describeError(error: unknown): string {
+  const message = error instanceof Error ? error.message : String(error);
+  const code = typeof error === 'object' && error !== null && 'code' in error ? String(error.code) : '';
+  return code === '' ? message : `${message} [${code}]`;
+}
+
 /** A usage problem the user can fix: printed as `kubehooks: <message>`, exit 2, no stack trace. */
 export class UsageError extends Error {
   readonly code = 'usage';

@@ -10,7 +10,7 @@ import { planRestoreDetailed } from '../plan/plan-restore.ts';
 import { renderPlanJson } from '../report/plan-json.ts';
 import { renderPlanText } from '../report/plan-text.ts';
 import type { CliCommand } from './command.ts';
-import { EXIT_OK, EXIT_USAGE, UsageError } from './context.ts';
+import { EXIT_OK, EXIT_USAGE, UsageError, describeError } from './context.ts';
 import type { CliDeps } from './context.ts';
 import { loadBackupFile, loadRestoreFile } from './hook-file.ts';
 import { collect, isOutputFormat, logDiagnostics, outputOption, readManifests } from './options.ts';
@@ -156,9 +156,7 @@ export const planCommand: CliCommand = {
           pods = paths.length > 0 ? await podsFromPaths(paths, ctx.deps) : await clusterPods(opts, ctx.deps);
         } catch (err) {
           if (err instanceof UsageError) throw err;
-          // Kubeconfig, connection and RBAC errors carry a stable code (src/kube/errors.ts): show it.
-          const code = typeof err === 'object' && err !== null && 'code' in err ? ` [${String(err.code)}]` : '';
-          ctx.deps.io.stderr.write(`kubehooks: cannot list pods: ${err instanceof Error ? err.message : String(err)}${code}\n`);
+          ctx.deps.io.stderr.write(`kubehooks: cannot list pods: ${describeError(err)}\n`);
           ctx.setExitCode(EXIT_USAGE);
           return;
         }

@@ -15,7 +15,7 @@ import { runPostRestoreHooks } from '../run/post-restore-runner.ts';
 import { OMITTED_OUTPUT_MAX_BYTES } from '../run/run-options.ts';
 import type { Clock, EventRecorder, PodExecutor, PodLister, PodScope, PodWatcher } from '../run/ports.ts';
 import type { CliCommand, CommandContext } from './command.ts';
-import { EXIT_FINDINGS, EXIT_OK, EXIT_USAGE, UsageError } from './context.ts';
+import { EXIT_FINDINGS, EXIT_OK, EXIT_USAGE, UsageError, describeError } from './context.ts';
 import type { CliDeps } from './context.ts';
 import { collect, isOutputFormat } from './options.ts';
 import { addPolicyOptions, planBackupFromFile, planRestoreFromFile, policyFromFlags } from './plan.ts';
@@ -271,12 +271,6 @@ export function processSignals(handler: (signal: 'SIGINT' | 'SIGTERM') => void):
   };
 }
 
-/** Describes an infrastructure error in one line: what failed and what to check. */
-export function describeRunError(error: unknown): string {
-  const message = error instanceof Error ? error.message : String(error);
-  const code = typeof error === 'object' && error !== null && 'code' in error ? String(error.code) : '';
-  return code === '' ? message : `${message} [${code}]`;
-}
 
 /** Builds the `run` command with the given wiring (the registry uses the real cluster). */
 export function createRunCommand(wiring: () => RunWiring): CliCommand {
@@ -316,7 +310,7 @@ export function createRunCommand(wiring: () => RunWiring): CliCommand {
           ctx.setExitCode(outcome.exitCode);
         } catch (error) {
           if (error instanceof UsageError) throw error;
-          ctx.deps.io.stderr.write(`kubehooks: ${describeRunError(error)}\n`);
+          ctx.deps.io.stderr.write(`kubehooks: ${describeError(error)}\n`);
           ctx.setExitCode(EXIT_USAGE);
         }
       });
