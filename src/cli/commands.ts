@@ -1,4 +1,5 @@
 import type { CliCommand } from './command.ts';
+import { completionCommand } from './completion.ts';
 import { demoCommand } from './demo-command.ts';
 import { injectCommand } from './inject.ts';
 import { lintCommand } from './lint.ts';
@@ -6,4 +7,4 @@ import { planCommand } from './plan.ts';
 import { runCommand } from './run.ts';
 
 /** Every CLI command, in help order. To add one: import its module and add it here. */
-export const COMMANDS: readonly CliCommand[] = [lintCommand, planCommand, injectCommand, runCommand, demoCommand];
+export const COMMANDS: readonly CliCommand[] = [lintCommand, planCommand, injectCommand, runCommand, demoCommand, completionCommand];

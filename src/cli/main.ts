@@ -7,8 +7,8 @@ import type { CliCommand } from './command.ts';
 import { EXIT_OK, EXIT_USAGE, UsageError } from './context.ts';
 import type { CliDeps, CliIo, ClusterOptions } from './context.ts';
 import type { PodLister } from '../run/ports.ts';
-
-const VERSION = '0.1.0';
+import { programName } from './program-name.ts';
+import { renderVersion, versionInfo } from './version.ts';
 
 async function readAllStdin(): Promise<Uint8Array> {
   const chunks: Uint8Array[] = [];
@@ -55,6 +55,8 @@ export interface MainOverrides {
   readonly deps?: Partial<Omit<CliDeps, 'io'>>;
   /** Replaces the registered commands (tests). */
   readonly commands?: readonly CliCommand[];
+  /** The name in usage and help (default: programName()). */
+  readonly name?: string;
 }
 
 /** CLI entry: parses argv, dispatches to one command module, returns the exit code. Never throws. */
@@ -68,9 +70,13 @@ export async function main(argv: readonly string[], overrides: MainOverrides = {
     io,
   };
   let exitCode = EXIT_OK;
-  const program = new Command('kubehooks')
+  const program = new Command(overrides.name ?? programName())
     .description('Application-consistency hooks for Kubernetes, compatible with Velero hook annotations and spec.hooks')
-    .version(VERSION)
+    .option('-V, --version', 'print the version, the commit it was built from, and the Node and client-node versions')
+    .on('option:version', () => {
+      io.stdout.write(renderVersion(versionInfo()));
+      throw new CommanderError(0, 'commander.version', 'version printed');
+    })
     .exitOverride()
     .showHelpAfterError('(run with --help for usage)')
     .configureOutput({
