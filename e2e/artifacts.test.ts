@@ -173,7 +173,7 @@ void describe('artifacts: npm package', { skip: missingBuild }, () => {
       "import { parseGoDuration, lintSources, planRestore, renderDiagnosticsJson, main } from 'kubehooks';",
       "const d = parseGoDuration('1m30s');",
       "if (!d.ok || d.ns !== 90_000_000_000n) throw new Error('parseGoDuration: ' + JSON.stringify(String(d.ns)));",
-      "const r = lintSources([{ file: 'pod.yaml', text: 'apiVersion: v1\\nkind: Pod\\nmetadata:\\n  name: p\\n  annotations:\\n    pre.hook.backup.velero.io/command: sync\\nspec:\\n  containers: [{name: app}]\\n' }]);",
+      "const r = lintSources([{ file: 'pod.yaml', text: 'apiVersion: v1\\nkind: Pod\\nmetadata:\\n  name: p\\n  annotations:\\n    pre.hook.backup.velero.io/command: /bin/sh -c sync\\nspec:\\n  containers: [{name: app}]\\n' }]);",
       "const codes = JSON.parse(renderDiagnosticsJson(r.diagnostics)).diagnostics.map((x) => x.code);",
       "if (typeof planRestore !== 'function' || typeof main !== 'function') throw new Error('exports missing');",
       "console.log(codes.join(','));",
@@ -193,8 +193,9 @@ void describe('artifacts: npm package', { skip: missingBuild }, () => {
     writeFileSync(join(app, 'bad.ts'), "import { parseGoDuration } from 'kubehooks';\nconst n: number = parseGoDuration('1s');\nconsole.log(n);\n");
     const base = { strict: true, target: 'es2023', lib: ['es2023'], types: ['node'], noEmit: true, skipLibCheck: false, exactOptionalPropertyTypes: true };
     writeFileSync(join(app, 'tsconfig.nodenext.json'), JSON.stringify({ compilerOptions: { ...base, module: 'nodenext', moduleResolution: 'nodenext' }, files: ['main.ts'] }));
-    writeFileSync(join(app, 'tsconfig.bundler.json'), JSON.stringify({ compilerOptions: { ...base, module: 'esnext', moduleResolution: 'bundler' }, files: ['main.ts'] }));
-    writeFileSync(join(app, 'tsconfig.bad.json'), JSON.stringify({ compilerOptions: { ...base, module: 'nodenext', moduleResolution: 'nodenext' }, files: ['bad.ts'] }));
+    // The package's own .d.ts (and those of the dependencies it names) are checked once, under nodenext.
+    writeFileSync(join(app, 'tsconfig.bundler.json'), JSON.stringify({ compilerOptions: { ...base, skipLibCheck: true, module: 'esnext', moduleResolution: 'bundler' }, files: ['main.ts'] }));
+    writeFileSync(join(app, 'tsconfig.bad.json'), JSON.stringify({ compilerOptions: { ...base, skipLibCheck: true, module: 'nodenext', moduleResolution: 'nodenext' }, files: ['bad.ts'] }));
 
     const jsRun = await run(process.execPath, ['main.mjs'], { cwd: app });
     assert.equal(jsRun.code, 0, jsRun.stderr);
