@@ -259,3 +259,26 @@ void describe('artifacts: single executable', { skip: missingBinary }, () => {
     await postRestoreThrough(t, join(bin, 'kubehooks'), 'binary');
   });
 });
+
+const ARM64 = join(DIST, 'kubehooks-linux-arm64');
+function arm64Skip(): string | false {
+  if (process.arch === 'arm64') return false;
+  if (!existsSync(ARM64)) return `${ARM64} is missing (npm run install:node-arm64, then npm run build:binary)`;
+  const probe = spawnSync('qemu-aarch64', ['-version'], { encoding: 'utf8', timeout: 10_000 });
+  if (probe.error !== undefined || probe.status !== 0) return 'qemu-aarch64 is not installed (apt-get install qemu-user); .ci/run installs it';
+  if (!existsSync('/lib/ld-linux-aarch64.so.1')) return 'no arm64 C library for qemu-user (apt-get install libc6:arm64 libstdc++6:arm64 with arm64 multiarch)';
+  return false;
+}
+
+void describe('artifacts: single executable for linux-arm64', { skip: arm64Skip() }, () => {
+  // On an x64 machine it runs under qemu-user: slow (about 10 s a start) but the real arm64 code.
+  const exe = process.arch === 'arm64' ? [ARM64] : ['qemu-aarch64', ARM64];
+  void it('--version and lint of the fixtures match the checkout', async () => {
+    const [file = '', ...pre] = exe;
+    const version = await run(file, [...pre, '--version'], { env: { PATH: '/usr/bin:/bin' } });
+    assert.equal(version.code, 0, version.stderr);
+    checkVersion(version.stdout, 'arm64 binary');
+    assert.equal(readFileSync(`${ARM64}.sha256`, 'utf8').split(/\s+/)[0], spawnSync('sha256sum', [ARM64], { encoding: 'utf8' }).stdout.split(/\s+/)[0]);
+    await expectSameAsSource(await run(file, [...pre, ...LINT], { env: { PATH: '/usr/bin:/bin' } }), LINT, 'arm64 binary lint');
+  });
+});

@@ -5,7 +5,9 @@
  * postject into a copy of the Node 22 binary that the `node` devDependency installed. Nothing is
  * downloaded. docs/adr/0004-build-and-package.md.
  *
- *   node scripts/build/binary.ts [--arch x64|arm64]   (default: this machine's)
+ *   node scripts/build/binary.ts [--arch x64|arm64] [--if-available]   (default: this machine's)
+ * --if-available: when that architecture's Node binary is not installed, say so and exit 0
+ * (linux-arm64 needs `npm run install:node-arm64` first).
  */
 import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
@@ -18,7 +20,10 @@ import { LAZY_CHUNKS, REPO } from './bundle.ts';
 
 const SENTINEL_FUSE = 'NODE_SEA_FUSE_fce680ab2cc467b6e072b8b5df1996b2';
 const DIST = join(REPO, 'dist');
-const { values } = parseArgs({ options: { arch: { type: 'string', default: process.arch } }, strict: true });
+const { values } = parseArgs({
+  options: { arch: { type: 'string', default: process.arch }, 'if-available': { type: 'boolean', default: false } },
+  strict: true,
+});
 const arch = values.arch;
 
 /** The Node binary to embed into, from the npm registry package of that platform (no download here). */
@@ -26,10 +31,14 @@ function nodeBinary(): string {
   const candidates =
     arch === process.arch
       ? [join(REPO, 'node_modules', 'node', 'bin', 'node'), join(REPO, 'node_modules', `node-linux-${arch}`, 'bin', 'node')]
-      : [join(REPO, 'node_modules', `node-linux-${arch}`, 'bin', 'node')];
+      : [
+          join(REPO, 'node_modules', `node-linux-${arch}`, 'bin', 'node'),
+          // npm run install:node-arm64 puts the registry package here (npm ci never installs a foreign cpu's).
+          join(REPO, '.cache', `node-linux-${arch}`, 'node_modules', `node-linux-${arch}`, 'bin', 'node'),
+        ];
   const found = candidates.find((path) => existsSync(path));
   if (found === undefined) {
-    throw new Error(`no Node binary for linux-${arch}: looked at ${candidates.join(', ')} (the node-linux-${arch} npm package provides it)`);
+    throw new Error(`no Node binary for linux-${arch}: looked at ${candidates.join(', ')} (the node-linux-${arch} npm package provides it: npm run install:node-${arch})`);
   }
   return found;
 }
@@ -46,6 +55,10 @@ let node: string;
 try {
   node = nodeBinary();
 } catch (err) {
+  if (values['if-available']) {
+    process.stderr.write(`build:binary: skipping linux-${arch}: ${(err as Error).message}\n`);
+    process.exit(0);
+  }
   fail((err as Error).message);
 }
 const work = mkdtempSync(join(os.tmpdir(), 'kubehooks-sea-'));
