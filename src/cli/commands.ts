@@ -5,6 +5,19 @@ import { injectCommand } from './inject.ts';
 import { lintCommand } from './lint.ts';
 import { planCommand } from './plan.ts';
 import { runCommand } from './run.ts';
+import { manifestsCommand } from './manifests.ts';
+import { policyCommand } from './policy.ts';
+import { webhookCommand } from './webhook.ts';
 
 /** Every CLI command, in help order. To add one: import its module and add it here. */
-export const COMMANDS: readonly CliCommand[] = [lintCommand, planCommand, injectCommand, runCommand, demoCommand, completionCommand];
+export const COMMANDS: readonly CliCommand[] = [
+  lintCommand,
+  planCommand,
+  injectCommand,
+  runCommand,
+  demoCommand,
+  webhookCommand,
+  manifestsCommand,
+  policyCommand,
+  completionCommand,
+];

@@ -8,6 +8,7 @@ import type { PodManifest } from '../model/pod.ts';
 import type { RunReport } from '../model/result.ts';
 import { ProgressLine } from '../report/progress-line.ts';
 import { renderRunJson } from '../report/run-json.ts';
+import { renderRunJunit } from '../report/run-junit.ts';
 import { renderRunText } from '../report/run-text.ts';
 import { runBackupHooks } from '../run/backup-runner.ts';
 import { createSystemClock } from '../run/clock.ts';
@@ -80,7 +81,7 @@ export interface RunSettings {
   readonly kind: RunKind;
   readonly file: string;
   readonly scope: PodScope;
-  readonly output: 'text' | 'json';
+  readonly output: 'text' | 'json' | 'junit';
   readonly concurrency: number;
   /** undefined = no overall deadline. */
   readonly deadlineMs: number | undefined;
@@ -102,7 +103,7 @@ export function parseRunSettings(kind: string, raw: RawRunOptions): RunSettings 
   if (isRestore && raw.backup !== undefined) throw new UsageError('--backup does not apply to post-restore; use --restore FILE');
   if (!isRestore && raw.restore !== undefined) throw new UsageError(`--restore does not apply to ${k}; use --backup FILE`);
   if (file === undefined || file === '') throw new UsageError(`${k} needs ${isRestore ? '--restore FILE' : '--backup FILE'}`);
-  if (!isOutputFormat(raw.output ?? 'text')) throw new UsageError('--output must be text or json');
+  if (!isOutputFormat(raw.output ?? 'text') && raw.output !== 'junit') throw new UsageError('--output must be text, json or junit');
   const concurrencyText = raw.concurrency ?? '8';
   const concurrency = Number(concurrencyText);
   if (!/^\d+$/.test(concurrencyText) || !Number.isInteger(concurrency) || concurrency < 1 || concurrency > 1000) {
@@ -126,7 +127,7 @@ export function parseRunSettings(kind: string, raw: RawRunOptions): RunSettings 
     kind: k,
     file,
     scope: raw.selector === undefined || raw.selector === '' ? { namespaces } : { namespaces, labelSelector: raw.selector },
-    output: raw.output === 'json' ? 'json' : 'text',
+    output: raw.output === 'json' || raw.output === 'junit' ? raw.output : 'text',
     concurrency,
     deadlineMs: parsed.ns === 0n ? undefined : nsToMs(parsed.ns),
     events: raw.events !== false,
@@ -204,7 +205,13 @@ export async function executeRun(settings: RunSettings, deps: CliDeps, wiring: R
     }
     progress.end();
     const omitOutput = !settings.includeOutput;
-    deps.io.stdout.write(settings.output === 'json' ? renderRunJson(report, { omitOutput }) : renderRunText(report, { omitOutput }));
+    deps.io.stdout.write(
+      settings.output === 'json'
+        ? renderRunJson(report, { omitOutput })
+        : settings.output === 'junit'
+          ? renderRunJunit(report, { name: `kubehooks run ${settings.kind}`, omitOutput })
+          : renderRunText(report, { omitOutput }),
+    );
     const exitCode = interrupted !== undefined ? exitForSignal(interrupted) : report.summary.failed > 0 ? EXIT_FINDINGS : EXIT_OK;
     return { report, exitCode };
   } finally {
@@ -290,7 +297,7 @@ export function createRunCommand(wiring: () => RunWiring): CliCommand {
         .option('--context <name>', 'kubeconfig context to use')
         .option('-n, --namespace <ns>', 'namespace to act in (repeatable; default: all namespaces)', collect)
         .option('-l, --selector <selector>', 'only pods matching this label selector')
-        .addOption(new Option('-o, --output <format>', 'report format: text or json (default: text)').choices(['text', 'json']))
+        .addOption(new Option('-o, --output <format>', 'report format: text, json or junit (default: text)').choices(['text', 'json', 'junit']))
         .addOption(new Option('--no-output', 'leave command stdout/stderr out of the report'))
         .option('--concurrency <n>', 'most hook commands running at once', '8')
         .option('--deadline <duration>', `overall deadline, Go duration (default: ${DEFAULT_POST_RESTORE_DEADLINE} for post-restore, none for backups; 0 = none)`)
