@@ -35,7 +35,7 @@ export const POLICY_LIMITS: readonly string[] = [
   'command JSON is checked by a regular expression for the shape Velero decodes (an array of strings or nulls); CEL in the API server has no JSON decoder',
   'no context rules: a hook container the pod does not have, waitForReady without a readinessProbe, wait timeout shorter than the exec timeout, annotation hooks overriding spec.hooks, init container name collisions',
   'no matching of spec.hooks selectors against pods, and no checks that need several objects at once',
-  'durations: syntax only (Go grammar, by regular expression); no overflow, negative-value or over-4h checks',
+  'durations: the Go grammar by regular expression, then negative values and exec timeouts over 4h with CEL duration(); a value beyond Go\'s range (about 2562047h) makes that check fail open and is not reported',
   'no positions (file, line) and no hints beyond the message; run kubehooks lint for those',
 ];
 
@@ -139,6 +139,7 @@ const DURATION_KEYS = [
   `${RESTORE_EXEC_PREFIX}exec-timeout`,
   `${RESTORE_EXEC_PREFIX}wait-timeout`,
 ];
+const EXEC_TIMEOUT_KEYS = [`${BACKUP_PRE_PREFIX}timeout`, `${BACKUP_POST_PREFIX}timeout`, `${BACKUP_LEGACY_PREFIX}timeout`, `${RESTORE_EXEC_PREFIX}exec-timeout`];
 const COMMAND_KEYS = [BACKUP_PRE_PREFIX, BACKUP_POST_PREFIX, BACKUP_LEGACY_PREFIX, RESTORE_EXEC_PREFIX, RESTORE_INIT_PREFIX].map(
   (p) => `${p}command`,
 );
@@ -169,6 +170,14 @@ export function policyValidations(): { variables: { name: string; expression: st
     {
       name: 'badDurations',
       expression: `variables.annotations.filter(k, k in ${celList(DURATION_KEYS)} && !variables.annotations[k].matches(${celString(GO_DURATION_RE)}))`,
+    },
+    {
+      name: 'negativeDurations',
+      expression: `variables.annotations.filter(k, k in ${celList(DURATION_KEYS)} && variables.annotations[k].matches(${celString(GO_DURATION_RE)}) && variables.annotations[k].startsWith('-') && duration(variables.annotations[k]) < duration('0s'))`,
+    },
+    {
+      name: 'longExecTimeouts',
+      expression: `variables.annotations.filter(k, k in ${celList(EXEC_TIMEOUT_KEYS)} && variables.annotations[k].matches(${celString(GO_DURATION_RE)}) && !variables.annotations[k].startsWith('-') && duration(variables.annotations[k]) > duration('4h'))`,
     },
     {
       name: 'badWaitForReady',
@@ -218,6 +227,18 @@ export function policyValidations(): { variables: { name: string; expression: st
       expression: 'variables.badDurations.size() == 0',
       messageExpression:
         "'not a Go duration (use a unit: 30s, 5m, 1h30m), Velero ignores it: ' + variables.badDurations.map(k, k + '=' + variables.annotations[k]).join(', ')",
+      reason: 'Invalid',
+    },
+    {
+      expression: 'variables.negativeDurations.size() == 0',
+      messageExpression:
+        "'negative duration: as exec timeout Velero 1.18 applies none, as wait timeout the hook expires at once: ' + variables.negativeDurations.map(k, k + '=' + variables.annotations[k]).join(', ')",
+      reason: 'Invalid',
+    },
+    {
+      expression: 'variables.longExecTimeouts.size() == 0',
+      messageExpression:
+        "'exec timeout over 4h, capped to 4h: ' + variables.longExecTimeouts.map(k, k + '=' + variables.annotations[k]).join(', ')",
       reason: 'Invalid',
     },
     {
