@@ -12,11 +12,12 @@ import { execFileSync } from 'node:child_process';
 import { chmodSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { build } from 'esbuild';
-import { CHUNK_LOADER, LAZY_CHUNKS, REPO, buildInfo, chunkEntrySource, chunkImportPlugin, commonOptions, demoStubPlugin, lazyChunkPlugin } from './bundle.ts';
+import { CHUNK_LOADER, REPO, buildInfo, chunkEntrySource, chunkImportPlugin, commonOptions, demoStubPlugin, lazyChunkPlugin, resolveLazyChunks } from './bundle.ts';
 
 const DIST = join(REPO, 'dist');
 const started = Date.now();
 const info = buildInfo();
+const LAZY_CHUNKS = await resolveLazyChunks();
 rmSync(DIST, { recursive: true, force: true });
 mkdirSync(DIST, { recursive: true });
 

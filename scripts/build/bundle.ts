@@ -6,6 +6,7 @@
 import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import type { BuildOptions, Plugin } from 'esbuild';
 
 export const REPO = resolve(import.meta.dirname, '..', '..');
@@ -56,8 +57,10 @@ export interface LazyImport {
   /** The importing file as the end of its path, or (ending in '/') any file in that folder. */
   readonly importer: string;
   readonly specifier: string;
-  /** The names imported from it. */
+  /** The names imported from it; '*' for every value export of the module (read when building). */
   readonly names: readonly string[];
+  /** Exports with primitive values: copied into the stand-in, as a stand-in can only forward objects. */
+  readonly constants?: Readonly<Record<string, string | number | boolean | null>>;
 }
 export interface LazyChunk {
   readonly name: string;
@@ -68,7 +71,7 @@ const CLIENT_NODE_DIST = 'node_modules/@kubernetes/client-node/dist/';
 export const LAZY_CHUNKS: readonly LazyChunk[] = [
   {
     name: 'kube',
-    imports: [{ importer: 'src/cli/', specifier: '../kube/index.ts', names: ['createKubePorts'] }],
+    imports: [{ importer: 'src/cli/', specifier: '../kube/index.ts', names: ['*'] }],
   },
   {
     name: 'kube-extras',
@@ -111,6 +114,7 @@ function standInSource(chunk: string, lazy: LazyImport): string {
     `  get: (_, key) => { const target = load()[name]; const v = target[key]; return typeof v === 'function' ? v.bind(target) : v; },`,
     `});`,
     ...lazy.names.map((name) => `export const ${name} = deferred(${JSON.stringify(name)});`),
+    ...Object.entries(lazy.constants ?? {}).map(([name, value]) => `export const ${name} = ${JSON.stringify(value)};`),
   ].join('\n');
 }
 
@@ -136,6 +140,35 @@ export function chunkImportPlugin(chunk: LazyChunk): Plugin {
       });
     },
   };
+}
+
+/**
+ * LAZY_CHUNKS with each '*' replaced by the module's value exports, read by importing it here (a
+ * source module through type stripping), so a name added to src/kube/index.ts needs no edit here.
+ */
+export async function resolveLazyChunks(chunks: readonly LazyChunk[] = LAZY_CHUNKS): Promise<LazyChunk[]> {
+  return Promise.all(
+    chunks.map(async (chunk) => ({
+      ...chunk,
+      imports: await Promise.all(
+        chunk.imports.map(async (lazy) => {
+          if (!lazy.names.includes('*')) return lazy;
+          if (!lazy.specifier.startsWith('.')) throw new Error(`lazy import ${lazy.specifier}: '*' is only for relative (source) modules`);
+          const dir = lazy.importer.endsWith('/') ? join(REPO, lazy.importer) : dirname(join(REPO, lazy.importer));
+          const module = (await import(pathToFileURL(join(dir, lazy.specifier)).href)) as Record<string, unknown>;
+          const names: string[] = [];
+          const constants: Record<string, string | number | boolean | null> = {};
+          for (const [name, value] of Object.entries(module)) {
+            if (name === 'default') continue;
+            if (value === null || typeof value === 'string' || typeof value === 'number' || typeof value === 'boolean') constants[name] = value;
+            else if (typeof value === 'function' || typeof value === 'object') names.push(name);
+            else throw new Error(`lazy import ${lazy.specifier}: export ${name} (${typeof value}) cannot be deferred`);
+          }
+          return { ...lazy, names, constants };
+        }),
+      ),
+    })),
+  );
 }
 
 /** Replaces the lazy imports of `chunks` with stand-ins (the chunks are built separately). */
