@@ -14,6 +14,8 @@ export interface Binaries {
   readonly dir: string;
   readonly etcd: string;
   readonly kubeApiserver: string;
+  readonly kubeControllerManager: string;
+  readonly kubeScheduler: string;
   readonly kwok: string;
 }
 
@@ -45,11 +47,15 @@ function binariesIn(dir: string): Binaries {
     dir,
     etcd: join(dir, 'etcd'),
     kubeApiserver: join(dir, 'kube-apiserver'),
+    kubeControllerManager: join(dir, 'kube-controller-manager'),
+    kubeScheduler: join(dir, 'kube-scheduler'),
     kwok: join(dir, 'kwok'),
   };
 }
 
-function isExecutable(path: string): boolean {
+const allOf = (b: Binaries): string[] => [b.etcd, b.kubeApiserver, b.kubeControllerManager, b.kubeScheduler, b.kwok];
+
+export function isExecutable(path: string): boolean {
   try {
     accessSync(path, constants.X_OK);
     return true;
@@ -58,10 +64,10 @@ function isExecutable(path: string): boolean {
   }
 }
 
-/** The cached binaries when all three exist, else undefined. Never builds. */
+/** The cached binaries when all five exist, else undefined. Never builds. */
 export function cachedBinaries(): Binaries | undefined {
   const b = binariesIn(toolsDir());
-  return [b.etcd, b.kubeApiserver, b.kwok].every(isExecutable) ? b : undefined;
+  return allOf(b).every(isExecutable) ? b : undefined;
 }
 
 export interface EnsureBinariesOptions {
@@ -70,27 +76,30 @@ export interface EnsureBinariesOptions {
 }
 
 /**
- * Returns the binaries, running build.sh first when one is missing. build.sh's progress lines are
- * passed to `log`; the Go tool's own chatter ("go: downloading ...") is counted, not echoed.
+ * Runs a build script and resolves with the directory it printed last on stdout. Its progress lines
+ * (those starting with `[<tag>]`) are passed to `log`; the Go tool's own chatter ("go: downloading
+ * ...") is counted, not echoed. Exit 3 means Go is missing or too old.
  */
-export async function ensureBinaries(options: EnsureBinariesOptions): Promise<Binaries> {
-  const cached = cachedBinaries();
-  if (cached) return cached;
+export async function runBuildScript(
+  script: string,
+  tag: string,
+  options: EnsureBinariesOptions,
+): Promise<string> {
   const { log, signal } = options;
   signal?.throwIfAborted();
-  log('binaries missing from the cache: building them (a cold build takes several minutes)');
-  const child = spawn('bash', [BUILD_SCRIPT], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn('bash', [script], { stdio: ['ignore', 'pipe', 'pipe'] });
   const onAbort = (): void => {
     child.kill('SIGTERM');
   };
   signal?.addEventListener('abort', onAbort, { once: true });
   const tail: string[] = [];
   let goLines = 0;
+  const prefix = `[${tag}] `;
   const lines = createInterface({ input: child.stderr });
   lines.on('line', (line) => {
     tail.push(line);
     if (tail.length > 30) tail.shift();
-    if (line.startsWith('[cluster:build]')) log(line.replace('[cluster:build] ', 'build: '));
+    if (line.startsWith(prefix)) log(line.replace(prefix, 'build: '));
     else if (++goLines % 200 === 0) log(`build: ... ${goLines} lines of go output so far`);
   });
   let stdout = '';
@@ -98,21 +107,31 @@ export async function ensureBinaries(options: EnsureBinariesOptions): Promise<Bi
   const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
   signal?.removeEventListener('abort', onAbort);
   lines.close();
-  if (signal?.aborted) throw new StartAbortedError('aborted while building the control plane binaries');
+  if (signal?.aborted) throw new StartAbortedError(`aborted while running ${script}`);
   if (code === 3) {
     throw new GoUnavailableError(
-      `${tail.filter((l) => l.startsWith('[cluster:build]')).join('\n')}\n` +
+      `${tail.filter((l) => l.startsWith(prefix)).join('\n')}\n` +
         'Without Go the local control plane cannot be built. Run kubehooks against an existing cluster ' +
         'with --kubeconfig <path> (and set KUBEHOOKS_E2E_KUBECONFIG=<path> for the e2e tests).',
     );
   }
   if (code !== 0) {
-    throw new BuildFailedError(`build.sh exited with ${code}; last lines:\n${tail.join('\n')}`);
+    throw new BuildFailedError(`${script} exited with ${code}; last lines:\n${tail.join('\n')}`);
   }
-  const dir = stdout.trim().split('\n').pop() ?? '';
+  return stdout.trim().split('\n').pop() ?? '';
+}
+
+/**
+ * Returns the binaries, running build.sh first when one is missing (progress goes to `log`).
+ */
+export async function ensureBinaries(options: EnsureBinariesOptions): Promise<Binaries> {
+  const cached = cachedBinaries();
+  if (cached) return cached;
+  options.log('binaries missing from the cache: building them (a cold build takes several minutes)');
+  const dir = await runBuildScript(BUILD_SCRIPT, 'cluster:build', options);
   const built = binariesIn(dir);
-  if (![built.etcd, built.kubeApiserver, built.kwok].every(isExecutable)) {
-    throw new BuildFailedError(`build.sh finished but ${dir} does not hold all three binaries`);
+  if (!allOf(built).every(isExecutable)) {
+    throw new BuildFailedError(`build.sh finished but ${dir} does not hold all five binaries`);
   }
   return built;
 }

@@ -1,12 +1,15 @@
 /**
- * npm run cluster:up | cluster:down | cluster:status
+ * npm run cluster:up [-- --with-controllers | --with-velero] | cluster:down | cluster:status
  * One long-lived local cluster per checkout, recorded in .cluster/local (KUBEHOOKS_CLUSTER_DIR
  * overrides). Results (the kubeconfig path) go to stdout, progress to stderr.
+ * --with-controllers adds kube-controller-manager and kube-scheduler; --with-velero adds them and a
+ * Velero server with its object store (see docs/local-cluster.md).
  * Exit codes: 0 ok; 1 status: not running; 2 failure; 3 Go missing or too old.
  */
 import { resolve } from 'node:path';
 import { ClusterError } from './errors.ts';
 import { clusterStatus, startCluster, stopClusterAt } from './cluster.ts';
+import { startVelero } from './velero.ts';
 
 const REPO = resolve(import.meta.dirname, '..', '..');
 const RUN_DIR = process.env['KUBEHOOKS_CLUSTER_DIR'] ?? resolve(REPO, '.cluster', 'local');
@@ -15,9 +18,25 @@ const say = (line: string): void => {
   process.stderr.write(`[cluster] ${line}\n`);
 };
 
-async function up(): Promise<number> {
+async function up(flags: readonly string[]): Promise<number> {
+  const unknown = flags.filter((f) => f !== '--with-velero' && f !== '--with-controllers');
+  if (unknown.length > 0) {
+    say(`unknown option ${unknown.join(' ')}; valid: --with-controllers, --with-velero`);
+    return 2;
+  }
+  const withVelero = flags.includes('--with-velero');
+  const controllers = withVelero || flags.includes('--with-controllers');
   const existing = await clusterStatus(RUN_DIR);
   if (existing !== undefined && existing.live.length === existing.state.processes.length && existing.ready) {
+    const names = new Set(existing.state.processes.map((p) => p.name));
+    const missing = [
+      ...(controllers && !names.has('kube-controller-manager') ? ['controllers'] : []),
+      ...(withVelero && !names.has('velero-server') ? ['Velero'] : []),
+    ];
+    if (missing.length > 0) {
+      say(`a cluster without ${missing.join(' and ')} is running; run npm run cluster:down first`);
+      return 2;
+    }
     say(`already running (pids ${existing.live.map((p) => p.pid).join(', ')})`);
     process.stdout.write(`${existing.state.kubeconfigPath}\n`);
     return 0;
@@ -33,10 +52,25 @@ async function up(): Promise<number> {
   process.once('SIGINT', onSignal);
   process.once('SIGTERM', onSignal);
   try {
-    const cluster = await startCluster({ runDir: RUN_DIR, signal: controller.signal, log: say });
+    const cluster = await startCluster({ runDir: RUN_DIR, signal: controller.signal, log: say, controllers });
     say(
-      `pids: etcd ${cluster.pids.etcd}, kube-apiserver ${cluster.pids.kubeApiserver}, kwok ${cluster.pids.kwok}`,
+      `pids: ${Object.entries(cluster.pids)
+        .map(([name, pid]) => `${name} ${pid}`)
+        .join(', ')}`,
     );
+    if (withVelero) {
+      try {
+        const velero = await startVelero(cluster, { signal: controller.signal, log: say });
+        say(
+          `velero: server pid ${velero.pids.veleroServer}, object store pid ${velero.pids.objectStore} on ${velero.s3Url}; ` +
+            `CLI: ${velero.binaries.velero} --kubeconfig ${cluster.kubeconfigPath} -n ${velero.namespace} backup get`,
+        );
+      } catch (err) {
+        say('Velero did not start; stopping the cluster');
+        await stopClusterAt(RUN_DIR);
+        throw err;
+      }
+    }
     say(`use it: export KUBECONFIG=${cluster.kubeconfigPath}   (stop it: npm run cluster:down)`);
     process.stdout.write(`${cluster.kubeconfigPath}\n`);
     return 0;
@@ -96,13 +130,15 @@ async function main(argv: readonly string[]): Promise<number> {
   const [command, ...rest] = argv;
   switch (command) {
     case 'up':
-      return up();
+      return up(rest);
     case 'down':
       return down();
     case 'status':
       return status(rest.includes('--json'));
     default:
-      process.stderr.write('usage: node scripts/cluster/cli.ts up|down|status [--json]\n');
+      process.stderr.write(
+        'usage: node scripts/cluster/cli.ts up [--with-controllers|--with-velero] | down | status [--json]\n',
+      );
       return 2;
   }
 }

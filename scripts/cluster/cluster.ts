@@ -49,6 +49,12 @@ export interface StartClusterOptions {
   readonly componentTimeoutMs?: number | undefined;
   /** Use these binaries instead of the cache (they are not built). */
   readonly binaries?: Binaries | undefined;
+  /**
+   * Also run kube-controller-manager and kube-scheduler (default false), so that Deployments,
+   * ReplicaSets, StatefulSets, DaemonSets and Jobs get pods, pods without spec.nodeName are scheduled
+   * onto the simulated node, namespaces finish deleting and default service accounts exist.
+   */
+  readonly controllers?: boolean | undefined;
 }
 
 export type StopOutcome = Awaited<ReturnType<typeof stopProcesses>>;
@@ -63,7 +69,15 @@ export interface Cluster {
   /** A node name kwok does not manage: pods bound to it stay Pending forever. */
   readonly unmanagedNodeName: string;
   readonly ports: ClusterPorts;
-  readonly pids: { readonly etcd: number; readonly kubeApiserver: number; readonly kwok: number };
+  readonly pids: {
+    readonly etcd: number;
+    readonly kubeApiserver: number;
+    readonly kwok: number;
+    readonly kubeControllerManager?: number;
+    readonly kubeScheduler?: number;
+  };
+  /** Whether kube-controller-manager and kube-scheduler run. */
+  readonly controllers: boolean;
   readonly versions: Readonly<Record<string, string>>;
   readonly pki: Pki;
   /** Milliseconds from the call to a Ready node. */
@@ -176,12 +190,20 @@ async function waitUntilReady(input: WaitInput): Promise<void> {
 async function startOnce(
   binaries: Binaries,
   runDir: string,
-  options: { log: (line: string) => void; signal: AbortSignal | undefined; timeoutMs: number; t0: number },
+  options: {
+    log: (line: string) => void;
+    signal: AbortSignal | undefined;
+    timeoutMs: number;
+    t0: number;
+    controllers: boolean;
+  },
 ): Promise<Cluster> {
-  const { log, signal, timeoutMs, t0 } = options;
+  const { log, signal, timeoutMs, t0, controllers } = options;
   const elapsed = (): string => `${((Date.now() - t0) / 1000).toFixed(1)}s`;
   const pki = await createPki(join(runDir, 'pki'));
-  const [etcdClient, etcdPeer, apiserverPort, kwokPort] = await freePorts(4);
+  const [etcdClient, etcdPeer, apiserverPort, kwokPort, kcmPort, schedulerPort] = await freePorts(
+    controllers ? 6 : 4,
+  );
   if (
     etcdClient === undefined ||
     etcdPeer === undefined ||
@@ -190,7 +212,13 @@ async function startOnce(
   ) {
     throw new Error('freePorts returned too few ports');
   }
-  const ports: ClusterPorts = { etcdClient, etcdPeer, apiserver: apiserverPort, kwok: kwokPort };
+  const ports: ClusterPorts = {
+    etcdClient,
+    etcdPeer,
+    apiserver: apiserverPort,
+    kwok: kwokPort,
+    ...(controllers ? { kubeControllerManager: kcmPort, kubeScheduler: schedulerPort } : {}),
+  };
   const server = `https://127.0.0.1:${apiserverPort}`;
   const kubeconfigPath = join(runDir, 'kubeconfig');
   const versions: Record<string, string> = { ...pinnedVersions() };
@@ -276,6 +304,11 @@ async function startOnce(
     });
     log(`kube-apiserver ready on ${server} (${elapsed()})`);
 
+    // The controllers start now and get ready while kwok and the node come up.
+    const controllerProcs = controllers
+      ? await launchControllers({ launch, binaries, kubeconfigPath, pki, runDir, kcmPort, schedulerPort })
+      : [];
+
     const execDir = join(runDir, 'exec');
     await mkdir(execDir, { recursive: true });
     const kwokConfig = join(runDir, 'kwok.yaml');
@@ -328,6 +361,28 @@ async function startOnce(
       timeoutMs,
       signal,
     });
+    if (controllers) {
+      // TaintNodesByCondition admission gave the new node a not-ready NoSchedule taint; the node
+      // lifecycle controller (not run: kwok sends no heartbeats) would have removed it once Ready.
+      const untainted = await httpCall(`${server}/api/v1/nodes/${DEFAULT_NODE_NAME}`, {
+        method: 'PATCH',
+        tls: adminTls,
+        body: { spec: { taints: null } },
+        contentType: 'application/merge-patch+json',
+      });
+      if (untainted.status !== 200) {
+        throw new Error(`removing the taints of node ${DEFAULT_NODE_NAME} failed: HTTP ${untainted.status} ${untainted.body}`);
+      }
+      for (const c of controllerProcs) {
+        await waitUntilReady({
+          started: c.started,
+          check: () => probe(`https://127.0.0.1:${c.port}/healthz`, { ca: caPem }),
+          timeoutMs,
+          signal,
+        });
+        log(`${c.started.record.name} ready on 127.0.0.1:${c.port} (${elapsed()})`);
+      }
+    }
     const startMs = Date.now() - t0;
     log(`node ${DEFAULT_NODE_NAME} Ready; cluster up in ${elapsed()}; kubeconfig ${kubeconfigPath}`);
     return makeCluster({
@@ -339,12 +394,64 @@ async function startOnce(
       versions,
       startMs,
       records: [...started],
-      pids: { etcd: etcd.record.pid, kubeApiserver: apiserver.record.pid, kwok: kwok.record.pid },
+      controllers,
+      pids: {
+        etcd: etcd.record.pid,
+        kubeApiserver: apiserver.record.pid,
+        kwok: kwok.record.pid,
+        ...Object.fromEntries(controllerProcs.map((c) => [c.key, c.started.record.pid])),
+      },
     });
   } catch (err) {
     await stopProcesses([...started].reverse(), { graceMs: 5_000 });
     throw err;
   }
+}
+
+/** Starts kube-controller-manager and kube-scheduler (not waiting for them). */
+async function launchControllers(input: {
+  launch: (name: string, bin: string, args: string[]) => Promise<Started>;
+  binaries: Binaries;
+  kubeconfigPath: string;
+  pki: Pki;
+  runDir: string;
+  kcmPort: number | undefined;
+  schedulerPort: number | undefined;
+}): Promise<{ key: 'kubeControllerManager' | 'kubeScheduler'; started: Started; port: number }[]> {
+  const { launch, binaries, kubeconfigPath, pki, runDir, kcmPort, schedulerPort } = input;
+  if (kcmPort === undefined || schedulerPort === undefined) throw new Error('freePorts returned too few ports');
+  // Both serve /healthz with our serving certificate (SAN 127.0.0.1), so the probe verifies them.
+  const serving = (port: number, name: string): string[] => [
+    '--bind-address=127.0.0.1',
+    `--secure-port=${port}`,
+    `--tls-cert-file=${pki.servingCert}`,
+    `--tls-private-key-file=${pki.servingKey}`,
+    `--cert-dir=${join(runDir, `${name}-certs`)}`,
+    `--kubeconfig=${kubeconfigPath}`,
+    `--authentication-kubeconfig=${kubeconfigPath}`,
+    `--authorization-kubeconfig=${kubeconfigPath}`,
+    '--leader-elect=false',
+    '--profiling=false',
+  ];
+  const kcm = await launch('kube-controller-manager', binaries.kubeControllerManager, [
+    ...serving(kcmPort, 'kube-controller-manager'),
+    // No node lifecycle controller: kwok sends no node heartbeats, so it would mark the node
+    // unreachable after the grace period and evict every pod.
+    '--controllers=*,-nodelifecycle',
+    `--root-ca-file=${pki.caCert}`,
+    `--service-account-private-key-file=${pki.saKey}`,
+    '--use-service-account-credentials=false',
+    '--concurrent-gc-syncs=5',
+  ]);
+  const scheduler = await launch(
+    'kube-scheduler',
+    binaries.kubeScheduler,
+    serving(schedulerPort, 'kube-scheduler'),
+  );
+  return [
+    { key: 'kubeControllerManager', started: kcm, port: kcmPort },
+    { key: 'kubeScheduler', started: scheduler, port: schedulerPort },
+  ];
 }
 
 function makeCluster(input: {
@@ -357,6 +464,7 @@ function makeCluster(input: {
   startMs: number;
   records: ProcessRecord[];
   pids: Cluster['pids'];
+  controllers: boolean;
 }): Cluster {
   let stopping: Promise<StopOutcome> | undefined;
   const stop = (options: { keepRunDir?: boolean } = {}): Promise<StopOutcome> => {
@@ -375,6 +483,7 @@ function makeCluster(input: {
     unmanagedNodeName: UNMANAGED_NODE_NAME,
     ports: input.ports,
     pids: input.pids,
+    controllers: input.controllers,
     versions: input.versions,
     pki: input.pki,
     startMs: input.startMs,
@@ -402,15 +511,16 @@ export async function startCluster(options: StartClusterOptions = {}): Promise<C
   const binaries = options.binaries ?? (await ensureBinaries({ log, signal }));
   const runDir = await prepareRunDir(options.runDir, log);
   const timeoutMs = options.componentTimeoutMs ?? 90_000;
+  const controllers = options.controllers === true;
   try {
     try {
-      return await startOnce(binaries, runDir, { log, signal, timeoutMs, t0 });
+      return await startOnce(binaries, runDir, { log, signal, timeoutMs, t0, controllers });
     } catch (err) {
       // A stranger took a port between our probe and the bind: one more try with fresh ports.
       if (!(err instanceof PortInUseError)) throw err;
       log(`${err.message.split('\n')[0] ?? ''}; retrying with new ports`);
       await rm(join(runDir, 'etcd-data'), { recursive: true, force: true });
-      return await startOnce(binaries, runDir, { log, signal, timeoutMs, t0 });
+      return await startOnce(binaries, runDir, { log, signal, timeoutMs, t0, controllers });
     }
   } catch (err) {
     // Keep logs of a failed start in a named run dir for inspection; a temp dir, or an interrupted

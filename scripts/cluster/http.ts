@@ -19,12 +19,12 @@ export interface HttpResponse {
 
 export function httpCall(
   url: string,
-  options: { method?: string; body?: unknown; tls?: TlsFiles; timeoutMs?: number } = {},
+  options: { method?: string; body?: unknown; tls?: TlsFiles; timeoutMs?: number; contentType?: string } = {},
 ): Promise<HttpResponse> {
   const u = new URL(url);
   const payload = options.body === undefined ? undefined : JSON.stringify(options.body);
   const headers: Record<string, string> = { accept: 'application/json' };
-  if (payload !== undefined) headers['content-type'] = 'application/json';
+  if (payload !== undefined) headers['content-type'] = options.contentType ?? 'application/json';
   const common = {
     method: options.method ?? 'GET',
     headers,

@@ -14,6 +14,8 @@ export interface ClusterPorts {
   readonly etcdPeer: number;
   readonly apiserver: number;
   readonly kwok: number;
+  readonly kubeControllerManager?: number | undefined;
+  readonly kubeScheduler?: number | undefined;
 }
 
 export interface ClusterState {

@@ -1,6 +1,9 @@
 /**
  * Runs a command (the e2e tests) against one local control plane:
- *   node scripts/cluster/with-cluster.ts -- node --test 'e2e/** /*.test.ts'
+ *   node scripts/cluster/with-cluster.ts [--controllers] [--velero] -- node --test 'e2e/*.test.ts'
+ * --controllers also runs kube-controller-manager and kube-scheduler; --velero (implies
+ * --controllers) also a Velero server and its object store, described to the tests by
+ * KUBEHOOKS_E2E_VELERO (JSON: the velero binary, its namespace, the object store URL).
  * Starts the cluster, passes its kubeconfig as KUBEHOOKS_E2E_KUBECONFIG, runs the command, and stops
  * exactly the cluster's processes afterwards: on exit, on SIGINT/SIGTERM, and on a crash of this script.
  *
@@ -17,6 +20,8 @@ import { resolve } from 'node:path';
 import { GoUnavailableError, ClusterError } from './errors.ts';
 import { reapStaleRuns, startCluster } from './cluster.ts';
 import type { Cluster } from './cluster.ts';
+import { startVelero } from './velero.ts';
+import type { Velero } from './velero.ts';
 
 const REPO = resolve(import.meta.dirname, '..', '..');
 const RUNS = resolve(REPO, '.cluster');
@@ -26,19 +31,23 @@ const say = (line: string): void => {
   process.stderr.write(`[e2e] ${line}\n`);
 };
 
-function parseCommand(argv: readonly string[]): string[] {
+function parseCommand(argv: readonly string[]): { command: string[]; controllers: boolean; velero: boolean } {
   const i = argv.indexOf('--');
   const command = i === -1 ? [...argv] : argv.slice(i + 1);
-  if (command.length === 0) {
-    say('usage: node scripts/cluster/with-cluster.ts -- <command> [args...]');
+  const flags = i === -1 ? [] : argv.slice(0, i);
+  const unknown = flags.filter((f) => f !== '--controllers' && f !== '--velero');
+  if (command.length === 0 || unknown.length > 0) {
+    say('usage: node scripts/cluster/with-cluster.ts [--controllers] [--velero] -- <command> [args...]');
     process.exit(2);
   }
-  return command;
+  const velero = flags.includes('--velero');
+  return { command, velero, controllers: velero || flags.includes('--controllers') };
 }
 
 const signalNumber = (sig: NodeJS.Signals): number => constants.signals[sig];
 
 let cluster: Cluster | undefined;
+let velero: Velero | undefined;
 let child: ChildProcess | undefined;
 let starting: Promise<unknown> | undefined;
 let stopping: Promise<void> | undefined;
@@ -51,6 +60,8 @@ function stopCluster(): Promise<void> {
   stopping ??= (async () => {
     const c = cluster;
     if (c === undefined) return;
+    await velero?.stop();
+    velero = undefined;
     const outcome = await c.stop();
     cluster = undefined;
     const bad = outcome.filter((o) => o.outcome === 'survived' || o.outcome === 'killed');
@@ -98,7 +109,10 @@ process.on('unhandledRejection', (err) => {
 process.on('exit', () => {
   const c = cluster;
   if (c === undefined) return;
-  for (const pid of [c.pids.kwok, c.pids.kubeApiserver, c.pids.etcd]) {
+  const v = velero;
+  const extra = v === undefined ? [] : [v.pids.veleroServer, v.pids.objectStore];
+  const controllers = [c.pids.kubeScheduler, c.pids.kubeControllerManager].filter((p) => p !== undefined);
+  for (const pid of [...extra, ...controllers, c.pids.kwok, c.pids.kubeApiserver, c.pids.etcd]) {
     try {
       process.kill(-pid, 'SIGKILL');
     } catch {
@@ -107,7 +121,7 @@ process.on('exit', () => {
   }
 });
 
-async function prepare(): Promise<{ env: NodeJS.ProcessEnv }> {
+async function prepare(wanted: { controllers: boolean; velero: boolean }): Promise<{ env: NodeJS.ProcessEnv }> {
   const env: NodeJS.ProcessEnv = { ...process.env };
   if (process.env['KUBEHOOKS_E2E'] === '0') {
     env['KUBEHOOKS_E2E_SKIP'] = 'KUBEHOOKS_E2E=0 is set';
@@ -126,12 +140,23 @@ async function prepare(): Promise<{ env: NodeJS.ProcessEnv }> {
     const start = startCluster({
       runDir: resolve(RUNS, `${RUN_PREFIX}${process.pid}`),
       signal: startAbort.signal,
+      controllers: wanted.controllers,
       log: (line) => {
         say(`cluster: ${line}`);
       },
     });
     starting = start;
     cluster = await start;
+    if (wanted.velero) {
+      const startingVelero = startVelero(cluster, {
+        signal: startAbort.signal,
+        log: (line) => {
+          say(`velero: ${line}`);
+        },
+      });
+      starting = startingVelero;
+      velero = await startingVelero;
+    }
   } catch (err) {
     if (err instanceof GoUnavailableError) {
       const reason = `no local control plane: ${err.message.split('\n').find((l) => l.trim() !== '') ?? 'Go unavailable'} (set KUBEHOOKS_E2E_KUBECONFIG to use an existing cluster)`;
@@ -148,15 +173,26 @@ async function prepare(): Promise<{ env: NodeJS.ProcessEnv }> {
   }
   env['KUBEHOOKS_E2E_KUBECONFIG'] = cluster.kubeconfigPath;
   env['KUBEHOOKS_E2E_LOCAL'] = '1';
+  if (cluster.controllers) env['KUBEHOOKS_E2E_CONTROLLERS'] = '1';
+  if (velero !== undefined) {
+    env['KUBEHOOKS_E2E_VELERO'] = JSON.stringify({
+      velero: velero.binaries.velero,
+      namespace: velero.namespace,
+      s3Url: velero.s3Url,
+      runDir: cluster.runDir,
+      serverPid: velero.pids.veleroServer,
+      versions: velero.versions,
+    });
+  }
   delete env['KUBEHOOKS_E2E_SKIP'];
   return { env };
 }
 
 async function main(): Promise<void> {
-  const command = parseCommand(process.argv.slice(2));
+  const { command, controllers, velero: wantVelero } = parseCommand(process.argv.slice(2));
   let env: NodeJS.ProcessEnv;
   try {
-    ({ env } = await prepare());
+    ({ env } = await prepare({ controllers, velero: wantVelero }));
   } catch (err) {
     if (shuttingDown) return; // shutdown() owns the exit
     say(err instanceof Error ? err.message : String(err));
