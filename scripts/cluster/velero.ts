@@ -94,11 +94,6 @@ export interface Velero {
   readonly startMs: number;
   /** Runs the Velero CLI (same binary) against this cluster and namespace; every call has a deadline. */
   cli(args: readonly string[], options?: { signal?: AbortSignal; timeoutMs?: number }): Promise<CliOutcome>;
-  /**
-   * Restarts `velero server` (its in-memory hook tracker is lost; a restore stuck in Finalizing
-   * then completes). Resolves when the storage location is Available again.
-   */
-  restartServer(signal?: AbortSignal): Promise<void>;
   /** Stops the Velero server and the object store (not the cluster). Idempotent. */
   stop(): Promise<void>;
 }
@@ -304,6 +299,33 @@ export async function startVelero(cluster: VeleroClusterInput, options: StartVel
       throw new Error(`creating the BackupStorageLocation: HTTP ${bsl.status} ${bsl.body}`);
     }
 
+    // Velero's restore item actions read Velero's own Deployment (for the image of their helper
+    // containers); without it every restore ends PartiallyFailed with `deployments.apps "velero"
+    // not found`. One with 0 replicas stands in for the Deployment `velero install` would create.
+    const deployment = await api(`/apis/apps/v1/namespaces/${VELERO_NAMESPACE}/deployments`, {
+      method: 'POST',
+      body: {
+        apiVersion: 'apps/v1',
+        kind: 'Deployment',
+        metadata: { name: 'velero', namespace: VELERO_NAMESPACE, labels: { component: 'velero' } },
+        spec: {
+          replicas: 0,
+          selector: { matchLabels: { deploy: 'velero' } },
+          template: {
+            metadata: { labels: { deploy: 'velero', component: 'velero' } },
+            spec: {
+              containers: [
+                { name: 'velero', image: `velero/velero:${versions['velero'] ?? 'v1.18.3'}`, command: ['/velero'] },
+              ],
+            },
+          },
+        },
+      },
+    });
+    if (deployment.status !== 201 && deployment.status !== 409) {
+      throw new Error(`creating the stand-in velero Deployment: HTTP ${deployment.status} ${deployment.body}`);
+    }
+
     server = await startServer();
     await waitFor(server, 'BackupStorageLocation default Available', bslAvailable);
     log(`velero server ready, storage location Available (${elapsed()})`);
@@ -313,7 +335,7 @@ export async function startVelero(cluster: VeleroClusterInput, options: StartVel
   }
 
   const startMs = Date.now() - t0;
-  let current = server;
+  const current = server;
   let stopping: Promise<void> | undefined;
   const velero: Velero = {
     namespace: VELERO_NAMESPACE,
@@ -343,16 +365,6 @@ export async function startVelero(cluster: VeleroClusterInput, options: StartVel
           },
         );
       }),
-    async restartServer(restartSignal) {
-      await stopProcesses([current.record]);
-      const i = started.findIndex((p) => p === current.record);
-      if (i !== -1) started.splice(i, 1);
-      current = await startServer();
-      await waitFor(current, 'BackupStorageLocation default Available after restart', async () => {
-        restartSignal?.throwIfAborted();
-        return bslAvailable();
-      });
-    },
     stop() {
       stopping ??= (async () => {
         await stopProcesses([...started].reverse().filter(isOurs));
