@@ -165,13 +165,19 @@ async function runRestoreScenario(t: TestContext, s: RestoreScenario): Promise<v
   t.diagnostic(`velero restore ${restoreName}: ${JSON.stringify(status)}; errors: ${JSON.stringify(errors)}`);
   if (stuck) {
     assert.equal(status.phase, 'Finalizing', `Velero 1.18 leaves the restore in Finalizing: ${JSON.stringify(status)}`);
+  } else if (status.hookStatus === undefined || Object.keys(status.hookStatus).length === 0) {
+    // Observed, not explained (docs/compatibility.md, "Observed side by side"): now and then, on a
+    // loaded machine, Velero 1.18.3 finishes a restore whose hooks ran with no hookStatus at all
+    // (and Completed despite a failed hook). The hooks are still compared one by one below.
+    assert.equal(status.phase !== undefined && ['Completed', 'PartiallyFailed'].includes(status.phase), true);
+    t.diagnostic(`Velero left hookStatus empty for ${restoreName} (phase ${String(status.phase)})`);
   } else {
     assert.deepEqual(
-      { attempted: status.hookStatus?.hooksAttempted ?? 0, failed: status.hookStatus?.hooksFailed ?? 0 },
+      { attempted: status.hookStatus.hooksAttempted ?? 0, failed: status.hookStatus.hooksFailed ?? 0 },
       s.veleroStatus,
       `Velero hookStatus: ${JSON.stringify(status)}; errors ${JSON.stringify(errors)}`,
     );
-    const anyFailed = (status.hookStatus?.hooksFailed ?? 0) > 0;
+    const anyFailed = (status.hookStatus.hooksFailed ?? 0) > 0;
     assert.equal(status.phase, anyFailed ? 'PartiallyFailed' : 'Completed');
   }
 
@@ -263,8 +269,9 @@ const restoreScenarios: RestoreScenario[] = [
   {
     id: 'wait-timeout',
     // Two hooks in one container: the first may wait 2s, the second 60s (so Velero's pod watch lasts);
-    // the container runs only after 6s.
-    pods: () => [{ name: 'db', startDelayMs: 6_000 }],
+    // the container runs only 15s after the pod is created (kubehooks' wait clock starts with its
+    // run, a few seconds after the pods are created when the machine is loaded).
+    pods: () => [{ name: 'db', startDelayMs: 15_000 }],
     hooks: (live) => [
       specHook('e1-short', { container: 'app', command: mark(live, 'e1-short'), waitTimeout: '2s', onError: 'Continue' }),
       specHook('e2-long', { container: 'app', command: mark(live, 'e2-long'), waitTimeout: '60s' }),
@@ -341,6 +348,21 @@ const restoreScenarios: RestoreScenario[] = [
 ];
 
 void describe('Velero and kubehooks side by side: post-restore exec hooks', () => {
+  // A first backup and restore without hooks: the server's first restore is not a compared one.
+  void test('warm-up: a first backup and restore without hooks complete', { skip, timeout: 300_000 }, async (t) => {
+    const c = clients();
+    const id = suffix();
+    const src = `sbs-warmup-${id}`;
+    await createNamespace(c, src);
+    await createPods(c, src, [{ name: 'plain' }]);
+    await waitPods(c, src, 1, () => true);
+    await createFromCli(c, 'backups', ['backup', 'create', `b-${id}`, '--include-namespaces', src]);
+    assert.equal((await waitTerminal(c, 'backups', `b-${id}`)).phase, 'Completed');
+    await createFromCli(c, 'restores', ['restore', 'create', `r-${id}`, '--from-backup', `b-${id}`, '--namespace-mappings', `${src}:${src}-v`]);
+    const status = await waitTerminal(c, 'restores', `r-${id}`);
+    t.diagnostic(JSON.stringify(status));
+    assert.equal(status.phase, 'Completed', JSON.stringify(status));
+  });
   for (const s of restoreScenarios) {
     void test(s.id, { skip, timeout: 300_000 }, (t) => runRestoreScenario(t, s));
   }
