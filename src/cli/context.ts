@@ -1,4 +1,5 @@
 import type { PodLister } from '../run/ports.ts';
+import { terminalSafe } from '../report/terminal-text.ts';
 import type { InputFileSystem } from '../load/read-inputs.ts';
 
 export interface TextSink {
@@ -37,11 +38,14 @@ export interface CliDeps {
   readonly signal: AbortSignal;
 }
 
-/** An infrastructure error in one line: its message and, for typed errors (src/kube), the stable code. */
+/**
+ * An infrastructure error in one line, safe for a terminal (it may quote the API server or a file name):
+ * its message and, for typed errors (src/kube), the stable code.
+ */
 export function describeError(error: unknown): string {
   const message = error instanceof Error ? error.message : String(error);
   const code = typeof error === 'object' && error !== null && 'code' in error ? String(error.code) : '';
-  return code === '' ? message : `${message} [${code}]`;
+  return terminalSafe(code === '' ? message : `${message} [${code}]`);
 }
 
 /** A usage problem the user can fix: printed as `kubehooks: <message>`, exit 2, no stack trace. */

@@ -1,4 +1,5 @@
 import { injectDocuments } from '../load/inject-documents.ts';
+import { terminalSafe } from '../report/terminal-text.ts';
 import type { CliCommand } from './command.ts';
 import { EXIT_FINDINGS, EXIT_OK, UsageError } from './context.ts';
 import { loadRestoreFile } from './hook-file.ts';
@@ -21,14 +22,14 @@ export const injectCommand: CliCommand = {
         if (unreadable.length > 0) throw new UsageError(`cannot read ${unreadable.map((d) => d.file).join(', ')}`);
         // Printing the rest would silently drop the broken documents from what gets applied.
         if (load.failedFiles.length > 0) {
-          ctx.deps.io.stderr.write(`kubehooks: not writing anything: ${load.failedFiles.join(', ')} could not be parsed\n`);
+          ctx.deps.io.stderr.write(`kubehooks: not writing anything: ${terminalSafe(load.failedFiles.join(', '))} could not be parsed\n`);
           ctx.setExitCode(EXIT_FINDINGS);
           return;
         }
         const generateName = ctx.deps.generateInitName ?? (() => 'velero-restore-init-00000000');
         const result = injectDocuments(load.documents, restore, { generateName });
         ctx.deps.io.stdout.write(result.text);
-        for (const f of result.failures) ctx.deps.io.stderr.write(`kubehooks: Velero would fail the restore of ${f.message}\n`);
+        for (const f of result.failures) ctx.deps.io.stderr.write(`kubehooks: Velero would fail the restore of ${terminalSafe(f.message)}\n`);
         ctx.deps.io.stderr.write(`injected init hooks into ${result.changed} pod${result.changed === 1 ? '' : 's'} or template${result.changed === 1 ? '' : 's'}\n`);
         ctx.setExitCode(result.failures.length > 0 ? EXIT_FINDINGS : EXIT_OK);
       });

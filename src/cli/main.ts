@@ -9,6 +9,7 @@ import type { CliDeps, CliIo, ClusterOptions } from './context.ts';
 import type { PodLister } from '../run/ports.ts';
 import { programName } from './program-name.ts';
 import { renderVersion, versionInfo } from './version.ts';
+import { terminalSafe } from '../report/terminal-text.ts';
 
 async function readAllStdin(): Promise<Uint8Array> {
   const chunks: Uint8Array[] = [];
@@ -103,11 +104,11 @@ export async function main(argv: readonly string[], overrides: MainOverrides = {
       return err.exitCode === 0 ? EXIT_OK : EXIT_USAGE;
     }
     if (err instanceof UsageError) {
-      io.stderr.write(`kubehooks: ${err.message}\n`);
+      io.stderr.write(`kubehooks: ${terminalSafe(err.message)}\n`);
       return EXIT_USAGE;
     }
     const message = err instanceof Error ? err.message : String(err);
-    io.stderr.write(`kubehooks: internal error: ${message}\n(this is a bug; please report it with the command line)\n`);
+    io.stderr.write(`kubehooks: internal error: ${terminalSafe(message)}\n(this is a bug; please report it with the command line)\n`);
     return 70;
   }
 }

@@ -9,6 +9,7 @@ import { planBackupDetailed } from '../plan/plan-backup.ts';
 import { planRestoreDetailed } from '../plan/plan-restore.ts';
 import { renderPlanJson } from '../report/plan-json.ts';
 import { renderPlanText } from '../report/plan-text.ts';
+import { terminalSafe } from '../report/terminal-text.ts';
 import type { CliCommand } from './command.ts';
 import { EXIT_OK, EXIT_USAGE, UsageError, describeError } from './context.ts';
 import type { CliDeps } from './context.ts';
@@ -16,7 +17,7 @@ import { loadBackupFile, loadRestoreFile } from './hook-file.ts';
 import { collect, isOutputFormat, logDiagnostics, outputOption, readManifests } from './options.ts';
 
 function logNotes(deps: CliDeps, notes: readonly PlanNote[]): void {
-  for (const n of notes) deps.io.stderr.write(`note: ${n.namespace}/${n.pod}: ${n.message}\n`);
+  for (const n of notes) deps.io.stderr.write(`note: ${terminalSafe(`${n.namespace}/${n.pod}: ${n.message}`)}\n`);
 }
 
 /** Plans one backup phase from a Backup/Schedule file for the given pods (notes go to stderr). */

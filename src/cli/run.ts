@@ -10,6 +10,7 @@ import { ProgressLine } from '../report/progress-line.ts';
 import { renderRunJson } from '../report/run-json.ts';
 import { renderRunJunit } from '../report/run-junit.ts';
 import { renderRunText } from '../report/run-text.ts';
+import { terminalSafe } from '../report/terminal-text.ts';
 import { runBackupHooks } from '../run/backup-runner.ts';
 import { createSystemClock } from '../run/clock.ts';
 import { runPostRestoreHooks } from '../run/post-restore-runner.ts';
@@ -189,7 +190,7 @@ export async function executeRun(settings: RunSettings, deps: CliDeps, wiring: R
         eventFailures++;
         if (eventFailures === 1) {
           progress.end();
-          deps.io.stderr.write(`kubehooks: warning: cannot record Events on the pods (${error}); the hooks are not affected (--no-events turns Events off)\n`);
+          deps.io.stderr.write(`kubehooks: warning: cannot record Events on the pods (${terminalSafe(error)}); the hooks are not affected (--no-events turns Events off)\n`);
         }
       },
     };

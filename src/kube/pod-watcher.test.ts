@@ -131,6 +131,29 @@ void describe('KubePodWatcher against the fake API server', () => {
     assert.deepEqual(watchRequests().map((r) => r.path), ['/api/v1/pods']);
   });
 
+  void it('watch events cut inside a multi-byte character keep their labels and annotations exact (issue 10 item 6)', async () => {
+    server.splitWatchWritesInsideCharacters = true;
+    try {
+      server.putPod(pendingPod('utf8', 'p'));
+      const s = start(watcher, { namespaces: ['utf8'] });
+      await waitFor('watch open', () => server.openWatchCount === 1);
+      const labels = { team: 'müller' };
+      const annotations = { note: '€ 日本語 😀' };
+      server.updatePod('utf8', 'p', (p) => {
+        p.metadata.labels = labels;
+        p.metadata.annotations = annotations;
+      });
+      await waitFor('update', () => s.events.length === 2);
+      await s.stop();
+      const got = s.events[1];
+      assert.equal(got?.type, 'upsert');
+      assert.deepEqual(got.pod.metadata.labels, labels);
+      assert.deepEqual(got.pod.metadata.annotations, annotations);
+    } finally {
+      server.splitWatchWritesInsideCharacters = false;
+    }
+  });
+
   void it('resumes from the last seen resourceVersion after a dropped connection', async () => {
     server.putPod(pendingPod('drop', 'p'));
     const s = start(watcher, { namespaces: ['drop'] });

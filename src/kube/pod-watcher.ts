@@ -11,6 +11,7 @@ import { errorText, isRecord, statusDetails, type KubeClient } from './client.ts
 import { createSystemClock } from '../run/clock.ts';
 import { ApiStatusError, ApiTimeoutError, ApiUnreachableError, ForbiddenError, GoneError, KubeconfigError, UnauthorizedError, errorForStatus } from './errors.ts';
 import { resourceVersionOf, toPodManifest } from './pod.ts';
+import { WatchLineDecoder } from './watch-lines.ts';
 
 export interface BackoffOptions {
   /** First retry delay. Default 500 ms. */
@@ -371,15 +372,10 @@ export class KubePodWatcher implements PodWatcher, PodLister {
         signal: stream.signal,
         what,
       });
-      let pending = '';
+      const lines = new WatchLineDecoder(what);
       try {
         for await (const chunk of res as AsyncIterable<Buffer>) {
-          pending += chunk.toString('utf8');
-          let newline: number;
-          while ((newline = pending.indexOf('\n')) >= 0) {
-            const line = pending.slice(0, newline).trim();
-            pending = pending.slice(newline + 1);
-            if (line === '') continue;
+          for (const line of lines.push(chunk)) {
             events++;
             const outcome = this.#handleLine(line, what, known, emit, setRv);
             if (outcome !== undefined) return outcome;

@@ -1,4 +1,5 @@
 import type { Diagnostic, Severity } from '../model/diagnostic.ts';
+import { terminalSafe } from './terminal-text.ts';
 
 const SEVERITY_ORDER: Readonly<Record<Severity, number>> = { error: 0, warning: 1, info: 2 };
 
@@ -58,8 +59,8 @@ export function renderDiagnosticsText(diagnostics: readonly Diagnostic[]): strin
   for (const d of sortDiagnostics(diagnostics)) {
     if (file !== undefined && d.file !== file) lines.push('');
     file = d.file;
-    lines.push(`${location(d)}: ${d.severity} ${d.code}: ${d.message}`);
-    if (d.hint !== '') lines.push(`    hint: ${d.hint}`);
+    lines.push(`${terminalSafe(location(d))}: ${d.severity} ${d.code}: ${terminalSafe(d.message)}`);
+    if (d.hint !== '') lines.push(`    hint: ${terminalSafe(d.hint)}`);
   }
   if (lines.length > 0) lines.push('');
   lines.push(summaryLine(diagnostics));

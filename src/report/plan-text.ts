@@ -1,5 +1,6 @@
 import { formatMs } from '../duration/go-duration.ts';
 import type { Plan, PlannedHook } from '../model/plan.ts';
+import { terminalSafe } from './terminal-text.ts';
 
 const HEADERS = ['NAMESPACE', 'POD', 'CONTAINER', 'TYPE', 'SOURCE', 'NAME', 'PHASE', 'INDEX', 'ON-ERROR', 'TIMEOUT', 'WAIT', 'COMMAND'] as const;
 
@@ -13,7 +14,7 @@ function row(h: PlannedHook): string[] {
   const wait = h.type === 'init'
     ? '-'
     : `${h.waitTimeoutMs === 0 ? 'none' : formatMs(h.waitTimeoutMs)}${h.waitForReady ? ' ready' : ''}`;
-  return [
+  const cells = [
     h.namespace,
     h.pod,
     h.container,
@@ -27,6 +28,7 @@ function row(h: PlannedHook): string[] {
     wait,
     formatArgv(h.command),
   ];
+  return cells.map(terminalSafe);
 }
 
 function table(rows: readonly (readonly string[])[]): string[] {
@@ -43,7 +45,7 @@ export function renderPlanText(plan: Plan): string {
   else out.push(...table([[...HEADERS], ...plan.hooks.map(row)]));
   if (plan.skipped.length > 0) {
     out.push('', `Skipped (${plan.skipped.length}):`);
-    for (const s of plan.skipped) out.push(`  ${s.namespace}/${s.pod}: ${s.reason}`);
+    for (const s of plan.skipped) out.push(`  ${terminalSafe(`${s.namespace}/${s.pod}: ${s.reason}`)}`);
   }
   const pods = new Set(plan.hooks.map((h) => `${h.namespace}/${h.pod}`)).size;
   out.push('', `${plan.hooks.length} hook${plan.hooks.length === 1 ? '' : 's'} in ${pods} pod${pods === 1 ? '' : 's'}, ${plan.skipped.length} skipped`);

@@ -1,4 +1,5 @@
 import type { HookResult, RunReport } from '../model/result.ts';
+import { terminalSafe, terminalSafeLines } from './terminal-text.ts';
 
 export interface RunTextOptions {
   /** Leave out output excerpts of failed hooks (`--no-output`). */
@@ -19,16 +20,16 @@ function duration(ms: number | null): string {
 }
 
 function shorten(text: string, width: number): string {
-  const one = text.replace(/\s+/g, ' ').trim();
+  const one = terminalSafe(text.replace(/\s+/g, ' ').trim());
   return one.length <= width ? one : `${one.slice(0, width - 1)}…`;
 }
 
 function row(r: HookResult, reasonWidth: number): string[] {
   return [
     r.status,
-    `${r.namespace}/${r.pod}`,
-    r.container,
-    `${r.name}#${r.index}`,
+    terminalSafe(`${r.namespace}/${r.pod}`),
+    terminalSafe(r.container),
+    terminalSafe(`${r.name}#${r.index}`),
     duration(r.durationMs),
     r.reason === null ? '' : shorten(r.reason, reasonWidth),
   ];
@@ -41,7 +42,7 @@ function table(rows: readonly (readonly string[])[]): string[] {
 }
 
 function excerpt(label: string, text: string, lines: number, truncated: boolean): string[] {
-  const all = text.replace(/\s+$/, '').split('\n');
+  const all = terminalSafeLines(text.replace(/\s+$/, ''));
   if (all.length === 1 && all[0] === '') return [];
   const tail = all.slice(-lines);
   const cut = all.length > lines || truncated ? ` (last ${tail.length} line${tail.length === 1 ? '' : 's'}${truncated ? ', capture truncated' : ''})` : '';
@@ -61,8 +62,8 @@ export function renderRunText(report: RunReport, options: RunTextOptions = {}): 
     const lines = options.excerptLines ?? 5;
     const failures = report.results.filter((r) => (r.status === 'failed' || r.status === 'timed-out') && (r.stdout !== '' || r.stderr !== ''));
     for (const r of failures) {
-      out.push('', `${r.status}: ${r.namespace}/${r.pod} ${r.container} ${r.name}#${r.index}`);
-      if (r.reason !== null) out.push(`    reason: ${r.reason}`);
+      out.push('', `${r.status}: ${terminalSafe(`${r.namespace}/${r.pod} ${r.container} ${r.name}#${r.index}`)}`);
+      if (r.reason !== null) out.push(`    reason: ${terminalSafe(r.reason)}`);
       out.push(...excerpt('stdout', r.stdout, lines, r.truncated), ...excerpt('stderr', r.stderr, lines, r.truncated));
     }
   }

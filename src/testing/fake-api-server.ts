@@ -127,6 +127,11 @@ export class FakeApiServer {
   execProtocols: string[] = ['v5.channel.k8s.io', 'v4.channel.k8s.io'];
   /** How a watch from a compacted resourceVersion is refused: HTTP 410, or a 200 with an ERROR event. */
   goneAs: 'http' | 'event' = 'event';
+  /**
+   * Watch events are sent in two writes 5 ms apart, cut inside the first multi-byte UTF-8 character
+   * (a network may cut a stream anywhere; the client must decode across chunks).
+   */
+  splitWatchWritesInsideCharacters = false;
 
   readonly #server: http.Server;
   readonly #wss: WebSocketServer;
@@ -342,7 +347,21 @@ export class FakeApiServer {
     w.lastRv = entry.rv;
     if (w.namespace !== undefined && entry.pod.metadata.namespace !== w.namespace) return;
     if (!matchesSelector(entry.pod.metadata.labels, w.selector)) return;
-    w.res.write(`${JSON.stringify({ type: entry.type, object: entry.pod })}\n`);
+    const bytes = Buffer.from(`${JSON.stringify({ type: entry.type, object: entry.pod })}\n`);
+    const cut = bytes.findIndex((b) => b >= 0xc0) + 1;
+    if (!this.splitWatchWritesInsideCharacters || cut === 0) {
+      w.res.write(bytes);
+      return;
+    }
+    w.res.cork();
+    w.res.write(bytes.subarray(0, cut));
+    w.res.uncork();
+    w.res.cork();
+    const rest = bytes.subarray(cut);
+    setTimeout(() => {
+      if (!w.res.destroyed) w.res.write(rest);
+      w.res.uncork();
+    }, 5);
   }
 
   #takeFault(verb: Verb, namespace: string | undefined, isContinue = false): Fault | undefined {
