@@ -1,6 +1,6 @@
 import type { PodLister } from '../run/ports.ts';
 import { terminalSafe } from '../report/terminal-text.ts';
-import type { InputFileSystem } from '../load/read-inputs.ts';
+import type { InputFileSystem, ReadLimit } from '../load/read-inputs.ts';
 
 export interface TextSink {
   write(text: string): void;
@@ -10,7 +10,8 @@ export interface TextSink {
 export interface CliIo {
   readonly stdout: TextSink;
   readonly stderr: TextSink;
-  readonly readStdin: () => Promise<Uint8Array>;
+  /** Reads stdin up to `limit.maxBytes + 1` bytes; ends when `limit.signal` aborts. */
+  readonly readStdin: (limit: ReadLimit) => Promise<Uint8Array>;
   readonly fs: InputFileSystem;
   /** Whether stderr is a terminal (progress output is for terminals only). */
   readonly stderrIsTTY: boolean;

@@ -1,8 +1,8 @@
 import { randomUUID } from 'node:crypto';
-import { readdir, readFile, stat } from 'node:fs/promises';
 import { Command, CommanderError } from 'commander';
 import { createKubePorts } from '../kube/index.ts';
 import { COMMANDS } from './commands.ts';
+import { nodeInputFs, readStdinCapped } from './input-io.ts';
 import type { CliCommand } from './command.ts';
 import { EXIT_OK, EXIT_USAGE, UsageError } from './context.ts';
 import type { CliDeps, CliIo, ClusterOptions } from './context.ts';
@@ -11,18 +11,37 @@ import { programName } from './program-name.ts';
 import { renderVersion, versionInfo } from './version.ts';
 import { terminalSafe } from '../report/terminal-text.ts';
 
-async function readAllStdin(): Promise<Uint8Array> {
-  const chunks: Uint8Array[] = [];
-  for await (const chunk of process.stdin) chunks.push(typeof chunk === 'string' ? Buffer.from(chunk) : (chunk as Buffer));
-  return Buffer.concat(chunks);
+/**
+ * A process stream that a closed reader cannot crash. When the reader goes away (`kubehooks … | head`),
+ * writes fail with EPIPE: from then on output is dropped without a word, as well-behaved CLIs do, and
+ * the command carries on, so its exit status still says what happened (the hooks ran or not). Any
+ * other write error (a full disk) is said once on stderr. The listener stays for the process's life.
+ */
+function guardedSink(stream: NodeJS.WriteStream, name: string): { write(text: string): void } {
+  const state = sinkStates.get(stream) ?? { closed: false };
+  if (!sinkStates.has(stream)) {
+    sinkStates.set(stream, state);
+    stream.on('error', (error: NodeJS.ErrnoException) => {
+      const wasClosed = state.closed;
+      state.closed = true;
+      if (wasClosed || error.code === 'EPIPE' || stream === process.stderr) return;
+      process.stderr.write(`kubehooks: cannot write to ${name}: ${terminalSafe(error.message)}\n`);
+    });
+  }
+  return {
+    write: (text) => {
+      if (!state.closed && !stream.destroyed) stream.write(text);
+    },
+  };
 }
+const sinkStates = new WeakMap<NodeJS.WriteStream, { closed: boolean }>();
 
 export function processIo(): CliIo {
   return {
-    stdout: { write: (t) => void process.stdout.write(t) },
-    stderr: { write: (t) => void process.stderr.write(t) },
-    readStdin: readAllStdin,
-    fs: { stat, readdir, readFile },
+    stdout: guardedSink(process.stdout, 'stdout'),
+    stderr: guardedSink(process.stderr, 'stderr'),
+    readStdin: readStdinCapped,
+    fs: nodeInputFs,
     stderrIsTTY: process.stderr.isTTY,
     env: process.env,
   };

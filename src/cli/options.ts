@@ -31,7 +31,7 @@ export interface ReadManifests {
 
 /** Reads and loads PATH arguments (files, directories, `-`). */
 export async function readManifests(paths: readonly string[], deps: CliDeps): Promise<ReadManifests> {
-  const read = await readInputs(paths, { fs: deps.io.fs, readStdin: deps.io.readStdin });
+  const read = await readInputs(paths, { fs: deps.io.fs, readStdin: deps.io.readStdin, signal: deps.signal });
   const load = loadSources(read.sources);
   return {
     load,

@@ -195,12 +195,28 @@ export async function executeRun(settings: RunSettings, deps: CliDeps, wiring: R
       },
     };
     let report: RunReport;
+    // Reading the Backup/Restore file (possibly a FIFO) ends on a signal too.
+    const planDeps: CliDeps = { ...deps, signal: ctl.signal };
+    const planned = async <T>(planning: Promise<T>): Promise<T | undefined> => {
+      try {
+        return await planning;
+      } catch (error) {
+        if (ctl.signal.aborted) return undefined;
+        throw error;
+      }
+    };
+    const interruptedEarly = (): RunOutcome => {
+      deps.io.stderr.write('kubehooks: interrupted before any hook ran\n');
+      return { report: { summary: { attempted: 0, failed: 0 }, results: [] }, exitCode: exitForSignal(interrupted) };
+    };
     if (settings.kind === 'post-restore') {
-      const plan = await wiring.planRestore(settings.file, pods, deps, settings.policy);
+      const plan = await planned(wiring.planRestore(settings.file, pods, planDeps, settings.policy));
+      if (plan === undefined) return interruptedEarly();
       announce(deps, settings, plan);
       report = await runPostRestoreHooks({ ...common, plan, watcher: ports.watcher, scope: settings.scope, listedPods: pods });
     } else {
-      const plan = await wiring.planBackup(settings.file, pods, settings.kind === 'pre-backup' ? 'pre' : 'post', deps, settings.policy);
+      const plan = await planned(wiring.planBackup(settings.file, pods, settings.kind === 'pre-backup' ? 'pre' : 'post', planDeps, settings.policy));
+      if (plan === undefined) return interruptedEarly();
       announce(deps, settings, plan);
       report = await runBackupHooks({ ...common, plan, pods });
     }

@@ -1,5 +1,5 @@
-import { readdir, readFile, stat } from 'node:fs/promises';
 import type { CliIo } from './context.ts';
+import { nodeInputFs } from './input-io.ts';
 
 export interface CapturedIo {
   readonly io: CliIo;
@@ -16,7 +16,7 @@ export function captureIo(stdin = '', env: Readonly<Record<string, string | unde
       stdout: { write: (t) => { out += t; } },
       stderr: { write: (t) => { err += t; } },
       readStdin: () => Promise.resolve(new TextEncoder().encode(stdin)),
-      fs: { stat, readdir, readFile },
+      fs: nodeInputFs,
       stderrIsTTY: false,
       env,
     },

@@ -36,7 +36,7 @@ function fakeFs(root: Tree): InputFileSystem {
       if (typeof n !== 'object') return Promise.reject(enoent());
       return Promise.resolve(Object.entries(n).map(([name, c]) => ({ name, isDirectory: () => typeof c === 'object', isFile: () => typeof c === 'string' })));
     },
-    readFile: (p) => {
+    readCapped: (p) => {
       const n = find(p);
       return typeof n === 'string' ? Promise.resolve(new TextEncoder().encode(n)) : Promise.reject(enoent());
     },

@@ -6,18 +6,29 @@ import { UNKNOWN_POSITION } from './positions.ts';
 import { fileDiagnostic, STDIN_NAME } from './source.ts';
 import type { SourceText } from './source.ts';
 
-/** The file-system calls the reader needs (node:fs/promises fits; tests pass a fake). */
+/** How much of one input to read, and what ends the read early. */
+export interface ReadLimit {
+  /** Read at most `maxBytes + 1` bytes: getting the extra byte means the input is too large. */
+  readonly maxBytes: number;
+  /** Ends the read (a signal to the process); the read then rejects. */
+  readonly signal?: AbortSignal | undefined;
+}
+
+/** The file-system calls the reader needs (the CLI's is src/cli/input-io.ts; tests pass a fake). */
 export interface InputFileSystem {
   stat(path: string): Promise<{ isDirectory(): boolean; isFile(): boolean; size: number }>;
   readdir(path: string, options: { withFileTypes: true }): Promise<readonly { name: string; isDirectory(): boolean; isFile(): boolean }[]>;
-  readFile(path: string): Promise<Uint8Array>;
+  /** Streams any kind of file (regular, FIFO, device) up to the limit; ends when the signal aborts. */
+  readCapped(path: string, limit: ReadLimit): Promise<Uint8Array>;
 }
 
 export interface ReadInputsOptions {
   readonly fs: InputFileSystem;
-  /** Reads all of stdin; called at most once. */
-  readonly readStdin: () => Promise<Uint8Array>;
+  /** Reads stdin up to the limit; called at most once. */
+  readonly readStdin: (limit: ReadLimit) => Promise<Uint8Array>;
   readonly limits?: LoadLimits;
+  /** Ends every read (SIGINT/SIGTERM): readInputs then rejects with the signal's reason. */
+  readonly signal?: AbortSignal | undefined;
 }
 
 export interface ReadInputsResult {
@@ -36,11 +47,14 @@ function unreadable(file: string, message: string, hint: string): Diagnostic {
   return fileDiagnostic(file, UNKNOWN_POSITION, 'input-unreadable', 'error', message, hint);
 }
 
-function errnoText(err: unknown): string {
+function errnoText(err: unknown, path = ''): string {
   if (err !== null && typeof err === 'object' && 'code' in err && typeof err.code === 'string') {
     switch (err.code) {
       case 'ENOENT':
-        return 'no such file or directory';
+        // Node decodes argv and directory entries as UTF-8, turning invalid bytes into U+FFFD: such a name no longer names the file.
+        return path.includes('\ufffd')
+          ? 'no file by this name; the name held bytes that are not UTF-8, which Node.js replaced with U+FFFD (rename the file to a UTF-8 name)'
+          : 'no such file or directory';
       case 'EACCES':
       case 'EPERM':
         return 'permission denied';
@@ -62,7 +76,7 @@ export function decodeInput(
   if (bytes.length > limits.maxFileChars) {
     return {
       diagnostic: fileDiagnostic(file, UNKNOWN_POSITION, 'input-too-large', 'error',
-        `${file} is ${bytes.length} bytes, more than the ${limits.maxFileChars} kubehooks reads`,
+        `${file} is more than the ${limits.maxFileChars} bytes kubehooks reads (reading stopped there)`,
         'Split the manifests into smaller files, or lint only the files that carry hooks.'),
     };
   }
@@ -96,21 +110,30 @@ export async function readInputs(paths: readonly string[], options: ReadInputsOp
   const sources: SourceText[] = [];
   const diagnostics: Diagnostic[] = [];
   let stdinRead = false;
+  const signal = options.signal;
+  const limit: ReadLimit = { maxBytes: limits.maxFileChars, signal };
 
-  const readOne = async (file: string): Promise<void> => {
+  /** `inWalk`: found in a directory, where only regular files are read (a FIFO or device there is refused). */
+  const readOne = async (file: string, inWalk: boolean): Promise<void> => {
     try {
       const st = await options.fs.stat(file);
-      if (st.size > limits.maxFileChars) {
+      if (inWalk && !st.isFile()) {
+        diagnostics.push(unreadable(file, `${file} is not a regular file (a FIFO, device or socket): directory walks read regular files only`,
+          'Remove it from the directory, or pass it as its own PATH to read it on purpose.'));
+        return;
+      }
+      if (st.isFile() && st.size > limits.maxFileChars) {
         diagnostics.push(fileDiagnostic(file, UNKNOWN_POSITION, 'input-too-large', 'error',
           `${file} is ${st.size} bytes, more than the ${limits.maxFileChars} kubehooks reads`,
           'Split the manifests into smaller files, or lint only the files that carry hooks.'));
         return;
       }
-      const decoded = decodeInput(file, await options.fs.readFile(file), limits);
+      const decoded = decodeInput(file, await options.fs.readCapped(file, limit), limits);
       if ('source' in decoded) sources.push(decoded.source);
       else diagnostics.push(decoded.diagnostic);
     } catch (err) {
-      diagnostics.push(unreadable(file, `cannot read ${file}: ${errnoText(err)}`, 'Check the path and its permissions.'));
+      if (signal?.aborted === true) throw signal.reason;
+      diagnostics.push(unreadable(file, `cannot read ${file}: ${errnoText(err, file)}`, 'Check the path and its permissions.'));
     }
   };
 
@@ -132,7 +155,7 @@ export async function readInputs(paths: readonly string[], options: ReadInputsOp
         if (e.name.startsWith('.') || e.name === 'node_modules') continue;
         found += await walk(full, depth + 1);
       } else if (MANIFEST_FILE.test(e.name) && !e.name.startsWith('.')) {
-        await readOne(full);
+        await readOne(full, true);
         found += 1;
       }
     }
@@ -144,10 +167,11 @@ export async function readInputs(paths: readonly string[], options: ReadInputsOp
       if (stdinRead) continue;
       stdinRead = true;
       try {
-        const decoded = decodeInput(STDIN_NAME, await options.readStdin(), limits);
+        const decoded = decodeInput(STDIN_NAME, await options.readStdin(limit), limits);
         if ('source' in decoded) sources.push(decoded.source);
         else diagnostics.push(decoded.diagnostic);
       } catch (err) {
+        if (signal?.aborted === true) throw signal.reason;
         diagnostics.push(unreadable(STDIN_NAME, `cannot read stdin: ${errnoText(err)}`, 'Pipe manifests into kubehooks, or pass file paths.'));
       }
       continue;
@@ -156,7 +180,7 @@ export async function readInputs(paths: readonly string[], options: ReadInputsOp
     try {
       isDir = (await options.fs.stat(path)).isDirectory();
     } catch (err) {
-      diagnostics.push(unreadable(path, `cannot read ${path}: ${errnoText(err)}`, 'Check the path; pass files, directories or - for stdin.'));
+      diagnostics.push(unreadable(path, `cannot read ${path}: ${errnoText(err, path)}`, 'Check the path; pass files, directories or - for stdin.'));
       continue;
     }
     if (isDir) {
@@ -167,7 +191,7 @@ export async function readInputs(paths: readonly string[], options: ReadInputsOp
           'Pass the directory that holds the manifests, or the files themselves.'));
       }
     } else {
-      await readOne(path);
+      await readOne(path, false);
     }
   }
   return { sources, diagnostics };
