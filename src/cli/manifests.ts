@@ -52,7 +52,7 @@ export const manifestsCommand: CliCommand = {
           if (!/^[a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?$/.test(opts.name)) throw new UsageError(`--name "${opts.name}" is not a valid object name`);
           let pem: string;
           try {
-            pem = new TextDecoder('utf-8', { fatal: true }).decode(await ctx.deps.io.fs.readFile(opts.caBundleFile));
+            pem = new TextDecoder('utf-8', { fatal: true }).decode(await ctx.deps.io.fs.readCapped(opts.caBundleFile, { maxBytes: 1024 * 1024, signal: ctx.deps.signal }));
           } catch (err) {
             throw new UsageError(`--ca-bundle-file ${opts.caBundleFile}: cannot read it as text (${(err as NodeJS.ErrnoException).code ?? String(err)})`);
           }
