@@ -18,7 +18,7 @@ import {
   startCluster,
 } from '../../scripts/cluster/index.ts';
 import type { ClusterState } from '../../scripts/cluster/index.ts';
-import { isAlive } from '../../scripts/cluster/processes.ts';
+import { isAlive, startProcess, stopProcesses } from '../../scripts/cluster/processes.ts';
 
 const REPO = resolve(import.meta.dirname, '..', '..');
 const CLI = join(REPO, 'scripts', 'cluster', 'cli.ts');
@@ -295,5 +295,33 @@ void describe('launcher', () => {
     assert.equal(await exited, 143);
     for (const pid of pids) assert.equal(isAlive(pid), false, `pid ${pid} still running`);
     assert.equal(existsSync(runDir), false);
+  });
+
+  void test('children left in the group of a leader that died on its own are stopped too', async (t) => {
+    // velero server runs its plugins as children; when the server dies by itself, its record is no
+    // longer ours, but the plugins still sit in its process group with the run dir as their cwd.
+    const dir = await tempDir(t, 'kubehooks-orphans-');
+    const started = startProcess('leader', '/bin/sh', ['-c', 'sleep 300 & echo $! > child.pid; exit 0'], {
+      logPath: join(dir, 'leader.log'),
+      marker: dir,
+      cwd: dir,
+      env: { PATH: process.env['PATH'] ?? '/usr/bin:/bin' },
+    });
+    // The leader is unref'd (it outlives short-lived owners), so poll instead of awaiting its exit.
+    const until = Date.now() + 10_000;
+    while ((isAlive(started.record.pid) || !existsSync(join(dir, 'child.pid'))) && Date.now() < until) {
+      await new Promise((r) => setTimeout(r, 25));
+    }
+    assert.equal(isAlive(started.record.pid), false, 'the leader should have exited');
+    const child = Number((await readFile(join(dir, 'child.pid'), 'utf8')).trim());
+    t.after(() => {
+      if (isAlive(child)) process.kill(child, 'SIGKILL');
+    });
+    assert.equal(isAlive(child), true, 'the orphan should be running before the stop');
+    const outcome = await stopProcesses([started.record], { graceMs: 1000 });
+    assert.deepEqual(outcome.map((o) => o.outcome), ['not-running']);
+    const deadline = Date.now() + 5000;
+    while (isAlive(child) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 25));
+    assert.equal(isAlive(child), false, `orphan ${child} survived the stop`);
   });
 });

@@ -6,7 +6,7 @@
  * arguments, so a reused PID is never touched.
  */
 import { spawn } from 'node:child_process';
-import { closeSync, openSync, readFileSync } from 'node:fs';
+import { closeSync, openSync, readdirSync, readFileSync, readlinkSync } from 'node:fs';
 import { open } from 'node:fs/promises';
 import { setTimeout as sleep } from 'node:timers/promises';
 
@@ -88,6 +88,41 @@ export function isOurs(record: ProcessRecord): boolean {
   }
 }
 
+/**
+ * Live members of the group a dead leader started, that are provably ours: their arguments or their
+ * working directory name the run directory (children inherit the leader's cwd, which is inside it).
+ * A PGID is not reused while its group has members, but after that a reused PID could lead another
+ * group, hence the /proc check of each member instead of a blind kill(-pid).
+ */
+export function orphanedGroupMembers(record: ProcessRecord): number[] {
+  let entries: string[];
+  try {
+    entries = readdirSync('/proc');
+  } catch {
+    return [];
+  }
+  const members: number[] = [];
+  for (const entry of entries) {
+    if (!/^\d+$/.test(entry)) continue;
+    const pid = Number(entry);
+    if (pid === record.pid || pid === process.pid) continue;
+    const stat = procStat(pid);
+    if (stat?.pgrp !== record.pid || !isAlive(pid)) continue;
+    let ours = false;
+    try {
+      ours = readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes(record.marker);
+      if (!ours) {
+        const cwd = readlinkSync(`/proc/${pid}/cwd`);
+        ours = cwd === record.marker || cwd.startsWith(`${record.marker}/`);
+      }
+    } catch {
+      ours = false;
+    }
+    if (ours) members.push(pid);
+  }
+  return members;
+}
+
 function signal(record: ProcessRecord, sig: NodeJS.Signals): void {
   const stat = procStat(record.pid);
   try {
@@ -122,6 +157,15 @@ export async function stopProcesses(
   }[] = [];
   for (const record of records) {
     if (!isOurs(record)) {
+      // The leader may have died on its own (velero server after a crash) and left its children
+      // (Velero's plugin processes) behind in its group: end those that are provably ours.
+      for (const pid of orphanedGroupMembers(record)) {
+        try {
+          process.kill(pid, 'SIGKILL');
+        } catch {
+          // Already gone.
+        }
+      }
       results.push({ name: record.name, pid: record.pid, outcome: 'not-running' });
       continue;
     }
