@@ -125,3 +125,19 @@ export { parseExecStatus } from './kube/index.ts';
 
 // ---- CLI ----
 export { main } from './cli/main.ts';
+
+// ---- admission and CI formats (docs/admission.md) ----
+export { reviewAdmission, lintAdmissionObject, formatWarnings, AdmissionRequestError } from './admission/review.ts';
+export type { ReviewOptions, ReviewOutcome, AdmissionResponse, AdmissionReviewOut, DenyOn } from './admission/review.ts';
+export { startWebhookServer } from './admission/server.ts';
+export type { WebhookServer, WebhookServerOptions } from './admission/server.ts';
+export { webhookConfiguration, WEBHOOK_RULES } from './admission/manifests.ts';
+export type { WebhookManifestOptions, WebhookTarget } from './admission/manifests.ts';
+export { validatingAdmissionPolicy, POLICY_LIMITS } from './admission/policy.ts';
+export type { PolicyOptions, ValidationAction } from './admission/policy.ts';
+export { lintCodeCatalog } from './lint/catalog.ts';
+export type { CodeInfo } from './lint/catalog.ts';
+export { renderDiagnosticsSarif, diagnosticsToSarif } from './report/diagnostics-sarif.ts';
+export { renderDiagnosticsJunit } from './report/diagnostics-junit.ts';
+export type { CheckedObject } from './report/diagnostics-junit.ts';
+export { renderRunJunit } from './report/run-junit.ts';

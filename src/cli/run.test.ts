@@ -95,6 +95,18 @@ void describe('kubehooks run', () => {
     assert.deepEqual(w.exec.calls.map((c) => c.maxOutputBytes), [OMITTED_OUTPUT_MAX_BYTES]);
   });
 
+  void it('--output junit: one testcase per hook, the failure carries the exit code and stderr; exit 1', async () => {
+    const hooks = [hookFor({ pod: 'db-0', container: 'db', name: 'freeze' }), hookFor({ pod: 'db-0', container: 'db', name: 'flush', index: 1 })];
+    let calls = 0;
+    const w = world([pod], { hooks, skipped: [] }, () => (++calls === 2 ? { exitCode: 3, stderr: 'disk full' } : { exitCode: 0 }));
+    const code = await w.run(['run', 'pre-backup', '--backup', 'b.yaml', '--output', 'junit', '--no-events']);
+    assert.equal(code, 1, w.err.join(''));
+    const xml = w.out.join('');
+    assert.match(xml, /^<\?xml version="1.0" encoding="UTF-8"\?>\n<testsuites name="kubehooks run pre-backup" tests="2" failures="1"/);
+    assert.equal((xml.match(/<testcase /g) ?? []).length, 2);
+    assert.match(xml, /<failure [^>]*>status: failed&#10;exit code: 3&#10;[\s\S]*disk full<\/failure>/);
+  });
+
   void it('with output shown, the default capture cap applies', async () => {
     const w = world([pod], { hooks: [hookFor({ pod: 'db-0', container: 'db' })], skipped: [] });
     await w.run(['run', 'post-backup', '--backup', 'b.yaml', '-o', 'json', '--no-events']);
