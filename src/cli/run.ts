@@ -43,6 +43,8 @@ export interface ConnectOptions {
   readonly kubeconfigPath?: string;
   readonly context?: string;
   readonly insecureSkipTlsVerify?: boolean;
+  /** No API request (credentials included) may outlive the run's deadline. */
+  readonly requestTimeoutMs?: number;
 }
 
 /**
@@ -123,6 +125,7 @@ export function parseRunSettings(kind: string, raw: RawRunOptions): RunSettings 
     ...(kubeconfig === undefined || kubeconfig === '' ? {} : { kubeconfigPath: kubeconfig }),
     ...(raw.context === undefined ? {} : { context: raw.context }),
     ...(raw.insecureSkipTlsVerify === true ? { insecureSkipTlsVerify: true } : {}),
+    ...(parsed.ns === 0n ? {} : { requestTimeoutMs: Math.max(1, Math.min(30_000, nsToMs(parsed.ns))) }),
   };
   return {
     kind: k,
@@ -350,6 +353,7 @@ export function defaultRunWiring(): RunWiring {
         kubeconfigPath: options.kubeconfigPath,
         context: options.context,
         insecureSkipTlsVerify: options.insecureSkipTlsVerify,
+        requestTimeoutMs: options.requestTimeoutMs,
       }),
     planBackup: planBackupFromFile,
     planRestore: (file, pods, deps, policy) => planRestoreFromFile(file, pods, deps, { policy }),

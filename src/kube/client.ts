@@ -16,7 +16,10 @@ import tls from 'node:tls';
 // The kubeconfig module only: the package's index also loads the generated API, watch, cache, etc.
 import { KubeConfig } from '@kubernetes/client-node/dist/config.js';
 import WebSocket from 'ws';
+import { parse as parseYaml } from 'yaml';
+import { CredentialSource, boundedWait, type ExecPluginConfig } from './credentials.ts';
 import {
+  CredentialError,
   ApiTimeoutError,
   ApiUnreachableError,
   KubeError,
@@ -62,15 +65,17 @@ export function loadKubeConfig(options: KubeClientOptions = {}): KubeConfig {
   const env = options.env ?? process.env;
   const kc = new KubeConfig();
   let source: string;
+  let files: string[] = [];
   try {
     if (options.kubeconfigPath !== undefined) {
       source = options.kubeconfigPath;
       if (!fs.existsSync(source)) {
         throw new KubeconfigError(`kubeconfig ${source} does not exist`);
       }
+      files = [source];
       kc.loadFromFile(source);
     } else if (env['KUBECONFIG'] !== undefined && env['KUBECONFIG'] !== '') {
-      const files = env['KUBECONFIG'].split(path.delimiter).filter((f) => f !== '' && fs.existsSync(f));
+      files = env['KUBECONFIG'].split(path.delimiter).filter((f) => f !== '' && fs.existsSync(f));
       if (files.length === 0) {
         throw new KubeconfigError(`none of the files in KUBECONFIG (${env['KUBECONFIG']}) exists`);
       }
@@ -81,6 +86,7 @@ export function loadKubeConfig(options: KubeClientOptions = {}): KubeConfig {
       const fallback = path.join(home, '.kube', 'config');
       if (fs.existsSync(fallback)) {
         source = fallback;
+        files = [fallback];
         kc.loadFromFile(fallback);
       } else if (env['KUBERNETES_SERVICE_HOST'] !== undefined && env['KUBERNETES_SERVICE_PORT'] !== undefined) {
         source = 'in-cluster service account';
@@ -121,12 +127,38 @@ export function loadKubeConfig(options: KubeClientOptions = {}): KubeConfig {
   if (!/^https?:\/\//.test(cluster.server)) {
     throw new KubeconfigError(`cluster "${cluster.name}" has an invalid server URL: ${cluster.server}`);
   }
-  if (kc.getCurrentUser() === null) {
+  const user = kc.getCurrentUser();
+  if (user === null) {
     // client-node applies no TLS settings at all without a user entry; make that explicit.
     throw new KubeconfigError(`context "${contextName}" in ${source} refers to a user that does not exist`);
   }
+  // kubectl (client-go's transport) refuses a CA together with insecure-skip-tls-verify in one cluster entry.
+  if (cluster.skipTLSVerify && ((cluster.caData ?? '') !== '' || (cluster.caFile ?? '') !== '')) {
+    throw new KubeconfigError(
+      `cluster "${cluster.name}" in ${source} sets both certificate-authority${(cluster.caData ?? '') !== '' ? '-data' : ''} and insecure-skip-tls-verify: true; ` +
+        'kubectl refuses that too ("specifying a root certificates file with the insecure flag is not allowed"): remove one of them',
+    );
+  }
+  const extra = readUserExtras(files, user.name);
+  if (extra.tokenFile !== undefined) {
+    // client-go reads a tokenFile once at load when there is no static token and fails if it cannot.
+    if ((user.token ?? '') === '') {
+      try {
+        fs.readFileSync(extra.tokenFile);
+      } catch (error) {
+        throw new KubeconfigError(`user "${user.name}" in ${source}: cannot read its tokenFile ${extra.tokenFile}: ${errorText(error)}`, { cause: error });
+      }
+    }
+    USER_EXTRAS.set(kc, extra);
+  }
 
   const warn = options.warn ?? defaultWarn;
+  if (!hasCredentials(user, extra)) {
+    warn(
+      `user "${user.name}" in ${source} has no credentials (no token, tokenFile, client certificate, exec plugin or auth-provider): ` +
+        'requests go out unauthenticated, as system:anonymous',
+    );
+  }
   if (options.insecureSkipTlsVerify === true) {
     warn(
       `TLS verification of the API server ${cluster.server} is DISABLED (--insecure-skip-tls-verify). ` +
@@ -149,6 +181,39 @@ export function loadKubeConfig(options: KubeClientOptions = {}): KubeConfig {
     warn(`the kubeconfig disables TLS verification for ${cluster.server} (insecure-skip-tls-verify)`);
   }
   return kc;
+}
+
+/** What client-node drops from a kubeconfig user entry and kubectl honours. */
+interface UserExtras {
+  /** `users[].user.tokenFile`, resolved against the kubeconfig file's directory as kubectl does. */
+  readonly tokenFile?: string;
+}
+
+const USER_EXTRAS = new WeakMap<KubeConfig, UserExtras>();
+
+/** The `tokenFile` of `userName`, from the first kubeconfig file that defines that user (kubectl's merge). */
+function readUserExtras(files: readonly string[], userName: string): UserExtras {
+  for (const file of files) {
+    let doc: unknown;
+    try {
+      doc = parseYaml(fs.readFileSync(file, 'utf8'));
+    } catch {
+      continue; // client-node has loaded it already; an unreadable file has no extras
+    }
+    const users = isRecord(doc) && Array.isArray(doc['users']) ? (doc['users'] as unknown[]) : [];
+    const entry = users.find((u) => isRecord(u) && u['name'] === userName);
+    if (!isRecord(entry)) continue;
+    const user = entry['user'];
+    const tokenFile = isRecord(user) ? user['tokenFile'] : undefined;
+    if (typeof tokenFile !== 'string' || tokenFile === '') return {};
+    return { tokenFile: path.isAbsolute(tokenFile) ? tokenFile : path.resolve(path.dirname(file), tokenFile) };
+  }
+  return {};
+}
+
+function hasCredentials(user: NonNullable<ReturnType<KubeConfig['getCurrentUser']>>, extra: UserExtras): boolean {
+  const set = (v: unknown): boolean => v !== undefined && v !== null && v !== '';
+  return [user.token, user.certData, user.certFile, user.exec, user.authProvider, user.username, extra.tokenFile].some(set);
 }
 
 /** kubectl's KUBECONFIG merge: for every name and for current-context, the first file that sets it wins. */
@@ -266,29 +331,56 @@ export class KubeClient {
   /** One TLS context for every connection while the credentials stay the same (building one per exec is costly). */
   #tls: { readonly material: readonly (Buffer | undefined)[]; readonly context: tls.SecureContext } | undefined;
 
+  /** Exec plugins and tokenFile, which client-node gets wrong (see credentials.ts). */
+  readonly #credentials: CredentialSource | undefined;
+
   constructor(kubeConfig: KubeConfig, options: { requestTimeoutMs?: number | undefined } = {}) {
     this.kubeConfig = kubeConfig;
     this.server = (kubeConfig.getCurrentCluster()?.server ?? '').replace(/\/+$/, '');
     this.contextName = kubeConfig.getCurrentContext();
     this.#requestTimeoutMs = options.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS;
+    const user = kubeConfig.getCurrentUser();
+    const exec = (user?.exec ?? undefined) as ExecPluginConfig | undefined;
+    const tokenFile = USER_EXTRAS.get(kubeConfig)?.tokenFile;
+    if (user !== null && (exec !== undefined || tokenFile !== undefined)) {
+      this.#credentials = new CredentialSource({ userName: user.name, exec, tokenFile, staticToken: user.token });
+    }
   }
 
   static load(options: KubeClientOptions = {}): KubeClient {
     return new KubeClient(loadKubeConfig(options), { requestTimeoutMs: options.requestTimeoutMs });
   }
 
-  /** Credentials and TLS settings for one request (tokens from plugins may rotate, so per request). */
-  async connectionOptions(): Promise<ConnectionOptions> {
+  /**
+   * Credentials and TLS settings for one request (tokens from plugins may rotate, so per request).
+   * Preparing them (an exec plugin, an OIDC refresh) is bounded by `deadlineMs` and ends with `signal`.
+   */
+  async connectionOptions(limit: { deadlineMs?: number; signal?: AbortSignal | undefined } = {}): Promise<ConnectionOptions> {
     const opts: ConnectionOptions = {};
-    await this.#applyCredentials(opts);
+    await this.#applyCredentials(opts, { deadlineMs: limit.deadlineMs ?? this.#requestTimeoutMs, signal: limit.signal });
     return opts;
   }
 
-  async #applyCredentials(opts: ConnectionOptions | WebSocket.ClientOptions): Promise<void> {
+  async #applyCredentials(
+    opts: ConnectionOptions | WebSocket.ClientOptions,
+    limit: { deadlineMs: number; signal?: AbortSignal | undefined },
+  ): Promise<void> {
     if (this.#closed) throw new Error('KubeClient is closed');
+    const credentials = this.#credentials;
     try {
-      await this.kubeConfig.applyToHTTPSOptions(opts);
+      if (credentials === undefined) {
+        // Static credentials, client certificates, auth-provider (OIDC): client-node. Waited for no longer than the request.
+        await boundedWait(this.kubeConfig.applyToHTTPSOptions(opts), limit.deadlineMs, limit.signal, () =>
+          new CredentialError(`preparing the credentials for ${this.server} took longer than ${limit.deadlineMs} ms`),
+        );
+      } else {
+        // TLS settings and impersonation from client-node, the Authorization header from us.
+        (this.kubeConfig as unknown as { applyHTTPSOptions(o: object): void }).applyHTTPSOptions(opts);
+        await credentials.apply(opts, limit);
+      }
     } catch (error) {
+      if (limit.signal?.aborted === true) throw error;
+      if (error instanceof CredentialError) throw error;
       throw new KubeconfigError(`cannot prepare credentials for ${this.server}: ${errorText(error)}`, { cause: error });
     }
     if (opts.agent instanceof http.Agent) this.#agents.add(opts.agent);
@@ -366,7 +458,9 @@ export class KubeClient {
   ): Promise<{ res: http.IncomingMessage; text?: string }> {
     options.signal.throwIfAborted();
     const timeoutMs = options.timeoutMs ?? this.#requestTimeoutMs;
-    const conn = await this.connectionOptions();
+    // One deadline for the credentials and the request: an exec plugin's time counts against it.
+    const startedAt = performance.now();
+    const conn = await this.connectionOptions({ deadlineMs: timeoutMs, signal: options.signal });
     const url = new URL(this.server + buildPath(pathname, options.query));
     const payload = options.body === undefined ? undefined : Buffer.from(JSON.stringify(options.body));
     const headers: Record<string, string | number> = {
@@ -385,7 +479,7 @@ export class KubeClient {
     options.signal.addEventListener('abort', onAbort, { once: true });
     const timer = setTimeout(() => {
       controller.abort();
-    }, timeoutMs);
+    }, Math.max(1, timeoutMs - (performance.now() - startedAt)));
     let handedOver = false;
     try {
       const res = await new Promise<http.IncomingMessage>((resolve, reject) => {
@@ -448,8 +542,15 @@ export class KubeClient {
     signal?: AbortSignal,
   ): Promise<WebSocket> {
     const opts: WebSocket.ClientOptions = {};
-    await this.#applyCredentials(opts);
+    const startedAt = performance.now();
+    try {
+      await this.#applyCredentials(opts, { deadlineMs: handshakeTimeoutMs, signal });
+    } catch (error) {
+      if (signal?.aborted === true) throw new Error('aborted before the connection was opened', { cause: error });
+      throw error;
+    }
     if (signal?.aborted === true) throw new Error('aborted before the connection was opened');
+    handshakeTimeoutMs = Math.max(1, handshakeTimeoutMs - (performance.now() - startedAt));
     const url = new URL(this.server + buildPath(pathname, query));
     url.protocol = url.protocol === 'https:' ? 'wss:' : 'ws:';
     const socket = new WebSocket(url, [...protocols], {
@@ -466,6 +567,7 @@ export class KubeClient {
   /** Destroys keep-alive sockets. Watches and execs must already be aborted by their signals. */
   close(): void {
     this.#closed = true;
+    this.#credentials?.close();
     for (const agent of this.#agents) agent.destroy();
     this.#agents.clear();
   }

@@ -6,6 +6,7 @@
 
 export type KubeErrorCode =
   | 'kubeconfig-invalid'
+  | 'credentials-failed'
   | 'api-unreachable'
   | 'api-timeout'
   | 'unauthorized'
@@ -25,6 +26,14 @@ export abstract class KubeError extends Error {
 /** The kubeconfig is missing, unreadable, malformed, or names a context/cluster that does not exist. */
 export class KubeconfigError extends KubeError {
   readonly code = 'kubeconfig-invalid';
+}
+
+/**
+ * Credentials could not be prepared: an exec credential plugin failed, hung past its deadline or
+ * printed no usable ExecCredential; a tokenFile could not be read. Counts as `unauthorized` for a hook.
+ */
+export class CredentialError extends KubeError {
+  readonly code = 'credentials-failed';
 }
 
 /** The API server could not be reached: connection refused, DNS failure, TLS failure, reset. */

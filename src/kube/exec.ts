@@ -219,6 +219,15 @@ export class KubePodExecutor implements PodExecutor {
           resolve(value);
         };
         timer = setTimeout(() => {
+          if (socket === undefined) {
+            // Still preparing credentials (an exec plugin that does not answer): the command never started.
+            settle({
+              kind: 'error',
+              code: 'unauthorized',
+              message: `exec in ${where}: the credentials were not ready within ${request.timeoutMs} ms (the exec credential plugin did not answer); the command was not started`,
+            });
+            return;
+          }
           settle({ kind: 'timed-out' });
         }, request.timeoutMs);
         onAbort = () => {
@@ -315,7 +324,8 @@ export class KubePodExecutor implements PodExecutor {
             opening.signal,
           )
           .catch((error: unknown) => {
-            const code: ExecErrorCode = error instanceof KubeError && error.code === 'kubeconfig-invalid' ? 'unauthorized' : 'unreachable';
+            const code: ExecErrorCode =
+              error instanceof KubeError && (error.code === 'kubeconfig-invalid' || error.code === 'credentials-failed') ? 'unauthorized' : 'unreachable';
             settle({ kind: 'error', code, message: `exec in ${where}: ${errorText(error)}` });
           });
       });

@@ -9,7 +9,7 @@ import type { PodManifest } from '../model/pod.ts';
 import type { Clock, PodEvent, PodLister, PodScope, PodWatchHandlers, PodWatcher, WatchLifecycle } from '../run/ports.ts';
 import { errorText, isRecord, statusDetails, type KubeClient } from './client.ts';
 import { createSystemClock } from '../run/clock.ts';
-import { ApiStatusError, ApiTimeoutError, ApiUnreachableError, ForbiddenError, GoneError, KubeconfigError, UnauthorizedError, errorForStatus } from './errors.ts';
+import { ApiStatusError, ApiTimeoutError, ApiUnreachableError, CredentialError, ForbiddenError, GoneError, KubeconfigError, UnauthorizedError, errorForStatus } from './errors.ts';
 import { resourceVersionOf, toPodManifest } from './pod.ts';
 import { WatchLineDecoder } from './watch-lines.ts';
 
@@ -66,7 +66,7 @@ function isRetryableListError(error: unknown): boolean {
 }
 
 function isFatal(error: unknown): boolean {
-  return error instanceof ForbiddenError || error instanceof UnauthorizedError || error instanceof KubeconfigError;
+  return error instanceof ForbiddenError || error instanceof UnauthorizedError || error instanceof KubeconfigError || error instanceof CredentialError;
 }
 
 /** Reads `aborted` afresh (TypeScript keeps an earlier narrowing of the property across awaits). */
