@@ -1,13 +1,16 @@
 /**
  * npm run bench -- [--pods 100,1000,3000] [--hooks-per-pod 1-3] [--spread 60s] [--concurrency 8]
- *                  [--skip-baseline] [--baseline-max-hooks 2000] [--no-profile] [--out FILE]
+ *                  [--skip-baseline] [--skip-floor] [--baseline-max-hooks 2000] [--no-profile] [--out FILE]
  *
  * For each N, in a fresh namespace on the local control plane (or KUBEHOOKS_BENCH_KUBECONFIG):
  *   A. latency: N pods whose containers start over --spread (kwok start times), then
  *      `kubehooks run post-restore --output json` as its own process: wall time, hooks/s,
  *      Running-to-exec delay (against the bench's own millisecond watch), peak RSS, API requests
  *      and watch connections (kube-apiserver /metrics before, during and after);
- *   B. throughput: kubehooks again on the same pods, now all Running (pure exec rate);
+ *   F. floor: bench/floor (client-go remotecommand, our own Go program) on the same hooks at the
+ *      same concurrency: WebSocket before phase B, SPDY after it, so floor and kubehooks alternate;
+ *   B. throughput: kubehooks again on the same pods, now all Running (pure exec rate), also as a
+ *      ratio to each floor run (hooks/s, CPU per hook, exec p50/p99);
  *   C. baseline: what a script would do — `kubectl wait` for Running, then `kubectl exec` for every
  *      planned hook with the same argv, at the same concurrency, hooks of one container in order;
  *   P. at the largest N, phase B once more under `node --cpu-prof`, summarised.
@@ -27,6 +30,8 @@ import type { Sample } from './lib/metrics.ts';
 import { ThreadedObserver } from './lib/observer.ts';
 import { cpuMeter, runMeasured, runQuick } from './lib/proc.ts';
 import type { Measured } from './lib/proc.ts';
+import { FLOOR_TRANSPORTS, execFigures, floorExecs, parseFloorReport, ratiosToFloor } from './lib/floor.ts';
+import type { ExecFigures, FloorRatios, FloorRun, FloorTransport } from './lib/floor.ts';
 import { summarizeProfile } from './lib/profile.ts';
 import type { ProfileSummary } from './lib/profile.ts';
 import { writeDelayPlot } from './lib/plot-file.ts';
@@ -61,6 +66,7 @@ const { values: flags } = parseArgs({
     spread: { type: 'string', default: '60s' },
     concurrency: { type: 'string', default: '8' },
     'skip-baseline': { type: 'boolean', default: false },
+    'skip-floor': { type: 'boolean', default: false },
     'baseline-max-hooks': { type: 'string', default: '2000' },
     'no-profile': { type: 'boolean', default: false },
     seed: { type: 'string', default: '20261125' },
@@ -73,7 +79,7 @@ const { values: flags } = parseArgs({
 
 if (flags.help) {
   process.stdout.write(`usage: node bench/run.ts [--pods 100,1000,3000] [--hooks-per-pod 1-3] [--spread 60s]
-       [--concurrency 8] [--skip-baseline] [--baseline-max-hooks 2000] [--no-profile] [--seed N] [--out FILE]
+       [--concurrency 8] [--skip-baseline] [--skip-floor] [--baseline-max-hooks 2000] [--no-profile] [--seed N] [--out FILE]
        [--node-flags="--max-old-space-size=96"]
 env: KUBEHOOKS_BENCH_KUBECONFIG=<file> uses that cluster instead of starting one (pods go to its node
      "kwok-node-0" unless KUBEHOOKS_BENCH_NODE names another kwok-managed node).
@@ -220,6 +226,47 @@ async function runKubehooks(
 function thin<T>(series: readonly T[]): T[] {
   const step = Math.max(1, Math.ceil(series.length / 60));
   return series.filter((_, i) => i % step === 0 || i === series.length - 1);
+}
+
+// ---------- floor ----------
+
+/** bench/floor's binary (built by bench/floor/build.sh into ~/.cache/kubehooks), or undefined with --skip-floor. */
+let floorBin: string | undefined;
+
+/** The client-go floor on the same hooks at the same concurrency (one process, one transport). */
+async function runFloor(api: Api, kubeconfig: string, hooksFile: string, hooks: number, transport: FloorTransport): Promise<FloorRun> {
+  if (floorBin === undefined) throw new Error('floor binary not built');
+  const before = await metrics(api);
+  const meter = cpuMeter(clusterPids);
+  const deadlineMs = 180_000 + hooks * 50;
+  const measured = await runMeasured(
+    floorBin,
+    ['-kubeconfig', kubeconfig, '-hooks', hooksFile, '-concurrency', String(concurrency), '-transport', transport, '-timeout', `${deadlineMs - 5_000}ms`],
+    { deadlineMs, sampleMs: 100 },
+  );
+  const cpuSeconds = { floor: measured.cpuSeconds, ...meter.stop() };
+  const after = await metrics(api);
+  const requests = runnerRequests(diffCounts(requestCounts(before), requestCounts(after)));
+  if (measured.code !== 0) log(`floor ${transport}: exit ${measured.code}; stderr: ${measured.stderr.slice(-1000)}`);
+  const report = parseFloorReport(measured.stdout);
+  const execs = floorExecs(report);
+  return {
+    transport,
+    hooks: report.hooks,
+    failed: report.failed,
+    firstError: report.results.find((r) => r.error !== undefined)?.error,
+    wallMs: measured.wallMs,
+    peakRssMiB: round(measured.peakRssKiB / 1024),
+    requests,
+    cpuSeconds,
+    ...execFigures(execs, measured.wallMs, measured.cpuSeconds),
+  };
+}
+
+/** kubehooks' run on the figures the floor is compared on. */
+function kubehooksFigures(run: KubehooksRun): ExecFigures {
+  const execs = run.results.flatMap((r) => (r.startedAt === null ? [] : [[Date.parse(r.startedAt), r.durationMs ?? 0] as [number, number]]));
+  return execFigures(execs, run.measured.wallMs, run.cpuSeconds['kubehooks'] ?? Number.NaN);
 }
 
 // ---------- baseline ----------
@@ -384,6 +431,12 @@ interface NResult {
   readonly throughput: Omit<KubehooksRun, 'results'>;
   readonly baseline: BaselineRun | undefined;
   readonly throughputRatio: number | undefined;
+  /** Phase B's figures as compared with the floor. */
+  readonly throughputFigures: ExecFigures;
+  /** Phase F: the client-go floor, run before (websocket) and after (spdy) phase B. */
+  readonly floor: readonly FloorRun[];
+  /** Phase B ÷ each floor run. */
+  readonly floorRatios: readonly FloorRatios[];
   readonly profile: ProfileSummary | undefined;
 }
 
@@ -434,11 +487,29 @@ async function benchN(
         `first-hook delay p50 ${d.firstHookStart.p50} / p99 ${d.firstHookStart.p99} ms, watches ${a.peakWatchConnections}, requests ${a.requestsTotal}`,
     );
 
+    // F and B alternate: floor (WebSocket), kubehooks, floor (SPDY), all on the same Running pods.
+    const hooksFile = join(workDir, `hooks-${n}.json`);
+    writeFileSync(hooksFile, JSON.stringify(workload.hooks.map((h) => ({ namespace, ...h }))));
+    const floor: FloorRun[] = [];
+    const floorPhase = async (transport: FloorTransport): Promise<void> => {
+      interrupt.signal.throwIfAborted();
+      if (floorBin === undefined) return;
+      const f = await runFloor(api, kubeconfig, hooksFile, workload.hooks.length, transport);
+      floor.push(f);
+      log(`N=${n} F ${transport}: ${f.failed} failed, ${f.hooksPerSecond} hooks/s (exec window ${f.execWindowHooksPerSecond}), CPU ${f.cpuPerHookMs} ms/hook, exec p99 ${f.perExecMs.p99} ms, RSS ${f.peakRssMiB} MiB`);
+      if (f.firstError !== undefined) log(`N=${n} F ${transport}: first error: ${f.firstError}`);
+    };
+    await floorPhase(FLOOR_TRANSPORTS[0]);
+
     interrupt.signal.throwIfAborted();
     // B. throughput on Running pods
     const b = await runKubehooks(api, kubeconfig, restoreFile, namespace, 180_000 + workload.hooks.length * 50);
     const { results: _rb, ...bRest } = b;
-    log(`N=${n} B: exit ${b.exitCode}, ${JSON.stringify(b.statuses)}, wall ${b.measured.wallMs} ms, ${b.hooksPerSecond} hooks/s, peak RSS ${round(b.measured.peakRssKiB / 1024)} MiB`);
+    const bFigures = kubehooksFigures(b);
+    log(`N=${n} B: exit ${b.exitCode}, ${JSON.stringify(b.statuses)}, wall ${b.measured.wallMs} ms, ${b.hooksPerSecond} hooks/s, CPU ${bFigures.cpuPerHookMs} ms/hook, exec p99 ${bFigures.perExecMs.p99} ms, peak RSS ${round(b.measured.peakRssKiB / 1024)} MiB`);
+    await floorPhase(FLOOR_TRANSPORTS[1]);
+    const floorRatios = floor.map((f) => ratiosToFloor(bFigures, f));
+    for (const r of floorRatios) log(`N=${n} B ÷ floor ${r.transport}: hooks/s ${r.hooksPerSecond}× (exec window ${r.execWindowHooksPerSecond}×), CPU per hook ${r.cpuPerHook}×, exec p99 ${r.perExecP99}×`);
 
     interrupt.signal.throwIfAborted();
     // C. baseline
@@ -471,6 +542,9 @@ async function benchN(
       throughput: bRest,
       baseline: c,
       throughputRatio: c === undefined ? undefined : round(b.hooksPerSecond / c.hooksPerSecond, 2),
+      throughputFigures: bFigures,
+      floor,
+      floorRatios,
       profile,
     };
   } finally {
@@ -550,6 +624,10 @@ async function main(): Promise<number> {
       clusterPids = { etcd: cluster.pids.etcd, kubeApiserver: cluster.pids.kubeApiserver, kwok: cluster.pids.kwok };
       log(`cluster up in ${cluster.startMs} ms (pids etcd ${cluster.pids.etcd}, kube-apiserver ${cluster.pids.kubeApiserver}, kwok ${cluster.pids.kwok})`);
     }
+    if (!flags['skip-floor']) {
+      log('floor: bench/floor/build.sh (cached in ~/.cache/kubehooks)');
+      floorBin = execFileSync('bash', [join(REPO, 'bench', 'floor', 'build.sh')], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'], timeout: 900_000 }).trim().split('\n').at(-1);
+    }
     const api = new Api(loadTarget(kubeconfig));
     const largest = Math.max(...podCounts);
     const runs: NResult[] = [];
@@ -592,6 +670,7 @@ async function main(): Promise<number> {
         concurrency,
         baselineMaxHooks,
         skipBaseline: flags['skip-baseline'],
+        skipFloor: flags['skip-floor'],
         seed,
         kubehooksNodeFlags: nodeFlagsForKubehooks,
         events: true,

@@ -41,6 +41,22 @@ interface RunLike {
       }
     | undefined;
   readonly throughputRatio: number | undefined;
+  readonly throughputFigures?: FigureLike;
+  readonly floor?: readonly (FigureLike & { readonly transport: string; readonly failed: number; readonly peakRssMiB: number })[];
+  readonly floorRatios?: readonly {
+    readonly transport: string;
+    readonly hooksPerSecond: number;
+    readonly execWindowHooksPerSecond: number;
+    readonly cpuPerHook: number;
+    readonly perExecP99: number;
+  }[];
+}
+
+interface FigureLike {
+  readonly hooksPerSecond: number;
+  readonly execWindowHooksPerSecond: number;
+  readonly cpuPerHookMs: number;
+  readonly perExecMs: SummaryLike;
 }
 
 interface ResultLike {
@@ -74,6 +90,28 @@ export function renderTable(result: ResultLike): string {
     lines.push(
       `| ${r.pods} (${r.containers}, ${r.hooks}) | ${s(a.measured.wallMs)} | ${a.delays.firstHookStart.p50} / ${a.delays.firstHookStart.p99}${early} | ${a.delays.firstHookEnd.p99} | ${a.delays.anyHookStart.p99} | ${mib(a.measured.peakRssKiB)} | ${a.peakWatchConnections} | ${a.requestsTotal} | ${b.hooksPerSecond} (${b.execWindowHooksPerSecond}) | ${mib(b.measured.peakRssKiB)} | ${perHook(b.cpuSeconds['kubehooks'], r.hooks)} / ${perHook(b.cpuSeconds['machineBusy'], r.hooks)} | ${c === undefined ? '—' : `${c.hooksPerSecond} (${c.execWindowHooksPerSecond})${c.sampled ? `, ${c.hooksRun} sampled` : ''}`} | ${c === undefined ? '—' : perHook(c.cpuSeconds['machineBusy'], c.hooksRun)} | ${r.throughputRatio ?? '—'} | ${ok(a.statuses)} / ${ok(b.statuses)} / ${c === undefined ? '—' : c.failed === 0 ? 'all ok' : `${c.failed} failed`} |`,
     );
+  }
+  const withFloor = result.runs.filter((r) => (r.floor ?? []).length > 0);
+  if (withFloor.length > 0) {
+    lines.push(
+      '',
+      'Phase B against the client-go floor (phase F: WebSocket before B, SPDY after; same hooks, same concurrency). Ratios are kubehooks ÷ floor: hooks/s above 1 is faster, CPU and p99 above 1 cost more.',
+      '',
+      '| N | run | hooks/s (exec window) | CPU ms/hook (own process) | exec p50 / p99 ms | peak RSS MiB | kubehooks ÷ it: hooks/s (window) | CPU per hook | exec p99 |',
+      '|---|---|---|---|---|---|---|---|---|',
+    );
+    for (const r of withFloor) {
+      const k = r.throughputFigures;
+      if (k !== undefined) {
+        lines.push(`| ${r.pods} | kubehooks (B) | ${k.hooksPerSecond} (${k.execWindowHooksPerSecond}) | ${k.cpuPerHookMs} | ${k.perExecMs.p50} / ${k.perExecMs.p99} | ${mib(r.throughput.measured.peakRssKiB)} | | | |`);
+      }
+      for (const f of r.floor ?? []) {
+        const q = r.floorRatios?.find((x) => x.transport === f.transport);
+        lines.push(
+          `| ${r.pods} | floor ${f.transport}${f.failed > 0 ? ` (${f.failed} failed)` : ''} | ${f.hooksPerSecond} (${f.execWindowHooksPerSecond}) | ${f.cpuPerHookMs} | ${f.perExecMs.p50} / ${f.perExecMs.p99} | ${f.peakRssMiB} | ${q === undefined ? '—' : `**${q.hooksPerSecond}×** (${q.execWindowHooksPerSecond}×)`} | ${q === undefined ? '—' : `**${q.cpuPerHook}×**`} | ${q === undefined ? '—' : `${q.perExecP99}×`} |`,
+        );
+      }
+    }
   }
   lines.push('', 'API requests by kubehooks in phase A (verb resource → count):', '');
   for (const r of result.runs) {
