@@ -1,5 +1,5 @@
 /**
- * npm run bench -- [--pods 100,1000,3000] [--hooks-per-pod 1-3] [--spread 60s] [--concurrency 8]
+ * npm run bench -- [--pods 100,1000,3000] [--hooks-per-pod 1-3] [--spread 60s] [--concurrency auto|N]
  *                  [--skip-baseline] [--skip-floor] [--baseline-max-hooks 2000] [--no-profile] [--out FILE]
  *
  * For each N, in a fresh namespace on the local control plane (or KUBEHOOKS_BENCH_KUBECONFIG):
@@ -7,8 +7,9 @@
  *      `kubehooks run post-restore --output json` as its own process: wall time, hooks/s,
  *      Running-to-exec delay (against the bench's own millisecond watch), peak RSS, API requests
  *      and watch connections (kube-apiserver /metrics before, during and after);
- *   F. floor: bench/floor (client-go remotecommand, our own Go program) on the same hooks at the
- *      same concurrency: WebSocket before phase B, SPDY after it, so floor and kubehooks alternate;
+ *   F. floor: right after B, bench/floor (client-go remotecommand, our own Go program) on the same
+ *      hooks at the concurrency kubehooks chose in B (its peak limit; or --concurrency N):
+ *      WebSocket, then SPDY;
  *   B. throughput: kubehooks again on the same pods, now all Running (pure exec rate), also as a
  *      ratio to each floor run (hooks/s, CPU per hook, exec p50/p99);
  *   C. baseline: what a script would do — `kubectl wait` for Running, then `kubectl exec` for every
@@ -64,7 +65,7 @@ const { values: flags } = parseArgs({
     pods: { type: 'string', default: '100,1000,3000' },
     'hooks-per-pod': { type: 'string', default: '1-3' },
     spread: { type: 'string', default: '60s' },
-    concurrency: { type: 'string', default: '8' },
+    concurrency: { type: 'string', default: 'auto' },
     'skip-baseline': { type: 'boolean', default: false },
     'skip-floor': { type: 'boolean', default: false },
     'baseline-max-hooks': { type: 'string', default: '2000' },
@@ -79,7 +80,7 @@ const { values: flags } = parseArgs({
 
 if (flags.help) {
   process.stdout.write(`usage: node bench/run.ts [--pods 100,1000,3000] [--hooks-per-pod 1-3] [--spread 60s]
-       [--concurrency 8] [--skip-baseline] [--skip-floor] [--baseline-max-hooks 2000] [--no-profile] [--seed N] [--out FILE]
+       [--concurrency auto|N] [--skip-baseline] [--skip-floor] [--baseline-max-hooks 2000] [--no-profile] [--seed N] [--out FILE]
        [--node-flags="--max-old-space-size=96"]
 env: KUBEHOOKS_BENCH_KUBECONFIG=<file> uses that cluster instead of starting one (pods go to its node
      "kwok-node-0" unless KUBEHOOKS_BENCH_NODE names another kwok-managed node).
@@ -91,8 +92,9 @@ const podCounts = flags.pods.split(',').map((s) => Number(s.trim()));
 if (podCounts.some((n) => !Number.isInteger(n) || n < 1 || n > 20_000)) throw new Error('--pods: whole numbers from 1 to 20000, comma-separated');
 const perPod = parseHooksPerPod(flags['hooks-per-pod']);
 const spreadMs = parseDurationMs(flags.spread);
-const concurrency = Number(flags.concurrency);
-if (!Number.isInteger(concurrency) || concurrency < 1 || concurrency > 1000) throw new Error('--concurrency: 1 to 1000');
+/** undefined = kubehooks' default flags (its limit adapts); the floor then runs at the limit kubehooks chose. */
+const concurrency = flags.concurrency === 'auto' ? undefined : Number(flags.concurrency);
+if (concurrency !== undefined && (!Number.isInteger(concurrency) || concurrency < 1 || concurrency > 1000)) throw new Error('--concurrency: auto, or 1 to 1000');
 const baselineMaxHooks = Number(flags['baseline-max-hooks']);
 const seed = Number(flags.seed);
 /** Extra Node flags for the kubehooks process (experiments, e.g. --max-old-space-size=96). */
@@ -144,7 +146,19 @@ interface HookResultJson {
   readonly reason: string | null;
 }
 
+/** kubehooks' summary.concurrency (the adaptive limit's report). */
+interface ConcurrencyJson {
+  readonly initial: number;
+  readonly max: number;
+  readonly peak: number;
+  readonly final: number;
+  readonly peakInFlight: number;
+  readonly adjustments: Readonly<Record<string, number>>;
+}
+
 interface KubehooksRun {
+  /** What kubehooks' adaptive limit did (absent from older builds). */
+  readonly concurrency: ConcurrencyJson | undefined;
   readonly measured: Omit<Measured, 'stdout' | 'rssSeries'> & { rssSeriesMiB: readonly (readonly [number, number])[] };
   readonly exitCode: number | null;
   readonly results: readonly HookResultJson[];
@@ -185,8 +199,7 @@ async function runKubehooks(
     namespace,
     '--output',
     'json',
-    '--concurrency',
-    String(concurrency),
+    ...(concurrency === undefined ? [] : ['--concurrency', String(concurrency)]),
   ];
   const meter = cpuMeter(clusterPids);
   const measured = await runMeasured(process.execPath, args, { deadlineMs, sampleMs: 100 });
@@ -195,8 +208,11 @@ async function runKubehooks(
   const after = await metrics(api);
   const requests = runnerRequests(diffCounts(requestCounts(before), requestCounts(after)));
   let results: HookResultJson[] = [];
+  let chosen: ConcurrencyJson | undefined;
   try {
-    results = (JSON.parse(measured.stdout) as { results: HookResultJson[] }).results;
+    const parsed = JSON.parse(measured.stdout) as { summary?: { concurrency?: ConcurrencyJson }; results: HookResultJson[] };
+    results = parsed.results;
+    chosen = parsed.summary?.concurrency;
   } catch {
     log(`kubehooks printed no JSON report (exit ${measured.code}); stderr: ${measured.stderr.slice(-2000)}`);
   }
@@ -211,6 +227,7 @@ async function runKubehooks(
     measured: { ...rest, rssSeriesMiB: thin(rssSeries).map(([t, kib]) => [t, round(kib / 1024)] as const) },
     exitCode: measured.code,
     results,
+    concurrency: chosen,
     statuses,
     requests,
     requestsTotal: total(requests),
@@ -234,14 +251,14 @@ function thin<T>(series: readonly T[]): T[] {
 let floorBin: string | undefined;
 
 /** The client-go floor on the same hooks at the same concurrency (one process, one transport). */
-async function runFloor(api: Api, kubeconfig: string, hooksFile: string, hooks: number, transport: FloorTransport): Promise<FloorRun> {
+async function runFloor(api: Api, kubeconfig: string, hooksFile: string, hooks: number, transport: FloorTransport, floorConcurrency: number): Promise<FloorRun> {
   if (floorBin === undefined) throw new Error('floor binary not built');
   const before = await metrics(api);
   const meter = cpuMeter(clusterPids);
   const deadlineMs = 180_000 + hooks * 50;
   const measured = await runMeasured(
     floorBin,
-    ['-kubeconfig', kubeconfig, '-hooks', hooksFile, '-concurrency', String(concurrency), '-transport', transport, '-timeout', `${deadlineMs - 5_000}ms`],
+    ['-kubeconfig', kubeconfig, '-hooks', hooksFile, '-concurrency', String(floorConcurrency), '-transport', transport, '-timeout', `${deadlineMs - 5_000}ms`],
     { deadlineMs, sampleMs: 100 },
   );
   const cpuSeconds = { floor: measured.cpuSeconds, ...meter.stop() };
@@ -252,6 +269,7 @@ async function runFloor(api: Api, kubeconfig: string, hooksFile: string, hooks: 
   const execs = floorExecs(report);
   return {
     transport,
+    concurrency: floorConcurrency,
     hooks: report.hooks,
     failed: report.failed,
     firstError: report.results.find((r) => r.error !== undefined)?.error,
@@ -301,7 +319,7 @@ function chains(hooks: readonly BenchHook[]): BenchHook[][] {
   return [...byKey.values()];
 }
 
-async function runBaseline(api: Api, kubeconfig: string, namespace: string, workload: Workload): Promise<BaselineRun> {
+async function runBaseline(api: Api, kubeconfig: string, namespace: string, workload: Workload, slots: number): Promise<BaselineRun> {
   let all = chains(workload.hooks);
   const planned = workload.hooks.length;
   let sampled = false;
@@ -338,7 +356,7 @@ async function runBaseline(api: Api, kubeconfig: string, namespace: string, work
   let peakRss = 0;
   let sampledRss = 0;
   const execStart = performance.now();
-  await pool(all, concurrency, async (chain) => {
+  await pool(all, slots, async (chain) => {
     for (const h of chain) {
       if (interrupt.signal.aborted) return;
       const sample = sampledRss < 20;
@@ -433,6 +451,8 @@ interface NResult {
   readonly throughputRatio: number | undefined;
   /** Phase B's figures as compared with the floor. */
   readonly throughputFigures: ExecFigures;
+  /** What kubehooks' limit did in B, as text. */
+  readonly throughputConcurrency: string;
   /** Phase F: the client-go floor, run before (websocket) and after (spdy) phase B. */
   readonly floor: readonly FloorRun[];
   /** Phase B ÷ each floor run. */
@@ -487,27 +507,28 @@ async function benchN(
         `first-hook delay p50 ${d.firstHookStart.p50} / p99 ${d.firstHookStart.p99} ms, watches ${a.peakWatchConnections}, requests ${a.requestsTotal}`,
     );
 
-    // F and B alternate: floor (WebSocket), kubehooks, floor (SPDY), all on the same Running pods.
-    const hooksFile = join(workDir, `hooks-${n}.json`);
-    writeFileSync(hooksFile, JSON.stringify(workload.hooks.map((h) => ({ namespace, ...h }))));
-    const floor: FloorRun[] = [];
-    const floorPhase = async (transport: FloorTransport): Promise<void> => {
-      interrupt.signal.throwIfAborted();
-      if (floorBin === undefined) return;
-      const f = await runFloor(api, kubeconfig, hooksFile, workload.hooks.length, transport);
-      floor.push(f);
-      log(`N=${n} F ${transport}: ${f.failed} failed, ${f.hooksPerSecond} hooks/s (exec window ${f.execWindowHooksPerSecond}), CPU ${f.cpuPerHookMs} ms/hook, exec p99 ${f.perExecMs.p99} ms, RSS ${f.peakRssMiB} MiB`);
-      if (f.firstError !== undefined) log(`N=${n} F ${transport}: first error: ${f.firstError}`);
-    };
-    await floorPhase(FLOOR_TRANSPORTS[0]);
-
     interrupt.signal.throwIfAborted();
     // B. throughput on Running pods
     const b = await runKubehooks(api, kubeconfig, restoreFile, namespace, 180_000 + workload.hooks.length * 50);
     const { results: _rb, ...bRest } = b;
     const bFigures = kubehooksFigures(b);
     log(`N=${n} B: exit ${b.exitCode}, ${JSON.stringify(b.statuses)}, wall ${b.measured.wallMs} ms, ${b.hooksPerSecond} hooks/s, CPU ${bFigures.cpuPerHookMs} ms/hook, exec p99 ${bFigures.perExecMs.p99} ms, peak RSS ${round(b.measured.peakRssKiB / 1024)} MiB`);
-    await floorPhase(FLOOR_TRANSPORTS[1]);
+    const floorConcurrency = concurrency ?? b.concurrency?.peak ?? 8;
+    // F. the floor on the same Running pods right after B, at the concurrency kubehooks chose in B
+    // (its peak limit; --concurrency N: N): WebSocket, then SPDY.
+    const hooksFile = join(workDir, `hooks-${n}.json`);
+    writeFileSync(hooksFile, JSON.stringify(workload.hooks.map((h) => ({ namespace, ...h }))));
+    const floor: FloorRun[] = [];
+    const floorPhase = async (transport: FloorTransport): Promise<void> => {
+      interrupt.signal.throwIfAborted();
+      if (floorBin === undefined) return;
+      const f = await runFloor(api, kubeconfig, hooksFile, workload.hooks.length, transport, floorConcurrency);
+      floor.push(f);
+      log(`N=${n} F ${transport}: ${f.failed} failed, ${f.hooksPerSecond} hooks/s (exec window ${f.execWindowHooksPerSecond}), CPU ${f.cpuPerHookMs} ms/hook, exec p99 ${f.perExecMs.p99} ms, RSS ${f.peakRssMiB} MiB`);
+      if (f.firstError !== undefined) log(`N=${n} F ${transport}: first error: ${f.firstError}`);
+    };
+
+    for (const t of FLOOR_TRANSPORTS) await floorPhase(t);
     const floorRatios = floor.map((f) => ratiosToFloor(bFigures, f));
     for (const r of floorRatios) log(`N=${n} B ÷ floor ${r.transport}: hooks/s ${r.hooksPerSecond}× (exec window ${r.execWindowHooksPerSecond}×), CPU per hook ${r.cpuPerHook}×, exec p99 ${r.perExecP99}×`);
 
@@ -515,7 +536,7 @@ async function benchN(
     // C. baseline
     let c: BaselineRun | undefined;
     if (!flags['skip-baseline']) {
-      c = await runBaseline(api, kubeconfig, namespace, workload);
+      c = await runBaseline(api, kubeconfig, namespace, workload, floorConcurrency);
       log(`N=${n} C: kubectl ${c.hooksRun}/${c.hooksPlanned} hooks${c.sampled ? ' (sample)' : ''}, ${c.failed} failed, ${c.hooksPerSecond} hooks/s (wait ${c.waitMs} ms)`);
       if (c.firstFailure !== undefined) log(`N=${n} C: first failure: ${c.firstFailure}`);
     }
@@ -543,6 +564,7 @@ async function benchN(
       baseline: c,
       throughputRatio: c === undefined ? undefined : round(b.hooksPerSecond / c.hooksPerSecond, 2),
       throughputFigures: bFigures,
+      throughputConcurrency: b.concurrency === undefined ? String(concurrency ?? '—') : `limit ${b.concurrency.initial}→${b.concurrency.final}, peak ${b.concurrency.peak} of ${b.concurrency.max}`,
       floor,
       floorRatios,
       profile,
@@ -667,7 +689,7 @@ async function main(): Promise<number> {
         pods: podCounts,
         hooksPerPod: flags['hooks-per-pod'],
         spreadMs,
-        concurrency,
+        concurrency: concurrency ?? 'auto (kubehooks default flags; floor and kubectl at its peak limit in B)',
         baselineMaxHooks,
         skipBaseline: flags['skip-baseline'],
         skipFloor: flags['skip-floor'],

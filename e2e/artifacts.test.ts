@@ -98,7 +98,7 @@ async function postRestoreThrough(t: TestContext, file: string, label: string): 
     ['db:annotation:succeeded:done', 'web:spec:succeeded:spec'],
     label,
   );
-  assert.deepEqual(report.summary, { attempted: 2, failed: 0 }, label);
+  assert.deepEqual({ attempted: report.summary.attempted, failed: report.summary.failed }, { attempted: 2, failed: 0 }, label);
   assert.equal(await m.read('db'), 'restored\n', `${label}: the hook ran in the pod`);
 }
 

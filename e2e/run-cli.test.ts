@@ -49,7 +49,7 @@ void describe('kubehooks run (binary) on the local cluster', { skip }, () => {
       ['db:annotation:succeeded', 'web:spec:succeeded'],
     );
     assert.equal(await m.read('db-annotation'), 'annotation\n');
-    assert.deepEqual(report.summary, { attempted: 2, failed: 0 });
+    assert.deepEqual({ attempted: report.summary.attempted, failed: report.summary.failed }, { attempted: 2, failed: 0 });
   });
 
   void it('post-restore: annotation overrides spec, wait-for-ready honoured, failing hook gives exit 1 and a readable table', async (t) => {

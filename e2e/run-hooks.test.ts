@@ -90,7 +90,7 @@ void describe('run: post-restore hooks on the local cluster', { skip }, () => {
     assert.equal(report.results.at(0)?.exitCode, 3);
     assert.equal(report.results.at(0)?.stderr, 'oops\n');
     assert.equal(report.results.at(2)?.exitCode, 4);
-    assert.deepEqual(report.summary, { attempted: 4, failed: 3 });
+    assert.deepEqual({ attempted: report.summary.attempted, failed: report.summary.failed }, { attempted: 4, failed: 3 });
   });
 
   void it('several hooks in one container run in order; several containers each get theirs', async (t) => {
@@ -203,6 +203,6 @@ void describe('run: backup hooks on the local cluster', { skip }, () => {
       'pending/app/e2e#0:failed/container-not-running',
     ]);
     assert.equal(report.results.at(0)?.stdout, 'frozen\n');
-    assert.deepEqual(report.summary, { attempted: 4, failed: 2 });
+    assert.deepEqual({ attempted: report.summary.attempted, failed: report.summary.failed }, { attempted: 4, failed: 2 });
   });
 });

@@ -33,6 +33,7 @@ export interface ExecFigures {
 
 export interface FloorRun extends ExecFigures {
   readonly transport: FloorTransport;
+  readonly concurrency: number;
   readonly hooks: number;
   readonly failed: number;
   readonly firstError: string | undefined;

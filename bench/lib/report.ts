@@ -42,7 +42,8 @@ interface RunLike {
     | undefined;
   readonly throughputRatio: number | undefined;
   readonly throughputFigures?: FigureLike;
-  readonly floor?: readonly (FigureLike & { readonly transport: string; readonly failed: number; readonly peakRssMiB: number })[];
+  readonly throughputConcurrency?: string;
+  readonly floor?: readonly (FigureLike & { readonly transport: string; readonly concurrency: number; readonly failed: number; readonly peakRssMiB: number })[];
   readonly floorRatios?: readonly {
     readonly transport: string;
     readonly hooksPerSecond: number;
@@ -61,7 +62,7 @@ interface FigureLike {
 
 interface ResultLike {
   readonly date: string;
-  readonly parameters: { readonly spreadMs: number; readonly concurrency: number; readonly hooksPerPod: string };
+  readonly parameters: { readonly spreadMs: number; readonly concurrency: number | string; readonly hooksPerPod: string };
   readonly runs: readonly RunLike[];
 }
 
@@ -95,20 +96,20 @@ export function renderTable(result: ResultLike): string {
   if (withFloor.length > 0) {
     lines.push(
       '',
-      'Phase B against the client-go floor (phase F: WebSocket before B, SPDY after; same hooks, same concurrency). Ratios are kubehooks ÷ floor: hooks/s above 1 is faster, CPU and p99 above 1 cost more.',
+      'Phase B against the client-go floor (phase F right after B: WebSocket, then SPDY; same hooks, at the concurrency kubehooks chose in B). Ratios are kubehooks ÷ floor: hooks/s above 1 is faster, CPU and p99 above 1 cost more.',
       '',
-      '| N | run | hooks/s (exec window) | CPU ms/hook (own process) | exec p50 / p99 ms | peak RSS MiB | kubehooks ÷ it: hooks/s (window) | CPU per hook | exec p99 |',
+      '| N | run (concurrency) | hooks/s (exec window) | CPU ms/hook (own process) | exec p50 / p99 ms | peak RSS MiB | kubehooks ÷ it: hooks/s (window) | CPU per hook | exec p99 |',
       '|---|---|---|---|---|---|---|---|---|',
     );
     for (const r of withFloor) {
       const k = r.throughputFigures;
       if (k !== undefined) {
-        lines.push(`| ${r.pods} | kubehooks (B) | ${k.hooksPerSecond} (${k.execWindowHooksPerSecond}) | ${k.cpuPerHookMs} | ${k.perExecMs.p50} / ${k.perExecMs.p99} | ${mib(r.throughput.measured.peakRssKiB)} | | | |`);
+        lines.push(`| ${r.pods} | kubehooks B (${r.throughputConcurrency ?? '—'}) | ${k.hooksPerSecond} (${k.execWindowHooksPerSecond}) | ${k.cpuPerHookMs} | ${k.perExecMs.p50} / ${k.perExecMs.p99} | ${mib(r.throughput.measured.peakRssKiB)} | | | |`);
       }
       for (const f of r.floor ?? []) {
         const q = r.floorRatios?.find((x) => x.transport === f.transport);
         lines.push(
-          `| ${r.pods} | floor ${f.transport}${f.failed > 0 ? ` (${f.failed} failed)` : ''} | ${f.hooksPerSecond} (${f.execWindowHooksPerSecond}) | ${f.cpuPerHookMs} | ${f.perExecMs.p50} / ${f.perExecMs.p99} | ${f.peakRssMiB} | ${q === undefined ? '—' : `**${q.hooksPerSecond}×** (${q.execWindowHooksPerSecond}×)`} | ${q === undefined ? '—' : `**${q.cpuPerHook}×**`} | ${q === undefined ? '—' : `${q.perExecP99}×`} |`,
+          `| ${r.pods} | floor ${f.transport} (${f.concurrency})${f.failed > 0 ? ` (${f.failed} failed)` : ''} | ${f.hooksPerSecond} (${f.execWindowHooksPerSecond}) | ${f.cpuPerHookMs} | ${f.perExecMs.p50} / ${f.perExecMs.p99} | ${f.peakRssMiB} | ${q === undefined ? '—' : `**${q.hooksPerSecond}×** (${q.execWindowHooksPerSecond}×)`} | ${q === undefined ? '—' : `**${q.cpuPerHook}×**`} | ${q === undefined ? '—' : `${q.perExecP99}×`} |`,
         );
       }
     }

@@ -196,7 +196,7 @@ async function runRestoreScenario(t: TestContext, s: RestoreScenario): Promise<v
   const report = JSON.parse(r.stdout) as KubehooksJsonReport;
   const km = await m.collect('kubehooks');
   t.diagnostic(`kubehooks: exit ${String(r.code)} ${JSON.stringify(report.summary)} ${JSON.stringify(report.results.map((x) => `${x.pod}/${x.container}/${x.name}#${x.index}:${x.status}/${x.reasonCode ?? ''}`))}`);
-  assert.deepEqual(report.summary, s.kubehooksSummary, r.stderr);
+  assert.deepEqual({ attempted: report.summary.attempted, failed: report.summary.failed }, s.kubehooksSummary, r.stderr);
 
   const observed = s.cases.map((h) => ({
     velero: veleroOutcome(h, vm.names.has(h.key), errors),

@@ -87,8 +87,11 @@ void describe('kubehooks run', () => {
     const w = world([pod], { hooks: [hookFor({ pod: 'db-0', container: 'db' })], skipped: [] }, () => ({ exitCode: 1, stdout: 'secret' }));
     const code = await w.run(['run', 'post-backup', '--backup', 'b.yaml', '-o', 'json', '--no-output', '--no-events']);
     assert.equal(code, 1);
-    const parsed = JSON.parse(w.out.join('')) as { summary: unknown; results: { stdout: string; status: string }[] };
-    assert.deepEqual(parsed.summary, { attempted: 1, failed: 1 });
+    const parsed = JSON.parse(w.out.join('')) as { summary: { concurrency?: { initial: number; max: number } }; results: { stdout: string; status: string }[] };
+    // summary.concurrency is an addition (ADR 0007): default flags adapt from 8 up to 64.
+    const { concurrency, ...counts } = parsed.summary;
+    assert.deepEqual(counts, { attempted: 1, failed: 1 });
+    assert.deepEqual([concurrency?.initial, concurrency?.max], [8, 64]);
     assert.equal(parsed.results[0]?.stdout, '');
     assert.equal(w.events.records.length, 0);
     // F10: the output is not shown, so it is captured with a small cap, not 1 MiB per stream.

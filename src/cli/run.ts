@@ -14,6 +14,7 @@ import { terminalSafe } from '../report/terminal-text.ts';
 import { runBackupHooks } from '../run/backup-runner.ts';
 import { createSystemClock } from '../run/clock.ts';
 import { runPostRestoreHooks } from '../run/post-restore-runner.ts';
+import { DEFAULT_ADAPTIVE_MAX } from '../run/adaptive-limit.ts';
 import { OMITTED_OUTPUT_MAX_BYTES } from '../run/run-options.ts';
 import type { Clock, EventRecorder, PodExecutor, PodLister, PodScope, PodWatcher } from '../run/ports.ts';
 import type { CliCommand, CommandContext } from './command.ts';
@@ -107,7 +108,8 @@ export function parseRunSettings(kind: string, raw: RawRunOptions): RunSettings 
   if (!isRestore && raw.restore !== undefined) throw new UsageError(`--restore does not apply to ${k}; use --backup FILE`);
   if (file === undefined || file === '') throw new UsageError(`${k} needs ${isRestore ? '--restore FILE' : '--backup FILE'}`);
   if (!isOutputFormat(raw.output ?? 'text') && raw.output !== 'junit') throw new UsageError('--output must be text, json or junit');
-  const concurrencyText = raw.concurrency ?? '8';
+  // Without --concurrency the limit adapts from 8 up to DEFAULT_ADAPTIVE_MAX; with it, that is the hard maximum.
+  const concurrencyText = raw.concurrency ?? String(DEFAULT_ADAPTIVE_MAX);
   const concurrency = Number(concurrencyText);
   if (!/^\d+$/.test(concurrencyText) || !Number.isInteger(concurrency) || concurrency < 1 || concurrency > 1000) {
     throw new UsageError(`--concurrency must be a whole number from 1 to 1000 (got "${concurrencyText}")`);
@@ -183,6 +185,7 @@ export async function executeRun(settings: RunSettings, deps: CliDeps, wiring: R
       signal: ctl.signal,
       events: settings.events ? ports.events : undefined,
       concurrency: settings.concurrency,
+      adaptiveConcurrency: true,
       deadlineMs: settings.deadlineMs,
       // --no-output: the report leaves stdout/stderr out, so do not hold up to 1 MiB per stream and hook.
       maxOutputBytes: settings.includeOutput ? undefined : OMITTED_OUTPUT_MAX_BYTES,
@@ -319,7 +322,7 @@ export function createRunCommand(wiring: () => RunWiring): CliCommand {
         .option('-l, --selector <selector>', 'only pods matching this label selector')
         .addOption(new Option('-o, --output <format>', 'report format: text, json or junit (default: text)').choices(['text', 'json', 'junit']))
         .addOption(new Option('--no-output', 'leave command stdout/stderr out of the report'))
-        .option('--concurrency <n>', 'most hook commands running at once', '8')
+        .option('--concurrency <n>', `most hook commands running at once (hard maximum; the limit adapts from 8 to it on exec latency and errors; default ${DEFAULT_ADAPTIVE_MAX})`)
         .option('--deadline <duration>', `overall deadline, Go duration (default: ${DEFAULT_POST_RESTORE_DEADLINE} for post-restore, none for backups; 0 = none)`)
         .option('--no-events', 'do not record Kubernetes Events on the pods')
         .option('--insecure-skip-tls-verify', 'do not verify the API server certificate (dangerous; warns on stderr)');

@@ -28,9 +28,13 @@ export interface HookResult {
 }
 
 /** Velero-compatible counts: attempted = hooks selected for execution, failed = hooks whose outcome is a failure. */
+import type { ConcurrencyReport } from '../run/adaptive-limit.ts';
+
 export interface RunSummary {
   readonly attempted: number;
   readonly failed: number;
+  /** What the adaptive concurrency limit did (absent with a fixed limit); ADR 0007. */
+  readonly concurrency?: ConcurrencyReport | undefined;
 }
 
 export interface RunReport {

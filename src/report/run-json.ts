@@ -7,7 +7,8 @@ export interface RunJsonOptions {
 
 /**
  * The `--output json` contract: `{"summary":{"attempted","failed"},"results":[...]}` with the fields in
- * a fixed order (reasonCode is an addition after `reason`, present when the hook did not succeed).
+ * a fixed order (reasonCode is an addition after `reason`, present when the hook did not succeed;
+ * `summary.concurrency` is an addition, present when the limit adapted: ADR 0007).
  */
 export function renderRunJson(report: RunReport, options: RunJsonOptions = {}): string {
   const omit = options.omitOutput === true;
@@ -29,5 +30,7 @@ export function renderRunJson(report: RunReport, options: RunJsonOptions = {}): 
     reason: r.reason,
     ...(r.reasonCode === undefined ? {} : { reasonCode: r.reasonCode }),
   }));
-  return JSON.stringify({ summary: { attempted: report.summary.attempted, failed: report.summary.failed }, results }, null, 2) + '\n';
+  const { concurrency } = report.summary;
+  const summary = { attempted: report.summary.attempted, failed: report.summary.failed, ...(concurrency === undefined ? {} : { concurrency }) };
+  return JSON.stringify({ summary, results }, null, 2) + '\n';
 }

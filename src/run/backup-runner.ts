@@ -7,7 +7,7 @@ import { DEFAULT_MAX_OUTPUT_BYTES, execHook, type RecordedResult } from './exec-
 import { podKey } from './hook-key.ts';
 import { hookResult, notRun } from './results.ts';
 import { RunControl, stopReasonText } from './run-control.ts';
-import { DEFAULT_EVENT_GRACE_MS, limiterFor, type RunOptions } from './run-options.ts';
+import { DEFAULT_EVENT_GRACE_MS, limiterFor, withConcurrency, type RunOptions } from './run-options.ts';
 import { HookTracker } from './tracker.ts';
 import { notify } from './notify.ts';
 
@@ -30,7 +30,7 @@ export async function runBackupHooks(options: BackupRunOptions): Promise<RunRepo
   const { clock } = options;
   const tracker = new HookTracker(options.plan.hooks.filter((h) => h.type === 'exec' && h.phase !== 'restore'));
   const control = new RunControl(options.signal, clock, options.deadlineMs);
-  const limit = limiterFor(options);
+  const { limit, report: concurrencyReport } = limiterFor(options);
   const sink = new EventSink(options.events, clock, options.onEventFailure);
   const maxOutputBytes = options.maxOutputBytes ?? DEFAULT_MAX_OUTPUT_BYTES;
   const manifests = new Map(options.pods.map((p) => [podKey(p.metadata.namespace ?? '', p.metadata.name), p]));
@@ -112,7 +112,7 @@ export async function runBackupHooks(options: BackupRunOptions): Promise<RunRepo
     await sink.flush(options.eventGraceMs ?? DEFAULT_EVENT_GRACE_MS);
   }
   tracker.finish('internal', 'no result was recorded (bug in kubehooks)');
-  return tracker.report();
+  return withConcurrency(tracker.report(), concurrencyReport());
 }
 
 /** The "container must exist and be running" check against the pod as listed; undefined = go ahead. */

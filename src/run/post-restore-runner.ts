@@ -9,7 +9,7 @@ import type { PodEvent, PodScope, PodWatcher, WatchLifecycle } from './ports.ts'
 import type { ReasonCode } from './reason-codes.ts';
 import { hookResult, notRun } from './results.ts';
 import { RunControl, stopReasonText } from './run-control.ts';
-import { DEFAULT_EVENT_GRACE_MS, limiterFor, type RunOptions } from './run-options.ts';
+import { DEFAULT_EVENT_GRACE_MS, limiterFor, withConcurrency, type RunOptions } from './run-options.ts';
 import { goDurationText } from './duration-text.ts';
 import { HookTracker } from './tracker.ts';
 import { notify } from './notify.ts';
@@ -64,7 +64,7 @@ export async function runPostRestoreHooks(options: PostRestoreRunOptions): Promi
   const { clock } = options;
   const tracker = new HookTracker(options.plan.hooks.filter((h) => h.type === 'exec'));
   const control = new RunControl(options.signal, clock, options.deadlineMs);
-  const limit = limiterFor(options);
+  const { limit, report: concurrencyReport } = limiterFor(options);
   const sink = new EventSink(options.events, clock, options.onEventFailure);
   const maxOutputBytes = options.maxOutputBytes ?? DEFAULT_MAX_OUTPUT_BYTES;
   const startMs = clock.now();
@@ -350,7 +350,7 @@ export async function runPostRestoreHooks(options: PostRestoreRunOptions): Promi
     await sink.flush(options.eventGraceMs ?? DEFAULT_EVENT_GRACE_MS);
   }
   tracker.finish('internal', 'no result was recorded (bug in kubehooks)');
-  return tracker.report();
+  return withConcurrency(tracker.report(), concurrencyReport());
 }
 
 function groupByPod(hooks: readonly PlannedHook[]): Map<string, PodRun> {

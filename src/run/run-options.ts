@@ -1,6 +1,7 @@
 import pLimit from 'p-limit';
 import type { HookResult } from '../model/result.ts';
-import type { Limiter } from './exec-hook.ts';
+import { createAdaptiveLimiter, DEFAULT_ADAPTIVE_MAX, type CallOutcome, type ConcurrencyReport } from './adaptive-limit.ts';
+import type { Limiter, RecordedResult } from './exec-hook.ts';
 import type { Clock, EventRecorder, PodExecutor } from './ports.ts';
 import type { RunProgress } from './progress.ts';
 
@@ -15,8 +16,13 @@ export interface RunOptions {
   readonly signal: AbortSignal;
   /** Kubernetes Events on pods; undefined = none (`--no-events`). */
   readonly events?: EventRecorder | undefined;
-  /** Global limit on concurrent execs (default 8); ignored when `limit` is given. */
+  /**
+   * Global limit on concurrent execs (default 8); ignored when `limit` is given. With
+   * `adaptiveConcurrency` it is the hard maximum (default DEFAULT_ADAPTIVE_MAX).
+   */
   readonly concurrency?: number | undefined;
+  /** Let the limit adapt to exec latency and errors within [2, concurrency] (ADR 0007). */
+  readonly adaptiveConcurrency?: boolean | undefined;
   /** A shared limiter, e.g. one p-limit for several runs. */
   readonly limit?: Limiter | undefined;
   /** Overall deadline from the start of the run; undefined or 0 = none. */
@@ -31,11 +37,39 @@ export interface RunOptions {
   readonly onEventFailure?: ((error: string) => void) | undefined;
 }
 
-export function limiterFor(options: RunOptions): Limiter {
-  if (options.limit !== undefined) return options.limit;
-  const n = options.concurrency ?? DEFAULT_CONCURRENCY;
-  const limit = pLimit(Number.isInteger(n) && n >= 1 ? n : DEFAULT_CONCURRENCY);
-  return (fn) => limit(fn);
+export interface RunLimiter {
+  readonly limit: Limiter;
+  /** The adaptive limit's report, or undefined for a fixed or shared limiter. */
+  readonly report: () => ConcurrencyReport | undefined;
+}
+
+export function limiterFor(options: RunOptions): RunLimiter {
+  if (options.limit !== undefined) return { limit: options.limit, report: () => undefined };
+  const valid = (n: number | undefined): n is number => n !== undefined && Number.isInteger(n) && n >= 1;
+  if (options.adaptiveConcurrency === true) {
+    const max = valid(options.concurrency) ? options.concurrency : DEFAULT_ADAPTIVE_MAX;
+    const adaptive = createAdaptiveLimiter({ max, now: () => options.clock.now(), classify: classifyExec });
+    return { limit: adaptive.limit, report: () => adaptive.report() };
+  }
+  const limit = pLimit(valid(options.concurrency) ? options.concurrency : DEFAULT_CONCURRENCY);
+  return { limit: (fn) => limit(fn), report: () => undefined };
+}
+
+/** Failures of the stack (not of the command) that make the adaptive limit back off. */
+const STACK_ERRORS: ReadonlySet<string> = new Set(['unreachable', 'stream-closed', 'remote-error']);
+/** Outcomes whose duration is not the exec's latency: the command's own timeout, a stop of the run. */
+const NOT_A_SAMPLE: ReadonlySet<string> = new Set(['exec-timeout', 'deadline', 'aborted']);
+
+/** How an exec's RecordedResult (undefined: not started) feeds the adaptive limit. */
+export function classifyExec(value: unknown): CallOutcome {
+  const code = (value as RecordedResult | undefined)?.result.reasonCode;
+  if (value === undefined || (code !== undefined && NOT_A_SAMPLE.has(code))) return 'ignore';
+  return code !== undefined && STACK_ERRORS.has(code) ? 'error' : 'ok';
+}
+
+/** The runner's report with the limiter's figures added to its summary (only when it adapted). */
+export function withConcurrency<R extends { readonly summary: object }>(report: R, concurrency: ConcurrencyReport | undefined): R {
+  return concurrency === undefined ? report : { ...report, summary: { ...report.summary, concurrency } };
 }
 
 /**
