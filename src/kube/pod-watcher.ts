@@ -290,7 +290,7 @@ export class KubePodWatcher implements PodWatcher, PodLister {
     for (const [key, snapshot] of known) {
       if (seen.has(key)) continue;
       known.delete(key);
-      emit({ type: 'deleted', pod: tombstone(key, snapshot) });
+      emit({ type: 'deleted', pod: tombstone(key, snapshot), relisted: true });
     }
   }
 

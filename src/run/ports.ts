@@ -68,7 +68,15 @@ export type PodEvent =
    * A delete seen on the watch carries the last state; one detected by a relist after 410 Gone
    * carries identity only (name, namespace, uid, resourceVersion, labels, `spec.containers: []`).
    */
-  | { readonly type: 'deleted'; readonly pod: PodManifest };
+  | {
+      readonly type: 'deleted';
+      readonly pod: PodManifest;
+      /**
+       * True for a delete inferred from a relist (the pod was missing from the new list): it may have
+       * been deleted or have left the label selector meanwhile, which a relist cannot tell apart.
+       */
+      readonly relisted?: boolean;
+    };
 
 /** Watch lifecycle, for progress and diagnostics (not needed for correctness). */
 export type WatchLifecycle =

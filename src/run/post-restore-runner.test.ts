@@ -23,7 +23,7 @@ interface Harness {
 function start(
   hooks: PlannedHook[],
   initial: PodManifest[],
-  opts: { script?: FakeExecScript; deadlineMs?: number; concurrency?: number; events?: FakeEvents } = {},
+  opts: { script?: FakeExecScript; deadlineMs?: number; concurrency?: number; events?: FakeEvents; labelSelector?: string } = {},
 ): Harness {
   const clock = new FakeClock();
   const exec = new FakeExecutor(clock, opts.script);
@@ -33,7 +33,7 @@ function start(
   const progress: RunProgress[] = [];
   const report = runPostRestoreHooks({
     plan: { hooks, skipped: [] },
-    scope: { namespaces: ['default'] },
+    scope: { namespaces: ['default'], ...(opts.labelSelector === undefined ? {} : { labelSelector: opts.labelSelector }) },
     executor: exec,
     watcher,
     clock,
@@ -364,6 +364,73 @@ void describe('post-restore runner: semantics', () => {
     const r = await h.report;
     assert.deepEqual(statuses(r), ['my-pod/container1/my-hook#0:timed-out/deadline']);
     assert.equal(h.exec.active, 0);
+  });
+
+  void describe('a pod leaving the label selector is not reported as deleted', () => {
+    const labelled = (labels: Record<string, string>, extra: Record<string, unknown> = {}): PodManifest => {
+      const base = podWith('my-pod', { container1: 'waiting' });
+      return { ...base, metadata: { ...base.metadata, labels, ...extra } };
+    };
+    const cases: { name: string; event: (pod: PodManifest) => Parameters<FakeWatcher['emit']>[0]; selector: string | undefined; code: string; reason: RegExp }[] = [
+      {
+        // The API server sends the previous (still matching) object, without deletionTimestamp.
+        name: 'watch DELETED without deletionTimestamp on a selector watch -> pod-left-selector',
+        event: (pod) => ({ type: 'deleted', pod }),
+        selector: 'app=db',
+        code: 'pod-left-selector',
+        reason: /no longer matches the selector app=db/,
+      },
+      {
+        name: 'the DELETED object already carries the new labels -> pod-left-selector',
+        event: () => ({ type: 'deleted', pod: labelled({ app: 'other' }) }),
+        selector: 'app=db',
+        code: 'pod-left-selector',
+        reason: /no longer matches the selector/,
+      },
+      {
+        name: 'a real delete (deletionTimestamp set) on a selector watch -> pod-deleted',
+        event: () => ({ type: 'deleted', pod: labelled({ app: 'db' }, { deletionTimestamp: '2026-01-01T00:00:00Z' }) }),
+        selector: 'app=db',
+        code: 'pod-deleted',
+        reason: /was deleted before the hook ran/,
+      },
+      {
+        name: 'a delete inferred from a relist cannot be told apart -> pod-deleted, saying so',
+        event: (pod) => ({ type: 'deleted', pod, relisted: true }),
+        selector: 'app=db',
+        code: 'pod-deleted',
+        reason: /deleted \(or no longer matches the selector; seen on a relist\)/,
+      },
+      {
+        name: 'no selector: a pod cannot leave it -> pod-deleted',
+        event: (pod) => ({ type: 'deleted', pod }),
+        selector: undefined,
+        code: 'pod-deleted',
+        reason: /was deleted before the hook ran/,
+      },
+    ];
+    for (const c of cases) {
+      void it(c.name, async () => {
+        const pod = labelled({ app: 'db' });
+        const h = start([hook(), hook({ index: 1 })], [pod], c.selector === undefined ? {} : { labelSelector: c.selector });
+        await h.clock.advance(5);
+        h.watcher.emit(c.event(pod));
+        const r = await h.report;
+        assert.equal(h.exec.calls.length, 0);
+        assert.deepEqual(statuses(r), [`my-pod/container1/my-hook#0:not-run/${c.code}`, `my-pod/container1/my-hook#1:not-run/${c.code}`]);
+        assert.match(r.results.at(0)?.reason ?? '', c.reason);
+      });
+    }
+
+    void it('a pod seen being deleted (deletionTimestamp on an earlier update) stays pod-deleted', async () => {
+      const pod = labelled({ app: 'db' });
+      const h = start([hook()], [pod], { labelSelector: 'app=db' });
+      await h.clock.advance(5);
+      h.watcher.emit({ type: 'upsert', pod: labelled({ app: 'db' }, { deletionTimestamp: '2026-01-01T00:00:00Z' }) });
+      h.watcher.emit({ type: 'deleted', pod });
+      const r = await h.report;
+      assert.deepEqual(statuses(r), ['my-pod/container1/my-hook#0:not-run/pod-deleted']);
+    });
   });
 
   void it('pod re-created under the same name (new uid) -> pending hooks not-run pod-deleted', async () => {

@@ -243,7 +243,13 @@ export async function runPostRestoreHooks(options: PostRestoreRunOptions): Promi
     const uid = event.pod.metadata.uid;
     if (event.type === 'deleted') {
       if (pod.uid !== undefined && uid !== undefined && uid !== pod.uid) return; // an older incarnation
-      stopPod(pod, 'pod-deleted', `not run: pod ${namespace}/${name} was deleted before the hook ran`);
+      const selector = options.scope.labelSelector;
+      if (selector !== undefined && selector !== '' && event.relisted !== true && !beingDeleted(event.pod) && (pod.latest === undefined || !beingDeleted(pod.latest))) {
+        stopPod(pod, 'pod-left-selector', `not run: pod ${namespace}/${name} no longer matches the selector ${selector} (its labels changed) before the hook ran`);
+        return;
+      }
+      const orLeft = selector !== undefined && selector !== '' && event.relisted === true ? ' (or no longer matches the selector; seen on a relist)' : '';
+      stopPod(pod, 'pod-deleted', `not run: pod ${namespace}/${name} was deleted${orLeft} before the hook ran`);
       return;
     }
     if (pod.uid !== undefined && uid !== undefined && uid !== pod.uid) {
@@ -371,6 +377,17 @@ function groupByPod(hooks: readonly PlannedHook[]): Map<string, PodRun> {
     if (hook.waitForReady) (c as { waitForReady: boolean }).waitForReady = true;
   }
   return pods;
+}
+
+/**
+ * A pod the API server is deleting carries `metadata.deletionTimestamp` (pods are always deleted
+ * gracefully, also with grace 0, so the last state of a real delete has it). A watch DELETED event
+ * for a pod without it, on a label-selector watch, is the API server saying the pod stopped matching
+ * the selector: it sends the previous (still matching) object, so the labels cannot tell.
+ */
+function beingDeleted(pod: PodManifest): boolean {
+  const ts = pod.metadata['deletionTimestamp'];
+  return typeof ts === 'string' && ts !== '';
 }
 
 /** Read through a call: handlers flip `stopped` while we loop, which TypeScript's narrowing cannot see. */

@@ -11,6 +11,7 @@ export const REASON_CODES = [
   'no-such-container',
   'container-not-running',
   'pod-deleted',
+  'pod-left-selector',
   'pod-terminated',
   'pod-not-found',
   'previous-hook-failed',
