@@ -9,7 +9,7 @@ import type { ExecOutcome, ExecRequest } from '../run/ports.ts';
 import { FakeApiServer, pendingPod, runLocally, runningPod } from '../testing/fake-api-server.ts';
 import { activeHandlesAfterSettling } from '../testing/handles.ts';
 import { KubeClient } from './client.ts';
-import { CappedBuffer, KubePodExecutor, decodeUtf8, parseExecStatus } from './exec.ts';
+import { CappedBuffer, ExecStatusBuffer, KubePodExecutor, decodeUtf8, parseExecStatus, parseOversizedExecStatus } from './exec.ts';
 
 void describe('parseExecStatus (recorded payloads)', () => {
   const cases: [string, unknown, ReturnType<typeof parseExecStatus>['kind'], number?][] = [
@@ -515,5 +515,83 @@ void describe('KubePodExecutor: slow credentials (exec plugin) against the fake 
       await server.close();
       fs.rmSync(dir, { recursive: true, force: true });
     }
+  });
+});
+
+void describe('an oversized exec status keeps its cause (issue 10: 1 MiB argv)', () => {
+  // What the API server relays when the runtime cannot start a 1 MiB command: Go's error quotes the
+  // whole argv, in the message and again in details.causes (apierrors.NewInternalError), so the
+  // status is over 1 MiB and the cause is at the end of each copy.
+  const argv = `sh -c ${'x'.repeat(1024 * 1024)}`;
+  const goError = `failed to exec in container: exec [${argv}]: fork/exec /bin/sh: argument list too long`;
+  const internal = JSON.stringify({
+    kind: 'Status',
+    apiVersion: 'v1',
+    metadata: {},
+    status: 'Failure',
+    message: `Internal error occurred: ${goError}`,
+    reason: 'InternalError',
+    details: { causes: [{ message: goError }] },
+    code: 500,
+  });
+  const nonZero = JSON.stringify({
+    metadata: {},
+    status: 'Failure',
+    message: `command terminated with non-zero exit code: ${'y'.repeat(100_000)} "quoted" \u00e9 end`,
+    reason: 'NonZeroExitCode',
+    details: { causes: [{ reason: 'ExitCode', message: '3' }] },
+  });
+  const frames = (text: string, size: number): Buffer[] => {
+    const bytes = Buffer.from(text);
+    const out: Buffer[] = [];
+    for (let i = 0; i < bytes.length; i += size) out.push(bytes.subarray(i, i + size));
+    return out;
+  };
+  const collect = (chunks: Buffer[]): ReturnType<ExecStatusBuffer['finish']> => {
+    const b = new ExecStatusBuffer();
+    let verdict: ReturnType<ExecStatusBuffer['push']>;
+    for (const c of chunks) verdict = b.push(c) ?? verdict;
+    return verdict ?? b.finish();
+  };
+  const cases: [string, Buffer[]][] = [
+    ['one frame', [Buffer.from(internal)]],
+    ['16 KiB frames', frames(internal, 16 * 1024)],
+    ['odd 7777-byte frames', frames(internal, 7777)],
+  ];
+  for (const [name, chunks] of cases) {
+    void it(`argument list too long, ${name}: failed InternalError naming the cause and the size`, () => {
+      const verdict = collect(chunks);
+      assert.equal(verdict.kind, 'failed');
+      assert.equal(verdict.kind === 'failed' ? verdict.reason : '', 'InternalError');
+      assert.match(verdict.message, /argument list too long$/);
+      assert.match(verdict.message, new RegExp(`exec status is ${Buffer.byteLength(internal)} bytes`));
+      assert.ok(verdict.message.length < 1000, `message is cut (${verdict.message.length} chars)`);
+    });
+  }
+  void it('a huge NonZeroExitCode status still gives the exit code, split anywhere', () => {
+    for (const size of [Buffer.byteLength(nonZero), 65_536, 1000, 333]) {
+      const verdict = collect(frames(nonZero, size));
+      assert.equal(verdict.kind, 'exited', `frames of ${size}`);
+      assert.equal(verdict.kind === 'exited' ? verdict.exitCode : undefined, 3);
+      assert.match(verdict.message, /"quoted" é end$/);
+    }
+  });
+  void it('a huge InternalError whose message ends with Go\'s exit status is that exit code', () => {
+    const text = JSON.stringify({ status: 'Failure', message: `${'z'.repeat(70_000)}: exit status 7`, reason: 'InternalError', code: 500 });
+    const verdict = collect([Buffer.from(text)]);
+    assert.equal(verdict.kind === 'exited' ? verdict.exitCode : undefined, 7);
+  });
+  void it('oversized garbage is invalid and shows its end, bounded', () => {
+    const verdict = collect(frames(`${'q'.repeat(200_000)} the end`, 4096));
+    assert.equal(verdict.kind, 'invalid');
+    assert.match(verdict.message, /larger than 64 KiB\) and unreadable; it ends: ".*the end"$/);
+    assert.ok(verdict.message.length < 400);
+  });
+  void it('a small status split over frames is read once complete', () => {
+    const text = JSON.stringify({ metadata: {}, status: 'Success' });
+    const b = new ExecStatusBuffer();
+    assert.equal(b.push(Buffer.from(text.slice(0, 10))), undefined);
+    assert.deepEqual(b.push(Buffer.from(text.slice(10))), { kind: 'exited', exitCode: 0, message: '' });
+    assert.equal(parseOversizedExecStatus(Buffer.from(''), Buffer.from(''), 70_000).kind, 'invalid');
   });
 });

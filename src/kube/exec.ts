@@ -19,8 +19,15 @@ export const DEFAULT_MAX_OUTPUT_BYTES = 1024 * 1024;
 const STDOUT = 1;
 const STDERR = 2;
 const STATUS = 3;
-/** A Status is a few hundred bytes; more is not a Status. */
+/**
+ * A Status is a few hundred bytes; past this only the head and the last STATUS_TAIL_BYTES are kept.
+ * A status that large still is one: a runtime error that quotes the whole argv (`argument list too
+ * long` for a 1 MiB command) has its cause at the end of the message, and reason/details after it.
+ */
 const MAX_STATUS_BYTES = 64 * 1024;
+const STATUS_TAIL_BYTES = 8 * 1024;
+/** How much of the end of an oversized status message is shown. */
+const OVERSIZED_MESSAGE_END_CHARS = 400;
 
 // ---------- status parsing (pure) ----------
 
@@ -88,6 +95,96 @@ export function parseExecStatus(status: unknown): ExecStatusVerdict {
     if (number !== undefined) return { kind: 'exited', exitCode: 128 + number, message };
   }
   return { kind: 'failed', reason: reason || 'Failure', message: message || reason || 'exec failed' };
+}
+
+/** A top-level `"reason":"…"` of a Status (StatusReason values are short CamelCase words). */
+const STATUS_REASON = /"reason"\s*:\s*"([A-Za-z]{1,64})"/;
+/**
+ * What follows a Status's last long string: the closing quote's `,` `}` or `]`, then only short
+ * strings (keys, reasons), numbers and brackets. Applied to the last STATUS_TRAILER_SCAN characters.
+ */
+const STATUS_TRAILER = /[\]},](?:\s+|[[\]{},:]|"(?:[^"\\]|\\.){0,64}"|-?\d{1,20}|true|false|null)*$/;
+const STATUS_TRAILER_SCAN = 2048;
+
+/**
+ * Reads a status larger than MAX_STATUS_BYTES from what was kept of it: `status` from the head, the
+ * top-level `reason` (found while the bytes streamed past, in field order the first one after the
+ * message), and from the tail the end of the last long string, which is where Go puts the cause
+ * (`…: argument list too long`) in `message` and in `details.causes[].message` alike. The verdict is
+ * parseExecStatus's for that cut-down Status, so an exit code, a signal or the runtime's cause
+ * survives the size; a status that cannot be read this way is `invalid` and shows its end.
+ */
+export function parseOversizedExecStatus(head: Uint8Array, tail: Uint8Array, totalBytes: number, reason?: string): ExecStatusVerdict {
+  const headText = Buffer.from(head).toString('utf8');
+  const tailText = Buffer.from(tail).toString('utf8');
+  const size = `the exec status is ${totalBytes} bytes (larger than 64 KiB)`;
+  const status = /"status"\s*:\s*"(Success|Failure)"/.exec(headText)?.[1];
+  const scanFrom = Math.max(0, tailText.length - STATUS_TRAILER_SCAN);
+  const trailer = STATUS_TRAILER.exec(tailText.slice(scanFrom));
+  const body = trailer === null ? tailText : tailText.slice(0, scanFrom + trailer.index);
+  if (status === undefined || !body.endsWith('"')) {
+    return { kind: 'invalid', message: `${size} and unreadable; it ends: ${JSON.stringify(tailText.slice(-200))}` };
+  }
+  const messageEnd = jsonStringFragment(body.slice(Math.max(0, body.length - 1 - OVERSIZED_MESSAGE_END_CHARS), -1));
+  const exitCode = /"reason"\s*:\s*"ExitCode"\s*,\s*"message"\s*:\s*"(\d{1,3})"/.exec(tailText)?.[1];
+  return parseExecStatus({
+    status,
+    reason: reason ?? STATUS_REASON.exec(tailText)?.[1] ?? '',
+    message: `${size}; its message ends: …${messageEnd}`,
+    ...(exitCode === undefined ? {} : { details: { causes: [{ reason: 'ExitCode', message: exitCode }] } }),
+  });
+}
+
+/** Decodes the inside of a JSON string cut at an arbitrary point (a partial escape is dropped). */
+function jsonStringFragment(raw: string): string {
+  for (let skip = 0; skip <= 6 && skip < raw.length; skip++) {
+    try {
+      const value: unknown = JSON.parse(`"${raw.slice(skip)}"`);
+      if (typeof value === 'string') return value;
+    } catch {
+      // a cut escape sequence at the start: try one character later
+    }
+  }
+  return raw;
+}
+
+/**
+ * Collects the status channel's bytes with a bounded memory: all of a normal status, or the head
+ * and tail of an oversized one. `push` returns a verdict once the status is readable.
+ */
+export class ExecStatusBuffer {
+  #head: Buffer[] = [];
+  #headSize = 0;
+  #tail: Buffer = Buffer.alloc(0);
+  #total = 0;
+  #reason: string | undefined;
+
+  get empty(): boolean {
+    return this.#total === 0;
+  }
+
+  push(chunk: Buffer): ExecStatusVerdict | undefined {
+    this.#total += chunk.length;
+    // The top-level reason follows the (long) message, so it may be in neither head nor tail.
+    if (this.#reason === undefined) {
+      this.#reason = STATUS_REASON.exec(chunk.toString('latin1'))?.[1];
+    }
+    if (this.#headSize < MAX_STATUS_BYTES) {
+      const take = chunk.subarray(0, MAX_STATUS_BYTES - this.#headSize);
+      this.#head.push(Buffer.from(take));
+      this.#headSize += take.length;
+    }
+    const joined = Buffer.concat([this.#tail, chunk.subarray(Math.max(0, chunk.length - STATUS_TAIL_BYTES))]);
+    this.#tail = Buffer.from(joined.subarray(Math.max(0, joined.length - STATUS_TAIL_BYTES)));
+    // A status split over frames is unreadable until complete; close decides then.
+    const verdict = this.finish();
+    return verdict.kind === 'invalid' ? undefined : verdict;
+  }
+
+  finish(): ExecStatusVerdict {
+    if (this.#total <= MAX_STATUS_BYTES) return parseExecStatus(Buffer.concat(this.#head));
+    return parseOversizedExecStatus(Buffer.concat(this.#head), this.#tail, this.#total, this.#reason);
+  }
 }
 
 function exitCodeFromCauses(details: unknown): number | undefined {
@@ -206,7 +303,7 @@ export class KubePodExecutor implements PodExecutor {
     let settled = false;
     // Aborted once the outcome is decided, so a socket still waiting for credentials is never opened.
     const opening = new AbortController();
-    const statusBytes: Buffer[] = [];
+    const statusBytes = new ExecStatusBuffer();
 
     let ending: Ending;
     try {
@@ -284,21 +381,15 @@ export class KubePodExecutor implements PodExecutor {
             if (channel === STDOUT) stdout.push(payload);
             else if (channel === STDERR) stderr.push(payload);
             else if (channel === STATUS) {
-              statusBytes.push(payload);
-              if (statusBytes.reduce((n, b) => n + b.length, 0) > MAX_STATUS_BYTES) {
-                settle({ kind: 'status', verdict: { kind: 'invalid', message: 'the exec status is larger than 64 KiB' } });
-                return;
-              }
-              const verdict = parseExecStatus(Buffer.concat(statusBytes));
-              // A status split over frames is unreadable until complete; close decides then.
-              if (verdict.kind !== 'invalid') settle({ kind: 'status', verdict });
+              const verdict = statusBytes.push(payload);
+              if (verdict !== undefined) settle({ kind: 'status', verdict });
             }
             // 255 (v5 stream close) and anything else: nothing to do.
           });
           ws.on('close', (code: number, reason: Buffer) => {
             if (settled) return;
-            if (statusBytes.length > 0) {
-              settle({ kind: 'status', verdict: parseExecStatus(Buffer.concat(statusBytes)) });
+            if (!statusBytes.empty) {
+              settle({ kind: 'status', verdict: statusBytes.finish() });
               return;
             }
             const why = socketError === undefined ? '' : `: ${errorText(socketError)}`;
