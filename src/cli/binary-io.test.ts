@@ -195,6 +195,23 @@ void describe('FIFOs, devices and endless input (issue 10 item 5)', () => {
     assert.equal(e.code, 2, e.stderr);
     assert.match(e.stdout, /input-too-large/);
   });
+  void it('a file whose name is not UTF-8 is not reported as "no such file" (issue 10 item 7)', GUARD, async (t) => {
+    const dir = await tmp(t);
+    await mkdir(join(dir, 'n'));
+    // The name's byte 0xff is no UTF-8; Node hands it to us as U+FFFD, which names no file.
+    await writeFile(Buffer.concat([Buffer.from(join(dir, 'n', 'bad-')), Buffer.from([0xff]), Buffer.from('.yaml')]), warnedPod(0));
+    const explained = /bad-\ufffd\.yaml: error input-unreadable: .*no file by this name; the name held bytes that are not UTF-8, which Node\.js replaced with U\+FFFD/;
+    // As a PATH argument, with the raw byte in argv (sh passes it through untouched).
+    const sh = spawnSync('sh', ['-c', 'exec "$0" "$1" lint "$2/n/bad-$(printf "\\377").yaml"', process.execPath, bin, dir], { cwd: repo, encoding: 'utf8', timeout: 30_000 });
+    assert.equal(sh.status, 2, sh.stderr);
+    assert.match(sh.stdout, explained);
+    assert.doesNotMatch(sh.stdout, /no such file or directory/);
+    // Met in a directory walk.
+    const walk = await start(['lint', join(dir, 'n')]).done;
+    assert.equal(walk.code, 2, walk.stderr);
+    assert.match(walk.stdout, explained);
+  });
+
   void it('a FIFO (or device) met in a directory walk is refused, not read', GUARD, async (t) => {
     const dir = await tmp(t);
     await mkdir(join(dir, 'm'));

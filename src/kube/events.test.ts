@@ -1,9 +1,12 @@
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { FakeApiServer } from '../testing/fake-api-server.ts';
 import { activeHandlesAfterSettling } from '../testing/handles.ts';
 import { KubeClient } from './client.ts';
-import { EVENT_MESSAGE_LIMIT_BYTES, KubeEventRecorder, truncateUtf8 } from './events.ts';
+import { DEFAULT_EVENT_GRACE_MS } from '../run/run-options.ts';
+import { EVENT_MESSAGE_LIMIT_BYTES, EVENT_WRITE_TIMEOUT_MS, KubeEventRecorder, truncateUtf8 } from './events.ts';
 
 void describe('truncateUtf8', () => {
   void it('keeps short text, cuts long text on a character boundary with a marker', () => {
@@ -75,4 +78,22 @@ void describe('KubeEventRecorder against the fake API server', () => {
 
 void it('leaves no sockets, servers or timers behind', async () => {
   assert.deepEqual(await activeHandlesAfterSettling(), []);
+});
+
+void describe('docs/reliability.md states the Event limits the code uses (issue 10 item 7)', () => {
+  const doc = readFileSync(join(import.meta.dirname, '..', '..', 'docs', 'reliability.md'), 'utf8');
+  const seconds = (ms: number): string => `${ms / 1000}`;
+  void it('the deadlines table: per Event write and grace at the end', () => {
+    const row = doc.split('\n').find((line) => line.startsWith('| Events |') && line.includes('per Event write'));
+    assert.ok(row !== undefined, 'docs/reliability.md has an Events row in its deadlines table');
+    assert.match(row, new RegExp(`\\| ${seconds(EVENT_WRITE_TIMEOUT_MS)}s per Event write, ${seconds(DEFAULT_EVENT_GRACE_MS)}s grace at the end \\|`));
+  });
+  void it('every other mention of the Event grace or write timeout agrees', () => {
+    for (const line of doc.split('\n').filter((l) => /\bEvents?\b/.test(l))) {
+      for (const m of line.matchAll(/(\d+) ?s (grace|per Event write)/g)) {
+        const want = m[2] === 'grace' ? DEFAULT_EVENT_GRACE_MS : EVENT_WRITE_TIMEOUT_MS;
+        assert.equal(Number(m[1]) * 1000, want, `docs/reliability.md: "${m[0]}" in: ${line}`);
+      }
+    }
+  });
 });

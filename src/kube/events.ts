@@ -33,6 +33,9 @@ export interface KubeEventRecorderOptions {
   readonly now?: () => Date;
 }
 
+/** How long one Event write may take (docs/reliability.md's Events row; kept in step by a test). */
+export const EVENT_WRITE_TIMEOUT_MS = 10_000;
+
 export class KubeEventRecorder implements EventRecorder {
   readonly #client: KubeClient;
   readonly #instance: string;
@@ -52,7 +55,7 @@ export class KubeEventRecorder implements EventRecorder {
       await this.#client.request('POST', `/api/v1/namespaces/${encodeURIComponent(event.namespace)}/events`, {
         signal,
         what: `create an event on pod ${event.namespace}/${event.pod}`,
-        timeoutMs: 10_000,
+        timeoutMs: EVENT_WRITE_TIMEOUT_MS,
         body: {
           apiVersion: 'v1',
           kind: 'Event',
