@@ -62,6 +62,8 @@ export interface RunE2eOptions {
   readonly kubeconfigPath?: string;
   readonly signal?: AbortSignal;
   readonly events?: boolean;
+  /** Post-restore: watch only pods matching this label selector (as `run --selector`). */
+  readonly labelSelector?: string;
 }
 
 export async function postRestore(
@@ -73,7 +75,7 @@ export async function postRestore(
   try {
     return await runPostRestoreHooks({
       plan: { hooks, skipped: [] },
-      scope: { namespaces: [ctx.namespace] },
+      scope: { namespaces: [ctx.namespace], ...(options.labelSelector === undefined ? {} : { labelSelector: options.labelSelector }) },
       executor: ports.executor,
       watcher: ports.watcher,
       events: options.events === false ? undefined : ports.events,

@@ -147,6 +147,28 @@ void describe('run: post-restore hooks on the local cluster', { skip }, () => {
     assert.ok(Date.now() - t0 < 10_000);
   });
 
+  void it('with a label selector: a pod relabelled out of it is pod-left-selector, a deleted one pod-deleted', async (t) => {
+    const ctx = await e2eContext(t);
+    const labels = { 'kubehooks.dev/sel': 'in' };
+    await ctx.createPod({ name: 'leaves', neverStart: true, labels });
+    await ctx.createPod({ name: 'doomed', neverStart: true, labels });
+    const run = postRestore(
+      ctx,
+      [
+        hook(ctx, { pod: 'leaves', container: 'app', command: sh('echo never') }),
+        hook(ctx, { pod: 'doomed', container: 'app', command: sh('echo never') }),
+      ],
+      { deadlineMs: 60_000, labelSelector: 'kubehooks.dev/sel=in' },
+    );
+    await new Promise((r) => setTimeout(r, 1_000));
+    // The API server ends a pod that stops matching with a DELETED event on the selector watch.
+    await ctx.labelPod('leaves', { 'kubehooks.dev/sel': 'out' });
+    await ctx.deletePod('doomed');
+    const report = await run;
+    assert.deepEqual(statuses(report), ['leaves/app/e2e#0:not-run/pod-left-selector', 'doomed/app/e2e#0:not-run/pod-deleted']);
+    assert.match(report.results.at(0)?.reason ?? '', /no longer matches the selector kubehooks\.dev\/sel=in/);
+  });
+
   void it('a hook for a container the pod lacks fails at once (Velero would stall)', async (t) => {
     const ctx = await e2eContext(t);
     await ctx.createPod({ name: 'one' });

@@ -54,6 +54,8 @@ export interface E2eContext {
   ): Promise<V1Pod | undefined>;
   /** Merge-patches annotations (null removes one), e.g. to release a never-start pod. */
   annotatePod(name: string, annotations: Readonly<Record<string, string | null>>): Promise<V1Pod>;
+  /** Merge-patches labels (null removes one), e.g. to move a pod out of a label selector. */
+  labelPod(name: string, labels: Readonly<Record<string, string | null>>): Promise<V1Pod>;
   /** Deletes with grace period 0 and waits until the pod is gone. */
   deletePod(name: string, options?: WaitOptions): Promise<void>;
   /**
@@ -131,6 +133,11 @@ export async function e2eContext(t: TestContext): Promise<E2eContext> {
     annotatePod: (name, annotations) =>
       core.patchNamespacedPod(
         { name, namespace, body: { metadata: { annotations } } },
+        setHeaderOptions('Content-Type', PatchStrategy.MergePatch),
+      ),
+    labelPod: (name, labels) =>
+      core.patchNamespacedPod(
+        { name, namespace, body: { metadata: { labels } } },
         setHeaderOptions('Content-Type', PatchStrategy.MergePatch),
       ),
     deletePod: async (name, options) => {
