@@ -169,6 +169,17 @@ void describe('run: post-restore hooks on the local cluster', { skip }, () => {
     assert.match(report.results.at(0)?.reason ?? '', /no longer matches the selector kubehooks\.dev\/sel=in/);
   });
 
+  void it('a 1 MiB argv fails naming the cause (argument list too long), not the size of the status', async (t) => {
+    const ctx = await e2eContext(t);
+    await ctx.createPod({ name: 'big-argv' });
+    await ctx.waitForRunning('big-argv');
+    const report = await postRestore(ctx, [hook(ctx, { pod: 'big-argv', container: 'app', command: ['/bin/echo', 'x'.repeat(1024 * 1024)] })]);
+    assert.deepEqual(statuses(report), ['big-argv/app/e2e#0:failed/remote-error']);
+    const reason = report.results.at(0)?.reason ?? '';
+    assert.match(reason, /argument list too long$/);
+    assert.ok(reason.length < 2_000, `the reason is cut (${reason.length} chars)`);
+  });
+
   void it('a hook for a container the pod lacks fails at once (Velero would stall)', async (t) => {
     const ctx = await e2eContext(t);
     await ctx.createPod({ name: 'one' });
