@@ -373,7 +373,7 @@ const execHooksOf = (plan: Plan): Plan['hooks'] => plan.hooks.filter((h) => h.ty
 v('V63: no spec hooks, no annotations → nothing, pod skipped with reason', () => {
   const plan = planRestore([pod()], restoreHooks([]), gen);
   assert.deepEqual(plan.hooks, []);
-  assert.deepEqual(plan.skipped, [{ namespace: 'default', pod: 'my-pod', reason: 'no hook annotations and no spec.hooks entries' }]);
+  assert.deepEqual(plan.skipped, [{ namespace: 'default', pod: 'my-pod', reason: 'no hook annotations and no spec.hooks entries', code: 'no-hooks' }]);
 });
 v('V64: annotation hook (container1, Continue, 1s, 1m, wait-for-ready true)', () => {
   const a = {

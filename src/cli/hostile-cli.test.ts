@@ -17,8 +17,7 @@ import { createSystemClock } from '../run/clock.ts';
 import type { ExecOutcome, ExecRequest } from '../run/ports.ts';
 import { COMMANDS } from './commands.ts';
 import { main } from './main.ts';
-import { createRunCommand, type RunWiring } from './run.ts';
-import { planBackupFromFile, planRestoreFromFile } from './plan.ts';
+import { createRunCommand, prepareRunFile, type RunWiring } from './run.ts';
 import { captureIo } from './test-io.ts';
 
 const MiB = 1024 * 1024;
@@ -88,8 +87,7 @@ function fakeWiring(pods: readonly PodManifest[], execs: ExecRequest[]): RunWiri
       events: { record: () => Promise.resolve({ ok: true }) },
       close: () => undefined,
     }),
-    planBackup: planBackupFromFile,
-    planRestore: (f, p, deps, policy) => planRestoreFromFile(f, p, deps, { policy }),
+    prepare: prepareRunFile,
     clock: createSystemClock(),
     onSignals: () => () => undefined,
   };

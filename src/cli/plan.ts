@@ -2,7 +2,6 @@ import { Option } from 'commander';
 import type { Command } from 'commander';
 import type { Plan } from '../model/plan.ts';
 import type { PodManifest } from '../model/pod.ts';
-import { podNamespace } from '../plan/common.ts';
 import type { PlanNote } from '../plan/common.ts';
 import { namespacePolicy, type PlanPolicy } from '../plan/policy.ts';
 import { planBackupDetailed } from '../plan/plan-backup.ts';
@@ -11,12 +10,13 @@ import { renderPlanJson } from '../report/plan-json.ts';
 import { renderPlanText } from '../report/plan-text.ts';
 import { terminalSafe } from '../report/terminal-text.ts';
 import type { CliCommand } from './command.ts';
-import { EXIT_OK, EXIT_USAGE, UsageError, describeError } from './context.ts';
+import { EXIT_FINDINGS, EXIT_OK, EXIT_USAGE, UsageError, describeError } from './context.ts';
 import type { CliDeps } from './context.ts';
-import { loadBackupFile, loadRestoreFile } from './hook-file.ts';
+import { checkBackupFile, checkRestoreFile, loadBackupFile, loadRestoreFile } from './hook-file.ts';
+import type { BackupHooks, RestoreHooks } from '../velero/spec.ts';
 import { collect, isOutputFormat, logDiagnostics, outputOption, readManifests } from './options.ts';
 
-function logNotes(deps: CliDeps, notes: readonly PlanNote[]): void {
+export function logNotes(deps: CliDeps, notes: readonly PlanNote[]): void {
   for (const n of notes) deps.io.stderr.write(`note: ${terminalSafe(`${n.namespace}/${n.pod}: ${n.message}`)}\n`);
 }
 
@@ -46,16 +46,25 @@ export async function planRestoreFromFile(
   options: { readonly backedUp?: boolean; readonly policy?: PlanPolicy } = {},
 ): Promise<Plan> {
   const restore = await loadRestoreFile(file, deps);
+  return planRestoreWithNotes(restore, pods, deps, options);
+}
+
+/** Plans one backup phase from an already read Backup (notes go to stderr). */
+export function planBackupWithNotes(backup: BackupHooks, pods: readonly PodManifest[], phase: 'pre' | 'post', deps: CliDeps, policy: PlanPolicy = {}): Plan {
+  const { plan, notes } = planBackupDetailed(pods, backup, phase, policy);
+  logNotes(deps, notes);
+  return plan;
+}
+
+/** Plans restore hooks from an already read Restore (notes go to stderr). */
+export function planRestoreWithNotes(
+  restore: RestoreHooks,
+  pods: readonly PodManifest[],
+  deps: CliDeps,
+  options: { readonly backedUp?: boolean; readonly policy?: PlanPolicy } = {},
+): Plan {
   const generateName = deps.generateInitName ?? (() => 'velero-restore-init-00000000');
-  const mapping = restore.namespaceMapping;
-  const targets = options.backedUp === true
-    ? pods.map((pod) => {
-        const ns = podNamespace(pod);
-        const target = Object.hasOwn(mapping, ns) ? mapping[ns] : undefined;
-        return target === undefined ? pod : { ...pod, metadata: { ...pod.metadata, namespace: target } };
-      })
-    : pods;
-  const { plan, notes } = planRestoreDetailed(targets, restore, { generateName, policy: options.policy });
+  const { plan, notes } = planRestoreDetailed(pods, restore, { generateName, policy: options.policy, backedUp: options.backedUp });
   logNotes(deps, notes);
   return plan;
 }
@@ -152,6 +161,10 @@ export const planCommand: CliCommand = {
         if (paths.length > 0 && clusterFlags) {
           throw new UsageError('--kubeconfig, --context, --namespace and --selector apply only without PATH (pods from the cluster)');
         }
+        // The Backup/Restore file is read and checked before any pod is listed (and before connecting).
+        const checked = opts.backup !== undefined
+          ? { kind: 'backup' as const, file: opts.backup, ...(await checkBackupFile(opts.backup, ctx.deps)) }
+          : { kind: 'restore' as const, file: opts.restore ?? '', ...(await checkRestoreFile(opts.restore ?? '', ctx.deps, '--restore')) };
         let pods: readonly PodManifest[];
         try {
           pods = paths.length > 0 ? await podsFromPaths(paths, ctx.deps) : await clusterPods(opts, ctx.deps);
@@ -161,10 +174,16 @@ export const planCommand: CliCommand = {
           ctx.setExitCode(EXIT_USAGE);
           return;
         }
-        const plan = opts.backup !== undefined
-          ? await planBackupFromFile(opts.backup, pods, opts.phase === 'post' ? 'post' : 'pre', ctx.deps, policy)
-          : await planRestoreFromFile(opts.restore ?? '', pods, ctx.deps, { backedUp: paths.length > 0, policy });
+        const plan = checked.kind === 'backup'
+          ? planBackupWithNotes(checked.hooks, pods, opts.phase === 'post' ? 'post' : 'pre', ctx.deps, policy)
+          : planRestoreWithNotes(checked.hooks, pods, ctx.deps, { backedUp: paths.length > 0, policy });
         ctx.deps.io.stdout.write(opts.output === 'json' ? renderPlanJson(plan) : renderPlanText(plan));
+        if (checked.errors > 0) {
+          // Invalid hook configuration: the plan shows what could be read, the exit status says it is not usable.
+          ctx.deps.io.stderr.write(`kubehooks: ${checked.kind === 'backup' ? '--backup' : '--restore'} ${checked.file}: ${checked.errors} error${checked.errors === 1 ? '' : 's'} in the file (listed above); \`run\` refuses it\n`);
+          ctx.setExitCode(EXIT_FINDINGS);
+          return;
+        }
         ctx.setExitCode(EXIT_OK);
       });
   },

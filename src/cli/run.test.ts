@@ -44,8 +44,8 @@ function world(pods: PodManifest[], plan: Plan, script?: FakeExecScript, eventsO
             w.closed++;
           },
         }),
-        planBackup: (file) => (file === 'missing.yaml' ? Promise.reject(new UsageError('--backup missing.yaml: no such file')) : Promise.resolve(plan)),
-        planRestore: () => Promise.resolve(plan),
+        prepare: (_kind, file) =>
+          file === 'missing.yaml' ? Promise.reject(new UsageError('--backup missing.yaml: no such file')) : Promise.resolve({ namespaces: undefined, plan: () => plan }),
         clock,
         onSignals: (h) => {
           w.fireSignal = h;

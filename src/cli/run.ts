@@ -21,7 +21,9 @@ import type { CliCommand, CommandContext } from './command.ts';
 import { EXIT_FINDINGS, EXIT_OK, EXIT_USAGE, UsageError, describeError } from './context.ts';
 import type { CliDeps } from './context.ts';
 import { collect, isOutputFormat } from './options.ts';
-import { addPolicyOptions, planBackupFromFile, planRestoreFromFile, policyFromFlags } from './plan.ts';
+import { checkBackupFile, checkRestoreFile, refuseFile } from './hook-file.ts';
+import { addPolicyOptions, planBackupWithNotes, planRestoreWithNotes, policyFromFlags } from './plan.ts';
+import { scopeNamespaces } from '../plan/scope.ts';
 
 export const EXIT_INTERRUPTED = 130;
 export const EXIT_TERMINATED = 143;
@@ -48,16 +50,25 @@ export interface ConnectOptions {
   readonly requestTimeoutMs?: number;
 }
 
+/** The --backup/--restore file, read and checked before the cluster is contacted. */
+export interface PreparedRun {
+  /** Namespaces to list and watch when no -n is given (the Backup's, or the Restore's target ones); undefined = all. */
+  readonly namespaces: readonly string[] | undefined;
+  /** Plans the phase for the listed pods (notes go to stderr). */
+  plan(pods: readonly PodManifest[], policy: PlanPolicy): Plan;
+}
+
 /**
  * What `run` needs beyond the CLI's I/O: the cluster, the core's loaders and planners, a clock and
  * process signals. Passed in so tests run the command in-process with fakes.
  */
 export interface RunWiring {
   createPorts(options: ConnectOptions): Promise<RunPorts> | RunPorts;
-  /** Plans the backup phase from FILE for the listed pods; throws UsageError naming the file/key. */
-  planBackup(file: string, pods: readonly PodManifest[], phase: 'pre' | 'post', deps: CliDeps, policy: PlanPolicy): Promise<Plan>;
-  /** Plans post-restore hooks from FILE for the pods present now (the restored pods). */
-  planRestore(file: string, pods: readonly PodManifest[], deps: CliDeps, policy: PlanPolicy): Promise<Plan>;
+  /**
+   * Reads and validates FILE; called before createPorts. Throws UsageError (exit 2) when the file
+   * cannot be used: unreadable, no such object, or any error-severity diagnostic.
+   */
+  prepare(kind: RunKind, file: string, deps: CliDeps): Promise<PreparedRun>;
   readonly clock: Clock;
   /** Subscribes to SIGINT/SIGTERM; returns the unsubscribe function. */
   onSignals(handler: (signal: 'SIGINT' | 'SIGTERM') => void): () => void;
@@ -168,10 +179,29 @@ export async function executeRun(settings: RunSettings, deps: CliDeps, wiring: R
   let ports: RunPorts | undefined;
   let eventFailures = 0;
   try {
+    // Reading the Backup/Restore file (possibly a FIFO) ends on a signal too.
+    const planDeps: CliDeps = { ...deps, signal: ctl.signal };
+    const planned = async <T>(planning: Promise<T>): Promise<T | undefined> => {
+      try {
+        return await planning;
+      } catch (error) {
+        if (ctl.signal.aborted) return undefined;
+        throw error;
+      }
+    };
+    const interruptedEarly = (): RunOutcome => {
+      deps.io.stderr.write('kubehooks: interrupted before any hook ran\n');
+      return { report: { summary: { attempted: 0, failed: 0 }, results: [] }, exitCode: exitForSignal(interrupted) };
+    };
+    // The file first: a file with errors stops here, before any connection or request.
+    const prepared = await planned(wiring.prepare(settings.kind, settings.file, planDeps));
+    if (prepared === undefined) return interruptedEarly();
+    const scope = effectiveScope(settings.scope, prepared.namespaces);
     ports = await wiring.createPorts(settings.connect);
     let pods: readonly PodManifest[];
     try {
-      pods = await ports.lister.list(settings.scope, ctl.signal);
+      // The Backup/Restore names no namespace that is left (all excluded): nothing to list or watch.
+      pods = scope === undefined ? [] : await ports.lister.list(scope, ctl.signal);
     } catch (error) {
       if (ctl.signal.aborted) {
         deps.io.stderr.write('kubehooks: interrupted before any hook ran\n');
@@ -201,29 +231,13 @@ export async function executeRun(settings: RunSettings, deps: CliDeps, wiring: R
       },
     };
     let report: RunReport;
-    // Reading the Backup/Restore file (possibly a FIFO) ends on a signal too.
-    const planDeps: CliDeps = { ...deps, signal: ctl.signal };
-    const planned = async <T>(planning: Promise<T>): Promise<T | undefined> => {
-      try {
-        return await planning;
-      } catch (error) {
-        if (ctl.signal.aborted) return undefined;
-        throw error;
-      }
-    };
-    const interruptedEarly = (): RunOutcome => {
-      deps.io.stderr.write('kubehooks: interrupted before any hook ran\n');
-      return { report: { summary: { attempted: 0, failed: 0 }, results: [] }, exitCode: exitForSignal(interrupted) };
-    };
+    const plan = prepared.plan(pods, settings.policy);
+    announce(deps, settings, plan);
     if (settings.kind === 'post-restore') {
-      const plan = await planned(wiring.planRestore(settings.file, pods, planDeps, settings.policy));
-      if (plan === undefined) return interruptedEarly();
-      announce(deps, settings, plan);
-      report = await runPostRestoreHooks({ ...common, plan, watcher: ports.watcher, scope: settings.scope, listedPods: pods });
+      report = scope === undefined || plan.hooks.length === 0
+        ? { summary: { attempted: 0, failed: 0 }, results: [] }
+        : await runPostRestoreHooks({ ...common, plan, watcher: ports.watcher, scope, listedPods: pods });
     } else {
-      const plan = await planned(wiring.planBackup(settings.file, pods, settings.kind === 'pre-backup' ? 'pre' : 'post', planDeps, settings.policy));
-      if (plan === undefined) return interruptedEarly();
-      announce(deps, settings, plan);
       report = await runBackupHooks({ ...common, plan, pods });
     }
     progress.end();
@@ -243,6 +257,16 @@ export async function executeRun(settings: RunSettings, deps: CliDeps, wiring: R
     deps.signal.removeEventListener('abort', onOuterAbort);
     await ports?.close();
   }
+}
+
+/**
+ * -n wins (and only narrows: pods outside the Backup's scope are then skipped by the planner);
+ * without it, the file's namespaces. undefined = nothing to list (every named namespace excluded).
+ */
+export function effectiveScope(flags: PodScope, fileNamespaces: readonly string[] | undefined): PodScope | undefined {
+  if (flags.namespaces.length > 0 || fileNamespaces === undefined) return flags;
+  if (fileNamespaces.length === 0) return undefined;
+  return { ...flags, namespaces: fileNamespaces };
 }
 
 /** One line on stderr before hooks start, so logs (and people) see what the run is about to do. */
@@ -318,7 +342,7 @@ export function createRunCommand(wiring: () => RunWiring): CliCommand {
         .option('--restore <file>', 'Velero Restore manifest whose spec.hooks to run (post-restore)')
         .option('--kubeconfig <file>', 'kubeconfig file (default: $KUBECONFIG, then ~/.kube/config)')
         .option('--context <name>', 'kubeconfig context to use')
-        .option('-n, --namespace <ns>', 'namespace to act in (repeatable; default: all namespaces)', collect)
+        .option('-n, --namespace <ns>', 'namespace to act in (repeatable; default: the namespaces the Backup/Restore names, else all)', collect)
         .option('-l, --selector <selector>', 'only pods matching this label selector')
         .addOption(new Option('-o, --output <format>', 'report format: text, json or junit (default: text)').choices(['text', 'json', 'junit']))
         .addOption(new Option('--no-output', 'leave command stdout/stderr out of the report'))
@@ -358,10 +382,29 @@ export function defaultRunWiring(): RunWiring {
         insecureSkipTlsVerify: options.insecureSkipTlsVerify,
         requestTimeoutMs: options.requestTimeoutMs,
       }),
-    planBackup: planBackupFromFile,
-    planRestore: (file, pods, deps, policy) => planRestoreFromFile(file, pods, deps, { policy }),
+    prepare: prepareRunFile,
     clock: createSystemClock(),
     onSignals: processSignals,
+  };
+}
+
+/** Reads and checks the run's file; any error-severity diagnostic refuses the run (exit 2). */
+export async function prepareRunFile(kind: RunKind, file: string, deps: CliDeps): Promise<PreparedRun> {
+  if (kind === 'post-restore') {
+    const checked = await checkRestoreFile(file, deps);
+    if (checked.errors > 0) throw refuseFile('--restore', file, checked.errors);
+    const restore = checked.hooks;
+    return {
+      namespaces: scopeNamespaces(restore.scope, restore.namespaceMapping),
+      plan: (pods, policy) => planRestoreWithNotes(restore, pods, deps, { policy }),
+    };
+  }
+  const checked = await checkBackupFile(file, deps);
+  if (checked.errors > 0) throw refuseFile('--backup', file, checked.errors);
+  const backup = checked.hooks;
+  return {
+    namespaces: scopeNamespaces(backup.scope),
+    plan: (pods, policy) => planBackupWithNotes(backup, pods, kind === 'pre-backup' ? 'pre' : 'post', deps, policy),
   };
 }
 

@@ -266,3 +266,75 @@ void test('many hook annotations on one pod: lint work per key is constant (coun
   assert.ok(large <= 10 * 4000, `${large} steps for 4000 keys`);
   assert.ok(large <= 8 * small * 1.1, `8x the keys took ${(large / small).toFixed(1)}x the steps`);
 });
+
+void test('lint: the Restore fixture names source namespace db in an entry: did you mean db-restored?', () => {
+  const { diagnostics } = lintSources([{ file: 'x.yaml', text: `${specPod}---\n${restore}` }]);
+  const found = diagnostics.filter((d) => d.code === 'hook-entry-source-namespace');
+  assert.equal(found.length, 1);
+  assert.equal(found[0]?.key, 'spec.hooks.resources[1].includedNamespaces[0]');
+  assert.match(found[0].message, /did you mean db-restored\?/);
+});
+
+void test('lint: hook entries that can never match a pod the Backup/Restore takes', async (t) => {
+  const backupWith = (scope: string, entry: string): string => `apiVersion: velero.io/v1
+kind: Backup
+metadata: {name: b}
+spec:
+${scope}
+  hooks:
+    resources:
+      - name: freeze
+${entry}
+        pre:
+          - exec: {command: [/bin/true]}
+`;
+  const cases: readonly [string, string, string, boolean][] = [
+    ['entry namespace excluded by the Backup', '  excludedNamespaces: [db]', '        includedNamespaces: [db]', true],
+    ['entry namespace not in the Backup\'s includes', '  includedNamespaces: [shop]', '        includedNamespaces: [db]', true],
+    ['entry namespace in the Backup\'s includes', '  includedNamespaces: [db, shop]', '        includedNamespaces: [db]', false],
+    ['entry without namespaces', '  includedNamespaces: [db]', '        labelSelector: {matchLabels: {a: b}}', false],
+    ['Backup includes a glob: left open', '  includedNamespaces: ["d*"]', '        includedNamespaces: [db]', false],
+    ['entry excludes every Backup namespace', '  includedNamespaces: [db]', '        excludedNamespaces: [db]', true],
+    ['Backup takes no pods', '  excludedResources: [pods]', '        includedNamespaces: [db]', true],
+  ];
+  for (const [name, scope, entry, warned] of cases) {
+    await t.test(name, () => {
+      const { diagnostics } = lintSources([{ file: 'b.yaml', text: backupWith(scope, entry) }]);
+      assert.equal(diagnostics.some((d) => d.code === 'hook-entry-out-of-scope'), warned, diagnostics.map((d) => `${d.code}: ${d.message}`).join('\n'));
+    });
+  }
+  const restoreText = `apiVersion: velero.io/v1
+kind: Restore
+metadata: {name: r}
+spec:
+  includedNamespaces: [db]
+  namespaceMapping: {db: db-restored}
+  hooks:
+    resources:
+      - name: a
+        includedNamespaces: [shop]
+        postHooks: [{exec: {command: [/x]}}]
+      - name: b
+        includedNamespaces: [db-restored]
+        postHooks: [{exec: {command: [/x]}}]
+`;
+  const keys = lintSources([{ file: 'r.yaml', text: restoreText }]).diagnostics.filter((d) => d.code === 'hook-entry-out-of-scope').map((d) => d.key);
+  assert.deepEqual(keys, ['spec.hooks.resources[0].includedNamespaces']);
+});
+
+void test('lint: context rules only look at pods inside the Backup\'s own scope', () => {
+  const text = `${specPod}---
+apiVersion: velero.io/v1
+kind: Backup
+metadata: {name: b}
+spec:
+  includedNamespaces: [elsewhere]
+  hooks:
+    resources:
+      - name: any
+        pre:
+          - exec: {container: nope, command: [/bin/true]}
+`;
+  const { diagnostics } = lintSources([{ file: 'x.yaml', text }]);
+  assert.ok(!diagnostics.some((d) => d.code === 'container-not-found'), diagnostics.map((d) => d.message).join('\n'));
+});

@@ -85,6 +85,7 @@ export function lintObjects(objects: readonly LoadedObject[], options: LintOptio
     specExecHooks: (pod, h) => parsedOf(h).execFor(pod),
     allSpecExecHooks: (h) => parsedOf(h).allExec,
     specInitHooks: (pod, h) => parsedOf(h).initFor(pod),
+    parsedSpec: (h) => parsedOf(h).spec,
   };
   for (const rule of options.rules ?? LINT_RULES) {
     let findings: readonly Finding[];

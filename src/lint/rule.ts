@@ -1,6 +1,7 @@
 import type { Severity } from '../model/diagnostic.ts';
 import type { DeclaredExecHook, DeclaredInitHook } from '../model/hook.ts';
 import type { LoadedHookObject, LoadedObject, LoadedPod } from '../load/loaded-object.ts';
+import type { BackupHooks, RestoreHooks } from '../velero/spec.ts';
 
 /** A pod's hooks as declared by its annotations (parsed once per lint run). */
 export interface PodAnnotationHooks {
@@ -37,6 +38,8 @@ export interface LintContext {
   allSpecExecHooks(hookObject: LoadedHookObject): readonly MatchedSpecExecHook[];
   /** Init hooks of a Restore's spec that apply to `pod`. */
   specInitHooks(pod: LoadedPod, hookObject: LoadedHookObject): readonly MatchedSpecInitHook[];
+  /** The parsed Backup/Schedule or Restore (scope, entries, namespaceMapping); undefined when unreadable. */
+  parsedSpec(hookObject: LoadedHookObject): { readonly kind: 'backup'; readonly backup: BackupHooks | undefined } | { readonly kind: 'restore'; readonly restore: RestoreHooks | undefined };
 }
 
 /** One problem found by a rule; the engine adds the code, position and object reference. */

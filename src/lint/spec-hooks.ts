@@ -2,9 +2,11 @@ import type { LoadedHookObject, LoadedPod } from '../load/loaded-object.ts';
 import { matchLabelSelector } from '../select/label-selector.ts';
 import { matchNamespace } from '../select/namespaces.ts';
 import { matchBackupResources } from '../select/resources.ts';
+import { firstSkip } from '../model/skip.ts';
+import { backupScopeRules, restoreScopeRules } from '../plan/scope.ts';
 import type { ParseIssue } from '../velero/issue.ts';
 import { parseBackupObject, parseRestoreObject } from '../velero/spec.ts';
-import type { HookResourceSelector } from '../velero/spec.ts';
+import type { BackupHooks, HookResourceSelector, RestoreHooks } from '../velero/spec.ts';
 import type { MatchedSpecExecHook, MatchedSpecInitHook } from './rule.ts';
 
 /** A Backup/Schedule/Restore with its spec.hooks parsed once, and selectors ready to test pods. */
@@ -12,6 +14,9 @@ export interface ParsedHookObject {
   readonly object: LoadedHookObject;
   readonly issues: readonly ParseIssue[];
   readonly allExec: readonly MatchedSpecExecHook[];
+  /** The parsed object (undefined when it cannot be read at all). */
+  readonly spec: { readonly kind: 'backup'; readonly backup: BackupHooks | undefined } | { readonly kind: 'restore'; readonly restore: RestoreHooks | undefined };
+  /** Hooks of entries that apply to the pod, for pods inside the object's own scope only (§13). */
   execFor(pod: LoadedPod): readonly MatchedSpecExecHook[];
   initFor(pod: LoadedPod): readonly MatchedSpecInitHook[];
 }
@@ -39,10 +44,13 @@ export function parseHookObject(object: LoadedHookObject): ParsedHookObject {
       ...entry.pre.map((hook) => ({ hook, phase: 'pre' as const, path: `${entry.path}.pre[${hook.index}]` })),
       ...entry.post.map((hook) => ({ hook, phase: 'post' as const, path: `${entry.path}.post[${hook.index}]` })),
     ];
+    const rules = backupScopeRules(backup);
+    const inScope = (pod: LoadedPod): boolean => firstSkip(rules, { pod: pod.pod, namespace: podNamespace(pod) }) === undefined;
     return {
       object, issues,
+      spec: { kind: 'backup', backup },
       allExec: resources.flatMap(execOf),
-      execFor: (pod) => resources.filter((e) => applies(e, podNamespace(pod), pod, true)).flatMap(execOf),
+      execFor: (pod) => (inScope(pod) ? resources.filter((e) => applies(e, podNamespace(pod), pod, true)).flatMap(execOf) : []),
       initFor: () => [],
     };
   }
@@ -55,10 +63,16 @@ export function parseHookObject(object: LoadedHookObject): ParsedHookObject {
     entry.postHooks.flatMap((p) => (p.kind === 'exec' ? [{ hook: p.hook, phase: 'restore' as const, path: `${entry.path}.postHooks[${p.hook.index}]` }] : []));
   const initOf = (entry: (typeof resources)[number]): MatchedSpecInitHook[] =>
     entry.postHooks.flatMap((p) => (p.kind === 'init' ? [{ hook: p.hook, path: `${entry.path}.postHooks[${p.hook.index}]` }] : []));
+  // Lint sees manifests as backed up: the pod's own namespace is its source namespace.
+  const rules = restoreScopeRules(restore);
+  const inScope = (pod: LoadedPod): boolean =>
+    firstSkip(rules, { pod: pod.pod, namespace: target(pod), sourceNamespaces: [podNamespace(pod)], live: false }) === undefined;
+  const matching = (pod: LoadedPod) => (inScope(pod) ? resources.filter((e) => applies(e, target(pod), pod, false)) : []);
   return {
     object, issues,
+    spec: { kind: 'restore', restore },
     allExec: resources.flatMap(execOf),
-    execFor: (pod) => resources.filter((e) => applies(e, target(pod), pod, false)).flatMap(execOf),
-    initFor: (pod) => resources.filter((e) => applies(e, target(pod), pod, false)).flatMap(initOf),
+    execFor: (pod) => matching(pod).flatMap(execOf),
+    initFor: (pod) => matching(pod).flatMap(initOf),
   };
 }

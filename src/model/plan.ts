@@ -1,4 +1,5 @@
 import type { ContainerSpec, HookPhase, HookSource, OnError } from './hook.ts';
+import type { SkipCode } from './skip.ts';
 
 /** One hook, bound to one pod and container, with every default resolved. Serialisable as is. */
 export interface PlannedHook {
@@ -21,11 +22,12 @@ export interface PlannedHook {
   readonly initContainer?: ContainerSpec;
 }
 
-/** A pod that gets no hook, and why (one sentence a person can act on). */
+/** A pod that gets no hook, and why: a stable code for programs and one sentence a person can act on. */
 export interface SkippedPod {
   readonly namespace: string;
   readonly pod: string;
   readonly reason: string;
+  readonly code: SkipCode;
 }
 
 /** Hooks in execution order: by pod, then container, then Velero's order within the container. */

@@ -2,6 +2,8 @@ import type { Plan, PlannedHook, SkippedPod } from '../model/plan.ts';
 import type { PodManifest } from '../model/pod.ts';
 import { BACKUP_LEGACY_PREFIX, BACKUP_POST_PREFIX, BACKUP_PRE_PREFIX, readBackupAnnotationHook } from '../velero/annotations.ts';
 import type { BackupHooks } from '../velero/spec.ts';
+import { firstSkip, type SkipCode } from '../model/skip.ts';
+import { backupScopeRules } from './scope.ts';
 import { boundReasons, containerNotes, countLabel, entryApplies, entrySubject, planExecHook, podNamespace, type PlanNote } from './common.ts';
 import { type PlanPolicy, withoutHookAnnotations } from './policy.ts';
 
@@ -16,8 +18,10 @@ function hasKeyWithPrefix(pod: PodManifest, prefixes: readonly string[]): boolea
 }
 
 /**
- * Backup exec hooks for one phase (§5.2, §2.6): per pod, the annotation hook alone if there is
- * one, else every hook of every applicable spec entry in order. Pods in input order. `policy` may
+ * Backup exec hooks for one phase (§5.2, §2.6): only pods the Backup itself takes (§13: its
+ * namespaces, resources, labels, exclude label; a Backup Velero fails takes none); per pod, the
+ * annotation hook alone if there is one, else every hook of every applicable spec entry in order.
+ * Pods in input order. `policy` may
  * ignore annotation hooks (the spec hooks then apply to every pod) and deny namespaces (their pods
  * are skipped with the reason).
  */
@@ -31,7 +35,7 @@ export function planBackupDetailed(
   const skipped: SkippedPod[] = [];
   const notes: PlanNote[] = [];
   const resources = backup?.resources ?? [];
-  const fatal = backup?.validationErrors ?? [];
+  const scopeRules = backupScopeRules(backup);
 
   const familyPrefixes = phase === 'pre' ? [BACKUP_PRE_PREFIX, BACKUP_LEGACY_PREFIX] : [BACKUP_POST_PREFIX];
   for (const original of pods) {
@@ -41,8 +45,9 @@ export function planBackupDetailed(
     const stripped = policy.annotationHooks === false ? withoutHookAnnotations(original) : undefined;
     const pod = stripped?.pod ?? original;
     const ignoredAnnotations = (stripped?.removed ?? []).some((k) => familyPrefixes.some((p) => k.startsWith(p)));
-    if (fatal.length > 0) {
-      skipped.push({ namespace, pod: podName, reason: `Velero fails this backup before any hook runs: ${fatal.join('; ')}` });
+    const outOfScope = firstSkip(scopeRules, { pod: original, namespace });
+    if (outOfScope !== undefined) {
+      skipped.push({ namespace, pod: podName, ...outOfScope });
       continue;
     }
     const fromAnnotation = readBackupAnnotationHook(pod.metadata.annotations, phase);
@@ -91,22 +96,31 @@ export function planBackupDetailed(
 
     if (podHooks.length === 0) {
       const reasons: string[] = [];
-      if (ignoredAnnotations) reasons.push(`the ${phase} hook annotations are ignored (--no-annotation-hooks)`);
-      if (hasKeyWithPrefix(pod, familyPrefixes)) reasons.push(`the ${phase} hook annotations have no command`);
+      let code: SkipCode | undefined;
+      if (ignoredAnnotations) {
+        reasons.push(`the ${phase} hook annotations are ignored (--no-annotation-hooks)`);
+        code = 'annotation-hooks-ignored';
+      }
+      if (hasKeyWithPrefix(pod, familyPrefixes)) {
+        reasons.push(`the ${phase} hook annotations have no command`);
+        code ??= 'annotation-without-command';
+      }
       if (resources.length === 0) {
         reasons.push(
           reasons.length === 0 ? 'no hook annotations and no spec.hooks entries' : 'there are no spec.hooks entries',
         );
+        code ??= 'no-hooks';
       } else {
         reasons.push(...notApplicable);
+        code ??= 'no-entry-applies';
       }
-      skipped.push({ namespace, pod: podName, reason: reasons.join('; ') });
+      skipped.push({ namespace, pod: podName, reason: reasons.join('; '), code });
       continue;
     }
     const denied = policy.namespaceDenied?.(namespace);
     if (denied !== undefined) {
       const reason = `${denied}: its ${countLabel(podHooks.length, `${phase} hook`)} will not run`;
-      skipped.push({ namespace, pod: podName, reason });
+      skipped.push({ namespace, pod: podName, reason, code: 'namespace-denied' });
       notes.push({ namespace, pod: podName, kind: 'namespace-denied', message: reason });
       continue;
     }

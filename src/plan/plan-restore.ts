@@ -3,6 +3,8 @@ import type { PodManifest } from '../model/pod.ts';
 import { selectInitHooks } from '../inject/init-hooks.ts';
 import { RESTORE_EXEC_PREFIX, RESTORE_INIT_PREFIX, readRestoreExecAnnotationHook } from '../velero/annotations.ts';
 import type { RestoreHooks } from '../velero/spec.ts';
+import { firstSkip, type SkipCode } from '../model/skip.ts';
+import { restoreScopeRules, sourceNamespacesOf } from './scope.ts';
 import { boundReasons, containerNotes, countLabel, entryApplies, entrySubject, planExecHook, podNamespace, type PlanNote } from './common.ts';
 import type { DetailedPlan } from './plan-backup.ts';
 import { type PlanPolicy, withoutHookAnnotations } from './policy.ts';
@@ -18,41 +20,57 @@ function orderByContainer(hooks: readonly PlannedHook[], pod: PodManifest): Plan
   return order.flatMap((name) => hooks.filter((h) => h.container === name));
 }
 
+export interface PlanRestoreOptions {
+  readonly generateName: () => string;
+  readonly policy?: PlanPolicy | undefined;
+  /**
+   * true: the pods are manifests as backed up (namespace = source namespace); each is first moved to
+   * its target namespace through namespaceMapping, as Velero does when it creates it. Default: the
+   * pods are already restored (live, in their target namespace).
+   */
+  readonly backedUp?: boolean | undefined;
+}
+
 /**
- * Restore hooks for restored pods (in their target namespace): init containers that Velero injects
- * (type `init`, first) and post-restore exec hooks (type `exec`), with the annotation-over-spec
- * rule applied separately to each kind (§2.6). `opts.policy` may ignore annotation hooks (init and
- * exec: the spec hooks then apply to every pod) and deny namespaces (their pods are skipped).
+ * Restore hooks for restored pods (in their target namespace): only pods the Restore itself
+ * restores (§13: its source namespaces, resources, labels; a Restore in FailedValidation restores
+ * none); init containers that Velero injects (type `init`, first) and post-restore exec hooks (type
+ * `exec`), with the annotation-over-spec rule applied separately to each kind (§2.6).
+ * `opts.policy` may ignore annotation hooks (init and exec: the spec hooks then apply to every pod)
+ * and deny namespaces (their pods are skipped).
  */
-export function planRestoreDetailed(
-  pods: readonly PodManifest[],
-  restore: RestoreHooks | undefined,
-  opts: { readonly generateName: () => string; readonly policy?: PlanPolicy | undefined },
-): DetailedPlan {
+export function planRestoreDetailed(pods: readonly PodManifest[], restore: RestoreHooks | undefined, opts: PlanRestoreOptions): DetailedPlan {
   const policy = opts.policy ?? {};
   const hooks: PlannedHook[] = [];
   const skipped: SkippedPod[] = [];
   const notes: PlanNote[] = [];
   const resources = restore?.resources ?? [];
-  const fatal = restore?.validationErrors ?? [];
+  const mapping = restore?.namespaceMapping ?? {};
+  const scopeRules = restoreScopeRules(restore);
+  const backedUp = opts.backedUp === true;
 
-  for (const original of pods) {
-    const namespace = podNamespace(original);
+  for (const given of pods) {
+    const givenNamespace = podNamespace(given);
+    const target = backedUp && Object.hasOwn(mapping, givenNamespace) ? (mapping[givenNamespace] ?? givenNamespace) : givenNamespace;
+    const original = target === givenNamespace ? given : { ...given, metadata: { ...given.metadata, namespace: target } };
+    const namespace = target;
     const podName = original.metadata.name;
+    const sourceNamespaces = backedUp ? [givenNamespace] : sourceNamespacesOf(target, mapping);
+    const outOfScope = firstSkip(scopeRules, { pod: original, namespace, sourceNamespaces, live: !backedUp });
+    if (outOfScope !== undefined) {
+      skipped.push({ namespace, pod: podName, ...outOfScope });
+      continue;
+    }
     // --no-annotation-hooks: plan as if the pod carried no hook annotations at all.
     const stripped = policy.annotationHooks === false ? withoutHookAnnotations(original) : undefined;
     const pod = stripped?.pod ?? original;
     const ignoredAnnotations = (stripped?.removed ?? []).some((k) => k.startsWith(RESTORE_EXEC_PREFIX) || k.startsWith(RESTORE_INIT_PREFIX));
-    if (fatal.length > 0) {
-      skipped.push({ namespace, pod: podName, reason: `Velero rejects this restore (FailedValidation): ${fatal.join('; ')}` });
-      continue;
-    }
 
     // Init containers (injected before the pod starts).
     const init = selectInitHooks(pod, restore, namespace, opts);
     const initHooks: PlannedHook[] = [];
     if (init.error !== undefined) {
-      skipped.push({ namespace, pod: podName, reason: `Velero fails this pod's restore: ${init.error}` });
+      skipped.push({ namespace, pod: podName, reason: `Velero fails this pod's restore: ${init.error}`, code: 'restore-pod-fails' });
       continue;
     }
     for (const item of init.items) {
@@ -130,23 +148,28 @@ export function planRestoreDetailed(
 
     if (initHooks.length === 0 && execHooks.length === 0) {
       const reasons: string[] = [];
-      if (ignoredAnnotations) reasons.push('the restore hook annotations are ignored (--no-annotation-hooks)');
-      if (pod.spec.containers.length === 0) reasons.push('the pod has no containers, so Velero runs no exec hooks');
-      if (hasKeyWithPrefix(pod, RESTORE_EXEC_PREFIX) && pod.spec.containers.length > 0) reasons.push('the restore exec hook annotations have no command');
-      if (hasKeyWithPrefix(pod, RESTORE_INIT_PREFIX)) reasons.push('the init hook annotations have no container-image');
+      let code: SkipCode | undefined;
+      const add = (reason: string, c: SkipCode): void => {
+        reasons.push(reason);
+        code ??= c;
+      };
+      if (ignoredAnnotations) add('the restore hook annotations are ignored (--no-annotation-hooks)', 'annotation-hooks-ignored');
+      if (pod.spec.containers.length === 0) add('the pod has no containers, so Velero runs no exec hooks', 'no-containers');
+      if (hasKeyWithPrefix(pod, RESTORE_EXEC_PREFIX) && pod.spec.containers.length > 0) add('the restore exec hook annotations have no command', 'annotation-without-command');
+      if (hasKeyWithPrefix(pod, RESTORE_INIT_PREFIX)) add('the init hook annotations have no container-image', 'annotation-without-command');
       if (resources.length === 0) {
-        if (reasons.length === 0) reasons.push('no hook annotations and no spec.hooks entries');
-        else reasons.push('there are no spec.hooks entries');
+        if (reasons.length === 0) add('no hook annotations and no spec.hooks entries', 'no-hooks');
+        else add('there are no spec.hooks entries', 'no-hooks');
       } else {
-        for (const r of [...notApplicable, ...init.notApplicable]) if (!reasons.includes(r)) reasons.push(r);
+        for (const r of [...notApplicable, ...init.notApplicable]) if (!reasons.includes(r)) add(r, 'no-entry-applies');
       }
-      skipped.push({ namespace, pod: podName, reason: reasons.join('; ') });
+      skipped.push({ namespace, pod: podName, reason: reasons.join('; '), code: code ?? 'no-entry-applies' });
       continue;
     }
     const denied = policy.namespaceDenied?.(namespace);
     if (denied !== undefined) {
       const reason = `${denied}: its ${countLabel(initHooks.length + execHooks.length, 'restore hook')} will not run`;
-      skipped.push({ namespace, pod: podName, reason });
+      skipped.push({ namespace, pod: podName, reason, code: 'namespace-denied' });
       notes.push({ namespace, pod: podName, kind: 'namespace-denied', message: reason });
       continue;
     }
@@ -156,10 +179,6 @@ export function planRestoreDetailed(
   return boundReasons({ plan: { hooks, skipped }, notes });
 }
 
-export function planRestore(
-  pods: readonly PodManifest[],
-  restore: RestoreHooks | undefined,
-  opts: { readonly generateName: () => string; readonly policy?: PlanPolicy | undefined },
-): Plan {
+export function planRestore(pods: readonly PodManifest[], restore: RestoreHooks | undefined, opts: PlanRestoreOptions): Plan {
   return planRestoreDetailed(pods, restore, opts).plan;
 }

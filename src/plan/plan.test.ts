@@ -42,25 +42,26 @@ const freeze = backup([
 ]);
 
 void test('backup skip reasons, one per pod without hooks', async (t) => {
-  const cases: readonly { pod: PodManifest; backup: BackupHooks | undefined; phase: 'pre' | 'post'; reason: string }[] = [
-    { pod: pod('p', 'kube-system', { labels: { app: 'db' } }), backup: freeze, phase: 'pre', reason: 'namespace "kube-system" is excluded by spec.hooks.resources[0] "freeze" (excludedNamespaces: kube-*)' },
-    { pod: pod('p', 'prod', { labels: { app: 'web' } }), backup: freeze, phase: 'pre', reason: 'labels do not match spec.hooks.resources[0] "freeze" (app=db required, pod has app=web)' },
-    { pod: pod('p', 'prod'), backup: undefined, phase: 'pre', reason: 'no hook annotations and no spec.hooks entries' },
-    { pod: pod('p', 'prod'), backup: backup([]), phase: 'post', reason: 'no hook annotations and no spec.hooks entries' },
-    { pod: pod('p', 'prod', { labels: { app: 'db' } }), backup: freeze, phase: 'post', reason: 'spec.hooks.resources[0] "freeze" applies but has no post hooks' },
-    { pod: pod('p', 'prod', { annotations: { 'pre.hook.backup.velero.io/container': 'main' } }), backup: undefined, phase: 'pre', reason: 'the pre hook annotations have no command; there are no spec.hooks entries' },
+  const cases: readonly { pod: PodManifest; backup: BackupHooks | undefined; phase: 'pre' | 'post'; reason: string; code: string }[] = [
+    { pod: pod('p', 'kube-system', { labels: { app: 'db' } }), backup: freeze, phase: 'pre', reason: 'namespace "kube-system" is excluded by spec.hooks.resources[0] "freeze" (excludedNamespaces: kube-*)', code: 'no-entry-applies' },
+    { pod: pod('p', 'prod', { labels: { app: 'web' } }), backup: freeze, phase: 'pre', reason: 'labels do not match spec.hooks.resources[0] "freeze" (app=db required, pod has app=web)', code: 'no-entry-applies' },
+    { pod: pod('p', 'prod'), backup: undefined, phase: 'pre', reason: 'no hook annotations and no spec.hooks entries', code: 'no-hooks' },
+    { pod: pod('p', 'prod'), backup: backup([]), phase: 'post', reason: 'no hook annotations and no spec.hooks entries', code: 'no-hooks' },
+    { pod: pod('p', 'prod', { labels: { app: 'db' } }), backup: freeze, phase: 'post', reason: 'spec.hooks.resources[0] "freeze" applies but has no post hooks', code: 'no-entry-applies' },
+    { pod: pod('p', 'prod', { annotations: { 'pre.hook.backup.velero.io/container': 'main' } }), backup: undefined, phase: 'pre', reason: 'the pre hook annotations have no command; there are no spec.hooks entries', code: 'annotation-without-command' },
     {
       pod: pod('p', 'prod'),
       backup: backup([{ name: 'x', labelSelector: { matchExpressions: [{ key: 'a', operator: 'Bogus' }] }, pre: [{ exec: { command: ['/a'] } }] }]),
       phase: 'pre',
       reason: 'Velero fails this backup before any hook runs: "Bogus" is not a valid label selector operator',
+      code: 'backup-invalid',
     },
   ];
   for (const [i, c] of cases.entries()) {
     await t.test(`case ${i}: ${c.reason}`, () => {
       const plan = planBackup([c.pod], c.backup, c.phase);
       assert.deepEqual(plan.hooks, []);
-      assert.deepEqual(plan.skipped, [{ namespace: c.pod.metadata.namespace, pod: 'p', reason: c.reason }]);
+      assert.deepEqual(plan.skipped, [{ namespace: c.pod.metadata.namespace, pod: 'p', reason: c.reason, code: c.code }]);
     });
   }
 });
@@ -128,12 +129,12 @@ void test('restore: init hooks first, then exec hooks; annotation init overrides
 void test('restore skip reasons', () => {
   const r = restore([{ name: 'h', includedNamespaces: ['prod'], postHooks: [{ exec: { command: ['/a'] } }] }]);
   assert.deepEqual(planRestore([pod('p', 'dev')], r, gen).skipped, [
-    { namespace: 'dev', pod: 'p', reason: 'namespace "dev" is not included by spec.hooks.resources[0] "h" (includedNamespaces: prod)' },
+    { namespace: 'dev', pod: 'p', reason: 'namespace "dev" is not included by spec.hooks.resources[0] "h" (includedNamespaces: prod)', code: 'no-entry-applies' },
   ]);
   const bad = restore([{ name: 'h', postHooks: [{ init: { initContainers: [{ name: 'x' }] } }] }]);
   assert.match(planRestore([pod('p', 'dev')], bad, gen).skipped[0]?.reason ?? '', /^Velero rejects this restore \(FailedValidation\): invalid InitContainer/);
   assert.deepEqual(planRestore([pod('p', 'dev', { containers: [] })], undefined, gen).skipped, [
-    { namespace: 'dev', pod: 'p', reason: 'the pod has no containers, so Velero runs no exec hooks; there are no spec.hooks entries' },
+    { namespace: 'dev', pod: 'p', reason: 'the pod has no containers, so Velero runs no exec hooks; there are no spec.hooks entries', code: 'no-containers' },
   ]);
 });
 

@@ -192,8 +192,7 @@ void describe('kubehooks run with a namespace policy', () => {
         close: () => undefined,
       }),
       // A planner that ignores the policy: the guard must still hold.
-      planBackup: () => Promise.resolve({ hooks: [hook('app'), hook('kube-system')], skipped: [] }),
-      planRestore: () => Promise.resolve({ hooks: [], skipped: [] }),
+      prepare: () => Promise.resolve({ namespaces: undefined, plan: () => ({ hooks: [hook('app'), hook('kube-system')], skipped: [] }) }),
       clock: createSystemClock(),
       onSignals: () => () => undefined,
     };

@@ -25,7 +25,7 @@ export function planToJson(plan: Plan): PlanJson {
       waitTimeoutMs: h.waitTimeoutMs,
       waitForReady: h.waitForReady,
     })),
-    skipped: plan.skipped.map((s) => ({ namespace: s.namespace, pod: s.pod, reason: s.reason })),
+    skipped: plan.skipped.map((s) => ({ namespace: s.namespace, pod: s.pod, reason: s.reason, code: s.code })),
   };
 }
 

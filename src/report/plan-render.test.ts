@@ -9,7 +9,7 @@ const hook: PlannedHook = {
   name: '<from-annotation>', phase: 'pre', index: 0, command: ['/bin/sh', '-c', 'psql -c "CHECKPOINT"'],
   onError: 'Fail', execTimeoutMs: 90_000, waitTimeoutMs: 0, waitForReady: false,
 };
-const plan: Plan = { hooks: [hook, { ...hook, pod: 'pg-1', waitTimeoutMs: 60_000, waitForReady: true }], skipped: [{ namespace: 'web', pod: 'nginx', reason: 'no hook annotations and no spec hook matches' }] };
+const plan: Plan = { hooks: [hook, { ...hook, pod: 'pg-1', waitTimeoutMs: 60_000, waitForReady: true }], skipped: [{ namespace: 'web', pod: 'nginx', reason: 'no hook annotations and no spec hook matches', code: 'no-hooks' }] };
 
 void test('text table is aligned and lists skipped pods with reasons', () => {
   const text = renderPlanText(plan);

@@ -79,7 +79,7 @@ void describe('escape sequences in untrusted strings never reach the terminal ra
     namespace: 'db', pod: `pg${CLEAR}`, container: `app${FORGED}`, type: 'exec', source: 'annotation', name: '<from-annotation>',
     phase: 'pre', index: 0, command: ['/bin/echo', `x${TITLE}`, ...HOSTILE], onError: 'Fail', execTimeoutMs: 1000, waitTimeoutMs: 0, waitForReady: false,
   };
-  const plan: Plan = { hooks: [hook], skipped: [{ namespace: 'web', pod: `n${ERASE_UP}`, reason: `no hook\r${FORGED}` }] };
+  const plan: Plan = { hooks: [hook], skipped: [{ namespace: 'web', pod: `n${ERASE_UP}`, reason: `no hook\r${FORGED}`, code: 'no-hooks' }] };
   void it('plan text: container, command, skipped pods and reasons', () => {
     const text = renderPlanText(plan);
     assertSafe(text);

@@ -159,6 +159,12 @@ export const ISSUE_CODES = {
       'The backup hook entry\'s includedResources/excludedResources leave out pods; hooks only ever run on pods, so this entry never runs.',
     hint: 'Remove the resource filters, or include "pods".',
   },
+  'scope-invalid': {
+    severity: 'error',
+    meaning:
+      'The Backup\'s or Restore\'s own scope fails Velero\'s validation (includes/excludes lists, labelSelector together with orLabelSelectors, old and new resource filters mixed): the backup fails validation or the restore is FailedValidation, so no hook runs.',
+    hint: 'Use either labelSelector or orLabelSelectors; do not list an item in both includes and excludes; do not put "*" in excludes; do not mix includedResources/excludedResources with the *ScopedResources lists.',
+  },
   'object-invalid': {
     severity: 'error',
     meaning: 'The object is not a velero.io/v1 Backup, Restore or Schedule of the expected kind.',

@@ -13,6 +13,7 @@ import { parseGoDuration } from '../duration/go-duration.ts';
 import { readDurationValue } from './annotations.ts';
 import { commandArgvIssues } from './command.ts';
 import { makeIssue, type ParseIssue } from './issue.ts';
+import { readBackupScope, readRestoreScope, type RestoreScope, type ScopeSelectors } from './scope.ts';
 
 // ---------- shape schemas (types only; semantic rules are checked below) ----------
 
@@ -142,7 +143,12 @@ export interface BackupHooks {
   readonly name: string;
   readonly namespace: string;
   readonly resources: readonly BackupHookResource[];
-  /** Errors that make Velero fail the whole backup before any hook runs (bad label selectors). */
+  /** Which pods the Backup takes at all (§13): only those get hooks. Schedule: its spec.template. */
+  readonly scope: ScopeSelectors;
+  /**
+   * Errors that make Velero (or the API server, for the CRD schema) refuse the whole backup before
+   * any hook runs: bad label selectors, scope validation, schema errors, a wrong apiVersion.
+   */
   readonly validationErrors: readonly string[];
 }
 
@@ -161,7 +167,9 @@ export interface RestoreHooks {
   readonly resources: readonly RestoreHookResource[];
   /** Source namespace → target namespace. */
   readonly namespaceMapping: Readonly<Record<string, string>>;
-  /** Errors that make Velero put the restore in FailedValidation (selectors, init containers). */
+  /** Which backed-up pods the Restore restores at all (§13); its namespaces are source namespaces. */
+  readonly scope: RestoreScope;
+  /** Errors that make Velero put the restore in FailedValidation (selectors, init containers, scope, schema). */
   readonly validationErrors: readonly string[];
 }
 
@@ -381,6 +389,20 @@ function child(obj: unknown, key: string, path: string, issues: ParseIssue[]): O
   return value;
 }
 
+/**
+ * Issues that mean the API server (CRD schema) or Velero's validation refuses the object, beyond the
+ * ones already recorded as validation errors where they were found.
+ */
+function refusals(issues: readonly ParseIssue[], validationErrors: string[]): void {
+  for (const issue of issues) {
+    if (issue.severity !== 'error') continue;
+    if (issue.code === 'object-invalid' || issue.code === 'spec-schema-invalid' || issue.code === 'on-error-invalid' || issue.code === 'duration-invalid' || issue.code === 'spec-hook-empty') {
+      const text = issue.code === 'object-invalid' ? `the API server does not accept it: ${issue.message}` : `the CRD schema rejects it: ${issue.message}`;
+      if (!validationErrors.includes(text)) validationErrors.push(text);
+    }
+  }
+}
+
 // ---------- Backup / Schedule ----------
 
 /** Reads a Backup (`spec.hooks`) or Schedule (`spec.template.hooks`). Never throws. */
@@ -406,7 +428,9 @@ export function parseBackupObject(obj: unknown): { backup: BackupHooks | undefin
     }
     if (common.usable) resources.push({ ...common.selector, pre, post });
   }
-  return { backup: { name, namespace, resources, validationErrors }, issues };
+  const scope = readBackupScope(holder, obj.kind === 'Schedule' ? 'spec.template' : 'spec', issues, validationErrors);
+  refusals(issues, validationErrors);
+  return { backup: { name, namespace, resources, scope, validationErrors }, issues };
 }
 
 // ---------- Restore ----------
@@ -528,5 +552,7 @@ export function parseRestoreObject(obj: unknown): { restore: RestoreHooks | unde
     }
     if (common.usable) resources.push({ ...common.selector, postHooks });
   }
-  return { restore: { name, namespace, resources, namespaceMapping, validationErrors }, issues };
+  const scope = readRestoreScope(spec, name, issues, validationErrors);
+  refusals(issues, validationErrors);
+  return { restore: { name, namespace, resources, namespaceMapping, scope, validationErrors }, issues };
 }

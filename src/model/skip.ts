@@ -1,0 +1,53 @@
+/**
+ * Why a pod gets no hook, as a stable code. `plan --output json` prints it as `skipped[].code`
+ * beside the prose `reason`; scripts and the controller key on the code, people read the reason.
+ * Codes are only ever added, never renamed (docs/plan-output.md lists them).
+ */
+export const SKIP_CODES = {
+  // The Backup's own scope (Velero backs the pod up only if all of these let it through).
+  'backup-invalid': 'Velero fails the Backup before it backs anything up (validation error), so no hook runs.',
+  'backup-resources-exclude-pods': 'The Backup\'s resource filters leave out pods (includedResources, excludedResources or the *NamespaceScopedResources lists).',
+  'backup-namespace-excluded': 'The pod\'s namespace matches spec.excludedNamespaces of the Backup.',
+  'backup-namespace-not-included': 'The pod\'s namespace is not in spec.includedNamespaces of the Backup.',
+  'backup-exclude-label': 'The pod is labelled velero.io/exclude-from-backup=true, so Velero does not back it up.',
+  'backup-label-selector': 'The pod\'s labels do not match spec.labelSelector of the Backup.',
+  'backup-or-label-selectors': 'The pod\'s labels match none of spec.orLabelSelectors of the Backup.',
+  // The Restore's own scope.
+  'restore-invalid': 'Velero puts the Restore in FailedValidation, so no hook runs.',
+  'restore-resources-exclude-pods': 'The Restore\'s includedResources/excludedResources leave out pods.',
+  'restore-namespace-excluded': 'The pod\'s source namespace matches spec.excludedNamespaces of the Restore.',
+  'restore-namespace-not-included': 'The pod\'s source namespace is not in spec.includedNamespaces of the Restore.',
+  'restore-namespace-not-restored': 'The pod is in a namespace this Restore does not restore into (spec.namespaceMapping moves that namespace elsewhere).',
+  'restore-label-selector': 'The pod\'s labels do not match spec.labelSelector of the Restore.',
+  'restore-or-label-selectors': 'The pod\'s labels match none of spec.orLabelSelectors of the Restore.',
+  'restore-other-restore': 'The pod carries velero.io/restore-name naming another Restore: this Restore did not create it.',
+  'restore-pod-fails': 'Velero would fail this pod\'s restore (e.g. an invalid spec init container), so it gets no hook.',
+  // Hooks.
+  'no-hooks': 'The pod has no hook annotations and the Backup/Restore has no spec.hooks entries.',
+  'no-entry-applies': 'No spec.hooks entry applies to the pod (namespace, resources or labelSelector of each entry), or those that apply have no hooks of this phase.',
+  'annotation-without-command': 'The pod has hook annotations but no command annotation, so Velero declares no hook.',
+  'annotation-hooks-ignored': 'The pod\'s hook annotations are ignored (--no-annotation-hooks) and no spec hook applies.',
+  'no-containers': 'The pod has no containers, so Velero runs no exec hooks in it.',
+  // kubehooks' own policy.
+  'namespace-denied': 'Hooks may not run in the pod\'s namespace (--allow-namespace / --deny-namespace).',
+} as const satisfies Readonly<Record<string, string>>;
+
+export type SkipCode = keyof typeof SKIP_CODES;
+
+/** What a skip predicate returns for a pod it rules out. */
+export interface SkipVerdict {
+  readonly code: SkipCode;
+  readonly reason: string;
+}
+
+/** One rule of a scope: undefined = the pod passes, else why it is out. */
+export type SkipPredicate<P> = (pod: P) => SkipVerdict | undefined;
+
+/** The first rule that rules the pod out, or undefined when every rule lets it through. */
+export function firstSkip<P>(predicates: readonly SkipPredicate<P>[], pod: P): SkipVerdict | undefined {
+  for (const predicate of predicates) {
+    const verdict = predicate(pod);
+    if (verdict !== undefined) return verdict;
+  }
+  return undefined;
+}
