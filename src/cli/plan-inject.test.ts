@@ -46,7 +46,9 @@ for (const [name, args, message] of usage) {
 
 void test('plan --backup (pre): annotation hooks win, JSON contract, reasons for skipped pods', async () => {
   const r = await run(['plan', '-o', 'json', '--backup', f('backup.yaml'), f('postgres-statefulset.yaml'), f('web-deployment.yaml')]);
-  assert.equal(r.code, 0, r.err);
+  // The fixture Backup carries an error (resources-exclude-pods): the plan is printed, the exit says invalid configuration.
+  assert.equal(r.code, 1, r.err);
+  assert.match(r.err, /backup\.yaml: 1 error in the file \(listed above\); `run` refuses it/);
   const plan = JSON.parse(r.out) as PlanJson;
   assert.deepEqual(plan.hooks.map((h) => [h.namespace, h.pod, h.container, h.source, h.phase]), [['db', 'postgres', 'fsfreeze', 'annotation', 'pre']]);
   assert.deepEqual(plan.skipped.map((s) => s.pod), ['web']);
@@ -57,7 +59,7 @@ void test('plan --backup (pre): annotation hooks win, JSON contract, reasons for
 void test('plan --backup --phase post from stdin, text table', async () => {
   const pod = 'apiVersion: v1\nkind: Pod\nmetadata: {name: pg-1, namespace: db, labels: {app: postgres}}\nspec:\n  containers: [{name: postgres}]\n';
   const r = await run(['plan', '--backup', f('backup.yaml'), '--phase', 'post', '-'], pod);
-  assert.equal(r.code, 0, r.err);
+  assert.equal(r.code, 1, r.err);
   assert.match(r.out, /^NAMESPACE\s+POD/);
   assert.match(r.out, /db\s+pg-1\s+postgress\s+exec\s+spec\s+postgres-freeze\s+post\s+0/);
 });
