@@ -116,7 +116,10 @@ void describe('kubehooks run (binary) on the local cluster', { skip }, () => {
     const missing = await kubehooks(['run', 'pre-backup', '--backup', '/nonexistent/backup.yaml', '--kubeconfig', ctx.kubeconfigPath]);
     assert.equal(missing.code, 2);
     assert.match(missing.stderr, /\/nonexistent\/backup\.yaml/);
-    const badConfig = await kubehooks(['run', 'pre-backup', '--backup', '/nonexistent/backup.yaml', '--kubeconfig', '/nonexistent/kubeconfig']);
+    // The file is read and checked first (a missing file never gets to the kubeconfig); a good file with a bad kubeconfig names the kubeconfig.
+    assert.doesNotMatch(missing.stderr, /kubeconfig/);
+    const good = await writeYaml(t, 'backup.yaml', { apiVersion: 'velero.io/v1', kind: 'Backup', metadata: { name: 'b' }, spec: {} });
+    const badConfig = await kubehooks(['run', 'pre-backup', '--backup', good, '--kubeconfig', '/nonexistent/kubeconfig']);
     assert.equal(badConfig.code, 2);
     assert.match(badConfig.stderr, /kubeconfig/);
     assert.doesNotMatch(missing.stderr + badConfig.stderr, /\n\s+at /);
