@@ -5,7 +5,7 @@
  */
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { readFileSync, readdirSync, readlinkSync } from 'node:fs';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -231,11 +231,27 @@ void describe('FIFOs, devices and endless input (issue 10 item 5)', () => {
     const fifo = join(dir, 'backup.yaml');
     mkfifo(fifo);
     for (const [signal, code] of [['SIGTERM', 143], ['SIGINT', 130]] as const) {
+      const before = server.requests.length;
       const k = start(['run', 'pre-backup', '--backup', fifo, '--kubeconfig', kubeconfig, '-n', 'a']);
-      // The pods are listed first; then the Backup file is read (and blocks: no writer).
-      const listed = server.requests.length + 1;
-      while (server.requests.length < listed) await new Promise((resolve) => setTimeout(resolve, 20));
+      // The Backup file is read first, before any cluster call (issue 9), and blocks: no writer.
+      // Ready when the process holds the FIFO open (Linux /proc), with a deadline.
+      const holdsFifo = (): boolean => {
+        try {
+          return readdirSync(`/proc/${k.pid}/fd`).some((fd) => {
+            try {
+              return readlinkSync(`/proc/${k.pid}/fd/${fd}`) === fifo;
+            } catch {
+              return false;
+            }
+          });
+        } catch {
+          return false;
+        }
+      };
+      const deadline = performance.now() + 30_000;
+      while (!holdsFifo() && performance.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 20));
       await new Promise((resolve) => setTimeout(resolve, 300));
+      assert.equal(server.requests.length, before, 'no request before the file is read');
       const sent = performance.now();
       k.kill(signal);
       const r = await k.done;
