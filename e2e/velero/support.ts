@@ -283,7 +283,8 @@ export async function writeYaml(t: TestContext, name: string, object: unknown): 
   const dir = await mkdtemp(join(tmpdir(), 'kubehooks-sbs-yaml-'));
   t.after(() => rm(dir, { recursive: true, force: true }));
   const path = join(dir, name);
-  await writeFile(path, stringify(object));
+  // YAML 1.1, as kubectl and kubehooks read manifests: a label value "yes" must come out quoted.
+  await writeFile(path, stringify(object, { version: '1.1' }));
   return path;
 }
 
