@@ -1,6 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
+import { readFile } from 'node:fs/promises';
 import { parseAllDocuments } from 'yaml';
 import type { PodManifest } from '../model/pod.ts';
 import type { PodScope } from '../run/ports.ts';
@@ -95,17 +96,28 @@ void test('plan without PATH: a failing lister is exit 2 with the reason', async
   assert.match(r.err, /cannot list pods: connection refused/);
 });
 
-void test('inject: init containers into pod templates and List items, other documents untouched, comments kept', async () => {
+void test('inject: an init container named like an existing container: exit 1, nothing written, the key named', async () => {
   const r = await run(['inject', '--restore', f('restore.yaml'), f('postgres-statefulset.yaml'), f('cache-list.yaml')]);
+  assert.equal(r.code, 1, r.err);
+  assert.equal(r.out, '');
+  assert.match(r.err, /cache-list\.yaml:\d+:\d+: error inject-invalid-output: Pod shop\/redis-0: spec\.containers\[0\]\.name: Duplicate value: "redis"/);
+  assert.match(r.err, /not writing anything/);
+});
+
+void test('inject: init containers into pod templates and List items, other documents untouched, comments kept', async () => {
+  const list = (await readFile(f('cache-list.yaml'), 'utf8')).replace('container-name: redis', 'container-name: redis-init');
+  const r = await run(['inject', '--restore', f('restore.yaml'), f('postgres-statefulset.yaml'), '-'], list);
   assert.equal(r.code, 0, r.err);
   assert.match(r.out, /# Missing unit: Velero logs a warning/);
   const docs = parseAllDocuments(r.out);
   assert.ok(Array.isArray(docs));
   interface Obj { spec: { template: { spec: { initContainers: { name: string }[] } } }; items: { spec: { initContainers: unknown } }[] }
-  const [sts, list] = docs.map((d) => d.toJS() as Obj);
+  const [sts] = docs.map((d) => d.toJS() as Obj);
   assert.deepEqual(sts!.spec.template.spec.initContainers.map((c) => c.name), ['restore-permissions']);
-  assert.deepEqual(list!.items[0]!.spec.initContainers, [{ name: 'redis', image: 'busybox:1.36' }]);
-  assert.deepEqual(list!.items[1], { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'redis-config', namespace: 'shop' }, data: { maxmemory: '256mb' } });
+  assert.deepEqual(docs.length, 2);
+  const [, items] = docs.map((d) => d.toJS() as Obj);
+  assert.deepEqual(items!.items[0]!.spec.initContainers, [{ name: 'redis-init', image: 'busybox:1.36' }]);
+  assert.deepEqual(items!.items[1], { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'redis-config', namespace: 'shop' }, data: { maxmemory: '256mb' } });
   assert.match(r.err, /injected init hooks into 2 pods or templates/);
 });
 

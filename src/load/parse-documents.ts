@@ -24,6 +24,8 @@ export interface ParsedDocument {
   readonly positions: DocumentPositions;
   /** The YAML document, kept so `inject` can edit it and keep comments and layout. */
   readonly yaml: Document | undefined;
+  /** YAML only: the whole file text (node ranges are offsets into it) and this document's span in it, comments before it included. */
+  readonly source?: { readonly text: string; readonly start: number; readonly end: number };
 }
 
 export interface ParseSourceResult {
@@ -142,6 +144,7 @@ function parseYaml(
       file, index, format: 'yaml', value: value ?? null,
       positions: yamlDocumentPositions(doc.contents, lineCounter, docStart, counter),
       yaml: doc,
+      source: { text, start: index === 0 ? 0 : (docs[index - 1]?.range[2] ?? docStart), end: doc.range[2] },
     });
   });
   return { documents, diagnostics };
