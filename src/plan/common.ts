@@ -35,6 +35,17 @@ export function resolveExecTimeoutMs(ms: number): number {
   return Math.min(ms, MAX_EXEC_TIMEOUT_MS);
 }
 
+/** The pod's containers by kind, for messages: `containers: app; sidecars: proxy; init containers: setup`. */
+export function describeContainers(pod: PodManifest): string {
+  const init = pod.spec.initContainers ?? [];
+  const sidecars = init.filter((c) => c['restartPolicy'] === 'Always').map((c) => c.name);
+  const plain = init.filter((c) => c['restartPolicy'] !== 'Always').map((c) => c.name);
+  const parts = [`containers: ${pod.spec.containers.map((c) => c.name).join(', ') || 'none'}`];
+  if (sidecars.length > 0) parts.push(`sidecars: ${sidecars.join(', ')}`);
+  if (plain.length > 0) parts.push(`init containers (never hook targets): ${plain.join(', ')}`);
+  return parts.join('; ');
+}
+
 export function firstContainerName(pod: PodManifest): string {
   return pod.spec.containers[0]?.name ?? '';
 }
@@ -83,21 +94,24 @@ function sidecarNames(pod: PodManifest): Set<string> {
 }
 
 /**
- * Notes for exec hooks whose container the pod lacks (the runner fails them at once). Backup hooks
- * may target native sidecars (`sidecarsAllowed`), which only Velero main accepts.
+ * Notes for exec hooks whose container the pod lacks (the runner fails them at once). Hooks may
+ * target native sidecars: backup hooks as Velero main does (1.18.x fails them), post-restore hooks
+ * as kubehooks' deviation (Velero discards them and its restore waits in Finalizing).
  */
-export function containerNotes(hooks: readonly PlannedHook[], pod: PodManifest, namespace: string, sidecarsAllowed = false): PlanNote[] {
+export function containerNotes(hooks: readonly PlannedHook[], pod: PodManifest, namespace: string, kind: 'backup' | 'restore' = 'backup'): PlanNote[] {
   const notes: PlanNote[] = [];
   const names = new Set(pod.spec.containers.map((c) => c.name));
   const sidecars = sidecarNames(pod);
   for (const hook of hooks) {
     if (hook.type !== 'exec') continue;
-    if (sidecarsAllowed && sidecars.has(hook.container) && !names.has(hook.container)) {
+    if (sidecars.has(hook.container) && !names.has(hook.container)) {
       notes.push({
         namespace,
         pod: pod.metadata.name,
         kind: 'sidecar-target',
-        message: `hook ${JSON.stringify(hook.name)} #${hook.index} targets native sidecar ${JSON.stringify(hook.container)}; Velero main accepts that, Velero 1.18.x fails it with no such container`,
+        message: kind === 'backup'
+          ? `hook ${JSON.stringify(hook.name)} #${hook.index} targets native sidecar ${JSON.stringify(hook.container)}; Velero main accepts that, Velero 1.18.x fails it with no such container`
+          : `hook ${JSON.stringify(hook.name)} #${hook.index} targets native sidecar ${JSON.stringify(hook.container)}; kubehooks runs it once the sidecar is started, Velero discards it (and its restore then waits in Finalizing)`,
       });
       continue;
     }
@@ -113,7 +127,7 @@ export function containerNotes(hooks: readonly PlannedHook[], pod: PodManifest, 
         namespace,
         pod: pod.metadata.name,
         kind: 'container-missing',
-        message: `hook ${JSON.stringify(hook.name)} #${hook.index} targets container ${JSON.stringify(hook.container)}, which the pod does not have; it will fail (no such container: ${JSON.stringify(hook.container)})`,
+        message: `hook ${JSON.stringify(hook.name)} #${hook.index} targets container ${JSON.stringify(hook.container)}, which the pod does not have (${describeContainers(pod)}); it will fail (no such container: ${JSON.stringify(hook.container)})`,
       });
     }
   }

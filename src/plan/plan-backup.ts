@@ -125,7 +125,7 @@ export function planBackupDetailed(
       continue;
     }
     hooks.push(...podHooks);
-    notes.push(...containerNotes(podHooks, pod, namespace, true));
+    notes.push(...containerNotes(podHooks, pod, namespace, 'backup'));
   }
   return boundReasons({ plan: { hooks, skipped }, notes });
 }

@@ -174,7 +174,7 @@ export function planRestoreDetailed(pods: readonly PodManifest[], restore: Resto
       continue;
     }
     hooks.push(...initHooks, ...execHooks);
-    notes.push(...containerNotes(execHooks, pod, namespace));
+    notes.push(...containerNotes(execHooks, pod, namespace, 'restore'));
   }
   return boundReasons({ plan: { hooks, skipped }, notes });
 }

@@ -89,7 +89,7 @@ void test('backup notes: container missing', () => {
       namespace: 'ns',
       pod: 'p',
       kind: 'container-missing',
-      message: 'hook "x" #0 targets container "sidecar", which the pod does not have; it will fail (no such container: "sidecar")',
+      message: 'hook "x" #0 targets container "sidecar", which the pod does not have (containers: main); it will fail (no such container: "sidecar")',
     },
   ]);
 });
@@ -177,7 +177,7 @@ void test('property: every pod is planned or skipped, never both, and planning n
   );
 });
 
-void test('backup notes: a native sidecar target is noted as main-only; restore never allows it', () => {
+void test('notes: a native sidecar target is noted (backup: Velero main only; restore: kubehooks\' deviation, Velero discards it)', () => {
   const withSidecar: PodManifest = {
     metadata: { name: 'p', namespace: 'ns' },
     spec: { containers: [{ name: 'main' }], initContainers: [{ name: 'proxy', restartPolicy: 'Always' }, { name: 'setup' }] },
@@ -187,11 +187,11 @@ void test('backup notes: a native sidecar target is noted as main-only; restore 
     planBackupDetailed([withSidecar], b, 'pre').notes.map((n) => n.kind),
     ['sidecar-target', 'container-missing'],
   );
-  const r = restore([{ name: 'x', postHooks: [{ exec: { command: ['/a'], container: 'proxy' } }] }]);
-  assert.deepEqual(
-    planRestoreDetailed([withSidecar], r, gen).notes.map((n) => n.kind),
-    ['container-missing'],
-  );
+  const r = restore([{ name: 'x', postHooks: [{ exec: { command: ['/a'], container: 'proxy' } }, { exec: { command: ['/b'], container: 'setup' } }] }]);
+  const notes = planRestoreDetailed([withSidecar], r, gen).notes;
+  assert.deepEqual(notes.map((n) => n.kind), ['sidecar-target', 'container-missing']);
+  assert.match(notes[0]?.message ?? '', /Velero discards it/);
+  assert.match(notes[1]?.message ?? '', /\(containers: main; sidecars: proxy; init containers \(never hook targets\): setup\)/);
 });
 
 void test('skip reasons quote hostile values bounded; the data fields stay whole', () => {

@@ -129,7 +129,8 @@ void describe('backup runner: Velero backup vectors', () => {
     const r = await h.report;
     assert.deepEqual(h.exec.executed, ['pod-1/foo:/usr/bin/foo', 'pod-1/qux:/usr/bin/foo']);
     assert.deepEqual(statuses(r), ['pod-1/my-hook#0:succeeded', 'pod-1/my-hook#1:failed/no-such-container', 'pod-1/my-hook#2:failed/no-such-container', 'pod-1/my-hook#3:succeeded']);
-    assert.equal(r.results.at(1)?.reason, 'no such container: "bar"');
+    // Velero's text first, then what the pod has, by kind.
+    assert.equal(r.results.at(1)?.reason, 'no such container: "bar" (pod default/pod-1 has containers: foo; sidecars: qux; init containers (never hook targets): baz)');
   });
 
   void it('V60: pod phase Succeeded -> no exec; not-run pod-terminated, not counted as failed (Velero returns success)', async () => {

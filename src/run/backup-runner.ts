@@ -1,7 +1,7 @@
 import type { Plan, PlannedHook } from '../model/plan.ts';
 import type { PodManifest } from '../model/pod.ts';
 import type { RunReport } from '../model/result.ts';
-import { containerStatus, isPodTerminated, podHasExecTarget } from './container-state.ts';
+import { containerStatus, describeContainers, isPodTerminated, podHasExecTarget } from './container-state.ts';
 import { EventSink } from './events.ts';
 import { DEFAULT_MAX_OUTPUT_BYTES, execHook, type RecordedResult } from './exec-hook.ts';
 import { podKey } from './hook-key.ts';
@@ -125,7 +125,7 @@ function checkTarget(pod: PodManifest | undefined, hook: PlannedHook): RecordedR
     return { result: notRun(hook, 'pod-terminated', `not run: pod is in phase ${pod.status?.phase ?? ''} (Velero counts this as success)`), failed: false };
   }
   if (!podHasExecTarget(pod, hook.container)) {
-    return { result: hookResult(hook, 'failed', 'no-such-container', `no such container: "${hook.container}"`), failed: true };
+    return { result: hookResult(hook, 'failed', 'no-such-container', `no such container: "${hook.container}" (pod ${hook.namespace}/${hook.pod} has ${describeContainers(pod)})`), failed: true };
   }
   const status = containerStatus(pod, hook.container);
   if (status?.state?.running === undefined) {

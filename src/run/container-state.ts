@@ -1,11 +1,16 @@
 import type { ContainerStatusView, PodManifest } from '../model/pod.ts';
 
+export { describeContainers } from '../plan/common.ts';
+
 /** Velero restore hooks only target regular containers (§7.2). */
 export function podHasContainer(pod: PodManifest, container: string): boolean {
   return pod.spec.containers.some((c) => c.name === container);
 }
 
-/** Backup hooks may also target native sidecars (init containers with restartPolicy Always; Velero main). */
+/**
+ * Hooks may also target native sidecars (init containers with restartPolicy Always): backup hooks as
+ * Velero main does, post-restore hooks as kubehooks' deviation (Velero discards them).
+ */
 export function podHasExecTarget(pod: PodManifest, container: string): boolean {
   if (podHasContainer(pod, container)) return true;
   return (pod.spec.initContainers ?? []).some((c) => c.name === container && c['restartPolicy'] === 'Always');
@@ -24,7 +29,8 @@ export function containerStatus(pod: PodManifest, container: string): ContainerS
  * readiness, the `ready` flag decides; otherwise `state.running` being set does.
  */
 export function isContainerUp(pod: PodManifest, container: string, waitForReady: boolean): boolean {
-  const status = pod.status?.containerStatuses?.find((s) => s.name === container);
+  // A native sidecar's status is in initContainerStatuses (Running once started, Ready per its probe).
+  const status = containerStatus(pod, container);
   if (status === undefined) return false;
   if (waitForReady) return status.ready === true;
   return status.state?.running !== undefined;

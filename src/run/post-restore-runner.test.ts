@@ -178,6 +178,43 @@ void describe('post-restore runner: Velero restore exec vectors', () => {
     assert.equal(h.clock.now() - new FakeClock().now(), 0, 'no waiting happened');
   });
 
+  void it('DEVIATION (Q8): a post-restore hook for a native sidecar runs once the sidecar is Running (Ready if asked); a regular init container is no target', async () => {
+    const sidecarPod = (state: 'waiting' | 'running', ready: boolean): PodManifest => ({
+      ...podWith('my-pod', { container1: 'running' }),
+      spec: { containers: [{ name: 'container1' }], initContainers: [{ name: 'setup' }, { name: 'proxy', restartPolicy: 'Always' }] },
+      status: {
+        phase: 'Running',
+        containerStatuses: [{ name: 'container1', ready: true, state: { running: {} } }],
+        initContainerStatuses: [{ name: 'setup', state: { terminated: { exitCode: 0 } } }, { name: 'proxy', ready, state: state === 'running' ? { running: {} } : { waiting: { reason: 'PodInitializing' } } }],
+      },
+    });
+    const h = start(
+      [hook({ container: 'proxy', command: ['warm'] }), hook({ container: 'ready-proxy', command: ['x'] }), hook({ container: 'setup', command: ['never'] })],
+      [sidecarPod('waiting', false)],
+    );
+    await h.clock.advance(5);
+    assert.equal(h.exec.calls.length, 0, 'not before the sidecar runs');
+    h.watcher.upsert(sidecarPod('running', false));
+    const r = await h.report;
+    assert.deepEqual(h.exec.executed, ['my-pod/proxy:warm']);
+    assert.deepEqual(statuses(r), ['my-pod/proxy/my-hook#0:succeeded', 'my-pod/ready-proxy/my-hook#0:failed/no-such-container', 'my-pod/setup/my-hook#0:failed/no-such-container']);
+    assert.equal(r.results.at(2)?.reason, 'no such container: "setup" (pod default/my-pod has containers: container1; sidecars: proxy; init containers (never hook targets): setup)');
+  });
+
+  void it('sidecar with waitForReady waits for its ready flag', async () => {
+    const pod = (ready: boolean): PodManifest => ({
+      ...podWith('my-pod', { container1: 'running' }),
+      spec: { containers: [{ name: 'container1' }], initContainers: [{ name: 'proxy', restartPolicy: 'Always' }] },
+      status: { phase: 'Running', containerStatuses: [{ name: 'container1', ready: true, state: { running: {} } }], initContainerStatuses: [{ name: 'proxy', ready, state: { running: {} } }] },
+    });
+    const h = start([hook({ container: 'proxy', command: ['warm'], waitForReady: true })], [pod(false)]);
+    await h.clock.advance(5);
+    assert.equal(h.exec.calls.length, 0);
+    h.watcher.upsert(pod(true));
+    const r = await h.report;
+    assert.deepEqual(statuses(r), ['my-pod/proxy/my-hook#0:succeeded']);
+  });
+
   void it('V100: pod phase Failed while waiting -> pending hooks not-run pod-terminated (counted failed)', async () => {
     const h = start([hook(), hook({ index: 1 })], [podWith('my-pod', { container1: 'waiting' })]);
     await h.clock.advance(5);

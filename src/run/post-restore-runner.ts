@@ -1,7 +1,7 @@
 import type { Plan, PlannedHook } from '../model/plan.ts';
 import type { PodManifest } from '../model/pod.ts';
 import type { RunReport } from '../model/result.ts';
-import { isContainerUp, isPodTerminated, podHasContainer } from './container-state.ts';
+import { describeContainers, isContainerUp, isPodTerminated, podHasExecTarget } from './container-state.ts';
 import { EventSink } from './events.ts';
 import { DEFAULT_MAX_OUTPUT_BYTES, execHook, type RecordedResult, type StopCause } from './exec-hook.ts';
 import { podKey } from './hook-key.ts';
@@ -213,13 +213,14 @@ export async function runPostRestoreHooks(options: PostRestoreRunOptions): Promi
     if (!pod.checkedContainers) {
       pod.checkedContainers = true;
       // DEVIATION (Q4/V99): Velero discards these hooks and never records them; we fail them at once.
+      // DEVIATION (Q8): a native sidecar is a target (Velero looks only at spec.containers).
       for (const c of pod.containers) {
-        if (podHasContainer(latest, c.name)) continue;
-        const have = latest.spec.containers.map((x) => x.name).join(', ');
+        if (podHasExecTarget(latest, c.name)) continue;
+        const have = describeContainers(latest);
         const failed = c.hooks.filter((h) => !tracker.isRecorded(h));
         for (const hook of failed) {
           record(pod, hook, {
-            result: hookResult(hook, 'failed', 'no-such-container', `no such container: "${c.name}" (pod ${pod.namespace}/${pod.name} has: ${have})`),
+            result: hookResult(hook, 'failed', 'no-such-container', `no such container: "${c.name}" (pod ${pod.namespace}/${pod.name} has ${have})`),
             failed: true,
           });
         }

@@ -1,7 +1,8 @@
 import { ANNOTATION_KEYS } from '../../velero/annotations.ts';
 import type { DeclaredExecHook } from '../../model/hook.ts';
 import type { Finding, LintRule } from '../rule.ts';
-import { containerNames, describePod, listNames, sidecarNames } from '../pod-facts.ts';
+import { describeContainers } from '../../plan/common.ts';
+import { containerNames, describePod, sidecarNames } from '../pod-facts.ts';
 
 /** A hook names a container the pod does not have. */
 export const containerNotFound: LintRule = {
@@ -19,23 +20,40 @@ export const containerNotFound: LintRule = {
         [a.backupPre, a.backupPreFamily === 'legacy' ? ANNOTATION_KEYS.backupLegacy.container : ANNOTATION_KEYS.backupPre.container, backupNames,
           'the pre-backup hook fails with `no such container`'],
         [a.backupPost, ANNOTATION_KEYS.backupPost.container, backupNames, 'the post-backup hook fails with `no such container`'],
-        [a.restoreExec, ANNOTATION_KEYS.restoreExec.container, names,
+        [a.restoreExec, ANNOTATION_KEYS.restoreExec.container, backupNames,
           'Velero discards the restore hook with only a log line (and 1.18 leaves the restore stuck in Finalizing)'],
       ];
+      const have = describeContainers(pod.pod);
       for (const [hook, key, valid, outcome] of fromAnnotation) {
         if (hook?.container === undefined || valid.includes(hook.container)) continue;
         findings.push({
           object: pod, key,
-          message: `${key} names container "${hook.container}", which the pod does not have (containers: ${listNames(names)}); ${outcome}`,
+          message: `${key} names container "${hook.container}", which the pod does not have (${have}); ${outcome}`,
+        });
+      }
+      const restoreSidecar = a.restoreExec?.container;
+      if (restoreSidecar !== undefined && sidecarNames(pod).includes(restoreSidecar)) {
+        findings.push({
+          object: pod, key: ANNOTATION_KEYS.restoreExec.container, severity: 'warning',
+          message: `${ANNOTATION_KEYS.restoreExec.container} names native sidecar "${restoreSidecar}": Velero looks only at spec.containers and discards the hook (its restore then waits in Finalizing); kubehooks runs it once the sidecar is started`,
+          hint: 'Target a regular container for Velero, or run this hook with kubehooks.',
         });
       }
       for (const hookObject of ctx.hookObjects) {
         for (const m of ctx.specExecHooks(pod, hookObject)) {
-          const valid = m.phase === 'restore' ? names : backupNames;
-          if (m.hook.container === undefined || valid.includes(m.hook.container)) continue;
+          if (m.hook.container === undefined) continue;
+          if (m.phase === 'restore' && sidecarNames(pod).includes(m.hook.container)) {
+            findings.push({
+              object: hookObject, key: `${m.path}.exec.container`, severity: 'warning',
+              message: `hook "${m.hook.name}" (${m.path}) targets native sidecar "${m.hook.container}" of ${describePod(pod)}: Velero looks only at spec.containers and discards the hook (its restore then waits in Finalizing); kubehooks runs it once the sidecar is started`,
+              hint: 'Target a regular container for Velero, or run this hook with kubehooks.',
+            });
+            continue;
+          }
+          if (backupNames.includes(m.hook.container)) continue;
           findings.push({
             object: hookObject, key: `${m.path}.exec.container`,
-            message: `hook "${m.hook.name}" (${m.path}) applies to ${describePod(pod)} but names container "${m.hook.container}", which that pod does not have (containers: ${listNames(names)})`,
+            message: `hook "${m.hook.name}" (${m.path}) applies to ${describePod(pod)} but names container "${m.hook.container}", which that pod does not have (${have})`,
           });
         }
       }
