@@ -180,6 +180,25 @@ void describe('credentials on the local control plane (issue 10)', { skip }, () 
     assert.deepEqual(leftovers(p.mark), [], 'the plugin (and its sleep) were killed');
   });
 
+  void it('a legacy gcp auth-provider is refused before any request (exit 2, naming the user and gke-gcloud-auth-plugin); its cmd-path never runs', async (t) => {
+    const ctx = await e2eContext(t);
+    const acc = await account(ctx, 'auth-provider-gcp');
+    await ctx.createPod({ name: 'db' });
+    await ctx.waitForRunning('db');
+    const dir = await tmp(t);
+    const p = await plugin(dir, acc.token, 0, '+1 hour');
+    const kubeconfig = await kubeconfigWithUser(dir, acc, {
+      'auth-provider': { name: 'gcp', config: { 'cmd-path': p.file, 'token-key': '{.status.token}', 'expiry-key': '{.status.expirationTimestamp}' } },
+    });
+    const file = await writeYaml(t, 'backup.yaml', backup(ctx, shJson('echo never')));
+    const run = await kubehooksCli(['run', 'pre-backup', '--backup', file, '--kubeconfig', kubeconfig, '-n', ctx.namespace], { timeoutMs: 60_000 });
+    t.diagnostic(`gcp auth-provider: exit ${String(run.code)} after ${run.ms} ms`);
+    assert.equal(run.killed, false, 'kubehooks hung');
+    assert.equal(run.code, 2, run.stderr);
+    assert.match(run.stderr, /user ".*" in .* uses the auth-provider "gcp", which kubectl removed in 1\.26 .*gke-gcloud-auth-plugin/);
+    assert.equal(p.calls(), 0, 'the cmd-path was run');
+  });
+
   void it('a plugin whose token expired and that hangs on refresh: the hook fails unauthorized, the report is printed and the process exits', async (t) => {
     const ctx = await e2eContext(t);
     const acc = await account(ctx, 'plugin-refresh');

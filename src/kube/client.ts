@@ -17,6 +17,7 @@ import tls from 'node:tls';
 import { KubeConfig } from '@kubernetes/client-node/dist/config.js';
 import WebSocket from 'ws';
 import { parse as parseYaml } from 'yaml';
+import { checkAuthProvider } from './auth-provider.ts';
 import { CredentialSource, boundedWait, type ExecPluginConfig } from './credentials.ts';
 import {
   CredentialError,
@@ -132,6 +133,8 @@ export function loadKubeConfig(options: KubeClientOptions = {}): KubeConfig {
     // client-node applies no TLS settings at all without a user entry; make that explicit.
     throw new KubeconfigError(`context "${contextName}" in ${source} refers to a user that does not exist`);
   }
+  // gcp/azure (removed from kubectl) and unknown providers: refused before any request.
+  checkAuthProvider(user, source);
   // kubectl (client-go's transport) refuses a CA together with insecure-skip-tls-verify in one cluster entry.
   if (cluster.skipTLSVerify && ((cluster.caData ?? '') !== '' || (cluster.caFile ?? '') !== '')) {
     throw new KubeconfigError(
@@ -340,6 +343,8 @@ export class KubeClient {
     this.contextName = kubeConfig.getCurrentContext();
     this.#requestTimeoutMs = options.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS;
     const user = kubeConfig.getCurrentUser();
+    // A KubeConfig a library caller built: client-node would run gcp/azure with execSync, unbounded.
+    if (user !== null) checkAuthProvider(user, `context "${this.contextName}"`, { allowUnknown: true });
     const exec = (user?.exec ?? undefined) as ExecPluginConfig | undefined;
     const tokenFile = USER_EXTRAS.get(kubeConfig)?.tokenFile;
     if (user !== null && (exec !== undefined || tokenFile !== undefined)) {
