@@ -67,9 +67,11 @@ void describe('legacy auth-provider entries are refused before any request, as k
     refused(file, /user "ci-user" .*sets both exec and auth-provider "oidc"/);
   });
 
-  void it('oidc is still accepted (kubectl keeps it)', () => {
+  void it('oidc is still accepted (kubectl keeps it); without idp-issuer-url or client-id it is refused, as client-go does', () => {
     const file = kubeconfig(['    auth-provider:', '      name: oidc', '      config: {client-id: k, id-token: x, idp-issuer-url: "https://127.0.0.1:1"}'].join('\n'));
     assert.doesNotThrow(() => loadKubeConfig({ kubeconfigPath: file, warn: () => undefined }));
+    refused(kubeconfig(['    auth-provider:', '      name: oidc', '      config: {client-id: k, id-token: x}'].join('\n')), /user "ci-user" .*auth-provider "oidc" without idp-issuer-url/);
+    refused(kubeconfig(['    auth-provider:', '      name: oidc', '      config: {idp-issuer-url: "https://x", id-token: x}'].join('\n')), /auth-provider "oidc" without client-id/);
   });
 
   void it('a KubeConfig built by a library caller: gcp refused by new KubeClient, a custom provider left to its authenticator', () => {

@@ -63,5 +63,14 @@ export function checkAuthProvider(
         `supported: ${SUPPORTED_AUTH_PROVIDERS.join(', ')}; otherwise use an exec credential plugin (users[].user.exec)`,
     );
   }
+  if (name === 'oidc') {
+    // client-go's newOIDCAuthProvider: "Must provide idp-issuer-url" / "Must provide client-id".
+    const config = typeof provider.config === 'object' && provider.config !== null ? (provider.config as Record<string, unknown>) : {};
+    for (const key of ['idp-issuer-url', 'client-id']) {
+      if (typeof config[key] !== 'string' || config[key] === '') {
+        throw new KubeconfigError(`${where} uses the auth-provider "oidc" without ${key} (kubectl requires it too)`);
+      }
+    }
+  }
   return name;
 }

@@ -2,7 +2,8 @@
  * Loading a kubeconfig and talking HTTP/WebSocket to the API server.
  *
  * client-node supplies what is hard to get right: kubeconfig parsing and merging, in-cluster config,
- * and credentials (tokens, client certificates, exec and OIDC plugins) via `applyToHTTPSOptions`.
+ * and static credentials (tokens, client certificates) via `applyToHTTPSOptions`; exec plugins,
+ * `tokenFile` and the oidc auth-provider are ours (credentials.ts, oidc.ts), bounded by each request.
  * The requests themselves go through node:http(s) and `ws` with those options, because we need the
  * HTTP status *and* the Status body of every failed request (client-node's Watch drops the body, its
  * Exec hides the refused upgrade's body) and a single agent we can destroy on `close()`.
@@ -19,6 +20,7 @@ import WebSocket from 'ws';
 import { parse as parseYaml } from 'yaml';
 import { checkAuthProvider } from './auth-provider.ts';
 import { CredentialSource, boundedWait, type ExecPluginConfig } from './credentials.ts';
+import { OidcTokenSource, type OidcProviderConfig } from './oidc.ts';
 import {
   CredentialError,
   ApiTimeoutError,
@@ -143,6 +145,7 @@ export function loadKubeConfig(options: KubeClientOptions = {}): KubeConfig {
     );
   }
   const extra = readUserExtras(files, user.name);
+  USER_EXTRAS.set(kc, extra);
   if (extra.tokenFile !== undefined) {
     // client-go reads a tokenFile once at load when there is no static token and fails if it cannot.
     if ((user.token ?? '') === '') {
@@ -152,7 +155,6 @@ export function loadKubeConfig(options: KubeClientOptions = {}): KubeConfig {
         throw new KubeconfigError(`user "${user.name}" in ${source}: cannot read its tokenFile ${extra.tokenFile}: ${errorText(error)}`, { cause: error });
       }
     }
-    USER_EXTRAS.set(kc, extra);
   }
 
   const warn = options.warn ?? defaultWarn;
@@ -190,11 +192,13 @@ export function loadKubeConfig(options: KubeClientOptions = {}): KubeConfig {
 interface UserExtras {
   /** `users[].user.tokenFile`, resolved against the kubeconfig file's directory as kubectl does. */
   readonly tokenFile?: string;
+  /** The kubeconfig file that defines the user (refreshed oidc tokens are written back there, as kubectl does). */
+  readonly definedIn?: string;
 }
 
 const USER_EXTRAS = new WeakMap<KubeConfig, UserExtras>();
 
-/** The `tokenFile` of `userName`, from the first kubeconfig file that defines that user (kubectl's merge). */
+/** The `tokenFile` of `userName` and the file defining it, from the first kubeconfig file that defines that user (kubectl's merge). */
 function readUserExtras(files: readonly string[], userName: string): UserExtras {
   for (const file of files) {
     let doc: unknown;
@@ -208,8 +212,8 @@ function readUserExtras(files: readonly string[], userName: string): UserExtras 
     if (!isRecord(entry)) continue;
     const user = entry['user'];
     const tokenFile = isRecord(user) ? user['tokenFile'] : undefined;
-    if (typeof tokenFile !== 'string' || tokenFile === '') return {};
-    return { tokenFile: path.isAbsolute(tokenFile) ? tokenFile : path.resolve(path.dirname(file), tokenFile) };
+    if (typeof tokenFile !== 'string' || tokenFile === '') return { definedIn: file };
+    return { definedIn: file, tokenFile: path.isAbsolute(tokenFile) ? tokenFile : path.resolve(path.dirname(file), tokenFile) };
   }
   return {};
 }
@@ -337,7 +341,7 @@ export class KubeClient {
   /** Exec plugins and tokenFile, which client-node gets wrong (see credentials.ts). */
   readonly #credentials: CredentialSource | undefined;
 
-  constructor(kubeConfig: KubeConfig, options: { requestTimeoutMs?: number | undefined } = {}) {
+  constructor(kubeConfig: KubeConfig, options: { requestTimeoutMs?: number | undefined; warn?: ((message: string) => void) | undefined } = {}) {
     this.kubeConfig = kubeConfig;
     this.server = (kubeConfig.getCurrentCluster()?.server ?? '').replace(/\/+$/, '');
     this.contextName = kubeConfig.getCurrentContext();
@@ -346,14 +350,20 @@ export class KubeClient {
     // A KubeConfig a library caller built: client-node would run gcp/azure with execSync, unbounded.
     if (user !== null) checkAuthProvider(user, `context "${this.contextName}"`, { allowUnknown: true });
     const exec = (user?.exec ?? undefined) as ExecPluginConfig | undefined;
-    const tokenFile = USER_EXTRAS.get(kubeConfig)?.tokenFile;
-    if (user !== null && (exec !== undefined || tokenFile !== undefined)) {
-      this.#credentials = new CredentialSource({ userName: user.name, exec, tokenFile, staticToken: user.token });
+    const extras = USER_EXTRAS.get(kubeConfig);
+    const tokenFile = extras?.tokenFile;
+    const provider = user?.authProvider as { name?: unknown; config?: OidcProviderConfig } | undefined;
+    const oidc =
+      user !== null && provider?.name === 'oidc'
+        ? new OidcTokenSource({ userName: user.name, config: provider.config ?? {}, persistTo: extras?.definedIn, warn: options.warn ?? defaultWarn })
+        : undefined;
+    if (user !== null && (exec !== undefined || tokenFile !== undefined || oidc !== undefined)) {
+      this.#credentials = new CredentialSource({ userName: user.name, exec, tokenFile, staticToken: user.token, oidc });
     }
   }
 
   static load(options: KubeClientOptions = {}): KubeClient {
-    return new KubeClient(loadKubeConfig(options), { requestTimeoutMs: options.requestTimeoutMs });
+    return new KubeClient(loadKubeConfig(options), { requestTimeoutMs: options.requestTimeoutMs, warn: options.warn });
   }
 
   /**
@@ -374,7 +384,7 @@ export class KubeClient {
     const credentials = this.#credentials;
     try {
       if (credentials === undefined) {
-        // Static credentials, client certificates, auth-provider (OIDC): client-node. Waited for no longer than the request.
+        // Static credentials, client certificates, a library caller's own authenticator: client-node. Waited for no longer than the request.
         await boundedWait(this.kubeConfig.applyToHTTPSOptions(opts), limit.deadlineMs, limit.signal, () =>
           new CredentialError(`preparing the credentials for ${this.server} took longer than ${limit.deadlineMs} ms`),
         );

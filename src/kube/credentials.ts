@@ -1,6 +1,6 @@
 /**
- * Bearer tokens and client certificates that are not in the kubeconfig itself: exec credential plugins
- * and `tokenFile`. client-node handles neither the way kubectl does (issue 10):
+ * Bearer tokens and client certificates that are not in the kubeconfig itself: exec credential plugins,
+ * `tokenFile` and the `oidc` auth-provider (oidc.ts). client-node handles neither the way kubectl does (issue 10):
  * - its ExecAuth spawns the plugin with no deadline, no AbortSignal and no way to end it, and starts
  *   one plugin per concurrent request; a plugin that hangs stalled the run forever;
  * - it reads `token-file` (a key kubectl does not know) once, and drops `tokenFile`, so requests went
@@ -15,6 +15,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import { CredentialError } from './errors.ts';
+import type { OidcTokenSource } from './oidc.ts';
 
 /** `users[].user.exec` of a kubeconfig (client.authentication.k8s.io ExecConfig). */
 export interface ExecPluginConfig {
@@ -111,6 +112,7 @@ export class CredentialSource {
   readonly #exec: ExecPluginConfig | undefined;
   readonly #tokenFile: string | undefined;
   readonly #staticToken: string | undefined;
+  readonly #oidc: OidcTokenSource | undefined;
   readonly #now: () => number;
   #cached: { status: ExecCredentialStatus; expiresAt: number } | undefined;
   #running: RunningPlugin | undefined;
@@ -122,17 +124,20 @@ export class CredentialSource {
     exec?: ExecPluginConfig | undefined;
     tokenFile?: string | undefined;
     staticToken?: string | undefined;
+    /** The `oidc` auth-provider (refreshed under the same deadline and signal). */
+    oidc?: OidcTokenSource | undefined;
     now?: () => number;
   }) {
     this.#userName = options.userName;
     this.#exec = options.exec ?? undefined;
     this.#tokenFile = options.tokenFile;
     this.#staticToken = options.staticToken;
+    this.#oidc = options.oidc;
     this.#now = options.now ?? Date.now;
   }
 
   get handlesAuthentication(): boolean {
-    return this.#exec !== undefined || this.#tokenFile !== undefined;
+    return this.#exec !== undefined || this.#tokenFile !== undefined || this.#oidc !== undefined;
   }
 
   /**
@@ -153,12 +158,17 @@ export class CredentialSource {
       if (status.token !== undefined && status.token !== '') headers['Authorization'] = `Bearer ${status.token}`;
       return;
     }
+    if (this.#oidc !== undefined) {
+      headers['Authorization'] = `Bearer ${await this.#oidc.token(limit)}`;
+      return;
+    }
     if (this.#tokenFile !== undefined) headers['Authorization'] = `Bearer ${this.#tokenFromFile(this.#tokenFile)}`;
   }
 
   /** Kills a plugin still running; later calls reject. */
   close(): void {
     this.#closed = true;
+    this.#oidc?.close();
     if (this.#running !== undefined) killGroup(this.#running.child?.pid);
     this.#running = undefined;
   }
