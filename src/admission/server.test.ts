@@ -1,5 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import { copyFile, readFile } from 'node:fs/promises';
 import { request } from 'node:https';
 import { join } from 'node:path';
@@ -129,4 +130,31 @@ void test('webhook server: unreadable or mismatched certificate files fail at st
     startWebhookServer({ host: '127.0.0.1', port: 0, certFile: certs.cert, keyFile: certs.caKey, denyOn: 'none', version: 't' }),
     (e: unknown) => e instanceof WebhookConfigError && /not a usable PEM certificate and matching key/.test(e.message),
   );
+});
+
+void test('webhook server: a FIFO or a device as a certificate file is refused at once, not read forever (issue 10, R-waits)', async () => {
+  const certs = await createTestCerts();
+  const fifo = join(certs.dir, 'cert.fifo');
+  assert.equal(spawnSync('mkfifo', [fifo]).status, 0);
+  for (const [file, flag] of [[fifo, 'cert'], ['/dev/zero', 'cert'], ['/dev/zero', 'key']] as const) {
+    let guard: NodeJS.Timeout | undefined;
+    const hung = new Promise<'hung'>((resolve) => {
+      guard = setTimeout(() => {
+        resolve('hung');
+      }, 10_000);
+    });
+    const started = startWebhookServer({
+      host: '127.0.0.1', port: 0, certFile: flag === 'cert' ? file : certs.cert, keyFile: flag === 'key' ? file : certs.key, denyOn: 'none', version: 't',
+    }).then(
+      async (server) => {
+        await server.close();
+        return 'started' as const;
+      },
+      (e: unknown) => e,
+    );
+    const outcome = await Promise.race([started, hung]);
+    clearTimeout(guard);
+    assert.ok(outcome instanceof WebhookConfigError, `${file} as --tls-${flag}: ${String(outcome)}`);
+    assert.match(outcome.message, new RegExp(`--tls-${flag === 'cert' ? 'cert' : 'private-key'}-file ${file.replace(/[.]/g, '\\.')}: not a regular file`));
+  }
 });

@@ -3,7 +3,8 @@
  * certificates are re-read when their files change. Every request has a deadline well under the
  * API server's webhook timeout; close() stops the listener, open connections and the reload timer.
  */
-import { readFile, stat } from 'node:fs/promises';
+import { constants } from 'node:fs';
+import { open, stat } from 'node:fs/promises';
 import { createServer } from 'node:https';
 import type { Server } from 'node:https';
 import type { IncomingMessage, ServerResponse } from 'node:http';
@@ -56,10 +57,35 @@ async function stampOf(file: string): Promise<string> {
   return `${s.mtimeMs}:${s.size}:${s.ino}`;
 }
 
+/** Most a PEM certificate chain or key file may be (a real one is a few KiB). */
+export const MAX_CERT_FILE_BYTES = 1024 * 1024;
+
+/**
+ * A certificate or key file, read with a cap: opened without blocking and refused unless it is a
+ * regular file (a FIFO would hang the read, `/dev/zero` would grow without bound; issue 10).
+ */
+async function readCertFile(file: string): Promise<Buffer> {
+  const handle = await open(file, constants.O_RDONLY | constants.O_NONBLOCK | constants.O_NOCTTY);
+  try {
+    if (!(await handle.stat()).isFile()) throw Object.assign(new Error('not a regular file'), { code: 'not a regular file' });
+    const buffer = Buffer.alloc(MAX_CERT_FILE_BYTES + 1);
+    let size = 0;
+    for (;;) {
+      const { bytesRead } = await handle.read(buffer, size, buffer.length - size, null);
+      if (bytesRead === 0) break;
+      size += bytesRead;
+      if (size > MAX_CERT_FILE_BYTES) throw Object.assign(new Error('too large'), { code: `larger than ${MAX_CERT_FILE_BYTES} bytes` });
+    }
+    return buffer.subarray(0, size);
+  } finally {
+    await handle.close();
+  }
+}
+
 async function readCertFiles(certFile: string, keyFile: string): Promise<CertFiles> {
   const read = async (file: string, what: string): Promise<Buffer> => {
     try {
-      return await readFile(file);
+      return await readCertFile(file);
     } catch (err) {
       throw new WebhookConfigError(
         `cannot read ${what} ${file}: ${(err as NodeJS.ErrnoException).code ?? String(err)}`,
