@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { copyFile, readFile } from 'node:fs/promises';
 import { request } from 'node:https';
+import { connect as tlsConnect } from 'node:tls';
 import { join } from 'node:path';
 import { createTestCerts, issueServingCert } from '../testing/tls.ts';
 import { startWebhookServer, WebhookConfigError } from './server.ts';
@@ -132,7 +133,7 @@ void test('webhook server: unreadable or mismatched certificate files fail at st
   );
 });
 
-void test('webhook server: a FIFO or a device as a certificate file is refused at once, not read forever (issue 10, R-waits)', async () => {
+void test('[R-22] webhook server: a FIFO or a device as a certificate file is refused at once, not read forever (issue 10)', async () => {
   const certs = await createTestCerts();
   const fifo = join(certs.dir, 'cert.fifo');
   assert.equal(spawnSync('mkfifo', [fifo]).status, 0);
@@ -156,5 +157,42 @@ void test('webhook server: a FIFO or a device as a certificate file is refused a
     clearTimeout(guard);
     assert.ok(outcome instanceof WebhookConfigError, `${file} as --tls-${flag}: ${String(outcome)}`);
     assert.match(outcome.message, new RegExp(`--tls-${flag === 'cert' ? 'cert' : 'private-key'}-file ${file.replace(/[.]/g, '\\.')}: not a regular file`));
+  }
+});
+
+void test('[R-23] webhook server: a request whose headers or body never finish is ended at the request deadline, not held open', async (t) => {
+  const certs = await createTestCerts();
+  const server = await startWebhookServer({ host: '127.0.0.1', port: 0, certFile: certs.cert, keyFile: certs.key, denyOn: 'none', version: 't', requestTimeoutMs: 300 });
+  try {
+    const { port } = server.address();
+    const partial = {
+      headers: 'POST /validate HTTP/1.1\r\nHost: x\r\n',
+      body: 'POST /validate HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 1000\r\n\r\n{"kind":',
+    };
+    for (const [what, text] of Object.entries(partial)) {
+      const started = performance.now();
+      // Hang guard well under Node's default 30 s check interval, which used to be the real bound.
+      const outcome = await new Promise<{ closed: boolean; said: string }>((resolve) => {
+        let said = '';
+        const socket = tlsConnect({ host: '127.0.0.1', port, rejectUnauthorized: false }, () => {
+          socket.write(text);
+        });
+        const guard = setTimeout(() => {
+          socket.destroy();
+          resolve({ closed: false, said });
+        }, 8000);
+        socket.on('data', (d: Buffer) => (said += d.toString()));
+        socket.on('error', () => undefined);
+        socket.on('close', () => {
+          clearTimeout(guard);
+          resolve({ closed: true, said });
+        });
+      });
+      t.diagnostic(`unfinished ${what}: closed after ${Math.round(performance.now() - started)} ms (deadline 300 ms)`);
+      assert.equal(outcome.closed, true, `a request with unfinished ${what} was still open after 8 s`);
+      assert.match(outcome.said, /^HTTP\/1\.1 408/);
+    }
+  } finally {
+    await server.close();
   }
 });

@@ -194,14 +194,17 @@ export async function startWebhookServer(options: WebhookServerOptions): Promise
     }
   };
 
-  const server: Server = createServer({ cert: current.cert, key: current.key }, (req, res) => {
+  const requestTimeout = options.requestTimeoutMs ?? 1000;
+  // Node checks request deadlines every connectionsCheckingInterval (30 s by default): a client that sent
+  // half its headers held its connection for up to 30 s, not the 1 s promised (issue 10).
+  const connectionsCheckingInterval = Math.max(10, Math.min(250, Math.floor(requestTimeout / 4)));
+  const server: Server = createServer({ cert: current.cert, key: current.key, connectionsCheckingInterval }, (req, res) => {
     handle(req, res).catch((err: unknown) => {
       if (!res.headersSent)
         send(res, 500, 'text/plain', `internal error: ${err instanceof Error ? err.message : String(err)}\n`);
       else res.destroy();
     });
   });
-  const requestTimeout = options.requestTimeoutMs ?? 1000;
   server.requestTimeout = requestTimeout;
   server.headersTimeout = requestTimeout;
   server.keepAliveTimeout = 30_000;
