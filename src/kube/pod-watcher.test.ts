@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, afterEach, before, beforeEach, describe, it } from 'node:test';
 import type { PodEvent, PodScope, WatchLifecycle } from '../run/ports.ts';
-import { FakeClock } from '../run/fake-clock.ts';
+import { FakeClock } from '../testing/fake-clock.ts';
 import { FakeApiServer, pendingPod, runningPod } from '../testing/fake-api-server.ts';
 import { activeHandlesAfterSettling } from '../testing/handles.ts';
 import { KubeClient } from './client.ts';

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { createAdaptiveLimiter, DEFAULT_ADAPTIVE_INITIAL, DEFAULT_ADAPTIVE_MIN } from './adaptive-limit.ts';
 import type { AdaptiveLimiter, CallOutcome } from './adaptive-limit.ts';
-import { FakeClock } from './fake-clock.ts';
+import { FakeClock } from '../testing/fake-clock.ts';
 
 interface Sim {
   readonly limiter: AdaptiveLimiter;

@@ -4,8 +4,8 @@ import type { PlannedHook } from '../model/plan.ts';
 import type { HookResult } from '../model/result.ts';
 import { renderRunJson } from '../report/run-json.ts';
 import { runBackupHooks } from './backup-runner.ts';
-import { FakeClock } from './fake-clock.ts';
-import { FakeEvents, FakeExecutor, type FakeExecScript, plannedHook, podWith } from './fakes.ts';
+import { FakeClock } from '../testing/fake-clock.ts';
+import { FakeEvents, FakeExecutor, type FakeExecScript, plannedHook, podWith } from '../testing/run-fakes.ts';
 import { hookResult } from './results.ts';
 import { classifyExec } from './run-options.ts';
 

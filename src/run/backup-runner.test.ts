@@ -4,8 +4,8 @@ import type { PlannedHook } from '../model/plan.ts';
 import type { PodManifest } from '../model/pod.ts';
 import type { RunReport } from '../model/result.ts';
 import { runBackupHooks } from './backup-runner.ts';
-import { FakeClock } from './fake-clock.ts';
-import { FakeEvents, FakeExecutor, type FakeExecScript, plannedHook, podWith } from './fakes.ts';
+import { FakeClock } from '../testing/fake-clock.ts';
+import { FakeEvents, FakeExecutor, type FakeExecScript, plannedHook, podWith } from '../testing/run-fakes.ts';
 
 function start(
   hooks: PlannedHook[],

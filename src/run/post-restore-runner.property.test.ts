@@ -2,8 +2,8 @@ import assert from 'node:assert/strict';
 import { it } from 'node:test';
 import fc from 'fast-check';
 import type { PlannedHook } from '../model/plan.ts';
-import { FakeClock } from './fake-clock.ts';
-import { type ContainerState, FakeExecutor, FakeWatcher, plannedHook, podWith } from './fakes.ts';
+import { FakeClock } from '../testing/fake-clock.ts';
+import { type ContainerState, FakeExecutor, FakeWatcher, plannedHook, podWith } from '../testing/run-fakes.ts';
 import { runPostRestoreHooks } from './post-restore-runner.ts';
 
 const PODS = ['p0', 'p1', 'p2'];

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import fc from 'fast-check';
-import { plannedHook } from './fakes.ts';
+import { plannedHook } from '../testing/run-fakes.ts';
 import { hookResult, notRun } from './results.ts';
 import { HookTracker } from './tracker.ts';
 

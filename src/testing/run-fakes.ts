@@ -13,7 +13,7 @@ import type {
   PodScope,
   PodWatcher,
   PodWatchHandlers,
-} from './ports.ts';
+} from '../run/ports.ts';
 
 export interface FakeExecBehaviour {
   readonly exitCode?: number;
