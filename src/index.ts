@@ -90,6 +90,7 @@ export { runPostRestoreHooks } from './run/post-restore-runner.ts';
 export type { PostRestoreRunOptions } from './run/post-restore-runner.ts';
 export { DEFAULT_CONCURRENCY } from './run/run-options.ts';
 export type { RunOptions } from './run/run-options.ts';
+export type { RunJournal } from './run/recorder.ts';
 export type { RunProgress } from './run/progress.ts';
 export { HookTracker } from './run/tracker.ts';
 export { REASON_CODES } from './run/reason-codes.ts';

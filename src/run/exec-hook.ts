@@ -90,22 +90,32 @@ export interface ExecDeps {
   readonly maxOutputBytes: number;
 }
 
+/** The run's side of one exec: when to give up, and what to tell before the command starts. */
+export interface ExecTurn {
+  readonly signal: AbortSignal;
+  readonly stopCause: () => StopCause | undefined;
+  /** Checked once the slot is granted and again after `beforeExec`: false = do not start. */
+  readonly stillWanted: () => boolean;
+  /** Awaited in the slot before the exec (a journal recording the start); a rejection propagates. */
+  readonly beforeExec?: (() => Promise<void>) | undefined;
+  /** The exec is being opened. */
+  readonly onStart: () => void;
+}
+
 /**
- * Execs one hook in a limiter slot. `stillWanted` is checked once the slot is granted, so a hook whose
- * pod was stopped while queued is not started; then this returns undefined and the caller records why.
+ * Execs one hook in a limiter slot. A hook whose pod was stopped while queued (or while its start was
+ * being recorded) is not started; then this returns undefined and the caller records why.
  */
-export async function execHook(
-  hook: PlannedHook,
-  deps: ExecDeps,
-  signal: AbortSignal,
-  stopCause: () => StopCause | undefined,
-  stillWanted: () => boolean,
-  onStart: () => void,
-): Promise<RecordedResult | undefined> {
+export async function execHook(hook: PlannedHook, deps: ExecDeps, turn: ExecTurn): Promise<RecordedResult | undefined> {
+  const { signal } = turn;
   return deps.limit(async () => {
-    if (signal.aborted || !stillWanted()) return undefined;
+    if (signal.aborted || !turn.stillWanted()) return undefined;
+    if (turn.beforeExec !== undefined) {
+      await turn.beforeExec();
+      if (isAborted(signal) || !turn.stillWanted()) return undefined;
+    }
     const timeoutMs = effectiveExecTimeoutMs(hook.execTimeoutMs);
-    onStart();
+    turn.onStart();
     const outcome = await deps.executor.exec({
       namespace: hook.namespace,
       pod: hook.pod,
@@ -115,7 +125,7 @@ export async function execHook(
       maxOutputBytes: deps.maxOutputBytes,
       signal,
     });
-    return resultFromOutcome(hook, outcome, timeoutMs, isAborted(signal) ? stopCause() : undefined);
+    return resultFromOutcome(hook, outcome, timeoutMs, isAborted(signal) ? turn.stopCause() : undefined);
   });
 }
 

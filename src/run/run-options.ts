@@ -4,6 +4,7 @@ import { createAdaptiveLimiter, DEFAULT_ADAPTIVE_MAX, type CallOutcome, type Con
 import type { Limiter, RecordedResult } from './exec-hook.ts';
 import type { Clock, EventRecorder, PodExecutor } from './ports.ts';
 import type { RunProgress } from './progress.ts';
+import type { RunJournal } from './recorder.ts';
 
 export const DEFAULT_CONCURRENCY = 8;
 export const DEFAULT_EVENT_GRACE_MS = 5_000;
@@ -35,6 +36,8 @@ export interface RunOptions {
   readonly onResult?: ((result: HookResult) => void) | undefined;
   /** Called for each Event that could not be recorded (the hooks' outcomes are unaffected). */
   readonly onEventFailure?: ((error: string) => void) | undefined;
+  /** Told of each hook's start before its exec, which waits for it (a durable record; ADR 0009). */
+  readonly journal?: RunJournal | undefined;
 }
 
 export interface RunLimiter {

@@ -1,7 +1,8 @@
 /**
  * Pins the order in which a run tells the world what happened: onResult, Kubernetes Events and
  * progress, interleaved on one timeline. Written before the runners were split into a recorder, a pod
- * run and a container chain (ADR 0009), so that the split keeps every step in its place.
+ * run and a container chain (ADR 0009), so that the split keeps every step in its place. One file
+ * over 300 lines on purpose: the two runners' timelines are meant to be read side by side.
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';

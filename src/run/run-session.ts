@@ -1,0 +1,110 @@
+import type { PlannedHook } from '../model/plan.ts';
+import type { RunReport } from '../model/result.ts';
+import { DEFAULT_MAX_OUTPUT_BYTES, execHook, type ExecDeps, type RecordedResult, type StopCause } from './exec-hook.ts';
+import { RunRecorder } from './recorder.ts';
+import { hookResult, notRun } from './results.ts';
+import { RunControl, stopReasonText } from './run-control.ts';
+import { DEFAULT_EVENT_GRACE_MS, limiterFor, withConcurrency, type RunOptions } from './run-options.ts';
+
+export interface ExecuteTurn {
+  /** The pod's UID, for the Event. */
+  readonly podUid: string | undefined;
+  /** Checked when the limiter slot is granted (and after the journal): false = do not start. */
+  readonly stillWanted?: (() => boolean) | undefined;
+  readonly onRecorded?: ((recorded: RecordedResult) => void) | undefined;
+}
+
+/** The journal could not record a hook's start (kept apart from executor errors for the message). */
+class JournalError extends Error {}
+
+/**
+ * What one run of hooks shares, whoever drives it (the backup and post-restore runners, the
+ * controller, the quiesce window's stages): the recorder, the stop switch (abort and deadline), the
+ * limiter and the exec. `execute` is the one exec → record → progress path. ADR 0009.
+ */
+export class RunSession {
+  readonly recorder: RunRecorder;
+  readonly control: RunControl;
+  readonly #deps: ExecDeps;
+  readonly #concurrency: ReturnType<typeof limiterFor>['report'];
+  readonly #eventGraceMs: number;
+
+  /** `hooks`: the hooks this run accounts for (every one ends with exactly one result). */
+  constructor(hooks: readonly PlannedHook[], options: RunOptions) {
+    this.recorder = new RunRecorder(hooks, options);
+    this.control = new RunControl(options.signal, options.clock, options.deadlineMs);
+    const { limit, report } = limiterFor(options);
+    this.#deps = { executor: options.executor, limit, maxOutputBytes: options.maxOutputBytes ?? DEFAULT_MAX_OUTPUT_BYTES };
+    this.#concurrency = report;
+    this.#eventGraceMs = options.eventGraceMs ?? DEFAULT_EVENT_GRACE_MS;
+  }
+
+  /** Why the run stopped early, or undefined while it goes on. */
+  get cause(): StopCause | undefined {
+    return this.control.cause;
+  }
+
+  /**
+   * Execs the hook when a limiter slot is free, records its result (with `podUid` for the Event), calls
+   * `onRecorded` in the same turn (so a `Fail` stops the pod before any other code runs) and returns
+   * the result; undefined when the hook was not started because it was recorded meanwhile, the run
+   * stopped, or `stillWanted` said no (checked when the slot is granted). Never rejects.
+   */
+  async execute(hook: PlannedHook, turn: ExecuteTurn): Promise<RecordedResult | undefined> {
+    const { recorder, control } = this;
+    const stillWanted = turn.stillWanted ?? (() => true);
+    const journal = recorder.beforeExec(hook, control.signal);
+    let recorded: RecordedResult | undefined;
+    try {
+      recorded = await execHook(hook, this.#deps, {
+        signal: control.signal,
+        stopCause: () => control.cause,
+        stillWanted: () => control.cause === undefined && !recorder.isRecorded(hook) && stillWanted(),
+        beforeExec:
+          journal === undefined
+            ? undefined
+            : () =>
+                journal().catch((error: unknown) => {
+                  throw new JournalError(error instanceof Error ? error.message : String(error));
+                }),
+        onStart: () => {
+          recorder.running(hook);
+        },
+      });
+    } catch (error) {
+      const reason = error instanceof JournalError ? `not run: its start could not be recorded: ${error.message}` : `executor error: ${String(error)}`;
+      recorded = { result: hookResult(hook, 'failed', 'internal', reason), failed: true };
+    } finally {
+      recorder.ended(hook);
+    }
+    if (recorded === undefined || !recorder.record(hook, recorded, turn.podUid)) return undefined; // ended meanwhile
+    turn.onRecorded?.(recorded);
+    return recorded;
+  }
+
+  /** Runs `listener` when the run stops (at once if it has); see `recordStopped`. */
+  onStop(listener: (cause: StopCause) => void): void {
+    this.control.onStop(listener);
+  }
+
+  /** Ends the given hooks that are neither recorded nor running as not-run with the stop's cause. */
+  recordStopped(hooks: Iterable<PlannedHook>, cause: StopCause, podUid: string | undefined): void {
+    this.recorder.recordWaiting(hooks, (hook) => ({ result: notRun(hook, cause, stopReasonText(cause)), failed: true }), podUid);
+  }
+
+  /** Clears the deadline timer and lets go of the caller's signal. Idempotent. */
+  release(): void {
+    this.control.dispose();
+  }
+
+  /** `release`, then a bounded wait for outstanding Events. */
+  async close(): Promise<void> {
+    this.release();
+    await this.recorder.flushEvents(this.#eventGraceMs);
+  }
+
+  /** The report: every hook in plan order, with the adaptive limit's figures when it adapted. */
+  report(): RunReport {
+    return withConcurrency(this.recorder.report(), this.#concurrency());
+  }
+}
