@@ -1,10 +1,9 @@
 import type { PlannedHook } from '../model/plan.ts';
-import type { HookResult, RunReport } from '../model/result.ts';
+import type { RunReport } from '../model/result.ts';
 import { EventSink } from './events.ts';
 import type { RecordedResult } from './exec-hook.ts';
 import { notify } from './notify.ts';
-import type { Clock, EventRecorder } from './ports.ts';
-import type { RunProgress } from './progress.ts';
+import type { RunOptions } from './run-options.ts';
 import { HookTracker } from './tracker.ts';
 
 /**
@@ -21,14 +20,8 @@ export interface RunJournal {
   hookStarting(hook: PlannedHook, signal: AbortSignal): Promise<void>;
 }
 
-export interface RecorderOptions {
-  readonly clock: Clock;
-  readonly events?: EventRecorder | undefined;
-  readonly onEventFailure?: ((error: string) => void) | undefined;
-  readonly onResult?: ((result: HookResult) => void) | undefined;
-  readonly onProgress?: ((progress: RunProgress) => void) | undefined;
-  readonly journal?: RunJournal | undefined;
-}
+/** The parts of the run's options the recorder reads. */
+export type RecorderOptions = Pick<RunOptions, 'clock' | 'events' | 'onEventFailure' | 'onResult' | 'onProgress' | 'journal'>;
 
 /**
  * Everything a runner tells the world about its hooks, in one place and one order: a result is

@@ -33,23 +33,32 @@ class ManualJournal implements RunJournal {
   }
 }
 
+function backupWithJournal(hooks: PlannedHook[], opts: { script?: FakeExecScript; onResult?: (r: HookResult) => void } = {}) {
+  const clock = new FakeClock();
+  const journal = new ManualJournal();
+  const exec = new FakeExecutor(clock, opts.script);
+  const ctl = new AbortController();
+  const report = runBackupHooks({
+    plan: { hooks, skipped: [] },
+    pods: [podWith('p', { c: 'running' })],
+    executor: exec,
+    clock,
+    signal: ctl.signal,
+    eventGraceMs: 10,
+    journal,
+    onResult: opts.onResult,
+  });
+  return { clock, journal, exec, ctl, report };
+}
+
 const pre = (o: Partial<PlannedHook> = {}): PlannedHook => plannedHook({ pod: 'p', container: 'c', phase: 'pre', ...o });
 const line = (r: HookResult): string => `${r.pod}/${r.name}:${r.status}${r.reasonCode === undefined ? '' : `/${r.reasonCode}`}`;
 
 void describe('run journal: a hook\'s start is recorded before its exec', () => {
   void it('backup: the exec waits for the journal; results follow as they happen', async () => {
-    const clock = new FakeClock();
-    const journal = new ManualJournal();
-    const exec = new FakeExecutor(clock, () => ({ delayMs: 5 }));
     const results: string[] = [];
-    const report = runBackupHooks({
-      plan: { hooks: [pre({ name: 'a' }), pre({ name: 'b', index: 1 })], skipped: [] },
-      pods: [podWith('p', { c: 'running' })],
-      executor: exec,
-      clock,
-      signal: new AbortController().signal,
-      eventGraceMs: 10,
-      journal,
+    const { clock, journal, exec, report } = backupWithJournal([pre({ name: 'a' }), pre({ name: 'b', index: 1 })], {
+      script: () => ({ delayMs: 5 }),
       onResult: (r) => results.push(line(r)),
     });
     await settle();
@@ -69,18 +78,7 @@ void describe('run journal: a hook\'s start is recorded before its exec', () => 
   });
 
   void it('a journal that cannot record the start: no exec, failed internal, the pod goes on (Continue)', async () => {
-    const clock = new FakeClock();
-    const journal = new ManualJournal();
-    const exec = new FakeExecutor(clock);
-    const report = runBackupHooks({
-      plan: { hooks: [pre({ name: 'a' }), pre({ name: 'b', index: 1 })], skipped: [] },
-      pods: [podWith('p', { c: 'running' })],
-      executor: exec,
-      clock,
-      signal: new AbortController().signal,
-      eventGraceMs: 10,
-      journal,
-    });
+    const { journal, exec, report } = backupWithJournal([pre({ name: 'a' }), pre({ name: 'b', index: 1 })]);
     await settle();
     journal.rejectNext('status update conflict');
     await settle();
@@ -92,19 +90,7 @@ void describe('run journal: a hook\'s start is recorded before its exec', () => 
   });
 
   void it('abort while the start is being recorded: the hook is not executed and ends not-run aborted', async () => {
-    const clock = new FakeClock();
-    const journal = new ManualJournal();
-    const exec = new FakeExecutor(clock);
-    const ctl = new AbortController();
-    const report = runBackupHooks({
-      plan: { hooks: [pre({ name: 'a' })], skipped: [] },
-      pods: [podWith('p', { c: 'running' })],
-      executor: exec,
-      clock,
-      signal: ctl.signal,
-      eventGraceMs: 10,
-      journal,
-    });
+    const { exec, ctl, report } = backupWithJournal([pre({ name: 'a' })]);
     await settle();
     ctl.abort();
     const r = await report;

@@ -15,22 +15,33 @@ import { runBackupHooks } from './backup-runner.ts';
 import type { EventRecorder, PodEventRecord, PodScope, PodWatchHandlers, PodWatcher } from './ports.ts';
 import { runPostRestoreHooks } from './post-restore-runner.ts';
 
-/** One ordered log: `result …`, `event …`, `progress w/r/d/f`. */
+/**
+ * One ordered log. A result opens a line; the Event and progress that follow it join that line in the
+ * order they happen (`result …; event …; progress …`), and the progress closes it. Progress on its
+ * own (an exec opened) is a line `progress waiting/running/done/failed`.
+ */
 class Timeline implements EventRecorder {
   readonly lines: string[] = [];
+  #open = false;
+  #push(text: string, opens: boolean, closes: boolean): void {
+    const last = this.lines.length - 1;
+    if (this.#open && last >= 0) this.lines[last] = `${this.lines[last] ?? ''}; ${text}`;
+    else this.lines.push(text);
+    this.#open = (this.#open || opens) && !closes;
+  }
   record(event: PodEventRecord): Promise<{ readonly ok: boolean }> {
-    this.lines.push(`event ${event.pod} ${event.reason} ${event.podUid ?? '-'}`);
+    this.#push(`event ${event.pod} ${event.reason} ${event.podUid ?? '-'}`, false, false);
     return Promise.resolve({ ok: true });
   }
   callbacks() {
     return {
       events: this,
       onResult: (r: { pod: string; container: string; name: string; index: number; status: string; reasonCode?: string }) => {
-        this.lines.push(`result ${r.pod}/${r.container}/${r.name}#${r.index} ${r.status}${r.reasonCode === undefined ? '' : `/${r.reasonCode}`}`);
+        this.#push(`${r.pod}/${r.container}/${r.name}#${r.index} ${r.status}${r.reasonCode === undefined ? '' : `/${r.reasonCode}`}`, true, false);
       },
       onProgress: (p: { waiting: number; running: number; done: number; failed: number; total: number }) => {
         assert.equal(p.waiting + p.running + p.done, p.total, 'every hook in exactly one bucket');
-        this.lines.push(`progress ${p.waiting}/${p.running}/${p.done}/${p.failed}`);
+        this.#push(`progress ${p.waiting}/${p.running}/${p.done}/${p.failed}`, false, true);
       },
     };
   }
@@ -86,20 +97,12 @@ void describe('post-restore runner: timeline of results, Events and progress', (
     assert.deepEqual(h.t.lines, [
       'progress 4/0/0/0',
       'progress 3/1/0/0',
-      'result a/c1/ok#0 succeeded',
-      'event a HookSucceeded uid-a',
-      'progress 3/0/1/0',
+      'a/c1/ok#0 succeeded; event a HookSucceeded uid-a; progress 3/0/1/0',
       'progress 2/1/1/0',
-      'result a/c1/bad#1 failed/non-zero-exit',
-      'event a HookFailed uid-a',
-      'progress 2/0/2/1',
-      'result a/c2/never#0 not-run/previous-hook-failed',
-      'event a HookNotRun uid-a',
-      'progress 1/0/3/2',
+      'a/c1/bad#1 failed/non-zero-exit; event a HookFailed uid-a; progress 2/0/2/1',
+      'a/c2/never#0 not-run/previous-hook-failed; event a HookNotRun uid-a; progress 1/0/3/2',
       'progress 0/1/3/2',
-      'result b/c1/late#0 succeeded',
-      'event b HookSucceeded uid-b',
-      'progress 0/0/4/2',
+      'b/c1/late#0 succeeded; event b HookSucceeded uid-b; progress 0/0/4/2',
     ]);
     assert.deepEqual(statuses(r), ['a/c1/ok#0 succeeded', 'a/c1/bad#1 failed/non-zero-exit', 'a/c2/never#0 not-run/previous-hook-failed', 'b/c1/late#0 succeeded']);
   });
@@ -120,15 +123,9 @@ void describe('post-restore runner: timeline of results, Events and progress', (
     assert.deepEqual(h.t.lines, [
       'progress 3/0/0/0',
       'progress 2/1/0/0',
-      'result a/c/next#1 not-run/aborted',
-      'event a HookNotRun uid-a',
-      'progress 1/1/1/1',
-      'result b/c/waits#0 not-run/aborted',
-      'event b HookNotRun uid-b',
-      'progress 0/1/2/2',
-      'result a/c/slow#0 failed/aborted',
-      'event a HookFailed uid-a',
-      'progress 0/0/3/3',
+      'a/c/next#1 not-run/aborted; event a HookNotRun uid-a; progress 1/1/1/1',
+      'b/c/waits#0 not-run/aborted; event b HookNotRun uid-b; progress 0/1/2/2',
+      'a/c/slow#0 failed/aborted; event a HookFailed uid-a; progress 0/0/3/3',
     ]);
     // The report stays in plan order whatever the order of recording.
     assert.deepEqual(statuses(r), ['a/c/slow#0 failed/aborted', 'b/c/waits#0 not-run/aborted', 'a/c/next#1 not-run/aborted']);
@@ -152,15 +149,9 @@ void describe('post-restore runner: timeline of results, Events and progress', (
     assert.deepEqual(h.t.lines, [
       'progress 3/0/0/0',
       'progress 2/1/0/0',
-      'result p/c/w#0 timed-out/wait-timeout',
-      'event p HookTimedOut uid-p',
-      'progress 1/1/1/1',
-      'result p/c/x#1 not-run/deadline',
-      'event p HookNotRun uid-p',
-      'progress 0/1/2/2',
-      'result q/c/run#0 timed-out/deadline',
-      'event q HookTimedOut uid-q',
-      'progress 0/0/3/3',
+      'p/c/w#0 timed-out/wait-timeout; event p HookTimedOut uid-p; progress 1/1/1/1',
+      'p/c/x#1 not-run/deadline; event p HookNotRun uid-p; progress 0/1/2/2',
+      'q/c/run#0 timed-out/deadline; event q HookTimedOut uid-q; progress 0/0/3/3',
     ]);
     assert.deepEqual(statuses(r), ['p/c/w#0 timed-out/wait-timeout', 'p/c/x#1 not-run/deadline', 'q/c/run#0 timed-out/deadline']);
     assert.equal(h.clock.pendingTimers, 0);
@@ -189,19 +180,11 @@ void describe('post-restore runner: timeline of results, Events and progress', (
     assert.deepEqual(h.t.lines, [
       'progress 4/0/0/0',
       'progress 3/1/0/0',
-      'result b/c/b1#0 not-run/watch-failed',
-      'event b HookNotRun uid-b',
-      'progress 2/1/1/1',
-      'result b/c/b2#1 not-run/watch-failed',
-      'event b HookNotRun uid-b',
-      'progress 1/1/2/2',
-      'result a/c/one#0 succeeded',
-      'event a HookSucceeded uid-a',
-      'progress 1/0/3/2',
+      'b/c/b1#0 not-run/watch-failed; event b HookNotRun uid-b; progress 2/1/1/1',
+      'b/c/b2#1 not-run/watch-failed; event b HookNotRun uid-b; progress 1/1/2/2',
+      'a/c/one#0 succeeded; event a HookSucceeded uid-a; progress 1/0/3/2',
       'progress 0/1/3/2',
-      'result a/c/two#1 succeeded',
-      'event a HookSucceeded uid-a',
-      'progress 0/0/4/2',
+      'a/c/two#1 succeeded; event a HookSucceeded uid-a; progress 0/0/4/2',
     ]);
     assert.match(r.results.at(2)?.reason ?? '', /cannot watch pods: pods is forbidden/);
   });
@@ -220,12 +203,8 @@ void describe('post-restore runner: timeline of results, Events and progress', (
     assert.deepEqual(h.t.lines, [
       'progress 2/0/0/0',
       'progress 1/1/0/0',
-      'result b/c/queued#0 not-run/pod-deleted',
-      'event b HookNotRun uid-b',
-      'progress 0/1/1/1',
-      'result a/c/first#0 succeeded',
-      'event a HookSucceeded uid-a',
-      'progress 0/0/2/1',
+      'b/c/queued#0 not-run/pod-deleted; event b HookNotRun uid-b; progress 0/1/1/1',
+      'a/c/first#0 succeeded; event a HookSucceeded uid-a; progress 0/0/2/1',
     ]);
     assert.deepEqual(statuses(r), ['a/c/first#0 succeeded', 'b/c/queued#0 not-run/pod-deleted']);
   });
@@ -238,12 +217,8 @@ void describe('post-restore runner: timeline of results, Events and progress', (
     const r = await h.report;
     assert.deepEqual(h.t.lines, [
       'progress 2/0/0/0',
-      'result p/gone/g#0 failed/no-such-container',
-      'event p HookFailed uid-p',
-      'progress 1/0/1/1',
-      'result p/c/c#0 not-run/previous-hook-failed',
-      'event p HookNotRun uid-p',
-      'progress 0/0/2/2',
+      'p/gone/g#0 failed/no-such-container; event p HookFailed uid-p; progress 1/0/1/1',
+      'p/c/c#0 not-run/previous-hook-failed; event p HookNotRun uid-p; progress 0/0/2/2',
     ]);
     assert.equal(h.exec.calls.length, 0);
     assert.deepEqual(statuses(r), ['p/gone/g#0 failed/no-such-container', 'p/c/c#0 not-run/previous-hook-failed']);
@@ -267,7 +242,7 @@ void describe('post-restore runner: timeline of results, Events and progress', (
     });
     assert.deepEqual(statuses(r), ['p/c/boom#0 failed/internal', 'p/c/after#1 succeeded']);
     assert.match(r.results.at(0)?.reason ?? '', /executor error: Error: bug/);
-    assert.deepEqual(t.lines.filter((l) => l.startsWith('result')), ['result p/c/boom#0 failed/internal', 'result p/c/after#1 succeeded']);
+    assert.deepEqual(t.lines.filter((l) => !l.startsWith('progress')).map((l) => l.split(';')[0]), ['p/c/boom#0 failed/internal', 'p/c/after#1 succeeded']);
   });
 });
 
@@ -302,19 +277,11 @@ void describe('backup runner: timeline of results, Events and progress', () => {
     const r = await h.report;
     assert.deepEqual(h.t.lines, [
       'progress 4/0/0/0',
-      'result q/c/z#0 failed/container-not-running',
-      'event q HookFailed uid-q',
-      'progress 3/0/1/1',
-      'result gone/c/g#0 failed/pod-not-found',
-      'event gone HookFailed -',
-      'progress 2/0/2/2',
+      'q/c/z#0 failed/container-not-running; event q HookFailed uid-q; progress 3/0/1/1',
+      'gone/c/g#0 failed/pod-not-found; event gone HookFailed -; progress 2/0/2/2',
       'progress 1/1/2/2',
-      'result p/c/x#0 failed/non-zero-exit',
-      'event p HookFailed uid-p',
-      'progress 1/0/3/3',
-      'result p/c/y#1 not-run/previous-hook-failed',
-      'event p HookNotRun uid-p',
-      'progress 0/0/4/3',
+      'p/c/x#0 failed/non-zero-exit; event p HookFailed uid-p; progress 1/0/3/3',
+      'p/c/y#1 not-run/previous-hook-failed; event p HookNotRun uid-p; progress 0/0/4/3',
     ]);
     assert.deepEqual(r.summary, { attempted: 4, failed: 3 });
   });
@@ -330,15 +297,9 @@ void describe('backup runner: timeline of results, Events and progress', () => {
     assert.deepEqual(h.t.lines, [
       'progress 3/0/0/0',
       'progress 2/1/0/0',
-      'result q/c/queued#0 not-run/deadline',
-      'event q HookNotRun -',
-      'progress 1/1/1/1',
-      'result p/c/next#1 not-run/deadline',
-      'event p HookNotRun -',
-      'progress 0/1/2/2',
-      'result p/c/slow#0 timed-out/deadline',
-      'event p HookTimedOut uid-p',
-      'progress 0/0/3/3',
+      'q/c/queued#0 not-run/deadline; event q HookNotRun -; progress 1/1/1/1',
+      'p/c/next#1 not-run/deadline; event p HookNotRun -; progress 0/1/2/2',
+      'p/c/slow#0 timed-out/deadline; event p HookTimedOut uid-p; progress 0/0/3/3',
     ]);
     assert.deepEqual(statuses(r), ['p/c/slow#0 timed-out/deadline', 'q/c/queued#0 not-run/deadline', 'p/c/next#1 not-run/deadline']);
     assert.equal(h.exec.calls.length, 1);
