@@ -4,7 +4,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { KubeConfig } from '@kubernetes/client-node/dist/config.js';
-import { KubeClient, loadKubeConfig } from './client.ts';
+import { KubeClient } from './client.ts';
+import { loadKubeConfig } from './kubeconfig.ts';
 import { KubeconfigError } from './errors.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'kubehooks-authp-'));

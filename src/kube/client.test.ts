@@ -5,7 +5,8 @@ import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { FakeApiServer } from '../testing/fake-api-server.ts';
 import { activeHandlesAfterSettling } from '../testing/handles.ts';
-import { KubeClient, loadKubeConfig } from './client.ts';
+import { KubeClient } from './client.ts';
+import { loadKubeConfig } from './kubeconfig.ts';
 import { ApiTimeoutError, ApiUnreachableError, ForbiddenError, KubeconfigError, NotFoundError, UnauthorizedError } from './errors.ts';
 
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'kubehooks-client-test-'));

@@ -3,7 +3,7 @@ import { chmodSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSyn
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
-import { loadKubeConfig } from './client.ts';
+import { loadKubeConfig } from './kubeconfig.ts';
 import { CredentialSource, TOKEN_FILE_REREAD_MS } from './credentials.ts';
 import { CredentialError, KubeconfigError } from './errors.ts';
 

@@ -42,7 +42,7 @@ void describe('deferClientNodeDependencies', () => {
       import { createRequire } from 'node:module';
       const { deferClientNodeDependencies } = await import('./src/kube/defer-client-node.ts');
       const active = deferClientNodeDependencies();
-      const { loadKubeConfig } = await import('./src/kube/client.ts');
+      const { loadKubeConfig } = await import('./src/kube/kubeconfig.ts');
       const loaded = () => Object.keys(createRequire(import.meta.url).cache);
       const kc = loadKubeConfig({ kubeconfigPath: process.env.KH_KUBECONFIG, warn: () => {} });
       const before = loaded().filter((f) => /socks-proxy-agent|undici/.test(f)).length;

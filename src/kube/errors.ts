@@ -13,7 +13,14 @@ export type KubeErrorCode =
   | 'forbidden'
   | 'not-found'
   | 'gone'
-  | 'api-error';
+  | 'api-error'
+  | 'client-closed'
+  | 'aborted-before-open'
+  | 'handshake-timeout'
+  | 'handshake-failed'
+  | 'watch-stalled'
+  | 'watch-event-malformed'
+  | 'watch-event-too-large';
 
 export abstract class KubeError extends Error {
   abstract readonly code: KubeErrorCode;
@@ -98,6 +105,47 @@ export class ApiStatusError extends ApiStatusErrorBase {
   readonly code = 'api-error';
 }
 
+/** The client was closed (`KubeClient.close()`); no request or connection is started after that. */
+export class ClientClosedError extends KubeError {
+  readonly code = 'client-closed';
+}
+
+/**
+ * The caller's signal was aborted while a connection was being prepared (an exec credential plugin,
+ * a token refresh): no connection was opened, so nothing reached the API server.
+ */
+export class AbortedBeforeOpenError extends KubeError {
+  readonly code = 'aborted-before-open';
+}
+
+/** A WebSocket upgrade was not answered within its deadline (the server accepted the connection, then went quiet). */
+export class HandshakeTimeoutError extends KubeError {
+  readonly code = 'handshake-timeout';
+}
+
+/**
+ * The server answered the upgrade, but not as a WebSocket peer: an unexpected subprotocol, a wrong
+ * Upgrade or Sec-WebSocket-Accept header. A refusal with an HTTP status is not this: it is decoded as a Status.
+ */
+export class HandshakeError extends KubeError {
+  readonly code = 'handshake-failed';
+}
+
+/** A watch went silent past the server's own `timeoutSeconds` plus a margin: the connection died unnoticed. */
+export class WatchStallError extends KubeError {
+  readonly code = 'watch-stalled';
+}
+
+/** A watch line that is not JSON, or not an event (an object with a string `type`). */
+export class MalformedWatchEventError extends KubeError {
+  readonly code = 'watch-event-malformed';
+}
+
+/** A watch line longer than the decoder's bound: the server sent no newline where one must be. */
+export class WatchEventTooLargeError extends KubeError {
+  readonly code = 'watch-event-too-large';
+}
+
 export function isKubeError(value: unknown): value is KubeError {
   return value instanceof KubeError;
 }
@@ -122,4 +170,9 @@ export function errorForStatus(what: string, details: ApiStatusDetails, cause?: 
     default:
       return new ApiStatusError(`cannot ${what}: API server answered ${details.statusCode}${said}`, details, options);
   }
+}
+
+/** The message of an error, or the text of a thrown non-error, for messages that quote a cause. */
+export function errorText(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
 }

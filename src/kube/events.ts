@@ -4,7 +4,8 @@
  */
 import os from 'node:os';
 import type { EventRecorder, PodEventRecord } from '../run/ports.ts';
-import { errorText, type KubeClient } from './client.ts';
+import type { KubeClient } from './client.ts';
+import { errorText } from './errors.ts';
 
 /** events.k8s.io caps `note` at 1 KiB; we keep core/v1 messages within the same limit. */
 export const EVENT_MESSAGE_LIMIT_BYTES = 1024;

@@ -2,139 +2,17 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { EventEmitter } from 'node:events';
 import { after, before, describe, it } from 'node:test';
 import { setTimeout as delay } from 'node:timers/promises';
 import type { ExecOutcome, ExecRequest } from '../run/ports.ts';
+import { withDeadline } from '../testing/changes.ts';
 import { FakeApiServer, pendingPod, runLocally, runningPod } from '../testing/fake-api-server.ts';
 import { activeHandlesAfterSettling } from '../testing/handles.ts';
 import { KubeClient } from './client.ts';
-import { CappedBuffer, ExecStatusBuffer, KubePodExecutor, decodeUtf8, parseExecStatus, parseOversizedExecStatus } from './exec.ts';
-
-void describe('parseExecStatus (recorded payloads)', () => {
-  const cases: [string, unknown, ReturnType<typeof parseExecStatus>['kind'], number?][] = [
-    ['Success', { metadata: {}, status: 'Success' }, 'exited', 0],
-    [
-      'kubelet NonZeroExitCode',
-      {
-        metadata: {},
-        status: 'Failure',
-        message: 'command terminated with non-zero exit code: error executing command [sh -c exit 3], exit code 3',
-        reason: 'NonZeroExitCode',
-        details: { causes: [{ reason: 'ExitCode', message: '3' }] },
-      },
-      'exited',
-      3,
-    ],
-    [
-      'kubelet NonZeroExitCode 255',
-      { status: 'Failure', reason: 'NonZeroExitCode', details: { causes: [{ reason: 'ExitCode', message: '255' }] } },
-      'exited',
-      255,
-    ],
-    [
-      'KWOK InternalError via the stream translator',
-      {
-        kind: 'Status',
-        apiVersion: 'v1',
-        metadata: {},
-        status: 'Failure',
-        message:
-          'Internal error occurred: error executing command in container: cmd wait: sh -c exit 3: exit status 3',
-        reason: 'InternalError',
-        details: { causes: [{ message: 'error executing command in container: cmd wait: sh -c exit 3: exit status 3' }] },
-        code: 500,
-      },
-      'exited',
-      3,
-    ],
-    [
-      'KWOK no exec rule',
-      {
-        status: 'Failure',
-        reason: 'InternalError',
-        code: 500,
-        message: 'Internal error occurred: no exec found for container "app" in pod "ns/p"',
-      },
-      'failed',
-    ],
-    [
-      'KWOK command not found',
-      {
-        status: 'Failure',
-        reason: 'InternalError',
-        code: 500,
-        message: 'Internal error occurred: error executing command in container: cmd start: exec: "nope": executable file not found in $PATH',
-      },
-      'failed',
-    ],
-    [
-      'KWOK process killed by a signal → 128 + N',
-      {
-        status: 'Failure',
-        reason: 'InternalError',
-        code: 500,
-        message: 'Internal error occurred: Internal error occurred: error executing command in container: cmd wait: sh -c kill -9 $$: signal: killed',
-      },
-      'exited',
-      137,
-    ],
-    [
-      'KWOK segfault with core dump → 139',
-      { status: 'Failure', reason: 'InternalError', message: 'error executing command in container: cmd wait: x: signal: segmentation fault (core dumped)' },
-      'exited',
-      139,
-    ],
-    ['NonZeroExitCode without a usable cause', { status: 'Failure', reason: 'NonZeroExitCode', details: { causes: [{ reason: 'ExitCode', message: 'x' }] } }, 'failed'],
-    ['exit status in a Forbidden message is not an exit', { status: 'Failure', reason: 'Forbidden', message: 'exit status 3' }, 'failed'],
-    ['garbage text', '{not json', 'invalid'],
-    ['garbage bytes', Buffer.from([0xff, 0x00]), 'invalid'],
-    ['null', null, 'invalid'],
-    ['array', [1, 2], 'invalid'],
-    ['unknown status', { status: 'Weird' }, 'invalid'],
-    ['JSON text of Success', '{"metadata":{},"status":"Success"}', 'exited', 0],
-  ];
-  for (const [name, payload, kind, exitCode] of cases) {
-    void it(name, () => {
-      const verdict = parseExecStatus(payload);
-      assert.equal(verdict.kind, kind);
-      if (exitCode !== undefined) {
-        assert.equal(verdict.kind === 'exited' ? verdict.exitCode : undefined, exitCode);
-      }
-    });
-  }
-});
-
-void describe('CappedBuffer and decodeUtf8', () => {
-  void it('keeps at most the limit and marks truncation', () => {
-    const b = new CappedBuffer(5);
-    b.push(Buffer.from('abc'));
-    assert.equal(b.truncated, false);
-    b.push(Buffer.from('defg'));
-    assert.equal(b.truncated, true);
-    assert.equal(b.text(), 'abcde');
-    b.push(Buffer.from('h'));
-    assert.equal(b.size, 5);
-  });
-  void it('exactly at the limit is not truncated', () => {
-    const b = new CappedBuffer(3);
-    b.push(Buffer.from('abc'));
-    assert.equal(b.truncated, false);
-    b.push(Buffer.alloc(0));
-    assert.equal(b.truncated, false);
-  });
-  void it('drops a multi-byte character cut by the cap instead of emitting U+FFFD', () => {
-    const euro = Buffer.from('a€', 'utf8'); // 61 e2 82 ac
-    for (let cut = 1; cut <= 3; cut++) assert.equal(decodeUtf8(euro.subarray(0, cut), true), 'a');
-    assert.equal(decodeUtf8(euro, true), 'a€');
-    const emoji = Buffer.from('😀', 'utf8');
-    assert.equal(decodeUtf8(emoji.subarray(0, 3), true), '');
-    assert.equal(decodeUtf8(emoji, true), '😀');
-  });
-  void it('invalid bytes in the middle become U+FFFD', () => {
-    assert.equal(decodeUtf8(Buffer.from([0x61, 0xff, 0x62]), false), 'a\uFFFDb');
-  });
-});
+import { AbortedBeforeOpenError } from './errors.ts';
+import type { ExecChannel, ExecChannelOpener } from './exec-channel.ts';
+import { wsExecChannelOpener } from './exec-channel-ws.ts';
+import { KubePodExecutor } from './exec.ts';
 
 void describe('KubePodExecutor against the fake API server', () => {
   let server: FakeApiServer;
@@ -416,37 +294,49 @@ void it('leaves no sockets, servers or timers behind', async () => {
   assert.deepEqual(await activeHandlesAfterSettling(), []);
 });
 
-/** A socket that records how it is ended; CONNECTING until told otherwise. */
-class RecordingSocket extends EventEmitter {
-  readyState = 0;
-  closed = false;
-  terminated = false;
-  close(): void {
-    this.closed = true;
+/** A channel that records how it is ended; it never delivers anything (still connecting). */
+class RecordingChannel implements ExecChannel {
+  closedWithGraceMs: number | undefined;
+  readonly #closed: Promise<void>;
+  #markClosed: () => void = () => undefined;
+  constructor() {
+    this.#closed = new Promise((resolve) => {
+      this.#markClosed = resolve;
+    });
   }
-  terminate(): void {
-    this.terminated = true;
+  get closed(): Promise<void> {
+    return this.#closed;
+  }
+  close(graceMs: number): Promise<void> {
+    this.closedWithGraceMs = graceMs;
+    this.#markClosed();
+    return Promise.resolve();
   }
 }
 
-void describe('KubePodExecutor: a socket opened after the exec ended', () => {
-  // Like KubeClient.websocket: awaits credentials (an exec plugin, an OIDC refresh) before opening.
-  const slowCredentialsClient = (ms: number, sockets: RecordingSocket[]): KubeClient =>
-    ({
-      server: 'https://api.example',
-      async websocket(_p: string, _q: unknown, _pr: readonly string[], _t: number, attach: (s: never) => void) {
-        await delay(ms);
-        const sock = new RecordingSocket();
-        sockets.push(sock);
-        attach(sock as never);
-        return sock;
-      },
-    }) as unknown as KubeClient;
+void describe('KubePodExecutor: a channel opened after the exec ended', () => {
+  // Like the WebSocket opener, awaits credentials (an exec plugin, an OIDC refresh) before opening;
+  // unlike it, ignores the signal, so the executor's own guard is what is tested.
+  const slowCredentialsOpener = (ms: number, channels: RecordingChannel[], created: () => void): ExecChannelOpener => ({
+    server: 'https://api.example',
+    async open() {
+      await delay(ms);
+      const channel = new RecordingChannel();
+      channels.push(channel);
+      created();
+      return channel;
+    },
+  });
+  const noClient = { server: 'https://api.example' } as unknown as KubeClient;
 
   for (const trigger of ['abort', 'timeout'] as const) {
-    void it(`F5: ${trigger} while credentials are prepared: the late socket is terminated before it can run the command`, async () => {
-      const sockets: RecordingSocket[] = [];
-      const exec = new KubePodExecutor(slowCredentialsClient(50, sockets), { closeGraceMs: 10 });
+    void it(`F5: ${trigger} while credentials are prepared: the late channel is closed at once, before it can run the command`, async () => {
+      const channels: RecordingChannel[] = [];
+      let markCreated: () => void = () => undefined;
+      const created = new Promise<void>((resolve) => {
+        markCreated = resolve;
+      });
+      const exec = new KubePodExecutor(noClient, { closeGraceMs: 10, channel: slowCredentialsOpener(50, channels, markCreated) });
       const ctl = new AbortController();
       if (trigger === 'abort') {
         setTimeout(() => {
@@ -464,9 +354,10 @@ void describe('KubePodExecutor: a socket opened after the exec ended', () => {
       });
       // A timeout while the credentials are still being prepared: the command never started (issue 10).
       assert.deepEqual([outcome.kind, 'code' in outcome ? outcome.code : ''], ['error', trigger === 'abort' ? 'aborted' : 'unauthorized']);
-      await delay(100);
-      assert.equal(sockets.length, 1);
-      assert.equal(sockets[0]?.terminated, true);
+      await withDeadline(created, 'the late channel to be opened');
+      await withDeadline(channels[0]!.closed, 'the late channel to be closed');
+      assert.equal(channels.length, 1);
+      assert.equal(channels[0]?.closedWithGraceMs, 0, 'closed at once (a connecting WebSocket is terminated)');
     });
   }
 });
@@ -489,7 +380,18 @@ void describe('KubePodExecutor: slow credentials (exec plugin) against the fake 
     fs.writeFileSync(file, yaml);
     const client = KubeClient.load({ kubeconfigPath: file, warn: () => undefined });
     try {
-      const executor = new KubePodExecutor(client, { closeGraceMs: 50 });
+      // The real WebSocket opener, watched: its attempt must end without opening anything.
+      const ws = wsExecChannelOpener(client);
+      const attempts: Promise<ExecChannel>[] = [];
+      const watched: ExecChannelOpener = {
+        server: ws.server,
+        open: (...args) => {
+          const attempt = ws.open(...args);
+          attempts.push(attempt);
+          return attempt;
+        },
+      };
+      const executor = new KubePodExecutor(client, { closeGraceMs: 50, channel: watched });
       const ctl = new AbortController();
       setTimeout(() => {
         ctl.abort();
@@ -504,7 +406,9 @@ void describe('KubePodExecutor: slow credentials (exec plugin) against the fake 
         signal: ctl.signal,
       });
       assert.equal(outcome.kind === 'error' && outcome.code, 'aborted');
-      await delay(800); // the plugin has answered by now
+      // The open attempt ends as soon as it sees the abort: nothing after that can open a connection.
+      assert.equal(attempts.length, 1);
+      await assert.rejects(withDeadline(attempts[0]!, 'the open attempt to end'), AbortedBeforeOpenError);
       assert.deepEqual(
         server.requests.filter((r) => r.path.endsWith('/exec')).map((r) => r.path),
         [],
@@ -515,83 +419,5 @@ void describe('KubePodExecutor: slow credentials (exec plugin) against the fake 
       await server.close();
       fs.rmSync(dir, { recursive: true, force: true });
     }
-  });
-});
-
-void describe('an oversized exec status keeps its cause (issue 10: 1 MiB argv)', () => {
-  // What the API server relays when the runtime cannot start a 1 MiB command: Go's error quotes the
-  // whole argv, in the message and again in details.causes (apierrors.NewInternalError), so the
-  // status is over 1 MiB and the cause is at the end of each copy.
-  const argv = `sh -c ${'x'.repeat(1024 * 1024)}`;
-  const goError = `failed to exec in container: exec [${argv}]: fork/exec /bin/sh: argument list too long`;
-  const internal = JSON.stringify({
-    kind: 'Status',
-    apiVersion: 'v1',
-    metadata: {},
-    status: 'Failure',
-    message: `Internal error occurred: ${goError}`,
-    reason: 'InternalError',
-    details: { causes: [{ message: goError }] },
-    code: 500,
-  });
-  const nonZero = JSON.stringify({
-    metadata: {},
-    status: 'Failure',
-    message: `command terminated with non-zero exit code: ${'y'.repeat(100_000)} "quoted" \u00e9 end`,
-    reason: 'NonZeroExitCode',
-    details: { causes: [{ reason: 'ExitCode', message: '3' }] },
-  });
-  const frames = (text: string, size: number): Buffer[] => {
-    const bytes = Buffer.from(text);
-    const out: Buffer[] = [];
-    for (let i = 0; i < bytes.length; i += size) out.push(bytes.subarray(i, i + size));
-    return out;
-  };
-  const collect = (chunks: Buffer[]): ReturnType<ExecStatusBuffer['finish']> => {
-    const b = new ExecStatusBuffer();
-    let verdict: ReturnType<ExecStatusBuffer['push']>;
-    for (const c of chunks) verdict = b.push(c) ?? verdict;
-    return verdict ?? b.finish();
-  };
-  const cases: [string, Buffer[]][] = [
-    ['one frame', [Buffer.from(internal)]],
-    ['16 KiB frames', frames(internal, 16 * 1024)],
-    ['odd 7777-byte frames', frames(internal, 7777)],
-  ];
-  for (const [name, chunks] of cases) {
-    void it(`argument list too long, ${name}: failed InternalError naming the cause and the size`, () => {
-      const verdict = collect(chunks);
-      assert.equal(verdict.kind, 'failed');
-      assert.equal(verdict.reason, 'InternalError');
-      assert.match(verdict.message, /argument list too long$/);
-      assert.match(verdict.message, new RegExp(`exec status is ${Buffer.byteLength(internal)} bytes`));
-      assert.ok(verdict.message.length < 1000, `message is cut (${verdict.message.length} chars)`);
-    });
-  }
-  void it('a huge NonZeroExitCode status still gives the exit code, split anywhere', () => {
-    for (const size of [Buffer.byteLength(nonZero), 65_536, 1000, 333]) {
-      const verdict = collect(frames(nonZero, size));
-      assert.equal(verdict.kind, 'exited', `frames of ${size}`);
-      assert.equal(verdict.exitCode, 3);
-      assert.match(verdict.message, /"quoted" é end$/);
-    }
-  });
-  void it('a huge InternalError whose message ends with Go\'s exit status is that exit code', () => {
-    const text = JSON.stringify({ status: 'Failure', message: `${'z'.repeat(70_000)}: exit status 7`, reason: 'InternalError', code: 500 });
-    const verdict = collect([Buffer.from(text)]);
-    assert.equal(verdict.kind === 'exited' ? verdict.exitCode : undefined, 7);
-  });
-  void it('oversized garbage is invalid and shows its end, bounded', () => {
-    const verdict = collect(frames(`${'q'.repeat(200_000)} the end`, 4096));
-    assert.equal(verdict.kind, 'invalid');
-    assert.match(verdict.message, /larger than 64 KiB\) and unreadable; it ends: ".*the end"$/);
-    assert.ok(verdict.message.length < 400);
-  });
-  void it('a small status split over frames is read once complete', () => {
-    const text = JSON.stringify({ metadata: {}, status: 'Success' });
-    const b = new ExecStatusBuffer();
-    assert.equal(b.push(Buffer.from(text.slice(0, 10))), undefined);
-    assert.deepEqual(b.push(Buffer.from(text.slice(10))), { kind: 'exited', exitCode: 0, message: '' });
-    assert.equal(parseOversizedExecStatus(Buffer.from(''), Buffer.from(''), 70_000).kind, 'invalid');
   });
 });

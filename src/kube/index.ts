@@ -49,21 +49,32 @@ export function createKubePorts(options: KubePortsOptions = {}): KubePorts {
   };
 }
 
-export { KubeClient, loadKubeConfig, type KubeClientOptions } from './client.ts';
+export { KubeClient, type KubeClientOptions } from './client.ts';
+export { loadKubeConfig, type KubeconfigOptions } from './kubeconfig.ts';
 export {
+  AbortedBeforeOpenError,
   ApiStatusError,
   ApiTimeoutError,
   ApiUnreachableError,
+  ClientClosedError,
   ForbiddenError,
   GoneError,
+  HandshakeError,
+  HandshakeTimeoutError,
   KubeError,
   KubeconfigError,
+  MalformedWatchEventError,
   NotFoundError,
   UnauthorizedError,
+  WatchEventTooLargeError,
+  WatchStallError,
   isKubeError,
   type KubeErrorCode,
 } from './errors.ts';
 export { KubeEventRecorder, truncateUtf8, EVENT_MESSAGE_LIMIT_BYTES } from './events.ts';
-export { KubePodExecutor, parseExecStatus, DEFAULT_MAX_OUTPUT_BYTES, type ExecStatusVerdict } from './exec.ts';
+export { KubePodExecutor, DEFAULT_MAX_OUTPUT_BYTES, type KubePodExecutorOptions } from './exec.ts';
+export { parseExecStatus, type ExecStatusVerdict } from './exec-status.ts';
+export type { ExecChannel, ExecChannelHandlers, ExecChannelOpener, ExecChannelOpenOptions, ExecTarget } from './exec-channel.ts';
+export { wsExecChannelOpener } from './exec-channel-ws.ts';
 export { KubePodWatcher, type KubePodWatcherOptions, type BackoffOptions } from './pod-watcher.ts';
 export { toPodManifest } from './pod.ts';

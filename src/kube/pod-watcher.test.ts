@@ -3,18 +3,20 @@ import { after, afterEach, before, beforeEach, describe, it } from 'node:test';
 import type { PodEvent, PodScope, WatchLifecycle } from '../run/ports.ts';
 import { FakeClock } from '../testing/fake-clock.ts';
 import { FakeApiServer, pendingPod, runningPod } from '../testing/fake-api-server.ts';
+import { ChangeSignal, until } from '../testing/changes.ts';
 import { activeHandlesAfterSettling } from '../testing/handles.ts';
 import { KubeClient } from './client.ts';
 import { ApiUnreachableError, ForbiddenError, errorForStatus } from './errors.ts';
 import { KubePodWatcher } from './pod-watcher.ts';
 
+/** Notified on every event and lifecycle a session records; the fake servers' `changes` are added too. */
+const sinkChanges = new ChangeSignal();
+const signals = new Set<ChangeSignal>([sinkChanges]);
+
 // Generous: the machine is shared and can be heavily loaded; a passing test returns as soon as it can.
-async function waitFor(what: string, predicate: () => boolean, timeoutMs = 15_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!predicate()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 5));
-  }
+// Re-checked on every change of what the predicates read (server requests and watches, session records).
+function waitFor(what: string, predicate: () => boolean, timeoutMs = 15_000): Promise<void> {
+  return until([...signals], what, predicate, timeoutMs);
 }
 
 interface Session {
@@ -35,7 +37,20 @@ function start(watcher: KubePodWatcher, scope: PodScope): Session {
   const controller = new AbortController();
   const events: PodEvent[] = [];
   const lifecycle: WatchLifecycle[] = [];
-  const done = watcher.run(scope, { onEvent: (e) => events.push(e), onLifecycle: (l) => lifecycle.push(l) }, controller.signal);
+  const done = watcher.run(
+    scope,
+    {
+      onEvent: (e) => {
+        events.push(e);
+        sinkChanges.notify();
+      },
+      onLifecycle: (l) => {
+        lifecycle.push(l);
+        sinkChanges.notify();
+      },
+    },
+    controller.signal,
+  );
   const session: Session = {
     events,
     lifecycle,
@@ -60,6 +75,7 @@ void describe('KubePodWatcher against the fake API server', () => {
 
   before(async () => {
     server = await FakeApiServer.start();
+    signals.add(server.changes);
     client = KubeClient.load({ kubeconfigPath: server.writeKubeconfig(), warn: () => undefined });
     watcher = new KubePodWatcher(client, { backoff: { initialMs: 5, maxMs: 40 }, random: () => 1 });
   });
@@ -123,6 +139,8 @@ void describe('KubePodWatcher against the fake API server', () => {
     await perNs.stop();
     assert.deepEqual(watchRequests().map((r) => r.path).sort(), ['/api/v1/namespaces/a/pods', '/api/v1/namespaces/b/pods']);
     assert.deepEqual(names(perNs.events, 'upsert').sort(), ['a/x', 'b/y']);
+    // Else a closing per-namespace watch could pass for the cluster-wide one below.
+    await waitFor('the per-namespace watches closed', () => server.openWatchCount === 0);
 
     server.requests.length = 0;
     const all = start(watcher, { namespaces: [] });
@@ -181,8 +199,8 @@ void describe('KubePodWatcher against the fake API server', () => {
     server.putPod(pendingPod('elsewhere', 'q')); // advances the global resourceVersion only
     server.sendBookmarks();
     const bookmarkRv = server.resourceVersion;
-    await new Promise((r) => setTimeout(r, 30));
-    server.dropWatches();
+    // Ended in order (as at timeoutSeconds), so the bookmark is read before the end; no sleep needed.
+    server.endWatches();
     await waitFor('reconnected', () => watchRequests().length === 2);
     await s.stop();
     assert.equal(watchRequests()[1]!.query.get('resourceVersion'), bookmarkRv);
@@ -340,6 +358,7 @@ void describe('KubePodWatcher timing (fake clock / server-side timeout)', () => 
   let client: KubeClient;
   before(async () => {
     server = await FakeApiServer.start();
+    signals.add(server.changes);
     client = KubeClient.load({ kubeconfigPath: server.writeKubeconfig(), warn: () => undefined });
   });
   afterEach(async () => {

@@ -3,15 +3,34 @@
  * resourceVersion — one watch per namespace, or one cluster-wide watch when no namespace is given;
  * never one per pod. Disconnects resume from the last seen resourceVersion (bookmarks keep it fresh)
  * with capped exponential backoff; `410 Gone` relists and emits synthetic upserts/deletes for what
- * changed meanwhile. Only uid → {resourceVersion, name, namespace, labels} is kept between events.
+ * changed meanwhile. Only uid → {resourceVersion, name, namespace, labels} is kept between events
+ * (pod-snapshots.ts); lines are decoded by watch-decoder.ts.
+ *
+ * Over 300 lines on purpose: what is left is one loop — list, watch, resume, relist on 410, back off,
+ * the stalled-watch guard — whose branches share the resourceVersion, the attempt counters and the
+ * abort; split up, each piece would need all of them passed around. The pure parts are elsewhere.
  */
 import type { PodManifest } from '../model/pod.ts';
 import type { Clock, PodEvent, PodLister, PodScope, PodWatchHandlers, PodWatcher, WatchLifecycle } from '../run/ports.ts';
-import { errorText, isRecord, statusDetails, type KubeClient } from './client.ts';
+import type { KubeClient } from './client.ts';
 import { createSystemClock } from '../run/clock.ts';
-import { ApiStatusError, ApiTimeoutError, ApiUnreachableError, CredentialError, ForbiddenError, GoneError, KubeconfigError, UnauthorizedError, errorForStatus } from './errors.ts';
+import {
+  ApiStatusError,
+  ApiTimeoutError,
+  ApiUnreachableError,
+  CredentialError,
+  ForbiddenError,
+  GoneError,
+  KubeconfigError,
+  UnauthorizedError,
+  WatchStallError,
+  errorForStatus,
+  errorText,
+} from './errors.ts';
+import { applyList, keyOf, snapshotOf, type Snapshot } from './pod-snapshots.ts';
 import { resourceVersionOf, toPodManifest } from './pod.ts';
-import { WatchLineDecoder } from './watch-lines.ts';
+import { isRecord } from './status.ts';
+import { WatchLineDecoder, decodeWatchEvent } from './watch-decoder.ts';
 
 export interface BackoffOptions {
   /** First retry delay. Default 500 ms. */
@@ -42,13 +61,6 @@ export interface KubePodWatcherOptions {
   readonly log?: (message: string) => void;
 }
 
-interface Snapshot {
-  readonly rv: string | undefined;
-  readonly name: string;
-  readonly namespace: string | undefined;
-  readonly labels: Readonly<Record<string, string>> | undefined;
-}
-
 /** Wraps an exception thrown by a caller's handler so it is not mistaken for a watch failure. */
 class HandlerFailure extends Error {
   readonly error: unknown;
@@ -58,13 +70,13 @@ class HandlerFailure extends Error {
   }
 }
 
-/** Errors that retrying cannot fix: the watch rejects with them. */
 /** Worth another try: the API server was unreachable or slow, throttled (429) or failed (5xx). */
 function isRetryableListError(error: unknown): boolean {
   if (error instanceof ApiUnreachableError || error instanceof ApiTimeoutError) return true;
   return error instanceof ApiStatusError && (error.statusCode === 429 || error.statusCode >= 500);
 }
 
+/** Errors that retrying cannot fix: the watch rejects with them. */
 function isFatal(error: unknown): boolean {
   return error instanceof ForbiddenError || error instanceof UnauthorizedError || error instanceof KubeconfigError || error instanceof CredentialError;
 }
@@ -80,35 +92,6 @@ function podsPath(namespace: string | undefined): string {
 
 function describeTarget(namespace: string | undefined): string {
   return namespace === undefined ? 'in all namespaces' : `in namespace "${namespace}"`;
-}
-
-function keyOf(pod: PodManifest): string {
-  return pod.metadata.uid ?? `${pod.metadata.namespace ?? ''}/${pod.metadata.name}`;
-}
-
-function snapshotOf(pod: PodManifest): Snapshot {
-  return {
-    rv: resourceVersionOf(pod),
-    name: pod.metadata.name,
-    namespace: pod.metadata.namespace,
-    labels: pod.metadata.labels,
-  };
-}
-
-/** What a relist-detected deletion carries: identity only (the object itself is gone). */
-function tombstone(key: string, s: Snapshot): PodManifest {
-  return {
-    apiVersion: 'v1',
-    kind: 'Pod',
-    metadata: {
-      name: s.name,
-      ...(s.namespace === undefined ? {} : { namespace: s.namespace }),
-      ...(key.includes('/') ? {} : { uid: key }),
-      ...(s.rv === undefined ? {} : { resourceVersion: s.rv }),
-      ...(s.labels === undefined ? {} : { labels: s.labels }),
-    },
-    spec: { containers: [] },
-  };
 }
 
 export class KubePodWatcher implements PodWatcher, PodLister {
@@ -223,7 +206,7 @@ export class KubePodWatcher implements PodWatcher, PodLister {
       try {
         if (needList) {
           const { items, resourceVersion } = await this.#listAll(namespace, labelSelector, signal);
-          this.#applyList(items, known, initial, emit);
+          applyList(items, known, initial, emit);
           initial = false;
           rv = resourceVersion;
           needList = false;
@@ -273,24 +256,6 @@ export class KubePodWatcher implements PodWatcher, PodLister {
       await this.#clock.sleep(ms, signal);
     } catch (error) {
       if (!signal.aborted) throw error;
-    }
-  }
-
-  /** Emits upserts for new/changed pods and deletes for vanished ones; updates `known`. */
-  #applyList(items: readonly PodManifest[], known: Map<string, Snapshot>, initial: boolean, emit: (e: PodEvent) => void): void {
-    const seen = new Set<string>();
-    for (const pod of items) {
-      const key = keyOf(pod);
-      seen.add(key);
-      const before = known.get(key);
-      const snapshot = snapshotOf(pod);
-      known.set(key, snapshot);
-      if (initial || before === undefined || before.rv !== snapshot.rv) emit({ type: 'upsert', pod });
-    }
-    for (const [key, snapshot] of known) {
-      if (seen.has(key)) continue;
-      known.delete(key);
-      emit({ type: 'deleted', pod: tombstone(key, snapshot), relisted: true });
     }
   }
 
@@ -355,7 +320,7 @@ export class KubePodWatcher implements PodWatcher, PodLister {
     const guard = new AbortController();
     this.#clock.sleep((this.#watchTimeoutSeconds + 60) * 1000, guard.signal).then(
       () => {
-        stream.abort(new Error(`${what}: no end of watch from the server after ${this.#watchTimeoutSeconds + 60}s`));
+        stream.abort(new WatchStallError(`${what}: no end of watch from the server after ${this.#watchTimeoutSeconds + 60}s`));
       },
       () => undefined,
     );
@@ -405,19 +370,12 @@ export class KubePodWatcher implements PodWatcher, PodLister {
     emit: (e: PodEvent) => void,
     setRv: (rv: string) => void,
   ): { kind: 'gone'; reason: string } | undefined {
-    let event: unknown;
-    try {
-      event = JSON.parse(line);
-    } catch (error) {
-      throw new Error(`${what}: unreadable watch event`, { cause: error });
-    }
-    if (!isRecord(event) || typeof event['type'] !== 'string') throw new Error(`${what}: malformed watch event`);
-    const object = event['object'];
-    switch (event['type']) {
+    const event = decodeWatchEvent(line, what);
+    switch (event.type) {
       case 'ADDED':
       case 'MODIFIED':
       case 'DELETED': {
-        const pod = toPodManifest(object);
+        const pod = toPodManifest(event.object);
         if (pod === undefined) {
           this.#log(`ignoring a malformed pod in ${what}`);
           return undefined;
@@ -425,7 +383,7 @@ export class KubePodWatcher implements PodWatcher, PodLister {
         const podRv = resourceVersionOf(pod);
         if (podRv !== undefined) setRv(podRv);
         const key = keyOf(pod);
-        if (event['type'] === 'DELETED') {
+        if (event.type === 'DELETED') {
           known.delete(key);
           emit({ type: 'deleted', pod });
         } else {
@@ -434,19 +392,12 @@ export class KubePodWatcher implements PodWatcher, PodLister {
         }
         return undefined;
       }
-      case 'BOOKMARK': {
-        const meta = isRecord(object) ? object['metadata'] : undefined;
-        if (isRecord(meta) && typeof meta['resourceVersion'] === 'string') setRv(meta['resourceVersion']);
+      case 'BOOKMARK':
+        if (event.resourceVersion !== undefined) setRv(event.resourceVersion);
         return undefined;
-      }
-      case 'ERROR': {
-        const details = statusDetails(
-          isRecord(object) && typeof object['code'] === 'number' ? object['code'] : 500,
-          JSON.stringify(object ?? {}),
-        );
-        if (details.statusCode === 410) return { kind: 'gone', reason: details.serverMessage || 'resource version too old' };
-        throw errorForStatus(what, details);
-      }
+      case 'ERROR':
+        if (event.status.statusCode === 410) return { kind: 'gone', reason: event.status.serverMessage || 'resource version too old' };
+        throw errorForStatus(what, event.status);
       default:
         return undefined;
     }

@@ -1,7 +1,7 @@
 /** Narrowing API server pod JSON to the model's PodManifest at the boundary. */
 import type { ContainerSpec } from '../model/hook.ts';
 import type { ContainerStatusView, PodManifest, PodStatusView } from '../model/pod.ts';
-import { isRecord } from './client.ts';
+import { isRecord } from './status.ts';
 
 function isStringMap(value: unknown): boolean {
   return value === undefined || (isRecord(value) && Object.values(value).every((v) => typeof v === 'string'));

@@ -12,6 +12,7 @@ import type net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { WebSocketServer, type WebSocket } from 'ws';
+import { ChangeSignal } from './changes.ts';
 
 export type FakePod = {
   apiVersion?: string;
@@ -132,6 +133,11 @@ export class FakeApiServer {
    * (a network may cut a stream anywhere; the client must decode across chunks).
    */
   splitWatchWritesInsideCharacters = false;
+  /**
+   * Notified after every request, Event, watch opened or closed and exec session started or ended:
+   * tests wait on it (`until([server.changes], …)`) instead of sleeping.
+   */
+  readonly changes = new ChangeSignal();
 
   readonly #server: http.Server;
   readonly #wss: WebSocketServer;
@@ -285,6 +291,16 @@ export class FakeApiServer {
     const n = this.#watches.size;
     for (const w of this.#watches) w.res.destroy();
     this.#watches.clear();
+    this.changes.notify();
+    return n;
+  }
+
+  /** Ends every open watch in order, as the server does at timeoutSeconds: what was written is delivered first. */
+  endWatches(): number {
+    const n = this.#watches.size;
+    for (const w of this.#watches) w.res.end();
+    this.#watches.clear();
+    this.changes.notify();
     return n;
   }
 
@@ -295,6 +311,7 @@ export class FakeApiServer {
       w.res.end(`${JSON.stringify({ type: 'ERROR', object: status(code, REASONS[code] ?? 'Unknown', 'too old resource version') })}\n`);
     }
     this.#watches.clear();
+    this.changes.notify();
     return n;
   }
 
@@ -388,6 +405,7 @@ export class FakeApiServer {
     const url = new URL(req.url ?? '/', this.url);
     const method = req.method ?? 'GET';
     this.requests.push({ method, path: url.pathname, query: url.searchParams });
+    this.changes.notify();
     const m = /^\/api\/v1(?:\/namespaces\/([^/]+))?\/(pods|events)(?:\/([^/]+))?$/.exec(url.pathname);
     if (m === null) {
       this.#sendStatus(res, 404, `the server could not find the requested resource (${url.pathname})`);
@@ -422,6 +440,7 @@ export class FakeApiServer {
         const eventName = typeof meta['name'] === 'string' ? meta['name'] : `${prefix}${(++this.#uid).toString(36)}`;
         const stored = { ...event, metadata: { ...meta, name: eventName, namespace, uid: `event-${this.#uid}` } };
         this.events.push(stored);
+        this.changes.notify();
         const body = JSON.stringify(stored);
         res.writeHead(201, { 'Content-Type': 'application/json' });
         res.end(body);
@@ -507,11 +526,13 @@ export class FakeApiServer {
     for (const entry of this.#history) this.#deliver(w, entry);
     w.lastRv = Math.max(w.lastRv, from);
     this.#watches.add(w);
+    this.changes.notify();
     const timeoutSeconds = Number(url.searchParams.get('timeoutSeconds') ?? '0');
     const timer = timeoutSeconds > 0 ? setTimeout(() => res.end(), timeoutSeconds * 1000) : undefined;
     res.once('close', () => {
       clearTimeout(timer);
       this.#watches.delete(w);
+      this.changes.notify();
     });
   }
 
@@ -525,6 +546,7 @@ export class FakeApiServer {
   #upgrade(req: http.IncomingMessage, socket: net.Socket, head: Buffer): void {
     const url = new URL(req.url ?? '/', this.url);
     this.requests.push({ method: req.method ?? 'GET', path: url.pathname, query: url.searchParams });
+    this.changes.notify();
     const m = /^\/api\/v1\/namespaces\/([^/]+)\/pods\/([^/]+)\/exec$/.exec(url.pathname);
     if (m === null) {
       this.#refuse(socket, 404, 'not found');
@@ -582,11 +604,13 @@ export class FakeApiServer {
       }),
     };
     this.execSessions.push(session);
+    this.changes.notify();
     ws.on('error', () => undefined);
     ws.on('close', () => {
       if (!finished) session.clientClosedFirst = true;
       controller.abort();
       markClosed();
+      this.changes.notify();
     });
     const send = (channel: number, data: string | Uint8Array): void => {
       if (ws.readyState !== ws.OPEN) return;

@@ -1,0 +1,224 @@
+/**
+ * Loading and validating a kubeconfig the way kubectl does: `--kubeconfig`, else KUBECONFIG (merged,
+ * first file wins per name), else ~/.kube/config, else the in-cluster service account. client-node
+ * parses and merges; we check what kubectl refuses (no current context, a missing cluster or user, a
+ * CA together with insecure-skip-tls-verify, plain HTTP) and read what client-node drops (`tokenFile`).
+ * Every problem is a KubeconfigError naming the file, the entry and what would be valid.
+ */
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+// The kubeconfig module only: the package's index also loads the generated API, watch, cache, etc.
+import { KubeConfig } from '@kubernetes/client-node/dist/config.js';
+import { parse as parseYaml } from 'yaml';
+import { checkAuthProvider } from './auth-provider.ts';
+import { KubeconfigError, errorText } from './errors.ts';
+import { isRecord } from './status.ts';
+
+export interface KubeconfigOptions {
+  /** Explicit kubeconfig file (`--kubeconfig`); otherwise KUBECONFIG, ~/.kube/config, then in-cluster. */
+  readonly kubeconfigPath?: string | undefined;
+  /** Context to use (`--context`); otherwise the kubeconfig's current context. */
+  readonly context?: string | undefined;
+  /** Disable TLS verification of the API server. Dangerous; logs a warning. */
+  readonly insecureSkipTlsVerify?: boolean | undefined;
+  /** Where warnings go (default: stderr). */
+  readonly warn?: ((message: string) => void) | undefined;
+  /** Environment to read KUBECONFIG/HOME/in-cluster variables from (default: process.env). */
+  readonly env?: Readonly<Record<string, string | undefined>> | undefined;
+}
+
+export function defaultWarn(message: string): void {
+  process.stderr.write(`kubehooks: warning: ${message}\n`);
+}
+
+/** Loads and validates a kubeconfig the way kubectl would, or throws KubeconfigError. */
+export function loadKubeConfig(options: KubeconfigOptions = {}): KubeConfig {
+  const env = options.env ?? process.env;
+  const kc = new KubeConfig();
+  let source: string;
+  let files: string[] = [];
+  try {
+    if (options.kubeconfigPath !== undefined) {
+      source = options.kubeconfigPath;
+      if (!fs.existsSync(source)) {
+        throw new KubeconfigError(`kubeconfig ${source} does not exist`);
+      }
+      files = [source];
+      kc.loadFromFile(source);
+    } else if (env['KUBECONFIG'] !== undefined && env['KUBECONFIG'] !== '') {
+      files = env['KUBECONFIG'].split(path.delimiter).filter((f) => f !== '' && fs.existsSync(f));
+      if (files.length === 0) {
+        throw new KubeconfigError(`none of the files in KUBECONFIG (${env['KUBECONFIG']}) exists`);
+      }
+      source = files.join(path.delimiter);
+      mergeLikeKubectl(kc, files);
+    } else {
+      const home = env['HOME'] ?? os.homedir();
+      const fallback = path.join(home, '.kube', 'config');
+      if (fs.existsSync(fallback)) {
+        source = fallback;
+        files = [fallback];
+        kc.loadFromFile(fallback);
+      } else if (env['KUBERNETES_SERVICE_HOST'] !== undefined && env['KUBERNETES_SERVICE_PORT'] !== undefined) {
+        source = 'in-cluster service account';
+        kc.loadFromCluster();
+      } else {
+        throw new KubeconfigError(
+          'no kubeconfig found: pass --kubeconfig FILE, set KUBECONFIG, create ~/.kube/config, or run inside a pod',
+        );
+      }
+    }
+  } catch (error) {
+    if (error instanceof KubeconfigError) throw error;
+    throw new KubeconfigError(`cannot load kubeconfig ${describeSource(options, env)}: ${errorText(error)}`, {
+      cause: error,
+    });
+  }
+
+  if (kc.getClusters().length === 0 && kc.getContexts().length === 0) {
+    throw new KubeconfigError(`${source} does not look like a kubeconfig: it has no clusters and no contexts`);
+  }
+  if (options.context !== undefined) {
+    if (kc.getContextObject(options.context) === null) {
+      const known = kc.getContexts().map((c) => c.name);
+      throw new KubeconfigError(
+        `context "${options.context}" not found in ${source}; it has: ${known.length === 0 ? '(none)' : known.join(', ')}`,
+      );
+    }
+    kc.setCurrentContext(options.context);
+  }
+  const contextName = kc.getCurrentContext();
+  if (contextName === '' || kc.getContextObject(contextName) === null) {
+    throw new KubeconfigError(`${source} has no current context; pass --context NAME`);
+  }
+  const cluster = kc.getCurrentCluster();
+  if (cluster === null || cluster.server === '') {
+    throw new KubeconfigError(`context "${contextName}" in ${source} refers to a cluster that is missing or has no server`);
+  }
+  if (!/^https?:\/\//.test(cluster.server)) {
+    throw new KubeconfigError(`cluster "${cluster.name}" has an invalid server URL: ${cluster.server}`);
+  }
+  const user = kc.getCurrentUser();
+  if (user === null) {
+    // client-node applies no TLS settings at all without a user entry; make that explicit.
+    throw new KubeconfigError(`context "${contextName}" in ${source} refers to a user that does not exist`);
+  }
+  // gcp/azure (removed from kubectl) and unknown providers: refused before any request.
+  checkAuthProvider(user, source);
+  // kubectl (client-go's transport) refuses a CA together with insecure-skip-tls-verify in one cluster entry.
+  if (cluster.skipTLSVerify && ((cluster.caData ?? '') !== '' || (cluster.caFile ?? '') !== '')) {
+    throw new KubeconfigError(
+      `cluster "${cluster.name}" in ${source} sets both certificate-authority${(cluster.caData ?? '') !== '' ? '-data' : ''} and insecure-skip-tls-verify: true; ` +
+        'kubectl refuses that too ("specifying a root certificates file with the insecure flag is not allowed"): remove one of them',
+    );
+  }
+  const extra = readUserExtras(files, user.name);
+  USER_EXTRAS.set(kc, extra);
+  if (extra.tokenFile !== undefined) {
+    // client-go reads a tokenFile once at load when there is no static token and fails if it cannot.
+    if ((user.token ?? '') === '') {
+      try {
+        fs.readFileSync(extra.tokenFile);
+      } catch (error) {
+        throw new KubeconfigError(`user "${user.name}" in ${source}: cannot read its tokenFile ${extra.tokenFile}: ${errorText(error)}`, { cause: error });
+      }
+    }
+  }
+
+  const warn = options.warn ?? defaultWarn;
+  if (!hasCredentials(user, extra)) {
+    warn(
+      `user "${user.name}" in ${source} has no credentials (no token, tokenFile, client certificate, exec plugin or auth-provider): ` +
+        'requests go out unauthenticated, as system:anonymous',
+    );
+  }
+  if (options.insecureSkipTlsVerify === true) {
+    warn(
+      `TLS verification of the API server ${cluster.server} is DISABLED (--insecure-skip-tls-verify). ` +
+        'Anyone on the network path can impersonate the cluster and read the hooks\' output.',
+    );
+    kc.loadFromOptions({
+      clusters: kc.getClusters().map((c) => (c.name === cluster.name ? { ...c, skipTLSVerify: true } : c)),
+      contexts: kc.getContexts(),
+      users: kc.getUsers(),
+      currentContext: kc.getCurrentContext(),
+    });
+  } else if (cluster.server.startsWith('http:')) {
+    if (!cluster.skipTLSVerify) {
+      throw new KubeconfigError(
+        `cluster "${cluster.name}" uses plain HTTP (${cluster.server}); that is refused unless the cluster entry sets insecure-skip-tls-verify: true`,
+      );
+    }
+    warn(`the API server ${cluster.server} is plain HTTP: traffic and credentials are not encrypted`);
+  } else if (cluster.skipTLSVerify) {
+    warn(`the kubeconfig disables TLS verification for ${cluster.server} (insecure-skip-tls-verify)`);
+  }
+  return kc;
+}
+
+/** What client-node drops from a kubeconfig user entry and kubectl honours. */
+export interface UserExtras {
+  /** `users[].user.tokenFile`, resolved against the kubeconfig file's directory as kubectl does. */
+  readonly tokenFile?: string;
+  /** The kubeconfig file that defines the user (refreshed oidc tokens are written back there, as kubectl does). */
+  readonly definedIn?: string;
+}
+
+const USER_EXTRAS = new WeakMap<KubeConfig, UserExtras>();
+
+/** What loadKubeConfig read of the current user beyond client-node: `tokenFile` (absolute) and the file defining it. */
+export function userExtrasOf(kc: KubeConfig): UserExtras | undefined {
+  return USER_EXTRAS.get(kc);
+}
+
+/** The `tokenFile` of `userName` and the file defining it, from the first kubeconfig file that defines that user (kubectl's merge). */
+function readUserExtras(files: readonly string[], userName: string): UserExtras {
+  for (const file of files) {
+    let doc: unknown;
+    try {
+      doc = parseYaml(fs.readFileSync(file, 'utf8'));
+    } catch {
+      continue; // client-node has loaded it already; an unreadable file has no extras
+    }
+    const users = isRecord(doc) && Array.isArray(doc['users']) ? (doc['users'] as unknown[]) : [];
+    const entry = users.find((u) => isRecord(u) && u['name'] === userName);
+    if (!isRecord(entry)) continue;
+    const user = entry['user'];
+    const tokenFile = isRecord(user) ? user['tokenFile'] : undefined;
+    if (typeof tokenFile !== 'string' || tokenFile === '') return { definedIn: file };
+    return { definedIn: file, tokenFile: path.isAbsolute(tokenFile) ? tokenFile : path.resolve(path.dirname(file), tokenFile) };
+  }
+  return {};
+}
+
+function hasCredentials(user: NonNullable<ReturnType<KubeConfig['getCurrentUser']>>, extra: UserExtras): boolean {
+  const set = (v: unknown): boolean => v !== undefined && v !== null && v !== '';
+  return [user.token, user.certData, user.certFile, user.exec, user.authProvider, user.username, extra.tokenFile].some(set);
+}
+
+/** kubectl's KUBECONFIG merge: for every name and for current-context, the first file that sets it wins. */
+function mergeLikeKubectl(kc: KubeConfig, files: readonly string[]): void {
+  const parts = files.map((file) => {
+    const part = new KubeConfig();
+    part.loadFromFile(file);
+    return part;
+  });
+  const firstByName = <T extends { readonly name: string }>(lists: readonly (readonly T[])[]): T[] => {
+    const out = new Map<string, T>();
+    for (const list of lists) for (const item of list) if (!out.has(item.name)) out.set(item.name, item);
+    return [...out.values()];
+  };
+  kc.loadFromOptions({
+    clusters: firstByName(parts.map((p) => p.getClusters())),
+    users: firstByName(parts.map((p) => p.getUsers())),
+    contexts: firstByName(parts.map((p) => p.getContexts())),
+    currentContext: parts.map((p) => p.getCurrentContext()).find((c) => typeof c === 'string' && c !== '') ?? '',
+  });
+}
+
+function describeSource(options: KubeconfigOptions, env: Readonly<Record<string, string | undefined>>): string {
+  if (options.kubeconfigPath !== undefined) return options.kubeconfigPath;
+  if (env['KUBECONFIG'] !== undefined && env['KUBECONFIG'] !== '') return `from KUBECONFIG (${env['KUBECONFIG']})`;
+  return '~/.kube/config';
+}

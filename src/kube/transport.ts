@@ -1,0 +1,257 @@
+/**
+ * Sending requests to one API server over node:http(s): one keep-alive agent for plain HTTPS, one TLS
+ * context shared while the credentials' material stays the same, a deadline per request covering the
+ * credentials and the headers, and every failure typed (a Status for a non-2xx answer, unreachable,
+ * timeout). What the credentials are is not known here: `prepare` (the client's) fills them in.
+ */
+import http from 'node:http';
+import https from 'node:https';
+import tls from 'node:tls';
+import { ApiTimeoutError, ApiUnreachableError, KubeError, errorForStatus, errorText } from './errors.ts';
+import { statusDetails } from './status.ts';
+
+export interface RequestOptions {
+  readonly query?: Readonly<Record<string, string | readonly string[] | undefined>>;
+  readonly body?: unknown;
+  readonly signal: AbortSignal;
+  /** Names the request in error messages, e.g. `list pods in namespace "a"`. */
+  readonly what: string;
+  readonly timeoutMs?: number;
+}
+
+/** Options for node:https or a WebSocket client: TLS material, an agent, headers (Authorization). */
+export type ConnectionOptions = https.RequestOptions;
+
+/** A deadline for preparing credentials, and the caller's signal. */
+export interface PrepareLimit {
+  readonly deadlineMs: number;
+  readonly signal?: AbortSignal | undefined;
+}
+
+/** Fills credentials and TLS settings into `opts`; bounded by `limit`. Throws a KubeError. */
+export type PrepareConnection = (opts: ConnectionOptions, limit: PrepareLimit) => Promise<void>;
+
+export const DEFAULT_REQUEST_TIMEOUT_MS = 30_000;
+/** Upper bound on an error body we read to extract a Status. */
+export const MAX_ERROR_BODY_BYTES = 64 * 1024;
+
+function systemCodeOf(error: unknown): string | undefined {
+  let current: unknown = error;
+  for (let depth = 0; depth < 4 && current instanceof Error; depth++) {
+    const code = (current as { code?: unknown }).code;
+    if (typeof code === 'string') return code;
+    current = current.cause;
+  }
+  return undefined;
+}
+
+/** Turns a transport failure (not an HTTP status) into an ApiUnreachableError with a useful message. */
+export function unreachable(server: string, error: unknown): ApiUnreachableError {
+  const systemCode = systemCodeOf(error);
+  let hint = '';
+  if (systemCode === 'ECONNREFUSED') hint = ' (connection refused: is the API server running?)';
+  else if (systemCode === 'ENOTFOUND' || systemCode === 'EAI_AGAIN') hint = ' (host name does not resolve)';
+  else if (systemCode !== undefined && /CERT|SSL|TLS|SELF_SIGNED|UNABLE_TO_VERIFY|DEPTH_ZERO/.test(systemCode)) {
+    hint = ' (TLS verification failed: check certificate-authority in the kubeconfig)';
+  }
+  return new ApiUnreachableError(`cannot reach the API server ${server}${hint}: ${errorText(error)}`, {
+    cause: error,
+    systemCode,
+  });
+}
+
+/** Reads a response body up to `limit` bytes (the rest is discarded). */
+export async function readBody(res: http.IncomingMessage, limit: number): Promise<string> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of res as AsyncIterable<Buffer>) {
+    if (size < limit) {
+      chunks.push(chunk.subarray(0, limit - size));
+      size += Math.min(chunk.length, limit - size);
+    }
+  }
+  return Buffer.concat(chunks).toString('utf8');
+}
+
+export function buildPath(pathname: string, query: RequestOptions['query']): string {
+  const params = new URLSearchParams();
+  for (const [key, value] of Object.entries(query ?? {})) {
+    if (value === undefined) continue;
+    if (typeof value === 'string') params.append(key, value);
+    else for (const v of value) params.append(key, v);
+  }
+  const qs = params.toString();
+  return qs === '' ? pathname : `${pathname}?${qs}`;
+}
+
+export class HttpTransport {
+  readonly server: string;
+  readonly #requestTimeoutMs: number;
+  readonly #prepare: PrepareConnection;
+  readonly #agents = new Set<http.Agent>();
+  /** One TLS context for every connection while the credentials stay the same (building one per exec is costly). */
+  #tls: { readonly material: readonly (Buffer | undefined)[]; readonly context: tls.SecureContext } | undefined;
+  #pool: https.Agent | undefined;
+
+  constructor(server: string, options: { readonly requestTimeoutMs: number; readonly prepare: PrepareConnection }) {
+    this.server = server;
+    this.#requestTimeoutMs = options.requestTimeoutMs;
+    this.#prepare = options.prepare;
+  }
+
+  /**
+   * Credentials and TLS settings for one connection (tokens from plugins may rotate, so per connection).
+   * Preparing them (an exec plugin, an OIDC refresh) is bounded by `deadlineMs` and ends with `signal`.
+   */
+  async connectionOptions(limit: { deadlineMs?: number | undefined; signal?: AbortSignal | undefined } = {}): Promise<ConnectionOptions> {
+    const opts: ConnectionOptions = {};
+    await this.#prepare(opts, { deadlineMs: limit.deadlineMs ?? this.#requestTimeoutMs, signal: limit.signal });
+    if (opts.agent instanceof http.Agent) this.#agents.add(opts.agent);
+    this.#shareSecureContext(opts);
+    return opts;
+  }
+
+  /**
+   * client-node's agent has keep-alive off, so every request (an Event per hook) paid a TLS handshake.
+   * Plain HTTPS (no proxy agent) goes through one keep-alive agent instead; the credentials travel
+   * with each request (the shared secure context), and the agent's pool is keyed by them.
+   */
+  #pooledAgent(conn: ConnectionOptions): { agent?: https.Agent } {
+    if (conn.agent === undefined || conn.agent.constructor !== https.Agent) return {};
+    if (this.#pool === undefined) {
+      this.#pool = new https.Agent({ keepAlive: true, maxSockets: 16 });
+      this.#agents.add(this.#pool);
+    }
+    return { agent: this.#pool };
+  }
+
+  /**
+   * Building a TLS context parses the CA, certificate and key: per exec that was the largest CPU cost
+   * after the handshake, and the contexts' native memory piled up until a major GC (bench/README.md).
+   * One context is shared while the material stays the same; tls.connect uses it instead of its own.
+   */
+  #shareSecureContext(opts: ConnectionOptions): void {
+    const o = opts as tls.SecureContextOptions & { secureContext?: tls.SecureContext; pfx?: unknown };
+    if (o.pfx !== undefined || o.secureContext !== undefined) return;
+    const fields = [o.ca, o.cert, o.key];
+    // Only plain strings or Buffers are compared; anything else (arrays) keeps Node's per-connection context.
+    if (!fields.every((v) => v === undefined || typeof v === 'string' || Buffer.isBuffer(v))) return;
+    const material = fields.map((v) => (typeof v === 'string' ? Buffer.from(v) : v));
+    if (material.every((m) => m === undefined)) return;
+    const same = this.#tls?.material.every((m, i) => {
+      const n = material[i];
+      return m === undefined ? n === undefined : n !== undefined && m.equals(n);
+    });
+    if (this.#tls === undefined || same !== true) {
+      this.#tls = { material, context: tls.createSecureContext({ ca: o.ca, cert: o.cert, key: o.key, passphrase: o.passphrase }) };
+    }
+    o.secureContext = this.#tls.context;
+  }
+
+  /** A JSON request. Resolves with the parsed body on 2xx; throws a typed KubeError otherwise. */
+  async request(method: string, pathname: string, options: RequestOptions): Promise<unknown> {
+    const { res, text } = await this.#send(method, pathname, options, 'json');
+    if (text === undefined || text === '') return undefined;
+    try {
+      return JSON.parse(text) as unknown;
+    } catch (error) {
+      throw errorForStatus(
+        options.what,
+        { statusCode: res.statusCode ?? 0, reason: undefined, serverMessage: 'the response is not JSON' },
+        error,
+      );
+    }
+  }
+
+  /**
+   * A streaming GET (watch). Resolves with the 200 response once the headers arrive; from then on only
+   * the caller's signal ends it (the request deadline covers the headers). Non-200 → typed error.
+   */
+  async stream(pathname: string, options: RequestOptions): Promise<http.IncomingMessage> {
+    const { res } = await this.#send('GET', pathname, options, 'stream');
+    return res;
+  }
+
+  async #send(
+    method: string,
+    pathname: string,
+    options: RequestOptions,
+    mode: 'json' | 'stream',
+  ): Promise<{ res: http.IncomingMessage; text?: string }> {
+    options.signal.throwIfAborted();
+    const timeoutMs = options.timeoutMs ?? this.#requestTimeoutMs;
+    // One deadline for the credentials and the request: an exec plugin's time counts against it.
+    const startedAt = performance.now();
+    const conn = await this.connectionOptions({ deadlineMs: timeoutMs, signal: options.signal });
+    const url = new URL(this.server + buildPath(pathname, options.query));
+    const payload = options.body === undefined ? undefined : Buffer.from(JSON.stringify(options.body));
+    const headers: Record<string, string | number> = {
+      ...(conn.headers as Record<string, string> | undefined),
+      Accept: 'application/json',
+    };
+    if (payload !== undefined) {
+      headers['Content-Type'] = 'application/json';
+      headers['Content-Length'] = payload.length;
+    }
+    const requestFn = url.protocol === 'https:' ? https.request : http.request;
+    const controller = new AbortController();
+    const onAbort = (): void => {
+      controller.abort(options.signal.reason);
+    };
+    options.signal.addEventListener('abort', onAbort, { once: true });
+    const timer = setTimeout(() => {
+      controller.abort();
+    }, Math.max(1, timeoutMs - (performance.now() - startedAt)));
+    let handedOver = false;
+    try {
+      const res = await new Promise<http.IncomingMessage>((resolve, reject) => {
+        const req = requestFn({
+          ...conn,
+          ...this.#pooledAgent(conn),
+          method,
+          protocol: url.protocol,
+          hostname: url.hostname.replace(/^\[|\]$/g, ''),
+          port: url.port,
+          path: url.pathname + url.search,
+          headers,
+          signal: controller.signal,
+        });
+        req.once('response', resolve);
+        req.once('error', reject);
+        req.end(payload);
+      });
+      const status = res.statusCode ?? 0;
+      if (status < 200 || status > 299) {
+        const text = await readBody(res, MAX_ERROR_BODY_BYTES);
+        throw errorForStatus(options.what, statusDetails(status, text));
+      }
+      if (mode === 'json') {
+        return { res, text: await readBody(res, Number.MAX_SAFE_INTEGER) };
+      }
+      handedOver = true;
+      res.once('close', () => {
+        options.signal.removeEventListener('abort', onAbort);
+      });
+      return { res };
+    } catch (error) {
+      if (options.signal.aborted) throw options.signal.reason;
+      if (error instanceof KubeError) throw error;
+      if (controller.signal.aborted) {
+        // Aborted, but not by the caller: our deadline.
+        throw new ApiTimeoutError(`${options.what}: the API server ${this.server} did not answer within ${timeoutMs} ms`, {
+          cause: error,
+        });
+      }
+      throw unreachable(this.server, error);
+    } finally {
+      clearTimeout(timer);
+      if (!handedOver) options.signal.removeEventListener('abort', onAbort);
+    }
+  }
+
+  /** Destroys every agent (and so every keep-alive socket) this transport has used. */
+  close(): void {
+    for (const agent of this.#agents) agent.destroy();
+    this.#agents.clear();
+  }
+}
