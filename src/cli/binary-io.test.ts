@@ -5,8 +5,8 @@
  */
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
-import { readFileSync, readdirSync, readlinkSync } from 'node:fs';
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { closeSync, constants, openSync, readFileSync } from 'node:fs';
+import { mkdir, mkdtemp, open, rm, writeFile, type FileHandle } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Writable } from 'node:stream';
@@ -15,6 +15,27 @@ import type { TestContext } from 'node:test';
 import { FakeApiServer, runningPod } from '../testing/fake-api-server.ts';
 
 const repo = join(import.meta.dirname, '..', '..');
+
+/**
+ * Opens `fifo` for writing; that completes when a reader has it open, which is the event waited for.
+ * On the deadline a reader of our own releases the blocked open (a libuv thread), and the wait fails.
+ */
+async function openWriterOnceRead(fifo: string, timeoutMs: number): Promise<FileHandle> {
+  const opening = open(fifo, 'w');
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const expired = new Promise<'expired'>((resolve) => {
+    timer = setTimeout(() => {
+      resolve('expired');
+    }, timeoutMs);
+  });
+  const first = await Promise.race([opening, expired]);
+  clearTimeout(timer);
+  if (first !== 'expired') return first;
+  const release = openSync(fifo, constants.O_RDONLY | constants.O_NONBLOCK);
+  await (await opening).close();
+  closeSync(release);
+  throw new Error(`timed out after ${timeoutMs} ms waiting for the process to open ${fifo}`);
+}
 const bin = join(repo, 'bin', 'kubehooks.js');
 const GUARD = { timeout: 60_000 };
 
@@ -233,28 +254,15 @@ void describe('FIFOs, devices and endless input (issue 10 item 5)', () => {
     for (const [signal, code] of [['SIGTERM', 143], ['SIGINT', 130]] as const) {
       const before = server.requests.length;
       const k = start(['run', 'pre-backup', '--backup', fifo, '--kubeconfig', kubeconfig, '-n', 'a']);
-      // The Backup file is read first, before any cluster call (issue 9), and blocks: no writer.
-      // Ready when the process holds the FIFO open (Linux /proc), with a deadline.
-      const holdsFifo = (): boolean => {
-        try {
-          return readdirSync(`/proc/${k.pid}/fd`).some((fd) => {
-            try {
-              return readlinkSync(`/proc/${k.pid}/fd/${fd}`) === fifo;
-            } catch {
-              return false;
-            }
-          });
-        } catch {
-          return false;
-        }
-      };
-      const deadline = performance.now() + 30_000;
-      while (!holdsFifo() && performance.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 20));
-      await new Promise((resolve) => setTimeout(resolve, 300));
+      // The Backup file is read first, before any cluster call (issue 9), and blocks: no data comes.
+      // Ready when the process holds the FIFO open for reading: our open for writing completes then.
+      const writer = await openWriterOnceRead(fifo, 30_000);
       assert.equal(server.requests.length, before, 'no request before the file is read');
       const sent = performance.now();
       k.kill(signal);
       const r = await k.done;
+      await writer.close();
+      assert.equal(server.requests.length, before, 'no request reached the API server while the file was being read');
       t.diagnostic(`${signal} during the read of a FIFO: exit ${r.code} ${Math.round(performance.now() - sent)} ms after the signal`);
       assert.equal(r.code, code, r.stderr);
       assert.match(r.stderr, new RegExp(`${signal} received: stopping[^]*interrupted before any hook ran`));

@@ -4,6 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { FakeApiServer } from '../testing/fake-api-server.ts';
+import { until } from '../testing/changes.ts';
 import { activeHandlesAfterSettling } from '../testing/handles.ts';
 import { KubeClient } from './client.ts';
 import { loadKubeConfig } from './kubeconfig.ts';
@@ -150,10 +151,11 @@ void describe('KubeClient requests map failures to typed errors', () => {
   void it('an aborted request rejects with the signal reason', async () => {
     const controller = new AbortController();
     const reason = new Error('stop');
+    const before = server.requests.length;
     const pending = client.request('GET', '/api/v1/pods', { query: { watch: 'true' }, signal: controller.signal, what: 'w' });
-    setTimeout(() => {
-      controller.abort(reason);
-    }, 20);
+    // Aborted once the server has the request (mid-request, not before it was sent).
+    await until([server.changes], 'the request to reach the server', () => server.requests.length > before);
+    controller.abort(reason);
     await assert.rejects(pending, (e) => e === reason);
   });
 
