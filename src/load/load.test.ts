@@ -71,6 +71,7 @@ void describe('loadSources', () => {
 
   const hostile: { name: string; text: string; file?: string; code: string }[] = [
     { name: 'billion laughs', code: 'yaml-aliases', text: 'a: &a [x,x,x,x,x,x,x,x,x]\nb: &b [*a,*a,*a,*a,*a,*a,*a,*a,*a]\nc: &c [*b,*b,*b,*b,*b,*b,*b,*b,*b]\nd: &d [*c,*c,*c,*c,*c,*c,*c,*c,*c]\ne: [*d,*d,*d,*d,*d,*d,*d,*d,*d]\n' },
+    { name: 'an alias before its anchor (not an alias bomb)', code: 'yaml-syntax', text: 'kind: Pod\na: *x\nb: &x 1\n' },
     { name: 'deep flow nesting', code: 'input-too-deep', text: '['.repeat(200_000) },
     { name: 'deep block nesting', code: 'input-too-deep', text: '- '.repeat(100_000) + 'x' },
     { name: 'moderately deep value', code: 'input-too-deep', text: '['.repeat(120) + ']'.repeat(120) + '\n---\n' + Array.from({ length: 140 }, (_, i) => ' '.repeat(i) + 'k:').join('\n') + ' v' },

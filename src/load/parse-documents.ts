@@ -1,4 +1,4 @@
-import { LineCounter, parseAllDocuments } from 'yaml';
+import { LineCounter, isAlias, isCollection, isScalar, parseAllDocuments, visit } from 'yaml';
 import type { Document } from 'yaml';
 import type { Diagnostic } from '../model/diagnostic.ts';
 import { DEFAULT_LOAD_LIMITS, exceedsDepth, scanNesting } from './limits.ts';
@@ -120,11 +120,20 @@ function parseYaml(
       diagnostics.push(...duplicateKeyDiagnostics(file, index, duplicates, posOf));
       return;
     }
+    const unresolved = unresolvedAlias(doc);
+    if (unresolved !== undefined) {
+      diagnostics.push(fileDiagnostic(file, posOf(unresolved.offset), 'yaml-syntax', 'error',
+        `document ${index + 1} of ${file} cannot be decoded: the alias *${unresolved.name} names no anchor defined before it`,
+        'Fix the YAML so that `kubectl apply --dry-run=client -f` accepts it.'));
+      return;
+    }
     let value: unknown;
     try {
       value = doc.toJS({ maxAliasCount: limits.maxAliasCount });
     } catch (err) {
-      const alias = err instanceof Error && /alias/i.test(err.message);
+      // yaml gives toJS's errors no code; an alias expansion over maxAliasCount is its only ReferenceError
+      // here (unresolved aliases are document errors, reported above), so the class tells them apart.
+      const alias = err instanceof ReferenceError;
       diagnostics.push(fileDiagnostic(file, posOf(docStart), alias ? 'yaml-aliases' : 'yaml-syntax', 'error',
         alias
           ? `document ${index + 1} of ${file} expands YAML aliases more than ${limits.maxAliasCount} times`
@@ -240,4 +249,26 @@ function yamlHint(code: string): string {
     default:
       return 'Fix the YAML so that `kubectl apply --dry-run=client -f` accepts it.';
   }
+}
+
+/**
+ * The first alias whose anchor is not defined before it, in yaml's own order (an alias resolves to the
+ * last node before it with that anchor). yaml reports it only from toJS, as a ReferenceError, like an
+ * alias expansion over maxAliasCount: looking first keeps the two apart without reading the message.
+ */
+function unresolvedAlias(doc: Document.Parsed): { readonly name: string; readonly offset: number } | undefined {
+  const anchors = new Set<string>();
+  let found: { name: string; offset: number } | undefined;
+  visit(doc, {
+    Node: (_key, node) => {
+      if (isAlias(node)) {
+        if (anchors.has(node.source)) return undefined;
+        found = { name: node.source, offset: node.range?.[0] ?? doc.range[0] };
+        return visit.BREAK;
+      }
+      if ((isScalar(node) || isCollection(node)) && node.anchor !== undefined && node.anchor !== '') anchors.add(node.anchor);
+      return undefined;
+    },
+  });
+  return found;
 }
