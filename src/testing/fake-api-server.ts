@@ -4,6 +4,9 @@
  * creation, and the pod exec WebSocket (v5/v4 channel protocols, kubelet-format exit statuses, refused
  * upgrades with a Status body). Plain HTTP on 127.0.0.1. It is not a substitute for the real control
  * plane: the e2e tier runs the same code against kube-apiserver + KWOK.
+ *
+ * Over 300 lines on purpose: one server whose routes (list, watch, get, Events, exec) share one pod
+ * store, its resourceVersion history and one fault queue, as the real API server's do.
  */
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
