@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { after, afterEach, before, beforeEach, describe, it } from 'node:test';
 import type { PodEvent, PodScope, WatchLifecycle } from '../run/ports.ts';
 import { FakeClock } from '../testing/fake-clock.ts';
-import { FakeApiServer, pendingPod, runningPod } from '../testing/fake-api-server.ts';
+import { FakeApiServer, pendingPod, runningPod, type RequestRecord } from '../testing/fake-api-server.ts';
 import { ChangeSignal, until } from '../testing/changes.ts';
 import { activeHandlesAfterSettling } from '../testing/handles.ts';
 import { KubeClient } from './client.ts';
@@ -65,35 +65,57 @@ function start(watcher: KubePodWatcher, scope: PodScope): Session {
   return session;
 }
 
-const names = (events: readonly PodEvent[], type: PodEvent['type']): string[] =>
-  events.filter((e) => e.type === type).map((e) => `${e.pod.metadata.namespace ?? ''}/${e.pod.metadata.name}`);
-
-void describe('KubePodWatcher against the fake API server', () => {
-  let server: FakeApiServer;
-  let client: KubeClient;
-  let watcher: KubePodWatcher;
-
+/**
+ * A fake API server and a client for one describe block (read them in hooks or tests, not at
+ * definition). After each test every session is stopped and the server has seen every watch closed.
+ */
+function useFakeServer(): { readonly server: FakeApiServer; readonly client: KubeClient; readonly watchRequests: () => RequestRecord[] } {
+  let server: FakeApiServer | undefined;
+  let client: KubeClient | undefined;
+  const fake = {
+    get server(): FakeApiServer {
+      assert.ok(server !== undefined, 'the fake server is started in before()');
+      return server;
+    },
+    get client(): KubeClient {
+      assert.ok(client !== undefined, 'the client is created in before()');
+      return client;
+    },
+    watchRequests: (): RequestRecord[] => fake.server.requests.filter((r) => r.query.get('watch') === 'true'),
+  };
   before(async () => {
     server = await FakeApiServer.start();
     signals.add(server.changes);
     client = KubeClient.load({ kubeconfigPath: server.writeKubeconfig(), warn: () => undefined });
-    watcher = new KubePodWatcher(client, { backoff: { initialMs: 5, maxMs: 40 }, random: () => 1 });
+  });
+  afterEach(async () => {
+    await stopAll();
+    // The server notices a client's close a little later; do not let the next test count this watch.
+    await waitFor('the server to see every watch closed', () => fake.server.openWatchCount === 0);
+  });
+  after(async () => {
+    client?.close();
+    await server?.close();
+  });
+  return fake;
+}
+
+const names = (events: readonly PodEvent[], type: PodEvent['type']): string[] =>
+  events.filter((e) => e.type === type).map((e) => `${e.pod.metadata.namespace ?? ''}/${e.pod.metadata.name}`);
+
+void describe('KubePodWatcher against the fake API server', () => {
+  const fake = useFakeServer();
+  let server: FakeApiServer;
+  let watcher: KubePodWatcher;
+  before(() => {
+    server = fake.server;
+    watcher = new KubePodWatcher(fake.client, { backoff: { initialMs: 5, maxMs: 40 }, random: () => 1 });
   });
   beforeEach(() => {
     server.requests.length = 0;
     server.goneAs = 'event';
   });
-  afterEach(async () => {
-    await stopAll();
-    // The server notices a client's close a little later; do not let the next test count this watch.
-    await waitFor('the server to see every watch closed', () => server.openWatchCount === 0);
-  });
-  after(async () => {
-    client.close();
-    await server.close();
-  });
-
-  const watchRequests = () => server.requests.filter((r) => r.query.get('watch') === 'true');
+  const watchRequests = fake.watchRequests;
 
   void it('lists, then watches from the list resourceVersion: Pending→Running, deletion, one watch for many pods', async () => {
     for (let i = 0; i < 30; i++) server.putPod(pendingPod('w1', `p${i}`, ['app'], { app: 'db' }));
@@ -330,7 +352,7 @@ void describe('KubePodWatcher against the fake API server', () => {
 
   void it('lists in pages and restarts the list when a continue token expires', async () => {
     for (let i = 0; i < 7; i++) server.putPod(runningPod('paged', `p${i}`));
-    const paged = new KubePodWatcher(client, { pageSize: 3 });
+    const paged = new KubePodWatcher(fake.client, { pageSize: 3 });
     server.requests.length = 0;
     const pods = await paged.list({ namespaces: ['paged'] }, new AbortController().signal);
     assert.equal(pods.length, 7);
@@ -346,31 +368,21 @@ void describe('KubePodWatcher against the fake API server', () => {
   });
 
   void it('backoff is capped exponential', () => {
-    const w = new KubePodWatcher(client, { backoff: { initialMs: 100, maxMs: 1000, factor: 2 }, random: () => 1 });
+    const w = new KubePodWatcher(fake.client, { backoff: { initialMs: 100, maxMs: 1000, factor: 2 }, random: () => 1 });
     assert.deepEqual([1, 2, 3, 4, 5, 6].map((n) => w.backoffMs(n)), [100, 200, 400, 800, 1000, 1000]);
-    const jittered = new KubePodWatcher(client, { backoff: { initialMs: 100 }, random: () => 0 });
+    const jittered = new KubePodWatcher(fake.client, { backoff: { initialMs: 100 }, random: () => 0 });
     assert.equal(jittered.backoffMs(1), 50);
   });
 });
 
 void describe('KubePodWatcher timing (fake clock / server-side timeout)', () => {
+  const fake = useFakeServer();
   let server: FakeApiServer;
   let client: KubeClient;
-  before(async () => {
-    server = await FakeApiServer.start();
-    signals.add(server.changes);
-    client = KubeClient.load({ kubeconfigPath: server.writeKubeconfig(), warn: () => undefined });
+  before(() => {
+    ({ server, client } = fake);
   });
-  afterEach(async () => {
-    await stopAll();
-    // The server notices a client's close a little later; do not let the next test count this watch.
-    await waitFor('the server to see every watch closed', () => server.openWatchCount === 0);
-  });
-  after(async () => {
-    client.close();
-    await server.close();
-  });
-  const watchRequests = () => server.requests.filter((r) => r.query.get('watch') === 'true');
+  const watchRequests = fake.watchRequests;
 
   void it('a watch the server ends at timeoutSeconds is resumed at once, without relist or lifecycle noise', async () => {
     server.putPod(runningPod('t', 'p'));
