@@ -1,8 +1,16 @@
-/** Regenerates the Helm chart's copy of the policy: node scripts/gen-deploy.ts */
+/** Regenerates the Helm chart's generated files (policy, HookRun CRD, controller RBAC rules): node scripts/gen-deploy.ts */
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { chartPolicyYaml } from '../src/admission/deploy.ts';
+import { chartControllerRulesYaml, chartCrdYaml } from '../src/controller/deploy.ts';
 
-const file = join(import.meta.dirname, '..', 'deploy', 'helm', 'kubehooks', 'files', 'policy.yaml');
-writeFileSync(file, chartPolicyYaml());
-process.stdout.write(`wrote ${file}\n`);
+const chart = join(import.meta.dirname, '..', 'deploy', 'helm', 'kubehooks');
+const files: readonly (readonly [string, string])[] = [
+  [join(chart, 'files', 'policy.yaml'), chartPolicyYaml()],
+  [join(chart, 'crds', 'hookruns.kubehooks.dev.yaml'), chartCrdYaml()],
+  [join(chart, 'files', 'controller-rules.yaml'), chartControllerRulesYaml()],
+];
+for (const [file, text] of files) {
+  writeFileSync(file, text);
+  process.stdout.write(`wrote ${file}\n`);
+}

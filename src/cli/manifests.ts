@@ -1,4 +1,5 @@
 import { stringify } from 'yaml';
+import { controllerManifests, DEFAULT_CONTROLLER_NAME, DEFAULT_CONTROLLER_NAMESPACE } from '../controller/manifests.ts';
 import { WEBHOOK_PATH, webhookConfiguration } from '../admission/manifests.ts';
 import type { WebhookTarget } from '../admission/manifests.ts';
 import type { CliCommand } from './command.ts';
@@ -29,7 +30,7 @@ function checkUrl(text: string): string {
   return text;
 }
 
-/** `kubehooks manifests webhook`: the ValidatingWebhookConfiguration for `kubehooks webhook`. */
+/** `kubehooks manifests webhook|controller`: what the in-cluster parts need. */
 export const manifestsCommand: CliCommand = {
   name: 'manifests',
   register(program, ctx) {
@@ -71,5 +72,23 @@ export const manifestsCommand: CliCommand = {
           ctx.setExitCode(EXIT_OK);
         },
       );
+    manifests
+      .command('controller')
+      .description('print the HookRun CRD, the controller\'s ServiceAccount, least-privilege RBAC, bindings and Deployment for `kubehooks controller`')
+      .requiredOption('--image <image>', 'container image whose entrypoint is the kubehooks CLI, e.g. registry.example/kubehooks:0.1.0')
+      .option('-n, --namespace <ns>', 'namespace the controller runs in (its HookRuns there may name any namespace)', DEFAULT_CONTROLLER_NAMESPACE)
+      .option('--name <name>', 'name of the ServiceAccount, roles, bindings and Deployment', DEFAULT_CONTROLLER_NAME)
+      .option('--watch-namespace <ns>', 'watch only this namespace (repeatable; Role + RoleBinding in each); default: cluster-wide (ClusterRole)', collect)
+      .action((opts: { image: string; namespace: string; name: string; watchNamespace?: string[] }) => {
+        const dnsLabel = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
+        if (opts.image.trim() === '' || /\s/.test(opts.image)) throw new UsageError(`--image must be an image reference without spaces (got "${opts.image}")`);
+        for (const [flag, value] of [['--namespace', opts.namespace], ...(opts.watchNamespace ?? []).map((n) => ['--watch-namespace', n] as const)] as const) {
+          if (!dnsLabel.test(value) || value.length > 63) throw new UsageError(`${flag} "${value}" is not a valid namespace name`);
+        }
+        if (!dnsLabel.test(opts.name) || opts.name.length > 63) throw new UsageError(`--name "${opts.name}" is not a valid name (lower-case letters, digits and '-', at most 63)`);
+        const objects = controllerManifests({ image: opts.image, namespace: opts.namespace, name: opts.name, watchNamespaces: [...new Set(opts.watchNamespace ?? [])] });
+        ctx.deps.io.stdout.write(objects.map((o) => stringify(o, { lineWidth: 0 })).join('---\n'));
+        ctx.setExitCode(EXIT_OK);
+      });
   },
 };

@@ -21,6 +21,8 @@ export const REASON_CODES = [
   'stream-closed',
   'remote-error',
   'watch-failed',
+  /** Controller only: the start was journaled, then the controller stopped before the result was. */
+  'interrupted',
   'invalid-hook',
   'internal',
 ] as const;

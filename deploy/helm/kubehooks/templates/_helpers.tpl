@@ -14,3 +14,6 @@ namespaceSelector:
       operator: NotIn
       values: {{ prepend .exclude "kube-system" | toJson }}
 {{- end }}
+{{- define "kubehooks.controllerName" -}}
+{{ .Release.Name }}-controller
+{{- end }}

@@ -1,0 +1,112 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { parseAllDocuments } from 'yaml';
+import { main } from '../cli/main.ts';
+import { captureIo } from '../cli/test-io.ts';
+import { chartControllerRulesYaml, chartCrdYaml } from './deploy.ts';
+import { hookRunCrd } from './hookrun-crd.ts';
+import { HOOKRUN_PHASES, HOOKRUN_RESULT_STATUSES, HOOKRUN_STATUS_PHASES, OUTPUT_TAIL_BUDGET_BYTES, OUTPUT_TAIL_MAX_BYTES, outputTailBytes } from './hookrun-types.ts';
+import { CONTROLLER_RULES, controllerManifests } from './manifests.ts';
+
+type Obj = Record<string, unknown> & { kind: string; metadata: { name: string; namespace?: string } };
+
+async function cli(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  const io = captureIo('');
+  const code = await main(args, { io: io.io });
+  return { code, stdout: io.stdout(), stderr: io.stderr() };
+}
+
+const chart = join(import.meta.dirname, '..', '..', 'deploy', 'helm', 'kubehooks');
+
+void test('deploy: the Helm chart carries the generated CRD and controller rules unchanged', () => {
+  const stale = 'is stale: run node scripts/gen-deploy.ts';
+  assert.equal(readFileSync(join(chart, 'crds', 'hookruns.kubehooks.dev.yaml'), 'utf8'), chartCrdYaml(), `crds/hookruns.kubehooks.dev.yaml ${stale}`);
+  assert.equal(readFileSync(join(chart, 'files', 'controller-rules.yaml'), 'utf8'), chartControllerRulesYaml(), `files/controller-rules.yaml ${stale}`);
+  const template = readFileSync(join(chart, 'templates', 'controller.yaml'), 'utf8');
+  assert.equal((template.match(/Files\.Get "files\/controller-rules\.yaml"/g) ?? []).length, 2, 'ClusterRole and Role both take the generated rules');
+  assert.match(readFileSync(join(chart, 'values.yaml'), 'utf8'), /^controller:\n {2}enabled: false$/m);
+});
+
+void test('RBAC: least privilege; nothing written but HookRun status and Events; no pod or HookRun writes', () => {
+  const verbs = (group: string, resource: string): string[] =>
+    CONTROLLER_RULES.filter((r) => r.apiGroups.includes(group) && r.resources.includes(resource)).flatMap((r) => [...r.verbs]).sort();
+  assert.deepEqual(verbs('kubehooks.dev', 'hookruns'), ['get', 'list', 'watch']);
+  assert.deepEqual(verbs('kubehooks.dev', 'hookruns/status'), ['get', 'patch', 'update']);
+  assert.deepEqual(verbs('', 'pods'), ['get', 'list', 'watch']);
+  assert.deepEqual(verbs('', 'pods/exec'), ['create', 'get']);
+  assert.deepEqual(verbs('', 'events'), ['create']);
+  assert.deepEqual(verbs('velero.io', 'restores'), ['get']);
+  for (const r of CONTROLLER_RULES) {
+    assert.ok(!r.verbs.includes('*') && !r.resources.includes('*') && !r.apiGroups.includes('*'), JSON.stringify(r));
+    assert.ok(!r.verbs.some((v) => v === 'delete' || v === 'deletecollection' || v === 'escalate' || v === 'bind' || v === 'impersonate'));
+  }
+  assert.ok(!CONTROLLER_RULES.some((r) => r.resources.includes('secrets')), 'no Secrets');
+});
+
+void test('manifests: cluster-wide by default; --watch-namespace gives a Role + RoleBinding per namespace and --namespace args', () => {
+  const wide = controllerManifests({ image: 'img:1' }) as Obj[];
+  assert.deepEqual(wide.map((o) => o.kind), ['CustomResourceDefinition', 'Namespace', 'ServiceAccount', 'ClusterRole', 'ClusterRoleBinding', 'Deployment']);
+  const narrow = controllerManifests({ image: 'img:1', namespace: 'ops', watchNamespaces: ['a', 'b'] }) as Obj[];
+  assert.deepEqual(narrow.map((o) => `${o.kind}/${o.metadata.namespace ?? ''}`), [
+    'CustomResourceDefinition/', 'Namespace/', 'ServiceAccount/ops', 'Role/a', 'RoleBinding/a', 'Role/b', 'RoleBinding/b', 'Deployment/ops',
+  ]);
+  const dep = narrow.at(-1) as unknown as { spec: { replicas: number; strategy: { type: string }; template: { spec: { serviceAccountName: string; containers: { image: string; args: string[] }[] } } } };
+  assert.equal(dep.spec.template.spec.serviceAccountName, 'kubehooks-controller');
+  const [container] = dep.spec.template.spec.containers;
+  assert.ok(container !== undefined);
+  assert.deepEqual(container.args, ['controller', '--namespace=a', '--namespace=b']);
+  assert.equal(container.image, 'img:1');
+  assert.equal(dep.spec.replicas, 1);
+  assert.equal(dep.spec.strategy.type, 'Recreate');
+});
+
+void test('CRD: enums are the API constants; printer columns phase, attempted, failed, age; status subresource', () => {
+  const crd = hookRunCrd() as { spec: { versions: { name: string; subresources: unknown; additionalPrinterColumns: { name: string; jsonPath: string; priority?: number }[]; schema: { openAPIV3Schema: { properties: { spec: { properties: Record<string, { enum?: string[] }> }; status: { properties: Record<string, { enum?: string[]; items?: { properties: Record<string, { enum?: string[] }> } }> } } } } }[] } };
+  const v = crd.spec.versions[0];
+  assert.ok(v !== undefined);
+  assert.equal(v.name, 'v1alpha1');
+  assert.deepEqual(v.subresources, { status: {} });
+  assert.deepEqual(v.additionalPrinterColumns.filter((c) => c.priority === undefined).map((c) => [c.name, c.jsonPath]), [
+    ['Phase', '.status.phase'], ['Attempted', '.status.summary.attempted'], ['Failed', '.status.summary.failed'], ['Age', '.metadata.creationTimestamp'],
+  ]);
+  const schema = v.schema.openAPIV3Schema.properties;
+  assert.deepEqual(schema.spec.properties['phase']?.enum, [...HOOKRUN_PHASES]);
+  assert.deepEqual(schema.status.properties['phase']?.enum, [...HOOKRUN_STATUS_PHASES]);
+  assert.deepEqual(schema.status.properties['results']?.items?.properties['status']?.enum, [...HOOKRUN_RESULT_STATUSES]);
+  for (const f of ['backup', 'restore', 'backupRef', 'restoreRef', 'namespaces', 'selector', 'concurrency', 'deadline', 'noAnnotationHooks', 'noOutput', 'allowNamespaces', 'denyNamespaces']) {
+    assert.ok(f in schema.spec.properties, f);
+  }
+  for (const f of ['phase', 'conditions', 'observedGeneration', 'startTime', 'completionTime', 'summary', 'results', 'skipped']) assert.ok(f in schema.status.properties, f);
+});
+
+void test('output tails: at most 1 KiB per stream and 128 KiB for all tails of a run together', () => {
+  const cases: readonly (readonly [number, number])[] = [[0, 1024], [1, 1024], [64, 1024], [65, 1008], [2000, 32], [2500, 26]];
+  for (const [hooks, bytes] of cases) {
+    assert.equal(outputTailBytes(hooks), bytes, `${hooks} hooks`);
+    assert.ok(outputTailBytes(hooks) <= OUTPUT_TAIL_MAX_BYTES);
+    assert.ok(2 * hooks * outputTailBytes(hooks) <= Math.max(OUTPUT_TAIL_BUDGET_BYTES, 2 * OUTPUT_TAIL_MAX_BYTES));
+  }
+});
+
+void test('manifests controller (CLI): YAML stream; bad flags are usage errors naming the flag', async () => {
+  const out = await cli(['manifests', 'controller', '--image', 'registry.example/kubehooks:0.1.0', '-n', 'velero', '--watch-namespace', 'db']);
+  assert.equal(out.code, 0, out.stderr);
+  const objects = parseAllDocuments(out.stdout).map((d) => d.toJS() as Obj);
+  assert.deepEqual(objects.map((o) => o.kind), ['CustomResourceDefinition', 'Namespace', 'ServiceAccount', 'Role', 'RoleBinding', 'Deployment']);
+  assert.equal(objects[2]?.metadata.namespace, 'velero');
+  const cases: readonly (readonly [string[], RegExp])[] = [
+    [[], /--image/],
+    [['--image', 'a b'], /--image must be an image reference/],
+    [['--image', 'x', '-n', 'Bad'], /--namespace "Bad" is not a valid namespace name/],
+    [['--image', 'x', '--watch-namespace', 'a_b'], /--watch-namespace "a_b"/],
+    [['--image', 'x', '--name', 'UP'], /--name "UP"/],
+  ];
+  for (const [args, message] of cases) {
+    const r = await cli(['manifests', 'controller', ...args]);
+    assert.equal(r.code, 2, `${args.join(' ')}: ${r.stderr}`);
+    assert.match(r.stderr, message);
+    assert.equal(r.stdout, '');
+  }
+});

@@ -1,0 +1,145 @@
+/**
+ * What `kubehooks manifests controller` prints: the HookRun CRD, the controller's ServiceAccount,
+ * least-privilege RBAC and bindings, and its Deployment. The Helm chart (deploy/helm/kubehooks)
+ * renders the same objects; src/controller/deploy.test.ts keeps the two in step. Pure.
+ */
+import { hookRunCrd } from './hookrun-crd.ts';
+import { HOOKRUN_GROUP, HOOKRUN_PLURAL } from './hookrun-types.ts';
+
+export const DEFAULT_CONTROLLER_NAMESPACE = 'kubehooks';
+export const DEFAULT_CONTROLLER_NAME = 'kubehooks-controller';
+
+export interface PolicyRule {
+  readonly apiGroups: readonly string[];
+  readonly resources: readonly string[];
+  readonly verbs: readonly string[];
+}
+
+/**
+ * Everything the controller does, and nothing more: it never creates, changes or deletes pods or
+ * HookRuns (only their status), and reads Velero objects only for backupRef/restoreRef.
+ */
+export const CONTROLLER_RULES: readonly PolicyRule[] = [
+  // Watch HookRuns; write only their status (the journal).
+  { apiGroups: [HOOKRUN_GROUP], resources: [HOOKRUN_PLURAL], verbs: ['get', 'list', 'watch'] },
+  { apiGroups: [HOOKRUN_GROUP], resources: [`${HOOKRUN_PLURAL}/status`], verbs: ['get', 'update', 'patch'] },
+  // Plan from the live pods, wait for containers, exec (the upgrade GET is authorized as create since 1.35).
+  { apiGroups: [''], resources: ['pods'], verbs: ['get', 'list', 'watch'] },
+  { apiGroups: [''], resources: ['pods/exec'], verbs: ['create', 'get'] },
+  // Events on the pods and on the HookRun.
+  { apiGroups: [''], resources: ['events'], verbs: ['create'] },
+  // backupRef / restoreRef.
+  { apiGroups: ['velero.io'], resources: ['backups', 'restores', 'schedules'], verbs: ['get'] },
+];
+
+/** Leader election: one Lease in the controller's own namespace. */
+export const LEADER_ELECTION_RULES: readonly PolicyRule[] = [
+  { apiGroups: ['coordination.k8s.io'], resources: ['leases'], verbs: ['get', 'create', 'update'] },
+];
+
+export interface ControllerManifestOptions {
+  /** Container image whose entrypoint is the kubehooks CLI. */
+  readonly image: string;
+  readonly namespace?: string;
+  readonly name?: string;
+  /** Watch only these namespaces (Role + RoleBinding in each); empty = cluster-wide (ClusterRole). */
+  readonly watchNamespaces?: readonly string[];
+  readonly replicas?: number;
+  readonly leaderElect?: boolean;
+  readonly imagePullPolicy?: 'Always' | 'IfNotPresent' | 'Never';
+}
+
+const LABELS = { 'app.kubernetes.io/name': 'kubehooks', 'app.kubernetes.io/component': 'controller' };
+
+function rules(list: readonly PolicyRule[]): Record<string, unknown>[] {
+  return list.map((r) => ({ apiGroups: [...r.apiGroups], resources: [...r.resources], verbs: [...r.verbs] }));
+}
+
+/** The objects in apply order (CRD and Namespace first, Deployment last). */
+export function controllerManifests(options: ControllerManifestOptions): Record<string, unknown>[] {
+  const namespace = options.namespace ?? DEFAULT_CONTROLLER_NAMESPACE;
+  const name = options.name ?? DEFAULT_CONTROLLER_NAME;
+  const watch = options.watchNamespaces ?? [];
+  const leaderElect = options.leaderElect === true;
+  const subject = [{ kind: 'ServiceAccount', name, namespace }];
+  const meta = (extra: Record<string, unknown> = {}): Record<string, unknown> => ({ name, labels: { ...LABELS }, ...extra });
+  const out: Record<string, unknown>[] = [hookRunCrd(), { apiVersion: 'v1', kind: 'Namespace', metadata: { name: namespace } }];
+  out.push({ apiVersion: 'v1', kind: 'ServiceAccount', metadata: meta({ namespace }) });
+  if (watch.length === 0) {
+    out.push({ apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'ClusterRole', metadata: meta(), rules: rules(CONTROLLER_RULES) });
+    out.push({
+      apiVersion: 'rbac.authorization.k8s.io/v1',
+      kind: 'ClusterRoleBinding',
+      metadata: meta(),
+      roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name },
+      subjects: subject,
+    });
+  } else {
+    for (const ns of watch) {
+      out.push({ apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'Role', metadata: meta({ namespace: ns }), rules: rules(CONTROLLER_RULES) });
+      out.push({
+        apiVersion: 'rbac.authorization.k8s.io/v1',
+        kind: 'RoleBinding',
+        metadata: meta({ namespace: ns }),
+        roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name },
+        subjects: subject,
+      });
+    }
+  }
+  if (leaderElect) {
+    const leName = `${name}-leader-election`;
+    out.push({ apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'Role', metadata: { ...meta({ namespace }), name: leName }, rules: rules(LEADER_ELECTION_RULES) });
+    out.push({
+      apiVersion: 'rbac.authorization.k8s.io/v1',
+      kind: 'RoleBinding',
+      metadata: { ...meta({ namespace }), name: leName },
+      roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name: leName },
+      subjects: subject,
+    });
+  }
+  out.push(controllerDeployment(options, namespace, name));
+  return out;
+}
+
+/** The arguments the Deployment passes to `kubehooks`. */
+export function controllerArgs(options: Pick<ControllerManifestOptions, 'watchNamespaces' | 'leaderElect' | 'name'>, namespace: string): string[] {
+  const args = ['controller'];
+  for (const ns of options.watchNamespaces ?? []) args.push(`--namespace=${ns}`);
+  if (options.leaderElect === true) {
+    args.push('--leader-elect', `--leader-election-namespace=${namespace}`, `--leader-election-id=${options.name ?? DEFAULT_CONTROLLER_NAME}`);
+  }
+  return args;
+}
+
+function controllerDeployment(options: ControllerManifestOptions, namespace: string, name: string): Record<string, unknown> {
+  const selector = { ...LABELS, 'app.kubernetes.io/instance': name };
+  return {
+    apiVersion: 'apps/v1',
+    kind: 'Deployment',
+    metadata: { name, namespace, labels: { ...selector } },
+    spec: {
+      replicas: options.replicas ?? (options.leaderElect === true ? 2 : 1),
+      // Never two active controllers without leader election: the old pod stops before the new starts.
+      strategy: options.leaderElect === true ? { type: 'RollingUpdate' } : { type: 'Recreate' },
+      selector: { matchLabels: selector },
+      template: {
+        metadata: { labels: selector },
+        spec: {
+          serviceAccountName: name,
+          securityContext: { runAsNonRoot: true, runAsUser: 65532, seccompProfile: { type: 'RuntimeDefault' } },
+          containers: [
+            {
+              name: 'controller',
+              image: options.image,
+              imagePullPolicy: options.imagePullPolicy ?? 'IfNotPresent',
+              args: controllerArgs(options, namespace),
+              env: [{ name: 'POD_NAMESPACE', valueFrom: { fieldRef: { fieldPath: 'metadata.namespace' } } }],
+              securityContext: { allowPrivilegeEscalation: false, readOnlyRootFilesystem: true, capabilities: { drop: ['ALL'] } },
+              resources: { requests: { cpu: '50m', memory: '96Mi' }, limits: { memory: '256Mi' } },
+            },
+          ],
+        },
+      },
+    },
+  };
+}
