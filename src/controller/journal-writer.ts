@@ -1,0 +1,307 @@
+/**
+ * The I/O shell around the journal (journal.ts): decides when to write the HookRun's status, writes
+ * it, and handles conflicts. The bound on status writes, per HookRun:
+ *
+ * - one write at a time;
+ * - a write that carries hook starts (hooks waiting to exec) at most every START_WRITE_INTERVAL_MS
+ *   (100 ms), so at most 10 writes per second; every start waiting then goes in the same write;
+ * - a write of results only at most every RESULT_WRITE_INTERVAL_MS (1 s);
+ * - after a conflict (409) or a write whose outcome is unknown, one re-read, then the same bound.
+ *
+ * Conflicts: the HookRun changed since our last write. When what the API server holds is our last
+ * acknowledged status (someone edited metadata) or exactly the write whose answer we missed, we go
+ * on with the new resourceVersion. Anything else means another writer (a second controller, a
+ * person) changed the status: we stop writing and report `lost` (the caller stops the run; its
+ * hooks already started stay `running` in the status and the owner of the status accounts for them).
+ */
+import { isDeepStrictEqual } from 'node:util';
+import type { PlannedHook } from '../model/plan.ts';
+import type { HookResult } from '../model/result.ts';
+import type { Clock } from '../run/ports.ts';
+import { hookKey } from '../run/hook-key.ts';
+import type { HookRun, HookRunStatus } from './hookrun-types.ts';
+import type { Journal, WriteImage } from './journal.ts';
+
+export const START_WRITE_INTERVAL_MS = 100;
+export const RESULT_WRITE_INTERVAL_MS = 1_000;
+/** A failing write (API unreachable, 5xx) is retried no faster than this, doubling up to the max. */
+export const WRITE_RETRY_MIN_MS = 200;
+export const WRITE_RETRY_MAX_MS = 5_000;
+
+/** The HookRun API as the controller uses it (src/kube implements it). */
+export interface HookRunStore {
+  get(namespace: string, name: string, signal: AbortSignal): Promise<HookRun>;
+  /** PUT of the status subresource; the object's metadata.resourceVersion is the precondition. */
+  replaceStatus(hookRun: HookRun, signal: AbortSignal): Promise<HookRun>;
+}
+
+/** A 409 from replaceStatus. src/kube's errors carry `statusCode`. */
+export function isConflict(error: unknown): boolean {
+  return typeof error === 'object' && error !== null && (error as { statusCode?: unknown }).statusCode === 409;
+}
+
+export type WriterState = 'writing' | 'lost' | 'closed';
+
+export interface JournalWriterOptions {
+  readonly journal: Journal;
+  readonly store: HookRunStore;
+  readonly clock: Clock;
+  /** The HookRun as last read (its resourceVersion is the first write's precondition). */
+  readonly hookRun: HookRun;
+  /** The whole status for a journal image (phase, conditions, plan, summary, skipped). Pure. */
+  readonly statusFor: (image: Pick<WriteImage, 'results' | 'summary'>) => HookRunStatus;
+  readonly onLost?: ((why: string) => void) | undefined;
+  /** A write failed for another reason (logged by the caller; it is retried). */
+  readonly onWriteError?: ((error: unknown) => void) | undefined;
+  readonly startIntervalMs?: number;
+  readonly resultIntervalMs?: number;
+}
+
+interface Waiter {
+  readonly resolve: () => void;
+  readonly reject: (error: Error) => void;
+}
+
+export class JournalLostError extends Error {
+  readonly code = 'journal-lost';
+}
+
+/**
+ * Serialises status writes for one HookRun. `hookStarting` is the runner's journal seam (awaited
+ * before each exec); `hookEnded` records results as they happen; `finish` writes until the status holds
+ * everything and returns the last HookRun.
+ */
+export class JournalWriter {
+  readonly #o: JournalWriterOptions;
+  readonly #ctl = new AbortController();
+  readonly #waiters = new Map<string, Waiter>();
+  #hookRun: HookRun;
+  #state: WriterState = 'writing';
+  #writing: Promise<void> | undefined;
+  #timer: AbortController | undefined;
+  #lastWriteAt = Number.NEGATIVE_INFINITY;
+  #retryMs = 0;
+  /** No write before this time (back-off after a failed write). */
+  #notBefore = Number.NEGATIVE_INFINITY;
+  #forced = false;
+  #writes = 0;
+  #conflicts = 0;
+  #idle: (() => void)[] = [];
+
+  constructor(options: JournalWriterOptions) {
+    this.#o = options;
+    this.#hookRun = options.hookRun;
+  }
+
+  get state(): WriterState {
+    return this.#state;
+  }
+
+  /** Status writes sent (acknowledged or not) and conflicts met, for metrics and the benchmark. */
+  get stats(): { readonly writes: number; readonly conflicts: number } {
+    return { writes: this.#writes, conflicts: this.#conflicts };
+  }
+
+  get hookRun(): HookRun {
+    return this.#hookRun;
+  }
+
+  /** The runner's seam: resolves once the hook's start is stored; rejects when it cannot be. */
+  hookStarting(hook: PlannedHook, signal: AbortSignal): Promise<void> {
+    if (this.#state !== 'writing') return Promise.reject(new JournalLostError(`the HookRun status is not ours to write (${this.#state})`));
+    const key = hookKey(hook);
+    if (!this.#o.journal.requestStart(hook, new Date(this.#o.clock.now()).toISOString())) {
+      return Promise.reject(new Error(`hook ${key} already has a start or a result in the journal`));
+    }
+    return new Promise<void>((resolve, reject) => {
+      const onAbort = (): void => {
+        this.#waiters.delete(key);
+        reject(new Error('the run stopped before the start was recorded'));
+      };
+      if (signal.aborted) {
+        onAbort();
+        return;
+      }
+      signal.addEventListener('abort', onAbort, { once: true });
+      this.#waiters.set(key, {
+        resolve: () => {
+          signal.removeEventListener('abort', onAbort);
+          resolve();
+        },
+        reject: (error) => {
+          signal.removeEventListener('abort', onAbort);
+          reject(error);
+        },
+      });
+      this.#kick();
+    });
+  }
+
+  /** A result as it happens (the runner's onResult). */
+  hookEnded(hook: Pick<PlannedHook, 'namespace' | 'pod' | 'container' | 'source' | 'name' | 'phase' | 'index'>, result: HookResult, failed: boolean): void {
+    if (this.#o.journal.recordResult(hook, result, failed)) this.#kick();
+  }
+
+  /** Something changed outside the journal (conditions): write it under the results bound. */
+  touch(): void {
+    this.#kick(true);
+  }
+
+  /**
+   * Writes until the status holds every change (or the writer is lost, or `signal` aborts), with the
+   * same bound as during the run. Returns the HookRun as last stored.
+   */
+  async finish(signal: AbortSignal): Promise<HookRun> {
+    this.#kick(true);
+    while (this.#state === 'writing' && (this.#o.journal.hasChanges || this.#o.journal.writeInFlight || this.#forced) && !signal.aborted) {
+      await new Promise<void>((resolve) => {
+        const done = (): void => {
+          signal.removeEventListener('abort', done);
+          resolve();
+        };
+        signal.addEventListener('abort', done, { once: true });
+        this.#idle.push(done);
+      });
+    }
+    return this.#hookRun;
+  }
+
+  /** Stops writing; waiting starts are rejected. Idempotent. */
+  close(): void {
+    if (this.#state === 'writing') this.#state = 'closed';
+    this.#ctl.abort();
+    this.#timer?.abort();
+    this.#rejectWaiters(new JournalLostError('the journal writer closed'));
+    this.#wakeIdle();
+  }
+
+  #kick(force = false): void {
+    if (force) this.#forced = true;
+    if (this.#state !== 'writing' || this.#writing !== undefined) return;
+    const journal = this.#o.journal;
+    if (!journal.hasChanges && !this.#forced) {
+      this.#wakeIdle();
+      return;
+    }
+    const interval = journal.waitingStarts > 0 ? (this.#o.startIntervalMs ?? START_WRITE_INTERVAL_MS) : (this.#o.resultIntervalMs ?? RESULT_WRITE_INTERVAL_MS);
+    const now = this.#o.clock.now();
+    const wait = Math.max(this.#notBefore - now, this.#lastWriteAt + interval - now);
+    if (wait > 0) {
+      if (this.#timer !== undefined) return;
+      const timer = new AbortController();
+      this.#timer = timer;
+      this.#o.clock.sleep(wait, timer.signal).then(
+        () => {
+          if (this.#timer === timer) this.#timer = undefined;
+          this.#kick();
+        },
+        () => {
+          if (this.#timer === timer) this.#timer = undefined;
+        },
+      );
+      return;
+    }
+    this.#timer?.abort();
+    this.#timer = undefined;
+    this.#writing = this.#write().finally(() => {
+      this.#writing = undefined;
+      this.#kick();
+    });
+  }
+
+  async #write(): Promise<void> {
+    const journal = this.#o.journal;
+    this.#forced = false;
+    const image = journal.beginWrite() ?? { seq: undefined, results: journal.results('local'), summary: journal.summary('local') };
+    const status = this.#o.statusFor(image);
+    const body: HookRun = { ...this.#hookRun, status };
+    this.#lastWriteAt = this.#o.clock.now();
+    this.#writes++;
+    try {
+      this.#hookRun = await this.#o.store.replaceStatus(body, this.#ctl.signal);
+      this.#retryMs = 0;
+      if (image.seq !== undefined) this.#release(journal.ackWrite(image.seq));
+    } catch (error) {
+      if (this.#ctl.signal.aborted) {
+        if (image.seq !== undefined) journal.failWrite(image.seq);
+        return;
+      }
+      if (!isConflict(error)) this.#o.onWriteError?.(error);
+      else this.#conflicts++;
+      // Conflict, or an outcome we do not know: read what is stored and decide.
+      let current: HookRun;
+      try {
+        current = await this.#o.store.get(this.#hookRun.metadata.namespace, this.#hookRun.metadata.name, this.#ctl.signal);
+      } catch (readError) {
+        if (image.seq !== undefined) journal.failWrite(image.seq);
+        if (!isAborted(this.#ctl.signal)) {
+          this.#o.onWriteError?.(readError);
+          this.#backoff();
+        }
+        return;
+      }
+      const stored = current.status ?? {};
+      if (current.metadata.uid !== this.#hookRun.metadata.uid) {
+        if (image.seq !== undefined) journal.failWrite(image.seq);
+        this.#lose('the HookRun was deleted and re-created');
+        return;
+      }
+      if (image.seq !== undefined && isDeepStrictEqual(stored.results ?? [], image.results)) {
+        // The write was stored; only its answer was lost (or metadata changed after it).
+        this.#hookRun = current;
+        this.#release(journal.ackWrite(image.seq));
+        return;
+      }
+      if (isDeepStrictEqual(stored.results ?? [], journal.results('durable'))) {
+        // Not stored; nobody else wrote the status: retry on the new resourceVersion.
+        this.#hookRun = current;
+        if (image.seq !== undefined) journal.failWrite(image.seq);
+        if (!isConflict(error)) this.#backoff();
+        else this.#forced = image.seq === undefined;
+        return;
+      }
+      if (image.seq !== undefined) journal.failWrite(image.seq);
+      this.#lose('another writer changed status.results (a second controller without leader election, or a person): this controller stops the run and leaves the status to it');
+    }
+  }
+
+  #backoff(): void {
+    this.#retryMs = this.#retryMs === 0 ? WRITE_RETRY_MIN_MS : Math.min(WRITE_RETRY_MAX_MS, this.#retryMs * 2);
+    this.#notBefore = this.#o.clock.now() + this.#retryMs;
+  }
+
+  #release(hooks: readonly Pick<PlannedHook, 'namespace' | 'pod' | 'container' | 'source' | 'name' | 'phase' | 'index'>[]): void {
+    for (const h of hooks) {
+      const key = hookKey(h);
+      const w = this.#waiters.get(key);
+      this.#waiters.delete(key);
+      w?.resolve();
+    }
+  }
+
+  #lose(why: string): void {
+    if (this.#state !== 'writing') return;
+    this.#state = 'lost';
+    this.#timer?.abort();
+    this.#rejectWaiters(new JournalLostError(why));
+    this.#o.onLost?.(why);
+    this.#wakeIdle();
+  }
+
+  #rejectWaiters(error: Error): void {
+    const waiters = [...this.#waiters.values()];
+    this.#waiters.clear();
+    for (const w of waiters) w.reject(error);
+  }
+
+  #wakeIdle(): void {
+    const idle = this.#idle;
+    this.#idle = [];
+    for (const f of idle) f();
+  }
+}
+
+/** Read through a call: the signal flips while we await, which TypeScript's narrowing cannot see. */
+function isAborted(signal: AbortSignal): boolean {
+  return signal.aborted;
+}

@@ -1,0 +1,319 @@
+/**
+ * The status journal of one HookRun, as a pure state machine (no I/O, no clock: times are passed in).
+ *
+ * The HookRun's `status.results[]` is the journal. Every hook moves through
+ *   unstarted → start-requested → started (durable) → finished (local) → finished (durable)
+ * and may start only once its start is durable: written in a status write that the API server
+ * acknowledged. After a restart the journal is rebuilt from the status as stored: a durable start
+ * without a result becomes `failed` with reasonCode `interrupted` (never run again), a durable result
+ * stays, everything else is unstarted and may run. Nothing here can start a hook twice: a hook has a
+ * start request at most once per journal, and a journal rebuilt from the status never offers a hook
+ * whose start or result the status holds.
+ *
+ * Writes are group commits: `beginWrite` takes every pending change into one status image; `ackWrite`
+ * makes them durable (and releases the hooks whose starts they carried); `failWrite` puts them back to
+ * be sent with the next write. The shell (journal-writer.ts) decides when to write.
+ */
+import type { PlannedHook } from '../model/plan.ts';
+import type { HookResult } from '../model/result.ts';
+import { hookKey } from '../run/hook-key.ts';
+import type { HookRunResult, HookRunSummary } from './hookrun-types.ts';
+import { REASON_MAX_BYTES } from './hookrun-types.ts';
+
+type HookIdentity = Pick<PlannedHook, 'namespace' | 'pod' | 'container' | 'source' | 'name' | 'phase' | 'index'>;
+
+type EntryState = 'unstarted' | 'start-requested' | 'started' | 'finished';
+
+interface Sent {
+  readonly seq: number;
+  readonly result: HookRunResult;
+  readonly failed: boolean;
+}
+
+interface Entry {
+  readonly key: string;
+  readonly hook: HookIdentity;
+  /** True for entries the plan does not have (kept from the status as history, never started). */
+  readonly unplanned: boolean;
+  /** A final result read from the stored status: counted in the stored summary.failed, never changes. */
+  readonly storedFinal: boolean;
+  state: EntryState;
+  /** What the status should say about this hook (undefined while unstarted). Replaced, never mutated. */
+  local: HookRunResult | undefined;
+  localFailed: boolean;
+  /** What the API server has acknowledged (undefined: nothing). */
+  durable: HookRunResult | undefined;
+  durableFailed: boolean;
+  /** The value in the write in flight, if this entry is in it. */
+  sent: Sent | undefined;
+}
+
+export interface JournalOptions {
+  /** Bytes kept of each stream's tail (status.outputTailBytes). */
+  readonly tailBytes: number;
+  /** ISO time used for interrupted entries found on recovery that carry no start time. */
+  readonly now: string;
+}
+
+/** What the status as stored says; undefined fields = nothing recorded yet. */
+export interface StoredJournal {
+  readonly results?: readonly HookRunResult[] | undefined;
+  /** summary.failed as stored: the failures among the stored final results. */
+  readonly failed?: number | undefined;
+}
+
+export interface WriteImage {
+  readonly seq: number;
+  /** status.results as it should be stored: plan order, then entries the plan lacks. */
+  readonly results: readonly HookRunResult[];
+  readonly summary: Omit<HookRunSummary, 'skipped'>;
+  /** How many starts this write makes durable (0: results only). */
+  readonly starts: number;
+}
+
+export const INTERRUPTED_REASON =
+  'interrupted: the controller recorded this hook\'s start and then stopped (killed, crashed or lost its lease) before it recorded a result; the command may or may not have run, and it is not run again';
+
+function isDirty(e: Entry): boolean {
+  return e.local !== undefined && e.local !== e.durable && e.sent?.result !== e.local;
+}
+
+export class Journal {
+  readonly #entries = new Map<string, Entry>();
+  readonly #order: Entry[] = [];
+  readonly #tailBytes: number;
+  #seq = 0;
+  #inFlight: number | undefined;
+  /** summary.failed as stored (the failures among stored final entries, whose own flags are not stored). */
+  readonly #storedFailed: number;
+  readonly #recovered: HookRunResult[] = [];
+
+  constructor(planned: readonly PlannedHook[], stored: StoredJournal, options: JournalOptions) {
+    this.#tailBytes = options.tailBytes;
+    const storedByKey = new Map<string, HookRunResult>();
+    for (const r of stored.results ?? []) {
+      const key = hookKey(r);
+      if (!storedByKey.has(key)) storedByKey.set(key, r); // a duplicate key in a hand-edited status: the first wins
+    }
+    const add = (key: string, hook: HookIdentity, unplanned: boolean): void => {
+      const r = storedByKey.get(key);
+      const storedFinal = r !== undefined && r.status !== 'running';
+      const entry: Entry = {
+        key,
+        hook: identity(hook),
+        unplanned,
+        storedFinal,
+        state: r === undefined ? 'unstarted' : 'finished',
+        local: r,
+        localFailed: false,
+        durable: r,
+        durableFailed: false,
+        sent: undefined,
+      };
+      if (r !== undefined && r.status === 'running') {
+        // Started, no result: it may have run. Record it failed and never offer it again.
+        entry.local = interrupted(r, options.now);
+        entry.localFailed = true;
+        this.#recovered.push(entry.local);
+      }
+      this.#entries.set(key, entry);
+      this.#order.push(entry);
+    };
+    for (const hook of planned) {
+      const key = hookKey(hook);
+      if (!this.#entries.has(key)) add(key, hook, false);
+    }
+    for (const [key, r] of storedByKey) if (!this.#entries.has(key)) add(key, r, true);
+    const storedFinals = this.#order.filter((e) => e.storedFinal).length;
+    this.#storedFailed = Math.min(Math.max(0, Math.trunc(stored.failed ?? 0)), storedFinals);
+  }
+
+  /** Entries found `running` in the stored status, now recorded `interrupted` (pending a write). */
+  get recovered(): readonly HookRunResult[] {
+    return this.#recovered;
+  }
+
+  /** The hook may be offered for a start: planned, and the journal has neither a start nor a result. */
+  mayStart(hook: HookIdentity): boolean {
+    return this.#entries.get(hookKey(hook))?.state === 'unstarted';
+  }
+
+  /** The hook's start is durable and it has no result yet: it may exec now. */
+  mayExec(hook: HookIdentity): boolean {
+    return this.#entries.get(hookKey(hook))?.state === 'started';
+  }
+
+  /** Asks to start a hook; false (nothing changes) unless mayStart. The start is durable after the next acknowledged write. */
+  requestStart(hook: HookIdentity, startedAt: string): boolean {
+    const e = this.#entries.get(hookKey(hook));
+    if (e === undefined || e.state !== 'unstarted' || e.unplanned) return false;
+    e.state = 'start-requested';
+    e.local = { ...blankResult(e.hook), status: 'running', startedAt };
+    e.localFailed = false;
+    return true;
+  }
+
+  /**
+   * Records a hook's result. An unstarted hook may get a result directly (not-run: its pod was
+   * deleted, the run was stopped). A hook whose start is requested but not durable yet never executed:
+   * it may only end not-run. Returns false when the hook is unknown or already has a result.
+   */
+  recordResult(hook: HookIdentity, result: HookResult, failed: boolean): boolean {
+    const e = this.#entries.get(hookKey(hook));
+    if (e === undefined || e.state === 'finished') return false;
+    if (e.state !== 'started' && result.status !== 'not-run') {
+      throw new Error(`journal: hook ${e.key} got a ${result.status} result before its start was durable (it must not exec before)`);
+    }
+    e.state = 'finished';
+    e.local = this.#compact(result);
+    e.localFailed = failed;
+    return true;
+  }
+
+  /** Something is waiting to be written. */
+  get hasChanges(): boolean {
+    return this.#order.some(isDirty);
+  }
+
+  /** Start requests not yet in a write (their hooks wait for it). */
+  get waitingStarts(): number {
+    return this.#order.filter((e) => e.state === 'start-requested' && isDirty(e)).length;
+  }
+
+  get writeInFlight(): boolean {
+    return this.#inFlight !== undefined;
+  }
+
+  /** Takes every pending change into one status image; undefined when a write is in flight or nothing changed. */
+  beginWrite(): WriteImage | undefined {
+    if (this.#inFlight !== undefined || !this.hasChanges) return undefined;
+    const seq = ++this.#seq;
+    let starts = 0;
+    for (const e of this.#order) {
+      if (!isDirty(e) || e.local === undefined) continue;
+      e.sent = { seq, result: e.local, failed: e.localFailed };
+      if (e.local.status === 'running') starts++;
+    }
+    this.#inFlight = seq;
+    return { seq, results: this.#image('local'), summary: this.summary('local'), starts };
+  }
+
+  /** The API server stored write `seq`: what it carried is durable. Returns the hooks that may exec now. */
+  ackWrite(seq: number): HookIdentity[] {
+    this.#checkInFlight(seq);
+    this.#inFlight = undefined;
+    const released: HookIdentity[] = [];
+    for (const e of this.#order) {
+      if (e.sent?.seq !== seq) continue;
+      e.durable = e.sent.result;
+      e.durableFailed = e.sent.failed;
+      e.sent = undefined;
+      if (e.state === 'start-requested' && e.durable.status === 'running') {
+        e.state = 'started';
+        released.push(e.hook);
+      }
+    }
+    return released;
+  }
+
+  /** Write `seq` was not stored (or may not have been): its changes go out again with the next write. */
+  failWrite(seq: number): void {
+    this.#checkInFlight(seq);
+    this.#inFlight = undefined;
+    for (const e of this.#order) if (e.sent?.seq === seq) e.sent = undefined;
+  }
+
+  #checkInFlight(seq: number): void {
+    if (this.#inFlight !== seq) throw new Error(`journal: write ${seq} is not the write in flight (${String(this.#inFlight)})`);
+  }
+
+  /** Every hook has a final result and the API server has it. */
+  get complete(): boolean {
+    return this.#inFlight === undefined && this.#order.every((e) => e.state === 'finished' && !isDirty(e) && e.durable !== undefined && e.durable.status !== 'running');
+  }
+
+  /** Planned hooks with neither a start nor a result. */
+  get unstarted(): number {
+    return this.#order.filter((e) => e.state === 'unstarted').length;
+  }
+
+  /** status.results of the latest (local) or the acknowledged (durable) state. */
+  results(view: 'local' | 'durable' = 'durable'): readonly HookRunResult[] {
+    return this.#image(view);
+  }
+
+  summary(view: 'local' | 'durable' = 'local'): Omit<HookRunSummary, 'skipped'> {
+    let failed = this.#storedFailed;
+    let succeeded = 0;
+    let running = 0;
+    let pending = 0;
+    for (const e of this.#order) {
+      const r = view === 'local' ? e.local : e.durable;
+      if (r === undefined) pending++;
+      else if (r.status === 'running') running++;
+      else {
+        if (r.status === 'succeeded') succeeded++;
+        // Stored finals carry no flag of their own (false): they are in #storedFailed.
+        if (view === 'local' ? e.localFailed : e.durableFailed) failed++;
+      }
+    }
+    return { attempted: this.#order.length, failed, succeeded, running, pending };
+  }
+
+  #image(view: 'local' | 'durable'): HookRunResult[] {
+    const out: HookRunResult[] = [];
+    for (const e of this.#order) {
+      const r = view === 'local' ? e.local : e.durable;
+      if (r !== undefined) out.push(r);
+    }
+    return out;
+  }
+
+  /** Output as tails of at most tailBytes per stream (UTF-8, cut at a character boundary); reason capped. */
+  #compact(result: HookResult): HookRunResult {
+    const stdout = utf8Tail(result.stdout, this.#tailBytes);
+    const stderr = utf8Tail(result.stderr, this.#tailBytes);
+    const base: HookRunResult = {
+      ...blankResult(result),
+      status: result.status,
+      exitCode: result.exitCode,
+      stdout: stdout.text,
+      stderr: stderr.text,
+      truncated: result.truncated || stdout.cut || stderr.cut,
+      startedAt: result.startedAt,
+      durationMs: result.durationMs === null ? null : Math.max(0, Math.round(result.durationMs)),
+      reason: result.reason === null ? null : utf8Head(result.reason, REASON_MAX_BYTES),
+    };
+    return result.reasonCode === undefined ? base : { ...base, reasonCode: result.reasonCode };
+  }
+}
+
+function identity(h: HookIdentity): HookIdentity {
+  return { namespace: h.namespace, pod: h.pod, container: h.container, source: h.source, name: h.name, phase: h.phase, index: h.index };
+}
+
+function blankResult(h: HookIdentity): HookRunResult {
+  return { ...identity(h), status: 'running', exitCode: null, stdout: '', stderr: '', truncated: false, startedAt: null, durationMs: null, reason: null };
+}
+
+function interrupted(r: HookRunResult, now: string): HookRunResult {
+  return { ...r, status: 'failed', reasonCode: 'interrupted', reason: INTERRUPTED_REASON, startedAt: r.startedAt ?? now };
+}
+
+/** The last `max` bytes of `text` in UTF-8, starting at a character boundary. */
+export function utf8Tail(text: string, max: number): { text: string; cut: boolean } {
+  const bytes = Buffer.from(text, 'utf8');
+  if (bytes.length <= max) return { text, cut: false };
+  let start = bytes.length - Math.max(0, max);
+  while (start < bytes.length && ((bytes[start] ?? 0) & 0xc0) === 0x80) start++;
+  return { text: bytes.subarray(start).toString('utf8'), cut: true };
+}
+
+/** The first `max` bytes of `text` in UTF-8, ending at a character boundary. */
+export function utf8Head(text: string, max: number): string {
+  const bytes = Buffer.from(text, 'utf8');
+  if (bytes.length <= max) return text;
+  let end = max;
+  while (end > 0 && ((bytes[end] ?? 0) & 0xc0) === 0x80) end--;
+  return bytes.subarray(0, end).toString('utf8');
+}
