@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { PlannedHook } from '../model/plan.ts';
 import type { HookResult } from '../model/result.ts';
-import { FakeClock, settle } from '../run/fake-clock.ts';
+import { FakeClock, settle } from '../testing/fake-clock.ts';
 import type { HookRun, HookRunStatus } from './hookrun-types.ts';
 import { Journal } from './journal.ts';
 import { JournalLostError, JournalWriter, RESULT_WRITE_INTERVAL_MS, START_WRITE_INTERVAL_MS, type HookRunStore } from './journal-writer.ts';
