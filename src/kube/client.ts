@@ -8,7 +8,7 @@
  * `tokenFile` and the oidc auth-provider are ours (credentials.ts, oidc.ts), bounded by each request.
  * The requests themselves go through node:http(s) and `ws` with those options, because we need the
  * HTTP status *and* the Status body of every failed request (client-node's Watch drops the body, its
- * Exec hides the refused upgrade's body) and agents we can destroy on `close()` (ADR 0003, 0010).
+ * Exec hides the refused upgrade's body) and agents we can destroy on `close()` (ADR 0003, 0011).
  */
 import type http from 'node:http';
 import type { KubeConfig } from '@kubernetes/client-node/dist/config.js';

@@ -5,7 +5,7 @@
  * verdict, and KubePodExecutor (exec.ts) adds the deadline, the abort and the pod lookups.
  *
  * exec-channel-ws.ts implements it over `ws` (protocols v5, then v4). Another transport (SPDY, another
- * WebSocket library) implements `ExecChannelOpener` and hands frames in the same shape: see ADR 0010.
+ * WebSocket library) implements `ExecChannelOpener` and hands frames in the same shape: see ADR 0011.
  */
 import type { KubeError } from './errors.ts';
 
