@@ -399,6 +399,7 @@ v('V64: annotation hook (container1, Continue, 1s, 1m, wait-for-ready true)', ()
       execTimeoutMs: 1000,
       waitTimeoutMs: 60_000,
       waitForReady: true,
+      velero: { version: '1.18', execTimeoutMs: 1000, onError: 'Continue', runs: true, notes: [] },
     },
   ]);
 });

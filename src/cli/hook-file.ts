@@ -3,6 +3,7 @@ import type { LoadedHookObject } from '../load/loaded-object.ts';
 import { describeObject } from '../load/loaded-object.ts';
 import { parseBackupObject, parseRestoreObject } from '../velero/spec.ts';
 import type { BackupHooks, RestoreHooks } from '../velero/spec.ts';
+import type { VeleroReadOptions } from '../velero/profiles.ts';
 import type { CliDeps } from './context.ts';
 import { UsageError } from './context.ts';
 import { logDiagnostics, readManifests } from './options.ts';
@@ -45,18 +46,18 @@ export interface CheckedHookFile<T> {
  * Reads `--backup FILE`: exactly one Backup or Schedule. Parse problems go to stderr as positioned
  * diagnostics; a file that is not usable at all is a UsageError.
  */
-export async function checkBackupFile(file: string, deps: CliDeps, flag = '--backup'): Promise<CheckedHookFile<BackupHooks>> {
+export async function checkBackupFile(file: string, deps: CliDeps, flag = '--backup', options: VeleroReadOptions = {}): Promise<CheckedHookFile<BackupHooks>> {
   const { object, loadErrors } = await loadOne(file, 'backup', flag, deps);
-  const { backup, issues } = parseBackupObject(object.raw);
+  const { backup, issues } = parseBackupObject(object.raw, options);
   logDiagnostics(deps, issues.map((i) => issueToDiagnostic(object, i)));
   if (backup === undefined) throw new UsageError(`${flag} ${file}: ${describeObject(object.ref)} cannot be read (see the errors above)`);
   return { hooks: backup, errors: loadErrors + issues.filter((i) => i.severity === 'error').length };
 }
 
 /** Reads `--restore FILE`: exactly one Restore, and counts its errors. */
-export async function checkRestoreFile(file: string, deps: CliDeps, flag = '--restore'): Promise<CheckedHookFile<RestoreHooks>> {
+export async function checkRestoreFile(file: string, deps: CliDeps, flag = '--restore', options: VeleroReadOptions = {}): Promise<CheckedHookFile<RestoreHooks>> {
   const { object, loadErrors } = await loadOne(file, 'restore', flag, deps);
-  const { restore, issues } = parseRestoreObject(object.raw);
+  const { restore, issues } = parseRestoreObject(object.raw, options);
   logDiagnostics(deps, issues.map((i) => issueToDiagnostic(object, i)));
   if (restore === undefined) throw new UsageError(`${flag} ${file}: ${describeObject(object.ref)} cannot be read (see the errors above)`);
   return { hooks: restore, errors: loadErrors + issues.filter((i) => i.severity === 'error').length };

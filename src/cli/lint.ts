@@ -11,6 +11,7 @@ import { renderDiagnosticsJunit } from '../report/diagnostics-junit.ts';
 import { renderDiagnosticsSarif } from '../report/diagnostics-sarif.ts';
 import { versionInfo } from './version.ts';
 import { readManifests } from './options.ts';
+import { veleroVersionFlag, veleroVersionOption } from './plan.ts';
 
 const LINT_FORMATS = ['text', 'json', 'sarif', 'junit'] as const;
 type LintFormat = (typeof LINT_FORMATS)[number];
@@ -32,13 +33,15 @@ export const lintCommand: CliCommand = {
           .choices(LINT_FORMATS)
           .default('text'),
       )
-      .action(async (paths: string[], opts: { output: unknown }) => {
+      .addOption(veleroVersionOption())
+      .action(async (paths: string[], opts: { output: unknown; veleroVersion?: string }) => {
         if (!isLintFormat(opts.output)) throw new UsageError(`--output must be one of ${LINT_FORMATS.join(', ')}`);
         if (paths.length === 0) {
           throw new UsageError('lint needs at least one PATH (a file, a directory, or - for stdin)');
         }
+        const veleroVersion = veleroVersionFlag(opts.veleroVersion);
         const { load, unreadable, readWarnings } = await readManifests(paths, ctx.deps);
-        const diagnostics: Diagnostic[] = [...unreadable, ...readWarnings, ...load.diagnostics, ...lintObjects(load.objects)];
+        const diagnostics: Diagnostic[] = [...unreadable, ...readWarnings, ...load.diagnostics, ...lintObjects(load.objects, { veleroVersion })];
         ctx.deps.io.stdout.write(render(opts.output, diagnostics, load.objects));
         if (unreadable.length > 0) ctx.setExitCode(EXIT_USAGE);
         else ctx.setExitCode(diagnostics.some((d) => d.severity === 'error') ? EXIT_FINDINGS : EXIT_OK);

@@ -14,6 +14,7 @@ import { EXIT_FINDINGS, EXIT_OK, EXIT_USAGE, UsageError, describeError } from '.
 import type { CliDeps } from './context.ts';
 import { checkBackupFile, checkRestoreFile, loadBackupFile, loadRestoreFile } from './hook-file.ts';
 import type { BackupHooks, RestoreHooks } from '../velero/spec.ts';
+import { DEFAULT_VELERO_VERSION, VELERO_VERSIONS, parseVeleroVersion, type VeleroVersion } from '../velero/profiles.ts';
 import { collect, isOutputFormat, logDiagnostics, outputOption, readManifests } from './options.ts';
 
 export function logNotes(deps: CliDeps, notes: readonly PlanNote[]): void {
@@ -77,6 +78,7 @@ export function policyFromFlags(flags: {
   readonly annotationHooks?: boolean | undefined;
   readonly allowNamespace?: readonly string[] | undefined;
   readonly denyNamespace?: readonly string[] | undefined;
+  readonly veleroVersion?: string | undefined;
 }): PlanPolicy {
   const ns = namespacePolicy(flags.allowNamespace ?? [], flags.denyNamespace ?? []);
   if (!ns.ok) throw new UsageError(`${ns.error} (namespace patterns use Velero's globs: *, ?, [a-z], {a,b})`);
@@ -84,12 +86,32 @@ export function policyFromFlags(flags: {
   return {
     ...(flags.annotationHooks === false ? { annotationHooks: false } : {}),
     ...(hasNamespaceRules ? { namespaceDenied: ns.denied } : {}),
+    veleroVersion: veleroVersionFlag(flags.veleroVersion),
   };
 }
 
-/** The trust flags shared by `plan` and `run`. */
+/** `--velero-version`: 1.18 (also 1.18.3, v1.18.2) or 1.19 (also main); absent = the default. */
+export function veleroVersionFlag(text: string | undefined): VeleroVersion {
+  if (text === undefined) return DEFAULT_VELERO_VERSION;
+  const version = parseVeleroVersion(text);
+  if (version === undefined) {
+    throw new UsageError(`--velero-version must be ${VELERO_VERSIONS.join(' or ')} (got ${JSON.stringify(text)}; a patch such as 1.18.3 or "main" for 1.19 is accepted too)`);
+  }
+  return version;
+}
+
+/** The `--velero-version` option of plan, run and lint. */
+export function veleroVersionOption(): Option {
+  return new Option(
+    '--velero-version <version>',
+    `Velero whose behaviour to describe: ${VELERO_VERSIONS.join(' or ')} (default ${DEFAULT_VELERO_VERSION}, the latest release; 1.19 = Velero main). Decides which onError values exist (FailBlock: 1.19) and what plan and lint say Velero would do; kubehooks' own execs stay bounded either way`,
+  );
+}
+
+/** The trust flags and the Velero version profile, shared by `plan` and `run`. */
 export function addPolicyOptions(command: Command): Command {
   return command
+    .addOption(veleroVersionOption())
     .option('--no-annotation-hooks', 'ignore hook annotations on pods: run only the hooks of the Backup/Restore spec (annotated pods get the spec hooks)')
     .option('--allow-namespace <glob>', 'run hooks only in namespaces matching a glob (repeatable); pods elsewhere are skipped with the reason', collect)
     .option('--deny-namespace <glob>', 'never run hooks in namespaces matching a glob (repeatable; wins over --allow-namespace)', collect);
@@ -117,6 +139,7 @@ interface PlanOptions {
   annotationHooks?: boolean;
   allowNamespace?: string[];
   denyNamespace?: string[];
+  veleroVersion?: string;
 }
 
 async function clusterPods(opts: PlanOptions, deps: CliDeps): Promise<readonly PodManifest[]> {
@@ -163,8 +186,8 @@ export const planCommand: CliCommand = {
         }
         // The Backup/Restore file is read and checked before any pod is listed (and before connecting).
         const checked = opts.backup !== undefined
-          ? { kind: 'backup' as const, file: opts.backup, ...(await checkBackupFile(opts.backup, ctx.deps)) }
-          : { kind: 'restore' as const, file: opts.restore ?? '', ...(await checkRestoreFile(opts.restore ?? '', ctx.deps, '--restore')) };
+          ? { kind: 'backup' as const, file: opts.backup, ...(await checkBackupFile(opts.backup, ctx.deps, '--backup', { veleroVersion: policy.veleroVersion })) }
+          : { kind: 'restore' as const, file: opts.restore ?? '', ...(await checkRestoreFile(opts.restore ?? '', ctx.deps, '--restore', { veleroVersion: policy.veleroVersion })) };
         let pods: readonly PodManifest[];
         try {
           pods = paths.length > 0 ? await podsFromPaths(paths, ctx.deps) : await clusterPods(opts, ctx.deps);

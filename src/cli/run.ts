@@ -4,6 +4,7 @@ import { formatMs, parseGoDuration, nsToMs } from '../duration/go-duration.ts';
 import { createKubePorts } from '../kube/index.ts';
 import type { Plan } from '../model/plan.ts';
 import type { PlanPolicy } from '../plan/policy.ts';
+import type { VeleroReadOptions } from '../velero/profiles.ts';
 import type { PodManifest } from '../model/pod.ts';
 import type { RunReport } from '../model/result.ts';
 import { ProgressLine } from '../report/progress-line.ts';
@@ -68,7 +69,8 @@ export interface RunWiring {
    * Reads and validates FILE; called before createPorts. Throws UsageError (exit 2) when the file
    * cannot be used: unreadable, no such object, or any error-severity diagnostic.
    */
-  prepare(kind: RunKind, file: string, deps: CliDeps): Promise<PreparedRun>;
+  /** `options.veleroVersion`: the `--velero-version` profile the file is read under (which onError values exist). */
+  prepare(kind: RunKind, file: string, deps: CliDeps, options?: VeleroReadOptions): Promise<PreparedRun>;
   readonly clock: Clock;
   /** Subscribes to SIGINT/SIGTERM; returns the unsubscribe function. */
   onSignals(handler: (signal: 'SIGINT' | 'SIGTERM') => void): () => void;
@@ -90,6 +92,7 @@ interface RawRunOptions {
   annotationHooks?: boolean;
   allowNamespace?: string[];
   denyNamespace?: string[];
+  veleroVersion?: string;
 }
 
 export interface RunSettings {
@@ -103,7 +106,7 @@ export interface RunSettings {
   readonly events: boolean;
   readonly includeOutput: boolean;
   readonly connect: ConnectOptions;
-  /** --no-annotation-hooks, --allow-namespace, --deny-namespace. */
+  /** --no-annotation-hooks, --allow-namespace, --deny-namespace, --velero-version. */
   readonly policy: PlanPolicy;
 }
 
@@ -194,7 +197,7 @@ export async function executeRun(settings: RunSettings, deps: CliDeps, wiring: R
       return { report: { summary: { attempted: 0, failed: 0 }, results: [] }, exitCode: exitForSignal(interrupted) };
     };
     // The file first: a file with errors stops here, before any connection or request.
-    const prepared = await planned(wiring.prepare(settings.kind, settings.file, planDeps));
+    const prepared = await planned(wiring.prepare(settings.kind, settings.file, planDeps, { veleroVersion: settings.policy.veleroVersion }));
     if (prepared === undefined) return interruptedEarly();
     const scope = effectiveScope(settings.scope, prepared.namespaces);
     ports = await wiring.createPorts(settings.connect);
@@ -389,9 +392,9 @@ export function defaultRunWiring(): RunWiring {
 }
 
 /** Reads and checks the run's file; any error-severity diagnostic refuses the run (exit 2). */
-export async function prepareRunFile(kind: RunKind, file: string, deps: CliDeps): Promise<PreparedRun> {
+export async function prepareRunFile(kind: RunKind, file: string, deps: CliDeps, options: VeleroReadOptions = {}): Promise<PreparedRun> {
   if (kind === 'post-restore') {
-    const checked = await checkRestoreFile(file, deps);
+    const checked = await checkRestoreFile(file, deps, '--restore', options);
     if (checked.errors > 0) throw refuseFile('--restore', file, checked.errors);
     const restore = checked.hooks;
     return {
@@ -399,7 +402,7 @@ export async function prepareRunFile(kind: RunKind, file: string, deps: CliDeps)
       plan: (pods, policy) => planRestoreWithNotes(restore, pods, deps, { policy }),
     };
   }
-  const checked = await checkBackupFile(file, deps);
+  const checked = await checkBackupFile(file, deps, '--backup', options);
   if (checked.errors > 0) throw refuseFile('--backup', file, checked.errors);
   const backup = checked.hooks;
   return {

@@ -15,6 +15,7 @@ import {
 import type { ParseIssue } from '../velero/issue.ts';
 import { boundMessage } from '../velero/quote.ts';
 import { LINT_RULES } from './registry.ts';
+import { veleroProfile, type VeleroReadOptions, type VeleroVersion } from '../velero/profiles.ts';
 import type { Finding, LintContext, LintRule, PodAnnotationHooks } from './rule.ts';
 import { parseHookObject } from './spec-hooks.ts';
 import type { ParsedHookObject } from './spec-hooks.ts';
@@ -22,6 +23,8 @@ import type { ParsedHookObject } from './spec-hooks.ts';
 export interface LintOptions {
   /** Context rules to run (default: all of LINT_RULES). */
   readonly rules?: readonly LintRule[];
+  /** The Velero version profile messages describe (`--velero-version`; default DEFAULT_VELERO_VERSION). */
+  readonly veleroVersion?: VeleroVersion | undefined;
 }
 
 function toDiagnostic(
@@ -39,14 +42,14 @@ export function issueToDiagnostic(object: LoadedObject, issue: ParseIssue): Diag
   return toDiagnostic(object, issue.code, issue.severity, issue.key, issue.message, issue.hint);
 }
 
-function readAnnotationHooks(pod: LoadedPod): PodAnnotationHooks {
+function readAnnotationHooks(pod: LoadedPod, options: VeleroReadOptions): PodAnnotationHooks {
   const annotations = pod.pod.metadata.annotations;
-  const pre = readBackupAnnotationHook(annotations, 'pre');
+  const pre = readBackupAnnotationHook(annotations, 'pre', options);
   return {
     backupPre: pre.hook,
     backupPreFamily: pre.family === 'legacy' ? 'legacy' : pre.family === undefined ? undefined : 'pre',
-    backupPost: readBackupAnnotationHook(annotations, 'post').hook,
-    restoreExec: readRestoreExecAnnotationHook(annotations).hook,
+    backupPost: readBackupAnnotationHook(annotations, 'post', options).hook,
+    restoreExec: readRestoreExecAnnotationHook(annotations, options).hook,
     // A fixed generated name: lint must not depend on randomness.
     restoreInit: readRestoreInitAnnotationHook(annotations, { generateName: () => `${INIT_CONTAINER_NAME_PREFIX}00000000` }).hook,
   };
@@ -55,29 +58,32 @@ function readAnnotationHooks(pod: LoadedPod): PodAnnotationHooks {
 /** Pure: diagnostics for loaded objects — the parsers' issues, positioned, then the context rules. */
 export function lintObjects(objects: readonly LoadedObject[], options: LintOptions = {}): Diagnostic[] {
   const diagnostics: Diagnostic[] = [];
+  const profile = veleroProfile(options.veleroVersion);
+  const readOptions: VeleroReadOptions = { veleroVersion: profile.version };
   const pods = objects.filter((o): o is LoadedPod => o.type === 'pod');
   const hookObjects = objects.filter((o): o is LoadedHookObject => o.type === 'backup' || o.type === 'restore');
 
   for (const pod of pods) {
-    for (const issue of lintPodHookAnnotations(pod.pod.metadata.annotations)) diagnostics.push(issueToDiagnostic(pod, issue));
+    for (const issue of lintPodHookAnnotations(pod.pod.metadata.annotations, readOptions)) diagnostics.push(issueToDiagnostic(pod, issue));
   }
   const parsed = new Map<LoadedHookObject, ParsedHookObject>();
   for (const h of hookObjects) {
-    const p = parseHookObject(h);
+    const p = parseHookObject(h, readOptions);
     parsed.set(h, p);
     for (const issue of p.issues) diagnostics.push(issueToDiagnostic(h, issue));
   }
 
   const hooksCache = new Map<LoadedPod, PodAnnotationHooks>();
-  const parsedOf = (h: LoadedHookObject): ParsedHookObject => parsed.get(h) ?? parseHookObject(h);
+  const parsedOf = (h: LoadedHookObject): ParsedHookObject => parsed.get(h) ?? parseHookObject(h, readOptions);
   const ctx: LintContext = {
+    profile,
     objects,
     pods,
     hookObjects,
     annotationHooks(pod) {
       let hooks = hooksCache.get(pod);
       if (hooks === undefined) {
-        hooks = readAnnotationHooks(pod);
+        hooks = readAnnotationHooks(pod, readOptions);
         hooksCache.set(pod, hooks);
       }
       return hooks;

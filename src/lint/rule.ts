@@ -2,6 +2,7 @@ import type { Severity } from '../model/diagnostic.ts';
 import type { DeclaredExecHook, DeclaredInitHook } from '../model/hook.ts';
 import type { LoadedHookObject, LoadedObject, LoadedPod } from '../load/loaded-object.ts';
 import type { BackupHooks, RestoreHooks } from '../velero/spec.ts';
+import type { VeleroProfile } from '../velero/profiles.ts';
 
 /** A pod's hooks as declared by its annotations (parsed once per lint run). */
 export interface PodAnnotationHooks {
@@ -27,6 +28,8 @@ export interface MatchedSpecInitHook {
 
 /** What rules see: every loaded pod and Backup/Schedule/Restore, with parsing done once. */
 export interface LintContext {
+  /** The Velero version profile (`--velero-version`) messages describe. */
+  readonly profile: VeleroProfile;
   /** Every loaded object, pods included. */
   readonly objects: readonly LoadedObject[];
   readonly pods: readonly LoadedPod[];

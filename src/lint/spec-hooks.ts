@@ -6,6 +6,7 @@ import { firstSkip } from '../model/skip.ts';
 import { backupScopeRules, restoreScopeRules } from '../plan/scope.ts';
 import type { ParseIssue } from '../velero/issue.ts';
 import { parseBackupObject, parseRestoreObject } from '../velero/spec.ts';
+import type { VeleroReadOptions } from '../velero/profiles.ts';
 import type { BackupHooks, HookResourceSelector, RestoreHooks } from '../velero/spec.ts';
 import type { MatchedSpecExecHook, MatchedSpecInitHook } from './rule.ts';
 
@@ -36,9 +37,9 @@ function applies(entry: HookResourceSelector, namespace: string, pod: LoadedPod,
   return matchLabelSelector(entry.labelSelector, pod.pod.metadata.labels, subject).ok;
 }
 
-export function parseHookObject(object: LoadedHookObject): ParsedHookObject {
+export function parseHookObject(object: LoadedHookObject, options: VeleroReadOptions = {}): ParsedHookObject {
   if (object.type === 'backup') {
-    const { backup, issues } = parseBackupObject(object.raw);
+    const { backup, issues } = parseBackupObject(object.raw, options);
     const resources = backup?.resources ?? [];
     const execOf = (entry: (typeof resources)[number]): MatchedSpecExecHook[] => [
       ...entry.pre.map((hook) => ({ hook, phase: 'pre' as const, path: `${entry.path}.pre[${hook.index}]` })),
@@ -54,7 +55,7 @@ export function parseHookObject(object: LoadedHookObject): ParsedHookObject {
       initFor: () => [],
     };
   }
-  const { restore, issues } = parseRestoreObject(object.raw);
+  const { restore, issues } = parseRestoreObject(object.raw, options);
   const resources = restore?.resources ?? [];
   const mapping = restore?.namespaceMapping ?? {};
   // Selectors name the target namespace (after namespaceMapping, Velero #4720).

@@ -1,8 +1,11 @@
 /** Where a hook was declared: pod annotations or the Backup/Restore `spec.hooks`. Velero's exact strings. */
 export type HookSource = 'annotation' | 'spec';
 
-/** Velero's error modes. Anything else in an annotation is treated as unset. */
-export type OnError = 'Continue' | 'Fail';
+/**
+ * Velero's error modes. Anything else in an annotation is treated as unset. `FailBlock` exists only
+ * on Velero 1.19 (PR #10177; see src/velero/profiles.ts): a failed pre hook skips its whole ItemBlock.
+ */
+export type OnError = 'Continue' | 'Fail' | 'FailBlock';
 
 /**
  * When a hook runs. Backup hooks are `pre` or `post`; restore hooks (exec and init) are `restore`.

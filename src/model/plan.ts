@@ -1,5 +1,23 @@
 import type { ContainerSpec, HookPhase, HookSource, OnError } from './hook.ts';
 import type { SkipCode } from './skip.ts';
+import type { HookInjector } from '../velero/kubevirt.ts';
+import type { VeleroVersion } from '../velero/profiles.ts';
+
+/**
+ * What Velero of the plan's version profile (`--velero-version`) does with a planned hook, beside what
+ * kubehooks does (the hook's own fields). `plan --output json` prints it as `hooks[].velero`.
+ */
+export interface VeleroView {
+  readonly version: VeleroVersion;
+  /** The exec timeout Velero applies; null = none at all (1.18.x with a negative value; init hooks). */
+  readonly execTimeoutMs: number | null;
+  /** The onError value Velero acts on. */
+  readonly onError: OnError;
+  /** false: Velero fails or discards this hook without running its command. */
+  readonly runs: boolean;
+  /** Where this Velero behaves differently from kubehooks or from the other version, one sentence each. */
+  readonly notes: readonly string[];
+}
 
 /** One hook, bound to one pod and container, with every default resolved. Serialisable as is. */
 export interface PlannedHook {
@@ -20,6 +38,10 @@ export interface PlannedHook {
   readonly waitForReady: boolean;
   /** Init hooks only: the container that will be injected. */
   readonly initContainer?: ContainerSpec;
+  /** Set when a platform put the hook there, not the user (KubeVirt's virt-freezer annotations). */
+  readonly injectedBy?: HookInjector;
+  /** Velero's behaviour under the plan's version profile (set by the planners). */
+  readonly velero?: VeleroView;
 }
 
 /** A pod that gets no hook, and why: a stable code for programs and one sentence a person can act on. */
@@ -34,4 +56,6 @@ export interface SkippedPod {
 export interface Plan {
   readonly hooks: readonly PlannedHook[];
   readonly skipped: readonly SkippedPod[];
+  /** The Velero version profile the plan describes (`--velero-version`); planners always set it. */
+  readonly veleroVersion?: VeleroVersion;
 }

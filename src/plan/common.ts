@@ -7,6 +7,9 @@ import { matchBackupResources } from '../select/resources.ts';
 import type { Verdict } from '../select/verdict.ts';
 import type { HookResourceSelector } from '../velero/spec.ts';
 import { boundMessage } from '../velero/quote.ts';
+import { hookInjector } from '../velero/kubevirt.ts';
+import { effectiveOnError, veleroProfile, type VeleroProfile } from '../velero/profiles.ts';
+import { veleroExecView } from './velero-view.ts';
 
 /** Namespace assumed for a pod manifest that names none (what kubectl does with the default context). */
 export const DEFAULT_NAMESPACE = 'default';
@@ -69,22 +72,29 @@ export function entryApplies(entry: HookResourceSelector, pod: PodManifest, name
   return matchLabelSelector(entry.labelSelector, pod.metadata.labels, subject);
 }
 
-/** A declared exec hook bound to a pod with every default resolved. */
-export function planExecHook(hook: DeclaredExecHook, pod: PodManifest, namespace: string, phase: HookPhase): PlannedHook {
+/**
+ * A declared exec hook bound to a pod with every default resolved, and what Velero of `profile`
+ * would do with it (`velero`).
+ */
+export function planExecHook(hook: DeclaredExecHook, pod: PodManifest, namespace: string, phase: HookPhase, profile: VeleroProfile = veleroProfile(undefined)): PlannedHook {
+  const container = hook.container ?? firstContainerName(pod);
+  const injectedBy = hookInjector(hook);
   return {
     namespace,
     pod: pod.metadata.name,
-    container: hook.container ?? firstContainerName(pod),
+    container,
     type: 'exec',
     source: hook.source,
     name: hook.name,
     phase,
     index: hook.index,
     command: hook.command,
-    onError: hook.onError ?? 'Continue',
+    onError: effectiveOnError(hook.onError, phase),
     execTimeoutMs: resolveExecTimeoutMs(hook.execTimeoutMs),
     waitTimeoutMs: hook.waitTimeoutMs,
     waitForReady: hook.waitForReady,
+    ...(injectedBy === undefined ? {} : { injectedBy }),
+    velero: veleroExecView(profile, hook, pod, container, phase),
   };
 }
 
@@ -145,7 +155,11 @@ export function countLabel(n: number, what: string): string {
 export function boundReasons<T extends { readonly plan: Plan; readonly notes: readonly PlanNote[] }>(detailed: T): T {
   return {
     ...detailed,
-    plan: { ...detailed.plan, skipped: detailed.plan.skipped.map((s) => ({ ...s, reason: boundMessage(s.reason) })) },
+    plan: {
+      ...detailed.plan,
+      hooks: detailed.plan.hooks.map((h) => (h.velero === undefined || h.velero.notes.length === 0 ? h : { ...h, velero: { ...h.velero, notes: h.velero.notes.map((n) => boundMessage(n)) } })),
+      skipped: detailed.plan.skipped.map((s) => ({ ...s, reason: boundMessage(s.reason) })),
+    },
     notes: detailed.notes.map((n) => ({ ...n, message: boundMessage(n.message) })),
   };
 }

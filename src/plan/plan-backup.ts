@@ -6,6 +6,7 @@ import { firstSkip, type SkipCode } from '../model/skip.ts';
 import { backupScopeRules } from './scope.ts';
 import { boundReasons, containerNotes, countLabel, entryApplies, entrySubject, planExecHook, podNamespace, type PlanNote } from './common.ts';
 import { type PlanPolicy, withoutHookAnnotations } from './policy.ts';
+import { veleroProfile } from '../velero/profiles.ts';
 
 export interface DetailedPlan {
   readonly plan: Plan;
@@ -36,6 +37,7 @@ export function planBackupDetailed(
   const notes: PlanNote[] = [];
   const resources = backup?.resources ?? [];
   const scopeRules = backupScopeRules(backup);
+  const profile = veleroProfile(policy.veleroVersion);
 
   const familyPrefixes = phase === 'pre' ? [BACKUP_PRE_PREFIX, BACKUP_LEGACY_PREFIX] : [BACKUP_POST_PREFIX];
   for (const original of pods) {
@@ -50,7 +52,7 @@ export function planBackupDetailed(
       skipped.push({ namespace, pod: podName, ...outOfScope });
       continue;
     }
-    const fromAnnotation = readBackupAnnotationHook(pod.metadata.annotations, phase);
+    const fromAnnotation = readBackupAnnotationHook(pod.metadata.annotations, phase, { veleroVersion: profile.version });
     const specHooks: PlannedHook[] = [];
     const notApplicable: string[] = [];
     const applicableEntries: string[] = [];
@@ -66,12 +68,12 @@ export function planBackupDetailed(
         continue;
       }
       applicableEntries.push(entrySubject(entry));
-      for (const hook of list) specHooks.push(planExecHook(hook, pod, namespace, phase));
+      for (const hook of list) specHooks.push(planExecHook(hook, pod, namespace, phase, profile));
     }
 
     let podHooks: PlannedHook[];
     if (fromAnnotation.hook !== undefined) {
-      podHooks = [planExecHook(fromAnnotation.hook, pod, namespace, phase)];
+      podHooks = [planExecHook(fromAnnotation.hook, pod, namespace, phase, profile)];
       if (specHooks.length > 0) {
         const prefix = fromAnnotation.family === 'legacy' ? BACKUP_LEGACY_PREFIX : phase === 'pre' ? BACKUP_PRE_PREFIX : BACKUP_POST_PREFIX;
         notes.push({
@@ -127,7 +129,7 @@ export function planBackupDetailed(
     hooks.push(...podHooks);
     notes.push(...containerNotes(podHooks, pod, namespace, 'backup'));
   }
-  return boundReasons({ plan: { hooks, skipped }, notes });
+  return boundReasons({ plan: { hooks, skipped, veleroVersion: profile.version }, notes });
 }
 
 /** The plan for one backup phase; see planBackupDetailed for the notes. */

@@ -8,6 +8,8 @@ import { restoreScopeRules, sourceNamespacesOf } from './scope.ts';
 import { boundReasons, containerNotes, countLabel, entryApplies, entrySubject, planExecHook, podNamespace, type PlanNote } from './common.ts';
 import type { DetailedPlan } from './plan-backup.ts';
 import { type PlanPolicy, withoutHookAnnotations } from './policy.ts';
+import { veleroProfile } from '../velero/profiles.ts';
+import { veleroInitView } from './velero-view.ts';
 
 function hasKeyWithPrefix(pod: PodManifest, prefix: string): boolean {
   return Object.keys(pod.metadata.annotations ?? {}).some((k) => k.startsWith(prefix));
@@ -48,6 +50,7 @@ export function planRestoreDetailed(pods: readonly PodManifest[], restore: Resto
   const mapping = restore?.namespaceMapping ?? {};
   const scopeRules = restoreScopeRules(restore);
   const backedUp = opts.backedUp === true;
+  const profile = veleroProfile(policy.veleroVersion);
 
   for (const given of pods) {
     const givenNamespace = podNamespace(given);
@@ -89,6 +92,7 @@ export function planRestoreDetailed(pods: readonly PodManifest[], restore: Resto
         waitTimeoutMs: 0,
         waitForReady: false,
         initContainer: item.container,
+        velero: veleroInitView(profile),
       });
     }
     if (init.from === 'annotation' && init.overriddenSpecContainers > 0) {
@@ -117,13 +121,13 @@ export function planRestoreDetailed(pods: readonly PodManifest[], restore: Resto
           continue;
         }
         applicable.push(entrySubject(entry));
-        for (const hook of execs) specExec.push(planExecHook(hook, pod, namespace, 'restore'));
+        for (const hook of execs) specExec.push(planExecHook(hook, pod, namespace, 'restore', profile));
       }
     }
-    const fromAnnotation = pod.spec.containers.length > 0 ? readRestoreExecAnnotationHook(pod.metadata.annotations).hook : undefined;
+    const fromAnnotation = pod.spec.containers.length > 0 ? readRestoreExecAnnotationHook(pod.metadata.annotations, { veleroVersion: profile.version }).hook : undefined;
     let execHooks: PlannedHook[];
     if (fromAnnotation !== undefined) {
-      execHooks = [planExecHook(fromAnnotation, pod, namespace, 'restore')];
+      execHooks = [planExecHook(fromAnnotation, pod, namespace, 'restore', profile)];
       if (specExec.length > 0) {
         notes.push({
           namespace,
@@ -176,7 +180,7 @@ export function planRestoreDetailed(pods: readonly PodManifest[], restore: Resto
     hooks.push(...initHooks, ...execHooks);
     notes.push(...containerNotes(execHooks, pod, namespace, 'restore'));
   }
-  return boundReasons({ plan: { hooks, skipped }, notes });
+  return boundReasons({ plan: { hooks, skipped, veleroVersion: profile.version }, notes });
 }
 
 export function planRestore(pods: readonly PodManifest[], restore: RestoreHooks | undefined, opts: PlanRestoreOptions): Plan {

@@ -1,6 +1,7 @@
 import type { PodManifest } from '../model/pod.ts';
 import { compileGlob } from '../select/glob.ts';
 import { HOOK_ANNOTATION_PREFIXES } from '../velero/annotations.ts';
+import type { VeleroVersion } from '../velero/profiles.ts';
 
 /**
  * What the operator trusts, on top of Velero's rules: annotation hooks at all, and which namespaces
@@ -12,6 +13,11 @@ export interface PlanPolicy {
   readonly annotationHooks?: boolean | undefined;
   /** Returns why hooks may not run in `namespace`, or undefined when they may. */
   readonly namespaceDenied?: ((namespace: string) => string | undefined) | undefined;
+  /**
+   * Which Velero the plan describes beside kubehooks' own behaviour (`--velero-version`; default
+   * DEFAULT_VELERO_VERSION): the onError values annotations may use, and each hook's `velero` view.
+   */
+  readonly veleroVersion?: VeleroVersion | undefined;
 }
 
 export type NamespacePolicyResult =

@@ -1,15 +1,19 @@
 import type { Plan, PlannedHook, SkippedPod } from '../model/plan.ts';
+import type { VeleroVersion } from '../velero/profiles.ts';
 
-/** One planned hook as printed by `plan --output json`: exactly the contract's fields (no `initContainer`). */
+/** One planned hook as printed by `plan --output json`: the contract's fields (no `initContainer`). */
 export type PlannedHookJson = Omit<PlannedHook, 'initContainer'>;
 
 export interface PlanJson {
+  /** The `--velero-version` profile that `hooks[].velero` describes (added with the profiles). */
+  readonly veleroVersion?: VeleroVersion;
   readonly hooks: readonly PlannedHookJson[];
   readonly skipped: readonly SkippedPod[];
 }
 
 export function planToJson(plan: Plan): PlanJson {
   return {
+    ...(plan.veleroVersion === undefined ? {} : { veleroVersion: plan.veleroVersion }),
     hooks: plan.hooks.map((h) => ({
       namespace: h.namespace,
       pod: h.pod,
@@ -24,6 +28,8 @@ export function planToJson(plan: Plan): PlanJson {
       execTimeoutMs: h.execTimeoutMs,
       waitTimeoutMs: h.waitTimeoutMs,
       waitForReady: h.waitForReady,
+      ...(h.injectedBy === undefined ? {} : { injectedBy: h.injectedBy }),
+      ...(h.velero === undefined ? {} : { velero: { ...h.velero, notes: [...h.velero.notes] } }),
     })),
     skipped: plan.skipped.map((s) => ({ namespace: s.namespace, pod: s.pod, reason: s.reason, code: s.code })),
   };

@@ -19,7 +19,7 @@ function row(h: PlannedHook): string[] {
     h.pod,
     h.container,
     h.type,
-    h.source,
+    h.injectedBy === 'kubevirt' ? `${h.source} (KubeVirt)` : h.source,
     h.name,
     h.phase,
     String(h.index),
@@ -43,6 +43,18 @@ export function renderPlanText(plan: Plan): string {
   const out: string[] = [];
   if (plan.hooks.length === 0) out.push('No hooks planned.');
   else out.push(...table([[...HEADERS], ...plan.hooks.map(row)]));
+  const differs = plan.hooks.filter((h) => (h.velero?.notes.length ?? 0) > 0);
+  const first = differs[0]?.velero;
+  if (first !== undefined) {
+    out.push('', `Velero ${first.version} (--velero-version) does otherwise for ${differs.length} hook${differs.length === 1 ? '' : 's'}:`);
+    for (const h of differs) {
+      for (const note of h.velero?.notes ?? []) out.push(`  ${terminalSafe(`${h.namespace}/${h.pod} ${h.container} ${h.name}#${h.index}: ${note}`)}`);
+    }
+  }
+  const kubevirt = plan.hooks.filter((h) => h.injectedBy === 'kubevirt').length;
+  if (kubevirt > 0) {
+    out.push('', `${kubevirt} hook${kubevirt === 1 ? ' was' : 's were'} injected by KubeVirt (virt-freezer on virt-launcher pods): exit 0 does not prove a freeze when the VM has no guest agent or is paused; see kubehooks lint.`);
+  }
   if (plan.skipped.length > 0) {
     out.push('', `Skipped (${plan.skipped.length}):`);
     for (const s of plan.skipped) out.push(`  ${terminalSafe(`${s.namespace}/${s.pod}: ${s.reason}`)}`);

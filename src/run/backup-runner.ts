@@ -7,6 +7,7 @@ import { podKey } from './hook-key.ts';
 import { hookResult, notRun } from './results.ts';
 import type { RunOptions } from './run-options.ts';
 import { RunSession } from './run-session.ts';
+import { stopsLaterHooks } from '../velero/profiles.ts';
 
 export interface BackupRunOptions extends RunOptions {
   /** The plan for one phase (pre or post); only its exec hooks are run. */
@@ -68,14 +69,14 @@ export async function runBackupPod(session: RunSession, hooks: readonly PlannedH
     if (session.cause !== undefined) break; // the stop handler records the rest
     if (failedWith !== undefined) {
       // Velero adds these to the tracker but never executes or records them: attempted, not failed.
-      const reason = `not run: hook ${failedWith.name}#${failedWith.index} in container ${failedWith.container} failed and its onError is Fail`;
+      const reason = `not run: hook ${failedWith.name}#${failedWith.index} in container ${failedWith.container} failed and its onError is ${failedWith.onError}`;
       recorder.record(hook, { result: notRun(hook, 'previous-hook-failed', reason), failed: false }, uid);
       continue;
     }
     const refused = checkTarget(pod, hook);
     if (refused !== undefined) recorder.record(hook, refused, uid);
     const recorded = refused ?? (await session.execute(hook, { podUid: uid }));
-    if (recorded?.failed === true && hook.onError === 'Fail') failedWith = hook;
+    if (recorded?.failed === true && stopsLaterHooks(hook.onError)) failedWith = hook;
   }
 }
 

@@ -9,11 +9,13 @@ import {
   type ContainerSpec,
   type DeclaredExecHook,
   type DeclaredInitHook,
+  type HookPhase,
   type OnError,
 } from '../model/hook.ts';
 import { nsToMs, parseGoDuration } from '../duration/go-duration.ts';
 import { commandAnnotationIssues, commandArgvIssues, parseCommandAnnotation } from './command.ts';
 import { makeIssue, type ParseIssue } from './issue.ts';
+import { veleroProfile, type VeleroReadOptions } from './profiles.ts';
 
 export type Annotations = Readonly<Record<string, string>> | undefined;
 
@@ -87,20 +89,58 @@ function keysWithPrefix(annotations: Annotations, prefix: string): string[] {
   return record === undefined ? [] : Object.keys(record).filter((k) => k.startsWith(prefix));
 }
 
-/** Velero's onError rule for annotations: exactly Continue or Fail, anything else is unset. */
-export function readOnErrorAnnotation(value: string | undefined, key: string, issues: ParseIssue[]): OnError | undefined {
+/**
+ * Velero's onError rule for annotations: exactly one of the profile's values (Continue, Fail; on 1.19
+ * also FailBlock), anything else is unset. `phase` is the hook's, for FailBlock's warnings.
+ */
+export function readOnErrorAnnotation(
+  value: string | undefined,
+  key: string,
+  issues: ParseIssue[],
+  options: VeleroReadOptions & { readonly phase?: HookPhase } = {},
+): OnError | undefined {
   if (value === undefined) return undefined;
+  const profile = veleroProfile(options.veleroVersion);
   if (value === 'Continue' || value === 'Fail') return value;
+  if (value === 'FailBlock') {
+    if (profile.onErrorValues.includes('FailBlock')) {
+      const noEffect = failBlockNoEffect(options.phase);
+      if (noEffect !== undefined) issues.push(makeIssue('on-error-failblock-no-effect', key, `on-error "FailBlock" ${noEffect}`));
+      return 'FailBlock';
+    }
+    issues.push(
+      makeIssue(
+        'on-error-invalid',
+        key,
+        `on-error "FailBlock" is not known to ${profile.label}: it silently ignores it and the hook behaves as Continue (FailBlock comes with Velero 1.19, PR #10177; --velero-version 1.19)`,
+        { hint: 'Write "Fail" for Velero 1.18.x, or plan and lint with --velero-version 1.19 if that is what runs your backups.' },
+      ),
+    );
+    return undefined;
+  }
   const lower = value.toLowerCase();
-  const suggestion = lower === 'fail' ? 'Fail' : lower === 'continue' ? 'Continue' : undefined;
+  const suggestion = lower === 'fail' ? 'Fail' : lower === 'continue' ? 'Continue' : lower === 'failblock' && profile.onErrorValues.includes('FailBlock') ? 'FailBlock' : undefined;
   issues.push(
     makeIssue(
       'on-error-invalid',
       key,
-      `on-error ${JSON.stringify(value)} is not "Continue" or "Fail"; Velero silently ignores it and the hook behaves as Continue`,
+      `on-error ${JSON.stringify(value)} is not ${quotedList(profile.onErrorValues)}; Velero silently ignores it and the hook behaves as Continue`,
       suggestion === undefined ? {} : { hint: `Write ${JSON.stringify(suggestion)} (case-sensitive).` },
     ),
   );
+  return undefined;
+}
+
+/** `"Continue" or "Fail"`, `"Continue", "Fail" or "FailBlock"`. */
+export function quotedList(values: readonly string[]): string {
+  const q = values.map((v) => JSON.stringify(v));
+  return q.length <= 1 ? (q[0] ?? '') : `${q.slice(0, -1).join(', ')} or ${q.at(-1) ?? ''}`;
+}
+
+/** Why FailBlock does nothing more than Fail (post) or nothing at all (restore); undefined for pre hooks. */
+export function failBlockNoEffect(phase: HookPhase | undefined): string | undefined {
+  if (phase === 'post') return 'does nothing more than "Fail" on a post hook: the ItemBlock is already backed up (Velero 1.19 treats it as Fail)';
+  if (phase === 'restore') return 'does nothing on a restore hook: restores have no ItemBlocks and Velero treats it as Continue; write "Fail" to stop the pod\'s later hooks';
   return undefined;
 }
 
@@ -122,11 +162,11 @@ export function readDurationValue(value: string | undefined, key: string, use: D
   if (ms < 0) {
     const effect =
       use === 'exec'
-        ? 'Velero 1.18 then applies no timeout at all (main and kubehooks: 30s)'
+        ? 'on Velero 1.18.x this negative exec timeout disables the timer (no timeout at all); Velero 1.19 and kubehooks use the default 30s'
         : 'the hook counts as expired as soon as its container is up';
     issues.push(makeIssue('duration-negative', key, `negative duration ${JSON.stringify(value)}: ${effect}`));
   } else if (use === 'exec' && ms > MAX_EXEC_TIMEOUT_MS) {
-    issues.push(makeIssue('duration-too-long', key, `exec timeout ${JSON.stringify(value)} is above 4h and is capped to 4h`));
+    issues.push(makeIssue('duration-too-long', key, `exec timeout ${JSON.stringify(value)} is above 4h: Velero 1.19 and kubehooks cap it to 4h; Velero 1.18.x applies it as written`));
   }
   return ms;
 }
@@ -163,12 +203,12 @@ export interface BackupAnnotationRead {
   issues: ParseIssue[];
 }
 
-function readBackupFamily(annotations: Annotations, prefix: string, issues: ParseIssue[]): DeclaredExecHook {
+function readBackupFamily(annotations: Annotations, prefix: string, phase: 'pre' | 'post', issues: ParseIssue[], options: VeleroReadOptions): DeclaredExecHook {
   const keys = familyKeys(prefix);
   const raw = get(annotations, keys.command) ?? '';
   const parsed = parseCommandAnnotation(raw);
   issues.push(...commandAnnotationIssues(raw, parsed, keys.command));
-  const onError = readOnErrorAnnotation(get(annotations, keys.onError), keys.onError, issues);
+  const onError = readOnErrorAnnotation(get(annotations, keys.onError), keys.onError, issues, { ...options, phase });
   const execTimeoutMs = readDurationValue(get(annotations, keys.timeout), keys.timeout, 'exec', issues);
   return {
     source: 'annotation',
@@ -187,12 +227,12 @@ function readBackupFamily(annotations: Annotations, prefix: string, issues: Pars
  * Backup exec hook from annotations (§2.1). `pre` uses the `pre.` family if its command is non-empty,
  * else the legacy family; `post` uses the `post.` family only. Families are never mixed.
  */
-export function readBackupAnnotationHook(annotations: Annotations, phase: 'pre' | 'post'): BackupAnnotationRead {
+export function readBackupAnnotationHook(annotations: Annotations, phase: 'pre' | 'post', options: VeleroReadOptions = {}): BackupAnnotationRead {
   const issues: ParseIssue[] = [];
   const primary = phase === 'pre' ? BACKUP_PRE_PREFIX : BACKUP_POST_PREFIX;
   const primaryKeys = keysWithPrefix(annotations, primary);
   if ((get(annotations, `${primary}command`) ?? '') !== '') {
-    const hook = readBackupFamily(annotations, primary, issues);
+    const hook = readBackupFamily(annotations, primary, phase, issues, options);
     if (phase === 'pre') {
       for (const key of keysWithPrefix(annotations, BACKUP_LEGACY_PREFIX)) {
         issues.push(
@@ -205,7 +245,7 @@ export function readBackupAnnotationHook(annotations: Annotations, phase: 'pre' 
   if (phase === 'pre') {
     const legacyKeys = keysWithPrefix(annotations, BACKUP_LEGACY_PREFIX);
     if ((get(annotations, `${BACKUP_LEGACY_PREFIX}command`) ?? '') !== '') {
-      const hook = readBackupFamily(annotations, BACKUP_LEGACY_PREFIX, issues);
+      const hook = readBackupFamily(annotations, BACKUP_LEGACY_PREFIX, 'pre', issues, options);
       for (const key of primaryKeys) {
         issues.push(
           makeIssue(
@@ -242,7 +282,7 @@ export interface RestoreExecAnnotationRead {
 }
 
 /** Restore exec hook from `post.hook.restore.velero.io/*` (§2.2). */
-export function readRestoreExecAnnotationHook(annotations: Annotations): RestoreExecAnnotationRead {
+export function readRestoreExecAnnotationHook(annotations: Annotations, options: VeleroReadOptions = {}): RestoreExecAnnotationRead {
   const issues: ParseIssue[] = [];
   const k = ANNOTATION_KEYS.restoreExec;
   if (get(annotations, RESTORE_EXEC_TIMEOUT_KEY) !== undefined) {
@@ -264,7 +304,7 @@ export function readRestoreExecAnnotationHook(annotations: Annotations): Restore
   }
   const parsed = parseCommandAnnotation(raw);
   issues.push(...commandAnnotationIssues(raw, parsed, k.command));
-  const onError = readOnErrorAnnotation(get(annotations, k.onError), k.onError, issues);
+  const onError = readOnErrorAnnotation(get(annotations, k.onError), k.onError, issues, { ...options, phase: 'restore' });
   const execTimeoutMs = readDurationValue(get(annotations, k.execTimeout), k.execTimeout, 'exec', issues);
   const waitTimeoutMs = readDurationValue(get(annotations, k.waitTimeout), k.waitTimeout, 'wait', issues);
   let waitForReady = false;
@@ -497,11 +537,11 @@ export function lintHookAnnotationKeys(annotations: Annotations): ParseIssue[] {
  * Everything about one pod's hook annotations: both backup phases, restore exec and init hooks and
  * unknown keys, de-duplicated. Convenient for lint.
  */
-export function lintPodHookAnnotations(annotations: Annotations): ParseIssue[] {
+export function lintPodHookAnnotations(annotations: Annotations, options: VeleroReadOptions = {}): ParseIssue[] {
   const all = [
-    ...readBackupAnnotationHook(annotations, 'pre').issues,
-    ...readBackupAnnotationHook(annotations, 'post').issues,
-    ...readRestoreExecAnnotationHook(annotations).issues,
+    ...readBackupAnnotationHook(annotations, 'pre', options).issues,
+    ...readBackupAnnotationHook(annotations, 'post', options).issues,
+    ...readRestoreExecAnnotationHook(annotations, options).issues,
     ...readRestoreInitAnnotationHook(annotations, { generateName: () => `${INIT_CONTAINER_NAME_PREFIX}00000000` }).issues,
     ...lintHookAnnotationKeys(annotations),
   ];

@@ -23,19 +23,25 @@ export const ISSUE_CODES = {
   'duration-negative': {
     severity: 'warning',
     meaning:
-      'A negative duration parses: as exec timeout Velero 1.18 applies none at all (main: 30s); as wait timeout the hook expires as soon as it is reached.',
+      'A negative duration parses: as exec timeout Velero 1.18.x disables the timer (no timeout at all), Velero 1.19 and kubehooks use 30s; as wait timeout the hook expires as soon as it is reached.',
     hint: 'Use a positive duration, or remove the value to get the default.',
   },
   'duration-too-long': {
     severity: 'warning',
-    meaning: 'Exec timeouts above 4h are capped to 4h (Velero main and kubehooks).',
+    meaning: 'Exec timeouts above 4h are capped to 4h by Velero 1.19 and kubehooks; Velero 1.18.x applies them as written.',
     hint: 'Use at most "4h".',
   },
   'on-error-invalid': {
     severity: 'warning',
     meaning:
-      'onError must be exactly "Continue" or "Fail"; Velero silently treats anything else (e.g. "fail") as unset, which behaves as Continue. In spec.hooks the CRD enum rejects it (error).',
+      'onError must be exactly "Continue" or "Fail" (Velero 1.19 also "FailBlock"); Velero silently treats anything else (e.g. "fail", or "FailBlock" on 1.18.x) as unset, which behaves as Continue. In spec.hooks the CRD enum rejects it (error).',
     hint: 'Write "Fail" or "Continue" with that capitalisation.',
+  },
+  'on-error-failblock-no-effect': {
+    severity: 'warning',
+    meaning:
+      'FailBlock (Velero 1.19, PR #10177) skips the whole ItemBlock when a pre hook fails. On a post hook the block is already backed up, so it acts as Fail; on a restore hook (no ItemBlocks) Velero treats it as Continue.',
+    hint: 'Use FailBlock on pre hooks only; write "Fail" on post and restore hooks.',
   },
   'command-json-invalid': {
     severity: 'error',

@@ -5,12 +5,13 @@
  * throws: a malformed hook is left out and reported, the rest is still read.
  */
 import { z } from 'zod';
-import type { ContainerSpec, DeclaredExecHook, DeclaredInitHook, OnError } from '../model/hook.ts';
+import type { ContainerSpec, DeclaredExecHook, DeclaredInitHook, HookPhase, OnError } from '../model/hook.ts';
 import { compileGlob } from '../select/glob.ts';
 import { labelSelectorError, type LabelSelector } from '../select/label-selector.ts';
 import { matchBackupResources } from '../select/resources.ts';
 import { parseGoDuration } from '../duration/go-duration.ts';
-import { readDurationValue } from './annotations.ts';
+import { failBlockNoEffect, quotedList, readDurationValue } from './annotations.ts';
+import { veleroProfile, type VeleroReadOptions } from './profiles.ts';
 import { commandArgvIssues } from './command.ts';
 import { makeIssue, type ParseIssue } from './issue.ts';
 import { readBackupScope, readRestoreScope, type RestoreScope, type ScopeSelectors } from './scope.ts';
@@ -205,17 +206,30 @@ function parseAt<T extends z.ZodType>(schema: T, value: unknown, path: string, i
   return undefined;
 }
 
-function readSpecOnError(value: string | null | undefined, key: string, issues: ParseIssue[]): OnError | undefined {
+function readSpecOnError(
+  value: string | null | undefined,
+  key: string,
+  issues: ParseIssue[],
+  options: VeleroReadOptions & { readonly phase: HookPhase },
+): OnError | undefined {
   if (value === undefined || value === null) return undefined;
-  if (value === 'Continue' || value === 'Fail') return value;
+  const profile = veleroProfile(options.veleroVersion);
+  if ((profile.onErrorValues as readonly string[]).includes(value)) {
+    const mode = value as OnError;
+    const noEffect = mode === 'FailBlock' ? failBlockNoEffect(options.phase) : undefined;
+    if (noEffect !== undefined) issues.push(makeIssue('on-error-failblock-no-effect', key, `onError "FailBlock" ${noEffect}`));
+    return mode;
+  }
   const lower = value.toLowerCase();
   const fix = lower === 'fail' ? 'Fail' : lower === 'continue' ? 'Continue' : undefined;
-  issues.push(
-    makeIssue('on-error-invalid', key, `onError ${JSON.stringify(value)} is not "Continue" or "Fail"; the Velero CRD rejects it`, {
-      severity: 'error',
-      ...(fix === undefined ? {} : { hint: `Write ${JSON.stringify(fix)} (case-sensitive).` }),
-    }),
-  );
+  const failBlock = value === 'FailBlock' || lower === 'failblock';
+  const message = failBlock
+    ? `onError ${JSON.stringify(value)} is not in the ${profile.label} CRD enum (${quotedList(profile.onErrorValues)}): the API server rejects the object. FailBlock comes with Velero 1.19 (PR #10177)`
+    : `onError ${JSON.stringify(value)} is not ${quotedList(profile.onErrorValues)}; the Velero CRD rejects it`;
+  const hint = failBlock
+    ? 'Write "Fail" for Velero 1.18.x, or plan, lint and run with --velero-version 1.19 if that is what runs your backups.'
+    : fix === undefined ? undefined : `Write ${JSON.stringify(fix)} (case-sensitive).`;
+  issues.push(makeIssue('on-error-invalid', key, message, { severity: 'error', ...(hint === undefined ? {} : { hint }) }));
   return undefined;
 }
 
@@ -311,7 +325,9 @@ function readBackupHookList(
   list: readonly unknown[] | null | undefined,
   entryName: string,
   path: string,
+  phase: 'pre' | 'post',
   issues: ParseIssue[],
+  options: VeleroReadOptions,
 ): DeclaredExecHook[] {
   const hooks: DeclaredExecHook[] = [];
   for (const [index, element] of (list ?? []).entries()) {
@@ -330,7 +346,7 @@ function readBackupHookList(
       index,
       container: exec.container === '' || exec.container === null ? undefined : exec.container,
       command: exec.command,
-      onError: readSpecOnError(exec.onError, `${at}.exec.onError`, issues),
+      onError: readSpecOnError(exec.onError, `${at}.exec.onError`, issues, { ...options, phase }),
       execTimeoutMs: readSpecDuration(exec.timeout, `${at}.exec.timeout`, 'exec', issues),
       waitTimeoutMs: 0,
       waitForReady: false,
@@ -406,7 +422,7 @@ function refusals(issues: readonly ParseIssue[], validationErrors: string[]): vo
 // ---------- Backup / Schedule ----------
 
 /** Reads a Backup (`spec.hooks`) or Schedule (`spec.template.hooks`). Never throws. */
-export function parseBackupObject(obj: unknown): { backup: BackupHooks | undefined; issues: ParseIssue[] } {
+export function parseBackupObject(obj: unknown, options: VeleroReadOptions = {}): { backup: BackupHooks | undefined; issues: ParseIssue[] } {
   const issues: ParseIssue[] = [];
   if (!checkKind(obj, ['Backup', 'Schedule'], issues)) return { backup: undefined, issues };
   const { name, namespace } = metadataOf(obj);
@@ -421,8 +437,8 @@ export function parseBackupObject(obj: unknown): { backup: BackupHooks | undefin
     const entry = parseAt(BackupEntryShape, rawEntry, path, issues);
     if (entry === undefined) continue;
     const common = readEntryCommon(entry, entryIndex, path, 'backup', issues, validationErrors);
-    const pre = readBackupHookList(entry.pre, entry.name, `${path}.pre`, issues);
-    const post = readBackupHookList(entry.post, entry.name, `${path}.post`, issues);
+    const pre = readBackupHookList(entry.pre, entry.name, `${path}.pre`, 'pre', issues, options);
+    const post = readBackupHookList(entry.post, entry.name, `${path}.post`, 'post', issues, options);
     if ((entry.pre ?? []).length === 0 && (entry.post ?? []).length === 0) {
       issues.push(makeIssue('spec-entry-no-hooks', path, `${path} ${JSON.stringify(entry.name)} has no pre or post hooks`));
     }
@@ -472,6 +488,7 @@ function readRestorePostHooks(
   path: string,
   issues: ParseIssue[],
   validationErrors: string[],
+  options: VeleroReadOptions,
 ): RestorePostHook[] {
   const hooks: RestorePostHook[] = [];
   for (const [index, element] of (list ?? []).entries()) {
@@ -514,7 +531,7 @@ function readRestorePostHooks(
             index,
             container: exec.container === '' || exec.container === null ? undefined : exec.container,
             command: exec.command,
-            onError: readSpecOnError(exec.onError, `${at}.exec.onError`, issues),
+            onError: readSpecOnError(exec.onError, `${at}.exec.onError`, issues, { ...options, phase: 'restore' }),
             execTimeoutMs: readSpecDuration(exec.execTimeout, `${at}.exec.execTimeout`, 'exec', issues),
             waitTimeoutMs: readSpecDuration(exec.waitTimeout, `${at}.exec.waitTimeout`, 'wait', issues),
             waitForReady: exec.waitForReady ?? false,
@@ -527,7 +544,7 @@ function readRestorePostHooks(
 }
 
 /** Reads a Restore's `spec.hooks` and `spec.namespaceMapping`. Never throws. */
-export function parseRestoreObject(obj: unknown): { restore: RestoreHooks | undefined; issues: ParseIssue[] } {
+export function parseRestoreObject(obj: unknown, options: VeleroReadOptions = {}): { restore: RestoreHooks | undefined; issues: ParseIssue[] } {
   const issues: ParseIssue[] = [];
   if (!checkKind(obj, ['Restore'], issues)) return { restore: undefined, issues };
   const { name, namespace } = metadataOf(obj);
@@ -546,7 +563,7 @@ export function parseRestoreObject(obj: unknown): { restore: RestoreHooks | unde
     const entry = parseAt(RestoreEntryShape, rawEntry, path, issues);
     if (entry === undefined) continue;
     const common = readEntryCommon(entry, entryIndex, path, 'restore', issues, validationErrors);
-    const postHooks = readRestorePostHooks(entry.postHooks, entry.name, `${path}.postHooks`, issues, validationErrors);
+    const postHooks = readRestorePostHooks(entry.postHooks, entry.name, `${path}.postHooks`, issues, validationErrors, options);
     if ((entry.postHooks ?? []).length === 0) {
       issues.push(makeIssue('spec-entry-no-hooks', path, `${path} ${JSON.stringify(entry.name)} has no postHooks`));
     }

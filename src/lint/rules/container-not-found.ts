@@ -3,6 +3,7 @@ import type { DeclaredExecHook } from '../../model/hook.ts';
 import type { Finding, LintRule } from '../rule.ts';
 import { describeContainers } from '../../plan/common.ts';
 import { containerNames, describePod, sidecarNames } from '../pod-facts.ts';
+import { otherProfile } from '../../velero/profiles.ts';
 
 /** A hook names a container the pod does not have. */
 export const containerNotFound: LintRule = {
@@ -21,8 +22,28 @@ export const containerNotFound: LintRule = {
           'the pre-backup hook fails with `no such container`'],
         [a.backupPost, ANNOTATION_KEYS.backupPost.container, backupNames, 'the post-backup hook fails with `no such container`'],
         [a.restoreExec, ANNOTATION_KEYS.restoreExec.container, backupNames,
-          'Velero discards the restore hook with only a log line (and 1.18 leaves the restore stuck in Finalizing)'],
+          `${ctx.profile.missingRestoreContainer}; kubehooks fails it at once`],
       ];
+      const sidecarNote = (container: string): Pick<Finding, 'message' | 'severity' | 'hint'> => {
+        const other = otherProfile(ctx.profile);
+        return ctx.profile.backupHooksOnSidecars
+          ? {
+            severity: 'info',
+            message: `names native sidecar "${container}": ${ctx.profile.label} and kubehooks exec in it; ${other.label} fails the hook with no such container (sidecars are backup hook targets from Velero 1.19, PR #9403)`,
+            hint: 'If your Velero is 1.18.x, target a regular container (or lint with --velero-version 1.18).',
+          }
+          : {
+            severity: 'warning',
+            message: `names native sidecar "${container}": ${ctx.profile.label} fails the hook with no such container (sidecars are backup hook targets from Velero 1.19, PR #9403); kubehooks runs it`,
+            hint: 'Target a regular container for Velero 1.18.x, or lint with --velero-version 1.19 if that is what runs your backups.',
+          };
+      };
+      for (const [hook, key] of fromAnnotation.slice(0, 2)) {
+        if (hook?.container !== undefined && !names.includes(hook.container) && sidecarNames(pod).includes(hook.container)) {
+          const note = sidecarNote(hook.container);
+          findings.push({ object: pod, key, ...note, message: `${key} ${note.message}` });
+        }
+      }
       const have = describeContainers(pod.pod);
       for (const [hook, key, valid, outcome] of fromAnnotation) {
         if (hook?.container === undefined || valid.includes(hook.container)) continue;
@@ -48,6 +69,11 @@ export const containerNotFound: LintRule = {
               message: `hook "${m.hook.name}" (${m.path}) targets native sidecar "${m.hook.container}" of ${describePod(pod)}: Velero looks only at spec.containers and discards the hook (its restore then waits in Finalizing); kubehooks runs it once the sidecar is started`,
               hint: 'Target a regular container for Velero, or run this hook with kubehooks.',
             });
+            continue;
+          }
+          if (m.phase !== 'restore' && !names.includes(m.hook.container) && sidecarNames(pod).includes(m.hook.container)) {
+            const note = sidecarNote(m.hook.container);
+            findings.push({ object: hookObject, key: `${m.path}.exec.container`, ...note, message: `hook "${m.hook.name}" (${m.path}) for ${describePod(pod)} ${note.message}` });
             continue;
           }
           if (backupNames.includes(m.hook.container)) continue;
