@@ -35,13 +35,17 @@ interface Recorder {
   readonly execs: ExecRequest[];
 }
 
-function wiring(pods: readonly PodManifest[], rec: Recorder): RunWiring {
-  const ok = (): ExecOutcome => ({ kind: 'exited', exitCode: 0, message: '', stdout: '', stderr: '', truncated: false, startedAt: new Date(), durationMs: 1 });
+/** `exitCode(request)` decides each exec's exit status (default 0). */
+function wiring(pods: readonly PodManifest[], rec: Recorder, exitCode: (r: ExecRequest) => number = () => 0): RunWiring {
+  const outcome = (r: ExecRequest): ExecOutcome => {
+    const code = exitCode(r);
+    return { kind: 'exited', exitCode: code, message: code === 0 ? '' : `command terminated with exit code ${code}`, stdout: '', stderr: '', truncated: false, startedAt: new Date(), durationMs: 1 };
+  };
   return {
     createPorts: () => {
       rec.connects++;
       return {
-        executor: { exec: (r) => (rec.execs.push(r), Promise.resolve(ok())) },
+        executor: { exec: (r) => (rec.execs.push(r), Promise.resolve(outcome(r))) },
         watcher: {
           run: (_scope, handlers, signal) => {
             for (const pod of pods) handlers.onEvent({ type: 'upsert', pod });
@@ -217,5 +221,106 @@ spec:
     assert.equal(run.code, 0, run.stderr);
     assert.deepEqual(rec.lists, []);
     assert.deepEqual(rec.execs, []);
+  });
+});
+
+void describe('--velero-version on plan, run and lint (issue 9 profiles)', { timeout: 120_000 }, () => {
+  const failBlock = `apiVersion: velero.io/v1
+kind: Backup
+metadata: {name: b, namespace: velero}
+spec:
+  hooks:
+    resources:
+      - name: quiesce
+        pre:
+          - exec: {command: [/bin/freeze], onError: FailBlock}
+          - exec: {command: [/bin/after]}
+        post:
+          - exec: {command: [/bin/thaw], onError: FailBlock}
+`;
+  const sidecarPod: PodManifest = {
+    apiVersion: 'v1', kind: 'Pod',
+    metadata: { name: 'pg', namespace: 'db', uid: 'db-pg', annotations: { 'pre.hook.backup.velero.io/command': '/bin/x', 'pre.hook.backup.velero.io/container': 'proxy', 'pre.hook.backup.velero.io/timeout': '-1s' } },
+    spec: { containers: [{ name: 'main' }], initContainers: [{ name: 'proxy', restartPolicy: 'Always' }] },
+    status: { phase: 'Running', containerStatuses: [{ name: 'main', ready: true, state: { running: {} } }], initContainerStatuses: [{ name: 'proxy', ready: true, state: { running: {} } }] },
+  };
+
+  void it('FailBlock in spec.hooks: run exits 2 without connecting under 1.18 (the default); under 1.19 it runs and stops the pod\'s later hooks', async () => {
+    const path = await file('fb.yaml', failBlock);
+    for (const flags of [[], ['--velero-version', '1.18'], ['--velero-version', '1.18.3']]) {
+      const rec: Recorder = { connects: 0, lists: [], execs: [] };
+      const run = await cli(['run', 'pre-backup', '--backup', path, ...flags], wiring([running('p', 'db')], rec));
+      assert.equal(run.code, 2, `${flags.join(' ')}\n${run.stderr}`);
+      assert.equal(rec.connects + rec.execs.length, 0);
+      assert.match(run.stderr, /onError "FailBlock" is not in the Velero 1\.18\.x CRD enum/);
+    }
+    const rec: Recorder = { connects: 0, lists: [], execs: [] };
+    const run = await cli(['run', 'pre-backup', '--backup', path, '--velero-version', '1.19', '-o', 'json'], wiring([running('p', 'db')], rec, (r) => (r.command[0] === '/bin/freeze' ? 3 : 0)));
+    assert.equal(run.code, 1, run.stderr);
+    assert.deepEqual(rec.execs.map((e) => e.command[0]), ['/bin/freeze']);
+    const report = JSON.parse(run.stdout) as { summary: { attempted: number; failed: number }; results: { status: string; reason: string }[] };
+    assert.deepEqual(report.summary, { ...report.summary, attempted: 2, failed: 1 });
+    assert.deepEqual(report.results.map((r) => r.status), ['failed', 'not-run']);
+    assert.match(report.results[1]?.reason ?? '', /onError is FailBlock/);
+  });
+
+  void it('plan --velero-version: veleroVersion, hooks[].onError and hooks[].velero follow the profile; exit 1 for FailBlock under 1.18', async () => {
+    const path = await file('fb.yaml', failBlock);
+    const podFile = await file('pod.yaml', JSON.stringify({ apiVersion: 'v1', kind: 'Pod', metadata: { name: 'p', namespace: 'db' }, spec: { containers: [{ name: 'main' }] } }));
+    const p19 = await cli(['plan', '--backup', path, '--velero-version', '1.19', '-o', 'json', podFile]);
+    assert.equal(p19.code, 0, p19.stderr);
+    const j19 = JSON.parse(p19.stdout) as { veleroVersion: string; hooks: { onError: string; velero: { version: string; onError: string; runs: boolean; notes: string[] } }[] };
+    assert.equal(j19.veleroVersion, '1.19');
+    assert.deepEqual(j19.hooks.map((h) => [h.onError, h.velero.onError, h.velero.version]), [['FailBlock', 'FailBlock', '1.19'], ['Continue', 'Continue', '1.19']]);
+    const post19 = await cli(['plan', '--backup', path, '--phase', 'post', '--velero-version', '1.19', '-o', 'json', podFile]);
+    assert.equal(post19.code, 0, post19.stderr);
+    assert.deepEqual((JSON.parse(post19.stdout) as typeof j19).hooks.map((h) => h.onError), ['Fail']);
+    assert.match(post19.stderr, /on-error-failblock-no-effect/);
+    const p18 = await cli(['plan', '--backup', path, '-o', 'json', podFile]);
+    assert.equal(p18.code, 1, p18.stderr);
+    assert.equal((JSON.parse(p18.stdout) as typeof j19).veleroVersion, '1.18');
+  });
+
+  void it('plan shows Velero\'s effective exec timeout and sidecar target per profile; the runner stays bounded', async () => {
+    const empty = await file('empty.yaml', 'apiVersion: velero.io/v1\nkind: Backup\nmetadata: {name: b}\nspec: {}\n');
+    const podFile = await file('sidecar.yaml', JSON.stringify(sidecarPod));
+    type J = { hooks: { execTimeoutMs: number; velero: { execTimeoutMs: number | null; runs: boolean; notes: string[] } }[] };
+    const p18 = JSON.parse((await cli(['plan', '--backup', empty, '-o', 'json', podFile])).stdout) as J;
+    assert.deepEqual([p18.hooks[0]?.execTimeoutMs, p18.hooks[0]?.velero.execTimeoutMs, p18.hooks[0]?.velero.runs], [30_000, null, false]);
+    assert.equal(p18.hooks[0]?.velero.notes.length, 2);
+    const p19 = JSON.parse((await cli(['plan', '--backup', empty, '--velero-version', '1.19', '-o', 'json', podFile])).stdout) as J;
+    assert.deepEqual([p19.hooks[0]?.execTimeoutMs, p19.hooks[0]?.velero.execTimeoutMs, p19.hooks[0]?.velero.runs], [30_000, 30_000, true]);
+    const text = await cli(['plan', '--backup', empty, podFile]);
+    assert.match(text.stdout, /Velero 1\.18 \(--velero-version\) does otherwise for 1 hook:/);
+    assert.match(text.stdout, /db\/pg proxy <from-annotation>#0: on Velero 1\.18\.x this negative exec timeout means no timeout at all/);
+    // run under the 1.18 profile still applies 30s to the exec and runs the sidecar hook (documented deviation Q8).
+    for (const version of ['1.18', '1.19']) {
+      const rec: Recorder = { connects: 0, lists: [], execs: [] };
+      const run = await cli(['run', 'pre-backup', '--backup', empty, '--velero-version', version, '-n', 'db'], wiring([sidecarPod], rec));
+      assert.equal(run.code, 0, run.stderr);
+      assert.deepEqual(rec.execs.map((e) => [e.container, e.timeoutMs]), [['proxy', 30_000]], version);
+    }
+  });
+
+  void it('a --velero-version Velero does not have is a usage error (exit 2) on plan, run and lint', async () => {
+    const empty = await file('empty.yaml', 'apiVersion: velero.io/v1\nkind: Backup\nmetadata: {name: b}\nspec: {}\n');
+    for (const argv of [['plan', '--backup', empty, empty], ['run', 'pre-backup', '--backup', empty], ['lint', empty]]) {
+      const rec: Recorder = { connects: 0, lists: [], execs: [] };
+      const r = await cli([...argv, '--velero-version', '1.17'], wiring([], rec));
+      assert.equal(r.code, 2, `${argv[0]}: ${r.stderr}`);
+      assert.match(r.stderr, /--velero-version must be 1\.18 or 1\.19 \(got "1\.17"/);
+      assert.equal(rec.connects, 0);
+    }
+  });
+
+  void it('lint --velero-version: FailBlock is an error under 1.18 (exit 1) and accepted under 1.19 (exit 0)', async () => {
+    const path = await file('fb.yaml', failBlock);
+    const l18 = await cli(['lint', path, '-o', 'json']);
+    assert.equal(l18.code, 1);
+    const codes = (out: string) => (JSON.parse(out) as { diagnostics: { code: string; severity: string }[] }).diagnostics.map((d) => `${d.code}:${d.severity}`);
+    assert.deepEqual(codes(l18.stdout), ['on-error-invalid:error', 'on-error-invalid:error']);
+    const l19 = await cli(['lint', path, '--velero-version', '1.19', '-o', 'json']);
+    assert.equal(l19.code, 0, l19.stdout);
+    assert.deepEqual(codes(l19.stdout), ['on-error-failblock-no-effect:warning']);
   });
 });

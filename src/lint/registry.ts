@@ -5,6 +5,7 @@ import { containerNotFound } from './rules/container-not-found.ts';
 import { hookEntryOutOfScope } from './rules/hook-entry-out-of-scope.ts';
 import { hookEntrySourceNamespace } from './rules/hook-entry-source-namespace.ts';
 import { initContainerNameCollision } from './rules/init-container-name-collision.ts';
+import { kubevirtFreezeHook } from './rules/kubevirt-freeze-hook.ts';
 import { waitForReadyNoProbe } from './rules/wait-for-ready-no-probe.ts';
 import { waitTimeoutShorterThanExec } from './rules/wait-timeout-shorter-than-exec.ts';
 
@@ -18,4 +19,5 @@ export const LINT_RULES: readonly LintRule[] = [
   annotationOnNonPod,
   hookEntryOutOfScope,
   hookEntrySourceNamespace,
+  kubevirtFreezeHook,
 ];

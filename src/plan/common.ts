@@ -79,6 +79,7 @@ export function entryApplies(entry: HookResourceSelector, pod: PodManifest, name
 export function planExecHook(hook: DeclaredExecHook, pod: PodManifest, namespace: string, phase: HookPhase, profile: VeleroProfile = veleroProfile(undefined)): PlannedHook {
   const container = hook.container ?? firstContainerName(pod);
   const injectedBy = hookInjector(hook);
+  const execTimeoutMs = resolveExecTimeoutMs(hook.execTimeoutMs);
   return {
     namespace,
     pod: pod.metadata.name,
@@ -90,11 +91,11 @@ export function planExecHook(hook: DeclaredExecHook, pod: PodManifest, namespace
     index: hook.index,
     command: hook.command,
     onError: effectiveOnError(hook.onError, phase),
-    execTimeoutMs: resolveExecTimeoutMs(hook.execTimeoutMs),
+    execTimeoutMs,
     waitTimeoutMs: hook.waitTimeoutMs,
     waitForReady: hook.waitForReady,
     ...(injectedBy === undefined ? {} : { injectedBy }),
-    velero: veleroExecView(profile, hook, pod, container, phase),
+    velero: veleroExecView(profile, hook, pod, { container, phase, kubehooksExecTimeoutMs: execTimeoutMs }),
   };
 }
 

@@ -1,6 +1,7 @@
 import type { DeclaredExecHook, HookPhase, OnError } from '../model/hook.ts';
 import type { VeleroView } from '../model/plan.ts';
 import type { PodManifest } from '../model/pod.ts';
+import { formatMs } from '../duration/go-duration.ts';
 import {
   effectiveOnError,
   execTimeoutDifference,
@@ -21,11 +22,17 @@ function targetKind(pod: PodManifest, container: string): Target {
  * What Velero of `profile` does with one exec hook bound to `pod`/`container` (kubehooks' own
  * behaviour is the planned hook itself). Reads the profile table only: no version checks here.
  */
-export function veleroExecView(profile: VeleroProfile, hook: DeclaredExecHook, pod: PodManifest, container: string, phase: HookPhase): VeleroView {
+export function veleroExecView(
+  profile: VeleroProfile,
+  hook: DeclaredExecHook,
+  pod: PodManifest,
+  target: { readonly container: string; readonly phase: HookPhase; readonly kubehooksExecTimeoutMs: number },
+): VeleroView {
+  const { container, phase } = target;
   const notes: string[] = [];
   const execTimeoutMs = veleroExecTimeoutMs(profile, hook.execTimeoutMs);
   const timeoutDiff = execTimeoutDifference(profile, hook.execTimeoutMs);
-  if (timeoutDiff !== undefined) notes.push(`${timeoutDiff}; kubehooks applies ${execTimeoutMs === null ? 'the default 30s' : 'the same bound'}`);
+  if (timeoutDiff !== undefined) notes.push(`${timeoutDiff}; kubehooks applies ${formatMs(target.kubehooksExecTimeoutMs)}`);
   const onError: OnError = effectiveOnError(hook.onError, phase);
   if (onError === 'FailBlock') {
     notes.push(`onError FailBlock: if this hook fails, ${profile.label} leaves the pod's whole ItemBlock (the pod, its PVCs and PVs) out of the backup; kubehooks stops the pod's later pre hooks as with Fail`);

@@ -33,7 +33,7 @@ function flagValue(argv: readonly string[], flag: string): string | undefined {
 }
 
 /** The annotation hook is KubeVirt's virt-freezer call (argv as KubeVirt writes it), else undefined. */
-export function kubevirtFreezeHook(hook: Pick<DeclaredExecHook, 'source' | 'command'>): KubeVirtFreezeHook | undefined {
+export function readKubevirtFreezeHook(hook: Pick<DeclaredExecHook, 'source' | 'command'>): KubeVirtFreezeHook | undefined {
   if (hook.source !== 'annotation' || hook.command[0] !== VIRT_FREEZER) return undefined;
   const action = hook.command.includes('--freeze') ? 'freeze' : hook.command.includes('--unfreeze') ? 'unfreeze' : undefined;
   if (action === undefined) return undefined;
@@ -41,7 +41,7 @@ export function kubevirtFreezeHook(hook: Pick<DeclaredExecHook, 'source' | 'comm
 }
 
 export function hookInjector(hook: Pick<DeclaredExecHook, 'source' | 'command'>): HookInjector | undefined {
-  return kubevirtFreezeHook(hook) === undefined ? undefined : 'kubevirt';
+  return readKubevirtFreezeHook(hook) === undefined ? undefined : 'kubevirt';
 }
 
 export function isVirtLauncherPod(labels: Readonly<Record<string, string>> | undefined): boolean {
