@@ -53,10 +53,10 @@ void test('plan labels KubeVirt hooks injectedBy kubevirt (JSON and text), with 
   const post = planBackup([launcher()], undefined, 'post');
   const json = planToJson(pre);
   assert.equal(json.hooks[0]?.injectedBy, 'kubevirt');
-  assert.equal(json.hooks[0]?.container, 'compute');
-  assert.equal(json.hooks[0]?.execTimeoutMs, 60_000);
+  assert.equal(json.hooks[0].container, 'compute');
+  assert.equal(json.hooks[0].execTimeoutMs, 60_000);
   assert.equal(post.hooks[0]?.injectedBy, 'kubevirt');
-  assert.equal(post.hooks[0]?.execTimeoutMs, 30_000);
+  assert.equal(post.hooks[0].execTimeoutMs, 30_000);
   const text = renderPlanText(pre);
   assert.match(text, /annotation \(KubeVirt\)/);
   assert.match(text, /injected by KubeVirt.*exit 0 does not prove a freeze/);

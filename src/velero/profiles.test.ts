@@ -83,7 +83,7 @@ void test('FailBlock in annotations: 1.18 ignores it (Continue, warning), 1.19 r
   // Lower case is still a typo under 1.19, with the right suggestion.
   const typo = readBackupAnnotationHook({ 'pre.hook.backup.velero.io/command': '/x', 'pre.hook.backup.velero.io/on-error': 'failblock' }, 'pre', { veleroVersion: '1.19' });
   assert.equal(typo.issues[0]?.hint, 'Write "FailBlock" (case-sensitive).');
-  assert.match(typo.issues[0]?.message ?? '', /"Continue", "Fail" or "FailBlock"/);
+  assert.match(typo.issues[0].message, /"Continue", "Fail" or "FailBlock"/);
 });
 
 const backupObject = (onError: string, list: 'pre' | 'post' = 'pre'): unknown => ({
@@ -101,7 +101,7 @@ void test('FailBlock in spec.hooks: the 1.18 CRD rejects the object (error, vali
   const b19 = parseBackupObject(backupObject('FailBlock'), { veleroVersion: '1.19' });
   assert.deepEqual(b19.issues, []);
   assert.equal(b19.backup?.resources[0]?.pre[0]?.onError, 'FailBlock');
-  assert.deepEqual(b19.backup?.validationErrors, []);
+  assert.deepEqual(b19.backup.validationErrors, []);
   const post19 = parseBackupObject(backupObject('FailBlock', 'post'), { veleroVersion: '1.19' });
   assert.deepEqual(post19.issues.map((i) => [i.code, i.severity]), [['on-error-failblock-no-effect', 'warning']]);
   const restore = {
@@ -152,8 +152,8 @@ void test('plan: hooks[].velero per profile (timeouts, sidecar targets, FailBloc
     assert.deepEqual({ execTimeoutMs: h.execTimeoutMs, onError: h.onError }, c.kubehooks, c.name);
     assert.deepEqual({ execTimeoutMs: h.velero?.execTimeoutMs, onError: h.velero?.onError, runs: h.velero?.runs }, c.velero, c.name);
     assert.equal(h.velero?.version, c.version, c.name);
-    if (c.note === undefined) assert.deepEqual(h.velero?.notes, [], c.name);
-    else assert.match(h.velero?.notes.join(' | ') ?? '', c.note, c.name);
+    if (c.note === undefined) assert.deepEqual(h.velero.notes, [], c.name);
+    else assert.match(h.velero.notes.join(' | '), c.note, c.name);
   }
 });
 
@@ -175,10 +175,10 @@ void test('plan: a restore hook for a missing container or a sidecar says what e
     const plan = planRestore([pod({ sidecars: ['proxy'] })], r, { ...gen, policy: { veleroVersion: version } });
     const [gone, proxy] = plan.hooks;
     assert.equal(gone?.velero?.runs, false);
-    assert.match(gone?.velero?.notes[0] ?? '', missing);
-    assert.match(gone?.velero?.notes[0] ?? '', /kubehooks fails it at once/);
+    assert.match(gone.velero.notes[0] ?? '', missing);
+    assert.match(gone.velero.notes[0] ?? '', /kubehooks fails it at once/);
     assert.equal(proxy?.velero?.runs, false);
-    assert.match(proxy?.velero?.notes[0] ?? '', /native sidecar "proxy".*kubehooks runs it once the sidecar is started/);
+    assert.match(proxy.velero.notes[0] ?? '', /native sidecar "proxy".*kubehooks runs it once the sidecar is started/);
   }
 });
 
@@ -192,12 +192,12 @@ void test('lint --velero-version: the sidecar and FailBlock messages follow the 
   const l18 = run('1.18');
   const side18 = l18.find((d) => d[0] === 'container-not-found');
   assert.equal(side18?.[1], 'warning');
-  assert.match(side18?.[2] ?? '', /Velero 1\.18\.x fails the hook with no such container.*kubehooks runs it/);
+  assert.match(side18[2], /Velero 1\.18\.x fails the hook with no such container.*kubehooks runs it/);
   assert.deepEqual(l18.filter((d) => d[0].startsWith('on-error')).map((d) => d[0]), ['on-error-invalid']);
   const l19 = run('1.19');
   const side19 = l19.find((d) => d[0] === 'container-not-found');
   assert.equal(side19?.[1], 'info');
-  assert.match(side19?.[2] ?? '', /Velero 1\.19 \(main\) and kubehooks exec in it; Velero 1\.18\.x fails the hook/);
+  assert.match(side19[2], /Velero 1\.19 \(main\) and kubehooks exec in it; Velero 1\.18\.x fails the hook/);
   assert.deepEqual(l19.filter((d) => d[0].startsWith('on-error')).map((d) => d[0]), ['on-error-failblock-no-effect']);
 });
 
