@@ -107,3 +107,45 @@ void describe('the Backup\'s own scope on the local cluster', { skip }, () => {
     assert.equal(await m.read('ran'), '');
   });
 });
+
+void describe('Velero version profiles on the local cluster (--velero-version)', { skip }, () => {
+  void it('spec onError FailBlock: refused under 1.18 (the default; no pods/exec request); under 1.19 a failed pre hook stops the pod\'s later hooks', async (t) => {
+    const ctx = await e2eContext(t);
+    const m = await markerDir(t);
+    await ctx.createPod({ name: 'db' });
+    await ctx.waitForRunning('db');
+    const file = await writeYaml(t, 'failblock.yaml', {
+      apiVersion: 'velero.io/v1',
+      kind: 'Backup',
+      metadata: { name: 'b', namespace: 'velero' },
+      spec: {
+        includedNamespaces: [ctx.namespace],
+        hooks: { resources: [{ name: 'quiesce', pre: [
+          { exec: { command: sh(`touch ${m.dir}/freeze; exit 3`), onError: 'FailBlock' } },
+          { exec: { command: sh(`touch ${m.dir}/after`) } },
+        ] }] },
+      },
+    });
+    for (const flags of [[], ['--velero-version', '1.18']]) {
+      const before = await execRequests(ctx.kubeconfigPath);
+      const r = await kubehooks(['run', 'pre-backup', '--backup', file, '--kubeconfig', ctx.kubeconfigPath, ...flags]);
+      assert.equal(r.code, 2, r.stderr);
+      assert.match(r.stderr, /onError "FailBlock" is not in the Velero 1\.18\.x CRD enum/);
+      assert.equal((await execRequests(ctx.kubeconfigPath)) - before, 0, 'no pods/exec request reached the API server');
+    }
+    assert.equal(await m.read('freeze'), undefined);
+    const r = await kubehooks(['run', 'pre-backup', '--backup', file, '--kubeconfig', ctx.kubeconfigPath, '--velero-version', '1.19', '-o', 'json']);
+    assert.equal(r.code, 1, r.stderr);
+    const report = JSON.parse(r.stdout) as { results: { name: string; index: number; status: string; reason: string }[] };
+    assert.deepEqual(report.results.map((x) => `${x.name}#${x.index}:${x.status}`), ['quiesce#0:failed', 'quiesce#1:not-run']);
+    assert.match(report.results[1]?.reason ?? '', /onError is FailBlock/);
+    assert.equal(await m.read('freeze'), '');
+    assert.equal(await m.read('after'), undefined, 'the hook after the failed FailBlock hook never ran');
+    const plan = await kubehooks(['plan', '--backup', file, '--kubeconfig', ctx.kubeconfigPath, '-n', ctx.namespace, '--velero-version', '1.19', '-o', 'json']);
+    assert.equal(plan.code, 0, plan.stderr);
+    const json = JSON.parse(plan.stdout) as { veleroVersion: string; hooks: { onError: string; velero: { onError: string; notes: string[] } }[] };
+    assert.equal(json.veleroVersion, '1.19');
+    assert.deepEqual(json.hooks.map((h) => h.onError), ['FailBlock', 'Continue']);
+    assert.match(json.hooks[0]?.velero.notes.join(' ') ?? '', /whole ItemBlock/);
+  });
+});

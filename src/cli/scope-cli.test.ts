@@ -291,7 +291,7 @@ spec:
     const p19 = JSON.parse((await cli(['plan', '--backup', empty, '--velero-version', '1.19', '-o', 'json', podFile])).stdout) as J;
     assert.deepEqual([p19.hooks[0]?.execTimeoutMs, p19.hooks[0]?.velero.execTimeoutMs, p19.hooks[0]?.velero.runs], [30_000, 30_000, true]);
     const text = await cli(['plan', '--backup', empty, podFile]);
-    assert.match(text.stdout, /Velero 1\.18 \(--velero-version\) does otherwise for 1 hook:/);
+    assert.match(text.stdout, /Velero 1\.18 \(--velero-version 1\.18\) differs for 1 hook:/);
     assert.match(text.stdout, /db\/pg proxy <from-annotation>#0: on Velero 1\.18\.x this negative exec timeout means no timeout at all/);
     // run under the 1.18 profile still applies 30s to the exec and runs the sidecar hook (documented deviation Q8).
     for (const version of ['1.18', '1.19']) {

@@ -46,7 +46,7 @@ export function renderPlanText(plan: Plan): string {
   const differs = plan.hooks.filter((h) => (h.velero?.notes.length ?? 0) > 0);
   const first = differs[0]?.velero;
   if (first !== undefined) {
-    out.push('', `Velero ${first.version} (--velero-version) does otherwise for ${differs.length} hook${differs.length === 1 ? '' : 's'}:`);
+    out.push('', `Velero ${first.version} (--velero-version ${first.version}) differs for ${differs.length} hook${differs.length === 1 ? '' : 's'}:`);
     for (const h of differs) {
       for (const note of h.velero?.notes ?? []) out.push(`  ${terminalSafe(`${h.namespace}/${h.pod} ${h.container} ${h.name}#${h.index}: ${note}`)}`);
     }
