@@ -105,7 +105,11 @@ export function readOnErrorAnnotation(
   if (value === 'FailBlock') {
     if (profile.onErrorValues.includes('FailBlock')) {
       const noEffect = failBlockNoEffect(options.phase);
-      if (noEffect !== undefined) issues.push(makeIssue('on-error-failblock-no-effect', key, `on-error "FailBlock" ${noEffect}`));
+      issues.push(
+        noEffect === undefined
+          ? makeIssue('on-error-failblock', key, 'on-error "FailBlock": if this hook fails, Velero 1.19 leaves the pod\'s whole ItemBlock out of the backup; Velero 1.18.x does not know the value and ignores it (the hook behaves as Continue)')
+          : makeIssue('on-error-failblock-no-effect', key, `on-error "FailBlock" ${noEffect}; Velero 1.18.x ignores the value (Continue)`),
+      );
       return 'FailBlock';
     }
     issues.push(

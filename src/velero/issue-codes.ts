@@ -37,6 +37,12 @@ export const ISSUE_CODES = {
       'onError must be exactly "Continue" or "Fail" (Velero 1.19 also "FailBlock"); Velero silently treats anything else (e.g. "fail", or "FailBlock" on 1.18.x) as unset, which behaves as Continue. In spec.hooks the CRD enum rejects it (error).',
     hint: 'Write "Fail" or "Continue" with that capitalisation.',
   },
+  'on-error-failblock': {
+    severity: 'info',
+    meaning:
+      'FailBlock exists only from Velero 1.19 (PR #10177, proposed): a failed pre hook then leaves its whole ItemBlock (pod, PVCs, PVs) out of the backup. Velero 1.18.x rejects it in spec.hooks (CRD enum) and ignores it in an annotation (the hook behaves as Continue).',
+    hint: 'Make sure every Velero that reads this object is 1.19 or later; for 1.18.x write "Fail".',
+  },
   'on-error-failblock-no-effect': {
     severity: 'warning',
     meaning:

@@ -71,7 +71,10 @@ void test('FailBlock in annotations: 1.18 ignores it (Continue, warning), 1.19 r
   assert.equal(pre18.onError, undefined);
   assert.deepEqual(pre18.codes, ['on-error-invalid']);
   assert.match(pre18.messages[0] ?? '', /not known to Velero 1\.18\.x.*behaves as Continue.*--velero-version 1\.19/);
-  assert.deepEqual(backup('1.19', 'pre'), { onError: 'FailBlock', codes: [], messages: [] });
+  const pre19 = backup('1.19', 'pre');
+  assert.equal(pre19.onError, 'FailBlock');
+  assert.deepEqual(pre19.codes, ['on-error-failblock']);
+  assert.match(pre19.messages[0] ?? '', /Velero 1\.19 leaves the pod's whole ItemBlock out.*Velero 1\.18\.x does not know the value/);
   const post19 = backup('1.19', 'post');
   assert.equal(post19.onError, 'FailBlock');
   assert.deepEqual(post19.codes, ['on-error-failblock-no-effect']);
@@ -99,7 +102,8 @@ void test('FailBlock in spec.hooks: the 1.18 CRD rejects the object (error, vali
   assert.match(b18.issues[0]?.message ?? '', /not in the Velero 1\.18\.x CRD enum \("Continue" or "Fail"\)/);
   assert.ok((b18.backup?.validationErrors.length ?? 0) > 0);
   const b19 = parseBackupObject(backupObject('FailBlock'), { veleroVersion: '1.19' });
-  assert.deepEqual(b19.issues, []);
+  assert.deepEqual(b19.issues.map((i) => [i.code, i.severity]), [['on-error-failblock', 'info']]);
+  assert.match(b19.issues[0]?.message ?? '', /the Velero 1\.18\.x CRD rejects the value/);
   assert.equal(b19.backup?.resources[0]?.pre[0]?.onError, 'FailBlock');
   assert.deepEqual(b19.backup.validationErrors, []);
   const post19 = parseBackupObject(backupObject('FailBlock', 'post'), { veleroVersion: '1.19' });

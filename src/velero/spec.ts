@@ -216,8 +216,14 @@ function readSpecOnError(
   const profile = veleroProfile(options.veleroVersion);
   if ((profile.onErrorValues as readonly string[]).includes(value)) {
     const mode = value as OnError;
-    const noEffect = mode === 'FailBlock' ? failBlockNoEffect(options.phase) : undefined;
-    if (noEffect !== undefined) issues.push(makeIssue('on-error-failblock-no-effect', key, `onError "FailBlock" ${noEffect}`));
+    if (mode === 'FailBlock') {
+      const noEffect = failBlockNoEffect(options.phase);
+      issues.push(
+        noEffect === undefined
+          ? makeIssue('on-error-failblock', key, 'onError "FailBlock": if this hook fails, Velero 1.19 leaves the pod\'s whole ItemBlock out of the backup; the Velero 1.18.x CRD rejects the value (the API server refuses the object)')
+          : makeIssue('on-error-failblock-no-effect', key, `onError "FailBlock" ${noEffect}; the Velero 1.18.x CRD rejects the value`),
+      );
+    }
     return mode;
   }
   const lower = value.toLowerCase();
