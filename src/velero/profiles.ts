@@ -2,7 +2,7 @@
  * Velero version profiles: where Velero 1.18.x and Velero main (the coming 1.19) differ in hook
  * behaviour users depend on. One table, read by the parsers (which onError values exist), the planner
  * (what Velero would do with each planned hook) and lint (messages naming both versions). kubehooks'
- * own runner is bounded whatever the profile (docs/adr/0011-velero-version-profiles.md).
+ * own runner is bounded whatever the profile (docs/adr/0012-velero-version-profiles.md).
  */
 import { DEFAULT_EXEC_TIMEOUT_MS, MAX_EXEC_TIMEOUT_MS, type HookPhase, type OnError } from '../model/hook.ts';
 
