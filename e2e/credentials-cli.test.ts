@@ -126,7 +126,7 @@ const execUser = (file: string): Record<string, unknown> => ({
 });
 
 void describe('credentials on the local control plane (issue 10)', { skip }, () => {
-  void it('tokenFile: a ServiceAccount token from a file (relative to the kubeconfig, trailing newline) authenticates the run', async (t) => {
+  void it('[R-18][R-65][S-4][S-5] tokenFile: a ServiceAccount token from a file (relative to the kubeconfig, trailing newline) authenticates the run', async (t) => {
     const ctx = await e2eContext(t);
     const acc = await account(ctx, 'tokenfile');
     await ctx.createPod({ name: 'db' });
@@ -147,7 +147,7 @@ void describe('credentials on the local control plane (issue 10)', { skip }, () 
     assert.equal(bare.code, 2, bare.stderr);
   });
 
-  void it('an exec plugin that answers: its token is used, and fetched once while valid', async (t) => {
+  void it('[S-6] an exec plugin that answers: its token is used, and fetched once while valid', async (t) => {
     const ctx = await e2eContext(t);
     const acc = await account(ctx, 'plugin-ok');
     await ctx.createPod({ name: 'db' });
@@ -162,7 +162,7 @@ void describe('credentials on the local control plane (issue 10)', { skip }, () 
     assert.equal(p.calls(), 1, 'list, exec and Event share one credential');
   });
 
-  void it('an exec plugin that hangs: exit 2 before any hook within --deadline 5s, and the plugin is ended', async (t) => {
+  void it('[R-9][R-15][R-63][S-6] an exec plugin that hangs: exit 2 before any hook within --deadline 5s, and the plugin is ended', async (t) => {
     const ctx = await e2eContext(t);
     const acc = await account(ctx, 'plugin-hang');
     await ctx.createPod({ name: 'db' });
@@ -180,7 +180,7 @@ void describe('credentials on the local control plane (issue 10)', { skip }, () 
     assert.deepEqual(leftovers(p.mark), [], 'the plugin (and its sleep) were killed');
   });
 
-  void it('a legacy gcp auth-provider is refused before any request (exit 2, naming the user and gke-gcloud-auth-plugin); its cmd-path never runs', async (t) => {
+  void it('[R-17][S-7] a legacy gcp auth-provider is refused before any request (exit 2, naming the user and gke-gcloud-auth-plugin); its cmd-path never runs', async (t) => {
     const ctx = await e2eContext(t);
     const acc = await account(ctx, 'auth-provider-gcp');
     await ctx.createPod({ name: 'db' });
@@ -199,7 +199,7 @@ void describe('credentials on the local control plane (issue 10)', { skip }, () 
     assert.equal(p.calls(), 0, 'the cmd-path was run');
   });
 
-  void it('a plugin whose token expired and that hangs on refresh: the hook fails unauthorized, the report is printed and the process exits', async (t) => {
+  void it('[R-9][R-15][R-64][S-6] a plugin whose token expired and that hangs on refresh: the hook fails unauthorized, the report is printed and the process exits', async (t) => {
     const ctx = await e2eContext(t);
     const acc = await account(ctx, 'plugin-refresh');
     await ctx.createPod({ name: 'db' });

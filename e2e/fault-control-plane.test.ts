@@ -85,7 +85,7 @@ void describe('faults in the control plane during a run', { skip }, () => {
     spec: { backupName: 'b', hooks: { resources } },
   });
 
-  void it('kube-apiserver killed (SIGKILL) and restarted mid-run: waits resume, no hook runs twice, none is lost', async () => {
+  void it('[R-33][R-34][R-40][R-50] kube-apiserver killed (SIGKILL) and restarted mid-run: waits resume, no hook runs twice, none is lost', async () => {
     assert.ok(cluster !== undefined);
     const ns = 'fault-apiserver';
     const log = join(dir, `${ns}.log`);
@@ -147,7 +147,7 @@ void describe('faults in the control plane during a run', { skip }, () => {
   // success). kubehooks only sees that Status, so the hook reads `succeeded`; the test pins what
   // kubehooks itself guarantees: one outcome, no hang (the exec ends with the connection, not at its
   // 30 s timeout), no re-run, and the next hook runs once kwok is back. docs/reliability.md says so.
-  void it('kwok (the kubelet) killed and restarted mid-exec: the exec ends with the connection, no hang, no re-run; later hooks run', async () => {
+  void it('[R-34][R-40][R-51][R-52] kwok (the kubelet) killed and restarted mid-exec: the exec ends with the connection, no hang, no re-run; later hooks run', async () => {
     assert.ok(cluster !== undefined);
     const ns = 'fault-kwok';
     const log = join(dir, `${ns}.log`);
@@ -188,7 +188,7 @@ void describe('faults in the control plane during a run', { skip }, () => {
     );
   });
 
-  void it('etcd paused (SIGSTOP) for 4 s while hooks wait and run: the run completes, each hook once', async () => {
+  void it('[R-11][R-53] etcd paused (SIGSTOP) for 4 s while hooks wait and run: the run completes, each hook once', async () => {
     assert.ok(cluster !== undefined);
     const ns = 'fault-etcd';
     const log = join(dir, `${ns}.log`);

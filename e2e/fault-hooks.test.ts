@@ -17,7 +17,7 @@ const BACKUP = { apiVersion: 'velero.io/v1', kind: 'Backup', metadata: { name: '
 const MiB = 1024 * 1024;
 
 void describe('faults in hooks and the client (binary, shared cluster)', { skip }, () => {
-  void it('pod deleted while its hook runs: that exec ends, the rest of the pod is not-run pod-deleted', async (t) => {
+  void it('[R-54] pod deleted while its hook runs: that exec ends, the rest of the pod is not-run pod-deleted', async (t) => {
     const ctx = await e2eContext(t);
     const m = await markerDir(t);
     const log = `${m.dir}/log`;
@@ -65,7 +65,7 @@ void describe('faults in hooks and the client (binary, shared cluster)', { skip 
     process.stderr.write(`# pod deleted mid-exec: first ${first.status}/${first.reasonCode ?? '-'} after ${first.durationMs ?? '?'} ms (${first.reason ?? ''}); ${outcomes(report).join(', ')}\n`);
   });
 
-  void it('a hook printing 100 MB: capture capped at 1 MiB per stream, truncated, kubehooks RSS bounded', async (t) => {
+  void it('[R-55][S-17] a hook printing 100 MB: capture capped at 1 MiB per stream, truncated, kubehooks RSS bounded', async (t) => {
     const ctx = await e2eContext(t);
     const timeout = { 'pre.hook.backup.velero.io/timeout': '2m' };
     await ctx.createPod({ name: 'quiet', labels: { output: 'quiet' }, annotations: { 'pre.hook.backup.velero.io/command': shJson('echo hi'), ...timeout } });
@@ -105,7 +105,7 @@ void describe('faults in hooks and the client (binary, shared cluster)', { skip 
     );
   });
 
-  void it('a hook that never ends: timed-out at its exec timeout, the run ends, later hooks still run', async (t) => {
+  void it('[R-21][R-36][R-56] a hook that never ends: timed-out at its exec timeout, the run ends, later hooks still run', async (t) => {
     const ctx = await e2eContext(t);
     await ctx.createPod({ name: 'forever', annotations: { 'post.hook.restore.velero.io/command': shJson('sleep 600'), 'post.hook.restore.velero.io/exec-timeout': '2s' } });
     await ctx.createPod({ name: 'fine', annotations: { 'post.hook.restore.velero.io/command': shJson('echo fine') } });
@@ -122,7 +122,7 @@ void describe('faults in hooks and the client (binary, shared cluster)', { skip 
     assert.ok(run.ms < 20_000, `run took ${Math.round(run.ms)} ms`);
   });
 
-  void it('SIGINT while a hook runs and another waits: exit 130, partial report, every hook accounted for', async (t) => {
+  void it('[R-41][R-42][R-57] SIGINT while a hook runs and another waits: exit 130, partial report, every hook accounted for', async (t) => {
     const ctx = await e2eContext(t);
     const m = await markerDir(t);
     const log = `${m.dir}/log`;

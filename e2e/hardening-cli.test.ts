@@ -14,7 +14,7 @@ const skip = e2eSkipReason();
 const BIN = resolve(import.meta.dirname, '..', 'bin', 'kubehooks.js');
 
 void describe('closed stdout on the local cluster', { skip }, () => {
-  void it('run pre-backup -o json | head -c 10: exit 0, no EPIPE trace, every hook ran once', { timeout: 120_000 }, async (t) => {
+  void it('[R-14][R-69][S-21] run pre-backup -o json | head -c 10: exit 0, no EPIPE trace, every hook ran once', { timeout: 120_000 }, async (t) => {
     const ctx = await e2eContext(t);
     const m = await markerDir(t);
     for (const name of ['a', 'b', 'c']) await ctx.createPod({ name });

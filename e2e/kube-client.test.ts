@@ -13,7 +13,7 @@ import { ApiUnreachableError, createKubePorts } from '../src/kube/index.ts';
 import { e2eContext, e2eSkipReason } from './harness/index.ts';
 
 void describe('kube client TLS on the local control plane', { skip: e2eSkipReason() }, () => {
-  void test('verification is on by default; insecureSkipTlsVerify is explicit and loud', async (t) => {
+  void test('[S-1] verification is on by default; insecureSkipTlsVerify is explicit and loud', async (t) => {
     const ctx = await e2eContext(t);
     await ctx.createPod({ name: 'p' });
     const config = parse(await readFile(ctx.kubeconfigPath, 'utf8')) as {

@@ -30,7 +30,7 @@ async function documentedRole(): Promise<RoleDoc[]> {
 }
 
 void describe('RBAC: the documented least-privilege Role', { skip }, () => {
-  void it('a ServiceAccount bound only to it runs pre-backup and post-restore hooks, with Events', async (t) => {
+  void it('[S-18] a ServiceAccount bound only to it runs pre-backup and post-restore hooks, with Events', async (t) => {
     const ctx = await e2eContext(t);
     const docs = await documentedRole();
     const role = docs.find((d) => d.kind === 'Role');
@@ -68,7 +68,7 @@ void describe('RBAC: the documented least-privilege Role', { skip }, () => {
     assert.deepEqual(reasons.sort(), ['HookSucceeded', 'HookSucceeded']);
   });
 
-  void it('without the binding the run stops before any hook: exit 2, forbidden named', async (t) => {
+  void it('[R-31] without the binding the run stops before any hook: exit 2, forbidden named', async (t) => {
     const ctx = await e2eContext(t);
     const kubeconfig = await ctx.serviceAccountKubeconfig('nobody');
     await ctx.createPod({ name: 'db', annotations: { 'pre.hook.backup.velero.io/command': 'true' } });

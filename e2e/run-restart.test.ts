@@ -18,7 +18,7 @@ import { e2eSkipReason } from './harness/index.ts';
 const skip = e2eSkipReason() || (cachedBinaries() === undefined ? 'local control plane binaries not built' : false);
 
 void describe('run: API server restart while hooks wait', { skip }, () => {
-  void it('the watch resumes after the restart and the hook runs once its container starts', async () => {
+  void it('[R-58] the watch resumes after the restart and the hook runs once its container starts', async () => {
     const cluster = await startCluster({ log: () => undefined });
     let restartedPid: number | undefined;
     const client = KubeClient.load({ kubeconfigPath: cluster.kubeconfigPath });

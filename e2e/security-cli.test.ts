@@ -25,7 +25,7 @@ const backupWith = (ctx: E2eContext, pre: unknown[], namespaces = [ctx.namespace
 });
 
 void describe('security of kubehooks run (binary, shared cluster)', { skip }, () => {
-  void it('TLS is verified by default; --insecure-skip-tls-verify works and warns loudly', async (t) => {
+  void it('[R-62][S-1][S-2] TLS is verified by default; --insecure-skip-tls-verify works and warns loudly', async (t) => {
     const ctx = await e2eContext(t);
     const m = await markerDir(t);
     await ctx.createPod({ name: 'p', annotations: { 'pre.hook.backup.velero.io/command': shJson(`echo ran >> ${m.dir}/log`) } });
@@ -50,7 +50,7 @@ void describe('security of kubehooks run (binary, shared cluster)', { skip }, ()
     assert.deepEqual(await lines(`${m.dir}/log`), ['ran']);
   });
 
-  void it('hook argv arrives as-is: $(...), ;, backticks, quotes and globs are not interpreted', async (t) => {
+  void it('[S-10] hook argv arrives as-is: $(...), ;, backticks, quotes and globs are not interpreted', async (t) => {
     const ctx = await e2eContext(t);
     const m = await markerDir(t);
     const hostile = [
@@ -90,7 +90,7 @@ void describe('security of kubehooks run (binary, shared cluster)', { skip }, ()
     assert.equal(run.code, 1);
   });
 
-  void it('--no-annotation-hooks: only the spec hooks run; an annotated pod gets the spec hooks', async (t) => {
+  void it('[S-12] --no-annotation-hooks: only the spec hooks run; an annotated pod gets the spec hooks', async (t) => {
     const ctx = await e2eContext(t);
     const m = await markerDir(t);
     await ctx.createPod({
@@ -136,7 +136,7 @@ void describe('security of kubehooks run (binary, shared cluster)', { skip }, ()
     assert.match(run.stderr, /annotated: the pod's pre hook annotations are ignored \(--no-annotation-hooks\); the spec hooks apply/);
   });
 
-  void it('--allow-namespace / --deny-namespace: hooks in other namespaces never execute', async (t) => {
+  void it('[S-13] --allow-namespace / --deny-namespace: hooks in other namespaces never execute', async (t) => {
     const allowed = await e2eContext(t);
     const denied = await e2eContext(t);
     const m = await markerDir(t);
@@ -164,7 +164,7 @@ void describe('security of kubehooks run (binary, shared cluster)', { skip }, ()
     assert.match(bad.stderr, /--deny-namespace "\[oops"/);
   });
 
-  void it('--no-output keeps hook output out of the JSON and the text report (and Events never carry it)', async (t) => {
+  void it('[S-15][S-16] --no-output keeps hook output out of the JSON and the text report (and Events never carry it)', async (t) => {
     const ctx = await e2eContext(t);
     const secret = 'SECRET-token-8f3a1c';
     await ctx.createPod({ name: 'leaky', annotations: { 'pre.hook.backup.velero.io/command': shJson(`echo ${secret}; echo ${secret} >&2; exit 3`) } });

@@ -114,7 +114,7 @@ function diff(before: Map<string, number>, after: Map<string, number>): Record<s
 const BACKGROUND = /^(PATCH|PUT|POST|APPLY|UPDATE) (coordination\.k8s\.io\/leases\/|\/nodes\/(status)?|\/pods\/status)$/;
 
 void describe('RBAC no broader than needed; nothing written but Events', { skip }, () => {
-  void it('taking away each verb of the documented Role: what still works', async (t) => {
+  void it('[R-59][R-60][R-61][R-62][S-19] taking away each verb of the documented Role: what still works', async (t) => {
     const ctx = await e2eContext(t);
     await ctx.createPod({
       name: 'db',
@@ -178,7 +178,7 @@ void describe('RBAC no broader than needed; nothing written but Events', { skip 
     works('without pods get');
   });
 
-  void it('the API server counts no write from a run but Events, and none at all with --no-events', async (t) => {
+  void it('[S-20] the API server counts no write from a run but Events, and none at all with --no-events', async (t) => {
     const ctx = await e2eContext(t);
     await ctx.createPod({
       name: 'db',

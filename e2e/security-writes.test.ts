@@ -17,7 +17,7 @@ import { FakeApiServer, runningPod } from '../src/testing/fake-api-server.ts';
 const EVENTS = /^\/api\/v1\/namespaces\/[^/]+\/events$|^\/apis\/events\.k8s\.io\/v1\/namespaces\/[^/]+\/events$/;
 
 void describe('kubehooks writes nothing to the cluster but Events', () => {
-  void it('plan and run send only reads, plus one Event per hook (none with --no-events)', async (t) => {
+  void it('[S-20] plan and run send only reads, plus one Event per hook (none with --no-events)', async (t) => {
     const server = await FakeApiServer.start();
     const dir = await mkdtemp(join(tmpdir(), 'kubehooks-writes-'));
     t.after(async () => {

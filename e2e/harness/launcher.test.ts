@@ -114,7 +114,7 @@ void describe('launcher', () => {
   });
 
   void test(
-    'a component that exits during start: its log tail in the error, the others stopped',
+    '[R-24] a component that exits during start: its log tail in the error, the others stopped',
     {
       skip: noBinaries,
     },
@@ -173,7 +173,7 @@ void describe('launcher', () => {
   );
 
   void test(
-    'aborting a start stops what was started and leaves no run dir',
+    '[R-24] aborting a start stops what was started and leaves no run dir',
     { skip: noBinaries },
     async (t) => {
       const runDir = join(await tempDir(t, 'kubehooks-abort-'), 'run');
@@ -261,7 +261,7 @@ void describe('launcher', () => {
     assert.equal(after.code, 1);
   });
 
-  void test('the wrapper stops exactly its cluster on SIGTERM', { skip: noBinaries }, async () => {
+  void test('[R-24] the wrapper stops exactly its cluster on SIGTERM', { skip: noBinaries }, async () => {
     const { KUBEHOOKS_E2E_KUBECONFIG: _ignored, ...env } = process.env;
     const child = spawn(
       process.execPath,
@@ -297,7 +297,7 @@ void describe('launcher', () => {
     assert.equal(existsSync(runDir), false);
   });
 
-  void test('children left in the group of a leader that died on its own are stopped too', async (t) => {
+  void test('[R-24] children left in the group of a leader that died on its own are stopped too', async (t) => {
     // velero server runs its plugins as children; when the server dies by itself, its record is no
     // longer ours, but the plugins still sit in its process group with the run dir as their cwd.
     const dir = await tempDir(t, 'kubehooks-orphans-');

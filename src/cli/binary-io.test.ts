@@ -126,7 +126,7 @@ const warnedPod = (i: number): string =>
   `---\napiVersion: v1\nkind: Pod\nmetadata:\n  name: p${i}\n  annotations:\n    pre.hook.backup.velero.io/command: '["/bin/true"]'\n    pre.hook.backup.velero.io/on-error: fail\nspec:\n  containers: [{name: app}]\n`;
 
 void describe('closed stdout (issue 10 item 4)', () => {
-  void it('lint -o json | head -c 10: no EPIPE stack trace; the exit status is lint\'s own (0: warnings only)', GUARD, async (t) => {
+  void it('[R-14][R-69][S-21] lint -o json | head -c 10: no EPIPE stack trace; the exit status is lint\'s own (0: warnings only)', GUARD, async (t) => {
     const dir = await tmp(t);
     await writeFile(join(dir, 'pods.yaml'), Array.from({ length: 1000 }, (_, i) => warnedPod(i)).join(''));
     const k = start(['lint', '-o', 'json', join(dir, 'pods.yaml')]);
@@ -137,7 +137,7 @@ void describe('closed stdout (issue 10 item 4)', () => {
     assert.equal(r.signal, null);
     assert.equal(r.code, 0, r.stderr);
   });
-  void it('a closed stdout with findings still exits 1', GUARD, async (t) => {
+  void it('[R-14][R-69] a closed stdout with findings still exits 1', GUARD, async (t) => {
     const dir = await tmp(t);
     await writeFile(join(dir, 'pods.yaml'), Array.from({ length: 1000 }, (_, i) => warnedPod(i).replace(`'["/bin/true"]'`, '/bin/sh -c x')).join(''));
     const k = start(['lint', join(dir, 'pods.yaml')]);
@@ -149,13 +149,13 @@ void describe('closed stdout (issue 10 item 4)', () => {
 });
 
 void describe('FIFOs, devices and endless input (issue 10 item 5)', () => {
-  void it('lint /dev/zero is refused after 8 MiB: exit 2, input-too-large, bounded memory', GUARD, async (t) => {
+  void it('[R-66][S-21] lint /dev/zero is refused after 8 MiB: exit 2, input-too-large, bounded memory', GUARD, async (t) => {
     const r = await start(['lint', '/dev/zero']).done;
     t.diagnostic(`lint /dev/zero: exit ${r.code} in ${r.ms} ms, peak RSS ${Math.round(r.peakKiB / 1024)} MiB`);
     assert.equal(r.code, 2, r.stderr);
     assert.match(r.stdout, /\/dev\/zero: error input-too-large: \/dev\/zero is more than the 8388608 bytes kubehooks reads/);
   });
-  void it('lint - < /dev/zero is refused the same way', GUARD, async (t) => {
+  void it('[R-13][R-66][S-21] lint - < /dev/zero is refused the same way', GUARD, async (t) => {
     const { openSync, closeSync } = await import('node:fs');
     const fd = openSync('/dev/zero', 'r');
     t.after(() => {
@@ -166,7 +166,7 @@ void describe('FIFOs, devices and endless input (issue 10 item 5)', () => {
     assert.equal(r.code, 2, r.stderr);
     assert.match(r.stdout, /<stdin>: error input-too-large/);
   });
-  void it('200 MB piped on stdin is refused after 8 MiB without reading it whole', GUARD, async (t) => {
+  void it('[R-13][R-66][S-21] 200 MB piped on stdin is refused after 8 MiB without reading it whole', GUARD, async (t) => {
     const k = start(['lint', '-']);
     const chunk = Buffer.alloc(1024 * 1024, 0x61);
     let written = 0;
@@ -189,7 +189,7 @@ void describe('FIFOs, devices and endless input (issue 10 item 5)', () => {
     assert.match(r.stdout, /<stdin>: error input-too-large/);
     assert.ok(written < 200, `the whole 200 MB was taken (${written} MiB)`);
   });
-  void it('lint FIFO: reads what a writer sends; an endless writer is cut at the cap', GUARD, async (t) => {
+  void it('[R-12][R-66] lint FIFO: reads what a writer sends; an endless writer is cut at the cap', GUARD, async (t) => {
     const dir = await tmp(t);
     const fifo = join(dir, 'in.yaml');
     mkfifo(fifo);
@@ -233,7 +233,7 @@ void describe('FIFOs, devices and endless input (issue 10 item 5)', () => {
     assert.match(walk.stdout, explained);
   });
 
-  void it('a FIFO (or device) met in a directory walk is refused, not read', GUARD, async (t) => {
+  void it('[R-68][S-21] a FIFO (or device) met in a directory walk is refused, not read', GUARD, async (t) => {
     const dir = await tmp(t);
     await mkdir(join(dir, 'm'));
     mkfifo(join(dir, 'm', 'b.yaml'));
@@ -243,7 +243,7 @@ void describe('FIFOs, devices and endless input (issue 10 item 5)', () => {
     assert.match(r.stdout, /b\.yaml: error input-unreadable: .*b\.yaml is not a regular file \(a FIFO, device or socket\)/);
     assert.match(r.stdout, /a\.yaml:8:\d+: warning on-error-invalid/, 'the regular file is still linted');
   });
-  void it('run pre-backup --backup FIFO ends at the first SIGTERM (143) and at the first SIGINT (130)', GUARD, async (t) => {
+  void it('[R-12][R-42][R-67] run pre-backup --backup FIFO ends at the first SIGTERM (143) and at the first SIGINT (130)', GUARD, async (t) => {
     const server = await FakeApiServer.start();
     t.after(() => server.close());
     server.putPod(runningPod('a', 'p'));

@@ -102,7 +102,7 @@ const runningPod = (annotations: Record<string, string>): PodManifest => ({
 });
 
 void describe('hostile files through the CLI commands', { timeout: 300_000 }, () => {
-  void it('unreadable input: too large, binary, not UTF-8 → exit 2 naming the file; nothing runs', async () => {
+  void it('[S-21] unreadable input: too large, binary, not UTF-8 → exit 2 naming the file; nothing runs', async () => {
     const inputs: [string, string | Uint8Array, RegExp][] = [
       ['huge.yaml', `# ${'x'.repeat(9 * MiB)}\n`, /more than the 8388608 kubehooks reads/],
       ['binary.yaml', new Uint8Array([0x61, 0x3a, 0x00, 0x01, 0xff]), /NUL bytes/],
@@ -127,7 +127,7 @@ void describe('hostile files through the CLI commands', { timeout: 300_000 }, ()
     }
   });
 
-  void it('parseable but hostile: alias bomb, deep nesting, wrong types, MB values → documented codes, no hook from a broken spec', async () => {
+  void it('[S-11][S-22][S-23] parseable but hostile: alias bomb, deep nesting, wrong types, MB values → documented codes, no hook from a broken spec', async () => {
     const pod = stringify({ apiVersion: 'v1', kind: 'Pod', metadata: { name: 'p', namespace: 'app' }, spec: { containers: [{ name: 'db' }] } });
     const cases: [string, string][] = [
       ['laughs.yaml', laughs()],
@@ -160,7 +160,7 @@ void describe('hostile files through the CLI commands', { timeout: 300_000 }, ()
     }
   });
 
-  void it(`property: random hostile annotations on live pods through run pre-backup and post-restore (${CLI_FUZZ_RUNS} runs)`, async (t) => {
+  void it(`[S-24] property: random hostile annotations on live pods through run pre-backup and post-restore (${CLI_FUZZ_RUNS} runs)`, async (t) => {
     const backup = await file('empty-backup.yaml', 'apiVersion: velero.io/v1\nkind: Backup\nmetadata:\n  name: b\nspec: {}\n');
     const restore = await file('empty-restore.yaml', 'apiVersion: velero.io/v1\nkind: Restore\nmetadata:\n  name: r\nspec:\n  backupName: b\n');
     const key = fc

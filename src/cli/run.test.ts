@@ -67,7 +67,7 @@ const pod = podWith('db-0', { db: 'running' }, { namespace: 'app' });
 const hookFor = (o: Parameters<typeof plannedHook>[0]): ReturnType<typeof plannedHook> => plannedHook({ namespace: 'app', phase: 'pre', ...o });
 
 void describe('kubehooks run', () => {
-  void it('pre-backup: text report, exit 0 when every hook succeeded; ports closed', async () => {
+  void it('[R-42] pre-backup: text report, exit 0 when every hook succeeded; ports closed', async () => {
     const w = world([pod], { hooks: [hookFor({ pod: 'db-0', container: 'db', name: 'freeze' })], skipped: [] });
     const code = await w.run(['run', 'pre-backup', '--backup', 'b.yaml', '-n', 'app']);
     assert.equal(code, 0, w.err.join(''));
@@ -76,14 +76,14 @@ void describe('kubehooks run', () => {
     assert.equal(w.events.records.length, 1);
   });
 
-  void it('Events that cannot be recorded: one warning on stderr, outcome unchanged', async () => {
+  void it('[R-7][R-32] Events that cannot be recorded: one warning on stderr, outcome unchanged', async () => {
     const w = world([pod], { hooks: [hookFor({ pod: 'db-0', container: 'db' }), hookFor({ pod: 'db-0', container: 'db', index: 1 })], skipped: [] }, undefined, false);
     const code = await w.run(['run', 'pre-backup', '--backup', 'b.yaml']);
     assert.equal(code, 0);
     assert.equal(w.err.join('').match(/cannot record Events on the pods \(forbidden\)/g)?.length, 1);
   });
 
-  void it('--output json, --no-output and --no-events; exit 1 when a hook failed', async () => {
+  void it('[R-42][S-15] --output json, --no-output and --no-events; exit 1 when a hook failed', async () => {
     const w = world([pod], { hooks: [hookFor({ pod: 'db-0', container: 'db' })], skipped: [] }, () => ({ exitCode: 1, stdout: 'secret' }));
     const code = await w.run(['run', 'post-backup', '--backup', 'b.yaml', '-o', 'json', '--no-output', '--no-events']);
     assert.equal(code, 1);
@@ -123,7 +123,7 @@ void describe('kubehooks run', () => {
     assert.equal((JSON.parse(w.out.join('')) as { results: { status: string }[] }).results[0]?.status, 'succeeded');
   });
 
-  void it('SIGINT: partial report printed, exit 130', async () => {
+  void it('[R-41][R-42] SIGINT: partial report printed, exit 130', async () => {
     const w = world([pod], { hooks: [hookFor({ pod: 'db-0', container: 'db' }), hookFor({ pod: 'db-0', container: 'db', index: 1 })], skipped: [] }, () => ({ hang: true }));
     const running = w.run(['run', 'pre-backup', '--backup', 'b.yaml', '-o', 'json']);
     await settle();
@@ -145,7 +145,7 @@ void describe('kubehooks run', () => {
     [['run', 'pre-backup', '--backup', 'b.yaml', '-n', 'Bad_NS'], /"Bad_NS" is not a valid namespace/],
     [['run', 'pre-backup', '--backup', 'missing.yaml'], /--backup missing.yaml: no such file/],
   ] as const) {
-    void it(`usage error exits 2 with a clear message: ${argv.slice(1).join(' ')}`, async () => {
+    void it(`[R-42] usage error exits 2 with a clear message: ${argv.slice(1).join(' ')}`, async () => {
       const w = world([pod], { hooks: [], skipped: [] });
       const code = await w.run([...argv]);
       assert.equal(code, 2);

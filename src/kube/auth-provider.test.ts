@@ -43,7 +43,7 @@ const refused = (file: string, pattern: RegExp): void => {
   );
 };
 
-void describe('legacy auth-provider entries are refused before any request, as kubectl >= 1.26 does (issue 10, S-auth-provider)', () => {
+void describe('[R-17][S-7] legacy auth-provider entries are refused before any request, as kubectl >= 1.26 does (issue 10)', () => {
   void it('gcp: refused naming the user entry and gke-gcloud-auth-plugin; its cmd-path never runs', () => {
     const cmd = hangingCommand();
     const file = kubeconfig(

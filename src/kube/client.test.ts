@@ -91,17 +91,27 @@ void describe('loadKubeConfig', () => {
     assert.equal(kc.getCurrentContext(), 'two');
     assert.equal(kc.getCurrentCluster()?.server, 'https://first:6443');
   });
-  void it('plain HTTP without insecure-skip-tls-verify is refused', () => {
+  void it('[S-2] plain HTTP without insecure-skip-tls-verify is refused', () => {
     const file = write('http.yaml', kubeconfig('http://127.0.0.1:8080'));
     rejects({ ...quiet, kubeconfigPath: file }, /plain HTTP/);
   });
-  void it('insecureSkipTlsVerify warns loudly and disables verification', () => {
+  void it('[S-2] insecureSkipTlsVerify warns loudly and disables verification', () => {
     const file = write('tls.yaml', kubeconfig('https://127.0.0.1:6443'));
     const warnings: string[] = [];
     const kc = loadKubeConfig({ kubeconfigPath: file, insecureSkipTlsVerify: true, warn: (m) => warnings.push(m) });
     assert.equal(kc.getCurrentCluster()?.skipTLSVerify, true);
     assert.equal(warnings.length, 1);
     assert.match(warnings[0] ?? '', /TLS verification .* is DISABLED/);
+  });
+  void it('[S-2] a kubeconfig that itself sets insecure-skip-tls-verify gets a warning too; plain HTTP with it warns that nothing is encrypted', () => {
+    const own = write('own-insecure.yaml', kubeconfig('https://127.0.0.1:6443', ', insecure-skip-tls-verify: true'));
+    const warnings: string[] = [];
+    loadKubeConfig({ kubeconfigPath: own, warn: (m) => warnings.push(m) });
+    assert.deepEqual(warnings.map((w) => /the kubeconfig disables TLS verification for https:\/\/127\.0\.0\.1:6443/.test(w)), [true]);
+    const plain = write('plain-insecure.yaml', kubeconfig('http://127.0.0.1:8080', ', insecure-skip-tls-verify: true'));
+    const said: string[] = [];
+    loadKubeConfig({ kubeconfigPath: plain, warn: (m) => said.push(m) });
+    assert.ok(said.some((w) => /is plain HTTP: traffic and credentials are not encrypted/.test(w)), said.join('\n'));
   });
   void it('TLS verification stays on by default, silently', () => {
     const file = write('tls2.yaml', kubeconfig('https://127.0.0.1:6443'));
@@ -140,7 +150,7 @@ void describe('KubeClient requests map failures to typed errors', () => {
     await assert.rejects(client.request('GET', '/api/v1/namespaces/x/pods/y', { signal: signal(), what: 'get pod' }), NotFoundError);
   });
 
-  void it('a request that gets no answer in time → ApiTimeoutError', async () => {
+  void it('[R-8][R-19] a request that gets no answer in time → ApiTimeoutError', async () => {
     // A watch never ends, so reading it as a JSON body must hit the deadline.
     await assert.rejects(
       client.request('GET', '/api/v1/pods', { query: { watch: 'true' }, signal: signal(), what: 'slow', timeoutMs: 100 }),
@@ -148,7 +158,7 @@ void describe('KubeClient requests map failures to typed errors', () => {
     );
   });
 
-  void it('an aborted request rejects with the signal reason', async () => {
+  void it('[R-19] an aborted request rejects with the signal reason', async () => {
     const controller = new AbortController();
     const reason = new Error('stop');
     const before = server.requests.length;

@@ -31,7 +31,7 @@ void describe('KubeEventRecorder against the fake API server', () => {
     await server.close();
   });
 
-  void it('creates a core/v1 Event on the pod', async () => {
+  void it('[S-16] creates a core/v1 Event on the pod', async () => {
     const result = await recorder.record(
       { namespace: 'ns', pod: 'db-0', podUid: 'uid-1', type: 'Warning', reason: 'HookFailed', message: 'x'.repeat(5000) },
       new AbortController().signal,
@@ -48,7 +48,14 @@ void describe('KubeEventRecorder against the fake API server', () => {
     assert.match((event['metadata'] as { name: string }).name, /^db-0\./);
   });
 
-  void it('never throws: API errors and unreachable servers come back as {ok:false}', async () => {
+  void it('[R-32] one attempt per Event: a failed write is not retried', async () => {
+    const before = server.requests.filter((r) => r.method === 'POST').length;
+    server.failNext({ verb: 'create-event', statusCode: 503, message: 'try later' });
+    const result = await recorder.record({ namespace: 'ns', pod: 'p', type: 'Normal', reason: 'HookSucceeded', message: 'ok' }, new AbortController().signal);
+    assert.equal(result.ok, false);
+    assert.equal(server.requests.filter((r) => r.method === 'POST').length - before, 1);
+  });
+  void it('[R-32] never throws: API errors and unreachable servers come back as {ok:false}', async () => {
     server.failNext({ verb: 'create-event', statusCode: 403, message: 'events is forbidden' });
     const forbidden = await recorder.record(
       { namespace: 'ns', pod: 'p', type: 'Normal', reason: 'HookSucceeded', message: 'ok' },
@@ -83,8 +90,8 @@ void it('leaves no sockets, servers or timers behind', async () => {
 void describe('docs/reliability.md states the Event limits the code uses (issue 10 item 7)', () => {
   const doc = readFileSync(join(import.meta.dirname, '..', '..', 'docs', 'reliability.md'), 'utf8');
   const seconds = (ms: number): string => `${ms / 1000}`;
-  void it('the deadlines table: per Event write and grace at the end', () => {
-    const row = doc.split('\n').find((line) => line.startsWith('| Events |') && line.includes('per Event write'));
+  void it('[R-7] the deadlines table: per Event write and grace at the end', () => {
+    const row = doc.split('\n').find((line) => /^\| (\[R-\d+\] )?Events \|/.test(line) && line.includes('per Event write'));
     assert.ok(row !== undefined, 'docs/reliability.md has an Events row in its deadlines table');
     assert.match(row, new RegExp(`\\| ${seconds(EVENT_WRITE_TIMEOUT_MS)}s per Event write, ${seconds(DEFAULT_EVENT_GRACE_MS)}s grace at the end \\|`));
   });

@@ -124,7 +124,7 @@ void describe('KubePodExecutor against the fake API server', () => {
     }
   });
 
-  void it('caps each stream separately and marks truncated', async () => {
+  void it('[S-17] caps each stream separately and marks truncated', async () => {
     server.onExec((ctx) => {
       for (let i = 0; i < 10; i++) ctx.stdout('0123456789');
       ctx.stderr('short');
@@ -137,7 +137,7 @@ void describe('KubePodExecutor against the fake API server', () => {
     assert.equal(outcome.truncated, true);
   });
 
-  void it('times out a hanging command, returns output so far, and closes the stream', async () => {
+  void it('[R-21][R-36] times out a hanging command, returns output so far, and closes the stream', async () => {
     server.onExec(
       (ctx) =>
         new Promise((resolve) => {
@@ -157,7 +157,7 @@ void describe('KubePodExecutor against the fake API server', () => {
     assert.equal(session.clientClosedFirst, true);
   });
 
-  void it('abort closes the stream and returns error/aborted', async () => {
+  void it('[R-10][R-21] abort closes the stream and returns error/aborted', async () => {
     const controller = new AbortController();
     server.onExec(
       (ctx) =>
@@ -363,7 +363,7 @@ void describe('KubePodExecutor: a channel opened after the exec ended', () => {
 });
 
 void describe('KubePodExecutor: slow credentials (exec plugin) against the fake API server', () => {
-  void it('F5: aborted while the credential plugin runs: no exec request reaches the server, nothing stays open', async () => {
+  void it('[R-21] F5: aborted while the credential plugin runs: no exec request reaches the server, nothing stays open', async () => {
     const server = await FakeApiServer.start();
     server.putPod(runningPod('ns', 'p', ['app']));
     const credential = JSON.stringify({ apiVersion: 'client.authentication.k8s.io/v1beta1', kind: 'ExecCredential', status: { token: 'fake-token' } });

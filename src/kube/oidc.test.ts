@@ -87,7 +87,7 @@ const config = (idp: FakeIdp, idToken: string): Record<string, string> => ({
   'refresh-token': 'refresh-1',
 });
 
-void describe('the oidc auth-provider: refresh under the request deadline and signal, cancelled on every path (issue 10, S-oidc)', () => {
+void describe('the oidc auth-provider: refresh under the request deadline and signal, cancelled on every path (issue 10)', () => {
   let idp: FakeIdp;
   before(async () => {
     idp = await new FakeIdp().start();
@@ -102,7 +102,7 @@ void describe('the oidc auth-provider: refresh under the request deadline and si
     assert.equal(typeof idTokenExpiry('opaque'), 'string');
   });
 
-  void it('a valid id-token is used as is, without asking the IdP; one within the 10 s leeway is refreshed', async () => {
+  void it('[S-8] a valid id-token is used as is, without asking the IdP; one within the 10 s leeway is refreshed', async () => {
     idp.seen.length = 0;
     const token = inAnHour();
     const source = new OidcTokenSource({ userName: 'alice', config: config(idp, token) });
@@ -113,7 +113,7 @@ void describe('the oidc auth-provider: refresh under the request deadline and si
     assert.equal(await soon.token({ deadlineMs: 5000 }), idp.nextIdToken);
   });
 
-  void it('an expired id-token is refreshed (discovery, refresh grant with Basic client auth), shared by concurrent requests, written back to the kubeconfig', async () => {
+  void it('[R-16][S-8] an expired id-token is refreshed (discovery, refresh grant with Basic client auth), shared by concurrent requests, written back to the kubeconfig', async () => {
     idp.seen.length = 0;
     idp.nextIdToken = inAnHour();
     const file = join(dir, 'kubeconfig');
@@ -140,7 +140,7 @@ void describe('the oidc auth-provider: refresh under the request deadline and si
     assert.equal(idp.seen.length, 2, 'the refreshed token is used while valid');
   });
 
-  void it('an IdP that never answers: CredentialError at the deadline and the refresh connection is closed', async () => {
+  void it('[R-16][S-8] an IdP that never answers: CredentialError at the deadline and the refresh connection is closed', async () => {
     idp.mode = 'hang';
     try {
       const source = new OidcTokenSource({ userName: 'alice', config: config(idp, expired) });
@@ -153,7 +153,7 @@ void describe('the oidc auth-provider: refresh under the request deadline and si
     }
   });
 
-  void it('the caller\'s abort and close() cancel a refresh in flight', async () => {
+  void it('[R-16][S-8] the caller\'s abort and close() cancel a refresh in flight', async () => {
     idp.mode = 'hang';
     try {
       const source = new OidcTokenSource({ userName: 'alice', config: config(idp, expired) });
@@ -176,7 +176,7 @@ void describe('the oidc auth-provider: refresh under the request deadline and si
     }
   });
 
-  void it('clear errors: no refresh-token, refused grant, no id_token in the answer, unreachable IdP', async () => {
+  void it('[S-8] clear errors: no refresh-token, refused grant, no id_token in the answer, unreachable IdP', async () => {
     const cases: [Partial<Record<string, string>>, FakeIdp['mode'], RegExp][] = [
       [{ 'refresh-token': '' }, 'answer', /user "alice" has no valid oidc id-token and no refresh-token/],
       [{ 'id-token': 'opaque' }, 'answer', /the oidc id-token of user "alice" is not a valid JWT/],
@@ -192,7 +192,7 @@ void describe('the oidc auth-provider: refresh under the request deadline and si
     idp.mode = 'answer';
   });
 
-  void it('through KubeClient: a request whose oidc refresh hangs fails within its deadline, and no IdP socket is left', async () => {
+  void it('[R-9][R-16][S-8] through KubeClient: a request whose oidc refresh hangs fails within its deadline, and no IdP socket is left', async () => {
     const api = await FakeApiServer.start();
     idp.mode = 'hang';
     const file = join(dir, 'kc-client');

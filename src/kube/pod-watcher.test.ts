@@ -194,7 +194,7 @@ void describe('KubePodWatcher against the fake API server', () => {
     }
   });
 
-  void it('resumes from the last seen resourceVersion after a dropped connection', async () => {
+  void it('[R-30] resumes from the last seen resourceVersion after a dropped connection', async () => {
     server.putPod(pendingPod('drop', 'p'));
     const s = start(watcher, { namespaces: ['drop'] });
     await waitFor('watch open', () => server.openWatchCount === 1);
@@ -229,7 +229,7 @@ void describe('KubePodWatcher against the fake API server', () => {
   });
 
   for (const goneAs of ['event', 'http'] as const) {
-    void it(`410 Gone (${goneAs === 'event' ? 'ERROR watch event' : 'HTTP status'}) relists and emits synthetic upserts and deletes`, async () => {
+    void it(`[R-30] 410 Gone (${goneAs === 'event' ? 'ERROR watch event' : 'HTTP status'}) relists and emits synthetic upserts and deletes`, async () => {
       const ns = `gone-${goneAs}`;
       server.goneAs = goneAs;
       server.putPod(runningPod(ns, 'stays'));
@@ -367,7 +367,7 @@ void describe('KubePodWatcher against the fake API server', () => {
     );
   });
 
-  void it('backoff is capped exponential', () => {
+  void it('[R-30] backoff is capped exponential', () => {
     const w = new KubePodWatcher(fake.client, { backoff: { initialMs: 100, maxMs: 1000, factor: 2 }, random: () => 1 });
     assert.deepEqual([1, 2, 3, 4, 5, 6].map((n) => w.backoffMs(n)), [100, 200, 400, 800, 1000, 1000]);
     const jittered = new KubePodWatcher(fake.client, { backoff: { initialMs: 100 }, random: () => 0 });
@@ -384,7 +384,7 @@ void describe('KubePodWatcher timing (fake clock / server-side timeout)', () => 
   });
   const watchRequests = fake.watchRequests;
 
-  void it('a watch the server ends at timeoutSeconds is resumed at once, without relist or lifecycle noise', async () => {
+  void it('[R-20][R-30] a watch the server ends at timeoutSeconds is resumed at once, without relist or lifecycle noise', async () => {
     server.putPod(runningPod('t', 'p'));
     // 2 s: comfortably above the 1 s under which an ended watch counts as a failure.
     const watcher = new KubePodWatcher(client, { watchTimeoutSeconds: 2 });
@@ -396,7 +396,7 @@ void describe('KubePodWatcher timing (fake clock / server-side timeout)', () => 
     assert.equal(second!.query.get('resourceVersion'), first!.query.get('resourceVersion'));
   });
 
-  void it('the stalled-watch guard and the backoff run on the injected clock', async () => {
+  void it('[R-20][R-30] the stalled-watch guard and the backoff run on the injected clock', async () => {
     server.requests.length = 0;
     const clock = new FakeClock();
     const watcher = new KubePodWatcher(client, { clock, watchTimeoutSeconds: 3600, backoff: { initialMs: 1000 }, random: () => 1 });
@@ -434,7 +434,7 @@ void describe('KubePodWatcher.list (the CLI\'s first list)', () => {
     return { client, calls: () => calls };
   };
 
-  void it('F7: a retryable failure (unreachable, 503, 429) is retried within initialListAttempts', async () => {
+  void it('[R-31] F7: a retryable failure (unreachable, 503, 429) is retried within initialListAttempts', async () => {
     const s = stubClient([
       new ApiUnreachableError('list pods: connection reset', { systemCode: 'ECONNRESET' }),
       errorForStatus('list pods', { statusCode: 503, reason: undefined, serverMessage: 'unavailable' }),
@@ -448,14 +448,14 @@ void describe('KubePodWatcher.list (the CLI\'s first list)', () => {
     assert.equal(t.calls(), 2);
   });
 
-  void it('F7: gives up after initialListAttempts with the last error', async () => {
+  void it('[R-31] F7: gives up after initialListAttempts with the last error', async () => {
     const s = stubClient([1, 2, 3, 4].map(() => new ApiUnreachableError('list pods: connection refused', { systemCode: 'ECONNREFUSED' })));
     const w = new KubePodWatcher(s.client, { backoff: { initialMs: 1 }, initialListAttempts: 3 });
     await assert.rejects(w.list({ namespaces: ['ns'] }, new AbortController().signal), ApiUnreachableError);
     assert.equal(s.calls(), 3);
   });
 
-  void it('F7: 403 and 401 are not retried', async () => {
+  void it('[R-31] F7: 403 and 401 are not retried', async () => {
     for (const statusCode of [403, 401]) {
       const s = stubClient([errorForStatus('list pods', { statusCode, reason: undefined, serverMessage: 'no' })]);
       const w = new KubePodWatcher(s.client, { backoff: { initialMs: 1 } });

@@ -34,7 +34,7 @@ void describe('watch stream framing decodes UTF-8 across chunk boundaries (issue
     assert.deepEqual(decoder.push(Buffer.from('\n\r\n{"a":1}\r\n{"b"')), ['{"a":1}']);
     assert.deepEqual(decoder.push(Buffer.from(':2}\n')), ['{"b":2}']);
   });
-  void it('an endless line is refused instead of buffered without bound', () => {
+  void it('[R-20] an endless line is refused instead of buffered without bound', () => {
     const decoder = new WatchLineDecoder('watch pods in namespace "a"', 1024);
     decoder.push(Buffer.alloc(1000, 0x61));
     assert.throws(() => decoder.push(Buffer.alloc(100, 0x61)), /watch pods in namespace "a": a watch event is longer than 1024 bytes/);

@@ -98,7 +98,7 @@ const hookObject = fc.record({
   ),
 });
 
-void test('property: random pods, workloads, Backups and Restores through load + lint', () => {
+void test('[S-24] property: random pods, workloads, Backups and Restores through load + lint', () => {
   fc.assert(
     fc.property(fc.array(fc.oneof(podLike, hookObject, fc.anything({ maxDepth: 3 })), { maxLength: 5 }), fc.boolean(), (objects, asJson) => {
       const file = asJson ? 'objs.json' : 'objs.yaml';

@@ -204,7 +204,7 @@ function pipeline(file: string, text: string, trust: PlanPolicy): void {
 }
 
 void describe('hostile input through load → parse → plan → render, and inject', () => {
-  void it(`property: random hostile manifests never throw, stay well formed, finish (${PIPELINE_RUNS} runs)`, HANG_GUARD, (t) => {
+  void it(`[S-23][S-24] property: random hostile manifests never throw, stay well formed, finish (${PIPELINE_RUNS} runs)`, HANG_GUARD, (t) => {
     let slowest = 0;
     fc.assert(
       fc.property(document, policy, ({ file, text }, trust) => {
@@ -253,7 +253,7 @@ void describe('hostile input through load → parse → plan → render, and inj
     t.diagnostic(`${BYTES_RUNS} byte strings with invalid UTF-8`);
   });
 
-  void it('fixed hostile inputs: MB values, 5k annotations, alias bombs, deep nesting, wrong types', HANG_GUARD, (t) => {
+  void it('[S-22][S-23] fixed hostile inputs: MB values, 5k annotations, alias bombs, deep nesting, wrong types', HANG_GUARD, (t) => {
     const big = 'x'.repeat(6 * MiB);
     const annotations = Object.fromEntries(Array.from({ length: 5_000 }, (_, i) => [`${HOOK_ANNOTATION_PREFIXES[i % 5] ?? ''}command-${i}`, `v${i}`]));
     const cases: [string, string][] = [

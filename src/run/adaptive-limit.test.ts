@@ -50,7 +50,7 @@ async function simulate(
 }
 
 void describe('adaptive concurrency limit', () => {
-  void it('grows while latency stays flat and calls are queued, up to the hard maximum', async () => {
+  void it('[R-43] grows while latency stays flat and calls are queued, up to the hard maximum', async () => {
     const { limiter, seen } = await simulate({ max: 32 }, 3000, () => 20);
     const r = limiter.report();
     assert.equal(r.initial, DEFAULT_ADAPTIVE_INITIAL);
@@ -78,7 +78,7 @@ void describe('adaptive concurrency limit', () => {
     assert.ok(limiter.report().peakInFlight <= 4);
   });
 
-  void it('backs off on stack errors, halving, and never below the floor', async () => {
+  void it('[R-43] backs off on stack errors, halving, and never below the floor', async () => {
     // Every call fails from t=200 ms on: the limit falls to the floor and stays there.
     const { limiter, seen } = await simulate({ max: 64, initial: 32 }, 1500, () => 10, (_i, at) => (at >= 200 ? 'error' : 'ok'));
     const r = limiter.report();
@@ -94,7 +94,7 @@ void describe('adaptive concurrency limit', () => {
     assert.equal(limiter.report().final, 4);
   });
 
-  void it('backs off when latency rises with load, and settles below the maximum', async () => {
+  void it('[R-43] backs off when latency rises with load, and settles below the maximum', async () => {
     // A fake server that is flat up to 12 execs at once and then slows down steeply.
     const latency = (inFlight: number): number => (inFlight <= 12 ? 20 : 20 * (inFlight - 11) ** 2);
     const { limiter } = await simulate({ max: 64 }, 4000, latency);

@@ -31,7 +31,7 @@ async function run(opts: { adaptive: boolean; concurrency?: number; script?: Fak
 }
 
 void describe('adaptive concurrency in the runners', () => {
-  void it('--concurrency is the hard maximum and summary.concurrency says what the limit did', async () => {
+  void it('[R-43] --concurrency is the hard maximum and summary.concurrency says what the limit did', async () => {
     const { report, exec } = await run({ adaptive: true, concurrency: 3 });
     assert.equal(report.summary.attempted, 40);
     assert.ok(exec.maxActive <= 3, `ran ${exec.maxActive} at once`);

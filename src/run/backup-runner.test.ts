@@ -51,7 +51,7 @@ void describe('backup runner: Velero backup vectors', () => {
     assert.deepEqual(r.summary, { attempted: 1, failed: 1 });
   });
 
-  void it('V41: 1a Continue errors, 1b ok, 2 Fail errors, 3 -> execs 1a,1b,2; 3 not run; attempted 4, failed 2', async () => {
+  void it('[R-3] V41: 1a Continue errors, 1b ok, 2 Fail errors, 3 -> execs 1a,1b,2; 3 not run; attempted 4, failed 2', async () => {
     const h = start(
       [
         pre({ name: 'hook1', index: 0, command: ['1a'] }),
@@ -141,7 +141,7 @@ void describe('backup runner: Velero backup vectors', () => {
     assert.deepEqual(r.summary, { attempted: 1, failed: 0 });
   });
 
-  void it('V61: exec timeout -1s -> 30s; 100000h -> 4h', async () => {
+  void it('[R-4] V61: exec timeout -1s -> 30s; 100000h -> 4h', async () => {
     const h = start([pre({ execTimeoutMs: -1000 }), pre({ index: 1, execTimeoutMs: 100_000 * 3_600_000 })], [podWith('pod-1', { c: 'running' })]);
     await h.report;
     assert.deepEqual(h.exec.calls.map((c) => c.timeoutMs), [30_000, 14_400_000]);
@@ -174,7 +174,7 @@ void describe('backup runner: semantics', () => {
     assert.equal(r.results.at(0)?.reasonCode, 'non-zero-exit');
   });
 
-  void it('pods concurrently under the limit, each pod strictly in order', async () => {
+  void it('[R-43][R-44] pods concurrently under the limit, each pod strictly in order', async () => {
     const hooks = ['a', 'b', 'c', 'd'].flatMap((p) => [pre({ pod: p, command: [`${p}0`] }), pre({ pod: p, index: 1, command: [`${p}1`] })]);
     const h = start(hooks, ['a', 'b', 'c', 'd'].map((p) => podWith(p, { c: 'running' })), { concurrency: 2, script: () => ({ delayMs: 10 }) });
     await h.clock.advance(1000);
@@ -197,7 +197,7 @@ void describe('backup runner: semantics', () => {
     assert.equal(h.clock.pendingTimers, 0);
   });
 
-  void it('deadline: in-flight exec timed-out/deadline, the rest not-run/deadline', async () => {
+  void it('[R-6] deadline: in-flight exec timed-out/deadline, the rest not-run/deadline', async () => {
     const h = start([pre({ command: ['slow'] }), pre({ index: 1 })], [podWith('pod-1', { c: 'running' })], { deadlineMs: 20, script: () => ({ hang: true }) });
     await h.clock.advance(20);
     const r = await h.report;

@@ -51,7 +51,7 @@ void describe('post-restore runner: review regressions', () => {
     assert.deepEqual(statuses(r), ['my-pod/container1/freeze#0:succeeded', 'my-pod/container1/thaw#1:succeeded']);
   });
 
-  void it('F2b: a later hook whose wait timeout passes while an earlier hook runs is timed-out when reached, even with no deadline', async () => {
+  void it('[R-5] F2b: a later hook whose wait timeout passes while an earlier hook runs is timed-out when reached, even with no deadline', async () => {
     const h = start(
       [hook({ name: 'one', waitForReady: true }), hook({ name: 'two', index: 1, waitForReady: true, waitTimeoutMs: 5_000 })],
       [podWith('my-pod', { container1: 'ready' })],
@@ -183,7 +183,7 @@ void describe('post-restore runner: review regressions', () => {
       process.off('unhandledRejection', onUnhandled);
     }
   });
-  void it('F8: a pod re-created between the plan\'s list and the watch (new UID) does not get the old pod\'s hooks', async () => {
+  void it('[R-35] F8: a pod re-created between the plan\'s list and the watch (new UID) does not get the old pod\'s hooks', async () => {
     const clock = new FakeClock();
     const old = podWith('my-pod', { container1: 'running' }, { uid: 'uid-old' });
     const fresh = podWith('my-pod', { container1: 'running' }, { uid: 'uid-new' });

@@ -28,7 +28,7 @@ const actionArb = fc.oneof(
   fc.record({ kind: fc.constant('abort' as const) }),
 );
 
-void it('property: any plan and event sequence ends with one result per hook, no hook executed twice, per-container order kept, limit respected', async () => {
+void it('[R-1][R-35][R-75] property: any plan and event sequence ends with one result per hook, no hook executed twice, per-container order kept, limit respected', async () => {
   await fc.assert(
     fc.asyncProperty(fc.array(hookArb, { minLength: 1, maxLength: 8 }), fc.array(actionArb, { maxLength: 25 }), fc.integer({ min: 1, max: 3 }), async (specs, actions, concurrency) => {
       const clock = new FakeClock();

@@ -65,7 +65,7 @@ void describe('post-restore runner: Velero restore exec vectors', () => {
     assert.deepEqual(r.summary, { attempted: 1, failed: 1 });
   });
 
-  void it('V93: two containers; c1 Running at +10ms, c2 at +20ms -> c1 hook runs while c2 still waits', async () => {
+  void it('[R-43] V93: two containers; c1 Running at +10ms, c2 at +20ms -> c1 hook runs while c2 still waits', async () => {
     const h = start(
       [hook({ container: 'container1', command: ['c1'] }), hook({ container: 'container2', command: ['c2'] })],
       [podWith('my-pod', { container1: 'waiting', container2: 'waiting' })],
@@ -81,7 +81,7 @@ void describe('post-restore runner: Velero restore exec vectors', () => {
     assert.deepEqual(r.summary, { attempted: 2, failed: 0 });
   });
 
-  void it('V94: three hooks in one container with indices 0, 2, 4 -> all run, in order', async () => {
+  void it('[R-44] V94: three hooks in one container with indices 0, 2, 4 -> all run, in order', async () => {
     const h = start(
       [0, 2, 4].map((index) => hook({ index, command: [`h${index}`], name: 'hook1' })),
       [podWith('my-pod', { container1: 'running' })],
@@ -94,7 +94,7 @@ void describe('post-restore runner: Velero restore exec vectors', () => {
     assert.deepEqual(statuses(r), ['my-pod/container1/hook1#0:succeeded', 'my-pod/container1/hook1#2:succeeded', 'my-pod/container1/hook1#4:succeeded']);
   });
 
-  void it('V95: failed counts - two containers both expiring -> 2 failed', async () => {
+  void it('[R-3] V95: failed counts - two containers both expiring -> 2 failed', async () => {
     const h = start(
       [hook({ container: 'container1', waitTimeoutMs: 1, onError: 'Fail' }), hook({ container: 'container2', waitTimeoutMs: 1 })],
       [podWith('my-pod', { container1: 'waiting', container2: 'waiting' })],
@@ -213,7 +213,7 @@ void describe('post-restore runner: Velero restore exec vectors', () => {
     assert.deepEqual(r.summary, { attempted: 3, failed: 3 });
   });
 
-  void it('V103 DEVIATION: a hook whose wait timed out is not executed, even with Continue; a later hook with a longer wait runs', async () => {
+  void it('[R-5] V103 DEVIATION: a hook whose wait timed out is not executed, even with Continue; a later hook with a longer wait runs', async () => {
     const h = start(
       [hook({ name: 'short', waitTimeoutMs: 10_000, command: ['short'] }), hook({ name: 'long', index: 1, waitTimeoutMs: 30_000, command: ['long'] })],
       [podWith('my-pod', { container1: 'waiting' })],

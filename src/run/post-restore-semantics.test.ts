@@ -28,7 +28,7 @@ void describe('post-restore runner: semantics', () => {
     assert.deepEqual(h.exec.executed, ['my-pod/other:o', 'my-pod/container1:first', 'my-pod/container1:second']);
   });
 
-  void it('exec timeout -> timed-out exec-timeout with Go duration text', async () => {
+  void it('[R-4] exec timeout -> timed-out exec-timeout with Go duration text', async () => {
     const h = start([hook({ execTimeoutMs: 1 })], [podWith('my-pod', { container1: 'running' })], { script: () => ({ hang: true }) });
     await h.clock.advance(1);
     const r = await h.report;
@@ -36,7 +36,7 @@ void describe('post-restore runner: semantics', () => {
     assert.equal(r.results.at(0)?.reason, 'timed out after 1ms');
   });
 
-  void it('exec timeout <= 0 becomes 30s and more than 4h is capped (Q7, Velero main)', async () => {
+  void it('[R-4] exec timeout <= 0 becomes 30s and more than 4h is capped (Q7, Velero main)', async () => {
     const h = start(
       [hook({ execTimeoutMs: -1000, command: ['neg'] }), hook({ index: 1, execTimeoutMs: 100_000 * 3_600_000, command: ['huge'] })],
       [podWith('my-pod', { container1: 'running' })],
@@ -69,7 +69,7 @@ void describe('post-restore runner: semantics', () => {
     assert.equal(h.watcher.runs, 1, 'one watch for the whole run');
   });
 
-  void it('duplicate and replayed events never run a hook twice', async () => {
+  void it('[R-34][R-35] duplicate and replayed events never run a hook twice', async () => {
     const pod = podWith('my-pod', { container1: 'running' });
     const h = start([hook({ command: ['a'] }), hook({ index: 1, command: ['b'] })], [pod, pod], { script: () => ({ delayMs: 10 }) });
     await h.clock.advance(1);
@@ -97,7 +97,7 @@ void describe('post-restore runner: semantics', () => {
     assert.equal(r.summary.failed, 0);
   });
 
-  void it('abort: the in-flight exec is closed, pending hooks become not-run aborted, partial report returned', async () => {
+  void it('[R-41] abort: the in-flight exec is closed, pending hooks become not-run aborted, partial report returned', async () => {
     const h = start(
       [hook({ command: ['slow'] }), hook({ index: 1, command: ['next'] }), hook({ pod: 'other', command: ['x'] })],
       [podWith('my-pod', { container1: 'running' }), podWith('other', { container1: 'waiting' })],
@@ -116,7 +116,7 @@ void describe('post-restore runner: semantics', () => {
     assert.equal(h.clock.pendingTimers, 0, 'timers cleared');
   });
 
-  void it('deadline while a command runs -> that hook timed-out/deadline, the stream closed', async () => {
+  void it('[R-6] deadline while a command runs -> that hook timed-out/deadline, the stream closed', async () => {
     const h = start([hook()], [podWith('my-pod', { container1: 'running' })], { deadlineMs: 50, script: () => ({ hang: true }) });
     await h.clock.advance(50);
     const r = await h.report;
@@ -214,7 +214,7 @@ void describe('post-restore runner: semantics', () => {
     assert.match(r.results.at(0)?.reason ?? '', /pods is forbidden/);
   });
 
-  void it('events: HookSucceeded / HookFailed on the pod; a failing recorder does not fail the run', async () => {
+  void it('[R-32] events: HookSucceeded / HookFailed on the pod; a failing recorder does not fail the run', async () => {
     const events = new FakeEvents(false);
     const h = start(
       [hook({ command: ['ok'] }), hook({ index: 1, command: ['bad'] })],
@@ -229,7 +229,7 @@ void describe('post-restore runner: semantics', () => {
     assert.deepEqual(r.summary, { attempted: 2, failed: 1 });
   });
 
-  void it('a watch that ignores abort does not hold the finished run for more than the grace period', async () => {
+  void it('[R-10] a watch that ignores abort does not hold the finished run for more than the grace period', async () => {
     const clock = new FakeClock();
     const stubborn = {
       run: (_scope: unknown, handlers: { onEvent: (e: { type: 'upsert'; pod: PodManifest }) => void }) => {

@@ -36,7 +36,7 @@ void describe('hook tracker (Velero §9)', () => {
     assert.equal(t.pendingCount, 0);
   });
 
-  void it('not-run counts as failed only when the caller says so (backup after Fail: attempted, not failed)', () => {
+  void it('[R-3] not-run counts as failed only when the caller says so (backup after Fail: attempted, not failed)', () => {
     const a = h('p', 'h', 0);
     const b = h('p', 'h', 1);
     const t = new HookTracker([a, b]);
@@ -45,7 +45,7 @@ void describe('hook tracker (Velero §9)', () => {
     assert.deepEqual(t.summary(), { attempted: 2, failed: 1 });
   });
 
-  void it('property: every distinct planned hook ends with exactly one result, in plan order', () => {
+  void it('[R-1] property: every distinct planned hook ends with exactly one result, in plan order', () => {
     fc.assert(
       fc.property(fc.array(fc.tuple(fc.constantFrom('p1', 'p2'), fc.nat(3), fc.boolean()), { maxLength: 20 }), (spec) => {
         const hooks = spec.map(([pod, index]) => h(pod, 'n', index));
