@@ -15,6 +15,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import { CredentialError } from './errors.ts';
+import { unsafeLocalFile } from './local-files.ts';
 import type { OidcTokenSource } from './oidc.ts';
 
 /** `users[].user.exec` of a kubeconfig (client.authentication.k8s.io ExecConfig). */
@@ -178,6 +179,8 @@ export class CredentialSource {
     if (this.#fileToken !== undefined && now - this.#fileToken.readAt < TOKEN_FILE_REREAD_MS) return this.#fileToken.token;
     let problem: string;
     try {
+      const unsafe = unsafeLocalFile(file);
+      if (unsafe !== undefined) throw new Error(unsafe);
       const token = fs.readFileSync(file, 'utf8').trim();
       if (token !== '') {
         this.#fileToken = { token, readAt: now };

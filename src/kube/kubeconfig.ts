@@ -12,6 +12,7 @@ import path from 'node:path';
 import { KubeConfig } from '@kubernetes/client-node/dist/config.js';
 import { parse as parseYaml } from 'yaml';
 import { checkAuthProvider } from './auth-provider.ts';
+import { unsafeLocalFile } from './local-files.ts';
 import { KubeconfigError, errorText } from './errors.ts';
 import { isRecord } from './status.ts';
 
@@ -45,6 +46,7 @@ export function loadKubeConfig(options: KubeconfigOptions = {}): KubeConfig {
         throw new KubeconfigError(`kubeconfig ${source} does not exist`);
       }
       files = [source];
+      refuseUnsafe(source, `kubeconfig ${source}`);
       kc.loadFromFile(source);
     } else if (env['KUBECONFIG'] !== undefined && env['KUBECONFIG'] !== '') {
       files = env['KUBECONFIG'].split(path.delimiter).filter((f) => f !== '' && fs.existsSync(f));
@@ -52,6 +54,7 @@ export function loadKubeConfig(options: KubeconfigOptions = {}): KubeConfig {
         throw new KubeconfigError(`none of the files in KUBECONFIG (${env['KUBECONFIG']}) exists`);
       }
       source = files.join(path.delimiter);
+      for (const file of files) refuseUnsafe(file, `kubeconfig ${file} (from KUBECONFIG)`);
       mergeLikeKubectl(kc, files);
     } else {
       const home = env['HOME'] ?? os.homedir();
@@ -59,6 +62,7 @@ export function loadKubeConfig(options: KubeconfigOptions = {}): KubeConfig {
       if (fs.existsSync(fallback)) {
         source = fallback;
         files = [fallback];
+        refuseUnsafe(fallback, `kubeconfig ${fallback}`);
         kc.loadFromFile(fallback);
       } else if (env['KUBERNETES_SERVICE_HOST'] !== undefined && env['KUBERNETES_SERVICE_PORT'] !== undefined) {
         source = 'in-cluster service account';
@@ -115,6 +119,11 @@ export function loadKubeConfig(options: KubeconfigOptions = {}): KubeConfig {
   }
   const extra = readUserExtras(files, user.name);
   USER_EXTRAS.set(kc, extra);
+  // Files read with readFileSync on every connection (client-node) or every 50 s (tokenFile).
+  if ((cluster.caFile ?? '') !== '') refuseUnsafe(cluster.caFile ?? '', `cluster "${cluster.name}" in ${source}: its certificate-authority ${cluster.caFile ?? ''}`);
+  if ((user.certFile ?? '') !== '') refuseUnsafe(user.certFile ?? '', `user "${user.name}" in ${source}: its client-certificate ${user.certFile ?? ''}`);
+  if ((user.keyFile ?? '') !== '') refuseUnsafe(user.keyFile ?? '', `user "${user.name}" in ${source}: its client-key ${user.keyFile ?? ''}`);
+  if (extra.tokenFile !== undefined) refuseUnsafe(extra.tokenFile, `user "${user.name}" in ${source}: its tokenFile ${extra.tokenFile}`);
   if (extra.tokenFile !== undefined) {
     // client-go reads a tokenFile once at load when there is no static token and fails if it cannot.
     if ((user.token ?? '') === '') {
@@ -155,6 +164,12 @@ export function loadKubeConfig(options: KubeconfigOptions = {}): KubeConfig {
     warn(`the kubeconfig disables TLS verification for ${cluster.server} (insecure-skip-tls-verify)`);
   }
   return kc;
+}
+
+/** Throws a KubeconfigError when `file` is a FIFO, a device or huge (reading it would block or never end). */
+function refuseUnsafe(file: string, what: string): void {
+  const why = unsafeLocalFile(file);
+  if (why !== undefined) throw new KubeconfigError(`${what}: ${why}`);
 }
 
 /** What client-node drops from a kubeconfig user entry and kubectl honours. */

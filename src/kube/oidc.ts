@@ -14,6 +14,7 @@ import http from 'node:http';
 import https from 'node:https';
 import { parseDocument } from 'yaml';
 import { CredentialError } from './errors.ts';
+import { unsafeLocalFile } from './local-files.ts';
 
 /** `users[].user.auth-provider.config` of an `oidc` provider (client-go's keys). */
 export type OidcProviderConfig = Readonly<Record<string, string | undefined>>;
@@ -186,6 +187,8 @@ export class OidcTokenSource {
     const file = this.#config['idp-certificate-authority'] ?? '';
     if (file === '') return undefined;
     try {
+      const unsafe = unsafeLocalFile(file);
+      if (unsafe !== undefined) throw new Error(unsafe);
       return fs.readFileSync(file);
     } catch (error) {
       throw new CredentialError(`cannot read the idp-certificate-authority ${file} of user "${this.#userName}": ${(error as Error).message}`);
