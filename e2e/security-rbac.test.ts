@@ -142,9 +142,9 @@ void describe('RBAC no broader than needed; nothing written but Events', { skip 
       const name = `v${i++}`;
       const kubeconfig = await bind(ctx, name, r);
       // A pod that starts during the post-restore run (created just before it; the binary takes 1-2 s
-      // to list), so that run has to wait (watch) for it.
+      // to list, but more than 4 s was seen on a loaded machine), so that run has to wait (watch) for it.
       const late = (): Promise<unknown> =>
-        ctx.createPod({ name: `late-${name}`, startDelayMs: 4_000, annotations: { 'post.hook.restore.velero.io/command': shJson('echo late') } });
+        ctx.createPod({ name: `late-${name}`, startDelayMs: 10_000, annotations: { 'post.hook.restore.velero.io/command': shJson('echo late') } });
       observed[label] = await runBoth(ctx, kubeconfig, backup, restore, [], late);
     }
     process.stderr.write(`# RBAC matrix:\n${Object.entries(observed).map(([k, v]) => `#   ${k}: pre-backup ${v.pre}; post-restore ${v.post}${v.warnings === '' ? '' : ` [${v.warnings.replace(/\n/g, ' | ').slice(0, 300)}]`}`).join('\n')}\n`);
