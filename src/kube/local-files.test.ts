@@ -28,7 +28,7 @@ function loadAll(cases: readonly { kubeconfigPath?: string; env?: Record<string,
   const started = performance.now();
   const child = spawnSync(
     process.execPath,
-    ['--input-type=module', '-e', `import { loadKubeConfig } from ${JSON.stringify(join(import.meta.dirname, 'client.ts'))};
+    ['--input-type=module', '-e', `import { loadKubeConfig } from ${JSON.stringify(join(import.meta.dirname, 'kubeconfig.ts'))};
 for (const options of ${JSON.stringify(cases)}) {
   let outcome = 'loaded';
   try { loadKubeConfig({ ...options, warn: () => undefined }); } catch (e) { outcome = e.code + ': ' + e.message; }
