@@ -1,4 +1,5 @@
 import type { PodLister } from '../run/ports.ts';
+import { colorsFor } from '../report/color.ts';
 import { terminalSafe } from '../report/terminal-text.ts';
 import type { InputFileSystem, ReadLimit } from '../load/read-inputs.ts';
 
@@ -15,6 +16,10 @@ export interface CliIo {
   readonly fs: InputFileSystem;
   /** Whether stderr is a terminal (progress output is for terminals only). */
   readonly stderrIsTTY: boolean;
+  /** Whether stdout is a terminal: text tables are cut to fit only then (kubectl never cuts piped output). */
+  readonly stdoutIsTTY?: boolean;
+  /** Colour per stream (a terminal, no --no-color, no NO_COLOR); set by main once flags are parsed. */
+  readonly color?: { readonly stdout: boolean; readonly stderr: boolean };
   /** Process environment (e.g. KUBECONFIG); not read from `process.env` directly. */
   readonly env: Readonly<Record<string, string | undefined>>;
 }
@@ -31,8 +36,8 @@ export interface ClusterOptions {
  */
 export interface CliDeps {
   readonly io: CliIo;
-  /** Lists pods from a cluster for `plan` without PATH. */
-  readonly createPodLister?: (options: ClusterOptions) => Promise<PodLister>;
+  /** Lists pods from a cluster for `plan` without PATH; `namespace` is the kubeconfig context's namespace. */
+  readonly createPodLister?: (options: ClusterOptions) => Promise<PodLister & { readonly namespace?: string }>;
   /** Name for an annotation init container without container-name (default: Velero's random form). */
   readonly generateInitName?: () => string;
   /** Aborts long operations (set by main on SIGINT). */
@@ -49,7 +54,20 @@ export function describeError(error: unknown): string {
   return terminalSafe(code === '' ? message : `${message} [${code}]`);
 }
 
-/** A usage problem the user can fix: printed as `kubehooks: <message>`, exit 2, no stack trace. */
+/**
+ * The one error style of the CLI, kubectl's: `error: <message>` on stderr (`error:` in red on a
+ * colour terminal). `message` must already be terminal-safe where it quotes untrusted text.
+ */
+export function writeError(io: CliIo, message: string): void {
+  io.stderr.write(`${colorsFor(io.color?.stderr === true).red('error:')} ${message}\n`);
+}
+
+/** `warning: <message>` on stderr (yellow on a colour terminal). */
+export function writeWarning(io: CliIo, message: string): void {
+  io.stderr.write(`${colorsFor(io.color?.stderr === true).yellow('warning:')} ${message}\n`);
+}
+
+/** A usage problem the user can fix: printed as `error: <message>`, exit 2, no stack trace. */
 export class UsageError extends Error {
   readonly code = 'usage';
   constructor(message: string, options?: { cause?: unknown }) {

@@ -149,7 +149,7 @@ export async function runDemo(deps: CliDeps, options: DemoOptions = {}): Promise
     } catch (error) {
       if (error instanceof GoUnavailableError) {
         deps.io.stderr.write(
-          `kubehooks demo: ${error.message}\n` +
+          `error: ${error.message}\n` +
             'The demo builds its local control plane with Go 1.26 (from the Go module proxy). Without Go, try the\n' +
             'same steps on any cluster you can use:\n' +
             `  kubectl create namespace ${APP_NAMESPACE} && kubectl apply -n ${APP_NAMESPACE} -f demo/app.yaml\n` +

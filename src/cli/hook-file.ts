@@ -78,3 +78,20 @@ export function refuseFile(flag: string, file: string, errors: number): UsageErr
     `${flag} ${file}: ${errors} error${errors === 1 ? '' : 's'} in the file (listed above); nothing was run and the cluster was not contacted. Fix the file (kubehooks lint ${file} lists the problems)`,
   );
 }
+
+/**
+ * The Backup used when `plan`/`run` get no --backup: one with no spec at all, as `velero backup create`
+ * without flags makes it. Only annotation hooks apply, on every pod listed.
+ */
+export function emptyBackupHooks(): BackupHooks {
+  const { backup } = parseBackupObject({ apiVersion: 'velero.io/v1', kind: 'Backup', metadata: { name: '', namespace: 'velero' }, spec: {} });
+  if (backup === undefined) throw new Error('an empty Backup must parse');
+  return backup;
+}
+
+/** The Restore used without --restore: no hooks, no filters, no namespaceMapping (annotation hooks only). */
+export function emptyRestoreHooks(): RestoreHooks {
+  const { restore } = parseRestoreObject({ apiVersion: 'velero.io/v1', kind: 'Restore', metadata: { name: '', namespace: 'velero' }, spec: {} });
+  if (restore === undefined) throw new Error('an empty Restore must parse');
+  return restore;
+}

@@ -2,9 +2,12 @@ import { randomUUID } from 'node:crypto';
 import { Command, CommanderError } from 'commander';
 import { createKubePorts } from '../kube/index.ts';
 import { COMMANDS } from './commands.ts';
+import { addCommandHelp, addProgramHelp } from './help-texts.ts';
+import { describeArgument, describeOption } from './help.ts';
 import { nodeInputFs, readStdinCapped } from './input-io.ts';
 import type { CliCommand } from './command.ts';
-import { EXIT_OK, EXIT_USAGE, UsageError } from './context.ts';
+import { EXIT_OK, EXIT_USAGE, UsageError, writeError } from './context.ts';
+import { wantsColor } from '../report/color.ts';
 import type { CliDeps, CliIo, ClusterOptions } from './context.ts';
 import type { PodLister } from '../run/ports.ts';
 import { programName } from './program-name.ts';
@@ -25,7 +28,7 @@ function guardedSink(stream: NodeJS.WriteStream, name: string): { write(text: st
       const wasClosed = state.closed;
       state.closed = true;
       if (wasClosed || error.code === 'EPIPE' || stream === process.stderr) return;
-      process.stderr.write(`kubehooks: cannot write to ${name}: ${terminalSafe(error.message)}\n`);
+      process.stderr.write(`error: cannot write to ${name}: ${terminalSafe(error.message)}\n`);
     });
   }
   return {
@@ -43,6 +46,7 @@ export function processIo(): CliIo {
     readStdin: readStdinCapped,
     fs: nodeInputFs,
     stderrIsTTY: process.stderr.isTTY,
+    stdoutIsTTY: process.stdout.isTTY,
     env: process.env,
   };
 }
@@ -53,13 +57,14 @@ export function randomInitName(): string {
 }
 
 /** `plan` without PATH lists pods through src/kube; the connection is released after the one list. */
-async function clusterPodLister(options: ClusterOptions): Promise<PodLister> {
+async function clusterPodLister(options: ClusterOptions): Promise<PodLister & { readonly namespace: string }> {
   await Promise.resolve();
   const ports = createKubePorts({
     ...(options.kubeconfig !== undefined ? { kubeconfigPath: options.kubeconfig } : {}),
     ...(options.context !== undefined ? { context: options.context } : {}),
   });
   return {
+    namespace: ports.namespace,
     list: async (scope, signal) => {
       try {
         return await ports.lister.list(scope, signal);
@@ -81,8 +86,10 @@ export interface MainOverrides {
 
 /** CLI entry: parses argv, dispatches to one command module, returns the exit code. Never throws. */
 export async function main(argv: readonly string[], overrides: MainOverrides = {}): Promise<number> {
-  const io: CliIo = { ...processIo(), ...overrides.io };
-  const deps: CliDeps = {
+  // A test that replaces stdout is not writing to this process's terminal.
+  const replacedStdout = overrides.io?.stdout !== undefined && overrides.io.stdoutIsTTY === undefined;
+  const io: CliIo = { ...processIo(), ...overrides.io, ...(replacedStdout ? { stdoutIsTTY: false } : {}) };
+  let deps: CliDeps = {
     generateInitName: randomInitName,
     createPodLister: clusterPodLister,
     signal: new AbortController().signal,
@@ -93,11 +100,13 @@ export async function main(argv: readonly string[], overrides: MainOverrides = {
   const program = new Command(overrides.name ?? programName())
     .description('Application-consistency hooks for Kubernetes, compatible with Velero hook annotations and spec.hooks')
     .option('-V, --version', 'print the version, the commit it was built from, and the Node and client-node versions')
+    .option('--no-color', 'no colour in the output (also: NO_COLOR set to anything; colour is only ever used on a terminal)')
     .on('option:version', () => {
       io.stdout.write(renderVersion(versionInfo()));
       throw new CommanderError(0, 'commander.version', 'version printed');
     })
     .exitOverride()
+    .configureHelp({ optionDescription: describeOption, argumentDescription: describeArgument })
     .showHelpAfterError('(run with --help for usage)')
     .configureOutput({
       writeOut: (t) => {
@@ -107,8 +116,21 @@ export async function main(argv: readonly string[], overrides: MainOverrides = {
         io.stderr.write(t);
       },
     });
-  const ctx = { deps, setExitCode: (code: number) => (exitCode = code) };
+  // Colour is known once the flags are parsed: commands read ctx.deps when their action runs.
+  program.hook('preAction', () => {
+    const flag = program.opts<{ color?: boolean }>().color !== false;
+    const color = { stdout: wantsColor(io.stdoutIsTTY === true, flag, io.env), stderr: wantsColor(io.stderrIsTTY, flag, io.env) };
+    deps = { ...deps, io: { ...deps.io, color } };
+  });
+  const ctx = {
+    get deps(): CliDeps {
+      return deps;
+    },
+    setExitCode: (code: number) => (exitCode = code),
+  };
   for (const command of overrides.commands ?? COMMANDS) command.register(program, ctx);
+  addProgramHelp(program);
+  addCommandHelp(program);
 
   try {
     if (argv.length === 0) {
@@ -123,11 +145,11 @@ export async function main(argv: readonly string[], overrides: MainOverrides = {
       return err.exitCode === 0 ? EXIT_OK : EXIT_USAGE;
     }
     if (err instanceof UsageError) {
-      io.stderr.write(`kubehooks: ${terminalSafe(err.message)}\n`);
+      writeError(deps.io, terminalSafe(err.message));
       return EXIT_USAGE;
     }
     const message = err instanceof Error ? err.message : String(err);
-    io.stderr.write(`kubehooks: internal error: ${terminalSafe(message)}\n(this is a bug; please report it with the command line)\n`);
+    writeError(deps.io, `internal error: ${terminalSafe(message)}\n(this is a bug; please report it with the command line)`);
     return 70;
   }
 }

@@ -1,20 +1,9 @@
-import { Option } from 'commander';
 import type { Diagnostic } from '../model/diagnostic.ts';
 import { loadSources } from '../load/load.ts';
 import type { LoadResult } from '../load/load.ts';
 import { readInputs, UNREADABLE_INPUT_CODES } from '../load/read-inputs.ts';
 import { renderDiagnosticsText } from '../report/diagnostics-text.ts';
 import type { CliDeps } from './context.ts';
-
-export type OutputFormat = 'text' | 'json';
-
-export function outputOption(): Option {
-  return new Option('-o, --output <format>', 'output format').choices(['text', 'json']).default('text');
-}
-
-export function isOutputFormat(v: unknown): v is OutputFormat {
-  return v === 'text' || v === 'json';
-}
 
 /** Collector for repeatable flags (`-n a -n b`). */
 export function collect(value: string, previous: readonly string[] | undefined): string[] {

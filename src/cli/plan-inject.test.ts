@@ -24,10 +24,10 @@ async function run(args: string[], stdin = '', deps: MainOverrides['deps'] = {})
 }
 
 const usage: [string, string[], RegExp][] = [
-  ['neither --backup nor --restore', ['plan', f('postgres-statefulset.yaml')], /exactly one of --backup FILE or --restore FILE/],
-  ['both', ['plan', '--backup', f('backup.yaml'), '--restore', f('restore.yaml'), fx], /exactly one of/],
+  ['both', ['plan', '--backup', f('backup.yaml'), '--restore', f('restore.yaml'), fx], /one of --backup FILE or --restore FILE, not both/],
+  ['--phase restore with --backup', ['plan', '--backup', f('backup.yaml'), '--phase', 'restore', fx], /--phase restore plans restore hooks/],
   ['--phase with --restore', ['plan', '--restore', f('restore.yaml'), '--phase', 'pre', fx], /--phase applies to --backup only/],
-  ['bad --phase', ['plan', '--backup', f('backup.yaml'), '--phase', 'during', fx], /argument 'during' is invalid\. Allowed choices are pre, post/],
+  ['bad --phase', ['plan', '--backup', f('backup.yaml'), '--phase', 'during', fx], /argument 'during' is invalid\. Allowed choices are pre, post, restore/],
   ['wrong kind in --backup', ['plan', '--backup', f('restore.yaml'), fx], /--backup .*restore\.yaml: no velero\.io\/v1 Backup or Schedule object in the file \(found: Restore\)/],
   ['missing --backup file', ['plan', '--backup', f('nope.yaml'), fx], /--backup .*nope\.yaml: cannot read the file/],
   ['no PATH and a missing kubeconfig', ['plan', '--backup', f('backup.yaml'), '--kubeconfig', '/nonexistent/kc'], /cannot list pods: kubeconfig \/nonexistent\/kc does not exist \[kubeconfig-invalid\]/],

@@ -10,12 +10,17 @@ import { renderPlanJson } from '../report/plan-json.ts';
 import { renderPlanText } from '../report/plan-text.ts';
 import { terminalSafe } from '../report/terminal-text.ts';
 import type { CliCommand } from './command.ts';
-import { EXIT_FINDINGS, EXIT_OK, EXIT_USAGE, UsageError, describeError } from './context.ts';
+import { EXIT_FINDINGS, EXIT_OK, EXIT_USAGE, UsageError, describeError, writeError, writeWarning } from './context.ts';
 import type { CliDeps } from './context.ts';
-import { checkBackupFile, checkRestoreFile, loadBackupFile, loadRestoreFile } from './hook-file.ts';
+import { checkBackupFile, checkRestoreFile, emptyBackupHooks, emptyRestoreHooks, loadBackupFile, loadRestoreFile } from './hook-file.ts';
 import type { BackupHooks, RestoreHooks } from '../velero/spec.ts';
 import { DEFAULT_VELERO_VERSION, VELERO_VERSIONS, parseVeleroVersion, type VeleroVersion } from '../velero/profiles.ts';
-import { collect, isOutputFormat, logDiagnostics, outputOption, readManifests } from './options.ts';
+import { collect, logDiagnostics, readManifests } from './options.ts';
+import { addHelpSections, USAGE_EXIT } from './help.ts';
+import { chooseNamespaces, describeNamespaceChoice, fileNamespaces, type FileNamespaces } from './namespaces.ts';
+import { explainNoHooks } from '../report/no-hooks.ts';
+import { renderYaml } from '../report/yaml-output.ts';
+import { planToJson } from '../report/plan-json.ts';
 
 export function logNotes(deps: CliDeps, notes: readonly PlanNote[]): void {
   for (const n of notes) deps.io.stderr.write(`note: ${terminalSafe(`${n.namespace}/${n.pod}: ${n.message}`)}\n`);
@@ -127,11 +132,16 @@ export async function podsFromPaths(paths: readonly string[], deps: CliDeps): Pr
   return pods;
 }
 
+const PLAN_FORMATS = ['text', 'wide', 'json', 'yaml'] as const;
+type PlanFormat = (typeof PLAN_FORMATS)[number];
+
 interface PlanOptions {
   backup?: string;
   restore?: string;
   phase?: string;
   output: unknown;
+  allNamespaces?: boolean;
+  failIfNoHooks?: boolean;
   kubeconfig?: string;
   context?: string;
   namespace?: string[];
@@ -142,18 +152,24 @@ interface PlanOptions {
   veleroVersion?: string;
 }
 
-async function clusterPods(opts: PlanOptions, deps: CliDeps): Promise<readonly PodManifest[]> {
+/** Pods from the cluster, in the namespaces chosen as `run` chooses them; `namespaces` null = all. */
+async function clusterPods(opts: PlanOptions, file: FileNamespaces, what: 'backup' | 'restore', deps: CliDeps): Promise<{ pods: readonly PodManifest[]; namespaces: readonly string[] | null }> {
   if (deps.createPodLister === undefined) {
     throw new UsageError('planning against a cluster is not available in this build; pass pod manifests as PATH (files, directories, or - for stdin)');
   }
   const lister = await deps.createPodLister({ kubeconfig: opts.kubeconfig, context: opts.context });
-  return lister.list(
-    { namespaces: opts.namespace ?? [], ...(opts.selector !== undefined ? { labelSelector: opts.selector } : {}) },
+  const choice = chooseNamespaces(opts.namespace ?? [], opts.allNamespaces === true, file, lister.namespace);
+  const where = describeNamespaceChoice(choice, what);
+  if (where !== undefined) deps.io.stderr.write(`plan: ${where}\n`);
+  if (!choice.all && choice.namespaces.length === 0) return { pods: [], namespaces: [] };
+  const pods = await lister.list(
+    { namespaces: choice.namespaces, ...(opts.selector !== undefined ? { labelSelector: opts.selector } : {}) },
     deps.signal,
   );
+  return { pods, namespaces: choice.all ? null : choice.namespaces };
 }
 
-/** `kubehooks plan (--backup FILE [--phase pre|post] | --restore FILE) [PATH|-]...` */
+/** `kubehooks plan [--backup FILE] [--phase pre|post|restore] [--restore FILE] [PATH|-]...` */
 export const planCommand: CliCommand = {
   name: 'plan',
   register(program, ctx) {
@@ -162,52 +178,88 @@ export const planCommand: CliCommand = {
       .description('show which hooks would run, in which pod and container, in order, and why other pods get none')
       .addHelpText('after', '\nWith --restore, manifests from PATH are taken as backed-up pods: the Restore\'s namespaceMapping\nis applied to them first. Pods from the cluster are taken as already restored.')
       .argument('[paths...]', 'pod and workload manifests (files, directories, - for stdin); none = pods from the cluster')
-      .option('--backup <file>', 'Velero Backup or Schedule manifest (backup exec hooks)')
-      .addOption(new Option('--phase <phase>', 'backup phase (default: pre)').choices(['pre', 'post']))
+      .option('--backup <file>', 'Velero Backup or Schedule manifest (backup exec hooks); without it and --restore: annotation hooks only')
+      .addOption(new Option('--phase <phase>', 'pre or post (backup hooks), or restore (restore hooks; implied by --restore) (default: pre)').choices(['pre', 'post', 'restore']))
       .option('--restore <file>', 'Velero Restore manifest (restore init and exec hooks)')
-      .addOption(outputOption())
+      .addOption(new Option('-o, --output <format>', 'output format: text, wide (with skip codes), json or yaml').choices(PLAN_FORMATS).default('text'))
       .option('--kubeconfig <file>', 'kubeconfig file, when planning against the cluster')
       .option('--context <name>', 'kubeconfig context, when planning against the cluster')
-      .option('-n, --namespace <ns>', 'namespace to list pods from (repeatable; default: all)', collect)
-      .option('-l, --selector <selector>', 'only pods matching this label selector');
+      .option('-n, --namespace <ns>', 'namespace to list pods from (repeatable; default: the namespaces the Backup/Restore names, else the kubeconfig context\'s)', collect)
+      .option('-A, --all-namespaces', 'list pods in every namespace')
+      .option('-l, --selector <selector>', 'only pods matching this label selector')
+      .option('--fail-if-no-hooks', 'exit 1 when no hook is planned (by default that is a warning on stderr and exit 0)');
+    addHelpSections(command, [
+      ['plan k8s/', 'pre-backup hooks of the manifests in k8s/ (annotations only)'],
+      ['plan --phase post -n db', 'post-backup hooks of the pods in namespace db'],
+      ['plan --backup backup.yaml --phase pre k8s/', 'with the Backup\'s spec hooks and scope'],
+      ['plan --restore restore.yaml -o json', 'restore hooks of the cluster\'s pods, as JSON (schemas/plan-output.schema.json)'],
+      ['plan --phase restore -A', 'restore hooks from annotations, every namespace'],
+    ], [
+      [0, 'planned (also when no hook is planned, without --fail-if-no-hooks)'],
+      [1, 'the --backup/--restore file has errors (the plan is still printed), or no hook with --fail-if-no-hooks'],
+      USAGE_EXIT,
+    ]);
     addPolicyOptions(command)
       .action(async (paths: string[], opts: PlanOptions) => {
-        if (!isOutputFormat(opts.output)) throw new UsageError('--output must be text or json');
+        const output = opts.output;
+        if (!PLAN_FORMATS.includes(output as PlanFormat)) throw new UsageError(`--output must be one of ${PLAN_FORMATS.join(', ')}`);
         const policy = policyFromFlags(opts);
-        if ((opts.backup === undefined) === (opts.restore === undefined)) {
-          throw new UsageError('plan needs exactly one of --backup FILE or --restore FILE');
+        if (opts.backup !== undefined && opts.restore !== undefined) {
+          throw new UsageError('plan takes one of --backup FILE or --restore FILE, not both');
         }
-        if (opts.restore !== undefined && opts.phase !== undefined) {
+        const phase = opts.restore !== undefined ? 'restore' : (opts.phase ?? 'pre');
+        if (opts.restore !== undefined && opts.phase !== undefined && opts.phase !== 'restore') {
           throw new UsageError('--phase applies to --backup only (restore hooks have no phase)');
         }
-        const clusterFlags = [opts.kubeconfig, opts.context, opts.namespace, opts.selector].some((v) => v !== undefined);
+        if (opts.backup !== undefined && phase === 'restore') {
+          throw new UsageError('--phase restore plans restore hooks: use --restore FILE (or neither file), not --backup');
+        }
+        const clusterFlags = [opts.kubeconfig, opts.context, opts.namespace, opts.selector, opts.allNamespaces].some((v) => v !== undefined);
         if (paths.length > 0 && clusterFlags) {
-          throw new UsageError('--kubeconfig, --context, --namespace and --selector apply only without PATH (pods from the cluster)');
+          throw new UsageError('--kubeconfig, --context, --namespace, --all-namespaces and --selector apply only without PATH (pods from the cluster)');
         }
         // The Backup/Restore file is read and checked before any pod is listed (and before connecting).
-        const checked = opts.backup !== undefined
-          ? { kind: 'backup' as const, file: opts.backup, ...(await checkBackupFile(opts.backup, ctx.deps, '--backup', { veleroVersion: policy.veleroVersion })) }
-          : { kind: 'restore' as const, file: opts.restore ?? '', ...(await checkRestoreFile(opts.restore ?? '', ctx.deps, '--restore', { veleroVersion: policy.veleroVersion })) };
+        const velero = { veleroVersion: policy.veleroVersion };
+        const checked = phase !== 'restore'
+          ? { kind: 'backup' as const, file: opts.backup, ...(opts.backup === undefined ? { hooks: emptyBackupHooks(), errors: 0 } : await checkBackupFile(opts.backup, ctx.deps, '--backup', velero)) }
+          : { kind: 'restore' as const, file: opts.restore, ...(opts.restore === undefined ? { hooks: emptyRestoreHooks(), errors: 0 } : await checkRestoreFile(opts.restore, ctx.deps, '--restore', velero)) };
         let pods: readonly PodManifest[];
+        let namespaces: readonly string[] | null = null;
         try {
-          pods = paths.length > 0 ? await podsFromPaths(paths, ctx.deps) : await clusterPods(opts, ctx.deps);
+          if (paths.length > 0) pods = await podsFromPaths(paths, ctx.deps);
+          else {
+            const file = checked.kind === 'backup' ? fileNamespaces(checked.hooks.scope) : fileNamespaces(checked.hooks.scope, checked.hooks.namespaceMapping);
+            ({ pods, namespaces } = await clusterPods(opts, file, checked.kind, ctx.deps));
+          }
         } catch (err) {
           if (err instanceof UsageError) throw err;
-          ctx.deps.io.stderr.write(`kubehooks: cannot list pods: ${describeError(err)}\n`);
+          writeError(ctx.deps.io, `cannot list pods: ${describeError(err)}`);
           ctx.setExitCode(EXIT_USAGE);
           return;
         }
         const plan = checked.kind === 'backup'
-          ? planBackupWithNotes(checked.hooks, pods, opts.phase === 'post' ? 'post' : 'pre', ctx.deps, policy)
+          ? planBackupWithNotes(checked.hooks, pods, phase === 'post' ? 'post' : 'pre', ctx.deps, policy)
           : planRestoreWithNotes(checked.hooks, pods, ctx.deps, { backedUp: paths.length > 0, policy });
-        ctx.deps.io.stdout.write(opts.output === 'json' ? renderPlanJson(plan) : renderPlanText(plan));
+        ctx.deps.io.stdout.write(
+          output === 'json' ? renderPlanJson(plan) : output === 'yaml' ? renderYaml(planToJson(plan)) : renderPlanText(plan, { wide: output === 'wide' }),
+        );
+        const noHooks = plan.hooks.length === 0;
+        if (noHooks) {
+          const kind = checked.kind === 'restore' ? 'post-restore' : phase === 'post' ? 'post-backup' : 'pre-backup';
+          const lines = explainNoHooks({ kind, namespaces: paths.length > 0 ? null : namespaces, podsSeen: pods.length, skipped: plan.skipped })
+            .map((l) => (paths.length > 0 ? l.replace(/ in any namespace/, ' in the manifests') : l))
+            .filter((l) => !l.includes('--wait-for-pods'));
+          if (opts.failIfNoHooks === true) writeError(ctx.deps.io, `${lines[0] ?? ''} (--fail-if-no-hooks)`);
+          else writeWarning(ctx.deps.io, lines[0] ?? '');
+          for (const l of lines.slice(1)) ctx.deps.io.stderr.write(`${l}\n`);
+        }
         if (checked.errors > 0) {
           // Invalid hook configuration: the plan shows what could be read, the exit status says it is not usable.
-          ctx.deps.io.stderr.write(`kubehooks: ${checked.kind === 'backup' ? '--backup' : '--restore'} ${checked.file}: ${checked.errors} error${checked.errors === 1 ? '' : 's'} in the file (listed above); \`run\` refuses it\n`);
+          writeError(ctx.deps.io, `${checked.kind === 'backup' ? '--backup' : '--restore'} ${checked.file ?? ''}: ${checked.errors} error${checked.errors === 1 ? '' : 's'} in the file (listed above); \`run\` refuses it`);
           ctx.setExitCode(EXIT_FINDINGS);
           return;
         }
-        ctx.setExitCode(EXIT_OK);
+        ctx.setExitCode(noHooks && opts.failIfNoHooks === true ? EXIT_FINDINGS : EXIT_OK);
       });
   },
 };

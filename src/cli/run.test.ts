@@ -137,7 +137,11 @@ void describe('kubehooks run', () => {
   });
 
   for (const [argv, message] of [
-    [['run', 'pre-backup'], /pre-backup needs --backup FILE/],
+    [['run', 'pre-backup', '--backup', ''], /--backup needs a file name/],
+    [['run', 'post-restore', '--wait-for-pods', '5'], /--wait-for-pods: .*missing unit/],
+    [['run', 'pre-backup', '--wait-for-pods', '5m'], /--wait-for-pods applies to post-restore only/],
+    [['run', 'pre-backup', '-A', '-n', 'app'], /-A\/--all-namespaces and -n\/--namespace cannot be used together/],
+    [['run', 'pre-backup', '-o', 'xml'], /argument 'xml' is invalid/],
     [['run', 'post-restore', '--backup', 'b.yaml'], /--backup does not apply to post-restore/],
     [['run', 'mid-backup', '--backup', 'b.yaml'], /unknown hook kind "mid-backup"/],
     [['run', 'pre-backup', '--backup', 'b.yaml', '--deadline', '30'], /--deadline: .*missing unit/],

@@ -6,11 +6,17 @@ import type { Plan } from '../model/plan.ts';
 import type { PlanPolicy } from '../plan/policy.ts';
 import type { VeleroReadOptions } from '../velero/profiles.ts';
 import type { PodManifest } from '../model/pod.ts';
-import type { RunReport } from '../model/result.ts';
+import type { RunKind, RunReport } from '../model/result.ts';
 import { ProgressLine } from '../report/progress-line.ts';
-import { renderRunJson } from '../report/run-json.ts';
+import { podsNeedingPostBackup, renderRunJson, runToJson, type RunContext } from '../report/run-json.ts';
 import { renderRunJunit } from '../report/run-junit.ts';
-import { renderRunText } from '../report/run-text.ts';
+import { renderRunText, thawLines } from '../report/run-text.ts';
+import { explainNoHooks } from '../report/no-hooks.ts';
+import { colorsFor } from '../report/color.ts';
+import { renderYaml } from '../report/yaml-output.ts';
+import { waitForPods } from '../run/wait-for-pods.ts';
+import { versionInfo } from './version.ts';
+import { chooseNamespaces, describeNamespaceChoice, fileNamespaces, type FileNamespaces } from './namespaces.ts';
 import { terminalSafe } from '../report/terminal-text.ts';
 import { runBackupHooks } from '../run/backup-runner.ts';
 import { createSystemClock } from '../run/clock.ts';
@@ -19,19 +25,19 @@ import { DEFAULT_ADAPTIVE_MAX } from '../run/adaptive-limit.ts';
 import { OMITTED_OUTPUT_MAX_BYTES } from '../run/run-options.ts';
 import type { Clock, EventRecorder, PodExecutor, PodLister, PodScope, PodWatcher } from '../run/ports.ts';
 import type { CliCommand, CommandContext } from './command.ts';
-import { EXIT_FINDINGS, EXIT_OK, EXIT_USAGE, UsageError, describeError } from './context.ts';
+import { EXIT_FINDINGS, EXIT_OK, EXIT_USAGE, UsageError, describeError, writeError, writeWarning } from './context.ts';
 import type { CliDeps } from './context.ts';
-import { collect, isOutputFormat } from './options.ts';
-import { checkBackupFile, checkRestoreFile, refuseFile } from './hook-file.ts';
+import { collect } from './options.ts';
+import { addHelpSections } from './help.ts';
+import { checkBackupFile, checkRestoreFile, emptyBackupHooks, emptyRestoreHooks, refuseFile } from './hook-file.ts';
 import { addPolicyOptions, planBackupWithNotes, planRestoreWithNotes, policyFromFlags } from './plan.ts';
-import { scopeNamespaces } from '../plan/scope.ts';
 
 export const EXIT_INTERRUPTED = 130;
 export const EXIT_TERMINATED = 143;
 /** Post-restore waits are bounded by default like Velero main's --resource-timeout (10m). */
 export const DEFAULT_POST_RESTORE_DEADLINE = '10m';
 
-export type RunKind = 'pre-backup' | 'post-backup' | 'post-restore';
+export type { RunKind } from '../model/result.ts';
 const KINDS: readonly RunKind[] = ['pre-backup', 'post-backup', 'post-restore'];
 
 /** The cluster ports, as src/kube's createKubePorts returns them. */
@@ -40,6 +46,8 @@ export interface RunPorts {
   readonly watcher: PodWatcher;
   readonly lister: PodLister;
   readonly events: EventRecorder;
+  /** The kubeconfig context's namespace (the default without -n, -A or namespaces in the file); default `default`. */
+  readonly namespace?: string;
   close(): Promise<void> | void;
 }
 
@@ -53,10 +61,15 @@ export interface ConnectOptions {
 
 /** The --backup/--restore file, read and checked before the cluster is contacted. */
 export interface PreparedRun {
-  /** Namespaces to list and watch when no -n is given (the Backup's, or the Restore's target ones); undefined = all. */
-  readonly namespaces: readonly string[] | undefined;
-  /** Plans the phase for the listed pods (notes go to stderr). */
-  plan(pods: readonly PodManifest[], policy: PlanPolicy): Plan;
+  /**
+   * The namespaces the file names (the Backup's, or the Restore's target ones) for a run without -n:
+   * undefined = it names none (the kubeconfig context's namespace applies), 'all' = patterns.
+   */
+  readonly namespaces: FileNamespaces;
+  /** metadata.name of the Backup/Schedule or Restore; null without a file (annotation hooks only). */
+  readonly name?: string | null;
+  /** Plans the phase for the listed pods (notes go to stderr unless `quiet`). */
+  plan(pods: readonly PodManifest[], policy: PlanPolicy, quiet?: boolean): Plan;
 }
 
 /**
@@ -66,11 +79,12 @@ export interface PreparedRun {
 export interface RunWiring {
   createPorts(options: ConnectOptions): Promise<RunPorts> | RunPorts;
   /**
-   * Reads and validates FILE; called before createPorts. Throws UsageError (exit 2) when the file
-   * cannot be used: unreadable, no such object, or any error-severity diagnostic.
+   * Reads and validates FILE (undefined: no file, an empty spec: annotation hooks only); called before
+   * createPorts. Throws UsageError (exit 2) when the file cannot be used: unreadable, no such object,
+   * or any error-severity diagnostic.
    */
   /** `options.veleroVersion`: the `--velero-version` profile the file is read under (which onError values exist). */
-  prepare(kind: RunKind, file: string, deps: CliDeps, options?: VeleroReadOptions): Promise<PreparedRun>;
+  prepare(kind: RunKind, file: string | undefined, deps: CliDeps, options?: VeleroReadOptions): Promise<PreparedRun>;
   readonly clock: Clock;
   /** Subscribes to SIGINT/SIGTERM; returns the unsubscribe function. */
   onSignals(handler: (signal: 'SIGINT' | 'SIGTERM') => void): () => void;
@@ -93,13 +107,23 @@ interface RawRunOptions {
   allowNamespace?: string[];
   denyNamespace?: string[];
   veleroVersion?: string;
+  allNamespaces?: boolean;
+  failIfNoHooks?: boolean;
+  waitForPods?: string;
 }
+
+export const RUN_FORMATS = ['text', 'wide', 'json', 'yaml', 'junit'] as const;
+export type RunFormat = (typeof RUN_FORMATS)[number];
 
 export interface RunSettings {
   readonly kind: RunKind;
-  readonly file: string;
+  /** The --backup/--restore file; undefined = none (an empty spec: annotation hooks only). */
+  readonly file: string | undefined;
+  /** -n (namespaces, possibly empty) and -l; the namespaces actually used are chosen with the file and context. */
   readonly scope: PodScope;
-  readonly output: 'text' | 'json' | 'junit';
+  /** -A/--all-namespaces. */
+  readonly allNamespaces: boolean;
+  readonly output: RunFormat;
   readonly concurrency: number;
   /** undefined = no overall deadline. */
   readonly deadlineMs: number | undefined;
@@ -108,6 +132,10 @@ export interface RunSettings {
   readonly connect: ConnectOptions;
   /** --no-annotation-hooks, --allow-namespace, --deny-namespace, --velero-version. */
   readonly policy: PlanPolicy;
+  /** --fail-if-no-hooks: no hook planned exits 1. */
+  readonly failIfNoHooks: boolean;
+  /** --wait-for-pods (post-restore): wait up to this long for pods with a hook to appear; undefined = no wait. */
+  readonly waitForPodsMs: number | undefined;
 }
 
 /** Validates flags into settings; every problem is a UsageError naming the flag. */
@@ -120,8 +148,9 @@ export function parseRunSettings(kind: string, raw: RawRunOptions): RunSettings 
   const file = isRestore ? raw.restore : raw.backup;
   if (isRestore && raw.backup !== undefined) throw new UsageError('--backup does not apply to post-restore; use --restore FILE');
   if (!isRestore && raw.restore !== undefined) throw new UsageError(`--restore does not apply to ${k}; use --backup FILE`);
-  if (file === undefined || file === '') throw new UsageError(`${k} needs ${isRestore ? '--restore FILE' : '--backup FILE'}`);
-  if (!isOutputFormat(raw.output ?? 'text') && raw.output !== 'junit') throw new UsageError('--output must be text, json or junit');
+  if (file === '') throw new UsageError(`${isRestore ? '--restore' : '--backup'} needs a file name (or leave it out: annotation hooks only)`);
+  const output = raw.output ?? 'text';
+  if (!RUN_FORMATS.includes(output as RunFormat)) throw new UsageError(`--output must be one of ${RUN_FORMATS.join(', ')} (got ${JSON.stringify(output)})`);
   // Without --concurrency the limit adapts from 8 up to DEFAULT_ADAPTIVE_MAX; with it, that is the hard maximum.
   const concurrencyText = raw.concurrency ?? String(DEFAULT_ADAPTIVE_MAX);
   const concurrency = Number(concurrencyText);
@@ -135,6 +164,15 @@ export function parseRunSettings(kind: string, raw: RawRunOptions): RunSettings 
   const namespaces = (raw.namespace ?? []).map((n) => n.trim());
   const badNs = namespaces.find((n) => !/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/.test(n));
   if (badNs !== undefined) throw new UsageError(`-n/--namespace: "${badNs}" is not a valid namespace name`);
+  if (raw.allNamespaces === true && namespaces.length > 0) throw new UsageError('-A/--all-namespaces and -n/--namespace cannot be used together');
+  let waitForPodsMs: number | undefined;
+  if (raw.waitForPods !== undefined) {
+    if (!isRestore) throw new UsageError(`--wait-for-pods applies to post-restore only (${k} acts on the pods as they are now)`);
+    const wait = parseGoDuration(raw.waitForPods);
+    if (!wait.ok) throw new UsageError(`--wait-for-pods: ${wait.error} (use a Go duration such as 30s or 5m)`);
+    if (wait.ns <= 0n) throw new UsageError(`--wait-for-pods must be positive (got ${raw.waitForPods})`);
+    waitForPodsMs = nsToMs(wait.ns);
+  }
   // KUBECONFIG (possibly a list) is the kube layer's business; only the flag is passed on.
   const kubeconfig = raw.kubeconfig;
   const connect: ConnectOptions = {
@@ -147,13 +185,16 @@ export function parseRunSettings(kind: string, raw: RawRunOptions): RunSettings 
     kind: k,
     file,
     scope: raw.selector === undefined || raw.selector === '' ? { namespaces } : { namespaces, labelSelector: raw.selector },
-    output: raw.output === 'json' || raw.output === 'junit' ? raw.output : 'text',
+    allNamespaces: raw.allNamespaces === true,
+    output: output as RunFormat,
     concurrency,
     deadlineMs: parsed.ns === 0n ? undefined : nsToMs(parsed.ns),
     events: raw.events !== false,
     includeOutput: raw.outputCapture !== false,
     connect,
     policy: policyFromFlags(raw),
+    failIfNoHooks: raw.failIfNoHooks === true,
+    waitForPodsMs,
   };
 }
 
@@ -172,13 +213,14 @@ export async function executeRun(settings: RunSettings, deps: CliDeps, wiring: R
   deps.signal.addEventListener('abort', onOuterAbort, { once: true });
   const offSignals = wiring.onSignals((sig) => {
     interrupted ??= sig;
-    deps.io.stderr.write(`\nkubehooks: ${sig} received: stopping; in-flight commands are closed and the partial report follows\n`);
+    deps.io.stderr.write(`\n${sig} received: stopping; in-flight commands are closed and the partial report follows\n`);
     ctl.abort();
   });
   const progress = new ProgressLine(
     { isTTY: deps.io.stderrIsTTY, write: (t) => (deps.io.stderr.write(t), true) },
     { now: () => wiring.clock.now(), label: settings.kind },
   );
+  const startedAt = new Date(wiring.clock.now()).toISOString();
   let ports: RunPorts | undefined;
   let eventFailures = 0;
   try {
@@ -193,23 +235,34 @@ export async function executeRun(settings: RunSettings, deps: CliDeps, wiring: R
       }
     };
     const interruptedEarly = (): RunOutcome => {
-      deps.io.stderr.write('kubehooks: interrupted before any hook ran\n');
+      deps.io.stderr.write('interrupted before any hook ran\n');
       return { report: { summary: { attempted: 0, failed: 0 }, results: [] }, exitCode: exitForSignal(interrupted) };
     };
     // The file first: a file with errors stops here, before any connection or request.
     const prepared = await planned(wiring.prepare(settings.kind, settings.file, planDeps, { veleroVersion: settings.policy.veleroVersion }));
     if (prepared === undefined) return interruptedEarly();
-    const scope = effectiveScope(settings.scope, prepared.namespaces);
     ports = await wiring.createPorts(settings.connect);
+    const choice = chooseNamespaces(settings.scope.namespaces, settings.allNamespaces, prepared.namespaces, ports.namespace);
+    const where = describeNamespaceChoice(choice, settings.kind === 'post-restore' ? 'restore' : 'backup');
+    if (where !== undefined) deps.io.stderr.write(`${settings.kind}: ${where}\n`);
+    // Every namespace the file names is excluded: nothing to list or watch.
+    const scope: PodScope | undefined = !choice.all && choice.namespaces.length === 0 ? undefined : { ...settings.scope, namespaces: choice.namespaces };
     let pods: readonly PodManifest[];
     try {
-      // The Backup/Restore names no namespace that is left (all excluded): nothing to list or watch.
-      pods = scope === undefined ? [] : await ports.lister.list(scope, ctl.signal);
+      if (scope === undefined) pods = [];
+      else if (settings.waitForPodsMs !== undefined) {
+        const waitMs = settings.deadlineMs === undefined ? settings.waitForPodsMs : Math.min(settings.waitForPodsMs, settings.deadlineMs);
+        deps.io.stderr.write(`${settings.kind}: waiting up to ${formatMs(waitMs)} for pods with a hook to appear (--wait-for-pods)\n`);
+        const waited = await waitForPods({
+          watcher: ports.watcher, scope, clock: wiring.clock, signal: ctl.signal, timeoutMs: waitMs,
+          ready: (seen) => prepared.plan(seen, settings.policy, true).hooks.length > 0,
+        });
+        if (ctl.signal.aborted) return interruptedEarly();
+        if (!waited.ready) deps.io.stderr.write(`${settings.kind}: no pod with a hook appeared within ${formatMs(waitMs)}\n`);
+        pods = waited.pods;
+      } else pods = await ports.lister.list(scope, ctl.signal);
     } catch (error) {
-      if (ctl.signal.aborted) {
-        deps.io.stderr.write('kubehooks: interrupted before any hook ran\n');
-        return { report: { summary: { attempted: 0, failed: 0 }, results: [] }, exitCode: exitForSignal(interrupted) };
-      }
+      if (ctl.signal.aborted) return interruptedEarly();
       throw error;
     }
     const common = {
@@ -229,30 +282,53 @@ export async function executeRun(settings: RunSettings, deps: CliDeps, wiring: R
         eventFailures++;
         if (eventFailures === 1) {
           progress.end();
-          deps.io.stderr.write(`kubehooks: warning: cannot record Events on the pods (${terminalSafe(error)}); the hooks are not affected (--no-events turns Events off)\n`);
+          writeWarning(deps.io, `cannot record Events on the pods (${terminalSafe(error)}); the hooks are not affected (--no-events turns Events off)`);
         }
       },
     };
     let report: RunReport;
     const plan = prepared.plan(pods, settings.policy);
     announce(deps, settings, plan);
+    const listed = scope === undefined ? [] : choice.namespaces;
+    const namespaces = choice.all ? null : listed;
+    const noHooks = plan.hooks.length === 0;
+    if (noHooks) {
+      const lines = explainNoHooks({ kind: settings.kind, namespaces, podsSeen: pods.length, skipped: plan.skipped });
+      if (settings.failIfNoHooks) writeError(deps.io, `${lines[0] ?? ''} (--fail-if-no-hooks)`);
+      else writeWarning(deps.io, lines[0] ?? '');
+      for (const l of lines.slice(1)) deps.io.stderr.write(`${l}\n`);
+    }
     if (settings.kind === 'post-restore') {
-      report = scope === undefined || plan.hooks.length === 0
+      report = scope === undefined || noHooks
         ? { summary: { attempted: 0, failed: 0 }, results: [] }
         : await runPostRestoreHooks({ ...common, plan, watcher: ports.watcher, scope, listedPods: pods });
     } else {
       report = await runBackupHooks({ ...common, plan, pods });
     }
     progress.end();
-    const omitOutput = !settings.includeOutput;
-    deps.io.stdout.write(
-      settings.output === 'json'
-        ? renderRunJson(report, { omitOutput })
-        : settings.output === 'junit'
-          ? renderRunJunit(report, { name: `kubehooks run ${settings.kind}`, omitOutput })
-          : renderRunText(report, { omitOutput }),
-    );
-    const exitCode = interrupted !== undefined ? exitForSignal(interrupted) : report.summary.failed > 0 ? EXIT_FINDINGS : EXIT_OK;
+    const context: RunContext = {
+      kind: settings.kind,
+      backup: settings.kind === 'post-restore' ? null : (prepared.name ?? null),
+      restore: settings.kind === 'post-restore' ? (prepared.name ?? null) : null,
+      namespaces,
+      podsSeen: pods.length,
+      startedAt,
+      finishedAt: new Date(wiring.clock.now()).toISOString(),
+      kubehooksVersion: versionInfo().version,
+      interrupted: interrupted !== undefined,
+      skipped: plan.skipped,
+    };
+    deps.io.stdout.write(renderReport(settings, deps, report, context));
+    const frozen = podsNeedingPostBackup(settings.kind, report);
+    if (frozen.length > 0 && settings.output !== 'text' && settings.output !== 'wide') {
+      // The text report says it on stdout; machine formats get it on stderr too, for the person watching.
+      const [first, ...rest] = thawLines(frozen, thawCommand(settings));
+      writeWarning(deps.io, first ?? '');
+      for (const l of rest) deps.io.stderr.write(`${l}\n`);
+    }
+    const exitCode = interrupted !== undefined
+      ? exitForSignal(interrupted)
+      : report.summary.failed > 0 || (noHooks && settings.failIfNoHooks) ? EXIT_FINDINGS : EXIT_OK;
     return { report, exitCode };
   } finally {
     progress.end();
@@ -262,14 +338,38 @@ export async function executeRun(settings: RunSettings, deps: CliDeps, wiring: R
   }
 }
 
-/**
- * -n wins (and only narrows: pods outside the Backup's scope are then skipped by the planner);
- * without it, the file's namespaces. undefined = nothing to list (every named namespace excluded).
- */
-export function effectiveScope(flags: PodScope, fileNamespaces: readonly string[] | undefined): PodScope | undefined {
-  if (flags.namespaces.length > 0 || fileNamespaces === undefined) return flags;
-  if (fileNamespaces.length === 0) return undefined;
-  return { ...flags, namespaces: fileNamespaces };
+/** The post-backup command line that thaws what an incomplete pre-backup froze. */
+function thawCommand(settings: RunSettings): string {
+  const parts = ['kubehooks run post-backup'];
+  if (settings.file !== undefined) parts.push(`--backup ${settings.file}`);
+  for (const ns of settings.scope.namespaces) parts.push(`-n ${ns}`);
+  if (settings.allNamespaces) parts.push('-A');
+  if (settings.scope.labelSelector !== undefined) parts.push(`-l ${settings.scope.labelSelector}`);
+  return terminalSafe(parts.join(' '));
+}
+
+function renderReport(settings: RunSettings, deps: CliDeps, report: RunReport, context: RunContext): string {
+  const omitOutput = !settings.includeOutput;
+  switch (settings.output) {
+    case 'json':
+      return renderRunJson(report, { omitOutput, context });
+    case 'yaml':
+      return renderYaml(runToJson(report, { omitOutput, context }));
+    case 'junit':
+      return renderRunJunit(report, { name: `kubehooks run ${settings.kind}`, omitOutput });
+    case 'text':
+    case 'wide':
+      return renderRunText(report, {
+        omitOutput,
+        wide: settings.output === 'wide',
+        // Cut long reasons only for a person at a terminal; pipes and files get every character.
+        ...(deps.io.stdoutIsTTY === true ? { reasonWidth: 70 } : {}),
+        skipped: context.skipped,
+        needsPostBackup: podsNeedingPostBackup(settings.kind, report),
+        thawCommand: thawCommand(settings),
+        colors: colorsFor(deps.io.color?.stdout === true),
+      });
+  }
 }
 
 /** One line on stderr before hooks start, so logs (and people) see what the run is about to do. */
@@ -278,7 +378,7 @@ function announce(deps: CliDeps, settings: RunSettings, plan: Plan): void {
   const deadline = settings.deadlineMs === undefined ? 'no deadline' : `deadline ${formatMs(settings.deadlineMs)}`;
   const n = plan.hooks.length;
   deps.io.stderr.write(
-    `kubehooks: ${settings.kind}: ${n} hook${n === 1 ? '' : 's'} planned in ${pods} pod${pods === 1 ? '' : 's'}` +
+    `${settings.kind}: ${n} hook${n === 1 ? '' : 's'} planned in ${pods} pod${pods === 1 ? '' : 's'}` +
       ` (${plan.skipped.length} skipped); ${settings.kind === 'post-restore' ? 'waiting for containers, ' : ''}${deadline}\n`,
   );
 }
@@ -341,18 +441,34 @@ export function createRunCommand(wiring: () => RunWiring): CliCommand {
         .command('run')
         .description('run backup pre/post or post-restore exec hooks against the cluster and report every outcome')
         .argument('<kind>', 'pre-backup | post-backup | post-restore')
-        .option('--backup <file>', 'Velero Backup (or Schedule) manifest whose spec.hooks to run (pre-backup, post-backup)')
-        .option('--restore <file>', 'Velero Restore manifest whose spec.hooks to run (post-restore)')
+        .option('--backup <file>', 'Velero Backup (or Schedule) manifest whose spec.hooks to run (pre-backup, post-backup; without it: annotation hooks only)')
+        .option('--restore <file>', 'Velero Restore manifest whose spec.hooks to run (post-restore; without it: annotation hooks only)')
         .option('--kubeconfig <file>', 'kubeconfig file (default: $KUBECONFIG, then ~/.kube/config)')
         .option('--context <name>', 'kubeconfig context to use')
-        .option('-n, --namespace <ns>', 'namespace to act in (repeatable; default: the namespaces the Backup/Restore names, else all)', collect)
+        .option('-n, --namespace <ns>', 'namespace to act in (repeatable; default: the namespaces the Backup/Restore names, else the kubeconfig context\'s)', collect)
+        .option('-A, --all-namespaces', 'act in every namespace (the Backup/Restore still decides which pods get hooks)')
         .option('-l, --selector <selector>', 'only pods matching this label selector')
-        .addOption(new Option('-o, --output <format>', 'report format: text, json or junit (default: text)').choices(['text', 'json', 'junit']))
+        .addOption(new Option('-o, --output <format>', 'report format: text, wide (no cut, more columns), json, yaml or junit (default: text)').choices(RUN_FORMATS))
         .addOption(new Option('--no-output', 'leave command stdout/stderr out of the report'))
-        .option('--concurrency <n>', `most hook commands running at once (hard maximum; the limit adapts from 8 to it on exec latency and errors; default ${DEFAULT_ADAPTIVE_MAX})`)
+        .addOption(new Option('--concurrency <n>', 'most hook commands running at once (hard maximum; the limit adapts from 8 to it on exec latency and errors)').default(String(DEFAULT_ADAPTIVE_MAX), String(DEFAULT_ADAPTIVE_MAX)))
         .option('--deadline <duration>', `overall deadline, Go duration (default: ${DEFAULT_POST_RESTORE_DEADLINE} for post-restore, none for backups; 0 = none)`)
+        .option('--wait-for-pods <duration>', 'post-restore: wait up to this long (Go duration) for restored pods with a hook to appear before planning')
+        .option('--fail-if-no-hooks', 'exit 1 when no hook is planned (by default that is a warning on stderr and exit 0)')
         .option('--no-events', 'do not record Kubernetes Events on the pods')
         .option('--insecure-skip-tls-verify', 'do not verify the API server certificate (dangerous; warns on stderr)');
+      addHelpSections(cmd, [
+        ['run pre-backup -n db', 'freeze: the annotation hooks of the pods in namespace db'],
+        ['run pre-backup --backup backup.yaml', 'the Backup\'s spec hooks and annotations, in its namespaces'],
+        ['run post-backup --backup backup.yaml -o json', 'thaw, with a JSON report (schemas/run-output.schema.json)'],
+        ['run post-restore --restore restore.yaml --wait-for-pods 5m', 'wait for the restored pods, then run their hooks'],
+        ['run pre-backup -A --fail-if-no-hooks', 'every namespace; exit 1 if nothing has a hook'],
+      ], [
+        [0, 'every hook succeeded (or none was planned, without --fail-if-no-hooks)'],
+        [1, 'a hook failed or timed out, or no hook was planned with --fail-if-no-hooks'],
+        [2, 'usage, configuration or cluster access error (a --backup/--restore file with errors runs nothing)'],
+        [130, 'interrupted by SIGINT (the partial report is printed)'],
+        [143, 'terminated by SIGTERM (the partial report is printed)'],
+      ]);
       addPolicyOptions(cmd);
       cmd.on('option:output', (value: string) => {
         format = value;
@@ -367,7 +483,7 @@ export function createRunCommand(wiring: () => RunWiring): CliCommand {
           ctx.setExitCode(outcome.exitCode);
         } catch (error) {
           if (error instanceof UsageError) throw error;
-          ctx.deps.io.stderr.write(`kubehooks: ${describeError(error)}\n`);
+          writeError(ctx.deps.io, describeError(error));
           ctx.setExitCode(EXIT_USAGE);
         }
       });
@@ -391,25 +507,38 @@ export function defaultRunWiring(): RunWiring {
   };
 }
 
-/** Reads and checks the run's file; any error-severity diagnostic refuses the run (exit 2). */
-export async function prepareRunFile(kind: RunKind, file: string, deps: CliDeps, options: VeleroReadOptions = {}): Promise<PreparedRun> {
+/** Reads and checks the run's file; any error-severity diagnostic refuses the run (exit 2). No file: an empty spec. */
+export async function prepareRunFile(kind: RunKind, file: string | undefined, deps: CliDeps, options: VeleroReadOptions = {}): Promise<PreparedRun> {
   if (kind === 'post-restore') {
-    const checked = await checkRestoreFile(file, deps, '--restore', options);
-    if (checked.errors > 0) throw refuseFile('--restore', file, checked.errors);
-    const restore = checked.hooks;
+    let restore = emptyRestoreHooks();
+    if (file !== undefined) {
+      const checked = await checkRestoreFile(file, deps, '--restore', options);
+      if (checked.errors > 0) throw refuseFile('--restore', file, checked.errors);
+      restore = checked.hooks;
+    }
     return {
-      namespaces: scopeNamespaces(restore.scope, restore.namespaceMapping),
-      plan: (pods, policy) => planRestoreWithNotes(restore, pods, deps, { policy }),
+      namespaces: fileNamespaces(restore.scope, restore.namespaceMapping),
+      name: file === undefined ? null : restore.name,
+      plan: (pods, policy, quiet) => planRestoreWithNotes(restore, pods, quiet === true ? quietDeps(deps) : deps, { policy }),
     };
   }
-  const checked = await checkBackupFile(file, deps, '--backup', options);
-  if (checked.errors > 0) throw refuseFile('--backup', file, checked.errors);
-  const backup = checked.hooks;
+  let backup = emptyBackupHooks();
+  if (file !== undefined) {
+    const checked = await checkBackupFile(file, deps, '--backup', options);
+    if (checked.errors > 0) throw refuseFile('--backup', file, checked.errors);
+    backup = checked.hooks;
+  }
   return {
-    namespaces: scopeNamespaces(backup.scope),
-    plan: (pods, policy) => planBackupWithNotes(backup, pods, kind === 'pre-backup' ? 'pre' : 'post', deps, policy),
+    namespaces: fileNamespaces(backup.scope),
+    name: file === undefined ? null : backup.name,
+    plan: (pods, policy, quiet) => planBackupWithNotes(backup, pods, kind === 'pre-backup' ? 'pre' : 'post', quiet === true ? quietDeps(deps) : deps, policy),
   };
 }
 
-/** `kubehooks run pre-backup|post-backup --backup FILE` / `kubehooks run post-restore --restore FILE` */
+/** The same wiring with stderr dropped: planning again and again while waiting must not repeat its notes. */
+function quietDeps(deps: CliDeps): CliDeps {
+  return { ...deps, io: { ...deps.io, stderr: { write: () => undefined } } };
+}
+
+/** `kubehooks run pre-backup|post-backup [--backup FILE]` / `kubehooks run post-restore [--restore FILE]` */
 export const runCommand: CliCommand = createRunCommand(defaultRunWiring);

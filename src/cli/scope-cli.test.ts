@@ -143,7 +143,7 @@ void describe('a bad --backup/--restore file stops before anything runs', { time
   void it('warnings do not stop a run', async () => {
     const path = await file('warn.yaml', 'apiVersion: velero.io/v1\nkind: Backup\nmetadata: {name: b}\nspec: {hooks: {resources: [{name: x, pre: [{exec: {command: [/x], timeout: -1s}}]}]}}\n');
     const rec: Recorder = { connects: 0, lists: [], execs: [] };
-    const run = await cli(['run', 'pre-backup', '--backup', path], wiring([running('p', 'db')], rec));
+    const run = await cli(['run', 'pre-backup', '--backup', path, '-n', 'db'], wiring([running('p', 'db')], rec));
     assert.equal(run.code, 0, run.stderr);
     assert.equal(rec.execs.length, 1);
   });

@@ -4,7 +4,7 @@ import type { WebhookServer, WebhookServerOptions } from '../admission/server.ts
 import type { DenyOn } from '../admission/review.ts';
 import { versionInfo } from './version.ts';
 import type { CliCommand } from './command.ts';
-import { EXIT_OK, EXIT_USAGE, UsageError } from './context.ts';
+import { EXIT_OK, EXIT_USAGE, UsageError, writeError } from './context.ts';
 
 /** `HOST:PORT` or `[IPv6]:PORT`; port 0 picks a free one. */
 export function parseListen(text: string): { host: string; port: number } {
@@ -81,7 +81,7 @@ export function createWebhookCommand(wiring: WebhookWiring): CliCommand {
             if (err instanceof WebhookConfigError) throw new UsageError(err.message);
             const code = (err as NodeJS.ErrnoException).code;
             if (code === 'EADDRINUSE' || code === 'EACCES' || code === 'EADDRNOTAVAIL') {
-              ctx.deps.io.stderr.write(`kubehooks: cannot listen on ${opts.listen}: ${code}\n`);
+              writeError(ctx.deps.io, `cannot listen on ${opts.listen}: ${code}`);
               ctx.setExitCode(EXIT_USAGE);
               return;
             }

@@ -23,6 +23,8 @@ export interface KubePorts {
   /** The API server URL and context in use (for messages). */
   readonly server: string;
   readonly context: string;
+  /** The current context's namespace (kubectl's default for -n): `default` when the context sets none. */
+  readonly namespace: string;
   /** Releases keep-alive connections. Abort running watches/execs first (their signals). */
   close(): void;
 }
@@ -43,10 +45,17 @@ export function createKubePorts(options: KubePortsOptions = {}): KubePorts {
     clock,
     server: client.server,
     context: client.contextName,
+    namespace: contextNamespace(client),
     close: () => {
       client.close();
     },
   };
+}
+
+/** kubectl's default namespace: the context's `namespace`, else `default`. */
+function contextNamespace(client: KubeClient): string {
+  const ns = client.kubeConfig.getContextObject(client.contextName)?.namespace;
+  return typeof ns === 'string' && ns !== '' ? ns : 'default';
 }
 
 export { KubeClient, type KubeClientOptions } from './client.ts';

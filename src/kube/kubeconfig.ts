@@ -30,7 +30,7 @@ export interface KubeconfigOptions {
 }
 
 export function defaultWarn(message: string): void {
-  process.stderr.write(`kubehooks: warning: ${message}\n`);
+  process.stderr.write(`warning: ${message}\n`);
 }
 
 /** Loads and validates a kubeconfig the way kubectl would, or throws KubeconfigError. */

@@ -1,5 +1,8 @@
 import type { HookPhase, HookSource } from './hook.ts';
 
+/** The three `run` kinds: backup pre and post hooks, post-restore exec hooks. */
+export type RunKind = 'pre-backup' | 'post-backup' | 'post-restore';
+
 export type HookStatus = 'succeeded' | 'failed' | 'timed-out' | 'not-run';
 
 /** The outcome of one planned hook. Every planned hook gets exactly one. */

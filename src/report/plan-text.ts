@@ -38,8 +38,13 @@ function table(rows: readonly (readonly string[])[]): string[] {
   return rows.map((r) => r.map((cell, i) => (i === r.length - 1 ? cell : cell.padEnd(widths[i] ?? 0))).join('  ').trimEnd());
 }
 
+export interface PlanTextOptions {
+  /** `-o wide`: each skipped pod's stable code too. (The table has every column already and is never cut.) */
+  readonly wide?: boolean;
+}
+
 /** The plan as an aligned table in execution order, then the skipped pods with their reasons. */
-export function renderPlanText(plan: Plan): string {
+export function renderPlanText(plan: Plan, options: PlanTextOptions = {}): string {
   const out: string[] = [];
   if (plan.hooks.length === 0) out.push('No hooks planned.');
   else out.push(...table([[...HEADERS], ...plan.hooks.map(row)]));
@@ -57,7 +62,7 @@ export function renderPlanText(plan: Plan): string {
   }
   if (plan.skipped.length > 0) {
     out.push('', `Skipped (${plan.skipped.length}):`);
-    for (const s of plan.skipped) out.push(`  ${terminalSafe(`${s.namespace}/${s.pod}: ${s.reason}`)}`);
+    for (const s of plan.skipped) out.push(`  ${terminalSafe(`${s.namespace}/${s.pod}: ${s.reason}`)}${options.wide === true ? ` [${s.code}]` : ''}`);
   }
   const pods = new Set(plan.hooks.map((h) => `${h.namespace}/${h.pod}`)).size;
   out.push('', `${plan.hooks.length} hook${plan.hooks.length === 1 ? '' : 's'} in ${pods} pod${pods === 1 ? '' : 's'}, ${plan.skipped.length} skipped`);

@@ -1,0 +1,148 @@
+/**
+ * The first hour (issue 12), in-process: help of every command, colour rules, where text is cut,
+ * plan with the phase alone. The binary-tier twin is first-hour-binary.test.ts.
+ */
+import assert from 'node:assert/strict';
+import { join } from 'node:path';
+import { describe, it } from 'node:test';
+import type { PodManifest } from '../model/pod.ts';
+import { assertMatchesSchema } from '../report/output-schemas.ts';
+import { FakeClock } from '../run/fake-clock.ts';
+import { FakeEvents, FakeExecutor, FakeWatcher, podWith } from '../run/fakes.ts';
+import { COMMANDS } from './commands.ts';
+import { main } from './main.ts';
+import { createRunCommand, prepareRunFile, type RunWiring } from './run.ts';
+import { captureIo } from './test-io.ts';
+
+const ESC = String.fromCharCode(27);
+/** A regular expression with `<ESC>` standing for the escape character (colour sequences). */
+const ansi = (source: string, flags = ''): RegExp => new RegExp(source.replaceAll('<ESC>', ESC), flags);
+
+const fx = join(import.meta.dirname, '..', '..', 'test', 'fixtures', 'manifests');
+
+interface Outcome {
+  readonly code: number;
+  readonly out: string;
+  readonly err: string;
+}
+
+async function cli(argv: readonly string[], options: { pods?: PodManifest[]; stdoutIsTTY?: boolean; stderrIsTTY?: boolean; env?: Record<string, string> } = {}): Promise<Outcome> {
+  const clock = new FakeClock();
+  const pods = options.pods ?? [];
+  const wiring: RunWiring = {
+    createPorts: () => ({
+      executor: new FakeExecutor(clock, (req) => (req.command[0] === '/bin/fail' ? { exitCode: 3, stderr: 'upstream not reachable\n' } : { exitCode: 0 })),
+      watcher: new FakeWatcher(pods),
+      lister: { list: (scope) => Promise.resolve(pods.filter((p) => scope.namespaces.length === 0 || scope.namespaces.includes(p.metadata.namespace ?? ''))) },
+      events: new FakeEvents(true),
+      namespace: 'app',
+      close: () => undefined,
+    }),
+    prepare: prepareRunFile,
+    clock,
+    onSignals: () => () => undefined,
+  };
+  const cap = captureIo('', options.env ?? {});
+  const commands = COMMANDS.map((c) => (c.name === 'run' ? createRunCommand(() => wiring) : c));
+  const code = await main([...argv], {
+    commands,
+    io: { ...cap.io, stdoutIsTTY: options.stdoutIsTTY ?? false, stderrIsTTY: options.stderrIsTTY ?? false },
+  });
+  return { code, out: cap.stdout(), err: cap.stderr() };
+}
+
+const annotated = (name: string, annotations: Record<string, string>): PodManifest => {
+  const pod = podWith(name, { app: 'running' }, { namespace: 'app' });
+  return { ...pod, metadata: { ...pod.metadata, annotations } };
+};
+const containers = ['mongodb-primary-with-a-long-name', 'metrics-exporter-sidecar', 'log-shipper-for-the-audit-trail'];
+const failing: PodManifest = (() => {
+  const pod = podWith('web-0', Object.fromEntries(containers.map((c) => [c, 'running' as const])), { namespace: 'app' });
+  return { ...pod, metadata: { ...pod.metadata, annotations: { 'pre.hook.backup.velero.io/command': '["/bin/freeze"]', 'pre.hook.backup.velero.io/container': 'mongo' } } };
+})();
+const longReason = containers.at(-1) ?? '';
+
+void describe('--help of every command', () => {
+  for (const command of COMMANDS.map((c) => c.name)) {
+    void it(`${command} --help has examples and exit codes, defaults written unquoted`, async () => {
+      const r = await cli([command, '--help']);
+      assert.equal(r.code, 0, r.err);
+      assert.match(r.out, /\nExamples:\n {2}(# .*\n {2})?kubehooks /);
+      assert.match(r.out, /\nExit codes:\n\s+0 {2}\S/);
+      assert.doesNotMatch(r.out, /default: "/);
+      assert.doesNotMatch(r.out, /choices: "/);
+    });
+  }
+  void it('run --help: --concurrency <n> shows its default as a number', async () => {
+    const r = await cli(['run', '--help']);
+    assert.match(r.out, /--concurrency <n>[^]*?\(default: 64\)/);
+    assert.match(r.out, /-A, --all-namespaces/);
+    assert.match(r.out, /--wait-for-pods <duration>/);
+    assert.match(r.out, /--fail-if-no-hooks/);
+    assert.match(r.out, /\s130 {2}interrupted by SIGINT/);
+  });
+});
+
+void describe('colour and cutting follow the terminal', () => {
+  const argv = ['run', 'pre-backup', '--no-events'];
+  void it('piped (not a terminal): no colour, no cut reason', async () => {
+    const r = await cli(argv, { pods: [failing] });
+    assert.equal(r.code, 1, r.err);
+    assert.ok(!r.out.includes(ESC), 'no escape sequence');
+    assert.ok(r.out.includes(longReason), 'the whole reason is there');
+  });
+  void it('a terminal: the status is coloured, the reason cut to fit; -o wide never cuts', async () => {
+    const r = await cli(argv, { pods: [failing], stdoutIsTTY: true, stderrIsTTY: true });
+    assert.match(r.out, ansi('<ESC>\\[31mfailed<ESC>\\[39m'));
+    const row = r.out.split('\n').find((l) => l.includes('web-0') && l.includes('#0')) ?? '';
+    assert.match(row, /…$/);
+    assert.ok(!row.includes(longReason), row);
+    const wide = await cli([...argv, '-o', 'wide'], { pods: [failing], stdoutIsTTY: true });
+    assert.ok(wide.out.split('\n').some((l) => l.includes('#0') && l.includes(longReason)));
+  });
+  void it('NO_COLOR (any value) and --no-color turn colour off on a terminal; errors then read `error:` plainly', async () => {
+    for (const [extra, env] of [[[], { NO_COLOR: '1' }], [['--no-color'], {}]] as const) {
+      const r = await cli([...argv, ...extra], { pods: [failing], stdoutIsTTY: true, stderrIsTTY: true, env });
+      // (The progress line on a terminal stderr uses cursor escapes; colours are ESC[3xm.)
+      assert.ok(!(r.out + r.err).includes(`${ESC}[3`), JSON.stringify(env));
+      assert.match(r.out, /^failed {2}/m);
+    }
+    const usage = await cli(['run', 'pre-backup', '--deadline', 'soon'], { stderrIsTTY: true });
+    assert.match(usage.err, ansi('^<ESC>\\[31merror:<ESC>\\[39m --deadline: '));
+    const plain = await cli(['run', 'pre-backup', '--deadline', 'soon', '--no-color'], { stderrIsTTY: true });
+    assert.match(plain.err, /^error: --deadline: /);
+  });
+});
+
+void describe('plan and run with the phase alone', () => {
+  void it('plan k8s/: pre-backup annotation hooks without any --backup file', async () => {
+    const r = await cli(['plan', '-o', 'json', join(fx, 'postgres-statefulset.yaml')]);
+    assert.equal(r.code, 0, r.err);
+    const plan = assertMatchesSchema('plan-output', r.out) as { hooks: { phase: string; source: string }[] };
+    assert.ok(plan.hooks.length > 0);
+    assert.ok(plan.hooks.every((h) => h.phase === 'pre' && h.source === 'annotation'));
+  });
+  void it('plan --phase restore: restore hooks from annotations; -o wide adds skip codes', async () => {
+    const r = await cli(['plan', '--phase', 'restore', '-o', 'wide', join(fx, 'web-deployment.yaml'), join(fx, 'postgres-statefulset.yaml')]);
+    assert.equal(r.code, 0, r.err);
+    assert.match(r.out, /\[(no-hooks|annotation-without-command)\]$/m);
+  });
+  void it('plan of manifests with no hook: a warning naming the pods and codes; --fail-if-no-hooks exits 1', async () => {
+    const r = await cli(['plan', '--phase', 'post', join(fx, 'web-deployment.yaml')]);
+    assert.equal(r.code, 0, r.err);
+    assert.match(r.err, /^warning: no hook planned: 1 pod seen in the manifests, 1 skipped; top reasons:/m);
+    const strict = await cli(['plan', '--phase', 'post', '--fail-if-no-hooks', join(fx, 'web-deployment.yaml')]);
+    assert.equal(strict.code, 1, strict.err);
+    assert.match(strict.err, /^error: no hook planned: .*\(--fail-if-no-hooks\)$/m);
+  });
+  void it('run post-restore -o yaml without --restore: the same document as JSON would be, per schema', async () => {
+    const pod = annotated('pg-0', { 'post.hook.restore.velero.io/command': '["/bin/warm"]' });
+    const yaml = await cli(['run', 'post-restore', '-o', 'yaml', '--no-events'], { pods: [pod] });
+    assert.equal(yaml.code, 0, yaml.err);
+    const { parse } = await import('yaml');
+    const doc = parse(yaml.out) as Record<string, unknown>;
+    assertMatchesSchema('run-output', JSON.stringify(doc));
+    assert.equal(doc['kind'], 'post-restore');
+    assert.deepEqual(doc['namespaces'], ['app']);
+  });
+});

@@ -1,0 +1,98 @@
+/**
+ * The published JSON Schemas (schemas/) against the renderers: every key list equals the schema's
+ * properties in order, the code enums equal the code tables, and real documents validate (and
+ * broken ones do not).
+ */
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { SKIP_CODES } from '../model/skip.ts';
+import type { HookResult, RunReport } from '../model/result.ts';
+import { REASON_CODES } from '../run/reason-codes.ts';
+import { readOutputSchema, schemaErrors } from './output-schemas.ts';
+import { PLAN_JSON_FIELDS, PLANNED_HOOK_FIELDS, renderPlanJson } from './plan-json.ts';
+import { CONCURRENCY_FIELDS, podsNeedingPostBackup, RUN_JSON_FIELDS, RUN_RESULT_FIELDS, RUN_SUMMARY_FIELDS, renderRunJson, SKIPPED_POD_FIELDS, type RunContext } from './run-json.ts';
+
+type Schema = { properties?: Record<string, Schema>; items?: Schema; required?: string[]; enum?: unknown[]; $ref?: string; $defs?: Record<string, Schema> };
+const plan = readOutputSchema('plan-output') as Schema;
+const run = readOutputSchema('run-output') as Schema;
+const props = (s: Schema | undefined): string[] => Object.keys(s?.properties ?? {});
+
+const result: HookResult = {
+  namespace: 'db', pod: 'pg-0', container: 'db', source: 'annotation', name: '<from-annotation>', phase: 'pre', index: 0,
+  status: 'succeeded', exitCode: 0, stdout: 'ok\n', stderr: '', truncated: false, startedAt: '2026-12-02T01:00:00.000Z', durationMs: 12, reason: null,
+};
+const failed: HookResult = { ...result, pod: 'pg-1', status: 'failed', exitCode: 1, reason: 'command terminated with exit code 1', reasonCode: 'non-zero-exit' };
+const notRun: HookResult = { ...result, pod: 'pg-2', status: 'not-run', exitCode: null, startedAt: null, durationMs: null, reason: 'not run: …', reasonCode: 'previous-hook-failed' };
+const context: RunContext = {
+  kind: 'pre-backup', backup: 'nightly', restore: null, namespaces: ['db'], podsSeen: 4,
+  startedAt: '2026-12-02T01:00:00.000Z', finishedAt: '2026-12-02T01:00:01.000Z', kubehooksVersion: '0.1.0', interrupted: false,
+  skipped: [{ namespace: 'db', pod: 'web', reason: 'no hooks', code: 'no-hooks' }],
+};
+const report: RunReport = {
+  summary: { attempted: 3, failed: 1, concurrency: { initial: 8, max: 64, min: 2, peak: 8, final: 8, peakInFlight: 3, adjustments: { up: 0, downLatency: 0, downErrors: 0 } } },
+  results: [result, failed, notRun],
+};
+
+void describe('JSON Schemas of the outputs', () => {
+  void it('plan: the key lists are the schema\'s properties, in order; required = all but the version profile\'s', () => {
+    assert.deepEqual(props(plan), [...PLAN_JSON_FIELDS]);
+    assert.deepEqual(props(plan.properties?.['hooks']?.items), [...PLANNED_HOOK_FIELDS]);
+    assert.deepEqual(plan.properties?.['hooks']?.items?.required, PLANNED_HOOK_FIELDS.filter((k) => k !== 'injectedBy' && k !== 'velero'));
+    assert.deepEqual(plan.required, PLAN_JSON_FIELDS.filter((k) => k !== 'veleroVersion'));
+    assert.deepEqual(props(plan.$defs?.['skippedPod']), [...SKIPPED_POD_FIELDS]);
+  });
+
+  void it('run: the key lists are the schema\'s properties, in order; only reasonCode and concurrency are optional', () => {
+    assert.deepEqual(props(run), [...RUN_JSON_FIELDS]);
+    assert.deepEqual(run.required, [...RUN_JSON_FIELDS]);
+    assert.deepEqual(props(run.properties?.['summary']), [...RUN_SUMMARY_FIELDS]);
+    assert.deepEqual(props(run.properties?.['summary']?.properties?.['concurrency']), [...CONCURRENCY_FIELDS]);
+    assert.deepEqual(props(run.properties?.['results']?.items), [...RUN_RESULT_FIELDS]);
+    assert.deepEqual(run.properties?.['results']?.items?.required, RUN_RESULT_FIELDS.filter((k) => k !== 'reasonCode'));
+    assert.deepEqual(props(run.$defs?.['skippedPod']), [...SKIPPED_POD_FIELDS]);
+  });
+
+  void it('the code enums are the code tables (a new code must be published)', () => {
+    assert.deepEqual(run.$defs?.['skippedPod']?.properties?.['code']?.enum, Object.keys(SKIP_CODES));
+    assert.deepEqual(plan.$defs?.['skippedPod']?.properties?.['code']?.enum, Object.keys(SKIP_CODES));
+    assert.deepEqual(run.properties?.['results']?.items?.properties?.['reasonCode']?.enum, [...REASON_CODES]);
+  });
+
+  void it('a rendered run validates, key order as listed; --no-output too', () => {
+    const doc = JSON.parse(renderRunJson(report, { context })) as Record<string, unknown>;
+    assert.deepEqual(schemaErrors('run-output', doc), []);
+    assert.deepEqual(Object.keys(doc), [...RUN_JSON_FIELDS]);
+    assert.deepEqual(Object.keys((doc['results'] as object[])[1] ?? {}), [...RUN_RESULT_FIELDS]);
+    assert.deepEqual(schemaErrors('run-output', JSON.parse(renderRunJson(report, { context, omitOutput: true }))), []);
+    // pg-2 never started: it is not frozen.
+    assert.deepEqual(doc['needsPostBackup'], [{ namespace: 'db', pod: 'pg-0' }, { namespace: 'db', pod: 'pg-1' }]);
+  });
+
+  void it('without a context the library\'s minimal form is unchanged: summary and results', () => {
+    assert.deepEqual(Object.keys(JSON.parse(renderRunJson(report)) as object), ['summary', 'results']);
+  });
+
+  void it('the schema refuses what the contract does not allow: a missing field, an unknown one, a wrong code', () => {
+    const doc = JSON.parse(renderRunJson(report, { context })) as Record<string, unknown>;
+    const without = { ...doc };
+    delete without['finishedAt'];
+    assert.notDeepEqual(schemaErrors('run-output', without), []);
+    assert.notDeepEqual(schemaErrors('run-output', { ...doc, extra: 1 }), []);
+    assert.notDeepEqual(schemaErrors('run-output', { ...doc, skipped: [{ namespace: 'a', pod: 'b', reason: 'c', code: 'made-up' }] }), []);
+    assert.notDeepEqual(schemaErrors('run-output', { ...doc, startedAt: 'yesterday' }), []);
+    assert.notDeepEqual(schemaErrors('plan-output', { hooks: [{ namespace: 'a' }], skipped: [] }), []);
+  });
+
+  void it('a rendered plan validates', () => {
+    const hook = { namespace: 'db', pod: 'pg', container: 'db', type: 'exec' as const, source: 'spec' as const, name: 'freeze', phase: 'pre' as const, index: 0, command: ['/bin/sync'], onError: 'Fail' as const, execTimeoutMs: 30_000, waitTimeoutMs: 0, waitForReady: false };
+    const init = { ...hook, type: 'init' as const, phase: 'restore' as const, command: [], initContainer: { name: 'restore-init', image: 'busybox' } };
+    const text = renderPlanJson({ hooks: [hook, init], skipped: [{ namespace: 'db', pod: 'web', reason: 'r', code: 'no-entry-applies' }] });
+    assert.deepEqual(schemaErrors('plan-output', JSON.parse(text)), []);
+  });
+
+  void it('needsPostBackup: only an incomplete pre-backup, only pods whose exec started', () => {
+    assert.deepEqual(podsNeedingPostBackup('pre-backup', { summary: { attempted: 1, failed: 0 }, results: [result] }), []);
+    assert.deepEqual(podsNeedingPostBackup('post-backup', report), []);
+    assert.deepEqual(podsNeedingPostBackup('pre-backup', { summary: { attempted: 2, failed: 1 }, results: [{ ...notRun, pod: 'x' }, { ...result, pod: 'x' }, { ...failed, pod: 'y' }] }), [{ namespace: 'db', pod: 'x' }, { namespace: 'db', pod: 'y' }]);
+  });
+});
