@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { e2eContext, e2eSkipReason } from './harness/index.ts';
 import { kubehooks, writeYaml } from './run-harness.ts';
+import { assertMatchesSchema } from '../src/report/output-schemas.ts';
 
 const skip = e2eSkipReason();
 
@@ -39,7 +40,7 @@ void describe('kubehooks plan against the cluster', { skip }, () => {
     });
     const r = await kubehooks(['plan', '--backup', file, '--kubeconfig', ctx.kubeconfigPath, '-n', ctx.namespace, '-o', 'json']);
     assert.equal(r.code, 0, r.stderr);
-    const plan = JSON.parse(r.stdout) as PlanJson;
+    const plan = assertMatchesSchema('plan-output', r.stdout) as PlanJson;
     const hooks = plan.hooks.map((h) => `${h.pod}/${h.container}:${h.source}:${h.command.join(' ')}`).sort();
     assert.equal(hooks.length, 2);
     assert.match(hooks[0] ?? '', /^db\/.+:annotation:\/bin\/true$/);

@@ -7,6 +7,7 @@ import { describe, it } from 'node:test';
 import { e2eContext, e2eSkipReason } from './harness/index.ts';
 import type { E2eContext } from './harness/index.ts';
 import { kubehooks, markerDir, writeYaml } from './run-harness.ts';
+import { assertMatchesSchema } from '../src/report/output-schemas.ts';
 
 const skip = e2eSkipReason();
 
@@ -43,7 +44,7 @@ void describe('kubehooks run (binary) on the local cluster', { skip }, () => {
     const file = await writeYaml(t, 'backup.yaml', backupObject(ctx, [{ exec: { command: sh(`echo spec > ${m.dir}/$(hostname 2>/dev/null || echo x)-spec; echo spec`) } }]));
     const r = await kubehooks(['run', 'pre-backup', '--backup', file, '--kubeconfig', ctx.kubeconfigPath, '-n', ctx.namespace, '-o', 'json']);
     assert.equal(r.code, 0, r.stderr);
-    const report = JSON.parse(r.stdout) as JsonReport;
+    const report = assertMatchesSchema('run-output', r.stdout) as JsonReport;
     assert.deepEqual(
       report.results.map((x) => `${x.pod}:${x.source}:${x.status}`),
       ['db:annotation:succeeded', 'web:spec:succeeded'],
@@ -106,7 +107,8 @@ void describe('kubehooks run (binary) on the local cluster', { skip }, () => {
       },
     );
     assert.equal(r.code, 130, r.stderr);
-    const report = JSON.parse(r.stdout) as JsonReport;
+    const report = assertMatchesSchema('run-output', r.stdout) as JsonReport & { interrupted: boolean };
+    assert.equal(report.interrupted, true);
     assert.deepEqual(report.results.map((x) => `${x.pod}:${x.status}:${x.reasonCode ?? ''}`), ['stuck:not-run:aborted']);
     assert.match(r.stderr, /SIGINT received/);
   });
