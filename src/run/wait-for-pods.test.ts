@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { FakeClock, settle } from './fake-clock.ts';
-import { FakeWatcher, podWith } from './fakes.ts';
+import { FakeClock, settle } from '../testing/fake-clock.ts';
+import { FakeWatcher, podWith } from '../testing/run-fakes.ts';
 import { waitForPods } from './wait-for-pods.ts';
 
 const scope = { namespaces: ['db'] };
