@@ -255,7 +255,8 @@ spec:
       assert.match(run.stderr, /onError "FailBlock" is not in the Velero 1\.18\.x CRD enum/);
     }
     const rec: Recorder = { connects: 0, lists: [], execs: [] };
-    const run = await cli(['run', 'pre-backup', '--backup', path, '--velero-version', '1.19', '-o', 'json'], wiring([running('p', 'db')], rec, (r) => (r.command[0] === '/bin/freeze' ? 3 : 0)));
+    // The Backup names no namespace: without -n kubehooks acts in the context's namespace (issue 12), so -n db.
+    const run = await cli(['run', 'pre-backup', '--backup', path, '--velero-version', '1.19', '-n', 'db', '-o', 'json'], wiring([running('p', 'db')], rec, (r) => (r.command[0] === '/bin/freeze' ? 3 : 0)));
     assert.equal(run.code, 1, run.stderr);
     assert.deepEqual(rec.execs.map((e) => e.command[0]), ['/bin/freeze']);
     const report = JSON.parse(run.stdout) as { summary: { attempted: number; failed: number }; results: { status: string; reason: string }[] };
