@@ -8,6 +8,7 @@ import { runCommand } from './run.ts';
 import { manifestsCommand } from './manifests.ts';
 import { policyCommand } from './policy.ts';
 import { webhookCommand } from './webhook.ts';
+import { controllerCommand } from './controller.ts';
 
 /** Every CLI command, in help order. To add one: import its module and add it here. */
 export const COMMANDS: readonly CliCommand[] = [
@@ -17,6 +18,7 @@ export const COMMANDS: readonly CliCommand[] = [
   runCommand,
   demoCommand,
   webhookCommand,
+  controllerCommand,
   manifestsCommand,
   policyCommand,
   completionCommand,

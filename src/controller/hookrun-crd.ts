@@ -213,9 +213,10 @@ const statusSchema: Schema = {
       items: { type: 'object', required: ['namespace', 'name'], properties: { namespace: { type: 'string' }, name: { type: 'string' }, uid: { type: 'string' } } },
     },
     outputTailBytes: count('Bytes kept of each stream\'s tail in results[] for this run.'),
+    holder: { type: 'string', maxLength: 253, description: 'The controller process that wrote the status last (pod name and a random suffix).' },
     results: {
       type: 'array',
-      description: `One entry per hook that started or ended, shaped like \`kubehooks run -o json\`'s results[] (plus status running); at most ${MAX_HOOKS_PER_RUN}.`,
+      description: `One entry per planned hook, shaped like \`kubehooks run -o json\`'s results[], plus status pending (not started) and running (started, no result yet); at most ${MAX_HOOKS_PER_RUN}.`,
       maxItems: MAX_HOOKS_PER_RUN,
       'x-kubernetes-list-type': 'atomic',
       items: resultSchema,

@@ -25,8 +25,11 @@ export type HookRunPhase = (typeof HOOKRUN_PHASES)[number];
 export const HOOKRUN_STATUS_PHASES = ['Pending', 'Running', 'Succeeded', 'Failed'] as const;
 export type HookRunStatusPhase = (typeof HOOKRUN_STATUS_PHASES)[number];
 
-/** status.results[].status: the statuses of `run -o json`, plus `running` (started, no result yet). */
-export const HOOKRUN_RESULT_STATUSES = ['running', 'succeeded', 'failed', 'timed-out', 'not-run'] as const;
+/**
+ * status.results[].status: the statuses of `run -o json`, plus `pending` (planned, not started) and
+ * `running` (started, no result yet).
+ */
+export const HOOKRUN_RESULT_STATUSES = ['pending', 'running', 'succeeded', 'failed', 'timed-out', 'not-run'] as const;
 export type HookRunResultStatus = (typeof HOOKRUN_RESULT_STATUSES)[number];
 
 export interface ObjectRef {
@@ -141,6 +144,8 @@ export interface HookRunStatus {
   readonly outputTailBytes?: number;
   readonly results?: readonly HookRunResult[];
   readonly skipped?: readonly HookRunSkipped[];
+  /** Which controller process wrote the status last (its journal identity). */
+  readonly holder?: string;
 }
 
 export interface HookRun {

@@ -68,6 +68,7 @@ function setup(hooks: readonly PlannedHook[], store = new FakeStore()): { clock:
     hookRun: store.object,
     statusFor: (image) => ({ phase: 'Running', results: image.results, summary: { ...image.summary, skipped: 0 } }),
     onLost: (why) => lost.push(why),
+    holder: 'test-holder',
   });
   return { clock, store, journal, writer, lost };
 }

@@ -50,6 +50,12 @@ export interface JournalWriterOptions {
   readonly hookRun: HookRun;
   /** The whole status for a journal image (phase, conditions, plan, summary, skipped). Pure. */
   readonly statusFor: (image: Pick<WriteImage, 'results' | 'summary'>) => HookRunStatus;
+  /**
+   * This writer's identity, stored as status.holder with every write: on a conflict, a stored status
+   * is taken for our own write only when it carries our holder, so two controllers that planned alike
+   * can never mistake each other's writes for their own.
+   */
+  readonly holder: string;
   readonly onLost?: ((why: string) => void) | undefined;
   /** A write failed for another reason (logged by the caller; it is retried). */
   readonly onWriteError?: ((error: unknown) => void) | undefined;
@@ -91,7 +97,11 @@ export class JournalWriter {
   constructor(options: JournalWriterOptions) {
     this.#o = options;
     this.#hookRun = options.hookRun;
+    this.#durableHolder = options.hookRun.status?.holder;
   }
+
+  /** status.holder as last acknowledged (initially: as read). */
+  #durableHolder: string | undefined;
 
   get state(): WriterState {
     return this.#state;
@@ -213,12 +223,13 @@ export class JournalWriter {
     const journal = this.#o.journal;
     this.#forced = false;
     const image = journal.beginWrite() ?? { seq: undefined, results: journal.results('local'), summary: journal.summary('local') };
-    const status = this.#o.statusFor(image);
+    const status: HookRunStatus = { ...this.#o.statusFor(image), holder: this.#o.holder };
     const body: HookRun = { ...this.#hookRun, status };
     this.#lastWriteAt = this.#o.clock.now();
     this.#writes++;
     try {
       this.#hookRun = await this.#o.store.replaceStatus(body, this.#ctl.signal);
+      this.#durableHolder = this.#o.holder;
       this.#retryMs = 0;
       if (image.seq !== undefined) this.#release(journal.ackWrite(image.seq));
     } catch (error) {
@@ -246,13 +257,14 @@ export class JournalWriter {
         this.#lose('the HookRun was deleted and re-created');
         return;
       }
-      if (image.seq !== undefined && isDeepStrictEqual(stored.results ?? [], image.results)) {
+      if (stored.holder === this.#o.holder && isDeepStrictEqual(stored.results ?? [], image.results)) {
         // The write was stored; only its answer was lost (or metadata changed after it).
         this.#hookRun = current;
-        this.#release(journal.ackWrite(image.seq));
+        this.#durableHolder = this.#o.holder;
+        if (image.seq !== undefined) this.#release(journal.ackWrite(image.seq));
         return;
       }
-      if (isDeepStrictEqual(stored.results ?? [], journal.results('durable'))) {
+      if (stored.holder === this.#durableHolder && isDeepStrictEqual(stored.results ?? [], journal.results('durable'))) {
         // Not stored; nobody else wrote the status: retry on the new resourceVersion.
         this.#hookRun = current;
         if (image.seq !== undefined) journal.failWrite(image.seq);

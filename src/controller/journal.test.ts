@@ -121,7 +121,7 @@ function checkInvariants(world: World, crashes: number): void {
   assert.deepEqual(results.map((r) => hookKey(r)).sort(), PLAN.map((h) => hookKey(h)).sort());
   for (const r of results) {
     const ran = counts.has(hookKey(r));
-    assert.notEqual(r.status, 'running', `${hookKey(r)} left running`);
+    assert.ok(r.status !== 'running' && r.status !== 'pending', `${hookKey(r)} left ${r.status}`);
     if (r.reasonCode === 'interrupted') {
       // Interrupted only after a crash; it was never run again (at most the one exec before the crash).
       assert.ok(crashes > 0);
@@ -198,9 +198,17 @@ void test('journal: recovery turns running entries into failed interrupted, keep
   const w = j.beginWrite();
   assert.ok(w !== undefined);
   assert.equal(w.starts, 0);
-  assert.deepEqual(w.results.map((r) => [r.pod, r.index, r.status, r.reasonCode ?? null]), [['a', 0, 'succeeded', null], ['a', 1, 'failed', 'non-zero-exit'], ['b', 0, 'failed', 'interrupted']]);
+  assert.deepEqual(w.results.map((r) => [r.pod, r.index, r.status, r.reasonCode ?? null]), [['a', 0, 'succeeded', null], ['a', 1, 'failed', 'non-zero-exit'], ['b', 0, 'failed', 'interrupted'], ['c', 0, 'pending', null], ['c', 1, 'pending', null]]);
   j.ackWrite(w.seq);
   assert.equal(j.hasChanges, false);
+  // Stored pending entries are unstarted; one the plan no longer has is reported for the caller to end.
+  const gone = planned('gone', 0);
+  const k = new Journal(PLAN, { results: [...w.results, { ...result(gone, 'succeeded'), status: 'pending', exitCode: null, durationMs: null, reason: null, startedAt: null }], failed: 2 }, OPTS);
+  assert.equal(k.mayStart(c0), true);
+  assert.equal(k.unstarted, 3);
+  assert.deepEqual(k.unplannedPending().map((h) => h.pod), ['gone']);
+  assert.equal(k.requestStart(gone, OPTS.now), false, 'never started');
+  assert.ok(k.recordResult(gone, result(gone, 'not-run', { reasonCode: 'pod-deleted' }), true));
 });
 
 void test('journal: a start is durable only after an acknowledged write; results before that are refused', () => {

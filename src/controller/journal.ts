@@ -1,12 +1,13 @@
 /**
  * The status journal of one HookRun, as a pure state machine (no I/O, no clock: times are passed in).
  *
- * The HookRun's `status.results[]` is the journal. Every hook moves through
- *   unstarted → start-requested → started (durable) → finished (local) → finished (durable)
+ * The HookRun's `status.results[]` is the journal. It lists every planned hook from the plan's first
+ * write on (status `pending`), and every hook moves through
+ *   unstarted (pending) → start-requested → started (durable `running`) → finished (local) → finished (durable)
  * and may start only once its start is durable: written in a status write that the API server
  * acknowledged. After a restart the journal is rebuilt from the status as stored: a durable start
  * without a result becomes `failed` with reasonCode `interrupted` (never run again), a durable result
- * stays, everything else is unstarted and may run. Nothing here can start a hook twice: a hook has a
+ * stays, a `pending` entry (or a planned hook the status lacks) is unstarted and may run. Nothing here can start a hook twice: a hook has a
  * start request at most once per journal, and a journal rebuilt from the status never offers a hook
  * whose start or result the status holds.
  *
@@ -97,14 +98,15 @@ export class Journal {
     }
     const add = (key: string, hook: HookIdentity, unplanned: boolean): void => {
       const r = storedByKey.get(key);
-      const storedFinal = r !== undefined && r.status !== 'running';
+      const storedFinal = r !== undefined && r.status !== 'running' && r.status !== 'pending';
       const entry: Entry = {
         key,
         hook: identity(hook),
         unplanned,
         storedFinal,
-        state: r === undefined ? 'unstarted' : 'finished',
-        local: r,
+        state: r === undefined || r.status === 'pending' ? 'unstarted' : 'finished',
+        // Every planned hook is in the status from the plan's write on: `pending` until it starts.
+        local: r ?? { ...blankResult(hook), status: 'pending' },
         localFailed: false,
         durable: r,
         durableFailed: false,
@@ -237,6 +239,11 @@ export class Journal {
     return this.#order.filter((e) => e.state === 'unstarted').length;
   }
 
+  /** Hooks the status lists as pending that the current plan does not have (their pod is gone or changed). */
+  unplannedPending(): HookIdentity[] {
+    return this.#order.filter((e) => e.unplanned && e.state === 'unstarted').map((e) => e.hook);
+  }
+
   /** status.results of the latest (local) or the acknowledged (durable) state. */
   results(view: 'local' | 'durable' = 'durable'): readonly HookRunResult[] {
     return this.#image(view);
@@ -249,7 +256,7 @@ export class Journal {
     let pending = 0;
     for (const e of this.#order) {
       const r = view === 'local' ? e.local : e.durable;
-      if (r === undefined) pending++;
+      if (r === undefined || r.status === 'pending') pending++;
       else if (r.status === 'running') running++;
       else {
         if (r.status === 'succeeded') succeeded++;

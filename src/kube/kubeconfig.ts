@@ -39,6 +39,7 @@ export function loadKubeConfig(options: KubeconfigOptions = {}): KubeConfig {
   const kc = new KubeConfig();
   let source: string;
   let files: string[] = [];
+  let inClusterTokenFile: string | undefined;
   try {
     if (options.kubeconfigPath !== undefined) {
       source = options.kubeconfigPath;
@@ -66,7 +67,7 @@ export function loadKubeConfig(options: KubeconfigOptions = {}): KubeConfig {
         kc.loadFromFile(fallback);
       } else if (env['KUBERNETES_SERVICE_HOST'] !== undefined && env['KUBERNETES_SERVICE_PORT'] !== undefined) {
         source = 'in-cluster service account';
-        kc.loadFromCluster();
+        inClusterTokenFile = loadInCluster(kc, env);
       } else {
         throw new KubeconfigError(
           'no kubeconfig found: pass --kubeconfig FILE, set KUBECONFIG, create ~/.kube/config, or run inside a pod',
@@ -117,7 +118,7 @@ export function loadKubeConfig(options: KubeconfigOptions = {}): KubeConfig {
         'kubectl refuses that too ("specifying a root certificates file with the insecure flag is not allowed"): remove one of them',
     );
   }
-  const extra = readUserExtras(files, user.name);
+  const extra: UserExtras = inClusterTokenFile === undefined ? readUserExtras(files, user.name) : { tokenFile: inClusterTokenFile };
   USER_EXTRAS.set(kc, extra);
   // Files read with readFileSync on every connection (client-node) or every 50 s (tokenFile).
   if ((cluster.caFile ?? '') !== '') refuseUnsafe(cluster.caFile ?? '', `cluster "${cluster.name}" in ${source}: its certificate-authority ${cluster.caFile ?? ''}`);
@@ -170,6 +171,34 @@ export function loadKubeConfig(options: KubeconfigOptions = {}): KubeConfig {
 function refuseUnsafe(file: string, what: string): void {
   const why = unsafeLocalFile(file);
   if (why !== undefined) throw new KubeconfigError(`${what}: ${why}`);
+}
+
+/** Where a pod's service account token, CA and namespace are mounted (KUBEHOOKS_SERVICE_ACCOUNT_DIR overrides, for tests). */
+export const SERVICE_ACCOUNT_DIR = '/var/run/secrets/kubernetes.io/serviceaccount';
+
+/**
+ * client-go's in-cluster configuration: https://KUBERNETES_SERVICE_HOST:KUBERNETES_SERVICE_PORT, the
+ * mounted CA, and the mounted token as a tokenFile (re-read as it rotates). client-node's own
+ * loadFromCluster uses an auth-provider named "tokenFile" that no kubectl knows (and that
+ * checkAuthProvider refuses). Returns the token file.
+ */
+function loadInCluster(kc: KubeConfig, env: Readonly<Record<string, string | undefined>>): string {
+  const dir = env['KUBEHOOKS_SERVICE_ACCOUNT_DIR'] ?? SERVICE_ACCOUNT_DIR;
+  const host = env['KUBERNETES_SERVICE_HOST'] ?? '';
+  const port = env['KUBERNETES_SERVICE_PORT'] ?? '';
+  if (host === '' || port === '') throw new KubeconfigError('in-cluster configuration: KUBERNETES_SERVICE_HOST and KUBERNETES_SERVICE_PORT must be set');
+  const tokenFile = path.join(dir, 'token');
+  for (const f of [tokenFile, path.join(dir, 'ca.crt')]) {
+    if (!fs.existsSync(f)) throw new KubeconfigError(`in-cluster configuration: ${f} does not exist (is a service account token mounted?)`);
+  }
+  const server = `https://${host.includes(':') ? `[${host}]` : host}:${port}`;
+  kc.loadFromOptions({
+    clusters: [{ name: 'in-cluster', server, caFile: path.join(dir, 'ca.crt'), skipTLSVerify: false }],
+    users: [{ name: 'in-cluster-service-account' }],
+    contexts: [{ name: 'in-cluster', cluster: 'in-cluster', user: 'in-cluster-service-account' }],
+    currentContext: 'in-cluster',
+  });
+  return tokenFile;
 }
 
 /** What client-node drops from a kubeconfig user entry and kubectl honours. */

@@ -1,0 +1,246 @@
+/**
+ * `kubehooks controller` on the local control plane, as the shipped ServiceAccount with emulated
+ * in-cluster configuration (KUBERNETES_SERVICE_HOST/PORT, token and CA files, no kubeconfig): the
+ * shipped RBAC is enough. HookRuns run once; results, Events and the phase land in the status;
+ * a HookRun outside the controller's namespace may not name another namespace; and the controller is
+ * killed with SIGKILL mid-run and restarted, many times, with a side-effect file per hook: no hook
+ * runs twice, a hook started without a result is `interrupted`, hooks not started run.
+ */
+import assert from 'node:assert/strict';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { mkdtemp, readFile, rm, writeFile, mkdir } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { describe, test, type TestContext } from 'node:test';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { parse as parseYaml, parseAllDocuments } from 'yaml';
+import { e2eContext, type E2eContext } from './harness/index.ts';
+import { kubectl, kubectlSkipReason, kubehooks } from './admission-support.ts';
+import { lines, shJson, alive } from './fault-support.ts';
+
+const skip = kubectlSkipReason();
+const BIN = resolve(import.meta.dirname, '..', 'bin', 'kubehooks.js');
+
+type Obj = Record<string, unknown> & { kind: string; metadata: { name: string; namespace?: string } };
+
+interface Result { namespace: string; pod: string; container: string; index: number; status: string; stdout: string; reasonCode?: string; reason: string | null }
+interface HookRunJson {
+  metadata: { name: string; uid: string };
+  status?: { phase?: string; completionTime?: string; startTime?: string; summary?: { attempted: number; failed: number; succeeded: number; pending: number; running: number }; results?: Result[]; conditions?: { type: string; status: string; reason: string; message: string }[]; plannedPods?: unknown[] };
+}
+
+/** The shipped RBAC and ServiceAccount, applied for real under a name of this test; returns the SA name. */
+async function installController(ctx: E2eContext, t: TestContext): Promise<string> {
+  const name = `khc-${randomBytes(3).toString('hex')}`;
+  const out = await kubehooks(['manifests', 'controller', '--image', 'kubehooks:e2e', '-n', ctx.namespace, '--name', name]);
+  assert.equal(out.code, 0, out.stderr);
+  const objects = parseAllDocuments(out.stdout).map((d) => d.toJS() as Obj);
+  const crd = objects.filter((o) => o.kind === 'CustomResourceDefinition');
+  const applied = await kubectl(ctx.kubeconfigPath, ['apply', '-f', '-'], crd.map((o) => JSON.stringify(o)).join('\n'));
+  assert.equal(applied.code, 0, applied.stderr);
+  const est = await kubectl(ctx.kubeconfigPath, ['wait', '--for=condition=Established', '--timeout=30s', 'crd/hookruns.kubehooks.dev']);
+  assert.equal(est.code, 0, est.stderr);
+  const rbac = objects.filter((o) => ['ServiceAccount', 'ClusterRole', 'ClusterRoleBinding'].includes(o.kind));
+  const created = await kubectl(ctx.kubeconfigPath, ['apply', '-f', '-'], rbac.map((o) => JSON.stringify(o)).join('\n'));
+  assert.equal(created.code, 0, created.stderr);
+  t.after(async () => {
+    await kubectl(ctx.kubeconfigPath, ['delete', 'clusterrolebinding', name, '--ignore-not-found']);
+    await kubectl(ctx.kubeconfigPath, ['delete', 'clusterrole', name, '--ignore-not-found']);
+  });
+  return name;
+}
+
+/** A directory laid out like a pod's service account mount: token, ca.crt, namespace. */
+async function serviceAccountDir(ctx: E2eContext, sa: string, t: TestContext): Promise<{ dir: string; host: string; port: string }> {
+  const dir = await mkdtemp(join(tmpdir(), 'kubehooks-sa-'));
+  t.after(() => rm(dir, { recursive: true, force: true }));
+  const token = await kubectl(ctx.kubeconfigPath, ['create', 'token', sa, '-n', ctx.namespace, '--duration', '1h']);
+  assert.equal(token.code, 0, token.stderr);
+  const kubeconfig = parseYaml(await readFile(ctx.kubeconfigPath, 'utf8')) as { clusters: { cluster: { server: string; 'certificate-authority'?: string; 'certificate-authority-data'?: string } }[] };
+  const cluster = kubeconfig.clusters[0]?.cluster;
+  assert.ok(cluster !== undefined);
+  const ca = cluster['certificate-authority-data'] !== undefined
+    ? Buffer.from(cluster['certificate-authority-data'], 'base64').toString('utf8')
+    : await readFile(resolve(join(ctx.kubeconfigPath, '..'), cluster['certificate-authority'] ?? ''), 'utf8');
+  await writeFile(join(dir, 'token'), token.stdout.trim());
+  await writeFile(join(dir, 'ca.crt'), ca);
+  await writeFile(join(dir, 'namespace'), ctx.namespace);
+  const url = new URL(cluster.server);
+  return { dir, host: url.hostname, port: url.port };
+}
+
+interface Controller {
+  readonly child: ChildProcess;
+  stderr(): string;
+  kill(signal: NodeJS.Signals): Promise<void>;
+}
+
+/** `kubehooks controller` with in-cluster configuration only: no kubeconfig anywhere, HOME empty. */
+async function startController(sa: { dir: string; host: string; port: string }, env: Record<string, string>, args: readonly string[], t: TestContext): Promise<Controller> {
+  const home = await mkdtemp(join(tmpdir(), 'kubehooks-home-'));
+  t.after(() => rm(home, { recursive: true, force: true }));
+  const child = spawn(process.execPath, [BIN, 'controller', ...args], {
+    env: { PATH: process.env['PATH'] ?? '', HOME: home, KUBERNETES_SERVICE_HOST: sa.host, KUBERNETES_SERVICE_PORT: sa.port, KUBEHOOKS_SERVICE_ACCOUNT_DIR: sa.dir, ...env },
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
+  let err = '';
+  child.stderr.setEncoding('utf8');
+  child.stderr.on('data', (d: string) => {
+    err += d;
+  });
+  const exited = new Promise<void>((r) => {
+    child.once('exit', () => {
+      r();
+    });
+  });
+  const c: Controller = {
+    child,
+    stderr: () => err,
+    kill: async (signal) => {
+      if (child.pid !== undefined && alive(child.pid)) child.kill(signal);
+      await Promise.race([exited, sleep(15_000)]);
+    },
+  };
+  t.after(() => c.kill('SIGKILL'));
+  return c;
+}
+
+async function getHookRun(ctx: E2eContext, name: string): Promise<HookRunJson> {
+  const r = await kubectl(ctx.kubeconfigPath, ['get', 'hookrun', name, '-n', ctx.namespace, '-o', 'json']);
+  assert.equal(r.code, 0, r.stderr);
+  return JSON.parse(r.stdout) as HookRunJson;
+}
+
+async function waitFinished(ctx: E2eContext, name: string, controller: Controller, timeoutMs = 90_000): Promise<HookRunJson> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const hr = await getHookRun(ctx, name);
+    if (hr.status?.completionTime !== undefined) return hr;
+    if (Date.now() > deadline) throw new Error(`HookRun ${name} did not finish in ${timeoutMs} ms: ${JSON.stringify(hr.status)}\ncontroller stderr:\n${controller.stderr()}`);
+    await sleep(250);
+  }
+}
+
+function hookRunYaml(ns: string, name: string, spec: unknown): string {
+  return JSON.stringify({ apiVersion: 'kubehooks.dev/v1alpha1', kind: 'HookRun', metadata: { name, namespace: ns }, spec });
+}
+
+const BACKUP = { apiVersion: 'velero.io/v1', kind: 'Backup', metadata: { name: 'nightly' }, spec: {} };
+
+void describe('kubehooks controller on the local control plane', () => {
+  void test('as the shipped ServiceAccount, in-cluster: runs a HookRun once, results and Events in the cluster; namespaces confined', { skip, timeout: 300_000 }, async (t) => {
+    const ctx = await e2eContext(t);
+    const sa = await installController(ctx, t);
+    const saDir = await serviceAccountDir(ctx, sa, t);
+    const marks = await mkdtemp(join(tmpdir(), 'kubehooks-marks-'));
+    t.after(() => rm(marks, { recursive: true, force: true }));
+    for (const pod of ['db-0', 'db-1']) {
+      await ctx.createPod({ name: pod, labels: { app: 'db' }, annotations: { 'pre.hook.backup.velero.io/command': shJson(`echo ran >> ${marks}/${pod}; echo frozen ${pod}`) } });
+    }
+    await ctx.createPod({ name: 'web', labels: { app: 'web' }, annotations: { 'pre.hook.backup.velero.io/command': shJson(`echo ran >> ${marks}/web`) } });
+    for (const pod of ['db-0', 'db-1', 'web']) await ctx.waitForRunning(pod);
+    // HookRuns in the test namespace; the controller's own namespace is another one.
+    const controller = await startController(saDir, { POD_NAMESPACE: 'kubehooks-system-e2e' }, ['-n', ctx.namespace], t);
+    const created = await kubectl(ctx.kubeconfigPath, ['create', '-f', '-'], hookRunYaml(ctx.namespace, 'freeze', { phase: 'pre-backup', backup: BACKUP, selector: { matchLabels: { app: 'db' } } }));
+    assert.equal(created.code, 0, created.stderr);
+    const hr = await waitFinished(ctx, 'freeze', controller);
+    const status = hr.status ?? {};
+    assert.equal(status.phase, 'Succeeded', controller.stderr());
+    const summary = status.summary;
+    assert.deepEqual(summary && { a: summary.attempted, f: summary.failed, s: summary.succeeded }, { a: 2, f: 0, s: 2 });
+    assert.deepEqual((status.results ?? []).map((r) => [r.pod, r.status, r.stdout]).sort(), [['db-0', 'succeeded', 'frozen db-0\n'], ['db-1', 'succeeded', 'frozen db-1\n']]);
+    assert.deepEqual(await lines(join(marks, 'db-0')), ['ran']);
+    assert.deepEqual(await lines(join(marks, 'db-1')), ['ran']);
+    assert.deepEqual(await lines(join(marks, 'web')), [], 'the selector left web out');
+    const conditions = Object.fromEntries((status.conditions ?? []).map((c) => [c.type, `${c.status}/${c.reason}`]));
+    assert.deepEqual(conditions, { Accepted: 'True/Planned', Complete: 'True/Succeeded' });
+    const events = await kubectl(ctx.kubeconfigPath, ['get', 'events', '-n', ctx.namespace, '-o', 'json']);
+    const list = (JSON.parse(events.stdout) as { items: { involvedObject: { kind: string; name: string }; reason: string }[] }).items;
+    const on = (kind: string, name: string): string[] => list.filter((e) => e.involvedObject.kind === kind && e.involvedObject.name === name).map((e) => e.reason).sort();
+    assert.deepEqual(on('HookRun', 'freeze'), ['HookRunStarted', 'HookRunSucceeded']);
+    assert.deepEqual(on('Pod', 'db-0'), ['HookSucceeded']);
+    // A spec change after the start is refused; the run is not re-run (the marks stay at one line).
+    const patched = await kubectl(ctx.kubeconfigPath, ['patch', 'hookrun', 'freeze', '-n', ctx.namespace, '--type', 'merge', '-p', '{"spec":{"concurrency":2}}']);
+    assert.notEqual(patched.code, 0);
+    // Not in the controller's namespace: another namespace is refused, with the reason.
+    await kubectl(ctx.kubeconfigPath, ['create', '-f', '-'], hookRunYaml(ctx.namespace, 'elsewhere', { phase: 'pre-backup', backup: BACKUP, namespaces: ['kube-system'] }));
+    const refused = await waitFinished(ctx, 'elsewhere', controller);
+    const refusedStatus = refused.status ?? {};
+    assert.equal(refusedStatus.phase, 'Failed');
+    const accepted = (refusedStatus.conditions ?? []).find((c) => c.type === 'Accepted');
+    assert.ok(accepted !== undefined);
+    assert.equal(accepted.reason, 'NamespaceNotAllowed');
+    assert.match(accepted.message, /spec\.namespaces names "kube-system"/);
+    // A restore reference that does not exist.
+    await kubectl(ctx.kubeconfigPath, ['create', '-f', '-'], hookRunYaml(ctx.namespace, 'noref', { phase: 'post-restore', restoreRef: { name: 'missing' } }));
+    const noref = await waitFinished(ctx, 'noref', controller);
+    assert.equal(noref.status?.conditions?.find((c) => c.type === 'Accepted')?.reason, 'SourceNotFound', controller.stderr());
+    await sleep(1_500);
+    assert.deepEqual(await lines(join(marks, 'db-0')), ['ran'], 'run once');
+    assert.doesNotMatch(controller.stderr(), /forbidden/i, 'the shipped RBAC is enough');
+    await controller.kill('SIGTERM');
+    assert.equal(controller.child.exitCode, 0, controller.stderr());
+  });
+
+  void test('kill -9 mid-run and restart, repeatedly: no hook twice, started-without-result interrupted, the rest run', { skip, timeout: 900_000 }, async (t) => {
+    const ctx = await e2eContext(t);
+    const sa = await installController(ctx, t);
+    const saDir = await serviceAccountDir(ctx, sa, t);
+    const marks = await mkdtemp(join(tmpdir(), 'kubehooks-marks-'));
+    t.after(() => rm(marks, { recursive: true, force: true }));
+    const PODS = 4;
+    const HOOKS = 3;
+    const ITERATIONS = Number(process.env['KUBEHOOKS_E2E_KILL_ITERATIONS'] ?? '6');
+    for (let p = 0; p < PODS; p++) {
+      await ctx.createPod({ name: `app-${p}`, containers: ['c'], labels: { 'kubehooks.dev/e2e-pod': `app-${p}` } });
+    }
+    for (let p = 0; p < PODS; p++) await ctx.waitForRunning(`app-${p}`);
+    const totals = { interrupted: 0, succeeded: 0, iterations: 0, kills: 0 };
+    for (let it = 0; it < ITERATIONS; it++) {
+      const dir = join(marks, `it${it}`);
+      await mkdir(dir);
+      // Each hook appends to its own file, then takes a moment: kills land before, during and after execs.
+      const resources = Array.from({ length: PODS }, (_, p) => ({
+        name: `pod-${p}`,
+        labelSelector: { matchLabels: { 'kubehooks.dev/e2e-pod': `app-${p}` } },
+        pre: Array.from({ length: HOOKS }, (_, i) => ({ exec: { container: 'c', command: ['/bin/sh', '-c', `echo ran >> ${dir}/app-${p}-${i}; sleep 0.${3 + i}`] } })),
+      }));
+      const name = `kill-${it}`;
+      const spec = { phase: 'pre-backup', backup: { ...BACKUP, spec: { hooks: { resources } } }, concurrency: 2 };
+      assert.equal((await kubectl(ctx.kubeconfigPath, ['create', '-f', '-'], hookRunYaml(ctx.namespace, name, spec))).code, 0);
+      let controller = await startController(saDir, { POD_NAMESPACE: ctx.namespace }, ['-n', ctx.namespace], t);
+      // Kill at a different point each time (0.2 s … 2.7 s after the start), up to two kills per run.
+      for (let k = 0; k < 2; k++) {
+        await sleep(200 + ((it * 7 + k * 3) % 11) * 250);
+        const hr = await getHookRun(ctx, name);
+        if (hr.status?.completionTime !== undefined) break;
+        await controller.kill('SIGKILL');
+        totals.kills++;
+        controller = await startController(saDir, { POD_NAMESPACE: ctx.namespace }, ['-n', ctx.namespace], t);
+      }
+      const hr = await waitFinished(ctx, name, controller, 120_000);
+      await controller.kill('SIGTERM');
+      const results = hr.status?.results ?? [];
+      assert.equal(results.length, PODS * HOOKS, JSON.stringify(hr.status));
+      for (const r of results) {
+        const ran = await lines(join(dir, `${r.pod}-${r.index}`));
+        assert.ok(ran.length <= 1, `${name}: ${r.pod}#${r.index} ran ${ran.length} times`);
+        if (r.reasonCode === 'interrupted') {
+          totals.interrupted++;
+          assert.equal(r.status, 'failed');
+        } else {
+          assert.equal(r.status, 'succeeded', `${name}: ${r.pod}#${r.index}: ${r.status} ${r.reason ?? ''}\n${controller.stderr()}`);
+          assert.deepEqual(ran, ['ran'], `${name}: ${r.pod}#${r.index} succeeded, so it ran exactly once`);
+          totals.succeeded++;
+        }
+      }
+      const final = hr.status ?? {};
+      assert.equal(final.summary?.failed, results.filter((r) => r.status === 'failed').length);
+      assert.equal(final.phase, results.some((r) => r.status === 'failed') ? 'Failed' : 'Succeeded');
+      totals.iterations++;
+    }
+    t.diagnostic(`kill -9 iterations: ${JSON.stringify(totals)}`);
+    assert.ok(totals.kills > 0, 'the controller was killed mid-run at least once');
+  });
+});

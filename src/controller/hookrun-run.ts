@@ -1,0 +1,357 @@
+/**
+ * One HookRun, run once: read the hook source (inline or a Velero object), plan with the CLI's
+ * planners, record the plan and start time, then run the hooks with the CLI's runners, the status
+ * journal as the runner's journal seam (a hook's start stored before its exec) and results written as
+ * they happen. A HookRun whose status already has a start time is resumed: hooks started without a
+ * result are recorded `interrupted`, hooks not started run, only the pods planned at the start count.
+ */
+import { parseGoDuration, nsToMs } from '../duration/go-duration.ts';
+import type { Plan, PlannedHook } from '../model/plan.ts';
+import type { PodManifest } from '../model/pod.ts';
+import type { HookResult } from '../model/result.ts';
+import { planBackup } from '../plan/plan-backup.ts';
+import { planRestore } from '../plan/plan-restore.ts';
+import { namespacePolicy, type PlanPolicy } from '../plan/policy.ts';
+import { scopeNamespaces } from '../plan/scope.ts';
+import { runBackupHooks } from '../run/backup-runner.ts';
+import { hookKey, podKey } from '../run/hook-key.ts';
+import { runPostRestoreHooks } from '../run/post-restore-runner.ts';
+import type { Clock, EventRecorder, PodExecutor, PodLister, PodScope, PodWatcher } from '../run/ports.ts';
+import { notRun } from '../run/results.ts';
+import { OMITTED_OUTPUT_MAX_BYTES } from '../run/run-options.ts';
+import { parseBackupObject, parseRestoreObject, type BackupHooks, type RestoreHooks } from '../velero/spec.ts';
+import type { HookRun, HookRunCondition, HookRunResult, HookRunSpec, HookRunStatus, HookRunStatusPhase, LabelSelector, PlannedPod } from './hookrun-types.ts';
+import { MAX_HOOKS_PER_RUN, STATUS_BUDGET_BYTES, outputTailBytes } from './hookrun-types.ts';
+import { Journal } from './journal.ts';
+import { JournalWriter, type HookRunStore } from './journal-writer.ts';
+import { CONDITION_ACCEPTED, CONDITION_COMPLETE, CONDITION_RESUMED, finalPhase, runStatus, setCondition, skippedEntries, type RunFrame } from './status.ts';
+
+/** Post-restore runs are bounded by default like `kubehooks run post-restore` (10m). */
+export const DEFAULT_POST_RESTORE_DEADLINE_MS = 10 * 60 * 1000;
+
+export interface HookRunApi extends HookRunStore {
+  getVelero(kind: 'backups' | 'restores', namespace: string, name: string, signal: AbortSignal): Promise<Record<string, unknown> | undefined>;
+  event(hookRun: HookRun, type: 'Normal' | 'Warning', reason: string, message: string, signal: AbortSignal): Promise<{ ok: boolean; error?: string }>;
+}
+
+export interface HookRunDeps {
+  readonly api: HookRunApi;
+  readonly executor: PodExecutor;
+  readonly watcher: PodWatcher;
+  readonly lister: PodLister;
+  /** Events on pods (the runners'); undefined = none. */
+  readonly events?: EventRecorder | undefined;
+  readonly clock: Clock;
+  /** HookRuns in this namespace may name any namespace; others act only in their own. */
+  readonly systemNamespace: string | undefined;
+  readonly log: (message: string) => void;
+  /** Told of each hook result (metrics). */
+  readonly onResult?: ((result: HookResult, run: HookRun) => void) | undefined;
+  /** This process's journal identity (status.holder). */
+  readonly holder: string;
+}
+
+export type RunOutcome =
+  | { readonly kind: 'done'; readonly hookRun: HookRun }
+  /** Another writer owns the status now, or the run was stopped (shutdown): nothing more written. */
+  | { readonly kind: 'stopped'; readonly why: string };
+
+type Source = { readonly kind: 'backup'; readonly hooks: BackupHooks } | { readonly kind: 'restore'; readonly hooks: RestoreHooks };
+type Refusal = { readonly reason: string; readonly message: string };
+
+/** metav1.LabelSelector → the string form the pod watcher takes. */
+export function selectorString(selector: LabelSelector | undefined): string | undefined {
+  if (selector === undefined) return undefined;
+  const parts: string[] = [];
+  for (const [k, v] of Object.entries(selector.matchLabels ?? {})) parts.push(`${k}=${v}`);
+  for (const e of selector.matchExpressions ?? []) {
+    const values = (e.values ?? []).join(',');
+    if (e.operator === 'In') parts.push(`${e.key} in (${values})`);
+    else if (e.operator === 'NotIn') parts.push(`${e.key} notin (${values})`);
+    else if (e.operator === 'Exists') parts.push(e.key);
+    else parts.push(`!${e.key}`);
+  }
+  return parts.length === 0 ? undefined : parts.join(',');
+}
+
+/** Velero's counting (run/tracker.ts callers): which results count in summary.failed. */
+export function countsAsFailed(result: HookResult, kind: Source['kind']): boolean {
+  if (result.status === 'failed' || result.status === 'timed-out') return true;
+  if (result.status !== 'not-run') return false;
+  // Backup: hooks skipped after a Fail and hooks of a finished pod are attempted, not failed.
+  if (kind === 'backup') return result.reasonCode !== 'previous-hook-failed' && result.reasonCode !== 'pod-terminated';
+  return true;
+}
+
+/** A rough upper bound of the status size for a plan, to refuse runs that could not be recorded. */
+export function estimateStatusBytes(hooks: readonly PlannedHook[], pods: number, tailBytes: number): number {
+  let bytes = 4096 + pods * 160 + 100 * 700;
+  for (const h of hooks) bytes += 300 + h.namespace.length + h.pod.length + h.container.length + h.name.length + 2 * tailBytes + 256;
+  return bytes;
+}
+
+function parseDeadline(spec: HookRunSpec, kind: Source['kind']): number | undefined {
+  if (spec.deadline === undefined) return kind === 'restore' ? DEFAULT_POST_RESTORE_DEADLINE_MS : undefined;
+  const parsed = parseGoDuration(spec.deadline);
+  if (!parsed.ok || parsed.ns <= 0n) return undefined;
+  return nsToMs(parsed.ns);
+}
+
+export class HookRunRunner {
+  readonly #deps: HookRunDeps;
+
+  constructor(deps: HookRunDeps) {
+    this.#deps = deps;
+  }
+
+  async #source(hr: HookRun, signal: AbortSignal): Promise<Source | Refusal> {
+    const { spec } = hr;
+    const wantRestore = spec.phase === 'post-restore';
+    let raw: unknown;
+    let where: string;
+    const ref = wantRestore ? spec.restoreRef : spec.backupRef;
+    if (ref !== undefined) {
+      const ns = ref.namespace ?? hr.metadata.namespace;
+      where = `${wantRestore ? 'restoreRef' : 'backupRef'} ${ns}/${ref.name}`;
+      raw = await this.#deps.api.getVelero(wantRestore ? 'restores' : 'backups', ns, ref.name, signal);
+      if (raw === undefined) return { reason: 'SourceNotFound', message: `spec.${where}: no velero.io/v1 ${wantRestore ? 'Restore' : 'Backup'} ${ns}/${ref.name} in the cluster` };
+    } else {
+      raw = wantRestore ? spec.restore : spec.backup;
+      where = wantRestore ? 'restore' : 'backup';
+      if (raw === undefined) return { reason: 'InvalidHookSource', message: `spec.${where} is missing (phase ${spec.phase})` };
+    }
+    const parsed = wantRestore ? parseRestoreObject(raw) : parseBackupObject(raw);
+    const errors = parsed.issues.filter((i) => i.severity === 'error');
+    const hooks = 'restore' in parsed ? parsed.restore : parsed.backup;
+    if (hooks === undefined || errors.length > 0) {
+      const list = errors.slice(0, 10).map((i) => `${i.key === '' ? '' : `${i.key}: `}${i.message}`);
+      return { reason: 'InvalidHookSource', message: `spec.${where}: ${errors.length} error${errors.length === 1 ? '' : 's'}: ${list.join('; ')}${errors.length > 10 ? '; …' : ''}` };
+    }
+    return 'restore' in parsed ? { kind: 'restore', hooks: parsed.restore as RestoreHooks } : { kind: 'backup', hooks: parsed.backup as BackupHooks };
+  }
+
+  /** Namespaces to list and watch; a Refusal when the HookRun may not act there. */
+  #scope(hr: HookRun, source: Source): PodScope | Refusal | 'nothing' {
+    const own = hr.metadata.namespace;
+    const asked = hr.spec.namespaces ?? [];
+    const trusted = this.#deps.systemNamespace !== undefined && own === this.#deps.systemNamespace;
+    let namespaces: readonly string[];
+    if (!trusted) {
+      const other = asked.find((n) => n !== own);
+      if (other !== undefined) {
+        return { reason: 'NamespaceNotAllowed', message: `spec.namespaces names "${other}": a HookRun outside the controller's namespace${this.#deps.systemNamespace === undefined ? '' : ` (${this.#deps.systemNamespace})`} acts only in its own namespace "${own}"` };
+      }
+      namespaces = [own];
+    } else if (asked.length > 0) namespaces = asked;
+    else {
+      const fromFile = source.kind === 'restore' ? scopeNamespaces(source.hooks.scope, source.hooks.namespaceMapping) : scopeNamespaces(source.hooks.scope);
+      if (fromFile !== undefined && fromFile.length === 0) return 'nothing';
+      namespaces = fromFile ?? [];
+    }
+    const labelSelector = selectorString(hr.spec.selector);
+    return labelSelector === undefined ? { namespaces } : { namespaces, labelSelector };
+  }
+
+  #policy(spec: HookRunSpec): PlanPolicy | Refusal {
+    const ns = namespacePolicy(spec.allowNamespaces ?? [], spec.denyNamespaces ?? []);
+    if (!ns.ok) return { reason: 'InvalidSpec', message: `spec.allowNamespaces/denyNamespaces: ${ns.error}` };
+    const rules = (spec.allowNamespaces ?? []).length + (spec.denyNamespaces ?? []).length > 0;
+    return { ...(spec.noAnnotationHooks === true ? { annotationHooks: false } : {}), ...(rules ? { namespaceDenied: ns.denied } : {}) };
+  }
+
+  #plan(source: Source, pods: readonly PodManifest[], policy: PlanPolicy, phase: HookRunSpec['phase']): Plan {
+    if (source.kind === 'restore') {
+      return planRestore(pods, source.hooks, { generateName: () => 'velero-restore-init-00000000', policy });
+    }
+    return planBackup(pods, source.hooks, phase === 'pre-backup' ? 'pre' : 'post', policy);
+  }
+
+  /** Runs (or resumes) `hr` to its end. `signal` is the controller's shutdown. */
+  async run(hr: HookRun, signal: AbortSignal): Promise<RunOutcome> {
+    const { clock } = this.#deps;
+    const nowIso = (): string => new Date(clock.now()).toISOString();
+    const generation = hr.metadata.generation;
+    const refuse = async (r: Refusal): Promise<RunOutcome> => {
+      let conditions = setCondition(hr.status?.conditions ?? [], { type: CONDITION_ACCEPTED, status: 'False', reason: r.reason, message: r.message }, nowIso(), generation);
+      conditions = setCondition(conditions, { type: CONDITION_COMPLETE, status: 'True', reason: 'NotAccepted', message: 'no hook was run' }, nowIso(), generation);
+      const status = { ...(hr.status ?? {}), phase: 'Failed' as const, ...(generation === undefined ? {} : { observedGeneration: generation }), conditions, completionTime: nowIso(), summary: { attempted: 0, failed: 0, succeeded: 0, running: 0, pending: 0, skipped: 0 } };
+      const stored = await this.#deps.api.replaceStatus({ ...hr, status }, signal);
+      void this.#deps.api.event(stored, 'Warning', r.reason, r.message, signal);
+      return { kind: 'done', hookRun: stored };
+    };
+
+    const source = await this.#source(hr, signal);
+    if ('reason' in source) return refuse(source);
+    const policy = this.#policy(hr.spec);
+    if ('reason' in policy) return refuse(policy);
+    const scope = this.#scope(hr, source);
+    if (typeof scope !== 'string' && 'reason' in scope) return refuse(scope);
+
+    const prior: HookRunStatus = hr.status ?? {};
+    const resumed = prior.startTime !== undefined;
+    let pods = scope === 'nothing' ? [] : await this.#deps.lister.list(scope, signal);
+    if (resumed) {
+      // Only the pods planned at the start, and only the same pods (a re-created pod is another pod).
+      const planned = new Map((prior.plannedPods ?? []).map((p) => [podKey(p.namespace, p.name), p]));
+      pods = pods.filter((p) => {
+        const want = planned.get(podKey(p.metadata.namespace ?? '', p.metadata.name));
+        return want !== undefined && (want.uid === undefined || want.uid === p.metadata.uid);
+      });
+    }
+    const fullPlan = this.#plan(source, pods, policy, hr.spec.phase);
+    const hooks = fullPlan.hooks.filter((h) => h.type === 'exec');
+    const plannedPods: PlannedPod[] = resumed
+      ? [...(prior.plannedPods ?? [])]
+      : [...new Map(hooks.map((h) => {
+          const pod = pods.find((p) => p.metadata.name === h.pod && (p.metadata.namespace ?? '') === h.namespace);
+          const uid = pod?.metadata.uid;
+          return [podKey(h.namespace, h.pod), { namespace: h.namespace, name: h.pod, ...(uid === undefined ? {} : { uid }) }] as const;
+        })).values()];
+    if (!resumed) {
+      const tail = outputTailBytes(hooks.length);
+      if (hooks.length > MAX_HOOKS_PER_RUN || estimateStatusBytes(hooks, plannedPods.length, tail) > STATUS_BUDGET_BYTES) {
+        return refuse({ reason: 'TooManyHooks', message: `the plan has ${hooks.length} hooks in ${plannedPods.length} pods; a HookRun records at most ${MAX_HOOKS_PER_RUN} (and its status must stay under 1 MiB): split it by spec.namespaces or spec.selector` });
+      }
+    }
+    const tailBytes = resumed ? (prior.outputTailBytes ?? outputTailBytes(hooks.length)) : outputTailBytes(hooks.length);
+    const startTime = prior.startTime ?? nowIso();
+    const frame: RunFrame = {
+      startTime,
+      observedGeneration: resumed ? prior.observedGeneration : generation,
+      plannedPods,
+      outputTailBytes: tailBytes,
+      skipped: resumed ? [...(prior.skipped ?? [])] : skippedEntries(fullPlan.skipped),
+      skippedCount: resumed ? (prior.summary?.skipped ?? 0) : fullPlan.skipped.length,
+    };
+
+    const journal = new Journal(hooks, { results: prior.results, failed: prior.summary?.failed }, { tailBytes, now: nowIso() });
+    let conditions: HookRunCondition[] = setCondition(prior.conditions ?? [], { type: CONDITION_ACCEPTED, status: 'True', reason: 'Planned', message: `${hooks.length} hook${hooks.length === 1 ? '' : 's'} in ${plannedPods.length} pod${plannedPods.length === 1 ? '' : 's'}; ${frame.skippedCount} pod${frame.skippedCount === 1 ? '' : 's'} skipped` }, nowIso(), frame.observedGeneration);
+    conditions = setCondition(conditions, { type: CONDITION_COMPLETE, status: 'False', reason: 'Running', message: 'hooks are running' }, nowIso(), frame.observedGeneration);
+
+    if (resumed) {
+      // Pending hooks the new plan lacks: their pod is gone or was re-created, or its annotations changed.
+      const present = new Set(pods.map((p) => podKey(p.metadata.namespace ?? '', p.metadata.name)));
+      for (const h of journal.unplannedPending()) {
+        const gone = !present.has(podKey(h.namespace, h.pod));
+        const reason = gone
+          ? `not run: pod ${h.namespace}/${h.pod} was deleted (or re-created) while the controller was down`
+          : `not run: the hook is no longer planned for pod ${h.namespace}/${h.pod} (its hook annotations changed while the controller was down)`;
+        journal.recordResult(h, notRun({ ...h, type: 'exec', command: [], onError: 'Continue', execTimeoutMs: 0, waitTimeoutMs: 0, waitForReady: false }, gone ? 'pod-deleted' : 'internal', reason), true);
+      }
+      conditions = setCondition(conditions, { type: CONDITION_RESUMED, status: 'True', reason: 'ControllerRestarted', message: `resumed after a controller restart: ${journal.recovered.length} hook${journal.recovered.length === 1 ? '' : 's'} had started without a result and ${journal.recovered.length === 1 ? 'is' : 'are'} recorded failed (interrupted), never run again; ${journal.unstarted} not started yet` }, nowIso(), frame.observedGeneration);
+    }
+    // An earlier Fail (or an interruption of a Fail hook) still stops the pod's later hooks.
+    applyEarlierFailures(journal, hooks, prior.results ?? [], source.kind);
+
+    let end: { phase: HookRunStatusPhase; completionTime: string } | undefined;
+    const ctl = new AbortController();
+    // Shutdown: stop writing first, then stop the runner, so its "aborted" results never reach the
+    // status: hooks not started stay pending (the next controller runs them), hooks in flight stay
+    // running (the next controller records them interrupted).
+    const onShutdown = (): void => {
+      writer.close();
+      ctl.abort();
+    };
+    const writer = new JournalWriter({
+      journal,
+      store: this.#deps.api,
+      clock,
+      hookRun: hr,
+      holder: this.#deps.holder,
+      statusFor: (image) => runStatus(frame, image, conditions, end),
+      onLost: (why) => {
+        this.#deps.log(`HookRun ${hr.metadata.namespace}/${hr.metadata.name}: ${why}`);
+        ctl.abort();
+      },
+      onWriteError: (error) => {
+        this.#deps.log(`HookRun ${hr.metadata.namespace}/${hr.metadata.name}: status write failed, retrying: ${error instanceof Error ? error.message : String(error)}`);
+      },
+    });
+    signal.addEventListener('abort', onShutdown, { once: true });
+    try {
+      // The plan and start time first: from here on the run is never planned again.
+      writer.touch();
+      await writer.finish(signal);
+      if (writer.state !== 'writing') return { kind: 'stopped', why: 'the HookRun status was taken over' };
+      const started = writer.hookRun;
+      void this.#deps.api.event(started, 'Normal', resumed ? 'HookRunResumed' : 'HookRunStarted', resumed ? conditions.find((c) => c.type === CONDITION_RESUMED)?.message ?? 'resumed' : `${hooks.length} hooks planned`, signal);
+
+      const remaining = hooks.filter((h) => journal.mayStart(h));
+      const deadlineMs = parseDeadline(hr.spec, source.kind);
+      const elapsed = clock.now() - Date.parse(startTime);
+      const left = deadlineMs === undefined ? undefined : deadlineMs - elapsed;
+      if (left !== undefined && left <= 0) {
+        for (const h of remaining) writer.hookEnded(h, notRun(h, 'deadline', 'not run: the run deadline (spec.deadline, from status.startTime) passed before the hook started'), true);
+      } else if (remaining.length > 0) {
+        const plan: Plan = { hooks: remaining, skipped: [] };
+        const common = {
+          executor: this.#deps.executor,
+          clock,
+          signal: ctl.signal,
+          events: this.#deps.events,
+          concurrency: hr.spec.concurrency,
+          adaptiveConcurrency: hr.spec.concurrency === undefined,
+          deadlineMs: left,
+          maxOutputBytes: hr.spec.noOutput === true ? OMITTED_OUTPUT_MAX_BYTES : undefined,
+          journal: writer,
+          onResult: (result: HookResult) => {
+            if (writer.state !== 'writing') return;
+            const hook = remaining.find((h) => hookKey(h) === hookKey(result));
+            if (hook === undefined) return;
+            // A hook whose start was never stored did not exec: whatever the runner says, it did not run.
+            const r = journal.mayExec(hook) || result.status === 'not-run' ? result : { ...notRun(hook, 'internal', `not run: ${result.reason ?? 'its start could not be recorded'}`) };
+            writer.hookEnded(hook, hr.spec.noOutput === true ? { ...r, stdout: '', stderr: '' } : r, countsAsFailed(r, source.kind));
+            this.#deps.onResult?.(r, hr);
+          },
+        };
+        if (source.kind === 'restore') {
+          if (scope !== 'nothing') await runPostRestoreHooks({ ...common, plan, watcher: this.#deps.watcher, scope, listedPods: pods });
+        } else {
+          await runBackupHooks({ ...common, plan, pods });
+        }
+      }
+      if (stateOf(writer) !== 'writing' || signal.aborted) return { kind: 'stopped', why: signal.aborted ? 'the controller is stopping' : 'the HookRun status was taken over' };
+      const summary = journal.summary('local');
+      end = { phase: finalPhase(summary), completionTime: nowIso() };
+      conditions = setCondition(conditions, { type: CONDITION_COMPLETE, status: 'True', reason: summary.failed > 0 ? 'HooksFailed' : 'Succeeded', message: `${summary.attempted} attempted, ${summary.failed} failed, ${summary.succeeded} succeeded` }, nowIso(), frame.observedGeneration);
+      writer.touch();
+      const last = await writer.finish(signal);
+      if (stateOf(writer) !== 'writing') return { kind: 'stopped', why: 'the HookRun status was taken over' };
+      void this.#deps.api.event(last, summary.failed > 0 ? 'Warning' : 'Normal', summary.failed > 0 ? 'HookRunFailed' : 'HookRunSucceeded', `${summary.attempted} hooks attempted, ${summary.failed} failed`, signal);
+      return { kind: 'done', hookRun: last };
+    } finally {
+      signal.removeEventListener('abort', onShutdown);
+      writer.close();
+    }
+  }
+}
+
+/**
+ * Resuming: a hook of a pod whose earlier hook failed with onError Fail (or was interrupted) does not
+ * run; it ends not-run `previous-hook-failed`, as the runners record it.
+ */
+function applyEarlierFailures(
+  journal: Journal,
+  hooks: readonly PlannedHook[],
+  stored: readonly HookRunResult[],
+  kind: Source['kind'],
+): void {
+  const byKey = new Map(stored.map((r) => [hookKey(r), r]));
+  const failedPods = new Map<string, PlannedHook>();
+  for (const h of hooks) {
+    const key = podKey(h.namespace, h.pod);
+    const stop = failedPods.get(key);
+    if (stop !== undefined && journal.mayStart(h)) {
+      const r = notRun(h, 'previous-hook-failed', `not run: hook ${stop.name}#${stop.index} in container ${stop.container} failed and its onError is Fail`);
+      journal.recordResult(h, r, kind === 'restore');
+      continue;
+    }
+    const s = byKey.get(hookKey(h));
+    if (s !== undefined && h.onError === 'Fail' && (s.status === 'failed' || s.status === 'timed-out' || s.status === 'running')) failedPods.set(key, h);
+  }
+}
+
+/** Read through a call: the writer's state changes while we await, which TypeScript's narrowing cannot see. */
+function stateOf(writer: JournalWriter): JournalWriter['state'] {
+  return writer.state;
+}
