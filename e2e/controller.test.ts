@@ -210,11 +210,18 @@ void describe('kubehooks controller on the local control plane', () => {
       const spec = { phase: 'pre-backup', backup: { ...BACKUP, spec: { hooks: { resources } } }, concurrency: 2 };
       assert.equal((await kubectl(ctx.kubeconfigPath, ['create', '-f', '-'], hookRunYaml(ctx.namespace, name, spec))).code, 0);
       let controller = await startController(saDir, { POD_NAMESPACE: ctx.namespace }, ['-n', ctx.namespace], t);
-      // Kill at a different point each time (0.2 s … 2.7 s after the start), up to two kills per run.
+      // Kill while the journal shows a hook started (status running), at a different offset each time,
+      // up to two kills per run; the first kill of every other run comes before any hook has started.
       for (let k = 0; k < 2; k++) {
-        await sleep(200 + ((it * 7 + k * 3) % 11) * 250);
-        const hr = await getHookRun(ctx, name);
+        const early = k === 0 && it % 2 === 1;
+        const deadline = Date.now() + 60_000;
+        let hr = await getHookRun(ctx, name);
+        while (!early && hr.status?.completionTime === undefined && !(hr.status?.results ?? []).some((r) => r.status === 'running') && Date.now() < deadline) {
+          await sleep(50);
+          hr = await getHookRun(ctx, name);
+        }
         if (hr.status?.completionTime !== undefined) break;
+        await sleep(early ? 300 : ((it * 5 + k * 3) % 8) * 60);
         await controller.kill('SIGKILL');
         totals.kills++;
         controller = await startController(saDir, { POD_NAMESPACE: ctx.namespace }, ['-n', ctx.namespace], t);
