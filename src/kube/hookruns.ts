@@ -7,9 +7,10 @@
 import type { HookRun } from '../controller/hookrun-types.ts';
 import { HOOKRUN_API_VERSION, HOOKRUN_KIND, HOOKRUN_PLURAL } from '../controller/hookrun-types.ts';
 import type { Clock } from '../run/ports.ts';
-import { errorText, isRecord, type KubeClient } from './client.ts';
-import { ApiStatusError, CredentialError, ForbiddenError, GoneError, KubeconfigError, NotFoundError, UnauthorizedError, errorForStatus } from './errors.ts';
-import { WatchLineDecoder } from './watch-lines.ts';
+import type { KubeClient } from './client.ts';
+import { isRecord } from './status.ts';
+import { ApiStatusError, CredentialError, ForbiddenError, GoneError, KubeconfigError, NotFoundError, UnauthorizedError, errorForStatus, errorText } from './errors.ts';
+import { WatchLineDecoder } from './watch-decoder.ts';
 
 const seg = encodeURIComponent;
 
