@@ -34,7 +34,8 @@ export {
   lintHookAnnotationKeys,
   lintPodHookAnnotations,
 } from './velero/annotations.ts';
-export { parseBackupObject, parseRestoreObject, INVALID_INIT_CONTAINER_MESSAGE } from './velero/spec.ts';
+export { parseBackupObject, parseRestoreObject } from './velero/spec.ts';
+export { INVALID_INIT_CONTAINER_MESSAGE, resolveExecTimeoutMs, DEFAULT_NAMESPACE } from './velero/rules.ts';
 export type {
   BackupHooks,
   BackupHookResource,
@@ -56,7 +57,6 @@ export type { Verdict } from './select/verdict.ts';
 export { planBackup, planBackupDetailed } from './plan/plan-backup.ts';
 export type { DetailedPlan } from './plan/plan-backup.ts';
 export { planRestore, planRestoreDetailed } from './plan/plan-restore.ts';
-export { resolveExecTimeoutMs, DEFAULT_NAMESPACE } from './plan/common.ts';
 export { namespacePolicy, withoutHookAnnotations, isHookAnnotationKey } from './plan/policy.ts';
 export type { PlanPolicy } from './plan/policy.ts';
 export type { PlanNote } from './plan/common.ts';
@@ -95,7 +95,7 @@ export type { RunProgress } from './run/progress.ts';
 export { HookTracker } from './run/tracker.ts';
 export { REASON_CODES } from './run/reason-codes.ts';
 export type { ReasonCode } from './run/reason-codes.ts';
-export { effectiveExecTimeoutMs, DEFAULT_MAX_OUTPUT_BYTES } from './run/exec-hook.ts';
+export { DEFAULT_MAX_OUTPUT_BYTES } from './run/ports.ts';
 export type { Limiter } from './run/exec-hook.ts';
 export { isContainerUp } from './run/container-state.ts';
 export { createSystemClock } from './run/clock.ts';

@@ -10,8 +10,8 @@ import type { ContainerSpec, DeclaredExecHook } from './model/hook.ts';
 import type { Plan } from './model/plan.ts';
 import type { PodManifest } from './model/pod.ts';
 import { injectInitHooks } from './inject/inject.ts';
-import { validateInitContainer } from './inject/init-hooks.ts';
-import { entryApplies, planExecHook } from './plan/common.ts';
+import { planExecHook } from './plan/common.ts';
+import { entryApplies, validateInitContainer, INVALID_INIT_CONTAINER_MESSAGE } from './velero/rules.ts';
 import { planBackup, planBackupDetailed } from './plan/plan-backup.ts';
 import { planRestore, planRestoreDetailed } from './plan/plan-restore.ts';
 import { resourceIncluded } from './select/resources.ts';
@@ -20,7 +20,7 @@ import {
   readRestoreExecAnnotationHook,
   readRestoreInitAnnotationHook,
 } from './velero/annotations.ts';
-import { INVALID_INIT_CONTAINER_MESSAGE, parseBackupObject, parseRestoreObject, type BackupHooks, type RestoreHooks } from './velero/spec.ts';
+import { parseBackupObject, parseRestoreObject, type BackupHooks, type RestoreHooks } from './velero/spec.ts';
 
 // ---------- fixtures ----------
 

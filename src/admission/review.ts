@@ -6,7 +6,7 @@ import type { Diagnostic } from '../model/diagnostic.ts';
 import { lintObjects } from '../lint/engine.ts';
 import { classifyDocument } from '../load/classify.ts';
 import { describeObject } from '../load/loaded-object.ts';
-import { isRecord } from '../load/narrow-pod.ts';
+import { isRecord } from '../util/is-record.ts';
 import { fixedPositions, UNKNOWN_POSITION } from '../load/positions.ts';
 import { sortDiagnostics } from '../report/diagnostics-text.ts';
 

@@ -4,7 +4,7 @@ import type { Plan } from '../model/plan.ts';
 import type { PodManifest } from '../model/pod.ts';
 import { FakeClock, settle } from '../testing/fake-clock.ts';
 import { FakeEvents, FakeExecutor, type FakeExecScript, FakeWatcher, plannedHook, podWith } from '../testing/run-fakes.ts';
-import { DEFAULT_MAX_OUTPUT_BYTES } from '../run/exec-hook.ts';
+import { DEFAULT_MAX_OUTPUT_BYTES } from '../run/ports.ts';
 import { OMITTED_OUTPUT_MAX_BYTES } from '../run/run-options.ts';
 import { UsageError } from './context.ts';
 import { main } from './main.ts';

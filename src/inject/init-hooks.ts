@@ -1,8 +1,8 @@
 import type { ContainerSpec, DeclaredInitHook, HookSource } from '../model/hook.ts';
 import type { PodManifest } from '../model/pod.ts';
-import { entryApplies, entrySubject } from '../plan/common.ts';
 import { readRestoreInitAnnotationHook } from '../velero/annotations.ts';
-import { INVALID_INIT_CONTAINER_MESSAGE, type RestoreHooks } from '../velero/spec.ts';
+import { entryApplies, entrySubject, validateInitContainer } from '../velero/rules.ts';
+import type { RestoreHooks } from '../velero/spec.ts';
 
 export interface InitContainerChoice {
   readonly hook: DeclaredInitHook;
@@ -19,22 +19,6 @@ export interface InitHookSelection {
   readonly overriddenSpecContainers: number;
   /** Why each spec entry contributes nothing (for "why not" messages). */
   readonly notApplicable: readonly string[];
-}
-
-/** Velero's ValidateContainer for spec init containers: name, image and a non-empty command. */
-export function validateInitContainer(container: unknown): string | undefined {
-  if (typeof container !== 'object' || container === null || Array.isArray(container)) return INVALID_INIT_CONTAINER_MESSAGE;
-  const c = container as Readonly<Record<string, unknown>>;
-  const command = c.command;
-  const ok =
-    typeof c.name === 'string' &&
-    c.name !== '' &&
-    typeof c.image === 'string' &&
-    c.image !== '' &&
-    Array.isArray(command) &&
-    command.length > 0 &&
-    command.every((x) => typeof x === 'string');
-  return ok ? undefined : INVALID_INIT_CONTAINER_MESSAGE;
 }
 
 /**

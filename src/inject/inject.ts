@@ -1,6 +1,6 @@
 import type { ContainerSpec } from '../model/hook.ts';
 import type { PodManifest } from '../model/pod.ts';
-import { podNamespace } from '../plan/common.ts';
+import { podNamespace } from '../velero/rules.ts';
 import type { RestoreHooks } from '../velero/spec.ts';
 import { selectInitHooks } from './init-hooks.ts';
 

@@ -8,7 +8,7 @@
  * (not on exit), a refused upgrade loses the Status body, and a malformed status frame or an unknown
  * channel makes it throw inside the socket's message handler, which would crash the process (ADR 0003).
  */
-import type { ExecErrorCode, ExecOutcome, ExecRequest, PodExecutor } from '../run/ports.ts';
+import { DEFAULT_MAX_OUTPUT_BYTES, type ExecErrorCode, type ExecOutcome, type ExecRequest, type PodExecutor } from '../run/ports.ts';
 import type { PodManifest } from '../model/pod.ts';
 import type { KubeClient } from './client.ts';
 import { KubeError, NotFoundError, errorText } from './errors.ts';
@@ -17,8 +17,6 @@ import { wsExecChannelOpener } from './exec-channel-ws.ts';
 import { ExecFrameDecoder, type ExecDecision } from './exec-decoder.ts';
 import { toPodManifest } from './pod.ts';
 import { isRecord, statusDetails } from './status.ts';
-
-export const DEFAULT_MAX_OUTPUT_BYTES = 1024 * 1024;
 
 export interface KubePodExecutorOptions {
   /** How long a graceful close of the channel may take before it is forced. Default 1000 ms. */

@@ -81,7 +81,7 @@ export {
   type KubeErrorCode,
 } from './errors.ts';
 export { KubeEventRecorder, truncateUtf8, EVENT_MESSAGE_LIMIT_BYTES } from './events.ts';
-export { KubePodExecutor, DEFAULT_MAX_OUTPUT_BYTES, type KubePodExecutorOptions } from './exec.ts';
+export { KubePodExecutor, type KubePodExecutorOptions } from './exec.ts';
 export { parseExecStatus, type ExecStatusVerdict } from './exec-status.ts';
 export type { ExecChannel, ExecChannelHandlers, ExecChannelOpener, ExecChannelOpenOptions, ExecTarget } from './exec-channel.ts';
 export { wsExecChannelOpener } from './exec-channel-ws.ts';

@@ -15,6 +15,7 @@ import https from 'node:https';
 import { parseDocument } from 'yaml';
 import { CredentialError } from './errors.ts';
 import { unsafeLocalFile } from './local-files.ts';
+import { isRecord } from '../util/is-record.ts';
 
 /** `users[].user.auth-provider.config` of an `oidc` provider (client-go's keys). */
 export type OidcProviderConfig = Readonly<Record<string, string | undefined>>;
@@ -220,10 +221,6 @@ export class OidcTokenSource {
       );
     }
   }
-}
-
-function isRecord(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
 /** One JSON request to the IdP, ended by `signal`; no socket outlives it (no keep-alive agent). */

@@ -92,10 +92,6 @@ function slimStatus(status: Record<string, unknown>): PodStatusView {
   };
 }
 
-export function podKey(pod: PodManifest): string {
-  return `${pod.metadata.namespace ?? ''}/${pod.metadata.name}`;
-}
-
 export function resourceVersionOf(pod: PodManifest): string | undefined {
   const rv = pod.metadata['resourceVersion'];
   return typeof rv === 'string' ? rv : undefined;

@@ -3,10 +3,10 @@
  * upgrade, or in a watch's ERROR event. Pure; the HTTP status decides the error class (errors.ts).
  */
 import type { ApiStatusDetails } from './errors.ts';
+import { isRecord } from '../util/is-record.ts';
 
-export function isRecord(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
+// The one guard for untyped JSON; re-exported for the kube modules that import it from here.
+export { isRecord };
 
 /** How much of a body that is not a Status is quoted. */
 const MAX_QUOTED_BODY_CHARS = 500;

@@ -1,6 +1,7 @@
 import type { ContainerSpec, DeclaredExecHook } from '../model/hook.ts';
 import type { LoadedPod } from '../load/loaded-object.ts';
 import { describeObject } from '../load/loaded-object.ts';
+import { sidecarNames as podSidecarNames } from '../velero/rules.ts';
 
 /** `Pod db/pg-0` or `StatefulSet db/pg (pod template)`, for messages about a pod seen from a Backup. */
 export function describePod(pod: LoadedPod): string {
@@ -13,7 +14,7 @@ export function containerNames(pod: LoadedPod): string[] {
 
 /** Native sidecars (init containers with restartPolicy Always): Velero main lets backup hooks target them. */
 export function sidecarNames(pod: LoadedPod): string[] {
-  return (pod.pod.spec.initContainers ?? []).filter((c) => c['restartPolicy'] === 'Always').map((c) => c.name);
+  return podSidecarNames(pod.pod);
 }
 
 /** The container a hook runs in: as written, else the first container (Velero's default). */

@@ -1,13 +1,11 @@
 import type { LoadedHookObject, LoadedPod } from '../load/loaded-object.ts';
-import { matchLabelSelector } from '../select/label-selector.ts';
-import { matchNamespace } from '../select/namespaces.ts';
-import { matchBackupResources } from '../select/resources.ts';
 import { firstSkip } from '../model/skip.ts';
 import { backupScopeRules, restoreScopeRules } from '../plan/scope.ts';
 import type { ParseIssue } from '../velero/issue.ts';
 import { parseBackupObject, parseRestoreObject } from '../velero/spec.ts';
 import type { VeleroReadOptions } from '../velero/profiles.ts';
 import type { BackupHooks, HookResourceSelector, RestoreHooks } from '../velero/spec.ts';
+import { entryApplies, podNamespace as manifestNamespace } from '../velero/rules.ts';
 import type { MatchedSpecExecHook, MatchedSpecInitHook } from './rule.ts';
 
 /** A Backup/Schedule/Restore with its spec.hooks parsed once, and selectors ready to test pods. */
@@ -23,18 +21,12 @@ export interface ParsedHookObject {
 }
 
 /** Manifests without a namespace are applied to the current namespace; we assume `default`. */
-export const DEFAULT_NAMESPACE = 'default';
-
 function podNamespace(pod: LoadedPod): string {
-  return pod.pod.metadata.namespace ?? DEFAULT_NAMESPACE;
+  return manifestNamespace(pod.pod);
 }
 
 function applies(entry: HookResourceSelector, namespace: string, pod: LoadedPod, backup: boolean): boolean {
-  const subject = `${entry.path} ${JSON.stringify(entry.name)}`;
-  if (!matchNamespace(namespace, entry.includedNamespaces, entry.excludedNamespaces, subject).ok) return false;
-  // Restore ignores the resource filters (§3.4): only backups test them.
-  if (backup && !matchBackupResources(entry.includedResources, entry.excludedResources, subject).ok) return false;
-  return matchLabelSelector(entry.labelSelector, pod.pod.metadata.labels, subject).ok;
+  return entryApplies(entry, pod.pod, namespace, backup ? 'backup' : 'restore').ok;
 }
 
 export function parseHookObject(object: LoadedHookObject, options: VeleroReadOptions = {}): ParsedHookObject {

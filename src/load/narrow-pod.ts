@@ -1,6 +1,7 @@
 import type { ContainerSpec } from '../model/hook.ts';
 import type { PodManifest } from '../model/pod.ts';
 import type { Severity } from '../model/diagnostic.ts';
+import { isRecord } from '../util/is-record.ts';
 
 /** A problem found while narrowing a manifest; `key` is a pod-relative path or an annotation key. */
 export interface NarrowProblem {
@@ -9,10 +10,6 @@ export interface NarrowProblem {
   readonly key: string;
   readonly message: string;
   readonly hint: string;
-}
-
-export function isRecord(v: unknown): v is Record<string, unknown> {
-  return v !== null && typeof v === 'object' && !Array.isArray(v);
 }
 
 function withoutKeys(record: Record<string, unknown>, keys: readonly string[]): Record<string, unknown> {

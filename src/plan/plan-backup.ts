@@ -4,7 +4,8 @@ import { BACKUP_LEGACY_PREFIX, BACKUP_POST_PREFIX, BACKUP_PRE_PREFIX, readBackup
 import type { BackupHooks } from '../velero/spec.ts';
 import { firstSkip, type SkipCode } from '../model/skip.ts';
 import { backupScopeRules } from './scope.ts';
-import { boundReasons, containerNotes, countLabel, entryApplies, entrySubject, planExecHook, podNamespace, type PlanNote } from './common.ts';
+import { boundReasons, containerNotes, countLabel, planExecHook, type PlanNote } from './common.ts';
+import { entryApplies, entrySubject, podNamespace } from '../velero/rules.ts';
 import { type PlanPolicy, withoutHookAnnotations } from './policy.ts';
 import { veleroProfile } from '../velero/profiles.ts';
 

@@ -5,7 +5,8 @@ import { RESTORE_EXEC_PREFIX, RESTORE_INIT_PREFIX, readRestoreExecAnnotationHook
 import type { RestoreHooks } from '../velero/spec.ts';
 import { firstSkip, type SkipCode } from '../model/skip.ts';
 import { restoreScopeRules, sourceNamespacesOf } from './scope.ts';
-import { boundReasons, containerNotes, countLabel, entryApplies, entrySubject, planExecHook, podNamespace, type PlanNote } from './common.ts';
+import { boundReasons, containerNotes, countLabel, planExecHook, type PlanNote } from './common.ts';
+import { entryApplies, entrySubject, podNamespace } from '../velero/rules.ts';
 import type { DetailedPlan } from './plan-backup.ts';
 import { type PlanPolicy, withoutHookAnnotations } from './policy.ts';
 import { veleroProfile } from '../velero/profiles.ts';

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import type { PodManifest } from '../model/pod.ts';
 import { parseBackupObject, parseRestoreObject, type BackupHooks, type RestoreHooks } from '../velero/spec.ts';
-import { resolveExecTimeoutMs } from './common.ts';
+import { resolveExecTimeoutMs } from '../velero/rules.ts';
 import { planBackup, planBackupDetailed } from './plan-backup.ts';
 import { planRestore, planRestoreDetailed } from './plan-restore.ts';
 

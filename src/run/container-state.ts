@@ -1,20 +1,7 @@
 import type { ContainerStatusView, PodManifest } from '../model/pod.ts';
 
-export { describeContainers } from '../plan/common.ts';
-
-/** Velero restore hooks only target regular containers (§7.2). */
-export function podHasContainer(pod: PodManifest, container: string): boolean {
-  return pod.spec.containers.some((c) => c.name === container);
-}
-
-/**
- * Hooks may also target native sidecars (init containers with restartPolicy Always): backup hooks as
- * Velero main does, post-restore hooks as kubehooks' deviation (Velero discards them).
- */
-export function podHasExecTarget(pod: PodManifest, container: string): boolean {
-  if (podHasContainer(pod, container)) return true;
-  return (pod.spec.initContainers ?? []).some((c) => c.name === container && c['restartPolicy'] === 'Always');
-}
+// Which containers a hook may target is Velero's rule: src/velero/rules.ts.
+export { describeContainers, hasRegularContainer as podHasContainer, isExecTarget as podHasExecTarget } from '../velero/rules.ts';
 
 export function containerStatus(pod: PodManifest, container: string): ContainerStatusView | undefined {
   const regular = pod.status?.containerStatuses?.find((s) => s.name === container);

@@ -1,24 +1,18 @@
-import { DEFAULT_EXEC_TIMEOUT_MS, MAX_EXEC_TIMEOUT_MS } from '../model/hook.ts';
 import type { PlannedHook } from '../model/plan.ts';
 import type { HookResult } from '../model/result.ts';
 import { goDurationText } from './duration-text.ts';
 import type { ExecOutcome, PodExecutor } from './ports.ts';
 import type { ReasonCode } from './reason-codes.ts';
 import { hookResult } from './results.ts';
+import { resolveExecTimeoutMs } from '../velero/rules.ts';
+
+export { DEFAULT_MAX_OUTPUT_BYTES } from './ports.ts';
 
 /** Runs `fn` when a slot is free (p-limit's call signature). */
 export type Limiter = <T>(fn: () => Promise<T>) => Promise<T>;
 
 /** Why the whole run stopped early. */
 export type StopCause = 'deadline' | 'aborted';
-
-export const DEFAULT_MAX_OUTPUT_BYTES = 1024 * 1024;
-
-/** Velero main (§8.3): `<= 0` means the 30s default; more than 4h is capped. */
-export function effectiveExecTimeoutMs(ms: number): number {
-  if (!Number.isFinite(ms) || ms <= 0) return DEFAULT_EXEC_TIMEOUT_MS;
-  return Math.min(ms, MAX_EXEC_TIMEOUT_MS);
-}
 
 export interface RecordedResult {
   readonly result: HookResult;
@@ -114,7 +108,8 @@ export async function execHook(hook: PlannedHook, deps: ExecDeps, turn: ExecTurn
       await turn.beforeExec();
       if (isAborted(signal) || !turn.stillWanted()) return undefined;
     }
-    const timeoutMs = effectiveExecTimeoutMs(hook.execTimeoutMs);
+    // A plan from the library may carry any number: the same rule as plan applies it again.
+    const timeoutMs = resolveExecTimeoutMs(hook.execTimeoutMs);
     turn.onStart();
     const outcome = await deps.executor.exec({
       namespace: hook.namespace,

@@ -6,6 +6,9 @@ import type { PodManifest } from '../model/pod.ts';
 
 // ---------- exec ----------
 
+/** Output captured per stream when a request does not say (design: 1 MiB, then `truncated`). */
+export const DEFAULT_MAX_OUTPUT_BYTES = 1024 * 1024;
+
 export interface ExecRequest {
   readonly namespace: string;
   readonly pod: string;

@@ -15,6 +15,7 @@ import {
 import { nsToMs, parseGoDuration } from '../duration/go-duration.ts';
 import { commandAnnotationIssues, commandArgvIssues, parseCommandAnnotation } from './command.ts';
 import { makeIssue, type ParseIssue } from './issue.ts';
+import { isRecord } from '../util/is-record.ts';
 import { veleroProfile, type VeleroReadOptions } from './profiles.ts';
 
 export type Annotations = Readonly<Record<string, string>> | undefined;
@@ -72,9 +73,7 @@ function familyKeys(prefix: string): { container: string; command: string; onErr
 
 /** Input may come from untyped YAML: tolerate anything that is not a plain object. */
 function asRecord(annotations: unknown): Readonly<Record<string, unknown>> | undefined {
-  return typeof annotations === 'object' && annotations !== null && !Array.isArray(annotations)
-    ? (annotations as Readonly<Record<string, unknown>>)
-    : undefined;
+  return isRecord(annotations) ? annotations : undefined;
 }
 
 function get(annotations: Annotations, key: string): string | undefined {

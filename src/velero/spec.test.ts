@@ -1,7 +1,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
-import { INVALID_INIT_CONTAINER_MESSAGE, parseBackupObject, parseRestoreObject } from './spec.ts';
+import { parseBackupObject, parseRestoreObject } from './spec.ts';
+import { INVALID_INIT_CONTAINER_MESSAGE } from './rules.ts';
 
 const backup = (resources: unknown, kind = 'Backup'): unknown =>
   kind === 'Schedule'

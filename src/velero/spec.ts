@@ -14,6 +14,8 @@ import { failBlockNoEffect, quotedList, readDurationValue } from './annotations.
 import { veleroProfile, type VeleroReadOptions } from './profiles.ts';
 import { commandArgvIssues } from './command.ts';
 import { makeIssue, type ParseIssue } from './issue.ts';
+import { initContainerMissingFields, INVALID_INIT_CONTAINER_MESSAGE } from './rules.ts';
+import { isRecord } from '../util/is-record.ts';
 import { readBackupScope, readRestoreScope, type RestoreScope, type ScopeSelectors } from './scope.ts';
 
 // ---------- shape schemas (types only; semantic rules are checked below) ----------
@@ -174,16 +176,9 @@ export interface RestoreHooks {
   readonly validationErrors: readonly string[];
 }
 
-/** Velero's exact restore validation text for a bad spec init container (§4). */
-export const INVALID_INIT_CONTAINER_MESSAGE = "invalid InitContainer in restore hook, it doesn't have Command, Name or Image field";
-
 // ---------- helpers ----------
 
 type Obj = Readonly<Record<string, unknown>>;
-
-function isObject(value: unknown): value is Obj {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
 
 function joinPath(base: string, path: readonly PropertyKey[]): string {
   let out = base;
@@ -338,7 +333,7 @@ function readBackupHookList(
   const hooks: DeclaredExecHook[] = [];
   for (const [index, element] of (list ?? []).entries()) {
     const at = `${path}[${index}]`;
-    if (isObject(element) && (element.exec === undefined || element.exec === null)) {
+    if (isRecord(element) && (element.exec === undefined || element.exec === null)) {
       issues.push(makeIssue('spec-hook-empty', at, `${at} has no exec; the CRD requires it and Velero would run nothing`, { severity: 'error' }));
       continue;
     }
@@ -378,7 +373,7 @@ function readResourcesList(value: unknown, path: string, issues: ParseIssue[]): 
 }
 
 function metadataOf(obj: Obj): { name: string; namespace: string } {
-  const meta = isObject(obj.metadata) ? obj.metadata : {};
+  const meta = isRecord(obj.metadata) ? obj.metadata : {};
   return {
     name: typeof meta.name === 'string' ? meta.name : '',
     namespace: typeof meta.namespace === 'string' ? meta.namespace : '',
@@ -386,7 +381,7 @@ function metadataOf(obj: Obj): { name: string; namespace: string } {
 }
 
 function checkKind(obj: unknown, kinds: readonly string[], issues: ParseIssue[]): obj is Obj {
-  if (!isObject(obj)) {
+  if (!isRecord(obj)) {
     issues.push(makeIssue('object-invalid', '', `expected a velero.io/v1 ${kinds.join(' or ')} object`));
     return false;
   }
@@ -401,10 +396,10 @@ function checkKind(obj: unknown, kinds: readonly string[], issues: ParseIssue[])
 }
 
 function child(obj: unknown, key: string, path: string, issues: ParseIssue[]): Obj | undefined {
-  if (!isObject(obj)) return undefined;
+  if (!isRecord(obj)) return undefined;
   const value = obj[key];
   if (value === undefined || value === null) return undefined;
-  if (!isObject(value)) {
+  if (!isRecord(value)) {
     issues.push(makeIssue('spec-schema-invalid', path, `${path}: expected an object`));
     return undefined;
   }
@@ -461,15 +456,12 @@ function readInitContainers(list: readonly unknown[] | null | undefined, path: s
   const containers: ContainerSpec[] = [];
   for (const [i, raw] of (list ?? []).entries()) {
     const at = `${path}[${i}]`;
-    if (!isObject(raw)) {
+    if (!isRecord(raw)) {
       validationErrors.push(`json: cannot unmarshal ${Array.isArray(raw) ? 'array' : typeof raw} into Go value of type v1.Container`);
       issues.push(makeIssue('init-container-invalid', at, `${at} is not a container object; Velero fails restore validation`));
       continue;
     }
-    const missing: string[] = ['name', 'image'].filter((f) => typeof raw[f] !== 'string' || raw[f] === '');
-    const command = raw.command;
-    const commandOk = Array.isArray(command) && command.length > 0 && command.every((c) => typeof c === 'string');
-    if (!commandOk) missing.push('command');
+    const missing = initContainerMissingFields(raw);
     for (const field of ['name', 'image'] as const) {
       if (raw[field] !== undefined && raw[field] !== null && typeof raw[field] !== 'string') {
         issues.push(makeIssue('spec-schema-invalid', `${at}.${field}`, `${at}.${field}: expected string`));
@@ -481,7 +473,7 @@ function readInitContainers(list: readonly unknown[] | null | undefined, path: s
         makeIssue('init-container-invalid', at, `${INVALID_INIT_CONTAINER_MESSAGE} (${at} lacks ${missing.join(', ')}); the restore fails validation`),
       );
     } else {
-      issues.push(...commandArgvIssues(command as string[], `${at}.command`));
+      issues.push(...commandArgvIssues(raw.command as string[], `${at}.command`));
     }
     containers.push(raw as unknown as ContainerSpec);
   }
@@ -499,7 +491,7 @@ function readRestorePostHooks(
   const hooks: RestorePostHook[] = [];
   for (const [index, element] of (list ?? []).entries()) {
     const at = `${path}[${index}]`;
-    if (!isObject(element)) {
+    if (!isRecord(element)) {
       issues.push(makeIssue('spec-schema-invalid', at, `${at}: expected an object with exec and/or init`));
       continue;
     }

@@ -1,6 +1,6 @@
 import { HOOK_ANNOTATION_PREFIXES } from '../../velero/annotations.ts';
 import type { Finding, LintRule } from '../rule.ts';
-import { isRecord } from '../../load/narrow-pod.ts';
+import { isRecord } from '../../util/is-record.ts';
 
 /** Hook annotations on a workload's own metadata (or any non-pod object): Velero only reads pods. */
 export const annotationOnNonPod: LintRule = {

@@ -1,7 +1,7 @@
 import { ANNOTATION_KEYS } from '../../velero/annotations.ts';
 import type { DeclaredExecHook } from '../../model/hook.ts';
 import type { Finding, LintRule } from '../rule.ts';
-import { describeContainers } from '../../plan/common.ts';
+import { describeContainers } from '../../velero/rules.ts';
 import { containerNames, describePod, sidecarNames } from '../pod-facts.ts';
 import { otherProfile } from '../../velero/profiles.ts';
 

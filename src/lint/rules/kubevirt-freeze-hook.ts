@@ -5,7 +5,7 @@ import {
   isVirtLauncherPod,
   readKubevirtFreezeHook,
 } from '../../velero/kubevirt.ts';
-import { podNamespace } from '../../plan/common.ts';
+import { podNamespace } from '../../velero/rules.ts';
 import type { Finding, LintRule } from '../rule.ts';
 
 /**
