@@ -74,3 +74,34 @@ void test('lint --output json has the contract shape', async (t) => {
   assert.deepEqual(d['object'], { kind: 'Pod', namespace: '', name: 'p' });
   assert.equal(d['key'], 'pre.hook.backup.velero.io/command');
 });
+
+const onePass = join(import.meta.dirname, '..', '..', 'test', 'fixtures', 'lint-one-pass', 'all-mistakes.yaml');
+
+void test('lint reports every mistake of a fixture in one run, with a ready fix for a string command (issue 12)', async () => {
+  const cap = captureIo();
+  const code = await main(['lint', '-o', 'json', onePass], { io: cap.io });
+  assert.equal(code, 1);
+  const { diagnostics } = JSON.parse(cap.stdout()) as { diagnostics: { code: string; line: number; hint: string; message: string; object: { name: string } }[] };
+  const got = diagnostics.map((d) => `${d.code}@${d.line}`);
+  const want = [
+    'container-not-found@16', // the spec pre hook's container, on redis-0
+    'spec-schema-invalid@17', // command: redis-cli BGSAVE
+    'on-error-invalid@18', // onError: fail
+    'spec-schema-invalid@19', // timeout: 30
+    'command-shell-line@22', // ["/bin/echo done"]
+    'container-not-found@36', // the Restore's container, on redis-0
+    'spec-schema-invalid@37', // command: /usr/local/bin/warm
+    'duration-invalid@38', // execTimeout: "90"
+    'spec-schema-invalid@39', // waitForReady: "true"
+    'command-shell-line@48', // annotation command
+    'on-error-invalid@49', // annotation on-error
+    'annotation-key-unknown@50', // wait-timout
+    'annotation-overrides-spec@64', // redis-1's pre annotation replaces the spec pre hook
+    'annotation-overrides-spec@65', // and its restore annotation the spec restore hook
+  ];
+  for (const w of want) assert.ok(got.includes(w), `want ${w}, got ${got.join(', ')}`);
+  const shell = diagnostics.find((d) => d.line === 17);
+  assert.match(shell?.hint ?? '', /\["\/bin\/sh","-c","redis-cli BGSAVE"\]/);
+  // redis-1's annotations replace both spec hooks there: no container-not-found for that pod.
+  assert.ok(!diagnostics.some((d) => d.code === 'container-not-found' && d.message.includes('redis-1')), got.join(', '));
+});

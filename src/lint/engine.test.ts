@@ -178,7 +178,7 @@ const specCases: Case[] = [
   {
     name: 'spec hook names a container the matching pod lacks (backup); non-matching entries are ignored',
     text: `${specPod}---\n${backup}`,
-    want: ['container-not-found@23', 'container-not-found@25'],
+    want: ['container-not-found@25'],
   },
   {
     name: 'annotation pre hook overrides the matching spec pre hooks',
@@ -199,6 +199,59 @@ for (const c of specCases) {
     for (const w of c.want) assert.ok(got.includes(w), `want ${w}, got ${got.join(', ')}`);
   });
 }
+
+void test('a spec hook that an annotation hook replaces on a pod is not checked against that pod (no contradiction)', () => {
+  const { diagnostics } = lintSources([{ file: 'x.yaml', text: `${specPod}---\n${backup}` }]);
+  const got = diagnostics.map((d) => `${d.code}@${d.line}`);
+  // pg-0's pre annotation replaces spec pre[0] (line 23): reported as replaced, not as a missing container.
+  assert.ok(got.includes('annotation-overrides-spec@8'), got.join(', '));
+  assert.ok(!got.includes('container-not-found@23'), got.join(', '));
+  // Without the annotation the same spec hook is checked and its container is missing.
+  const plain = specPod.replace(`  annotations:\n    pre.hook.backup.velero.io/command: '["/bin/sync"]'\n`, '');
+  const again = lintSources([{ file: 'x.yaml', text: `${plain}---\n${backup}` }]).diagnostics.map((d) => `${d.code}@${d.line}`);
+  assert.ok(again.includes('container-not-found@21') && again.includes('container-not-found@23'), again.join(', '));
+});
+
+const replacingPod = `apiVersion: v1
+kind: Pod
+metadata:
+  name: app-0
+  namespace: db
+  labels: {app: pg}
+  annotations:
+    post.hook.restore.velero.io/command: '["/bin/true"]'
+    init.hook.restore.velero.io/container-image: busybox
+    init.hook.restore.velero.io/container-name: restore-data
+    init.hook.restore.velero.io/command: '["/bin/true"]'
+spec:
+  containers: [{name: app, image: app}]
+`;
+
+void test('restore: an exec or init annotation replaces the spec hooks, so they are not checked against the pod', () => {
+  const restoreSpec = `apiVersion: velero.io/v1
+kind: Restore
+metadata: {name: r2, namespace: velero}
+spec:
+  backupName: nightly
+  hooks:
+    resources:
+      - name: warm
+        postHooks:
+          - init:
+              initContainers:
+                - {name: app, image: busybox, command: [/bin/true]}
+          - exec: {container: nope, command: [/bin/true]}
+          - exec: {command: [/bin/true], waitForReady: true}
+`;
+  const got = lintSources([{ file: 'x.yaml', text: `${replacingPod}---\n${restoreSpec}` }]).diagnostics.map((d) => d.code);
+  assert.ok(got.includes('annotation-overrides-spec'), got.join(', '));
+  const checked = ['container-not-found', 'init-container-name-collision', 'wait-for-ready-no-probe'];
+  for (const code of checked) assert.ok(!got.includes(code), `${code}: ${got.join(', ')}`);
+  // The same spec hooks on a pod without those annotations get every one of these diagnostics.
+  const plain = replacingPod.replace(/ {2}annotations:\n( {4}.*\n)+/, '');
+  const again = lintSources([{ file: 'x.yaml', text: `${plain}---\n${restoreSpec}` }]).diagnostics.map((d) => d.code);
+  for (const code of checked) assert.ok(again.includes(code), `${code}: ${again.join(', ')}`);
+});
 
 void test('restore selectors use the target namespace: the source-namespace entry does not match', () => {
   const { diagnostics } = lintSources([{ file: 'x.yaml', text: `${specPod}---\n${restore}` }]);

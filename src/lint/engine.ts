@@ -55,6 +55,11 @@ function readAnnotationHooks(pod: LoadedPod, options: VeleroReadOptions): PodAnn
   };
 }
 
+/** Velero runs a pod's annotation hook of a phase instead of every spec hook of that phase (§2.6). */
+function replacedByAnnotation(a: PodAnnotationHooks, phase: 'pre' | 'post' | 'restore'): boolean {
+  return (phase === 'pre' ? a.backupPre : phase === 'post' ? a.backupPost : a.restoreExec) !== undefined;
+}
+
 /** Pure: diagnostics for loaded objects — the parsers' issues, positioned, then the context rules. */
 export function lintObjects(objects: readonly LoadedObject[], options: LintOptions = {}): Diagnostic[] {
   const diagnostics: Diagnostic[] = [];
@@ -75,22 +80,29 @@ export function lintObjects(objects: readonly LoadedObject[], options: LintOptio
 
   const hooksCache = new Map<LoadedPod, PodAnnotationHooks>();
   const parsedOf = (h: LoadedHookObject): ParsedHookObject => parsed.get(h) ?? parseHookObject(h, readOptions);
+  const annotationHooks = (pod: LoadedPod): PodAnnotationHooks => {
+    let hooks = hooksCache.get(pod);
+    if (hooks === undefined) {
+      hooks = readAnnotationHooks(pod, readOptions);
+      hooksCache.set(pod, hooks);
+    }
+    return hooks;
+  };
   const ctx: LintContext = {
     profile,
     objects,
     pods,
     hookObjects,
-    annotationHooks(pod) {
-      let hooks = hooksCache.get(pod);
-      if (hooks === undefined) {
-        hooks = readAnnotationHooks(pod, readOptions);
-        hooksCache.set(pod, hooks);
-      }
-      return hooks;
+    annotationHooks,
+    // A spec hook that an annotation hook replaces never runs on that pod, so it is not checked against it.
+    specExecHooks: (pod, h) => {
+      const a = annotationHooks(pod);
+      return parsedOf(h).execFor(pod).filter((m) => !replacedByAnnotation(a, m.phase));
     },
-    specExecHooks: (pod, h) => parsedOf(h).execFor(pod),
+    matchingSpecExecHooks: (pod, h) => parsedOf(h).execFor(pod),
     allSpecExecHooks: (h) => parsedOf(h).allExec,
-    specInitHooks: (pod, h) => parsedOf(h).initFor(pod),
+    specInitHooks: (pod, h) => (annotationHooks(pod).restoreInit === undefined ? parsedOf(h).initFor(pod) : []),
+    matchingSpecInitHooks: (pod, h) => parsedOf(h).initFor(pod),
     parsedSpec: (h) => parsedOf(h).spec,
   };
   for (const rule of options.rules ?? LINT_RULES) {

@@ -35,12 +35,19 @@ export interface LintContext {
   readonly pods: readonly LoadedPod[];
   readonly hookObjects: readonly LoadedHookObject[];
   annotationHooks(pod: LoadedPod): PodAnnotationHooks;
-  /** Exec hooks of `hookObject`'s spec that apply to `pod` (selectors evaluated as Velero does). */
+  /**
+   * Exec hooks of `hookObject`'s spec that run on `pod`: selectors evaluated as Velero does, and
+   * without those that an annotation hook of the same phase replaces on this pod (§2.6).
+   */
   specExecHooks(pod: LoadedPod, hookObject: LoadedHookObject): readonly MatchedSpecExecHook[];
+  /** Every exec hook of `hookObject`'s spec whose selectors match `pod`, replaced ones included. */
+  matchingSpecExecHooks(pod: LoadedPod, hookObject: LoadedHookObject): readonly MatchedSpecExecHook[];
   /** Every exec hook of `hookObject`'s spec, whatever it applies to. */
   allSpecExecHooks(hookObject: LoadedHookObject): readonly MatchedSpecExecHook[];
-  /** Init hooks of a Restore's spec that apply to `pod`. */
+  /** Init hooks of a Restore's spec that are injected into `pod` (none when its init annotations replace them). */
   specInitHooks(pod: LoadedPod, hookObject: LoadedHookObject): readonly MatchedSpecInitHook[];
+  /** Init hooks of a Restore's spec whose selectors match `pod`, replaced ones included. */
+  matchingSpecInitHooks(pod: LoadedPod, hookObject: LoadedHookObject): readonly MatchedSpecInitHook[];
   /** The parsed Backup/Schedule or Restore (scope, entries, namespaceMapping); undefined when unreadable. */
   parsedSpec(hookObject: LoadedHookObject): { readonly kind: 'backup'; readonly backup: BackupHooks | undefined } | { readonly kind: 'restore'; readonly restore: RestoreHooks | undefined };
 }

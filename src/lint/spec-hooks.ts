@@ -37,7 +37,8 @@ export function parseHookObject(object: LoadedHookObject, options: VeleroReadOpt
       ...entry.pre.map((hook) => ({ hook, phase: 'pre' as const, path: `${entry.path}.pre[${hook.index}]` })),
       ...entry.post.map((hook) => ({ hook, phase: 'post' as const, path: `${entry.path}.post[${hook.index}]` })),
     ];
-    const rules = backupScopeRules(backup);
+    // Lint reports every problem in one pass: pods are matched as if the object's errors were fixed.
+    const rules = backupScopeRules(backup === undefined ? undefined : { ...backup, validationErrors: [] });
     const inScope = (pod: LoadedPod): boolean => firstSkip(rules, { pod: pod.pod, namespace: podNamespace(pod) }) === undefined;
     return {
       object, issues,
@@ -57,7 +58,7 @@ export function parseHookObject(object: LoadedHookObject, options: VeleroReadOpt
   const initOf = (entry: (typeof resources)[number]): MatchedSpecInitHook[] =>
     entry.postHooks.flatMap((p) => (p.kind === 'init' ? [{ hook: p.hook, path: `${entry.path}.postHooks[${p.hook.index}]` }] : []));
   // Lint sees manifests as backed up: the pod's own namespace is its source namespace.
-  const rules = restoreScopeRules(restore);
+  const rules = restoreScopeRules(restore === undefined ? undefined : { ...restore, validationErrors: [] });
   const inScope = (pod: LoadedPod): boolean =>
     firstSkip(rules, { pod: pod.pod, namespace: target(pod), sourceNamespaces: [podNamespace(pod)], live: false }) === undefined;
   const matching = (pod: LoadedPod) => (inScope(pod) ? resources.filter((e) => applies(e, target(pod), pod, false)) : []);

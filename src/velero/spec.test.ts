@@ -59,7 +59,75 @@ void test('schedule: hooks under spec.template.hooks', () => {
   const { backup: b, issues } = parseBackupObject(backup([{ name: 'x', pre: [{ exec: { command: ['/a'], timeout: 30 } }] }], 'Schedule'));
   assert.deepEqual(codes(issues), ['spec-schema-invalid']);
   assert.equal(issues[0]!.key, 'spec.template.hooks.resources[0].pre[0].exec.timeout');
-  assert.equal(b?.resources[0]?.pre.length, 0);
+  // The hook is kept (its other fields are still checked); the bad timeout reads as unset.
+  assert.equal(b?.resources[0]?.pre[0]?.execTimeoutMs, 0);
+  assert.ok(b.validationErrors.length > 0, 'the CRD schema refuses the object');
+});
+
+void test('one pass: a bad command does not hide the hook\'s other mistakes, and the hint gives the list to write', () => {
+  const { backup: b, issues } = parseBackupObject(
+    backup([{ name: 'redis', pre: [{ exec: { container: 'redis-server', command: 'redis-cli BGSAVE', onError: 'fail', timeout: 30 } }] }]),
+  );
+  assert.deepEqual(
+    issues.map((i) => [i.code, i.key]),
+    [
+      ['spec-schema-invalid', 'spec.hooks.resources[0].pre[0].exec.command'],
+      ['spec-schema-invalid', 'spec.hooks.resources[0].pre[0].exec.timeout'],
+      ['on-error-invalid', 'spec.hooks.resources[0].pre[0].exec.onError'],
+    ],
+  );
+  assert.match(issues[0]!.message, /expected array, received string "redis-cli BGSAVE"/);
+  assert.match(issues[0]!.hint, /\["\/bin\/sh","-c","redis-cli BGSAVE"\]/);
+  assert.match(issues[0]!.hint, /\["redis-cli","BGSAVE"\]/);
+  assert.match(issues[1]!.hint, /"30s"/);
+  assert.equal(issues[2]!.hint, 'Write "Fail" (case-sensitive).');
+  // Still a hook, so the container is checked against the pods (lint's container-not-found).
+  assert.equal(b?.resources[0]?.pre[0]?.container, 'redis-server');
+});
+
+interface CommandHintCase {
+  readonly command: unknown;
+  readonly key: string;
+  readonly hint: RegExp;
+}
+
+const commandHintCases: readonly CommandHintCase[] = [
+  { command: '/bin/sync', key: 'exec.command', hint: /^Write it as a list: \["\/bin\/sync"\]\.$/ },
+  // Shell syntax: splitting on spaces would change the meaning, so only the shell form is offered.
+  { command: 'pg_dump "my db" > /tmp/x', key: 'exec.command', hint: /^Write it as a list; to run it through a shell: \["\/bin\/sh","-c","pg_dump \\"my db\\" > \/tmp\/x"\]\.$/ },
+  { command: ['/bin/sleep', 5], key: 'exec.command[1]', hint: /Quote the element/ },
+  { command: { a: 1 }, key: 'exec.command', hint: /list of strings/ },
+  { command: undefined, key: 'exec.command', hint: /Add the command/ },
+];
+
+for (const c of commandHintCases) {
+  void test(`spec command ${c.command === undefined ? 'missing' : JSON.stringify(c.command)}: one spec-schema-invalid with a ready fix`, () => {
+    const { issues } = parseRestoreObject(restore([{ name: 'h', postHooks: [{ exec: { command: c.command, waitForReady: 'true' } }] }]));
+    const command = issues.filter((i) => i.key.includes('.exec.command'));
+    assert.deepEqual(command.map((i) => [i.code, i.key]), [['spec-schema-invalid', `spec.hooks.resources[0].postHooks[0].${c.key}`]]);
+    assert.match(command[0]!.hint, c.hint);
+    // The other field's mistake is reported in the same pass.
+    const ready = issues.find((i) => i.key.endsWith('.exec.waitForReady'));
+    assert.equal(ready?.hint, 'Write true without quotes.');
+  });
+}
+
+void test('one pass: an entry without a name still has its hooks read and checked', () => {
+  const { issues } = parseBackupObject(backup([{ pre: [{ exec: { command: ['/a'], onError: 'fail' } }] }]));
+  assert.deepEqual(
+    issues.map((i) => [i.code, i.key]),
+    [
+      ['spec-schema-invalid', 'spec.hooks.resources[0].name'],
+      ['on-error-invalid', 'spec.hooks.resources[0].pre[0].exec.onError'],
+    ],
+  );
+});
+
+void test('one pass: an entry whose selection fields are malformed is reported but matches no pod', () => {
+  const { backup: b, issues } = parseBackupObject(backup([{ name: 'x', includedNamespaces: 'db', pre: [{ exec: { command: ['/a'] } }] }]));
+  assert.deepEqual(issues.map((i) => [i.code, i.key]), [['spec-schema-invalid', 'spec.hooks.resources[0].includedNamespaces']]);
+  assert.match(issues[0]!.hint, /\["db"\]/);
+  assert.equal(b?.resources.length, 0);
 });
 
 interface IssueCase {

@@ -186,10 +186,38 @@ function joinPath(base: string, path: readonly PropertyKey[]): string {
   return out;
 }
 
-function schemaIssues(error: z.ZodError, base: string): ParseIssue[] {
+function valueAt(value: unknown, path: readonly PropertyKey[]): unknown {
+  let at = value;
+  for (const part of path) {
+    if (typeof at !== 'object' || at === null) return undefined;
+    at = (at as Record<PropertyKey, unknown>)[part];
+  }
+  return at;
+}
+
+/** A ready fix for the common type slips (an unquoted duration, a quoted boolean, one string for a list). */
+function typeFixHint(issue: z.core.$ZodIssue, input: unknown): string | undefined {
+  if (issue.code !== 'invalid_type') return undefined;
+  const value = valueAt(input, issue.path);
+  const field = String(issue.path[issue.path.length - 1] ?? '');
+  if (issue.expected === 'string' && (typeof value === 'number' || typeof value === 'boolean')) {
+    if (/timeout$/i.test(field) && typeof value === 'number') {
+      return `Write a quoted Go duration with a unit, e.g. ${JSON.stringify(`${value}s`)} (YAML reads an unquoted ${value} as a number).`;
+    }
+    return `Quote the value: ${JSON.stringify(String(value))}.`;
+  }
+  if (issue.expected === 'boolean' && typeof value === 'string' && /^(true|false)$/i.test(value)) {
+    return `Write ${value.toLowerCase()} without quotes.`;
+  }
+  if (issue.expected === 'array' && typeof value === 'string') return `Write a list: ${JSON.stringify([value])}.`;
+  return undefined;
+}
+
+function schemaIssues(error: z.ZodError, base: string, input?: unknown): ParseIssue[] {
   return error.issues.map((issue) => {
     const path = joinPath(base, issue.path);
-    return makeIssue('spec-schema-invalid', path, `${path}: ${issue.message}`);
+    const hint = typeFixHint(issue, input);
+    return makeIssue('spec-schema-invalid', path, `${path}: ${issue.message}`, hint === undefined ? {} : { hint });
   });
 }
 
@@ -197,8 +225,104 @@ function schemaIssues(error: z.ZodError, base: string): ParseIssue[] {
 function parseAt<T extends z.ZodType>(schema: T, value: unknown, path: string, issues: ParseIssue[]): z.infer<T> | undefined {
   const result = schema.safeParse(value);
   if (result.success) return result.data;
-  issues.push(...schemaIssues(result.error, path));
+  issues.push(...schemaIssues(result.error, path, value));
   return undefined;
+}
+
+/**
+ * Like parseAt, but one bad field does not hide the others: every issue is reported, then the
+ * offending top-level fields are replaced by `fallbacks` (or dropped) and the object is read again,
+ * so later checks (onError, durations, the container) still see the rest. `repaired` lists the
+ * fields that were replaced. undefined only when the value is not an object at all.
+ */
+function parseLenient<T extends z.ZodType>(
+  schema: T,
+  value: unknown,
+  path: string,
+  issues: ParseIssue[],
+  fallbacks: Readonly<Record<string, unknown>> = {},
+): { data: z.infer<T>; repaired: ReadonlySet<string> } | undefined {
+  if (!isObject(value)) {
+    parseAt(schema, value, path, issues);
+    return undefined;
+  }
+  const first = schema.safeParse(value);
+  if (first.success) return { data: first.data, repaired: new Set() };
+  issues.push(...schemaIssues(first.error, path, value));
+  const repaired = new Set<string>();
+  for (const issue of first.error.issues) {
+    const field = issue.path[0];
+    if (typeof field === 'string') repaired.add(field);
+  }
+  const fixed: Record<string, unknown> = { ...value };
+  for (const field of repaired) fixed[field] = Object.hasOwn(fallbacks, field) ? fallbacks[field] : undefined;
+  const second = schema.safeParse(fixed);
+  return second.success ? { data: second.data, repaired } : undefined;
+}
+
+const SHELL_SYNTAX = /["'`$\\|&;<>(){}*?~]/;
+
+function describeValue(value: unknown): string {
+  if (value === null) return 'null';
+  if (Array.isArray(value)) return 'a list';
+  if (typeof value === 'string') return `the string ${JSON.stringify(value)}`;
+  if (typeof value === 'number' || typeof value === 'boolean' || typeof value === 'bigint') return `the ${typeof value} ${String(value)}`;
+  return typeof value === 'object' ? 'an object' : typeof value;
+}
+
+/**
+ * An exec command in spec.hooks: the CRD wants a list of strings. A string (the commonest slip) gets
+ * the list to write, as the annotation rules give it; the argv is kept as one element so the hook
+ * stays visible to the checks that need it (container, onError). Never throws.
+ */
+function readSpecCommand(value: unknown, key: string, issues: ParseIssue[]): string[] {
+  if (Array.isArray(value) && value.every((v): v is string => typeof v === 'string')) {
+    issues.push(...commandArgvIssues(value, key));
+    return value;
+  }
+  if (typeof value === 'string') {
+    const line = value.trim();
+    const words = line.split(/\s+/);
+    const hint =
+      words.length <= 1
+        ? `Write it as a list: ${JSON.stringify([line])}.`
+        : `Write it as a list; to run it through a shell: ${JSON.stringify(['/bin/sh', '-c', line])}` +
+          (SHELL_SYNTAX.test(line) ? '.' : `, or split into program and arguments: ${JSON.stringify(words)}.`);
+    issues.push(
+      makeIssue(
+        'spec-schema-invalid',
+        key,
+        `${key}: expected array, received string ${JSON.stringify(value)}; the CRD needs a list of strings (Velero never splits a command or runs a shell), so the API server rejects the object`,
+        { hint },
+      ),
+    );
+    return [value];
+  }
+  if (value === undefined || value === null) {
+    issues.push(makeIssue('spec-schema-invalid', key, `${key}: the command is required (a list of strings)`, { hint: 'Add the command, e.g. ["/bin/sync"].' }));
+    return [];
+  }
+  if (Array.isArray(value)) {
+    const bad = value.findIndex((v) => typeof v !== 'string');
+    issues.push(
+      makeIssue('spec-schema-invalid', `${key}[${bad}]`, `${key}[${bad}]: expected string, received ${describeValue(value[bad])}; every element of the command must be a string`, {
+        hint: 'Quote the element, e.g. "5" instead of 5.',
+      }),
+    );
+    return value.map((v) => (typeof v === 'string' ? v : JSON.stringify(v)));
+  }
+  issues.push(makeIssue('spec-schema-invalid', key, `${key}: expected array, received ${describeValue(value)}`, { hint: 'Write the command as a list of strings, e.g. ["/bin/sync"].' }));
+  return [];
+}
+
+/** The exec object of a hook, read field by field: the command on its own, then the rest leniently. */
+function readExecObject<T extends z.ZodType>(schema: T, value: unknown, at: string, issues: ParseIssue[]): z.infer<T> | undefined {
+  if (!isObject(value)) {
+    issues.push(makeIssue('spec-schema-invalid', at, `${at}: expected object, received ${describeValue(value)}`));
+    return undefined;
+  }
+  const command = readSpecCommand(value.command, `${at}.command`, issues);
+  return parseLenient(schema, { ...value, command }, at, issues)?.data;
 }
 
 function readSpecOnError(
@@ -246,6 +370,8 @@ function readSpecDuration(value: string | null | undefined, key: string, use: 'e
   return readDurationValue(value, key, use, issues);
 }
 
+const SELECTION_FIELDS = ['includedNamespaces', 'excludedNamespaces', 'includedResources', 'excludedResources', 'labelSelector'] as const;
+
 interface EntryCommon {
   readonly selector: HookResourceSelector;
   /** false when the entry can never be evaluated sensibly (e.g. broken selector); still reported. */
@@ -259,10 +385,11 @@ function readEntryCommon(
   kind: 'backup' | 'restore',
   issues: ParseIssue[],
   validationErrors: string[],
+  repaired: ReadonlySet<string> = new Set(),
 ): EntryCommon {
   const name = raw.name;
   const subject = `${path} ${JSON.stringify(name)}`;
-  if (name === '') {
+  if (name === '' && !repaired.has('name')) {
     issues.push(
       makeIssue(
         'spec-hook-name-empty',
@@ -301,7 +428,8 @@ function readEntryCommon(
     }
   }
   let labelSelector: LabelSelector | undefined;
-  let usable = true;
+  // A selection field that had to be dropped leaves the entry's pods unknown: report, do not guess.
+  let usable = !SELECTION_FIELDS.some((f) => repaired.has(f));
   if (raw.labelSelector !== undefined && raw.labelSelector !== null) {
     const selector: LabelSelector = {
       matchLabels: raw.labelSelector.matchLabels ?? undefined,
@@ -337,10 +465,12 @@ function readBackupHookList(
       issues.push(makeIssue('spec-hook-empty', at, `${at} has no exec; the CRD requires it and Velero would run nothing`, { severity: 'error' }));
       continue;
     }
-    const parsed = parseAt(BackupResourceHookSchema, element, at, issues);
-    if (parsed === undefined) continue;
-    const exec = parsed.exec;
-    issues.push(...commandArgvIssues(exec.command, `${at}.exec.command`));
+    if (!isObject(element)) {
+      issues.push(makeIssue('spec-schema-invalid', at, `${at}: expected object, received ${describeValue(element)}`, { hint: 'Write each hook as {exec: {command: [...]}}.' }));
+      continue;
+    }
+    const exec = readExecObject(ExecHookSchema, element.exec, `${at}.exec`, issues);
+    if (exec === undefined) continue;
     hooks.push({
       source: 'spec',
       name: entryName,
@@ -435,9 +565,10 @@ export function parseBackupObject(obj: unknown, options: VeleroReadOptions = {})
   const resources: BackupHookResource[] = [];
   for (const [entryIndex, rawEntry] of readResourcesList(hooks?.resources, `${base}.resources`, issues).entries()) {
     const path = `${base}.resources[${entryIndex}]`;
-    const entry = parseAt(BackupEntryShape, rawEntry, path, issues);
-    if (entry === undefined) continue;
-    const common = readEntryCommon(entry, entryIndex, path, 'backup', issues, validationErrors);
+    const lenient = parseLenient(BackupEntryShape, rawEntry, path, issues, { name: '' });
+    if (lenient === undefined) continue;
+    const entry = lenient.data;
+    const common = readEntryCommon(entry, entryIndex, path, 'backup', issues, validationErrors, lenient.repaired);
     const pre = readBackupHookList(entry.pre, entry.name, `${path}.pre`, 'pre', issues, options);
     const post = readBackupHookList(entry.post, entry.name, `${path}.post`, 'post', issues, options);
     if ((entry.pre ?? []).length === 0 && (entry.post ?? []).length === 0) {
@@ -518,9 +649,8 @@ function readRestorePostHooks(
       }
     }
     if (hasExec) {
-      const exec = parseAt(ExecRestoreHookSchema, parsed.exec, `${at}.exec`, issues);
+      const exec = readExecObject(ExecRestoreHookSchema, parsed.exec, `${at}.exec`, issues);
       if (exec !== undefined) {
-        issues.push(...commandArgvIssues(exec.command, `${at}.exec.command`));
         hooks.push({
           kind: 'exec',
           hook: {
@@ -558,9 +688,10 @@ export function parseRestoreObject(obj: unknown, options: VeleroReadOptions = {}
   const resources: RestoreHookResource[] = [];
   for (const [entryIndex, rawEntry] of readResourcesList(hooks?.resources, 'spec.hooks.resources', issues).entries()) {
     const path = `spec.hooks.resources[${entryIndex}]`;
-    const entry = parseAt(RestoreEntryShape, rawEntry, path, issues);
-    if (entry === undefined) continue;
-    const common = readEntryCommon(entry, entryIndex, path, 'restore', issues, validationErrors);
+    const lenient = parseLenient(RestoreEntryShape, rawEntry, path, issues, { name: '' });
+    if (lenient === undefined) continue;
+    const entry = lenient.data;
+    const common = readEntryCommon(entry, entryIndex, path, 'restore', issues, validationErrors, lenient.repaired);
     const postHooks = readRestorePostHooks(entry.postHooks, entry.name, `${path}.postHooks`, issues, validationErrors, options);
     if ((entry.postHooks ?? []).length === 0) {
       issues.push(makeIssue('spec-entry-no-hooks', path, `${path} ${JSON.stringify(entry.name)} has no postHooks`));

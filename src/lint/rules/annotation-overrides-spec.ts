@@ -17,7 +17,7 @@ export const annotationOverridesSpec: LintRule = {
     for (const pod of ctx.pods) {
       const a = ctx.annotationHooks(pod);
       for (const hookObject of ctx.hookObjects) {
-        const exec = ctx.specExecHooks(pod, hookObject);
+        const exec = ctx.matchingSpecExecHooks(pod, hookObject);
         const groups: [boolean, string, string, readonly string[]][] = [
           [a.backupPre !== undefined,
             a.backupPreFamily === 'legacy' ? ANNOTATION_KEYS.backupLegacy.command : ANNOTATION_KEYS.backupPre.command,
@@ -27,7 +27,7 @@ export const annotationOverridesSpec: LintRule = {
           [a.restoreExec !== undefined, ANNOTATION_KEYS.restoreExec.command, 'restore exec',
             exec.filter((m) => m.phase === 'restore').map((m) => m.path)],
           [a.restoreInit !== undefined, ANNOTATION_KEYS.restoreInit.containerImage, 'restore init',
-            ctx.specInitHooks(pod, hookObject).map((m) => m.path)],
+            ctx.matchingSpecInitHooks(pod, hookObject).map((m) => m.path)],
         ];
         for (const [annotated, key, what, overridden] of groups) {
           if (!annotated || overridden.length === 0) continue;
