@@ -42,6 +42,8 @@ export interface CliDeps {
   readonly generateInitName?: () => string;
   /** Aborts long operations (set by main on SIGINT). */
   readonly signal: AbortSignal;
+  /** Where `lint` starts looking for `.kubehooks.yaml` (default: the process's working directory). */
+  readonly cwd?: string;
 }
 
 /**

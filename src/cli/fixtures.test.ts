@@ -4,6 +4,7 @@ import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { main } from './main.ts';
 import { captureIo } from './test-io.ts';
+import { assertMatchesSchema } from '../report/output-schemas.ts';
 
 const repo = join(import.meta.dirname, '..', '..');
 const fixtures = join(repo, 'test', 'fixtures', 'manifests');
@@ -23,7 +24,7 @@ interface JsonDiagnostic {
 async function lintFixtures(): Promise<{ code: number; diagnostics: JsonDiagnostic[] }> {
   const cap = captureIo();
   const code = await main(['lint', '--output', 'json', fixtures], { io: cap.io });
-  return { code, diagnostics: (JSON.parse(cap.stdout()) as { diagnostics: JsonDiagnostic[] }).diagnostics };
+  return { code, diagnostics: (assertMatchesSchema('lint-output', cap.stdout()) as { diagnostics: JsonDiagnostic[] }).diagnostics };
 }
 
 // One expected finding per mistake planted in the fixtures: file, code, line, and a word the message must contain.
@@ -85,7 +86,8 @@ void test('spawned: stdin JSON, --output json, exit 0 on a clean pod', () => {
   const pod = JSON.stringify({ apiVersion: 'v1', kind: 'Pod', metadata: { name: 'p', annotations: { 'pre.hook.backup.velero.io/command': '["/bin/sync"]' } }, spec: { containers: [{ name: 'c' }] } });
   const r = spawnSync(node, [bin, 'lint', '-o', 'json', '-'], { cwd: repo, input: pod, encoding: 'utf8', timeout: 60_000 });
   assert.equal(r.status, 0, r.stderr);
-  assert.deepEqual(JSON.parse(r.stdout), { diagnostics: [] });
+  assert.deepEqual(JSON.parse(r.stdout), { diagnostics: [], counts: { errors: 0, warnings: 0, infos: 0, suppressed: 0 }, suppressed: [], skipped: [] });
+  assertMatchesSchema('lint-output', r.stdout);
 });
 
 void test('spawned: usage error exits 2 without a stack trace', () => {

@@ -4,8 +4,15 @@ import assert from 'node:assert/strict';
 import { mkdtemp, writeFile, mkdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { readFileSync } from 'node:fs';
+import { Ajv } from 'ajv';
 import { main } from './main.ts';
 import { captureIo } from './test-io.ts';
+import { assertMatchesSchema, schemaErrors } from '../report/output-schemas.ts';
+
+const sarifSchema = JSON.parse(readFileSync(join(import.meta.dirname, '..', '..', 'schemas', 'vendor', 'sarif', 'sarif-schema-2.1.0.json'), 'utf8')) as object;
+// The vendored schema's language pattern needs unicodeRegExp: false (see diagnostics-sarif.test.ts).
+const validateSarif = new Ajv({ strict: false, allErrors: true, unicodeRegExp: false }).compile(sarifSchema);
 
 const good = 'apiVersion: v1\nkind: Pod\nmetadata:\n  name: p\n  annotations:\n    pre.hook.backup.velero.io/command: \'["/bin/sync"]\'\nspec:\n  containers: [{name: app}]\n';
 const warn = good.replace("'[\"/bin/sync\"]'", "'[\"/bin/sync\"]'\n    pre.hook.backup.velero.io/on-error: fail");
@@ -64,7 +71,7 @@ void test('lint --output json has the contract shape', async (t) => {
   const cap = captureIo();
   const code = await main(['lint', '-o', 'json', root], { io: cap.io });
   assert.equal(code, 1);
-  const parsed = JSON.parse(cap.stdout()) as { diagnostics: Record<string, unknown>[] };
+  const parsed = assertMatchesSchema('lint-output', cap.stdout()) as { diagnostics: Record<string, unknown>[] };
   const d = parsed.diagnostics.find((x) => x['code'] === 'command-shell-line');
   assert.ok(d);
   assert.equal(d['severity'], 'error');
@@ -81,7 +88,7 @@ void test('lint reports every mistake of a fixture in one run, with a ready fix 
   const cap = captureIo();
   const code = await main(['lint', '-o', 'json', onePass], { io: cap.io });
   assert.equal(code, 1);
-  const { diagnostics } = JSON.parse(cap.stdout()) as { diagnostics: { code: string; line: number; hint: string; message: string; object: { name: string } }[] };
+  const { diagnostics } = assertMatchesSchema('lint-output', cap.stdout()) as { diagnostics: { code: string; line: number; hint: string; message: string; object: { name: string } }[] };
   const got = diagnostics.map((d) => `${d.code}@${d.line}`);
   const want = [
     'container-not-found@16', // the spec pre hook's container, on redis-0
@@ -104,4 +111,175 @@ void test('lint reports every mistake of a fixture in one run, with a ready fix 
   assert.match(shell?.hint ?? '', /\["\/bin\/sh","-c","redis-cli BGSAVE"\]/);
   // redis-1's annotations replace both spec hooks there: no container-not-found for that pod.
   assert.ok(!diagnostics.some((d) => d.code === 'container-not-found' && d.message.includes('redis-1')), got.join(', '));
+});
+
+// ---------- lint control (issue 12 item 10) ----------
+
+const podWith = (annotations: Record<string, string>, own = ''): string =>
+  `apiVersion: v1\nkind: Pod\nmetadata:\n  name: p\n  namespace: ns\n  annotations:\n${Object.entries(annotations).map(([k, v]) => `    ${k}: '${v}'`).join('\n')}\n${own}spec:\n  containers: [{name: app, image: x}]\n`;
+// One error (command-shell-line) and one warning (on-error-invalid).
+const mixed = podWith({ 'pre.hook.backup.velero.io/command': '/bin/fsfreeze --freeze /data', 'pre.hook.backup.velero.io/on-error': 'fail' });
+const warningOnly = podWith({ 'pre.hook.backup.velero.io/command': '["/bin/sync"]', 'pre.hook.backup.velero.io/on-error': 'fail' });
+
+interface JsonOut {
+  diagnostics: { code: string; severity: string }[];
+  counts: { errors: number; warnings: number; infos: number; suppressed: number };
+  suppressed: { code: string; suppression: { kind: string; reason: string; source: string } }[];
+  skipped: { path: string; code: string; reason: string }[];
+}
+
+async function lintIn(t: TestContext, files: Record<string, string>, args: (root: string) => string[], cwd?: (root: string) => string): Promise<{ code: number; out: string; err: string; root: string }> {
+  const root = await dir(t, files);
+  const cap = captureIo();
+  const code = await main(args(root), { io: cap.io, deps: { cwd: cwd === undefined ? root : cwd(root) } });
+  assert.doesNotMatch(cap.stderr(), /\n\s+at /, 'no stack traces');
+  return { code, out: cap.stdout(), err: cap.stderr(), root };
+}
+
+function json(out: string): JsonOut {
+  return assertMatchesSchema('lint-output', out) as JsonOut;
+}
+
+interface ControlCase {
+  readonly name: string;
+  readonly files: Record<string, string>;
+  readonly args: (root: string) => string[];
+  readonly cwd?: (root: string) => string;
+  readonly exit: number;
+  readonly stdout?: RegExp;
+  readonly notStdout?: RegExp;
+  readonly stderr?: RegExp;
+}
+
+const controlCases: readonly ControlCase[] = [
+  { name: '--fail-on error (default): warnings alone exit 0', files: { 'a.yaml': warningOnly }, args: (r) => ['lint', r], exit: 0 },
+  { name: '--fail-on warning: warnings exit 1', files: { 'a.yaml': warningOnly }, args: (r) => ['lint', '--fail-on', 'warning', r], exit: 1, stdout: /warning on-error-invalid/ },
+  { name: '--fail-on info is not a choice', files: { 'a.yaml': warningOnly }, args: (r) => ['lint', '--fail-on', 'info', r], exit: 2, stderr: /--fail-on <severity>' argument 'info' is invalid\. Allowed choices are error, warning/ },
+  { name: '--quiet lists errors only, the summary still counts everything', files: { 'a.yaml': mixed }, args: (r) => ['lint', '-q', r], exit: 1, stdout: /error command-shell-line[\s\S]*^1 error, 1 warning$/m, notStdout: /on-error-invalid/ },
+  { name: '--quiet with --fail-on warning: a hidden warning still fails', files: { 'a.yaml': warningOnly }, args: (r) => ['lint', '--quiet', '--fail-on', 'warning', r], exit: 1, notStdout: /on-error-invalid/ },
+  {
+    name: '.kubehooks.yaml in a parent of the working directory disables a code',
+    files: { '.kubehooks.yaml': 'lint:\n  disable: [command-shell-line]\n', 'sub/k8s/a.yaml': mixed },
+    args: (r) => ['lint', join(r, 'sub', 'k8s')],
+    cwd: (r) => join(r, 'sub'),
+    exit: 0,
+    stdout: /^0 errors, 1 warning, 1 suppressed$/m,
+  },
+  {
+    name: '--no-config ignores it',
+    files: { '.kubehooks.yaml': 'lint:\n  disable: [command-shell-line]\n', 'a.yaml': mixed },
+    args: (r) => ['lint', '--no-config', join(r, 'a.yaml')],
+    exit: 1,
+  },
+  {
+    name: '--config names another file',
+    files: { 'ci/lint.yaml': 'lint:\n  disable: [command-shell-line, on-error-invalid]\n', 'k8s/a.yaml': mixed },
+    args: (r) => ['lint', '--config', join(r, 'ci', 'lint.yaml'), join(r, 'k8s')],
+    exit: 0,
+    stdout: /^0 errors, 0 warnings, 2 suppressed$/m,
+  },
+  {
+    name: 'an invalid .kubehooks.yaml is a usage error naming file, key and the valid values',
+    files: { '.kubehooks.yaml': 'lint:\n  disable: [comand-shell-line]\n', 'a.yaml': mixed },
+    args: (r) => ['lint', join(r, 'a.yaml')],
+    exit: 2,
+    stderr: /\.kubehooks\.yaml: lint\.disable\[0\]: unknown code "comand-shell-line"; did you mean command-shell-line\?/,
+  },
+  {
+    name: 'inline opt-out with a reason',
+    files: { 'a.yaml': podWith({ 'pre.hook.backup.velero.io/command': '/bin/fsfreeze --freeze /data', 'ignore-check.kubehooks.dev/command-shell-line': 'the image really has such a binary' }) },
+    args: (r) => ['lint', r],
+    exit: 0,
+    stdout: /^0 errors, 0 warnings, 1 suppressed$/m,
+  },
+  {
+    name: 'inline opt-out without a reason is an error and suppresses nothing',
+    files: { 'a.yaml': podWith({ 'pre.hook.backup.velero.io/command': '/bin/fsfreeze --freeze /data', 'ignore-check.kubehooks.dev/command-shell-line': '' }) },
+    args: (r) => ['lint', r],
+    exit: 1,
+    stdout: /error command-shell-line[\s\S]*error ignore-check-reason-missing/,
+  },
+  {
+    name: 'a folder with only .deploy/pod.yaml says where the manifest is',
+    files: { '.deploy/pod.yaml': good, 'main.go': 'package main\n' },
+    args: (r) => ['lint', r],
+    exit: 0,
+    stdout: /no-manifests: .*outside hidden directories.*skipped: .*\.deploy\/[\s\S]*hint: .*kubehooks lint .*\.deploy\/[\s\S]*^skipped .*\.deploy\/: hidden directory[\s\S]*^skipped 1 file not named \*\.yaml, \*\.yml or \*\.json \(.*main\.go\)$/m,
+  },
+  {
+    name: 'a Helm chart gets the hint to pipe helm template into lint -',
+    files: { 'chart/Chart.yaml': 'apiVersion: v2\nname: web\nversion: 0.1.0\n', 'chart/templates/pod.yaml': 'apiVersion: v1\nkind: Pod\nmetadata:\n  name: {{ .Release.Name }}\n  labels:\n    {{- include "web.labels" . | nindent 4 }}\n' },
+    args: (r) => ['lint', join(r, 'chart')],
+    exit: 0,
+    stdout: /warning helm-template: .*pod\.yaml is a Helm template[\s\S]*hint: Render the chart and lint the result: helm template chart .*chart \| kubehooks lint -/,
+    notStdout: /yaml-syntax/,
+  },
+];
+
+for (const c of controlCases) {
+  void test(`kubehooks lint: ${c.name}`, async (t) => {
+    const r = await lintIn(t, c.files, c.args, c.cwd);
+    assert.equal(r.code, c.exit, `stdout: ${r.out}\nstderr: ${r.err}`);
+    if (c.stdout) assert.match(r.out, c.stdout);
+    if (c.notStdout) assert.doesNotMatch(r.out, c.notStdout);
+    if (c.stderr) assert.match(r.err, c.stderr);
+  });
+}
+
+void test('lint --output json: counts, suppressed (with kind, reason, source) and skipped, valid against schemas/lint-output.schema.json', async (t) => {
+  const inline = podWith({ 'pre.hook.backup.velero.io/command': '/bin/fsfreeze --freeze /data', 'pre.hook.backup.velero.io/on-error': 'fail', 'ignore-check.kubehooks.dev/command-shell-line': 'a binary with a space in its name' });
+  const r = await lintIn(t, { '.kubehooks.yaml': 'lint:\n  disable:\n    - code: on-error-invalid\n      reason: Continue is fine\n', 'k8s/a.yaml': inline, 'k8s/.old/b.yaml': mixed, 'k8s/notes.txt': 'x' }, (root) => ['lint', '-o', 'json', join(root, 'k8s')]);
+  assert.equal(r.code, 0, r.out + r.err);
+  const out = json(r.out);
+  assert.deepEqual(out.diagnostics, []);
+  assert.deepEqual(out.counts, { errors: 0, warnings: 0, infos: 0, suppressed: 2 });
+  assert.deepEqual(out.suppressed.map((s) => [s.code, s.suppression.kind, s.suppression.reason, s.suppression.source]), [
+    ['command-shell-line', 'annotation', 'a binary with a space in its name', 'ignore-check.kubehooks.dev/command-shell-line'],
+    ['on-error-invalid', 'config', 'Continue is fine', join(r.root, '.kubehooks.yaml')],
+  ]);
+  assert.deepEqual(out.skipped.map((s) => [s.code, s.path]), [['hidden-directory', `${join(r.root, 'k8s', '.old')}/`], ['not-a-manifest', join(r.root, 'k8s', 'notes.txt')]]);
+});
+
+void test('lint --output json --quiet: errors only in diagnostics, counts of everything', async (t) => {
+  const r = await lintIn(t, { 'a.yaml': mixed }, (root) => ['lint', '-o', 'json', '--quiet', root]);
+  assert.equal(r.code, 1);
+  const out = json(r.out);
+  assert.deepEqual(out.diagnostics.map((d) => d.code), ['command-shell-line']);
+  assert.deepEqual(out.counts, { errors: 1, warnings: 1, infos: 0, suppressed: 0 });
+});
+
+void test('the lint schema check can fail: a document with a renamed field is rejected', async (t) => {
+  const r = await lintIn(t, { 'a.yaml': mixed }, (root) => ['lint', '-o', 'json', root]);
+  const doc = JSON.parse(r.out) as Record<string, unknown>;
+  assert.deepEqual(schemaErrors('lint-output', doc), []);
+  const { counts, ...withoutCounts } = doc;
+  assert.ok(counts !== undefined);
+  assert.notDeepEqual(schemaErrors('lint-output', withoutCounts), []);
+  assert.notDeepEqual(schemaErrors('lint-output', { ...doc, diagnostics: [{ ...(doc['diagnostics'] as object[])[0], severity: 'fatal' }] }), []);
+});
+
+void test('SARIF and JUnit agree with the suppressions and --fail-on', async (t) => {
+  const files = {
+    '.kubehooks.yaml': 'lint:\n  disable: [on-error-invalid]\n',
+    'a.yaml': podWith({ 'pre.hook.backup.velero.io/command': '/bin/fsfreeze --freeze /data', 'ignore-check.kubehooks.dev/command-shell-line': 'intended', 'post.hook.backup.velero.io/command': '["/bin/true"]', 'post.hook.backup.velero.io/on-error': 'fail', 'post.hook.backup.velero.io/timeout': '30' }),
+  };
+  const sarif = await lintIn(t, files, (root) => ['lint', '-o', 'sarif', root]);
+  assert.equal(sarif.code, 1, sarif.out); // duration-invalid (error) is neither suppressed nor disabled
+  const log = JSON.parse(sarif.out) as { runs: { results: { ruleId: string; suppressions?: { kind: string; status: string; justification: string }[] }[] }[] };
+  const byRule = new Map(log.runs[0]!.results.map((x) => [x.ruleId, x.suppressions]));
+  assert.deepEqual(byRule.get('command-shell-line'), [{ kind: 'inSource', status: 'accepted', justification: 'intended', properties: { source: 'ignore-check.kubehooks.dev/command-shell-line' } }]);
+  assert.equal(byRule.get('on-error-invalid')?.[0]?.kind, 'external');
+  assert.equal(byRule.get('duration-invalid'), undefined);
+  assert.ok(validateSarif(log), 'valid SARIF 2.1.0');
+
+  const junit = await lintIn(t, files, (root) => ['lint', '-o', 'junit', root]);
+  assert.match(junit.out, /<failure message="1 error: duration-invalid"/);
+  assert.match(junit.out, /suppressed \(ignore-check\.kubehooks\.dev\/command-shell-line: intended\): .*command-shell-line/);
+  const warnings = { 'a.yaml': warningOnly };
+  const strict = await lintIn(t, warnings, (root) => ['lint', '-o', 'junit', '--fail-on', 'warning', root]);
+  assert.equal(strict.code, 1);
+  assert.match(strict.out, /<failure message="1 problem: on-error-invalid"/);
+  const lax = await lintIn(t, warnings, (root) => ['lint', '-o', 'junit', root]);
+  assert.equal(lax.code, 0);
+  assert.doesNotMatch(lax.out, /<failure/);
 });

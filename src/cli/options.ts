@@ -2,6 +2,7 @@ import type { Diagnostic } from '../model/diagnostic.ts';
 import { loadSources } from '../load/load.ts';
 import type { LoadResult } from '../load/load.ts';
 import { readInputs, UNREADABLE_INPUT_CODES } from '../load/read-inputs.ts';
+import type { SkippedPath } from '../load/read-inputs.ts';
 import { renderDiagnosticsText } from '../report/diagnostics-text.ts';
 import type { CliDeps } from './context.ts';
 
@@ -16,6 +17,8 @@ export interface ReadManifests {
   readonly unreadable: readonly Diagnostic[];
   /** Other read-time diagnostics (e.g. an empty directory). */
   readonly readWarnings: readonly Diagnostic[];
+  /** Paths the directory walks left out. */
+  readonly skipped: readonly SkippedPath[];
 }
 
 /** Reads and loads PATH arguments (files, directories, `-`). */
@@ -26,6 +29,7 @@ export async function readManifests(paths: readonly string[], deps: CliDeps): Pr
     load,
     unreadable: read.diagnostics.filter((d) => UNREADABLE_INPUT_CODES.has(d.code)),
     readWarnings: read.diagnostics.filter((d) => !UNREADABLE_INPUT_CODES.has(d.code)),
+    skipped: read.skipped,
   };
 }
 

@@ -2,6 +2,7 @@ import type { Severity } from '../model/diagnostic.ts';
 import { LOAD_CODES } from '../load/codes.ts';
 import { ISSUE_CODES } from '../velero/issue-codes.ts';
 import { LINT_RULES } from './registry.ts';
+import { SUPPRESSION_CODE_INFO, SUPPRESSION_CODES } from './suppress.ts';
 
 /** One diagnostic code as CI formats describe it (SARIF `rules[]`). */
 export interface CodeInfo {
@@ -23,6 +24,7 @@ const LOAD_CODE_INFO: Readonly<Record<(typeof LOAD_CODES)[number], Omit<CodeInfo
   'input-too-large': { severity: 'error', summary: 'The input is larger than kubehooks reads.', hint: 'Split the manifests into smaller files.' },
   'input-encoding': { severity: 'error', summary: 'The input is not UTF-8 text.', hint: 'Save the file as UTF-8.' },
   'input-unreadable': { severity: 'error', summary: 'The path could not be read.', hint: 'Check the path and its permissions.' },
+  'helm-template': { severity: 'warning', summary: 'The file is an unrendered Helm template; nothing in it is checked.', hint: 'Render the chart and lint the result: helm template RELEASE CHART | kubehooks lint -' },
   'no-manifests': { severity: 'warning', summary: 'No manifests were found in the input.', hint: 'Check the path; directories are read for *.yaml, *.yml and *.json.' },
   'manifest-invalid': { severity: 'error', summary: 'The manifest does not have the shape Kubernetes requires, so hooks cannot be read from it.', hint: 'Fix the field named in the message.' },
   'annotation-not-string': { severity: 'error', summary: 'An annotation value is not a string; the API server rejects the object.', hint: 'Quote the value.' },
@@ -30,11 +32,12 @@ const LOAD_CODE_INFO: Readonly<Record<(typeof LOAD_CODES)[number], Omit<CodeInfo
   'internal-error': { severity: 'error', summary: 'A lint rule crashed (a kubehooks bug); the other diagnostics are still reported.', hint: 'Report it with the input that triggers it.' },
 };
 
-/** Every code kubehooks lint can report, in docs order: loader, parsers, context rules. Pure. */
+/** Every code kubehooks lint can report, in docs order: loader, parsers, context rules, opt-outs. Pure. */
 export function lintCodeCatalog(): readonly CodeInfo[] {
   return [
     ...LOAD_CODES.map((code): CodeInfo => ({ code, ...LOAD_CODE_INFO[code] })),
     ...Object.entries(ISSUE_CODES).map(([code, info]): CodeInfo => ({ code, severity: info.severity, summary: info.meaning, hint: info.hint })),
     ...LINT_RULES.map((r): CodeInfo => ({ code: r.code, severity: r.severity, summary: r.summary, hint: r.hint })),
+    ...SUPPRESSION_CODES.map((code): CodeInfo => ({ code, ...SUPPRESSION_CODE_INFO[code] })),
   ];
 }

@@ -9,6 +9,7 @@ export const LOAD_CODES = [
   'input-encoding',
   'input-unreadable',
   'no-manifests',
+  'helm-template',
   'manifest-invalid',
   'annotation-not-string',
   'label-not-string',

@@ -1,5 +1,6 @@
 import type { Diagnostic } from '../model/diagnostic.ts';
 import { classifyDocument } from './classify.ts';
+import { helmTemplateDiagnostic } from './helm.ts';
 import { DEFAULT_LOAD_LIMITS } from './limits.ts';
 import type { LoadLimits } from './limits.ts';
 import type { LoadedObject } from './loaded-object.ts';
@@ -40,8 +41,16 @@ export function loadSources(
   const failedFiles: string[] = [];
   for (const source of sources) {
     const parsed = parseSource(source, limits, counter);
+    const failed = parsed.diagnostics.some((d) => d.severity === 'error');
+    // An unrendered Helm template: one hint to render it, instead of YAML errors or placeholder values.
+    const helm = helmTemplateDiagnostic(source.file, source.text, failed);
+    if (helm !== undefined) {
+      diagnostics.push(helm);
+      failedFiles.push(source.file);
+      continue;
+    }
     diagnostics.push(...parsed.diagnostics);
-    if (parsed.diagnostics.some((d) => d.severity === 'error')) failedFiles.push(source.file);
+    if (failed) failedFiles.push(source.file);
     for (const doc of parsed.documents) {
       const classified = classifyDocument(doc);
       documents.push({ parsed: doc, objects: classified.objects });

@@ -57,3 +57,22 @@ void test('readInputs: sorted recursive walk, manifest extensions only, dot dirs
   assert.equal(stdinReads, 1);
   assert.deepEqual(r.diagnostics.map((d) => `${d.code}:${d.file}`), ['input-unreadable:missing.yaml', 'no-manifests:empty']);
 });
+
+void test('readInputs: what a walk leaves out is listed with a code; version-control directories are not', async () => {
+  const fs = fakeFs({ m: { 'a.yaml': 'a', 'README.md': 'r', '.env.yaml': 'e', '.git': { 'x.yaml': 'x' }, '.deploy': { 'pod.yaml': 'p' }, node_modules: { 'e.yaml': 'e' } } });
+  const r = await readInputs(['m'], { fs, readStdin: () => Promise.resolve(new Uint8Array()) });
+  assert.deepEqual(r.skipped.map((s) => `${s.code}:${s.path}`), ['hidden-directory:m/.deploy/', 'hidden-file:m/.env.yaml', 'not-a-manifest:m/README.md', 'node-modules:m/node_modules/']);
+  assert.ok(r.skipped.every((s) => s.reason.length > 0));
+  // Named on the command line, a hidden directory is read.
+  const named = await readInputs(['m/.deploy'], { fs, readStdin: () => Promise.resolve(new Uint8Array()) });
+  assert.deepEqual(named.sources.map((s) => s.file), ['m/.deploy/pod.yaml']);
+});
+
+void test('readInputs: a directory whose only manifests are in a hidden directory says where they are', async () => {
+  const fs = fakeFs({ app: { '.deploy': { 'pod.yaml': 'p' }, 'main.go': 'g' } });
+  const r = await readInputs(['app'], { fs, readStdin: () => Promise.resolve(new Uint8Array()) });
+  const d = r.diagnostics.find((x) => x.code === 'no-manifests');
+  assert.ok(d);
+  assert.match(d.message, /outside hidden directories.*skipped: app\/\.deploy\//);
+  assert.match(d.hint, /kubehooks lint app\/\.deploy\//);
+});

@@ -31,11 +31,33 @@ export interface ReadInputsOptions {
   readonly signal?: AbortSignal | undefined;
 }
 
+/** Why a directory walk left a path out. Stable strings (lint's JSON `skipped[].code`). */
+export type SkipPathCode = 'hidden-directory' | 'node-modules' | 'hidden-file' | 'not-a-manifest';
+
+/** A path a directory walk did not read (named PATHs are always read). */
+export interface SkippedPath {
+  readonly path: string;
+  readonly code: SkipPathCode;
+  readonly reason: string;
+}
+
 export interface ReadInputsResult {
   readonly sources: readonly SourceText[];
   /** `input-unreadable`, `input-encoding`, `input-too-large`: the CLI exits 2 on these. */
   readonly diagnostics: readonly Diagnostic[];
+  /** What directory walks left out, in walk order (version-control directories are not listed). */
+  readonly skipped: readonly SkippedPath[];
 }
+
+/** Directories a walk never enters and never mentions. */
+const VCS_DIRECTORIES: ReadonlySet<string> = new Set(['.git', '.hg', '.svn']);
+
+const SKIP_REASON: Readonly<Record<SkipPathCode, string>> = {
+  'hidden-directory': 'hidden directory (name it as a PATH to read it)',
+  'node-modules': 'node_modules is not read (name it as a PATH to read it)',
+  'hidden-file': 'hidden file (name it as a PATH to read it)',
+  'not-a-manifest': 'not *.yaml, *.yml or *.json',
+};
 
 /** Codes that mean "could not read the input at all" (exit 2 rather than 1). */
 export const UNREADABLE_INPUT_CODES: ReadonlySet<string> = new Set(['input-unreadable', 'input-encoding', 'input-too-large']);
@@ -109,6 +131,10 @@ export async function readInputs(paths: readonly string[], options: ReadInputsOp
   const limits = options.limits ?? DEFAULT_LOAD_LIMITS;
   const sources: SourceText[] = [];
   const diagnostics: Diagnostic[] = [];
+  const skipped: SkippedPath[] = [];
+  const skip = (path: string, code: SkipPathCode): void => {
+    skipped.push({ path, code, reason: SKIP_REASON[code] });
+  };
   let stdinRead = false;
   const signal = options.signal;
   const limit: ReadLimit = { maxBytes: limits.maxFileChars, signal };
@@ -152,11 +178,15 @@ export async function readInputs(paths: readonly string[], options: ReadInputsOp
       const full = join(dir, e.name);
       // Symlinked directories are not followed (no loops); symlinked files are (stat follows them).
       if (e.isDirectory()) {
-        if (e.name.startsWith('.') || e.name === 'node_modules') continue;
-        found += await walk(full, depth + 1);
+        if (VCS_DIRECTORIES.has(e.name)) continue;
+        if (e.name.startsWith('.')) skip(`${full}/`, 'hidden-directory');
+        else if (e.name === 'node_modules') skip(`${full}/`, 'node-modules');
+        else found += await walk(full, depth + 1);
       } else if (MANIFEST_FILE.test(e.name) && !e.name.startsWith('.')) {
         await readOne(full, true);
         found += 1;
+      } else {
+        skip(full, MANIFEST_FILE.test(e.name) ? 'hidden-file' : 'not-a-manifest');
       }
     }
     return found;
@@ -184,15 +214,24 @@ export async function readInputs(paths: readonly string[], options: ReadInputsOp
       continue;
     }
     if (isDir) {
+      const before = skipped.length;
       const found = await walk(path, 0);
       if (found === 0) {
+        // Say what was left out: a manifest in .deploy/ or node_modules/ is there, just not read.
+        const left = skipped.slice(before).filter((p) => p.code !== 'not-a-manifest');
+        const names = left.slice(0, 3).map((p) => p.path);
+        const more = left.length > 3 ? ` and ${left.length - 3} more` : '';
         diagnostics.push(fileDiagnostic(path, UNKNOWN_POSITION, 'no-manifests', 'warning',
-          `${path} contains no *.yaml, *.yml or *.json files`,
-          'Pass the directory that holds the manifests, or the files themselves.'));
+          left.length === 0
+            ? `${path} contains no *.yaml, *.yml or *.json files`
+            : `${path} contains no *.yaml, *.yml or *.json files outside hidden directories, hidden files and node_modules; skipped: ${names.join(', ')}${more}`,
+          left.length === 0
+            ? 'Pass the directory that holds the manifests, or the files themselves.'
+            : `Directory walks skip hidden paths and node_modules; name them to lint them, e.g. kubehooks lint ${left[0]?.path ?? path}`));
       }
     } else {
       await readOne(path, false);
     }
   }
-  return { sources, diagnostics };
+  return { sources, diagnostics, skipped };
 }

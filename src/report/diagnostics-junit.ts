@@ -1,5 +1,6 @@
 import type { Diagnostic, ObjectRef } from '../model/diagnostic.ts';
 import { describeObject } from '../load/loaded-object.ts';
+import type { SuppressedDiagnostic } from '../lint/suppress.ts';
 import { sortDiagnostics } from './diagnostics-text.ts';
 import { xmlAttrs, xmlEscape } from './xml.ts';
 
@@ -14,7 +15,7 @@ export const FILE_TESTCASE = '(file)';
 
 interface Case {
   readonly name: string;
-  readonly diagnostics: Diagnostic[];
+  readonly diagnostics: (Diagnostic | SuppressedDiagnostic)[];
 }
 
 function refKey(ref: ObjectRef): string {
@@ -26,12 +27,24 @@ function line(d: Diagnostic): string {
   return `${at}${d.severity} ${d.code}: ${d.message}${d.hint === '' ? '' : `\n    hint: ${d.hint}`}`;
 }
 
+export interface JunitOptions {
+  /** The least severity that fails a testcase (`lint --fail-on`); default error. */
+  readonly failOn?: 'error' | 'warning';
+  /** Suppressed diagnostics: listed in their testcase's system-out with the reason, never failing it. */
+  readonly suppressed?: readonly SuppressedDiagnostic[];
+}
+
+function suppressedLine(d: SuppressedDiagnostic): string {
+  return `suppressed (${d.suppression.kind === 'annotation' ? d.suppression.source : `by ${d.suppression.source}`}: ${d.suppression.reason}): ${line(d)}`;
+}
+
 /**
  * JUnit XML for CI: one testsuite per file, one testcase per checked object (and one `(file)` case
- * for diagnostics not about an object). A testcase fails when it has an error; warnings and info are
- * in its system-out. Pure.
+ * for diagnostics not about an object). A testcase fails when it has an error (or a warning, with failOn warning); the rest, and
+ * suppressed diagnostics with their reason, are in its system-out. Pure.
  */
-export function renderDiagnosticsJunit(diagnostics: readonly Diagnostic[], objects: readonly CheckedObject[]): string {
+export function renderDiagnosticsJunit(diagnostics: readonly Diagnostic[], objects: readonly CheckedObject[], options: JunitOptions = {}): string {
+  const failing = (d: Diagnostic): boolean => d.severity === 'error' || (options.failOn === 'warning' && d.severity === 'warning');
   const files = new Map<string, Map<string, Case>>();
   const fileCases = (file: string): Map<string, Case> => {
     let cases = files.get(file);
@@ -52,7 +65,7 @@ export function renderDiagnosticsJunit(diagnostics: readonly Diagnostic[], objec
     return c;
   };
   for (const o of objects) caseFor(o.file, o.ref);
-  for (const d of sortDiagnostics(diagnostics)) {
+  for (const d of sortDiagnostics<Diagnostic | SuppressedDiagnostic>([...diagnostics, ...(options.suppressed ?? [])])) {
     const isObject = d.object.kind !== '' || d.object.name !== '';
     caseFor(d.file === '' ? 'kubehooks' : d.file, isObject ? d.object : undefined).diagnostics.push(d);
   }
@@ -64,15 +77,19 @@ export function renderDiagnosticsJunit(diagnostics: readonly Diagnostic[], objec
     const body: string[] = [];
     let suiteFailures = 0;
     for (const c of cases.values()) {
-      const errors = c.diagnostics.filter((d) => d.severity === 'error');
-      const others = c.diagnostics.filter((d) => d.severity !== 'error');
+      const isSuppressed = (d: Diagnostic | SuppressedDiagnostic): d is SuppressedDiagnostic => 'suppression' in d;
+      const errors = c.diagnostics.filter((d) => !isSuppressed(d) && failing(d));
+      const others = c.diagnostics.filter((d) => !isSuppressed(d) && !failing(d));
+      const suppressed = c.diagnostics.filter(isSuppressed);
       const parts: string[] = [];
       if (errors.length > 0) {
         suiteFailures += 1;
-        const message = `${errors.length} error${errors.length === 1 ? '' : 's'}: ${[...new Set(errors.map((d) => d.code))].join(', ')}`;
+        const word = options.failOn === 'warning' ? 'problem' : 'error';
+        const message = `${errors.length} ${word}${errors.length === 1 ? '' : 's'}: ${[...new Set(errors.map((d) => d.code))].join(', ')}`;
         parts.push(`      <failure${xmlAttrs({ message, type: 'kubehooks.lint' })}>${xmlEscape(errors.map(line).join('\n'))}</failure>`);
       }
-      if (others.length > 0) parts.push(`      <system-out>${xmlEscape(others.map(line).join('\n'))}</system-out>`);
+      const out = [...others.map(line), ...suppressed.map(suppressedLine)];
+      if (out.length > 0) parts.push(`      <system-out>${xmlEscape(out.join('\n'))}</system-out>`);
       const open = `    <testcase${xmlAttrs({ classname: file, name: c.name })}`;
       body.push(parts.length === 0 ? `${open}/>` : `${open}>\n${parts.join('\n')}\n    </testcase>`);
     }

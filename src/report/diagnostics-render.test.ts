@@ -44,7 +44,8 @@ void test('summary line', () => {
 void test('json has exactly the contract keys in order', () => {
   const extra = { ...base, extra: 'dropped' } as Diagnostic;
   const parsed = JSON.parse(renderDiagnosticsJson([extra])) as { diagnostics: Record<string, unknown>[] };
-  assert.deepEqual(Object.keys(parsed), ['diagnostics']);
+  // The contract only grows: diagnostics first, then counts, suppressed and skipped (issue 12).
+  assert.deepEqual(Object.keys(parsed), ['diagnostics', 'counts', 'suppressed', 'skipped']);
   assert.deepEqual(Object.keys(parsed.diagnostics[0]!), ['code', 'severity', 'message', 'hint', 'file', 'line', 'column', 'object', 'key']);
   assert.deepEqual(parsed.diagnostics[0]!['object'], { kind: 'Pod', namespace: 'ns', name: 'p' });
 });

@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { Diagnostic, Severity } from '../model/diagnostic.ts';
 import type { CodeInfo } from '../lint/catalog.ts';
+import type { SuppressedDiagnostic } from '../lint/suppress.ts';
 import { sortDiagnostics } from './diagnostics-text.ts';
 
 /** The docs page every rule links to (relative to the repository root, as the SARIF help says). */
@@ -15,6 +16,11 @@ export interface SarifOptions {
   readonly toolVersion: string;
   /** Every code that can appear, in a stable order (lintCodeCatalog()); results point into it by index. */
   readonly catalog: readonly CodeInfo[];
+  /**
+   * Diagnostics an opt-out suppressed: written as results with `suppressions` (an annotation is
+   * `inSource`, `.kubehooks.yaml` `external`), so code scanning shows them as dismissed, not open.
+   */
+  readonly suppressed?: readonly SuppressedDiagnostic[];
 }
 
 type SarifLevel = 'error' | 'warning' | 'note';
@@ -104,7 +110,15 @@ export function diagnosticsToSarif(diagnostics: readonly Diagnostic[], options: 
           },
         },
         columnKind: 'utf16CodeUnits',
-        results: sortDiagnostics(diagnostics).map((d) => resultOf(d, index.get(d.code) ?? -1)),
+        results: sortDiagnostics<Diagnostic | SuppressedDiagnostic>([...diagnostics, ...(options.suppressed ?? [])]).map((d) => {
+          const result = resultOf(d, index.get(d.code) ?? -1);
+          if (!('suppression' in d)) return result;
+          const { kind, reason, source } = d.suppression;
+          return {
+            ...result,
+            suppressions: [{ kind: kind === 'annotation' ? 'inSource' : 'external', status: 'accepted', justification: reason, properties: { source } }],
+          };
+        }),
       },
     ],
   };

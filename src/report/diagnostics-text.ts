@@ -1,10 +1,11 @@
 import type { Diagnostic, Severity } from '../model/diagnostic.ts';
+import type { SkippedPath } from '../load/read-inputs.ts';
 import { terminalSafe } from './terminal-text.ts';
 
 const SEVERITY_ORDER: Readonly<Record<Severity, number>> = { error: 0, warning: 1, info: 2 };
 
 /** Stable order: file, line, column, severity, code. */
-export function sortDiagnostics(diagnostics: readonly Diagnostic[]): Diagnostic[] {
+export function sortDiagnostics<T extends Diagnostic>(diagnostics: readonly T[]): T[] {
   return [...diagnostics].sort(
     (a, b) =>
       (a.file < b.file ? -1 : a.file > b.file ? 1 : 0) ||
@@ -49,11 +50,30 @@ function location(d: Diagnostic): string {
   return d.column > 0 ? `${d.file}:${d.line}:${d.column}` : `${d.file}:${d.line}`;
 }
 
+export interface DiagnosticsTextOptions {
+  /** What the summary line counts, when more than is listed (`--quiet` lists errors only). */
+  readonly counted?: readonly Diagnostic[];
+  /** How many diagnostics opt-outs suppressed (shown in the summary when any). */
+  readonly suppressed?: number;
+  /** Paths directory walks left out: listed before the summary. */
+  readonly skipped?: readonly SkippedPath[];
+}
+
+function skippedLines(skipped: readonly SkippedPath[]): string[] {
+  const lines = skipped.filter((p) => p.code !== 'not-a-manifest').map((p) => `skipped ${terminalSafe(p.path)}: ${p.reason}`);
+  const others = skipped.filter((p) => p.code === 'not-a-manifest');
+  if (others.length > 0) {
+    const names = others.slice(0, 3).map((p) => terminalSafe(p.path)).join(', ');
+    lines.push(`skipped ${plural(others.length, 'file')} not named *.yaml, *.yml or *.json (${names}${others.length > 3 ? ', …' : ''})`);
+  }
+  return lines;
+}
+
 /**
  * `file:line:col: severity code: message` with the hint indented below, files separated by a blank
- * line, then the summary line. Pure; ends with a newline.
+ * line, then what was skipped and the summary line. Pure; ends with a newline.
  */
-export function renderDiagnosticsText(diagnostics: readonly Diagnostic[]): string {
+export function renderDiagnosticsText(diagnostics: readonly Diagnostic[], options: DiagnosticsTextOptions = {}): string {
   const lines: string[] = [];
   let file: string | undefined;
   for (const d of sortDiagnostics(diagnostics)) {
@@ -63,6 +83,9 @@ export function renderDiagnosticsText(diagnostics: readonly Diagnostic[]): strin
     if (d.hint !== '') lines.push(`    hint: ${terminalSafe(d.hint)}`);
   }
   if (lines.length > 0) lines.push('');
-  lines.push(summaryLine(diagnostics));
+  const skipped = skippedLines(options.skipped ?? []);
+  if (skipped.length > 0) lines.push(...skipped, '');
+  const suppressed = options.suppressed ?? 0;
+  lines.push(`${summaryLine(options.counted ?? diagnostics)}${suppressed > 0 ? `, ${suppressed} suppressed` : ''}`);
   return lines.join('\n') + '\n';
 }
