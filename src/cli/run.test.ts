@@ -9,6 +9,7 @@ import { OMITTED_OUTPUT_MAX_BYTES } from '../run/run-options.ts';
 import { UsageError } from './context.ts';
 import { main } from './main.ts';
 import { createRunCommand, type RunWiring } from './run.ts';
+import type { EventSubject } from '../run/events.ts';
 
 interface World {
   readonly clock: FakeClock;
@@ -21,7 +22,7 @@ interface World {
   readonly run: (argv: string[]) => Promise<number>;
 }
 
-function world(pods: PodManifest[], plan: Plan, script?: FakeExecScript, eventsOk = true): World {
+function world(pods: PodManifest[], plan: Plan, script?: FakeExecScript, eventsOk = true, subject?: EventSubject): World {
   const clock = new FakeClock();
   const exec = new FakeExecutor(clock, script);
   const events = new FakeEvents(eventsOk);
@@ -45,7 +46,7 @@ function world(pods: PodManifest[], plan: Plan, script?: FakeExecScript, eventsO
           },
         }),
         prepare: (_kind, file) =>
-          file === 'missing.yaml' ? Promise.reject(new UsageError('--backup missing.yaml: no such file')) : Promise.resolve({ namespaces: undefined, plan: () => plan }),
+          file === 'missing.yaml' ? Promise.reject(new UsageError('--backup missing.yaml: no such file')) : Promise.resolve({ namespaces: undefined, plan: () => plan, ...(subject === undefined ? {} : { name: subject.name }) }),
         clock,
         onSignals: (h) => {
           w.fireSignal = h;

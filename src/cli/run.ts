@@ -23,6 +23,11 @@ import { createSystemClock } from '../run/clock.ts';
 import { runPostRestoreHooks } from '../run/post-restore-runner.ts';
 import { DEFAULT_ADAPTIVE_MAX } from '../run/adaptive-limit.ts';
 import { OMITTED_OUTPUT_MAX_BYTES } from '../run/run-options.ts';
+import type { EventSubject } from '../run/events.ts';
+
+function eventSubjectFor(kind: RunKind, name: string): EventSubject {
+  return { kind: kind === 'post-restore' ? 'Restore' : 'Backup', namespace: '', name };
+}
 import type { Clock, EventRecorder, PodExecutor, PodLister, PodScope, PodWatcher } from '../run/ports.ts';
 import type { CliCommand, CommandContext } from './command.ts';
 import { EXIT_FINDINGS, EXIT_OK, EXIT_USAGE, UsageError, describeError, writeError, writeWarning } from './context.ts';
@@ -270,6 +275,7 @@ export async function executeRun(settings: RunSettings, deps: CliDeps, wiring: R
       clock: wiring.clock,
       signal: ctl.signal,
       events: settings.events ? ports.events : undefined,
+      eventSubject: typeof prepared.name === 'string' && prepared.name !== '' ? eventSubjectFor(settings.kind, prepared.name) : undefined,
       concurrency: settings.concurrency,
       adaptiveConcurrency: true,
       deadlineMs: settings.deadlineMs,

@@ -9,12 +9,45 @@ const EVENT_REASON = {
   'not-run': 'HookNotRun',
 } as const;
 
-export function eventForResult(result: HookResult, podUid?: string): PodEventRecord {
-  const what = `hook ${hookLabel(result)} (${result.source}) in container ${result.container}`;
-  const message =
-    result.status === 'succeeded'
-      ? `${what} succeeded in ${result.durationMs ?? 0}ms`
-      : `${what} ${result.status === 'not-run' ? 'did not run' : result.status}: ${result.reason ?? ''}`;
+/** The Backup or Restore a run's hooks belong to, named in every Event (absent: annotation hooks only). */
+export interface EventSubject {
+  readonly kind: 'Backup' | 'Schedule' | 'Restore';
+  readonly namespace: string;
+  readonly name: string;
+}
+
+const PHASE_TEXT: Readonly<Record<HookResult['phase'], string>> = { pre: 'pre-backup', post: 'post-backup', restore: 'post-restore' };
+
+/** A reason without the words the Event's own verb already says (`did not run: not run: …`). */
+function stripLeading(reason: string, words: readonly string[]): string {
+  const w = words.find((x) => reason.startsWith(x));
+  return w === undefined ? reason : reason.slice(w.length);
+}
+
+/**
+ * `pre-backup hook freeze#0 (spec) in container postgres for Backup velero/nightly succeeded in 104ms`:
+ * the phase and the Backup/Restore tell the Events of one pod apart; the outcome is said once.
+ */
+export function eventMessage(result: HookResult, subject?: EventSubject): string {
+  const of = subject === undefined || subject.name === '' ? '' : ` for ${subject.kind} ${subject.namespace === '' ? '' : `${subject.namespace}/`}${subject.name}`;
+  const what = `${PHASE_TEXT[result.phase]} hook ${hookLabel(result)} (${result.source}) in container ${result.container}${of}`;
+  const reason = result.reason ?? '';
+  switch (result.status) {
+    case 'succeeded':
+      return `${what} succeeded in ${result.durationMs ?? 0}ms`;
+    case 'failed':
+      return `${what} failed: ${reason}`;
+    case 'not-run':
+      return `${what} did not run: ${stripLeading(reason, ['not run: ', 'not executed: '])}`;
+    case 'timed-out':
+      if (reason.startsWith('not executed: ')) return `${what} timed out before it ran: ${reason.slice('not executed: '.length)}`;
+      // `timed out after 30s` already says it.
+      return reason.startsWith('timed out') ? `${what} ${reason}` : `${what} timed out: ${reason}`;
+  }
+}
+
+export function eventForResult(result: HookResult, podUid?: string, subject?: EventSubject): PodEventRecord {
+  const message = eventMessage(result, subject);
   const base = {
     namespace: result.namespace,
     pod: result.pod,
@@ -37,8 +70,11 @@ export class EventSink {
   readonly #onFailure: ((error: string) => void) | undefined;
   #failures = 0;
 
-  constructor(recorder: EventRecorder | undefined, clock: Clock, onFailure?: (error: string) => void) {
+  readonly #subject: EventSubject | undefined;
+
+  constructor(recorder: EventRecorder | undefined, clock: Clock, onFailure?: (error: string) => void, subject?: EventSubject) {
     this.#recorder = recorder;
+    this.#subject = subject;
     this.#clock = clock;
     this.#onFailure = onFailure;
   }
@@ -55,7 +91,7 @@ export class EventSink {
   emit(result: HookResult, podUid?: string): void {
     if (this.#recorder === undefined) return;
     const p = this.#recorder
-      .record(eventForResult(result, podUid), this.#ctl.signal)
+      .record(eventForResult(result, podUid, this.#subject), this.#ctl.signal)
       .then(
         (r) => {
           if (!r.ok) this.#failed(r.error ?? 'unknown error');

@@ -21,7 +21,7 @@ export interface RunJournal {
 }
 
 /** The parts of the run's options the recorder reads. */
-export type RecorderOptions = Pick<RunOptions, 'clock' | 'events' | 'onEventFailure' | 'onResult' | 'onProgress' | 'journal'>;
+export type RecorderOptions = Pick<RunOptions, 'clock' | 'events' | 'eventSubject' | 'onEventFailure' | 'onResult' | 'onProgress' | 'journal'>;
 
 /**
  * Everything a runner tells the world about its hooks, in one place and one order: a result is
@@ -40,7 +40,7 @@ export class RunRecorder {
 
   constructor(hooks: readonly PlannedHook[], options: RecorderOptions) {
     this.#tracker = new HookTracker(hooks);
-    this.#sink = new EventSink(options.events, options.clock, options.onEventFailure);
+    this.#sink = new EventSink(options.events, options.clock, options.onEventFailure, options.eventSubject);
     this.#options = options;
     this.#allRecorded = new Promise<void>((resolve) => {
       this.#resolveAll = resolve;

@@ -3,6 +3,7 @@ import type { HookResult } from '../model/result.ts';
 import { createAdaptiveLimiter, DEFAULT_ADAPTIVE_MAX, type CallOutcome, type ConcurrencyReport } from './adaptive-limit.ts';
 import type { Limiter, RecordedResult } from './exec-hook.ts';
 import type { Clock, EventRecorder, PodExecutor } from './ports.ts';
+import type { EventSubject } from './events.ts';
 import type { RunProgress } from './progress.ts';
 import type { RunJournal } from './recorder.ts';
 
@@ -17,6 +18,8 @@ export interface RunOptions {
   readonly signal: AbortSignal;
   /** Kubernetes Events on pods; undefined = none (`--no-events`). */
   readonly events?: EventRecorder | undefined;
+  /** The Backup/Restore the Events name (issue 12); undefined = annotation hooks only. */
+  readonly eventSubject?: EventSubject | undefined;
   /**
    * Global limit on concurrent execs (default 8); ignored when `limit` is given. With
    * `adaptiveConcurrency` it is the hard maximum (default DEFAULT_ADAPTIVE_MAX).
