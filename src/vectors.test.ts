@@ -1,5 +1,5 @@
 /**
- * Velero's numbered test vectors (../shared/reference/velero-hooks.md §12) for parsing, selectors,
+ * Velero's numbered test vectors (the behaviour in docs/velero-behaviour.md) for parsing, selectors,
  * precedence, validation, planning/grouping and init injection — one table, each case named by its
  * vector. Execution and tracking vectors (39–49, 54, 58–62, 86–111) are tested by the runners.
  * `DEVIATION:` marks a case where kubehooks differs from Velero on purpose (docs/compatibility.md).

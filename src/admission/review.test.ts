@@ -93,6 +93,16 @@ void test('review: --deny-on error denies errors, lists them, and still allows w
   assert.equal(warnOnly.result, 'warned');
 });
 
+void test('review: an ignore-check.kubehooks.dev/<code> opt-out with a reason holds at admission; one without a reason is denied', () => {
+  const command = { 'post.hook.restore.velero.io/command': '/usr/local/bin/warm --all' };
+  const waived = reviewAdmission(review(pod({ ...command, 'ignore-check.kubehooks.dev/command-shell-line': 'the image has this binary' })), { denyOn: 'error' });
+  assert.equal(waived.review.response.allowed, true);
+  const unexplained = reviewAdmission(review(pod({ ...command, 'ignore-check.kubehooks.dev/command-shell-line': '' })), { denyOn: 'error' });
+  assert.equal(unexplained.review.response.allowed, false);
+  assert.match(unexplained.review.response.status?.message ?? '', /command-shell-line/);
+  assert.match(unexplained.review.response.status?.message ?? '', /ignore-check-reason-missing/);
+});
+
 void test('review: the namespace of the request is used (spec hooks and messages see prod)', () => {
   const out = reviewAdmission(review(pod({ 'pre.hook.backup.velero.io/command': 'a b' })), { denyOn: 'none' });
   assert.equal(out.diagnostics[0]?.object.namespace, 'prod');

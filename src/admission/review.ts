@@ -4,6 +4,8 @@
  */
 import type { Diagnostic } from '../model/diagnostic.ts';
 import { lintObjects } from '../lint/engine.ts';
+import { lintCodeCatalog } from '../lint/catalog.ts';
+import { applySuppressions } from '../lint/suppress.ts';
 import { classifyDocument } from '../load/classify.ts';
 import { describeObject } from '../load/loaded-object.ts';
 import { isRecord } from '../util/is-record.ts';
@@ -145,7 +147,9 @@ export function lintAdmissionObject(object: Readonly<Record<string, unknown>>): 
     positions: fixedPositions(UNKNOWN_POSITION),
     yaml: undefined,
   });
-  return [...classified.diagnostics, ...lintObjects(classified.objects)];
+  // The object's own ignore-check.kubehooks.dev/<code> opt-outs hold at admission too.
+  const known = new Set(lintCodeCatalog().map((c) => c.code));
+  return [...applySuppressions([...classified.diagnostics, ...lintObjects(classified.objects)], classified.objects, known).active];
 }
 
 /**

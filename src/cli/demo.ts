@@ -6,6 +6,7 @@
  */
 import { readdir, readFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
+import { terminalSafe } from '../report/terminal-text.ts';
 import { GoUnavailableError, SIM, startCluster } from '../../scripts/cluster/index.ts';
 import type { Cluster } from '../../scripts/cluster/index.ts';
 import { KubeClient, createKubePorts } from '../kube/index.ts';
@@ -20,7 +21,7 @@ import { createSystemClock } from '../run/clock.ts';
 import { runPostRestoreHooks } from '../run/post-restore-runner.ts';
 import { EXIT_OK, EXIT_USAGE } from './context.ts';
 import type { CliDeps } from './context.ts';
-import { loadRestoreFile } from './hook-file.ts';
+import { loadBackupFile, loadRestoreFile } from './hook-file.ts';
 import { planBackupFromFile, planRestoreFromFile, podsFromPaths } from './plan.ts';
 import { EXIT_INTERRUPTED, processSignals } from './run.ts';
 
@@ -95,15 +96,27 @@ function appPods(manifests: readonly PodManifest[], cluster: Cluster): PodManife
   }));
 }
 
-/** `HookSucceeded x2, HookFailed x1` from an EventList. */
-function summarizeEvents(list: unknown): string {
+interface HookEvent {
+  readonly reason: string;
+  readonly pod: string;
+  readonly message: string;
+  readonly time: string;
+}
+
+/** kubehooks' Events (reason Hook*) from an EventList, oldest first. */
+function hookEvents(list: unknown): HookEvent[] {
   const items = typeof list === 'object' && list !== null && Array.isArray((list as { items?: unknown }).items) ? (list as { items: unknown[] }).items : [];
-  const counts = new Map<string, number>();
+  const out: HookEvent[] = [];
   for (const e of items) {
-    const reason = typeof e === 'object' && e !== null ? (e as { reason?: unknown }).reason : undefined;
-    if (typeof reason === 'string' && reason.startsWith('Hook')) counts.set(reason, (counts.get(reason) ?? 0) + 1);
+    if (typeof e !== 'object' || e === null) continue;
+    const { reason, message, involvedObject, eventTime, firstTimestamp, metadata } = e as Record<string, unknown>;
+    if (typeof reason !== 'string' || !reason.startsWith('Hook')) continue;
+    const pod = typeof involvedObject === 'object' && involvedObject !== null ? (involvedObject as { name?: unknown }).name : undefined;
+    const created = typeof metadata === 'object' && metadata !== null ? (metadata as { creationTimestamp?: unknown }).creationTimestamp : undefined;
+    const time = [eventTime, firstTimestamp, created].find((t): t is string => typeof t === 'string') ?? '';
+    out.push({ reason, pod: typeof pod === 'string' ? pod : '', message: typeof message === 'string' ? message : '', time });
   }
-  return counts.size === 0 ? '(none)' : [...counts].map(([r, n]) => `${r} x${n}`).join(', ');
+  return out.sort((a, b) => (a.time < b.time ? -1 : a.time > b.time ? 1 : 0));
 }
 
 /** What Velero does to a backed-up pod before creating it: init hooks injected, namespace mapped. */
@@ -141,7 +154,7 @@ export async function runDemo(deps: CliDeps, options: DemoOptions = {}): Promise
   try {
     out.line('kubehooks demo: Velero-compatible application-consistency hooks on a local control plane');
     out.step(1, 'Starting the local control plane (etcd + kube-apiserver + KWOK on 127.0.0.1)');
-    out.line('      The first run builds the binaries with Go (several minutes; progress on stderr).');
+    out.line('      The first run builds the binaries with Go: 5-15 minutes on 2 cores, numbered steps on stderr.');
     try {
       cluster = await (options.startCluster ?? startCluster)({ signal, log: (l) => {
         deps.io.stderr.write(`[cluster] ${l}\n`);
@@ -160,7 +173,8 @@ export async function runDemo(deps: CliDeps, options: DemoOptions = {}): Promise
       }
       throw error;
     }
-    out.line(`      Up in ${(cluster.startMs / 1000).toFixed(1)}s at ${cluster.server}; hook commands run as local processes in ${join(cluster.runDir, 'exec')}`);
+    out.line(`      Up in ${(cluster.startMs / 1000).toFixed(1)}s at ${cluster.server}; KWOK runs hook commands as local processes`);
+    out.line(`      in ${join(cluster.runDir, 'exec')} (printed at the end: teardown deletes it)`);
     ports = createKubePorts({ kubeconfigPath: cluster.kubeconfigPath });
     client = KubeClient.load({ kubeconfigPath: cluster.kubeconfigPath });
     const clock = createSystemClock();
@@ -178,12 +192,14 @@ export async function runDemo(deps: CliDeps, options: DemoOptions = {}): Promise
 
     const scope = { namespaces: [APP_NAMESPACE] };
     const common = { executor: ports.executor, clock, signal, events: ports.events };
+    const backup = await loadBackupFile(file('backup.yaml'), deps);
+    const backupEvents = { ...common, eventSubject: { kind: 'Backup', namespace: backup.namespace, name: backup.name } as const };
     for (const [n, phase] of [[3, 'pre'], [4, 'post']] as const) {
       out.step(n, `${phase === 'pre' ? 'Pre' : 'Post'}-backup hooks of Backup "nightly" (demo/backup.yaml): annotations on postgres-0, spec hooks for web-0`);
       out.line(`      = kubehooks run ${phase}-backup --backup demo/backup.yaml -n ${APP_NAMESPACE}`);
       const live = await ports.lister.list(scope, signal);
       const plan = await planBackupFromFile(file('backup.yaml'), live, phase, deps);
-      out.report(await runBackupHooks({ ...common, plan, pods: live }));
+      out.report(await runBackupHooks({ ...backupEvents, plan, pods: live }));
       if (signal.aborted) return EXIT_INTERRUPTED;
     }
 
@@ -202,6 +218,8 @@ export async function runDemo(deps: CliDeps, options: DemoOptions = {}): Promise
       const inits = (created.spec.initContainers ?? []).map((c) => c.name);
       out.line(`      pod ${RESTORE_NAMESPACE}/${created.metadata.name}: init containers [${inits.join(', ')}]`);
     }
+    out.line('      KWOK never runs containers: it reports the injected init containers as completed without running them.');
+    out.line('      On a real node they run before the app containers start.');
 
     out.step(6, 'Post-restore hooks: postgres waits for Ready; the web warm-up fails on purpose (onError Continue)');
     out.line(`      = kubehooks run post-restore --restore demo/restore.yaml -n ${RESTORE_NAMESPACE}`);
@@ -209,7 +227,8 @@ export async function runDemo(deps: CliDeps, options: DemoOptions = {}): Promise
     const restoredPods = await ports.lister.list(restoreScope, signal);
     const restorePlan = await planRestoreFromFile(file('restore.yaml'), restoredPods, deps);
     const t0 = Date.now();
-    const report = await runPostRestoreHooks({ ...common, plan: restorePlan, watcher: ports.watcher, scope: restoreScope, deadlineMs: 60_000 });
+    const eventSubject = { kind: 'Restore', namespace: restore.namespace, name: restore.name } as const;
+    const report = await runPostRestoreHooks({ ...common, eventSubject, plan: restorePlan, watcher: ports.watcher, scope: restoreScope, deadlineMs: 60_000 });
     out.report(report);
     out.line(`      finished in ${((Date.now() - t0) / 1000).toFixed(1)}s (the hooks waited for their containers)`);
     if (signal.aborted) return EXIT_INTERRUPTED;
@@ -219,8 +238,12 @@ export async function runDemo(deps: CliDeps, options: DemoOptions = {}): Promise
     out.line();
     out.line(`Files the hooks left in ${execDir}: ${files.length === 0 ? '(none)' : files.join(', ')}`);
     for (const f of files) out.line(`  ${f}: ${(await readFile(join(execDir, f), 'utf8')).trim()}`);
-    const events = await api(client, 'GET', `/api/v1/namespaces/${RESTORE_NAMESPACE}/events`, undefined, signal, 'list events');
-    out.line(`Events on the restored pods: ${summarizeEvents(events)}`);
+    const events: HookEvent[] = [];
+    for (const ns of [APP_NAMESPACE, RESTORE_NAMESPACE]) {
+      events.push(...hookEvents(await api(client, 'GET', `/api/v1/namespaces/${ns}/events`, undefined, signal, 'list events')));
+    }
+    out.line(`Events kubehooks recorded on the pods (kubectl describe pod shows them): ${events.length === 0 ? '(none)' : ''}`);
+    for (const e of events) out.line(`  ${e.reason.padEnd(13)} ${terminalSafe(e.pod)}: ${terminalSafe(e.message)}`);
     out.line();
     out.line('Done: every planned hook has an outcome. Try the commands above on your own cluster (docs/rbac.md lists the permissions).');
     return EXIT_OK;
