@@ -49,6 +49,13 @@ export const HELP_SECTIONS: Readonly<Record<string, Sections>> = {
     ],
     exitCodes: [[0, 'printed'], USAGE_EXIT],
   },
+  controller: {
+    examples: [
+      ['controller', 'run HookRuns in every namespace, with the in-cluster service account'],
+      ['controller -n db --kubeconfig ~/.kube/config', 'only HookRuns in namespace db, from a workstation'],
+    ],
+    exitCodes: [[0, 'stopped by SIGINT or SIGTERM'], [2, 'usage error, or the kubeconfig or API server could not be used']],
+  },
   completion: {
     examples: [
       ['completion bash', 'source <(kubehooks completion bash) in ~/.bashrc'],

@@ -242,7 +242,7 @@ function parseLenient<T extends z.ZodType>(
   issues: ParseIssue[],
   fallbacks: Readonly<Record<string, unknown>> = {},
 ): { data: z.infer<T>; repaired: ReadonlySet<string> } | undefined {
-  if (!isObject(value)) {
+  if (!isRecord(value)) {
     parseAt(schema, value, path, issues);
     return undefined;
   }
@@ -317,7 +317,7 @@ function readSpecCommand(value: unknown, key: string, issues: ParseIssue[]): str
 
 /** The exec object of a hook, read field by field: the command on its own, then the rest leniently. */
 function readExecObject<T extends z.ZodType>(schema: T, value: unknown, at: string, issues: ParseIssue[]): z.infer<T> | undefined {
-  if (!isObject(value)) {
+  if (!isRecord(value)) {
     issues.push(makeIssue('spec-schema-invalid', at, `${at}: expected object, received ${describeValue(value)}`));
     return undefined;
   }
@@ -465,7 +465,7 @@ function readBackupHookList(
       issues.push(makeIssue('spec-hook-empty', at, `${at} has no exec; the CRD requires it and Velero would run nothing`, { severity: 'error' }));
       continue;
     }
-    if (!isObject(element)) {
+    if (!isRecord(element)) {
       issues.push(makeIssue('spec-schema-invalid', at, `${at}: expected object, received ${describeValue(element)}`, { hint: 'Write each hook as {exec: {command: [...]}}.' }));
       continue;
     }
