@@ -2,7 +2,7 @@
  * The HookRun API (`hookruns.kubehooks.dev/v1alpha1`) as TypeScript types. The CRD schema that the
  * API server enforces is built in hookrun-crd.ts; these types describe the same objects. Pure.
  */
-import type { HookSource, HookPhase } from '../model/hook.ts';
+import type { HookResult } from '../model/result.ts';
 import type { SkipCode } from '../model/skip.ts';
 
 export const HOOKRUN_GROUP = 'kubehooks.dev';
@@ -83,25 +83,12 @@ export interface HookRunCondition {
   readonly message: string;
 }
 
-/** One entry of status.results: the fields of `run -o json`'s results[], output as capped tails. */
-export interface HookRunResult {
-  readonly namespace: string;
-  readonly pod: string;
-  readonly container: string;
-  readonly source: HookSource;
-  readonly name: string;
-  readonly phase: HookPhase;
-  readonly index: number;
+/**
+ * One entry of status.results: the fields of `run -o json`'s results[] (HookResult), output as capped
+ * tails, so `truncated` also means "more than the status tail shows". Status adds pending and running.
+ */
+export interface HookRunResult extends Omit<HookResult, 'status'> {
   readonly status: HookRunResultStatus;
-  readonly exitCode: number | null;
-  readonly stdout: string;
-  readonly stderr: string;
-  /** The command wrote more than the capture cap, or more than the status tail shows. */
-  readonly truncated: boolean;
-  readonly startedAt: string | null;
-  readonly durationMs: number | null;
-  readonly reason: string | null;
-  readonly reasonCode?: string;
 }
 
 export interface HookRunSkipped {
