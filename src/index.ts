@@ -21,19 +21,21 @@ export { parseCommandAnnotation } from './velero/command.ts';
 export type { ParsedCommand, CommandForm } from './velero/command.ts';
 export {
   ANNOTATION_KEYS,
+  INIT_CONTAINER_NAME_PREFIX,
+  readBackupAnnotationHook,
+  readRestoreExecAnnotationHook,
+  readRestoreInitAnnotationHook,
+  lintPodHookAnnotations,
+} from './velero/annotations.ts';
+export {
   HOOK_ANNOTATION_PREFIXES,
   BACKUP_PRE_PREFIX,
   BACKUP_POST_PREFIX,
   BACKUP_LEGACY_PREFIX,
   RESTORE_EXEC_PREFIX,
   RESTORE_INIT_PREFIX,
-  INIT_CONTAINER_NAME_PREFIX,
-  readBackupAnnotationHook,
-  readRestoreExecAnnotationHook,
-  readRestoreInitAnnotationHook,
-  lintHookAnnotationKeys,
-  lintPodHookAnnotations,
-} from './velero/annotations.ts';
+} from './velero/annotation-settings.ts';
+export { lintHookAnnotationKeys } from './velero/unknown-keys.ts';
 export { parseBackupObject, parseRestoreObject } from './velero/spec.ts';
 export { INVALID_INIT_CONTAINER_MESSAGE, resolveExecTimeoutMs, DEFAULT_NAMESPACE } from './velero/rules.ts';
 export type {

@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { parseGoDuration } from '../duration/go-duration.ts';
-import { lintHookAnnotationKeys } from '../velero/annotations.ts';
+import { lintHookAnnotationKeys } from '../velero/unknown-keys.ts';
 import { commandArgvIssues, parseCommandAnnotation } from '../velero/command.ts';
 import { GO_BOOLS, GO_DURATION_RE, JSON_COMMAND_RE, JSON_SHELL_LINE_RE, celString, knownHookKeys, policyValidations, typoTable, validatingAdmissionPolicy } from './policy.ts';
 

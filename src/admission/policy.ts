@@ -5,18 +5,8 @@
  * values, Go-duration syntax, wait-for-ready as a Go boolean, the JSON-array shape of commands and
  * the same for spec.hooks of Backup, Schedule and Restore. Pure.
  */
-import {
-  BACKUP_HOOK_SUFFIXES,
-  BACKUP_LEGACY_PREFIX,
-  BACKUP_POST_PREFIX,
-  BACKUP_PRE_PREFIX,
-  HOOK_ANNOTATION_PREFIXES,
-  RESTORE_EXEC_PREFIX,
-  RESTORE_EXEC_SUFFIXES,
-  RESTORE_INIT_PREFIX,
-  RESTORE_INIT_SUFFIXES,
-  lintHookAnnotationKeys,
-} from '../velero/annotations.ts';
+import { ANNOTATION_FAMILIES, declaredSuffixes, HOOK_ANNOTATION_PREFIXES, keysWithCode, RESTORE_EXEC_PREFIX } from '../velero/annotation-settings.ts';
+import { lintHookAnnotationKeys } from '../velero/unknown-keys.ts';
 import { WEBHOOK_RULES } from './manifests.ts';
 
 export const POLICY_NAME = 'kubehooks-velero-hooks';
@@ -39,13 +29,8 @@ export const POLICY_LIMITS: readonly string[] = [
   'no positions (file, line) and no hints beyond the message; run kubehooks lint for those',
 ];
 
-const KNOWN: ReadonlyMap<string, readonly string[]> = new Map<string, readonly string[]>([
-  [BACKUP_PRE_PREFIX, BACKUP_HOOK_SUFFIXES],
-  [BACKUP_POST_PREFIX, BACKUP_HOOK_SUFFIXES],
-  [BACKUP_LEGACY_PREFIX, BACKUP_HOOK_SUFFIXES],
-  [RESTORE_EXEC_PREFIX, RESTORE_EXEC_SUFFIXES],
-  [RESTORE_INIT_PREFIX, RESTORE_INIT_SUFFIXES],
-]);
+/** The keys Velero declares, per family (annotation-settings.ts). */
+const KNOWN: ReadonlyMap<string, readonly string[]> = new Map(ANNOTATION_FAMILIES.map((f) => [f.prefix, declaredSuffixes(f.settings)]));
 
 /** Every key Velero reads under the hook prefixes. */
 export function knownHookKeys(): string[] {
@@ -104,6 +89,11 @@ function celList(items: readonly string[]): string {
   return `[${items.map(celString).join(', ')}]`;
 }
 
+/** CEL: the annotation key `k` is one of `keys`. */
+function keyTest(keys: readonly string[]): string {
+  return keys.length === 1 ? `k == ${celString(keys[0] ?? '')}` : `k in ${celList(keys)}`;
+}
+
 /** Go's time.ParseDuration grammar: "0", or a signed sequence of decimal numbers with units. */
 export const GO_DURATION_RE = '^[-+]?(0|(([0-9]+(\\.[0-9]*)?|\\.[0-9]+)(ns|us|µs|μs|ms|s|m|h))+)$';
 /** Go's strconv.ParseBool. */
@@ -131,18 +121,12 @@ const HOOK_RESOURCES_EXPR = [
   ': []',
 ].join('\n');
 
-const ON_ERROR_PREFIXES = [BACKUP_PRE_PREFIX, BACKUP_POST_PREFIX, BACKUP_LEGACY_PREFIX, RESTORE_EXEC_PREFIX];
-const DURATION_KEYS = [
-  `${BACKUP_PRE_PREFIX}timeout`,
-  `${BACKUP_POST_PREFIX}timeout`,
-  `${BACKUP_LEGACY_PREFIX}timeout`,
-  `${RESTORE_EXEC_PREFIX}exec-timeout`,
-  `${RESTORE_EXEC_PREFIX}wait-timeout`,
-];
-const EXEC_TIMEOUT_KEYS = [`${BACKUP_PRE_PREFIX}timeout`, `${BACKUP_POST_PREFIX}timeout`, `${BACKUP_LEGACY_PREFIX}timeout`, `${RESTORE_EXEC_PREFIX}exec-timeout`];
-const COMMAND_KEYS = [BACKUP_PRE_PREFIX, BACKUP_POST_PREFIX, BACKUP_LEGACY_PREFIX, RESTORE_EXEC_PREFIX, RESTORE_INIT_PREFIX].map(
-  (p) => `${p}command`,
-);
+// The keys each check looks at: those whose reading can give the lint code the check stands for.
+const ON_ERROR_PREFIXES = keysWithCode('on-error-invalid').map((k) => k.slice(0, -'on-error'.length));
+const DURATION_KEYS = keysWithCode('duration-invalid');
+const EXEC_TIMEOUT_KEYS = keysWithCode('duration-too-long');
+const WAIT_FOR_READY_KEYS = keysWithCode('wait-for-ready-invalid');
+const COMMAND_KEYS = keysWithCode('command-json-invalid');
 
 interface Validation {
   readonly expression: string;
@@ -181,7 +165,7 @@ export function policyValidations(): { variables: { name: string; expression: st
     },
     {
       name: 'badWaitForReady',
-      expression: `variables.annotations.filter(k, k == ${celString(`${RESTORE_EXEC_PREFIX}wait-for-ready`)} && !(variables.annotations[k] in ${celList(GO_BOOLS)}))`,
+      expression: `variables.annotations.filter(k, ${keyTest(WAIT_FOR_READY_KEYS)} && !(variables.annotations[k] in ${celList(GO_BOOLS)}))`,
     },
     { name: 'commandKeys', expression: `variables.annotations.filter(k, k in ${celList(COMMAND_KEYS)} && variables.annotations[k] != '')` },
     {

@@ -4,7 +4,7 @@ import fc from 'fast-check';
 import { stringify } from 'yaml';
 import type { Diagnostic } from '../model/diagnostic.ts';
 import { lintSources } from './engine.ts';
-import { HOOK_ANNOTATION_PREFIXES } from '../velero/annotations.ts';
+import { HOOK_ANNOTATION_PREFIXES } from '../velero/annotation-settings.ts';
 
 function assertWellFormed(diagnostics: readonly Diagnostic[], file: string, text: string): void {
   const lines = text.split('\n').length;

@@ -23,11 +23,34 @@ export const DEFAULT_EXEC_TIMEOUT_MS = 30_000;
 export const MAX_EXEC_TIMEOUT_MS = 4 * 60 * 60 * 1000;
 
 /**
- * An exec hook as declared (after Velero's parsing rules), before defaults are resolved.
- * Durations are milliseconds (may be fractional: Go durations have nanosecond precision);
- * 0 means "not set" exactly like Velero's zero value.
+ * The settings of an exec hook as declared (after Velero's parsing rules), before defaults are
+ * resolved: one value object from the annotation or spec reader to the planned hook (where
+ * velero/rules.ts resolveExecSettings fills in the defaults). Durations are milliseconds (may be
+ * fractional: Go durations have nanosecond precision); 0 means "not set" exactly like Velero's zero
+ * value.
  */
-export interface DeclaredExecHook {
+export interface ExecHookSettings {
+  /** undefined = not set (Velero then behaves as Continue). */
+  readonly onError: OnError | undefined;
+  readonly execTimeoutMs: number;
+  /** Restore exec hooks only; 0 = no own deadline. Negative values are kept (Velero: expired at once). */
+  readonly waitTimeoutMs: number;
+  /** Restore exec hooks only. */
+  readonly waitForReady: boolean;
+}
+
+/** Every setting unset: what a reader starts from. Its keys are the list of settings. */
+export const UNSET_EXEC_SETTINGS: ExecHookSettings = { onError: undefined, execTimeoutMs: 0, waitTimeoutMs: 0, waitForReady: false };
+
+const SETTING_KEYS = Object.keys(UNSET_EXEC_SETTINGS) as readonly (keyof ExecHookSettings)[];
+
+/** Just the settings of a hook (a DeclaredExecHook or PlannedHook carries more). */
+export function execSettingsOf(hook: ExecHookSettings): ExecHookSettings {
+  return Object.fromEntries(SETTING_KEYS.map((key) => [key, hook[key]])) as unknown as ExecHookSettings;
+}
+
+/** An exec hook as declared: where it comes from, where and what it runs, and its settings. */
+export interface DeclaredExecHook extends ExecHookSettings {
   readonly source: HookSource;
   /** Spec entry name, or ANNOTATION_HOOK_NAME for annotation hooks. */
   readonly name: string;
@@ -36,13 +59,6 @@ export interface DeclaredExecHook {
   /** Container as written; undefined = first container of the pod. */
   readonly container: string | undefined;
   readonly command: readonly string[];
-  /** undefined = not set (Velero then behaves as Continue). */
-  readonly onError: OnError | undefined;
-  readonly execTimeoutMs: number;
-  /** Restore exec hooks only; 0 = no own deadline. Negative values are kept (Velero: expired at once). */
-  readonly waitTimeoutMs: number;
-  /** Restore exec hooks only. */
-  readonly waitForReady: boolean;
 }
 
 /** A container spec as Kubernetes accepts it; only the fields we read are typed. */

@@ -1,4 +1,4 @@
-import type { ContainerSpec, HookPhase, HookSource, OnError } from './hook.ts';
+import type { ContainerSpec, ExecHookSettings, HookPhase, HookSource, OnError } from './hook.ts';
 import type { SkipCode } from './skip.ts';
 import type { HookInjector } from '../velero/kubevirt.ts';
 import type { VeleroVersion } from '../velero/profiles.ts';
@@ -19,8 +19,14 @@ export interface VeleroView {
   readonly notes: readonly string[];
 }
 
+/** An exec hook's settings with every default resolved (velero/rules.ts resolveExecSettings). */
+export interface PlannedHookSettings extends Omit<ExecHookSettings, 'onError'> {
+  /** Resolved: unset becomes Continue (what Velero does, whatever its docs say). */
+  readonly onError: OnError;
+}
+
 /** One hook, bound to one pod and container, with every default resolved. Serialisable as is. */
-export interface PlannedHook {
+export interface PlannedHook extends PlannedHookSettings {
   readonly namespace: string;
   readonly pod: string;
   readonly container: string;
@@ -30,12 +36,6 @@ export interface PlannedHook {
   readonly phase: HookPhase;
   readonly index: number;
   readonly command: readonly string[];
-  /** Resolved: unset becomes Continue (what Velero does, whatever its docs say). */
-  readonly onError: OnError;
-  readonly execTimeoutMs: number;
-  /** 0 = no per-hook wait deadline (the run's overall deadline still applies). */
-  readonly waitTimeoutMs: number;
-  readonly waitForReady: boolean;
   /** Init hooks only: the container that will be injected. */
   readonly initContainer?: ContainerSpec;
   /** Set when a platform put the hook there, not the user (KubeVirt's virt-freezer annotations). */

@@ -2,9 +2,9 @@ import type { DeclaredExecHook, HookPhase } from '../model/hook.ts';
 import type { Plan, PlannedHook } from '../model/plan.ts';
 import type { PodManifest } from '../model/pod.ts';
 import { boundMessage } from '../velero/quote.ts';
-import { describeContainers, firstContainerName, hasRegularContainer, isExecTarget, resolveExecTimeoutMs } from '../velero/rules.ts';
+import { describeContainers, firstContainerName, hasRegularContainer, isExecTarget, resolveExecSettings } from '../velero/rules.ts';
 import { hookInjector } from '../velero/kubevirt.ts';
-import { effectiveOnError, veleroProfile, type VeleroProfile } from '../velero/profiles.ts';
+import { veleroProfile, type VeleroProfile } from '../velero/profiles.ts';
 import { veleroExecView } from './velero-view.ts';
 
 /** Something a person should know about a pod that does get hooks (not part of the JSON plan contract). */
@@ -22,7 +22,7 @@ export interface PlanNote {
 export function planExecHook(hook: DeclaredExecHook, pod: PodManifest, namespace: string, phase: HookPhase, profile: VeleroProfile = veleroProfile(undefined)): PlannedHook {
   const container = hook.container ?? firstContainerName(pod);
   const injectedBy = hookInjector(hook);
-  const execTimeoutMs = resolveExecTimeoutMs(hook.execTimeoutMs);
+  const settings = resolveExecSettings(hook, phase);
   return {
     namespace,
     pod: pod.metadata.name,
@@ -33,12 +33,9 @@ export function planExecHook(hook: DeclaredExecHook, pod: PodManifest, namespace
     phase,
     index: hook.index,
     command: hook.command,
-    onError: effectiveOnError(hook.onError, phase),
-    execTimeoutMs,
-    waitTimeoutMs: hook.waitTimeoutMs,
-    waitForReady: hook.waitForReady,
+    ...settings,
     ...(injectedBy === undefined ? {} : { injectedBy }),
-    velero: veleroExecView(profile, hook, pod, { container, phase, kubehooksExecTimeoutMs: execTimeoutMs }),
+    velero: veleroExecView(profile, hook, pod, { container, phase, kubehooksExecTimeoutMs: settings.execTimeoutMs }),
   };
 }
 

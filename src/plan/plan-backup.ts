@@ -1,6 +1,7 @@
 import type { Plan, PlannedHook, SkippedPod } from '../model/plan.ts';
 import type { PodManifest } from '../model/pod.ts';
-import { BACKUP_LEGACY_PREFIX, BACKUP_POST_PREFIX, BACKUP_PRE_PREFIX, readBackupAnnotationHook } from '../velero/annotations.ts';
+import { readBackupAnnotationHook } from '../velero/annotations.ts';
+import { BACKUP_LEGACY_PREFIX, BACKUP_POST_PREFIX, BACKUP_PRE_PREFIX } from '../velero/annotation-settings.ts';
 import type { BackupHooks } from '../velero/spec.ts';
 import { firstSkip, type SkipCode } from '../model/skip.ts';
 import { backupScopeRules } from './scope.ts';

@@ -1,7 +1,9 @@
+import { UNSET_EXEC_SETTINGS } from '../model/hook.ts';
 import type { Plan, PlannedHook, SkippedPod } from '../model/plan.ts';
 import type { PodManifest } from '../model/pod.ts';
 import { selectInitHooks } from '../inject/init-hooks.ts';
-import { RESTORE_EXEC_PREFIX, RESTORE_INIT_PREFIX, readRestoreExecAnnotationHook } from '../velero/annotations.ts';
+import { readRestoreExecAnnotationHook } from '../velero/annotations.ts';
+import { RESTORE_EXEC_PREFIX, RESTORE_INIT_PREFIX } from '../velero/annotation-settings.ts';
 import type { RestoreHooks } from '../velero/spec.ts';
 import { firstSkip, type SkipCode } from '../model/skip.ts';
 import { restoreScopeRules, sourceNamespacesOf } from './scope.ts';
@@ -88,10 +90,9 @@ export function planRestoreDetailed(pods: readonly PodManifest[], restore: Resto
         phase: 'restore',
         index: item.hook.index,
         command: item.container.command ?? [],
+        // An init container has none of an exec hook's settings: all unset, onError as Velero reads unset.
+        ...UNSET_EXEC_SETTINGS,
         onError: 'Continue',
-        execTimeoutMs: 0,
-        waitTimeoutMs: 0,
-        waitForReady: false,
         initContainer: item.container,
         velero: veleroInitView(profile),
       });

@@ -1,6 +1,6 @@
 import type { PodManifest } from '../model/pod.ts';
 import { compileGlob } from '../select/glob.ts';
-import { HOOK_ANNOTATION_PREFIXES } from '../velero/annotations.ts';
+import { HOOK_ANNOTATION_PREFIXES } from '../velero/annotation-settings.ts';
 import type { VeleroVersion } from '../velero/profiles.ts';
 
 /**

@@ -1,15 +1,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
-import {
-  editDistance,
-  lintHookAnnotationKeys,
-  lintPodHookAnnotations,
-  parseGoBool,
-  readBackupAnnotationHook,
-  readRestoreExecAnnotationHook,
-  readRestoreInitAnnotationHook,
-} from './annotations.ts';
+import { lintPodHookAnnotations, readBackupAnnotationHook, readRestoreExecAnnotationHook, readRestoreInitAnnotationHook } from './annotations.ts';
+import { editDistance, lintHookAnnotationKeys } from './unknown-keys.ts';
+import { parseGoBool } from './values.ts';
 
 const gen = { generateName: () => 'velero-restore-init-abcdef12' };
 const codes = (issues: readonly { code: string }[]): string[] => issues.map((i) => i.code);

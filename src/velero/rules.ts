@@ -3,13 +3,15 @@
  * (reference §3.4, §4, §5.3, §8.3). Pure. Where Velero versions differ, the rule follows Velero main
  * and says what 1.18.x does.
  */
-import { DEFAULT_EXEC_TIMEOUT_MS, MAX_EXEC_TIMEOUT_MS, type ContainerSpec } from '../model/hook.ts';
+import { DEFAULT_EXEC_TIMEOUT_MS, execSettingsOf, MAX_EXEC_TIMEOUT_MS, type ContainerSpec, type ExecHookSettings, type HookPhase } from '../model/hook.ts';
+import type { PlannedHookSettings } from '../model/plan.ts';
 import type { PodManifest } from '../model/pod.ts';
 import { matchLabelSelector } from '../select/label-selector.ts';
 import { matchNamespace } from '../select/namespaces.ts';
 import { matchBackupResources } from '../select/resources.ts';
 import type { Verdict } from '../select/verdict.ts';
 import { isRecord } from '../util/is-record.ts';
+import { effectiveOnError } from './profiles.ts';
 import type { HookResourceSelector } from './spec.ts';
 
 // ---------- namespaces ----------
@@ -34,6 +36,15 @@ export function podNamespace(pod: PodManifest): string {
 export function resolveExecTimeoutMs(ms: number): number {
   if (!(ms > 0)) return DEFAULT_EXEC_TIMEOUT_MS;
   return Math.min(ms, MAX_EXEC_TIMEOUT_MS);
+}
+
+/**
+ * A declared hook's settings as kubehooks runs them in `phase`: onError as Velero acts on it
+ * (effectiveOnError: unset → Continue, FailBlock per phase), the exec timeout resolved.
+ */
+export function resolveExecSettings(hook: ExecHookSettings, phase: HookPhase): PlannedHookSettings {
+  const settings = execSettingsOf(hook);
+  return { ...settings, onError: effectiveOnError(settings.onError, phase), execTimeoutMs: resolveExecTimeoutMs(settings.execTimeoutMs) };
 }
 
 // ---------- which containers a hook may target (§5.3, §7.2) ----------

@@ -5,13 +5,13 @@
  * throws: a malformed hook is left out and reported, the rest is still read.
  */
 import { z } from 'zod';
-import type { ContainerSpec, DeclaredExecHook, DeclaredInitHook, HookPhase, OnError } from '../model/hook.ts';
+import { UNSET_EXEC_SETTINGS, type ContainerSpec, type DeclaredExecHook, type DeclaredInitHook } from '../model/hook.ts';
 import { compileGlob } from '../select/glob.ts';
 import { labelSelectorError, type LabelSelector } from '../select/label-selector.ts';
 import { matchBackupResources } from '../select/resources.ts';
 import { parseGoDuration } from '../duration/go-duration.ts';
-import { failBlockNoEffect, quotedList, readDurationValue } from './annotations.ts';
-import { veleroProfile, type VeleroReadOptions } from './profiles.ts';
+import { readDurationValue, readOnError } from './values.ts';
+import type { VeleroReadOptions } from './profiles.ts';
 import { commandArgvIssues } from './command.ts';
 import { makeIssue, type ParseIssue } from './issue.ts';
 import { initContainerMissingFields, INVALID_INIT_CONTAINER_MESSAGE } from './rules.ts';
@@ -325,39 +325,6 @@ function readExecObject<T extends z.ZodType>(schema: T, value: unknown, at: stri
   return parseLenient(schema, { ...value, command }, at, issues)?.data;
 }
 
-function readSpecOnError(
-  value: string | null | undefined,
-  key: string,
-  issues: ParseIssue[],
-  options: VeleroReadOptions & { readonly phase: HookPhase },
-): OnError | undefined {
-  if (value === undefined || value === null) return undefined;
-  const profile = veleroProfile(options.veleroVersion);
-  if ((profile.onErrorValues as readonly string[]).includes(value)) {
-    const mode = value as OnError;
-    if (mode === 'FailBlock') {
-      const noEffect = failBlockNoEffect(options.phase);
-      issues.push(
-        noEffect === undefined
-          ? makeIssue('on-error-failblock', key, 'onError "FailBlock": if this hook fails, Velero 1.19 leaves the pod\'s whole ItemBlock out of the backup; the Velero 1.18.x CRD rejects the value (the API server refuses the object)')
-          : makeIssue('on-error-failblock-no-effect', key, `onError "FailBlock" ${noEffect}; the Velero 1.18.x CRD rejects the value`),
-      );
-    }
-    return mode;
-  }
-  const lower = value.toLowerCase();
-  const fix = lower === 'fail' ? 'Fail' : lower === 'continue' ? 'Continue' : undefined;
-  const failBlock = value === 'FailBlock' || lower === 'failblock';
-  const message = failBlock
-    ? `onError ${JSON.stringify(value)} is not in the ${profile.label} CRD enum (${quotedList(profile.onErrorValues)}): the API server rejects the object. FailBlock comes with Velero 1.19 (PR #10177)`
-    : `onError ${JSON.stringify(value)} is not ${quotedList(profile.onErrorValues)}; the Velero CRD rejects it`;
-  const hint = failBlock
-    ? 'Write "Fail" for Velero 1.18.x, or plan, lint and run with --velero-version 1.19 if that is what runs your backups.'
-    : fix === undefined ? undefined : `Write ${JSON.stringify(fix)} (case-sensitive).`;
-  issues.push(makeIssue('on-error-invalid', key, message, { severity: 'error', ...(hint === undefined ? {} : { hint }) }));
-  return undefined;
-}
-
 /** In spec.hooks a duration is a metav1.Duration: the same grammar, but a bad value is an error for the object. */
 function readSpecDuration(value: string | null | undefined, key: string, use: 'exec' | 'wait', issues: ParseIssue[]): number {
   if (value === undefined || value === null) return 0;
@@ -477,10 +444,9 @@ function readBackupHookList(
       index,
       container: exec.container === '' || exec.container === null ? undefined : exec.container,
       command: exec.command,
-      onError: readSpecOnError(exec.onError, `${at}.exec.onError`, issues, { ...options, phase }),
+      ...UNSET_EXEC_SETTINGS,
+      onError: readOnError(exec.onError, `${at}.exec.onError`, 'spec', issues, { ...options, phase }),
       execTimeoutMs: readSpecDuration(exec.timeout, `${at}.exec.timeout`, 'exec', issues),
-      waitTimeoutMs: 0,
-      waitForReady: false,
     });
   }
   return hooks;
@@ -659,7 +625,8 @@ function readRestorePostHooks(
             index,
             container: exec.container === '' || exec.container === null ? undefined : exec.container,
             command: exec.command,
-            onError: readSpecOnError(exec.onError, `${at}.exec.onError`, issues, { ...options, phase: 'restore' }),
+            ...UNSET_EXEC_SETTINGS,
+            onError: readOnError(exec.onError, `${at}.exec.onError`, 'spec', issues, { ...options, phase: 'restore' }),
             execTimeoutMs: readSpecDuration(exec.execTimeout, `${at}.exec.execTimeout`, 'exec', issues),
             waitTimeoutMs: readSpecDuration(exec.waitTimeout, `${at}.exec.waitTimeout`, 'wait', issues),
             waitForReady: exec.waitForReady ?? false,

@@ -1,4 +1,4 @@
-import { HOOK_ANNOTATION_PREFIXES } from '../../velero/annotations.ts';
+import { HOOK_ANNOTATION_PREFIXES } from '../../velero/annotation-settings.ts';
 import type { Finding, LintRule } from '../rule.ts';
 import { isRecord } from '../../util/is-record.ts';
 
