@@ -11,7 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { main } from '../src/cli/main.ts';
-import { captureIo } from '../src/cli/test-io.ts';
+import { captureIo } from '../src/testing/cli-io.ts';
 import { FakeApiServer, runningPod } from '../src/testing/fake-api-server.ts';
 
 const EVENTS = /^\/api\/v1\/namespaces\/[^/]+\/events$|^\/apis\/events\.k8s\.io\/v1\/namespaces\/[^/]+\/events$/;

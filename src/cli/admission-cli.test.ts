@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { parseAllDocuments } from 'yaml';
 import { createTestCerts } from '../testing/tls.ts';
 import { main } from './main.ts';
-import { captureIo } from './test-io.ts';
+import { captureIo } from '../testing/cli-io.ts';
 
 async function cli(args: string[], stdin = ''): Promise<{ code: number; stdout: string; stderr: string }> {
   const io = captureIo(stdin);

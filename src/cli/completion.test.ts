@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Command } from 'commander';
 import { main } from './main.ts';
-import { captureIo } from './test-io.ts';
+import { captureIo } from '../testing/cli-io.ts';
 import { completionTree } from './completion.ts';
 import type { Shell } from './completion.ts';
 

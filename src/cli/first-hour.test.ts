@@ -12,7 +12,7 @@ import { FakeEvents, FakeExecutor, FakeWatcher, podWith } from '../testing/run-f
 import { COMMANDS } from './commands.ts';
 import { main } from './main.ts';
 import { createRunCommand, prepareRunFile, type RunWiring } from './run.ts';
-import { captureIo } from './test-io.ts';
+import { captureIo } from '../testing/cli-io.ts';
 
 const ESC = String.fromCharCode(27);
 /** A regular expression with `<ESC>` standing for the escape character (colour sequences). */

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { main } from './main.ts';
-import { captureIo } from './test-io.ts';
+import { captureIo } from '../testing/cli-io.ts';
 import { assertMatchesSchema } from '../report/output-schemas.ts';
 
 const repo = join(import.meta.dirname, '..', '..');

@@ -18,7 +18,7 @@ import type { ExecOutcome, ExecRequest } from '../run/ports.ts';
 import { COMMANDS } from './commands.ts';
 import { main } from './main.ts';
 import { createRunCommand, prepareRunFile, type RunWiring } from './run.ts';
-import { captureIo } from './test-io.ts';
+import { captureIo } from '../testing/cli-io.ts';
 
 const MiB = 1024 * 1024;
 const CLI_FUZZ_RUNS = 60;

@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { readFileSync } from 'node:fs';
 import { Ajv } from 'ajv';
 import { main } from './main.ts';
-import { captureIo } from './test-io.ts';
+import { captureIo } from '../testing/cli-io.ts';
 import { assertMatchesSchema, schemaErrors } from '../report/output-schemas.ts';
 
 const sarifSchema = JSON.parse(readFileSync(join(import.meta.dirname, '..', '..', 'schemas', 'vendor', 'sarif', 'sarif-schema-2.1.0.json'), 'utf8')) as object;

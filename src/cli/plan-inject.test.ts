@@ -7,7 +7,7 @@ import type { PodManifest } from '../model/pod.ts';
 import type { PodScope } from '../run/ports.ts';
 import { main } from './main.ts';
 import type { MainOverrides } from './main.ts';
-import { captureIo } from './test-io.ts';
+import { captureIo } from '../testing/cli-io.ts';
 
 const fx = join(import.meta.dirname, '..', '..', 'test', 'fixtures', 'manifests');
 const f = (name: string): string => join(fx, name);

@@ -13,7 +13,7 @@ import type { ExecOutcome, ExecRequest, PodScope } from '../run/ports.ts';
 import { COMMANDS } from './commands.ts';
 import { main } from './main.ts';
 import { createRunCommand, prepareRunFile, type RunWiring } from './run.ts';
-import { captureIo } from './test-io.ts';
+import { captureIo } from '../testing/cli-io.ts';
 
 let dir = '';
 before(async () => {

@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { main } from './main.ts';
 import { programName } from './program-name.ts';
-import { captureIo } from './test-io.ts';
+import { captureIo } from '../testing/cli-io.ts';
 import { renderVersion } from './version.ts';
 
 void test('--version from the checkout prints the package version, commit, Node and client-node versions', async () => {

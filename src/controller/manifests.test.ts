@@ -4,7 +4,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseAllDocuments } from 'yaml';
 import { main } from '../cli/main.ts';
-import { captureIo } from '../cli/test-io.ts';
+import { captureIo } from '../testing/cli-io.ts';
 import { chartControllerRulesYaml, chartCrdYaml } from './deploy.ts';
 import { hookRunCrd } from './hookrun-crd.ts';
 import { HOOKRUN_PHASES, HOOKRUN_RESULT_STATUSES, HOOKRUN_STATUS_PHASES, OUTPUT_TAIL_BUDGET_BYTES, OUTPUT_TAIL_MAX_BYTES, outputTailBytes } from './hookrun-types.ts';

@@ -6,7 +6,7 @@ import { describe, it } from 'node:test';
 import { stringify } from 'yaml';
 import { main } from '../cli/main.ts';
 import { createRunCommand, type RunWiring } from '../cli/run.ts';
-import { captureIo } from '../cli/test-io.ts';
+import { captureIo } from '../testing/cli-io.ts';
 import type { PlannedHook } from '../model/plan.ts';
 import type { PodManifest } from '../model/pod.ts';
 import { createSystemClock } from '../run/clock.ts';

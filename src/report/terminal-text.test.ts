@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { main } from '../cli/main.ts';
-import { captureIo } from '../cli/test-io.ts';
+import { captureIo } from '../testing/cli-io.ts';
 import type { HookResult, RunReport } from '../model/result.ts';
 import type { Plan, PlannedHook } from '../model/plan.ts';
 import { renderDiagnosticsText } from './diagnostics-text.ts';

@@ -1,5 +1,5 @@
-import type { CliIo } from './context.ts';
-import { nodeInputFs } from './input-io.ts';
+import type { CliIo } from '../cli/context.ts';
+import { nodeInputFs } from '../cli/input-io.ts';
 
 export interface CapturedIo {
   readonly io: CliIo;
