@@ -13,4 +13,6 @@ if (major < 22 || (major === 22 && minor < 18)) {
 const { deferClientNodeDependencies } = await import('../src/kube/defer-client-node.ts');
 deferClientNodeDependencies();
 const { main } = await import('../src/cli/main.ts');
-process.exitCode = await main(process.argv.slice(2));
+// A checkout has the local control plane (scripts/cluster) that `kubehooks demo` runs on.
+const loadDemoPlatform = async () => (await import('../scripts/cluster/demo-platform.ts')).demoPlatform;
+process.exitCode = await main(process.argv.slice(2), { deps: { loadDemoPlatform } });

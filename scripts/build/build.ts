@@ -78,7 +78,7 @@ await Promise.all([
   ),
   new Promise<void>((done) => {
     execFileSync(join(REPO, 'node_modules', '.bin', 'tsc'), ['-p', join(REPO, 'tsconfig.build.json')], { stdio: 'inherit' });
-    // demo.ts pulls the local-cluster scripts into the program; neither is part of the package.
+    // The local-cluster scripts and the demo (stubbed in the bundles) are not part of the package.
     rmSync(join(DIST, 'types', 'scripts'), { recursive: true, force: true });
     rmSync(join(DIST, 'types', 'src', 'cli', 'demo.d.ts'), { force: true });
     done();

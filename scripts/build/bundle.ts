@@ -200,7 +200,9 @@ export function lazyChunkPlugin(chunks: readonly LazyChunk[]): Plugin {
 
 /**
  * `kubehooks demo` builds a local control plane from Go sources with the scripts in a git checkout;
- * an installed package or binary has neither, so there the command says where to run it.
+ * an installed package or binary has neither (no CliDeps.loadDemoPlatform), so there the command says
+ * where to run it and never loads demo.ts. The stub keeps demo.ts, and the kube layer it would pull
+ * into the CLI's first chunk, out of the bundles.
  */
 export function demoStubPlugin(): Plugin {
   return {

@@ -1,4 +1,5 @@
 import type { PodLister } from '../run/ports.ts';
+import type { DemoPlatform } from './demo-platform.ts';
 import { colorsFor } from '../report/color.ts';
 import { terminalSafe } from '../report/terminal-text.ts';
 import type { InputFileSystem, ReadLimit } from '../load/read-inputs.ts';
@@ -40,10 +41,15 @@ export interface CliDeps {
   readonly createPodLister?: (options: ClusterOptions) => Promise<PodLister & { readonly namespace?: string }>;
   /** Name for an annotation init container without container-name (default: Velero's random form). */
   readonly generateInitName?: () => string;
-  /** Aborts long operations (set by main on SIGINT). */
+  /**
+   * Aborts long operations: the caller's (tests, an embedding program). main's own never aborts; the
+   * long-running commands (run, demo, controller, webhook) also stop on SIGINT/SIGTERM themselves.
+   */
   readonly signal: AbortSignal;
   /** Where `lint` starts looking for `.kubehooks.yaml` (default: the process's working directory). */
   readonly cwd?: string;
+  /** The local control plane for `kubehooks demo`: only a checkout has one (bin/kubehooks.js sets it). */
+  readonly loadDemoPlatform?: () => Promise<DemoPlatform>;
 }
 
 /**

@@ -7,8 +7,6 @@
 import { readdir, readFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { terminalSafe } from '../report/terminal-text.ts';
-import { GoUnavailableError, SIM, startCluster } from '../../scripts/cluster/index.ts';
-import type { Cluster } from '../../scripts/cluster/index.ts';
 import { KubeClient, createKubePorts } from '../kube/index.ts';
 import type { KubePorts } from '../kube/index.ts';
 import { injectInitHooks } from '../inject/inject.ts';
@@ -21,6 +19,7 @@ import { createSystemClock } from '../run/clock.ts';
 import { runPostRestoreHooks } from '../run/post-restore-runner.ts';
 import { EXIT_OK, EXIT_USAGE } from './context.ts';
 import type { CliDeps } from './context.ts';
+import type { DemoCluster, DemoPlatform } from './demo-platform.ts';
 import { loadBackupFile, loadRestoreFile } from './hook-file.ts';
 import { planBackupFromFile, planRestoreFromFile, podsFromPaths } from './plan.ts';
 import { EXIT_INTERRUPTED, processSignals } from './run.ts';
@@ -32,8 +31,8 @@ const RESTORE_NAMESPACE = 'kubehooks-demo-restored';
 export interface DemoOptions {
   /** Where demo/app.yaml, backup.yaml and restore.yaml are (default: the repository's demo/). */
   readonly demoDir?: string;
-  /** Start this instead of the built-in cluster (tests). */
-  readonly startCluster?: typeof startCluster;
+  /** The local control plane (scripts/cluster's, from the checkout's entry point). */
+  readonly platform: DemoPlatform;
 }
 
 class Out {
@@ -88,7 +87,7 @@ async function waitRunning(ports: KubePorts, namespace: string, names: readonly 
 }
 
 /** The app's pods as they would be in a backup: bound to the simulated node, in the app namespace. */
-function appPods(manifests: readonly PodManifest[], cluster: Cluster): PodManifest[] {
+function appPods(manifests: readonly PodManifest[], cluster: DemoCluster): PodManifest[] {
   return manifests.map((p) => ({
     ...p,
     metadata: { ...p.metadata, namespace: APP_NAMESPACE },
@@ -130,7 +129,8 @@ function restoredPod(pod: PodManifest, restore: RestoreHooks, deps: CliDeps, tar
   return { ...result.pod, metadata: { ...metadata, name: pod.metadata.name, namespace: target } };
 }
 
-export async function runDemo(deps: CliDeps, options: DemoOptions = {}): Promise<number> {
+export async function runDemo(deps: CliDeps, options: DemoOptions): Promise<number> {
+  const { platform } = options;
   const out = new Out(deps);
   const dir = options.demoDir ?? DEMO_DIR;
   const file = (name: string): string => join(dir, name);
@@ -148,7 +148,7 @@ export async function runDemo(deps: CliDeps, options: DemoOptions = {}): Promise
   };
   deps.signal.addEventListener('abort', onOuterAbort, { once: true });
   const signal = ctl.signal;
-  let cluster: Cluster | undefined;
+  let cluster: DemoCluster | undefined;
   let ports: KubePorts | undefined;
   let client: KubeClient | undefined;
   try {
@@ -156,13 +156,13 @@ export async function runDemo(deps: CliDeps, options: DemoOptions = {}): Promise
     out.step(1, 'Starting the local control plane (etcd + kube-apiserver + KWOK on 127.0.0.1)');
     out.line('      The first run builds the binaries with Go: 5-15 minutes on 2 cores, numbered steps on stderr.');
     try {
-      cluster = await (options.startCluster ?? startCluster)({ signal, log: (l) => {
+      cluster = await platform.startCluster({ signal, log: (l) => {
         deps.io.stderr.write(`[cluster] ${l}\n`);
       } });
     } catch (error) {
-      if (error instanceof GoUnavailableError) {
+      if (platform.isGoUnavailable(error)) {
         deps.io.stderr.write(
-          `error: ${error.message}\n` +
+          `error: ${error instanceof Error ? error.message : String(error)}\n` +
             'The demo builds its local control plane with Go 1.26 (from the Go module proxy). Without Go, try the\n' +
             'same steps on any cluster you can use:\n' +
             `  kubectl create namespace ${APP_NAMESPACE} && kubectl apply -n ${APP_NAMESPACE} -f demo/app.yaml\n` +
@@ -209,7 +209,7 @@ export async function runDemo(deps: CliDeps, options: DemoOptions = {}): Promise
     for (const pod of pods) {
       const restored = restoredPod(pod, restore, deps, RESTORE_NAMESPACE);
       // The simulated node brings the restored pods up slowly, as a real restore would.
-      const sim = pod.metadata.name === 'postgres-0' ? { [SIM.startDelay]: '500ms', [SIM.readyDelay]: '2s' } : { [SIM.startDelay]: '1s' };
+      const sim = pod.metadata.name === 'postgres-0' ? { [platform.sim.startDelay]: '500ms', [platform.sim.readyDelay]: '2s' } : { [platform.sim.startDelay]: '1s' };
       const created: PodManifest = {
         ...restored,
         metadata: { ...restored.metadata, annotations: { ...restored.metadata.annotations, ...sim } },

@@ -57,7 +57,7 @@ export interface KubePodWatcherOptions {
    * succeeded, failures are retried until the signal aborts. Default 3.
    */
   readonly initialListAttempts?: number;
-  /** Diagnostics for dropped malformed objects (default: ignore). */
+  /** Diagnostics: retried first lists and dropped malformed pods (default: ignore). */
   readonly log?: (message: string) => void;
 }
 
