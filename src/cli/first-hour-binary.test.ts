@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import { describe, it, type TestContext } from 'node:test';
 import { parse as parseYaml } from 'yaml';
 import { assertMatchesSchema } from '../report/output-schemas.ts';
+import { until } from '../testing/changes.ts';
 import { FakeApiServer, pendingPod, runningPod, type FakePod } from '../testing/fake-api-server.ts';
 
 const repo = join(import.meta.dirname, '..', '..');
@@ -148,9 +149,9 @@ void describe('first hour: zero hooks is never a silent success', () => {
     const { server, kubeconfig } = await cluster(t);
     const restore = annotated(pendingPod('db', 'pg-0', ['db']), { 'post.hook.restore.velero.io/command': '["/bin/warm"]', 'post.hook.restore.velero.io/container': 'db' });
     const run = kubehooks(['run', 'post-restore', '--kubeconfig', kubeconfig, '--wait-for-pods', '30s', '--deadline', '60s', '-o', 'json', '--no-events']);
-    await new Promise((resolve) => setTimeout(resolve, 1500));
+    // The pod appears only once the run is watching for it, Pending first (ADDED, then MODIFIED on the watch).
+    await until([server.changes], 'the run to watch for restored pods', () => server.openWatchCount > 0, 30_000);
     server.putPod(restore);
-    await new Promise((resolve) => setTimeout(resolve, 300));
     server.updatePod('db', 'pg-0', (p) => Object.assign(p, { status: runningPod('db', 'pg-0', ['db']).status }));
     const r = await run;
     assert.equal(r.code, 0, r.stderr);

@@ -163,12 +163,11 @@ void describe('KubePodExecutor against the fake API server', () => {
       (ctx) =>
         new Promise((resolve) => {
           ctx.stdout('x');
-          setTimeout(() => {
-            controller.abort();
-          }, 50);
           ctx.signal.addEventListener('abort', () => {
             resolve({ exitCode: 0 });
           });
+          // Aborted while the command runs on the server.
+          controller.abort();
         }),
     );
     const outcome = await executor.exec(request({ signal: controller.signal }));
@@ -317,9 +316,10 @@ class RecordingChannel implements ExecChannel {
 void describe('KubePodExecutor: a channel opened after the exec ended', () => {
   // Like the WebSocket opener, awaits credentials (an exec plugin, an OIDC refresh) before opening;
   // unlike it, ignores the signal, so the executor's own guard is what is tested.
-  const slowCredentialsOpener = (ms: number, channels: RecordingChannel[], created: () => void): ExecChannelOpener => ({
+  const slowCredentialsOpener = (ms: number, channels: RecordingChannel[], created: () => void, preparing: () => void): ExecChannelOpener => ({
     server: 'https://api.example',
     async open() {
+      preparing();
       await delay(ms);
       const channel = new RecordingChannel();
       channels.push(channel);
@@ -336,13 +336,12 @@ void describe('KubePodExecutor: a channel opened after the exec ended', () => {
       const created = new Promise<void>((resolve) => {
         markCreated = resolve;
       });
-      const exec = new KubePodExecutor(noClient, { closeGraceMs: 10, channel: slowCredentialsOpener(50, channels, markCreated) });
       const ctl = new AbortController();
-      if (trigger === 'abort') {
-        setTimeout(() => {
-          ctl.abort();
-        }, 10);
-      }
+      // The abort comes while the credentials are being prepared.
+      const preparing = (): void => {
+        if (trigger === 'abort') ctl.abort();
+      };
+      const exec = new KubePodExecutor(noClient, { closeGraceMs: 10, channel: slowCredentialsOpener(50, channels, markCreated, preparing) });
       const outcome = await exec.exec({
         namespace: 'ns',
         pod: 'p',
@@ -383,19 +382,20 @@ void describe('KubePodExecutor: slow credentials (exec plugin) against the fake 
       // The real WebSocket opener, watched: its attempt must end without opening anything.
       const ws = wsExecChannelOpener(client);
       const attempts: Promise<ExecChannel>[] = [];
+      const ctl = new AbortController();
       const watched: ExecChannelOpener = {
         server: ws.server,
         open: (...args) => {
           const attempt = ws.open(...args);
           attempts.push(attempt);
+          // Aborted once the attempt has started the credential plugin (which answers after 400 ms).
+          queueMicrotask(() => {
+            ctl.abort();
+          });
           return attempt;
         },
       };
       const executor = new KubePodExecutor(client, { closeGraceMs: 50, channel: watched });
-      const ctl = new AbortController();
-      setTimeout(() => {
-        ctl.abort();
-      }, 50);
       const outcome = await executor.exec({
         namespace: 'ns',
         pod: 'p',

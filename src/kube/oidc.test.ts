@@ -6,6 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { FakeApiServer } from '../testing/fake-api-server.ts';
+import { ChangeSignal, until } from '../testing/changes.ts';
 import { activeHandlesAfterSettling } from '../testing/handles.ts';
 import { KubeClient } from './client.ts';
 import { CredentialError } from './errors.ts';
@@ -22,6 +23,8 @@ const expired = jwt(946_684_800);
 class FakeIdp {
   readonly seen: { path: string; authorization: string | undefined; body: string }[] = [];
   readonly open = new Set<Socket>();
+  /** Notified on every request seen and every connection closed. */
+  readonly changes = new ChangeSignal();
   mode: 'answer' | 'hang' | 'invalid-grant' | 'no-id-token' = 'answer';
   nextIdToken = inAnHour();
   rotateTo: string | undefined = 'rotated-refresh';
@@ -31,6 +34,7 @@ class FakeIdp {
     req.on('end', () => {
       const path = req.url ?? '/';
       this.seen.push({ path, authorization: req.headers.authorization, body });
+      this.changes.notify();
       if (this.mode === 'hang') return;
       res.setHeader('Content-Type', 'application/json');
       if (path === '/realm/.well-known/openid-configuration') {
@@ -51,7 +55,10 @@ class FakeIdp {
   async start(): Promise<this> {
     this.#server.on('connection', (s: Socket) => {
       this.open.add(s);
-      s.once('close', () => this.open.delete(s));
+      s.once('close', () => {
+        this.open.delete(s);
+        this.changes.notify();
+      });
     });
     await new Promise<void>((resolve) => this.#server.listen(0, '127.0.0.1', resolve));
     this.url = `http://127.0.0.1:${(this.#server.address() as AddressInfo).port}`;
@@ -64,9 +71,18 @@ class FakeIdp {
 
   /** Waits until no client connection is open (the refresh's socket was destroyed), at most `ms`. */
   async drained(ms = 2000): Promise<boolean> {
-    const end = Date.now() + ms;
-    while (this.open.size > 0 && Date.now() < end) await new Promise((r) => setTimeout(r, 10));
-    return this.open.size === 0;
+    try {
+      await until([this.changes], 'the IdP connections to close', () => this.open.size === 0, ms);
+    } catch {
+      return false;
+    }
+    return true;
+  }
+
+  /** Resolves once a request (discovery or token) arrives after this call. */
+  nextRequest(): Promise<void> {
+    const from = this.seen.length;
+    return until([this.changes], 'a request at the IdP', () => this.seen.length > from);
   }
 
   async close(): Promise<void> {
@@ -159,14 +175,16 @@ void describe('the oidc auth-provider: refresh under the request deadline and si
       const source = new OidcTokenSource({ userName: 'alice', config: config(idp, expired) });
       const ctl = new AbortController();
       const reason = new Error('interrupted');
-      setTimeout(() => {
-        ctl.abort(reason);
-      }, 100);
-      await assert.rejects(source.token({ deadlineMs: 60_000, signal: ctl.signal }), (e) => e === reason);
+      const asked = idp.nextRequest();
+      const refreshing = source.token({ deadlineMs: 60_000, signal: ctl.signal });
+      await asked;
+      ctl.abort(reason);
+      await assert.rejects(refreshing, (e) => e === reason);
       assert.equal(await idp.drained(), true, 'abort left the IdP connection open');
       const other = new OidcTokenSource({ userName: 'alice', config: config(idp, expired) });
+      const askedAgain = idp.nextRequest();
       const pending = other.token({ deadlineMs: 60_000 });
-      await new Promise((r) => setTimeout(r, 100));
+      await askedAgain;
       other.close();
       await assert.rejects(pending, CredentialError);
       assert.equal(await idp.drained(), true, 'close() left the IdP connection open');
