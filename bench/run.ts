@@ -23,6 +23,7 @@ import os from 'node:os';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { stringify } from 'yaml';
+import { parseGoDuration, nsToMs } from '../src/duration/go-duration.ts';
 import { startCluster } from '../scripts/cluster/index.ts';
 import type { Cluster } from '../scripts/cluster/index.ts';
 import { Api, loadTarget, pool } from './lib/api.ts';
@@ -53,11 +54,11 @@ const log = (line: string): void => {
   process.stderr.write(`[bench ${new Date().toISOString().slice(11, 19)}] ${line}\n`);
 };
 
+/** A Go duration (60s, 500ms, 2m), parsed as kubehooks parses every duration (src/duration). */
 function parseDurationMs(text: string): number {
-  const m = /^(\d+(?:\.\d+)?)(ms|s|m)?$/.exec(text.trim());
-  if (m === null) throw new Error(`not a duration: "${text}" (use e.g. 60s, 500ms, 2m)`);
-  const unit = m[2] ?? 's';
-  return Number(m[1]) * (unit === 'ms' ? 1 : unit === 's' ? 1000 : 60_000);
+  const parsed = parseGoDuration(text.trim());
+  if (!parsed.ok || parsed.ns < 0n) throw new Error(`not a duration: "${text}" (use e.g. 60s, 500ms, 2m)${parsed.ok ? '' : `: ${parsed.error}`}`);
+  return nsToMs(parsed.ns);
 }
 
 const { values: flags } = parseArgs({

@@ -1,12 +1,12 @@
 /**
  * The bench's own small API-server client: node:https with the kubeconfig's credentials, one
- * keep-alive agent, a deadline on every request. It stays out of client-node on purpose: the bench
- * shares two cores with the process it measures, so it should cost as little as it can.
+ * keep-alive agent, a deadline on every request. Its requests stay out of client-node on purpose: the
+ * bench shares two cores with the process it measures, so it should cost as little as it can.
  */
 import { readFileSync } from 'node:fs';
 import https from 'node:https';
-import { dirname, isAbsolute, resolve } from 'node:path';
-import { parse } from 'yaml';
+import pLimit from 'p-limit';
+import { loadKubeConfig } from '../../src/kube/kubeconfig.ts';
 
 export interface ApiTarget {
   readonly server: string;
@@ -15,44 +15,30 @@ export interface ApiTarget {
   readonly token: string | undefined;
 }
 
-type Obj = Record<string, unknown>;
-const isObj = (v: unknown): v is Obj => typeof v === 'object' && v !== null && !Array.isArray(v);
-
-function named(list: unknown, name: unknown, field: string): Obj | undefined {
-  if (!Array.isArray(list)) return undefined;
-  const entry = (list as unknown[]).find((e) => isObj(e) && e['name'] === name);
-  return isObj(entry) && isObj(entry[field]) ? entry[field] : undefined;
+function material(data: string | undefined, file: string | undefined): Buffer | undefined {
+  if (data !== undefined && data !== '') return Buffer.from(data, 'base64');
+  return file === undefined || file === '' ? undefined : readFileSync(file);
 }
 
-function material(section: Obj, key: string, base: string): Buffer | undefined {
-  const data = section[`${key}-data`];
-  if (typeof data === 'string') return Buffer.from(data, 'base64');
-  const file = section[key];
-  if (typeof file === 'string') return readFileSync(isAbsolute(file) ? file : resolve(base, file));
-  return undefined;
-}
-
-/** Reads the current context of a kubeconfig: server, CA, client certificate or bearer token. */
+/**
+ * The current context of a kubeconfig (server, CA, client certificate or bearer token), read and
+ * validated by kubehooks' own loader (src/kube/kubeconfig.ts: the file checks, kubectl's merge rules);
+ * only the requests stay out of client-node.
+ */
 export function loadTarget(kubeconfigPath: string): ApiTarget {
-  const doc: unknown = parse(readFileSync(kubeconfigPath, 'utf8'));
-  if (!isObj(doc)) throw new Error(`${kubeconfigPath}: not a kubeconfig`);
-  const context = named(doc['contexts'], doc['current-context'], 'context');
-  if (context === undefined) throw new Error(`${kubeconfigPath}: no current context`);
-  const cluster = named(doc['clusters'], context['cluster'], 'cluster');
-  const user = named(doc['users'], context['user'], 'user') ?? {};
-  if (cluster === undefined || typeof cluster['server'] !== 'string') {
-    throw new Error(`${kubeconfigPath}: the current context has no cluster server`);
-  }
-  const base = dirname(kubeconfigPath);
-  const tls: ApiTarget['tls'] = { rejectUnauthorized: cluster['insecure-skip-tls-verify'] !== true };
-  const ca = material(cluster, 'certificate-authority', base);
-  const cert = material(user, 'client-certificate', base);
-  const key = material(user, 'client-key', base);
+  const kc = loadKubeConfig({ kubeconfigPath, warn: () => undefined });
+  const cluster = kc.getCurrentCluster();
+  const user = kc.getCurrentUser();
+  if (cluster === null || cluster.server === '') throw new Error(`${kubeconfigPath}: the current context has no cluster server`);
+  const tls: ApiTarget['tls'] = { rejectUnauthorized: cluster.skipTLSVerify !== true };
+  const ca = material(cluster.caData, cluster.caFile);
+  const cert = material(user?.certData, user?.certFile);
+  const key = material(user?.keyData, user?.keyFile);
   if (ca !== undefined) tls.ca = ca;
   if (cert !== undefined) tls.cert = cert;
   if (key !== undefined) tls.key = key;
-  const token = typeof user['token'] === 'string' ? user['token'] : undefined;
-  return { server: cluster['server'].replace(/\/$/, ''), kubeconfigPath, tls, token };
+  const token = user?.token !== undefined && user.token !== '' ? user.token : undefined;
+  return { server: cluster.server.replace(/\/$/, ''), kubeconfigPath, tls, token };
 }
 
 export interface ApiResponse {
@@ -69,7 +55,7 @@ export class Api {
     this.#agent = new https.Agent({ keepAlive: true, maxSockets, ...target.tls });
   }
 
-  #options(method: string, path: string, extra: Obj = {}): https.RequestOptions {
+  #options(method: string, path: string, extra: https.RequestOptions = {}): https.RequestOptions {
     const url = new URL(this.target.server + path);
     const headers: Record<string, string> = { Accept: 'application/json' };
     if (this.target.token !== undefined) headers['Authorization'] = `Bearer ${this.target.token}`;
@@ -151,17 +137,8 @@ export class Api {
   }
 }
 
-/** Runs `fn` over `items` with at most `limit` in flight; resolves with results in item order. */
-export async function pool<T, R>(items: readonly T[], limit: number, fn: (item: T, index: number) => Promise<R>): Promise<R[]> {
-  const out = new Array<R>(items.length);
-  let next = 0;
-  const worker = async (): Promise<void> => {
-    for (;;) {
-      const i = next++;
-      if (i >= items.length) return;
-      out[i] = await fn(items[i] as T, i);
-    }
-  };
-  await Promise.all(Array.from({ length: Math.max(1, Math.min(limit, items.length)) }, worker));
-  return out;
+/** Runs `fn` over `items` with at most `limit` in flight (p-limit, as kubehooks does); results in item order. */
+export function pool<T, R>(items: readonly T[], limit: number, fn: (item: T, index: number) => Promise<R>): Promise<R[]> {
+  const run = pLimit(Math.max(1, limit));
+  return Promise.all(items.map((item, i) => run(() => fn(item, i))));
 }

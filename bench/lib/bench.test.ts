@@ -1,6 +1,10 @@
 /** The bench's pure helpers (node --test bench/): metrics parsing, workload shape, statistics. */
 import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, it } from 'node:test';
+import { loadTarget, pool } from './api.ts';
 import { diffCounts, longRunning, parseMetrics, requestCounts, runnerRequests, LONGRUNNING, REQUESTS } from './metrics.ts';
 import { percentile, summarize } from './stats.ts';
 import { makeWorkload, parseHooksPerPod, restoreObject } from './workload.ts';
@@ -70,5 +74,52 @@ void describe('stats', () => {
     assert.equal(percentile(values, 0.99), 99);
     assert.equal(summarize([3, 1, 2]).p50, 2);
     assert.ok(Number.isNaN(summarize([]).p99));
+  });
+});
+
+void describe('api: kubehooks\' kubeconfig loader and p-limit', () => {
+  void it('loadTarget reads the current context: server, inline CA, client certificate by relative path, token', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'kubehooks-bench-'));
+    try {
+      writeFileSync(join(dir, 'client.crt'), 'CERT');
+      writeFileSync(join(dir, 'client.key'), 'KEY');
+      const file = join(dir, 'kubeconfig');
+      writeFileSync(
+        file,
+        [
+          'apiVersion: v1',
+          'kind: Config',
+          'current-context: b',
+          'clusters:',
+          '- { name: a, cluster: { server: "https://127.0.0.1:1" } }',
+          `- { name: b, cluster: { server: "https://127.0.0.1:6443/", certificate-authority-data: ${Buffer.from('CA').toString('base64')} } }`,
+          'users:',
+          '- { name: u, user: { client-certificate: client.crt, client-key: client.key, token: t0k } }',
+          'contexts:',
+          '- { name: a, context: { cluster: a, user: u } }',
+          '- { name: b, context: { cluster: b, user: u } }',
+        ].join('\n'),
+      );
+      const t = loadTarget(file);
+      assert.equal(t.server, 'https://127.0.0.1:6443');
+      assert.deepEqual([t.tls.ca?.toString(), t.tls.cert?.toString(), t.tls.key?.toString(), t.tls.rejectUnauthorized, t.token], ['CA', 'CERT', 'KEY', true, 't0k']);
+      assert.throws(() => loadTarget(join(dir, 'missing')), /does not exist/);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  void it('pool keeps item order and never runs more than the limit at once', async () => {
+    let running = 0;
+    let peak = 0;
+    const out = await pool([5, 1, 4, 2, 3], 2, async (n, i) => {
+      running++;
+      peak = Math.max(peak, running);
+      await new Promise<void>((r) => setImmediate(r));
+      running--;
+      return `${i}:${n}`;
+    });
+    assert.deepEqual(out, ['0:5', '1:1', '2:4', '3:2', '4:3']);
+    assert.equal(peak, 2);
   });
 });
