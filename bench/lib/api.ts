@@ -30,7 +30,7 @@ export function loadTarget(kubeconfigPath: string): ApiTarget {
   const cluster = kc.getCurrentCluster();
   const user = kc.getCurrentUser();
   if (cluster === null || cluster.server === '') throw new Error(`${kubeconfigPath}: the current context has no cluster server`);
-  const tls: ApiTarget['tls'] = { rejectUnauthorized: cluster.skipTLSVerify !== true };
+  const tls: ApiTarget['tls'] = { rejectUnauthorized: !cluster.skipTLSVerify };
   const ca = material(cluster.caData, cluster.caFile);
   const cert = material(user?.certData, user?.certFile);
   const key = material(user?.keyData, user?.keyFile);
