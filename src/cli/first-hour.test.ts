@@ -3,6 +3,8 @@
  * plan with the phase alone. The binary-tier twin is first-hour-binary.test.ts.
  */
 import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import type { PodManifest } from '../model/pod.ts';
@@ -24,17 +26,19 @@ interface Outcome {
   readonly code: number;
   readonly out: string;
   readonly err: string;
+  readonly events: FakeEvents;
 }
 
 async function cli(argv: readonly string[], options: { pods?: PodManifest[]; stdoutIsTTY?: boolean; stderrIsTTY?: boolean; env?: Record<string, string> } = {}): Promise<Outcome> {
   const clock = new FakeClock();
   const pods = options.pods ?? [];
+  const events = new FakeEvents(true);
   const wiring: RunWiring = {
     createPorts: () => ({
       executor: new FakeExecutor(clock, (req) => (req.command[0] === '/bin/fail' ? { exitCode: 3, stderr: 'upstream not reachable\n' } : { exitCode: 0 })),
       watcher: new FakeWatcher(pods),
       lister: { list: (scope) => Promise.resolve(pods.filter((p) => scope.namespaces.length === 0 || scope.namespaces.includes(p.metadata.namespace ?? ''))) },
-      events: new FakeEvents(true),
+      events,
       namespace: 'app',
       close: () => undefined,
     }),
@@ -48,7 +52,7 @@ async function cli(argv: readonly string[], options: { pods?: PodManifest[]; std
     commands,
     io: { ...cap.io, stdoutIsTTY: options.stdoutIsTTY ?? false, stderrIsTTY: options.stderrIsTTY ?? false },
   });
-  return { code, out: cap.stdout(), err: cap.stderr() };
+  return { code, out: cap.stdout(), err: cap.stderr(), events };
 }
 
 const annotated = (name: string, annotations: Record<string, string>): PodManifest => {
@@ -144,5 +148,30 @@ void describe('plan and run with the phase alone', () => {
     assertMatchesSchema('run-output', JSON.stringify(doc));
     assert.equal(doc['kind'], 'post-restore');
     assert.deepEqual(doc['namespaces'], ['app']);
+  });
+});
+
+void describe('Events name the Backup or Restore the hooks came from', () => {
+  const pod = (() => {
+    const p = podWith('postgres-0', { postgres: 'running' }, { namespace: 'db' });
+    return { ...p, metadata: { ...p.metadata, labels: { app: 'postgres' } } };
+  })();
+  void it('a Backup file with metadata.namespace: the Event says Backup velero/nightly-db', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'kubehooks-events-'));
+    const file = join(dir, 'backup.yaml');
+    writeFileSync(
+      file,
+      ['apiVersion: velero.io/v1', 'kind: Backup', 'metadata: {name: nightly-db, namespace: velero}', 'spec:', '  hooks:', '    resources:',
+        '      - name: postgres-freeze', '        pre: [{exec: {container: postgres, command: ["/bin/true"]}}]', ''].join('\n'),
+    );
+    const r = await cli(['run', 'pre-backup', '--backup', file, '-n', 'db'], { pods: [pod] }).finally(() => rmSync(dir, { recursive: true, force: true }));
+    assert.equal(r.code, 0, r.err);
+    assert.equal(r.events.records.length, 1);
+    assert.match(r.events.records[0]?.message ?? '', /^pre-backup hook postgres-freeze#0 \(spec\) in container postgres for Backup velero\/nightly-db succeeded in \d+ms$/);
+  });
+  void it('annotation hooks alone (no file): the Event names no object', async () => {
+    const r = await cli(['run', 'pre-backup', '-n', 'app'], { pods: [annotated('web-0', { 'pre.hook.backup.velero.io/command': '["/bin/true"]' })] });
+    assert.equal(r.code, 0, r.err);
+    assert.doesNotMatch(r.events.records[0]?.message ?? '', / for (Backup|Restore) /);
   });
 });

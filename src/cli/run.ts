@@ -24,10 +24,6 @@ import { runPostRestoreHooks } from '../run/post-restore-runner.ts';
 import { DEFAULT_ADAPTIVE_MAX } from '../run/adaptive-limit.ts';
 import { OMITTED_OUTPUT_MAX_BYTES } from '../run/run-options.ts';
 import type { EventSubject } from '../run/events.ts';
-
-function eventSubjectFor(kind: RunKind, name: string): EventSubject {
-  return { kind: kind === 'post-restore' ? 'Restore' : 'Backup', namespace: '', name };
-}
 import type { Clock, EventRecorder, PodExecutor, PodLister, PodScope, PodWatcher } from '../run/ports.ts';
 import type { CliCommand, CommandContext } from './command.ts';
 import { EXIT_FINDINGS, EXIT_OK, EXIT_USAGE, UsageError, describeError, writeError, writeWarning } from './context.ts';
@@ -36,6 +32,11 @@ import { collect } from './options.ts';
 import { addHelpSections } from './help.ts';
 import { checkBackupFile, checkRestoreFile, emptyBackupHooks, emptyRestoreHooks, refuseFile } from './hook-file.ts';
 import { addPolicyOptions, planBackupWithNotes, planRestoreWithNotes, policyFromFlags } from './plan.ts';
+
+/** The Backup/Restore named in every Event, with its namespace when the file gives one (`velero/nightly`). */
+function eventSubjectFor(kind: RunKind, name: string, namespace: string): EventSubject {
+  return { kind: kind === 'post-restore' ? 'Restore' : 'Backup', namespace, name };
+}
 
 export const EXIT_INTERRUPTED = 130;
 export const EXIT_TERMINATED = 143;
@@ -73,6 +74,8 @@ export interface PreparedRun {
   readonly namespaces: FileNamespaces;
   /** metadata.name of the Backup/Schedule or Restore; null without a file (annotation hooks only). */
   readonly name?: string | null;
+  /** metadata.namespace of that object ('' when the file gives none). */
+  readonly objectNamespace?: string;
   /** Plans the phase for the listed pods (notes go to stderr unless `quiet`). */
   plan(pods: readonly PodManifest[], policy: PlanPolicy, quiet?: boolean): Plan;
 }
@@ -275,7 +278,7 @@ export async function executeRun(settings: RunSettings, deps: CliDeps, wiring: R
       clock: wiring.clock,
       signal: ctl.signal,
       events: settings.events ? ports.events : undefined,
-      eventSubject: typeof prepared.name === 'string' && prepared.name !== '' ? eventSubjectFor(settings.kind, prepared.name) : undefined,
+      eventSubject: typeof prepared.name === 'string' && prepared.name !== '' ? eventSubjectFor(settings.kind, prepared.name, prepared.objectNamespace ?? '') : undefined,
       concurrency: settings.concurrency,
       adaptiveConcurrency: true,
       deadlineMs: settings.deadlineMs,
@@ -525,6 +528,7 @@ export async function prepareRunFile(kind: RunKind, file: string | undefined, de
     return {
       namespaces: fileNamespaces(restore.scope, restore.namespaceMapping),
       name: file === undefined ? null : restore.name,
+      objectNamespace: restore.namespace,
       plan: (pods, policy, quiet) => planRestoreWithNotes(restore, pods, quiet === true ? quietDeps(deps) : deps, { policy }),
     };
   }
@@ -537,6 +541,7 @@ export async function prepareRunFile(kind: RunKind, file: string | undefined, de
   return {
     namespaces: fileNamespaces(backup.scope),
     name: file === undefined ? null : backup.name,
+    objectNamespace: backup.namespace,
     plan: (pods, policy, quiet) => planBackupWithNotes(backup, pods, kind === 'pre-backup' ? 'pre' : 'post', quiet === true ? quietDeps(deps) : deps, policy),
   };
 }
