@@ -6,6 +6,7 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { parse as parseYaml } from 'yaml';
 import { describe, it } from 'node:test';
 import type { PodManifest } from '../model/pod.ts';
 import { assertMatchesSchema } from '../report/output-schemas.ts';
@@ -115,6 +116,34 @@ void describe('colour and cutting follow the terminal', () => {
     assert.match(usage.err, ansi('^<ESC>\\[31merror:<ESC>\\[39m --deadline: '));
     const plain = await cli(['run', 'pre-backup', '--deadline', 'soon', '--no-color'], { stderrIsTTY: true });
     assert.match(plain.err, /^error: --deadline: /);
+  });
+});
+
+void describe('lint: colour on a terminal, -o yaml', () => {
+  const broken = join(fx, 'backup.yaml');
+  void it('a terminal paints the severity; piped, NO_COLOR or --no-color do not', async () => {
+    const tty = await cli(['lint', broken], { stdoutIsTTY: true });
+    assert.equal(tty.code, 1, tty.err);
+    assert.match(tty.out, ansi(': <ESC>\\[31merror<ESC>\\[39m <ESC>\\[1m[a-z-]+<ESC>\\[22m: '));
+    for (const [argv, options] of [
+      [['lint', broken], {}],
+      [['lint', broken], { stdoutIsTTY: true, env: { NO_COLOR: '1' } }],
+      [['lint', '--no-color', broken], { stdoutIsTTY: true }],
+    ] as const) {
+      const r = await cli(argv, options);
+      assert.equal(r.code, 1, r.err);
+      assert.ok(!r.out.includes(ESC), `${argv.join(' ')} ${JSON.stringify(options)}`);
+      assert.match(r.out, /: error [a-z-]+: /);
+    }
+  });
+  void it('-o yaml is the JSON document (same fields, same values), valid against the lint schema', async () => {
+    const json = await cli(['lint', '-o', 'json', broken]);
+    const yaml = await cli(['lint', '-o', 'yaml', broken]);
+    assert.equal(yaml.code, json.code);
+    assert.ok(!yaml.out.trimStart().startsWith('{'));
+    const doc: unknown = parseYaml(yaml.out);
+    assert.deepEqual(doc, assertMatchesSchema('lint-output', json.out));
+    assert.deepEqual(assertMatchesSchema('lint-output', JSON.stringify(doc)), doc);
   });
 });
 

@@ -3,7 +3,9 @@ import { lintObjects } from '../lint/engine.ts';
 import type { Diagnostic } from '../model/diagnostic.ts';
 import type { LoadedObject } from '../load/loaded-object.ts';
 import type { SkippedPath } from '../load/read-inputs.ts';
-import { renderDiagnosticsJson } from '../report/diagnostics-json.ts';
+import { colorsFor, type Colors } from '../report/color.ts';
+import { diagnosticsToJson, renderDiagnosticsJson } from '../report/diagnostics-json.ts';
+import { renderYaml } from '../report/yaml-output.ts';
 import { renderDiagnosticsText } from '../report/diagnostics-text.ts';
 import type { CliCommand } from './command.ts';
 import { EXIT_FINDINGS, EXIT_OK, EXIT_USAGE, UsageError } from './context.ts';
@@ -20,7 +22,7 @@ import { versionInfo } from './version.ts';
 import { readManifests } from './options.ts';
 import { veleroVersionFlag, veleroVersionOption } from './plan.ts';
 
-const LINT_FORMATS = ['text', 'json', 'sarif', 'junit'] as const;
+const LINT_FORMATS = ['text', 'json', 'yaml', 'sarif', 'junit'] as const;
 type LintFormat = (typeof LINT_FORMATS)[number];
 const FAIL_ON = ['error', 'warning'] as const;
 type FailOn = (typeof FAIL_ON)[number];
@@ -110,7 +112,7 @@ export const lintCommand: CliCommand = {
       .description('check hook annotations, workload templates and Backup/Restore spec.hooks for mistakes')
       .argument('[paths...]', 'files, directories (recursive *.yaml, *.yml, *.json) or - for stdin')
       .addOption(
-        new Option('-o, --output <format>', 'output format: text, json, sarif (SARIF 2.1.0, for code scanning) or junit (JUnit XML)')
+        new Option('-o, --output <format>', 'output format: text, json, yaml (the JSON document as YAML), sarif (SARIF 2.1.0, for code scanning) or junit (JUnit XML)')
           .choices(LINT_FORMATS)
           .default('text'),
       )
@@ -141,7 +143,7 @@ export const lintCommand: CliCommand = {
           failOn: opts.failOn,
           quiet: opts.quiet === true,
         };
-        ctx.deps.io.stdout.write(render(opts.output, report, load.objects));
+        ctx.deps.io.stdout.write(render(opts.output, report, load.objects, colorsFor(ctx.deps.io.color?.stdout === true)));
         if (unreadable.length > 0) ctx.setExitCode(EXIT_USAGE);
         else ctx.setExitCode(active.some((d) => fails(d, report.failOn)) ? EXIT_FINDINGS : EXIT_OK);
       });
@@ -159,12 +161,14 @@ interface LintReport {
   readonly quiet: boolean;
 }
 
-function render(format: LintFormat, report: LintReport, objects: readonly LoadedObject[]): string {
+function render(format: LintFormat, report: LintReport, objects: readonly LoadedObject[], colors: Colors): string {
   const quiet = report.quiet;
   const quietSuppressed = quiet ? report.suppressed.filter((d) => d.severity === 'error') : report.suppressed;
   switch (format) {
     case 'json':
       return renderDiagnosticsJson(report.shown, { counted: report.active, suppressed: report.suppressed, skipped: report.skipped });
+    case 'yaml':
+      return renderYaml(diagnosticsToJson(report.shown, { counted: report.active, suppressed: report.suppressed, skipped: report.skipped }));
     case 'sarif':
       return renderDiagnosticsSarif(report.shown, { toolVersion: versionInfo().version, catalog: lintCodeCatalog(), suppressed: quietSuppressed });
     case 'junit':
@@ -176,6 +180,6 @@ function render(format: LintFormat, report: LintReport, objects: readonly Loaded
       );
     case 'text':
       // --quiet: errors and the summary only.
-      return renderDiagnosticsText(report.shown, { counted: report.active, suppressed: report.suppressed.length, skipped: quiet ? [] : report.skipped });
+      return renderDiagnosticsText(report.shown, { counted: report.active, suppressed: report.suppressed.length, skipped: quiet ? [] : report.skipped, colors });
   }
 }

@@ -1,5 +1,6 @@
 import type { Diagnostic, Severity } from '../model/diagnostic.ts';
 import type { SkippedPath } from '../load/read-inputs.ts';
+import { NO_COLORS, type Colors } from './color.ts';
 import { terminalSafe } from './terminal-text.ts';
 
 const SEVERITY_ORDER: Readonly<Record<Severity, number>> = { error: 0, warning: 1, info: 2 };
@@ -57,6 +58,12 @@ export interface DiagnosticsTextOptions {
   readonly suppressed?: number;
   /** Paths directory walks left out: listed before the summary. */
   readonly skipped?: readonly SkippedPath[];
+  /** Paints the severity word (red error, yellow warning, dim info) on a colour terminal; none by default. */
+  readonly colors?: Colors;
+}
+
+function paintSeverity(severity: Severity, colors: Colors): string {
+  return severity === 'error' ? colors.red(severity) : severity === 'warning' ? colors.yellow(severity) : colors.dim(severity);
 }
 
 function skippedLines(skipped: readonly SkippedPath[]): string[] {
@@ -76,10 +83,11 @@ function skippedLines(skipped: readonly SkippedPath[]): string[] {
 export function renderDiagnosticsText(diagnostics: readonly Diagnostic[], options: DiagnosticsTextOptions = {}): string {
   const lines: string[] = [];
   let file: string | undefined;
+  const colors = options.colors ?? NO_COLORS;
   for (const d of sortDiagnostics(diagnostics)) {
     if (file !== undefined && d.file !== file) lines.push('');
     file = d.file;
-    lines.push(`${terminalSafe(location(d))}: ${d.severity} ${d.code}: ${terminalSafe(d.message)}`);
+    lines.push(`${terminalSafe(location(d))}: ${paintSeverity(d.severity, colors)} ${colors.bold(d.code)}: ${terminalSafe(d.message)}`);
     if (d.hint !== '') lines.push(`    hint: ${terminalSafe(d.hint)}`);
   }
   if (lines.length > 0) lines.push('');
