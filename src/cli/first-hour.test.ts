@@ -12,7 +12,9 @@ import type { PodManifest } from '../model/pod.ts';
 import { assertMatchesSchema } from '../report/output-schemas.ts';
 import { FakeClock } from '../testing/fake-clock.ts';
 import { FakeEvents, FakeExecutor, FakeWatcher, podWith } from '../testing/run-fakes.ts';
+import { Command } from 'commander';
 import { COMMANDS } from './commands.ts';
+import { commandPaths } from './help-texts.ts';
 import { main } from './main.ts';
 import { createRunCommand, prepareRunFile, type RunWiring } from './run.ts';
 import { captureIo } from '../testing/cli-io.ts';
@@ -68,9 +70,17 @@ const failing: PodManifest = (() => {
 const longReason = containers.at(-1) ?? '';
 
 void describe('--help of every command', () => {
-  for (const command of COMMANDS.map((c) => c.name)) {
+  // Every command and subcommand as registered (manifests webhook, manifests controller, …).
+  const registered = new Command('kubehooks');
+  const ctx = { deps: { io: captureIo('', {}).io, signal: new AbortController().signal, generateInitName: () => 'x', createPodLister: () => { throw new Error('unused'); } }, setExitCode: () => undefined };
+  for (const c of COMMANDS) c.register(registered, ctx as unknown as Parameters<typeof c.register>[1]);
+  const paths = commandPaths(registered);
+  void it('the walk finds the subcommands', () => {
+    assert.ok(paths.includes('manifests webhook') && paths.includes('manifests controller'), paths.join(', '));
+  });
+  for (const command of paths) {
     void it(`${command} --help has examples and exit codes, defaults written unquoted`, async () => {
-      const r = await cli([command, '--help']);
+      const r = await cli([...command.split(' '), '--help']);
       assert.equal(r.code, 0, r.err);
       assert.match(r.out, /\nExamples:\n {2}(# .*\n {2})?kubehooks /);
       assert.match(r.out, /\nExit codes:\n\s+0 {2}\S/);

@@ -42,6 +42,20 @@ export const HELP_SECTIONS: Readonly<Record<string, Sections>> = {
     examples: [['manifests webhook --service velero/kubehooks-webhook --ca-bundle-file ca.crt | kubectl apply -f -', 'register the webhook']],
     exitCodes: [[0, 'printed'], USAGE_EXIT],
   },
+  'manifests webhook': {
+    examples: [
+      ['manifests webhook --service velero/kubehooks-webhook --ca-bundle-file ca.crt | kubectl apply -f -', 'the webhook behind a Service'],
+      ['manifests webhook --url https://127.0.0.1:8443/validate --ca-bundle-file ca.crt --fail-closed', 'a webhook outside the cluster; refuse applies while it is down'],
+    ],
+    exitCodes: [[0, 'printed'], [2, 'usage error: neither or both of --url and --service, a bad name or timeout, or a CA file that is not PEM']],
+  },
+  'manifests controller': {
+    examples: [
+      ['manifests controller --image registry.example/kubehooks:0.1.0 | kubectl apply -f -', 'CRD, RBAC and Deployment, cluster-wide'],
+      ['manifests controller --image registry.example/kubehooks:0.1.0 --watch-namespace db', 'a Role in namespace db only'],
+    ],
+    exitCodes: [[0, 'printed'], USAGE_EXIT],
+  },
   policy: {
     examples: [
       ['policy | kubectl apply -f -', 'warnings from the API server itself, no webhook'],
@@ -76,10 +90,20 @@ export function addProgramHelp(program: Command): void {
   ], [[0, 'success'], [1, 'findings: lint errors, a hook that failed, …'], USAGE_EXIT, [130, 'interrupted by SIGINT (143: SIGTERM)']]);
 }
 
-/** Adds the sections to each registered command that has an entry (run and plan add their own). */
-export function addCommandHelp(program: Command): void {
+/**
+ * Adds the sections to each registered command and subcommand that has an entry, keyed by its path
+ * below the program (`manifests webhook`); run and plan add their own.
+ */
+export function addCommandHelp(program: Command, prefix = ''): void {
   for (const command of program.commands) {
-    const sections = HELP_SECTIONS[command.name()];
+    const path = `${prefix}${command.name()}`;
+    const sections = HELP_SECTIONS[path];
     if (sections !== undefined) addHelpSections(command, sections.examples, sections.exitCodes);
+    addCommandHelp(command, `${path} `);
   }
+}
+
+/** Every command path below the program (`lint`, `manifests`, `manifests webhook`, …), for tests. */
+export function commandPaths(program: Command, prefix = ''): string[] {
+  return program.commands.flatMap((c) => [`${prefix}${c.name()}`, ...commandPaths(c, `${prefix}${c.name()} `)]);
 }
