@@ -73,7 +73,7 @@ void describe('--help of every command', () => {
   // Every command and subcommand as registered (manifests webhook, manifests controller, …).
   const registered = new Command('kubehooks');
   const ctx = { deps: { io: captureIo('', {}).io, signal: new AbortController().signal, generateInitName: () => 'x', createPodLister: () => { throw new Error('unused'); } }, setExitCode: () => undefined };
-  for (const c of COMMANDS) c.register(registered, ctx as unknown as Parameters<typeof c.register>[1]);
+  for (const c of COMMANDS) c.register(registered, ctx);
   const paths = commandPaths(registered);
   void it('the walk finds the subcommands', () => {
     assert.ok(paths.includes('manifests webhook') && paths.includes('manifests controller'), paths.join(', '));
@@ -203,7 +203,9 @@ void describe('Events name the Backup or Restore the hooks came from', () => {
       ['apiVersion: velero.io/v1', 'kind: Backup', 'metadata: {name: nightly-db, namespace: velero}', 'spec:', '  hooks:', '    resources:',
         '      - name: postgres-freeze', '        pre: [{exec: {container: postgres, command: ["/bin/true"]}}]', ''].join('\n'),
     );
-    const r = await cli(['run', 'pre-backup', '--backup', file, '-n', 'db'], { pods: [pod] }).finally(() => rmSync(dir, { recursive: true, force: true }));
+    const r = await cli(['run', 'pre-backup', '--backup', file, '-n', 'db'], { pods: [pod] }).finally(() => {
+      rmSync(dir, { recursive: true, force: true });
+    });
     assert.equal(r.code, 0, r.err);
     assert.equal(r.events.records.length, 1);
     assert.match(r.events.records[0]?.message ?? '', /^pre-backup hook postgres-freeze#0 \(spec\) in container postgres for Backup velero\/nightly-db succeeded in \d+ms$/);
