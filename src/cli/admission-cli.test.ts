@@ -31,7 +31,7 @@ void test('lint --output sarif|junit: formats on stdout, exit codes unchanged', 
   assert.match(junit.stdout, /<testcase classname="&lt;stdin&gt;" name="Pod p"\/>/);
   const wrong = await cli(['lint', '-o', 'xml', '-'], BAD);
   assert.equal(wrong.code, 2);
-  assert.match(wrong.stderr, /text, json, sarif, junit/);
+  assert.match(wrong.stderr, /text, json, yaml, sarif, junit/);
 });
 
 void test('manifests webhook: URL as given or a Service, CA bundle, Ignore, None, 2s, kube-system left alone, exactly the kinds', async (t) => {
