@@ -23,6 +23,8 @@ export const REASON_CODES = [
   'watch-failed',
   /** Controller only: the start was journaled, then the controller stopped before the result was. */
   'interrupted',
+  /** `run backup` only: a post hook of a pod none of whose pre hooks started (it was never frozen). */
+  'not-frozen',
   'invalid-hook',
   'internal',
 ] as const;

@@ -1,0 +1,217 @@
+import type { Plan, PlannedHook } from '../model/plan.ts';
+import type { PodManifest } from '../model/pod.ts';
+import type { RunReport } from '../model/result.ts';
+import { runBackupPod } from './backup-runner.ts';
+import { hookKey, podKey } from './hook-key.ts';
+import { notRun } from './results.ts';
+import { limiterFor, type RunOptions } from './run-options.ts';
+import { RunSession } from './run-session.ts';
+
+/** A pod whose pre hooks were started (its exec opened): it may be frozen and is thawed. */
+export interface FrozenPod {
+  readonly namespace: string;
+  readonly name: string;
+  readonly uid: string | null;
+  /** Claim names of the pod's persistentVolumeClaim volumes, in spec order. */
+  readonly pvcs: readonly string[];
+}
+
+/** What COMMAND is given (the CLI turns it into environment variables and a JSON file). ADR 0012. */
+export interface WindowCommandInput {
+  readonly runId: string;
+  readonly frozen: readonly FrozenPod[];
+}
+
+export type CommandOutcome =
+  | { readonly kind: 'exited'; readonly exitCode: number }
+  | { readonly kind: 'signaled'; readonly signal: string }
+  | { readonly kind: 'spawn-failed'; readonly message: string };
+
+/**
+ * COMMAND as a port. `signal` aborts when the window ends early (window timeout, interrupt): the
+ * implementation then stops the child (SIGTERM, SIGKILL after its grace) and resolves once it exited.
+ * Never rejects.
+ */
+export interface WindowCommand {
+  run(input: WindowCommandInput, signal: AbortSignal): Promise<CommandOutcome>;
+}
+
+export type CommandStep =
+  | { readonly ran: false; readonly why: 'pre-failed' | 'interrupted' }
+  | {
+      readonly ran: true;
+      readonly outcome: CommandOutcome;
+      /** Why kubehooks stopped it, if it did. */
+      readonly stoppedBy: 'window-timeout' | 'interrupted' | null;
+      readonly startedAt: number;
+      readonly endedAt: number;
+    };
+
+/** The first failure kind that decides the exit code (see `windowExitCode`). */
+export type WindowStatus = 'ok' | 'interrupted' | 'thaw-failed' | 'window-timeout' | 'command-failed' | 'pre-failed';
+
+export interface WindowReport {
+  readonly runId: string;
+  readonly status: WindowStatus;
+  readonly pre: RunReport;
+  readonly command: CommandStep;
+  readonly post: RunReport;
+  /** Pods whose pre hooks started, in plan order: exactly these get their post hooks. */
+  readonly frozen: readonly FrozenPod[];
+  /** Frozen pods with a post hook that did not succeed (or was never started): maybe still frozen. */
+  readonly notThawed: readonly FrozenPod[];
+}
+
+export interface WindowOptions extends Omit<RunOptions, 'signal' | 'deadlineMs' | 'limit'> {
+  readonly runId: string;
+  /** The backup's pre and post plans over the same pods. */
+  readonly pre: Plan;
+  readonly post: Plan;
+  readonly pods: readonly PodManifest[];
+  readonly command: WindowCommand;
+  /** First SIGINT/SIGTERM: stops the pre hooks and COMMAND; the thaw still runs. */
+  readonly signal: AbortSignal;
+  /** Second signal: stops the thaw too (the pods left are reported as not thawed). */
+  readonly thawSignal: AbortSignal;
+  /** COMMAND's limit; past it COMMAND is stopped and the thaw starts at once. undefined/0 = none. */
+  readonly windowTimeoutMs?: number | undefined;
+  /** After a `Fail` pre hook failed: 'thaw' (default) skips COMMAND, 'continue' runs it anyway. */
+  readonly onPreFailure?: 'thaw' | 'continue' | undefined;
+}
+
+/**
+ * The quiesce window (issue 16, ADR 0012): pre hooks per pod (runBackupPod, pods concurrent under the
+ * limit), then COMMAND, then the post hooks of exactly the pods whose pre hooks started, in their own
+ * session and signal so an interrupt that ends the freeze does not end the thaw. Never rejects on a
+ * hook or COMMAND failure; every hook of both plans ends with exactly one result.
+ */
+export async function runQuiesceWindow(options: WindowOptions): Promise<WindowReport> {
+  const { limit } = limiterFor(options);
+  const manifests = new Map(options.pods.map((p) => [podKey(p.metadata.namespace ?? '', p.metadata.name), p]));
+  const preSession = new RunSession(execHooks(options.pre), { ...options, limit });
+  // Fail stops the pod's later hooks (runBackupPod); the window also decides whether COMMAND runs.
+  const preByPod = byPod(preSession.recorder.hooks);
+  preSession.onStop((cause) => {
+    preSession.recordStopped(preSession.recorder.hooks, cause, undefined);
+  });
+  preSession.recorder.progress();
+  try {
+    await Promise.allSettled([...preByPod].map(([key, hooks]) => runBackupPod(preSession, hooks, manifests.get(key))));
+  } finally {
+    await preSession.close();
+  }
+  const pre = preSession.report();
+  const failedKeys = new Set(pre.results.filter((r) => r.status === 'failed' || r.status === 'timed-out').map((r) => hookKey(r)));
+  const failStop = preSession.recorder.hooks.some((h) => h.onError === 'Fail' && failedKeys.has(hookKey(h)));
+
+  const frozenKeys = new Set<string>();
+  for (const hook of preSession.recorder.hooks) if (preSession.recorder.hasStarted(hook)) frozenKeys.add(podKey(hook.namespace, hook.pod));
+  const frozen = [...frozenKeys].map((key) => frozenPod(key, manifests.get(key)));
+
+  const command = await runCommandStep(options, frozen, failStop);
+
+  const postSession = new RunSession(execHooks(options.post), { ...options, signal: options.thawSignal, limit });
+  const postByPod = byPod(postSession.recorder.hooks);
+  postSession.onStop((cause) => {
+    postSession.recordStopped(postSession.recorder.hooks, cause, undefined);
+  });
+  for (const [key, hooks] of postByPod) {
+    if (frozenKeys.has(key)) continue;
+    const uid = manifests.get(key)?.metadata.uid;
+    for (const hook of hooks) {
+      postSession.recorder.record(hook, { result: notRun(hook, 'not-frozen', 'not run: no pre hook of this pod was started, so it was not frozen'), failed: false }, uid);
+    }
+  }
+  postSession.recorder.progress();
+  try {
+    await Promise.allSettled(
+      [...postByPod].filter(([key]) => frozenKeys.has(key)).map(([key, hooks]) => runBackupPod(postSession, hooks, manifests.get(key))),
+    );
+  } finally {
+    await postSession.close();
+  }
+  const post = postSession.report();
+  const notThawedKeys = new Set(
+    post.results.filter((r) => r.status !== 'succeeded' && r.reasonCode !== 'not-frozen').map((r) => podKey(r.namespace, r.pod)),
+  );
+  const notThawed = frozen.filter((p) => notThawedKeys.has(podKey(p.namespace, p.name)));
+  const status = windowStatus(options, pre, command, post, failStop);
+  return { runId: options.runId, status, pre, command, post, frozen, notThawed };
+}
+
+async function runCommandStep(options: WindowOptions, frozen: readonly FrozenPod[], failStop: boolean): Promise<CommandStep> {
+  if (options.signal.aborted) return { ran: false, why: 'interrupted' };
+  if (failStop && options.onPreFailure !== 'continue') return { ran: false, why: 'pre-failed' };
+  const stop = new AbortController();
+  let stoppedBy: 'window-timeout' | 'interrupted' | null = null;
+  const onAbort = (): void => {
+    stoppedBy ??= 'interrupted';
+    stop.abort();
+  };
+  options.signal.addEventListener('abort', onAbort, { once: true });
+  const timer = new AbortController();
+  const timeoutMs = options.windowTimeoutMs ?? 0;
+  if (timeoutMs > 0) {
+    options.clock.sleep(timeoutMs, timer.signal).then(
+      () => {
+        stoppedBy ??= 'window-timeout';
+        stop.abort();
+      },
+      () => undefined, // cleared: COMMAND ended first
+    );
+  }
+  const startedAt = options.clock.now();
+  try {
+    const outcome = await options.command.run({ runId: options.runId, frozen }, stop.signal);
+    return { ran: true, outcome, stoppedBy, startedAt, endedAt: options.clock.now() };
+  } finally {
+    timer.abort();
+    options.signal.removeEventListener('abort', onAbort);
+  }
+}
+
+function windowStatus(options: WindowOptions, pre: RunReport, command: CommandStep, post: RunReport, failStop: boolean): WindowStatus {
+  if (options.signal.aborted || options.thawSignal.aborted) return 'interrupted';
+  if (post.summary.failed > 0) return 'thaw-failed';
+  if (command.ran && command.stoppedBy === 'window-timeout') return 'window-timeout';
+  if (command.ran && !(command.outcome.kind === 'exited' && command.outcome.exitCode === 0)) return 'command-failed';
+  if (failStop || pre.summary.failed > 0) return 'pre-failed';
+  return 'ok';
+}
+
+/** Exit codes per status (ADR 0012); signals keep the shell's 128+n. */
+export const WINDOW_EXIT_CODES: Readonly<Record<Exclude<WindowStatus, 'interrupted'>, number>> = {
+  ok: 0,
+  'pre-failed': 3,
+  'command-failed': 4,
+  'window-timeout': 5,
+  'thaw-failed': 6,
+};
+
+function execHooks(plan: Plan): PlannedHook[] {
+  return plan.hooks.filter((h) => h.type === 'exec' && h.phase !== 'restore');
+}
+
+function byPod(hooks: readonly PlannedHook[]): Map<string, PlannedHook[]> {
+  const map = new Map<string, PlannedHook[]>();
+  for (const hook of hooks) {
+    const key = podKey(hook.namespace, hook.pod);
+    const list = map.get(key) ?? [];
+    list.push(hook);
+    map.set(key, list);
+  }
+  return map;
+}
+
+function frozenPod(key: string, pod: PodManifest | undefined): FrozenPod {
+  const [namespace = '', name = ''] = key.split('/');
+  const volumes = pod?.spec['volumes'];
+  const pvcs: string[] = [];
+  if (Array.isArray(volumes)) {
+    for (const v of volumes as unknown[]) {
+      const claim = (v as { persistentVolumeClaim?: { claimName?: unknown } } | null)?.persistentVolumeClaim?.claimName;
+      if (typeof claim === 'string' && claim !== '') pvcs.push(claim);
+    }
+  }
+  return { namespace: pod?.metadata.namespace ?? namespace, name: pod?.metadata.name ?? name, uid: pod?.metadata.uid ?? null, pvcs };
+}
