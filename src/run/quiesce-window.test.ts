@@ -61,7 +61,7 @@ function start(opts: {
   pods?: PodManifest[];
   script?: FakeExecScript;
   command?: { exitCode?: number; delayMs?: number; hang?: boolean };
-  windowTimeoutMs?: number;
+  windowTimeoutMs?: number | undefined;
   onPreFailure?: 'thaw' | 'continue';
   concurrency?: number;
 }): Harness {
