@@ -4,7 +4,7 @@
  */
 /* eslint-disable @typescript-eslint/no-unsafe-class-instance-assignment -- client-node's models are
    data-only classes and its serializer takes plain objects. */
-import type { V1Container, V1Pod } from '@kubernetes/client-node';
+import type { V1Container, V1Pod, V1Volume } from '@kubernetes/client-node';
 import { SIM } from '../../scripts/cluster/simulation.ts';
 
 export interface FakePodOptions {
@@ -28,6 +28,8 @@ export interface FakePodOptions {
   readonly exitCode?: number;
   readonly labels?: Readonly<Record<string, string>>;
   readonly annotations?: Readonly<Record<string, string>>;
+  /** spec.volumes as given (e.g. a persistentVolumeClaim the quiesce window lists for COMMAND). */
+  readonly volumes?: readonly V1Volume[];
 }
 
 const goDuration = (ms: number): string => `${Math.max(0, Math.round(ms))}ms`;
@@ -63,6 +65,7 @@ export function fakePod(options: FakePodOptions): V1Pod {
     spec: {
       nodeName: options.nodeName,
       containers,
+      ...(options.volumes === undefined ? {} : { volumes: [...options.volumes] }),
       // Without a controller-manager nothing would wait for a grace period anyway.
       terminationGracePeriodSeconds: 0,
     },

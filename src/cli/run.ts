@@ -24,6 +24,7 @@ import { runPostRestoreHooks } from '../run/post-restore-runner.ts';
 import { DEFAULT_ADAPTIVE_MAX } from '../run/adaptive-limit.ts';
 import { OMITTED_OUTPUT_MAX_BYTES } from '../run/run-options.ts';
 import type { EventSubject } from '../run/events.ts';
+import { executeWindowRun, parseWindowSettings, type WindowWiring } from './run-backup.ts';
 import type { Clock, EventRecorder, PodExecutor, PodLister, PodScope, PodWatcher } from '../run/ports.ts';
 import type { CliCommand, CommandContext } from './command.ts';
 import { EXIT_FINDINGS, EXIT_OK, EXIT_USAGE, UsageError, describeError, writeError, writeWarning } from './context.ts';
@@ -34,7 +35,7 @@ import { checkBackupFile, checkRestoreFile, emptyBackupHooks, emptyRestoreHooks,
 import { addPolicyOptions, planBackupWithNotes, planRestoreWithNotes, policyFromFlags } from './plan.ts';
 
 /** The Backup/Restore named in every Event, with its namespace when the file gives one (`velero/nightly`). */
-function eventSubjectFor(kind: RunKind, name: string, namespace: string): EventSubject {
+export function eventSubjectFor(kind: RunKind, name: string, namespace: string): EventSubject {
   return { kind: kind === 'post-restore' ? 'Restore' : 'Backup', namespace, name };
 }
 
@@ -78,6 +79,8 @@ export interface PreparedRun {
   readonly objectNamespace?: string;
   /** Plans the phase for the listed pods (notes go to stderr unless `quiet`). */
   plan(pods: readonly PodManifest[], policy: PlanPolicy, quiet?: boolean): Plan;
+  /** A Backup's other phase from the same file read (`run backup` plans pre and post once each). */
+  planPhase?(phase: 'pre' | 'post', pods: readonly PodManifest[], policy: PlanPolicy, quiet?: boolean): Plan;
 }
 
 /**
@@ -118,6 +121,8 @@ interface RawRunOptions {
   allNamespaces?: boolean;
   failIfNoHooks?: boolean;
   waitForPods?: string;
+  windowTimeout?: string;
+  onPreFailure?: string;
 }
 
 export const RUN_FORMATS = ['text', 'wide', 'json', 'yaml', 'junit'] as const;
@@ -149,7 +154,7 @@ export interface RunSettings {
 /** Validates flags into settings; every problem is a UsageError naming the flag. */
 export function parseRunSettings(kind: string, raw: RawRunOptions): RunSettings {
   if (!KINDS.includes(kind as RunKind)) {
-    throw new UsageError(`unknown hook kind "${kind}": expected one of ${KINDS.join(', ')}`);
+    throw new UsageError(`unknown hook kind "${kind}": expected one of ${KINDS.join(', ')}, backup`);
   }
   const k = kind as RunKind;
   const isRestore = k === 'post-restore';
@@ -439,7 +444,7 @@ export function processSignals(handler: (signal: 'SIGINT' | 'SIGTERM') => void):
 
 
 /** Builds the `run` command with the given wiring (the registry uses the real cluster). */
-export function createRunCommand(wiring: () => RunWiring): CliCommand {
+export function createRunCommand(wiring: () => WindowWiring): CliCommand {
   return {
     name: 'run',
     register(program: Command, ctx: CommandContext): void {
@@ -448,8 +453,13 @@ export function createRunCommand(wiring: () => RunWiring): CliCommand {
       let omitOutput = false;
       const cmd = program
         .command('run')
-        .description('run backup pre/post or post-restore exec hooks against the cluster and report every outcome')
-        .argument('<kind>', 'pre-backup | post-backup | post-restore')
+        .description(
+          'run backup pre/post or post-restore exec hooks against the cluster and report every outcome; ' +
+            '`run backup --backup FILE -- COMMAND [ARGS...]` is the quiesce window: pre hooks, then COMMAND, then always the post hooks ' +
+            'of every pod whose pre hooks started (COMMAND gets KUBEHOOKS_RUN_ID and KUBEHOOKS_FROZEN_PODS, a JSON file of the frozen pods and their PVCs)',
+        )
+        .argument('<kind>', 'pre-backup | post-backup | post-restore | backup')
+        .argument('[command...]', 'backup only: COMMAND and its arguments, after --')
         .option('--backup <file>', 'Velero Backup (or Schedule) manifest whose spec.hooks to run (pre-backup, post-backup; without it: annotation hooks only)')
         .option('--restore <file>', 'Velero Restore manifest whose spec.hooks to run (post-restore; without it: annotation hooks only)')
         .option('--kubeconfig <file>', 'kubeconfig file (default: $KUBECONFIG, then ~/.kube/config)')
@@ -462,6 +472,8 @@ export function createRunCommand(wiring: () => RunWiring): CliCommand {
         .addOption(new Option('--concurrency <n>', 'most hook commands running at once (hard maximum; the limit adapts from 8 to it on exec latency and errors)').default(String(DEFAULT_ADAPTIVE_MAX), String(DEFAULT_ADAPTIVE_MAX)))
         .option('--deadline <duration>', `overall deadline, Go duration (default: ${DEFAULT_POST_RESTORE_DEADLINE} for post-restore, none for backups; 0 = none)`)
         .option('--wait-for-pods <duration>', 'post-restore: wait up to this long (Go duration) for restored pods with a hook to appear before planning')
+        .option('--window-timeout <duration>', 'backup only: longest COMMAND may run, Go duration (then SIGTERM, SIGKILL after 10s, and the thaw starts at once; default 0 = none)')
+        .addOption(new Option('--on-pre-failure <mode>', 'backup only: after a pre hook with onError Fail failed, fail (thaw, COMMAND is not run) or continue (run COMMAND anyway)').choices(['fail', 'continue']))
         .option('--fail-if-no-hooks', 'exit 1 when no hook is planned (by default that is a warning on stderr and exit 0)')
         .option('--no-events', 'do not record Kubernetes Events on the pods')
         .option('--insecure-skip-tls-verify', 'do not verify the API server certificate (dangerous; warns on stderr)');
@@ -471,12 +483,18 @@ export function createRunCommand(wiring: () => RunWiring): CliCommand {
         ['run post-backup --backup backup.yaml -o json', 'thaw, with a JSON report (schemas/run-output.schema.json)'],
         ['run post-restore --restore restore.yaml --wait-for-pods 5m', 'wait for the restored pods, then run their hooks'],
         ['run pre-backup -A --fail-if-no-hooks', 'every namespace; exit 1 if nothing has a hook'],
+        ['run backup --backup backup.yaml -- ./snapshot.sh', 'freeze, run ./snapshot.sh, always thaw'],
+        ['run backup --backup backup.yaml --window-timeout 10m -o json -- kopia snapshot create /data', 'COMMAND stopped after 10m, then thaw; JSON report (schemas/run-backup-output.schema.json)'],
       ], [
-        [0, 'every hook succeeded (or none was planned, without --fail-if-no-hooks)'],
-        [1, 'a hook failed or timed out, or no hook was planned with --fail-if-no-hooks'],
+        [0, 'every hook succeeded (or none was planned, without --fail-if-no-hooks); backup: and COMMAND exited 0'],
+        [1, 'a hook failed or timed out, or no hook was planned with --fail-if-no-hooks (backup: only the latter; COMMAND not run)'],
         [2, 'usage, configuration or cluster access error (a --backup/--restore file with errors runs nothing)'],
-        [130, 'interrupted by SIGINT (the partial report is printed)'],
-        [143, 'terminated by SIGTERM (the partial report is printed)'],
+        [3, 'backup: a pre hook failed or timed out (after a Fail one COMMAND is not run unless --on-pre-failure continue)'],
+        [4, 'backup: COMMAND exited non-zero, was killed by a signal, or could not be started'],
+        [5, 'backup: COMMAND exceeded --window-timeout and was stopped'],
+        [6, 'backup: a post hook of a frozen pod did not succeed (pods may still be frozen)'],
+        [130, 'interrupted by SIGINT (the partial report is printed; backup: the first signal thaws, a second stops the thaw)'],
+        [143, 'terminated by SIGTERM (the partial report is printed; backup: as SIGINT)'],
       ]);
       addPolicyOptions(cmd);
       cmd.on('option:output', (value: string) => {
@@ -485,9 +503,19 @@ export function createRunCommand(wiring: () => RunWiring): CliCommand {
       cmd.on('option:no-output', () => {
         omitOutput = true;
       });
-      cmd.action(async (kind: string, raw: RawRunOptions) => {
-        const settings = parseRunSettings(kind, { ...raw, output: format, outputCapture: !omitOutput });
+      cmd.action(async (kind: string, argv: string[], raw: RawRunOptions) => {
+        const isWindow = kind === 'backup';
+        if (!isWindow && argv.length > 0) throw new UsageError(`unexpected argument "${argv[0] ?? ''}": only run backup takes a COMMAND (after --)`);
+        if (!isWindow && (raw.windowTimeout !== undefined || raw.onPreFailure !== undefined)) {
+          throw new UsageError('--window-timeout and --on-pre-failure apply to run backup only');
+        }
+        const settings = parseRunSettings(isWindow ? 'pre-backup' : kind, { ...raw, output: format, outputCapture: !omitOutput });
+        const window = isWindow ? parseWindowSettings(settings, raw, argv) : undefined;
         try {
+          if (window !== undefined) {
+            ctx.setExitCode(await executeWindowRun(window, ctx.deps, wiring()));
+            return;
+          }
           const outcome = await executeRun(settings, ctx.deps, wiring());
           ctx.setExitCode(outcome.exitCode);
         } catch (error) {
@@ -543,6 +571,7 @@ export async function prepareRunFile(kind: RunKind, file: string | undefined, de
     name: file === undefined ? null : backup.name,
     objectNamespace: backup.namespace,
     plan: (pods, policy, quiet) => planBackupWithNotes(backup, pods, kind === 'pre-backup' ? 'pre' : 'post', quiet === true ? quietDeps(deps) : deps, policy),
+    planPhase: (phase, pods, policy, quiet) => planBackupWithNotes(backup, pods, phase, quiet === true ? quietDeps(deps) : deps, policy),
   };
 }
 

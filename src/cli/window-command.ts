@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { CommandOutcome, WindowCommand, WindowCommandInput } from '../run/quiesce-window.ts';
 
-/** Environment names given to COMMAND (ADR 0015; a contract). */
+/** Environment names given to COMMAND (ADR 0018; a contract). */
 export const ENV_RUN_ID = 'KUBEHOOKS_RUN_ID';
 export const ENV_FROZEN_PODS = 'KUBEHOOKS_FROZEN_PODS';
 /** Between SIGTERM and SIGKILL when the window ends early. */

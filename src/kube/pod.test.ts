@@ -20,7 +20,7 @@ const livePod = {
     initContainers: [{ name: 'sidecar', image: 'envoy', restartPolicy: 'Always' }],
     ephemeralContainers: [{ name: 'debug', image: 'busybox' }],
     nodeName: 'node-1',
-    volumes: [{ name: 'v', projected: {} }],
+    volumes: [{ name: 'v', projected: {} }, { name: 'data', persistentVolumeClaim: { claimName: 'data-web-0', readOnly: true } }, { name: 'scratch', ephemeral: { volumeClaimTemplate: { spec: {} } } }],
     tolerations: [{ key: 'k' }],
   },
   status: {
@@ -34,7 +34,7 @@ const livePod = {
   },
 };
 
-void test('toPodManifest keeps what hooks read and drops the rest (managedFields, volumes, images, conditions)', () => {
+void test('toPodManifest keeps what hooks read and drops the rest (managedFields, volumes not backed by a PVC, images, conditions)', () => {
   assert.deepEqual(toPodManifest(livePod), {
     apiVersion: 'v1',
     kind: 'Pod',
@@ -51,6 +51,7 @@ void test('toPodManifest keeps what hooks read and drops the rest (managedFields
       initContainers: [{ name: 'sidecar', restartPolicy: 'Always' }],
       ephemeralContainers: [{ name: 'debug' }],
       nodeName: 'node-1',
+      volumes: [{ name: 'data', persistentVolumeClaim: { claimName: 'data-web-0' } }, { name: 'scratch', ephemeral: {} }],
     },
     status: {
       phase: 'Running',

@@ -19,7 +19,9 @@ function isContainerList(value: unknown): boolean {
  * full pod is ~7.7 KiB of heap, 41 % of it `managedFields` (bench/README.md, RSS). Kept: metadata
  * name/namespace/uid/resourceVersion/generation/labels/annotations/deletionTimestamp; containers',
  * init and ephemeral containers' name, restartPolicy and readinessProbe; nodeName; status phase and
- * the container statuses' name/ready/started/restartCount/state. Manifests from files keep every field
+ * the container statuses' name/ready/started/restartCount/state; of spec.volumes only the ones backed by
+ * a PersistentVolumeClaim (name, persistentVolumeClaim.claimName, or `ephemeral: {}`), which the
+ * quiesce window lists for COMMAND (src/model/pod-claims.ts). Manifests from files keep every field
  * (src/load); this is only the live-cluster boundary.
  */
 export function toPodManifest(value: unknown): PodManifest | undefined {
@@ -49,6 +51,7 @@ export function toPodManifest(value: unknown): PodManifest | undefined {
       ...optional('initContainers', slimContainers(spec['initContainers'])),
       ...optional('ephemeralContainers', slimContainers(spec['ephemeralContainers'])),
       ...pick(spec, ['nodeName']),
+      ...optional('volumes', slimVolumes(spec['volumes'])),
     },
     ...optional('status', status === undefined ? undefined : slimStatus(status)),
   };
@@ -71,6 +74,19 @@ function slimContainers(value: unknown): ContainerSpec[] | undefined {
     if (isRecord(c) && typeof c['name'] === 'string') out.push(pick(c, ['name', 'restartPolicy', 'readinessProbe']) as ContainerSpec);
   }
   return out;
+}
+
+/** The PVC-backed volumes, slim: `{ name, persistentVolumeClaim: { claimName } }` or `{ name, ephemeral: {} }`. */
+function slimVolumes(value: unknown): Record<string, unknown>[] | undefined {
+  if (!Array.isArray(value)) return undefined;
+  const out: Record<string, unknown>[] = [];
+  for (const v of value as unknown[]) {
+    if (!isRecord(v) || typeof v['name'] !== 'string') continue;
+    const pvc = v['persistentVolumeClaim'];
+    if (isRecord(pvc) && typeof pvc['claimName'] === 'string') out.push({ name: v['name'], persistentVolumeClaim: { claimName: pvc['claimName'] } });
+    else if (isRecord(v['ephemeral'])) out.push({ name: v['name'], ephemeral: {} });
+  }
+  return out.length === 0 ? undefined : out;
 }
 
 function slimStatuses(value: unknown): ContainerStatusView[] | undefined {

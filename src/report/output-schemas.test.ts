@@ -96,3 +96,14 @@ void describe('JSON Schemas of the outputs', () => {
     assert.deepEqual(podsNeedingPostBackup('pre-backup', { summary: { attempted: 2, failed: 1 }, results: [{ ...notRun, pod: 'x' }, { ...result, pod: 'x' }, { ...failed, pod: 'y' }] }), [{ namespace: 'db', pod: 'x' }, { namespace: 'db', pod: 'y' }]);
   });
 });
+
+void describe('JSON Schema of run backup (the quiesce window)', () => {
+  void it('the window key list is the schema\'s properties, in order, all required; pre and post are run-output documents', async () => {
+    const { WINDOW_JSON_FIELDS } = await import('./run-window.ts');
+    const win = readOutputSchema('run-backup-output') as Schema;
+    assert.deepEqual(props(win), [...WINDOW_JSON_FIELDS]);
+    assert.deepEqual(win.required, [...WINDOW_JSON_FIELDS]);
+    const refs = Object.entries(win.properties ?? {}).filter(([, v]) => v.$ref !== undefined).map(([k, v]) => `${k}:${v.$ref ?? ''}`);
+    assert.deepEqual(refs, ['pre:run-output.schema.json', 'post:run-output.schema.json']);
+  });
+});

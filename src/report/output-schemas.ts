@@ -9,7 +9,7 @@ import { Ajv2020 } from 'ajv/dist/2020.js';
 import type { ValidateFunction } from 'ajv';
 import addFormatsModule from 'ajv-formats';
 
-export type OutputSchemaName = 'plan-output' | 'run-output' | 'lint-output';
+export type OutputSchemaName = 'plan-output' | 'run-output' | 'lint-output' | 'run-backup-output';
 
 export const SCHEMAS_DIR = join(import.meta.dirname, '..', '..', 'schemas');
 
@@ -25,6 +25,8 @@ export function readOutputSchema(name: OutputSchemaName): Record<string, unknown
 function validator(name: OutputSchemaName): ValidateFunction {
   let v = compiled.get(name);
   if (v === undefined) {
+    // run-backup-output's pre and post are run-output documents ($ref by $id).
+    if (name === 'run-backup-output') validator('run-output');
     v = ajv.compile(readOutputSchema(name));
     compiled.set(name, v);
   }

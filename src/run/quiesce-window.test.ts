@@ -62,7 +62,7 @@ function start(opts: {
   script?: FakeExecScript;
   command?: { exitCode?: number; delayMs?: number; hang?: boolean };
   windowTimeoutMs?: number | undefined;
-  onPreFailure?: 'thaw' | 'continue';
+  onPreFailure?: 'fail' | 'continue';
   concurrency?: number;
 }): Harness {
   const clock = new FakeClock();
@@ -288,7 +288,7 @@ void describe('quiesce window: pre hook failures and the thaw rule', () => {
         concurrency: 1 + Math.floor(rnd() * 3),
         command: { delayMs: Math.floor(rnd() * 3000) },
         windowTimeoutMs: rnd() < 0.5 ? 1500 : undefined,
-        onPreFailure: rnd() < 0.5 ? 'continue' : 'thaw',
+        onPreFailure: rnd() < 0.5 ? 'continue' : 'fail',
         script: (req) => (fails.has(req.pod) && req.command[0] === 'freeze' ? { exitCode: 1, delayMs: 100 } : { delayMs: 100 }),
       });
       const stopAt = Math.floor(rnd() * 4000);

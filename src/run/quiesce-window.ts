@@ -1,22 +1,24 @@
 import type { Plan, PlannedHook } from '../model/plan.ts';
 import type { PodManifest } from '../model/pod.ts';
+import { podClaimNames } from '../model/pod-claims.ts';
 import type { RunReport } from '../model/result.ts';
 import { runBackupPod } from './backup-runner.ts';
 import { hookKey, podKey } from './hook-key.ts';
 import { notRun } from './results.ts';
 import { limiterFor, type RunOptions } from './run-options.ts';
 import { RunSession } from './run-session.ts';
+import { thawDone, type JournalRecord } from './window-journal.ts';
 
 /** A pod whose pre hooks were started (its exec opened): it may be frozen and is thawed. */
 export interface FrozenPod {
   readonly namespace: string;
   readonly name: string;
   readonly uid: string | null;
-  /** Claim names of the pod's persistentVolumeClaim volumes, in spec order. */
+  /** The PVCs the pod mounts (claim names, generic ephemeral volumes' generated claims), in spec order. */
   readonly pvcs: readonly string[];
 }
 
-/** What COMMAND is given (the CLI turns it into environment variables and a JSON file). ADR 0012. */
+/** What COMMAND is given (the CLI turns it into environment variables and a JSON file). ADR 0018. */
 export interface WindowCommandInput {
   readonly runId: string;
   readonly frozen: readonly FrozenPod[];
@@ -60,9 +62,16 @@ export interface WindowReport {
   readonly frozen: readonly FrozenPod[];
   /** Frozen pods with a post hook that did not succeed (or was never started): maybe still frozen. */
   readonly notThawed: readonly FrozenPod[];
+  /** Journal records that could not be written (the window went on; a later thaw may repeat work). */
+  readonly journalErrors?: readonly string[];
 }
 
-export interface WindowOptions extends Omit<RunOptions, 'signal' | 'deadlineMs' | 'limit'> {
+/** Where the window's journal records go (src/cli/window-journal-file.ts): append resolves once durable. */
+export interface WindowJournalSink {
+  append(record: JournalRecord): Promise<void>;
+}
+
+export interface WindowOptions extends Omit<RunOptions, 'signal' | 'deadlineMs' | 'limit' | 'journal'> {
   readonly runId: string;
   /** The backup's pre and post plans over the same pods. */
   readonly pre: Plan;
@@ -75,20 +84,49 @@ export interface WindowOptions extends Omit<RunOptions, 'signal' | 'deadlineMs' 
   readonly thawSignal: AbortSignal;
   /** COMMAND's limit; past it COMMAND is stopped and the thaw starts at once. undefined/0 = none. */
   readonly windowTimeoutMs?: number | undefined;
-  /** After a `Fail` pre hook failed: 'thaw' (default) skips COMMAND, 'continue' runs it anyway. */
-  readonly onPreFailure?: 'thaw' | 'continue' | undefined;
+  /** After a `Fail` pre hook failed: 'fail' (default) skips COMMAND, 'continue' runs it anyway. */
+  readonly onPreFailure?: 'fail' | 'continue' | undefined;
+  /** Told when the window moves on: COMMAND is about to start (or is skipped), the thaw is about to start. */
+  readonly onStep?: ((step: WindowStep) => void) | undefined;
+  /**
+   * The crash-recovery journal (ADR 0018), its `begin` already written: `freezing` is durable before
+   * each pre exec (a failed write fails that hook `internal`, nothing is frozen unrecorded);
+   * `thawing` before each post exec (a failed write does not hold the thaw back); results and steps
+   * as they happen. The caller writes `end`.
+   */
+  readonly journal?: WindowJournalSink | undefined;
 }
 
+export type WindowStep =
+  | { readonly step: 'command'; readonly frozen: readonly FrozenPod[]; readonly skipped: 'pre-failed' | 'interrupted' | null }
+  | { readonly step: 'thaw'; readonly frozen: readonly FrozenPod[]; readonly command: CommandStep };
+
 /**
- * The quiesce window (issue 16, ADR 0012): pre hooks per pod (runBackupPod, pods concurrent under the
+ * The quiesce window (issue 16, ADR 0018): pre hooks per pod (runBackupPod, pods concurrent under the
  * limit), then COMMAND, then the post hooks of exactly the pods whose pre hooks started, in their own
  * session and signal so an interrupt that ends the freeze does not end the thaw. Never rejects on a
  * hook or COMMAND failure; every hook of both plans ends with exactly one result.
  */
 export async function runQuiesceWindow(options: WindowOptions): Promise<WindowReport> {
-  const { limit } = limiterFor(options);
+  const { limit } = limiterFor({ ...options, journal: undefined });
   const manifests = new Map(options.pods.map((p) => [podKey(p.metadata.namespace ?? '', p.metadata.name), p]));
-  const preSession = new RunSession(execHooks(options.pre), { ...options, limit });
+  const log = journalLog(options);
+  const journaled = new Set<string>();
+  const preSession = new RunSession(execHooks(options.pre), {
+    ...options,
+    limit,
+    journal: log === undefined ? undefined : {
+      hookStarting: async (hook) => {
+        const pod = podKey(hook.namespace, hook.pod);
+        journaled.add(pod);
+        await log.durable({ t: 'freezing', at: log.now(), pod, hook: hookKey(hook) });
+      },
+    },
+    onResult: (result) => {
+      log?.later({ t: 'pre-ended', at: log.now(), hook: hookKey(result), status: result.status });
+      options.onResult?.(result);
+    },
+  });
   // Fail stops the pod's later hooks (runBackupPod); the window also decides whether COMMAND runs.
   const preByPod = byPod(preSession.recorder.hooks);
   preSession.onStop((cause) => {
@@ -107,10 +145,24 @@ export async function runQuiesceWindow(options: WindowOptions): Promise<WindowRe
   const frozenKeys = new Set<string>();
   for (const hook of preSession.recorder.hooks) if (preSession.recorder.hasStarted(hook)) frozenKeys.add(podKey(hook.namespace, hook.pod));
   const frozen = [...frozenKeys].map((key) => frozenPod(key, manifests.get(key)));
+  // Recorded as freezing, but the exec was never opened (the run stopped in between): not frozen.
+  for (const pod of journaled) if (!frozenKeys.has(pod)) log?.later({ t: 'not-frozen', at: log.now(), pod });
 
-  const command = await runCommandStep(options, frozen, failStop);
+  const command = await runCommandStep(options, frozen, failStop, log);
+  options.onStep?.({ step: 'thaw', frozen, command });
 
-  const postSession = new RunSession(execHooks(options.post), { ...options, signal: options.thawSignal, limit });
+  const postSession = new RunSession(execHooks(options.post), {
+    ...options,
+    signal: options.thawSignal,
+    limit,
+    journal: log === undefined ? undefined : {
+      hookStarting: (hook) => log.bestEffort({ t: 'thawing', at: log.now(), hook: hookKey(hook) }),
+    },
+    onResult: (result) => {
+      if (result.reasonCode !== 'not-frozen') log?.later({ t: 'thawed', at: log.now(), hook: hookKey(result), status: result.status, reasonCode: result.reasonCode });
+      options.onResult?.(result);
+    },
+  });
   const postByPod = byPod(postSession.recorder.hooks);
   postSession.onStop((cause) => {
     postSession.recordStopped(postSession.recorder.hooks, cause, undefined);
@@ -132,16 +184,57 @@ export async function runQuiesceWindow(options: WindowOptions): Promise<WindowRe
   }
   const post = postSession.report();
   const notThawedKeys = new Set(
-    post.results.filter((r) => r.status !== 'succeeded' && r.reasonCode !== 'not-frozen').map((r) => podKey(r.namespace, r.pod)),
+    post.results.filter((r) => !thawDone(r) && r.reasonCode !== 'not-frozen').map((r) => podKey(r.namespace, r.pod)),
   );
   const notThawed = frozen.filter((p) => notThawedKeys.has(podKey(p.namespace, p.name)));
   const status = windowStatus(options, pre, command, post, failStop);
-  return { runId: options.runId, status, pre, command, post, frozen, notThawed };
+  await log?.flush();
+  return { runId: options.runId, status, pre, command, post, frozen, notThawed, journalErrors: log?.errors() ?? [] };
 }
 
-async function runCommandStep(options: WindowOptions, frozen: readonly FrozenPod[], failStop: boolean): Promise<CommandStep> {
-  if (options.signal.aborted) return { ran: false, why: 'interrupted' };
-  if (failStop && options.onPreFailure !== 'continue') return { ran: false, why: 'pre-failed' };
+interface JournalLog {
+  now(): string;
+  /** Appends and waits until it is durable (rejects if it cannot be written). */
+  durable(record: JournalRecord): Promise<void>;
+  /** Appends and waits, but never rejects (the error is kept for the report). */
+  bestEffort(record: JournalRecord): Promise<void>;
+  /** Appends without waiting (ordered with the others; the error is kept). */
+  later(record: JournalRecord): void;
+  flush(): Promise<void>;
+  errors(): string[];
+}
+
+function journalLog(options: WindowOptions): JournalLog | undefined {
+  const sink = options.journal;
+  if (sink === undefined) return undefined;
+  const errors: string[] = [];
+  const outstanding = new Set<Promise<void>>();
+  const keep = (p: Promise<void>): Promise<void> => {
+    const settled = p.catch((error: unknown) => {
+      errors.push(error instanceof Error ? error.message : String(error));
+    });
+    outstanding.add(settled);
+    void settled.finally(() => outstanding.delete(settled));
+    return settled;
+  };
+  return {
+    now: () => new Date(options.clock.now()).toISOString(),
+    durable: (record) => sink.append(record),
+    bestEffort: (record) => keep(sink.append(record)),
+    later: (record) => {
+      void keep(sink.append(record));
+    },
+    flush: async () => {
+      await Promise.allSettled([...outstanding]);
+    },
+    errors: () => [...errors],
+  };
+}
+
+async function runCommandStep(options: WindowOptions, frozen: readonly FrozenPod[], failStop: boolean, log: JournalLog | undefined): Promise<CommandStep> {
+  const skipped = options.signal.aborted ? 'interrupted' : failStop && options.onPreFailure !== 'continue' ? 'pre-failed' : null;
+  options.onStep?.({ step: 'command', frozen, skipped });
+  if (skipped !== null) return { ran: false, why: skipped };
   const stop = new AbortController();
   let stoppedBy: 'window-timeout' | 'interrupted' | null = null;
   const onAbort = (): void => {
@@ -161,8 +254,10 @@ async function runCommandStep(options: WindowOptions, frozen: readonly FrozenPod
     );
   }
   const startedAt = options.clock.now();
+  log?.later({ t: 'command', at: log.now() });
   try {
     const outcome = await options.command.run({ runId: options.runId, frozen }, stop.signal);
+    log?.later({ t: 'command-ended', at: log.now(), outcome: outcome.kind === 'exited' ? `exited ${outcome.exitCode}` : outcome.kind === 'signaled' ? `signaled ${outcome.signal}` : 'spawn-failed' });
     return { ran: true, outcome, stoppedBy, startedAt, endedAt: options.clock.now() };
   } finally {
     timer.abort();
@@ -179,7 +274,7 @@ function windowStatus(options: WindowOptions, pre: RunReport, command: CommandSt
   return 'ok';
 }
 
-/** Exit codes per status (ADR 0012); signals keep the shell's 128+n. */
+/** Exit codes per status (ADR 0018); signals keep the shell's 128+n. */
 export const WINDOW_EXIT_CODES: Readonly<Record<Exclude<WindowStatus, 'interrupted'>, number>> = {
   ok: 0,
   'pre-failed': 3,
@@ -205,13 +300,5 @@ function byPod(hooks: readonly PlannedHook[]): Map<string, PlannedHook[]> {
 
 function frozenPod(key: string, pod: PodManifest | undefined): FrozenPod {
   const [namespace = '', name = ''] = key.split('/');
-  const volumes = pod?.spec['volumes'];
-  const pvcs: string[] = [];
-  if (Array.isArray(volumes)) {
-    for (const v of volumes as unknown[]) {
-      const claim = (v as { persistentVolumeClaim?: { claimName?: unknown } } | null)?.persistentVolumeClaim?.claimName;
-      if (typeof claim === 'string' && claim !== '') pvcs.push(claim);
-    }
-  }
-  return { namespace: pod?.metadata.namespace ?? namespace, name: pod?.metadata.name ?? name, uid: pod?.metadata.uid ?? null, pvcs };
+  return { namespace: pod?.metadata.namespace ?? namespace, name: pod?.metadata.name ?? name, uid: pod?.metadata.uid ?? null, pvcs: pod === undefined ? [] : podClaimNames(pod) };
 }

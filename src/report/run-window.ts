@@ -1,0 +1,168 @@
+/**
+ * The report of `kubehooks run backup` (the quiesce window, ADR 0018): three sections, pre, command
+ * and post, in text; one document in JSON (schemas/run-backup-output.schema.json) whose `pre` and
+ * `post` are each a `run -o json` document (schemas/run-output.schema.json).
+ */
+import type { CommandStep, FrozenPod, WindowReport, WindowStatus } from '../run/quiesce-window.ts';
+import { formatMs } from '../duration/go-duration.ts';
+import { fieldOrder, pickInOrder } from './json-fields.ts';
+import { runToJson, type RunContext } from './run-json.ts';
+import { renderRunText, type RunTextOptions } from './run-text.ts';
+import { terminalSafe } from './terminal-text.ts';
+
+/** What the window was, beside its report. */
+export interface WindowContext {
+  readonly backup: string | null;
+  readonly namespaces: readonly string[] | null;
+  readonly kubehooksVersion: string;
+  readonly startedAt: string;
+  readonly finishedAt: string;
+  readonly interrupted: boolean;
+  readonly exitCode: number;
+  /** The journal file (crash recovery: `kubehooks thaw --journal FILE`); null without one. */
+  readonly journal: string | null;
+  /** The two phases' run contexts (kind pre-backup / post-backup). */
+  readonly pre: RunContext;
+  readonly post: RunContext;
+}
+
+/** COMMAND's step in JSON. */
+export interface CommandJson {
+  readonly ran: boolean;
+  /** ran: false: why not (`pre-failed`: a Fail pre hook failed; `interrupted`). */
+  readonly why?: 'pre-failed' | 'interrupted';
+  /** ran: true: how it ended. */
+  readonly outcome?: 'exited' | 'signaled' | 'spawn-failed';
+  readonly exitCode?: number | null;
+  readonly signal?: string | null;
+  readonly message?: string | null;
+  readonly stoppedBy?: 'window-timeout' | 'interrupted' | null;
+  readonly startedAt?: string;
+  readonly durationMs?: number;
+}
+
+export interface FrozenPodJson {
+  readonly namespace: string;
+  readonly name: string;
+  readonly uid: string | null;
+  readonly pvcs: readonly string[];
+}
+
+export interface WindowJson {
+  readonly kind: 'backup';
+  readonly runId: string;
+  readonly status: WindowStatus;
+  readonly exitCode: number;
+  readonly backup: string | null;
+  readonly namespaces: readonly string[] | null;
+  readonly kubehooksVersion: string;
+  readonly startedAt: string;
+  readonly finishedAt: string;
+  readonly interrupted: boolean;
+  readonly journal: string | null;
+  readonly frozen: readonly FrozenPodJson[];
+  readonly notThawed: readonly FrozenPodJson[];
+  readonly pre: Record<string, unknown>;
+  readonly command: CommandJson;
+  readonly post: Record<string, unknown>;
+}
+
+export const WINDOW_JSON_FIELDS = fieldOrder<WindowJson>()([
+  'kind', 'runId', 'status', 'exitCode', 'backup', 'namespaces', 'kubehooksVersion', 'startedAt', 'finishedAt', 'interrupted',
+  'journal', 'frozen', 'notThawed', 'pre', 'command', 'post',
+]);
+const FROZEN_POD_FIELDS = fieldOrder<FrozenPodJson>()(['namespace', 'name', 'uid', 'pvcs']);
+const COMMAND_FIELDS = fieldOrder<CommandJson>()(['ran', 'why', 'outcome', 'exitCode', 'signal', 'message', 'stoppedBy', 'startedAt', 'durationMs']);
+
+function podJson(p: FrozenPod): FrozenPodJson {
+  return pickInOrder({ ...p, pvcs: [...p.pvcs] }, FROZEN_POD_FIELDS) as unknown as FrozenPodJson;
+}
+
+export function commandJson(step: CommandStep): CommandJson {
+  if (!step.ran) {
+    const skipped: CommandJson = { ran: false, why: step.why };
+    return pickInOrder(skipped, COMMAND_FIELDS) as unknown as CommandJson;
+  }
+  const o = step.outcome;
+  const doc: CommandJson = {
+    ran: true,
+    outcome: o.kind,
+    exitCode: o.kind === 'exited' ? o.exitCode : null,
+    signal: o.kind === 'signaled' ? o.signal : null,
+    message: o.kind === 'spawn-failed' ? o.message : null,
+    stoppedBy: step.stoppedBy,
+    startedAt: new Date(step.startedAt).toISOString(),
+    durationMs: Math.max(0, step.endedAt - step.startedAt),
+  };
+  return pickInOrder(doc, COMMAND_FIELDS) as unknown as CommandJson;
+}
+
+export function windowToJson(report: WindowReport, context: WindowContext, omitOutput: boolean): Record<string, unknown> {
+  const doc: WindowJson = {
+    kind: 'backup',
+    runId: report.runId,
+    status: report.status,
+    exitCode: context.exitCode,
+    backup: context.backup,
+    namespaces: context.namespaces === null ? null : [...context.namespaces],
+    kubehooksVersion: context.kubehooksVersion,
+    startedAt: context.startedAt,
+    finishedAt: context.finishedAt,
+    interrupted: context.interrupted,
+    journal: context.journal,
+    frozen: report.frozen.map(podJson),
+    notThawed: report.notThawed.map(podJson),
+    pre: runToJson(report.pre, { omitOutput, context: context.pre }),
+    command: commandJson(report.command),
+    post: runToJson(report.post, { omitOutput, context: context.post }),
+  };
+  return pickInOrder(doc, WINDOW_JSON_FIELDS);
+}
+
+export function renderWindowJson(report: WindowReport, context: WindowContext, omitOutput: boolean): string {
+  return `${JSON.stringify(windowToJson(report, context, omitOutput), null, 2)}\n`;
+}
+
+/** COMMAND's step in one line. */
+export function describeCommandStep(step: CommandStep): string {
+  if (!step.ran) {
+    return step.why === 'pre-failed'
+      ? 'not run: a pre hook with onError Fail failed (--on-pre-failure continue runs it anyway)'
+      : 'not run: interrupted';
+  }
+  const o = step.outcome;
+  const what = o.kind === 'exited' ? `exited ${o.exitCode}` : o.kind === 'signaled' ? `ended by ${o.signal}` : terminalSafe(o.message);
+  const why = step.stoppedBy === 'window-timeout' ? ' (stopped: --window-timeout)' : step.stoppedBy === 'interrupted' ? ' (stopped: interrupted)' : '';
+  return `${what}${why} after ${formatMs(Math.max(0, step.endedAt - step.startedAt))}`;
+}
+
+const STATUS_TEXT: Readonly<Record<WindowStatus, string>> = {
+  ok: 'ok: every pre hook, COMMAND and every post hook succeeded',
+  'pre-failed': 'pre-failed: a pre hook failed',
+  'command-failed': 'command-failed: COMMAND did not succeed',
+  'window-timeout': 'window-timeout: COMMAND exceeded --window-timeout and was stopped',
+  'thaw-failed': 'thaw-failed: a post hook did not succeed; pods may still be frozen',
+  interrupted: 'interrupted',
+};
+
+function podList(pods: readonly FrozenPod[]): string {
+  return pods.map((p) => terminalSafe(`${p.namespace}/${p.name}`)).join(', ');
+}
+
+/** The text report: `== pre`, `== command`, `== post`, then the window's status line. */
+export function renderWindowText(report: WindowReport, context: WindowContext, options: RunTextOptions): string {
+  const phase = (r: WindowReport['pre']): string => renderRunText(r, options);
+  const lines = [
+    `== pre: ${report.frozen.length} pod${report.frozen.length === 1 ? '' : 's'} frozen${report.frozen.length > 0 ? ` (${podList(report.frozen)})` : ''}\n`,
+    phase(report.pre),
+    `== command: ${describeCommandStep(report.command)}\n`,
+    `== post\n`,
+    phase(report.post),
+    `== window ${terminalSafe(report.runId)}: ${STATUS_TEXT[report.status]} (exit ${context.exitCode})\n`,
+  ];
+  if (report.notThawed.length > 0) {
+    const thaw = context.journal === null ? 'run `kubehooks run post-backup` with the same file and namespaces' : `run \`kubehooks thaw --journal ${terminalSafe(context.journal)}\``;
+    lines.push(`Not thawed: ${podList(report.notThawed)}\n  They may still be frozen: ${thaw}.\n`);
+  }
+  return lines.join('');
+}
