@@ -1,7 +1,8 @@
-import type { Diagnostic } from '../model/diagnostic.ts';
+import type { Diagnostic, ObjectRef } from '../model/diagnostic.ts';
 import type { SkippedPath } from '../load/read-inputs.ts';
 import type { SuppressedDiagnostic, Suppression } from '../lint/suppress.ts';
 import { countDiagnostics, sortDiagnostics } from './diagnostics-text.ts';
+import { fieldOrder, pickInOrder } from './json-fields.ts';
 
 /** One diagnostic in the contract's key order. */
 export interface DiagnosticJson {
@@ -44,33 +45,39 @@ export interface DiagnosticsJsonOptions {
   readonly counted?: readonly Diagnostic[];
 }
 
+/**
+ * Output order of `lint -o json` (schemas/lint-output.schema.json). The diagnostic's list is checked
+ * against the model's Diagnostic, not against DiagnosticJson: a field added to Diagnostic must be
+ * placed here (or the type checker fails), so it cannot silently vanish from the output.
+ */
+export const LINT_JSON_FIELDS = fieldOrder<DiagnosticsJson>()(['diagnostics', 'counts', 'suppressed', 'skipped']);
+export const DIAGNOSTIC_FIELDS = fieldOrder<Diagnostic>()(['code', 'severity', 'message', 'hint', 'file', 'line', 'column', 'object', 'key']);
+export const OBJECT_REF_FIELDS = fieldOrder<ObjectRef>()(['kind', 'namespace', 'name']);
+export const LINT_COUNTS_FIELDS = fieldOrder<LintCountsJson>()(['errors', 'warnings', 'infos', 'suppressed']);
+export const SUPPRESSED_DIAGNOSTIC_FIELDS = fieldOrder<SuppressedDiagnostic>()([...DIAGNOSTIC_FIELDS, 'suppression']);
+export const SUPPRESSION_FIELDS = fieldOrder<Suppression>()(['kind', 'reason', 'source']);
+export const SKIPPED_PATH_FIELDS = fieldOrder<SkippedPath>()(['path', 'code', 'reason']);
+
 function toJson(d: Diagnostic): DiagnosticJson {
-  // Rebuilt so the key order is the contract's and no stray fields leak out.
-  return {
-    code: d.code,
-    severity: d.severity,
-    message: d.message,
-    hint: d.hint,
-    file: d.file,
-    line: d.line,
-    column: d.column,
-    object: { kind: d.object.kind, namespace: d.object.namespace, name: d.object.name },
-    key: d.key,
-  };
+  // Rebuilt from the key list so the order is the contract's and no stray fields leak out.
+  return pickInOrder({ ...d, object: pickInOrder(d.object, OBJECT_REF_FIELDS) as unknown as ObjectRef }, DIAGNOSTIC_FIELDS) as unknown as DiagnosticJson;
+}
+
+function suppressedToJson(d: SuppressedDiagnostic): DiagnosticJson & { readonly suppression: Suppression } {
+  const fields = { ...toJson(d), suppression: pickInOrder(d.suppression, SUPPRESSION_FIELDS) as unknown as Suppression };
+  return pickInOrder(fields, SUPPRESSED_DIAGNOSTIC_FIELDS) as unknown as DiagnosticJson & { readonly suppression: Suppression };
 }
 
 export function diagnosticsToJson(diagnostics: readonly Diagnostic[], options: DiagnosticsJsonOptions = {}): DiagnosticsJson {
   const suppressed = options.suppressed ?? [];
   const counts = countDiagnostics(options.counted ?? diagnostics);
-  return {
+  const doc: DiagnosticsJson = {
     diagnostics: sortDiagnostics(diagnostics).map(toJson),
-    counts: { errors: counts.errors, warnings: counts.warnings, infos: counts.infos, suppressed: suppressed.length },
-    suppressed: sortDiagnostics(suppressed).map((d) => ({
-      ...toJson(d),
-      suppression: { kind: d.suppression.kind, reason: d.suppression.reason, source: d.suppression.source },
-    })),
-    skipped: (options.skipped ?? []).map((s) => ({ path: s.path, code: s.code, reason: s.reason })),
+    counts: pickInOrder({ ...counts, suppressed: suppressed.length }, LINT_COUNTS_FIELDS) as unknown as LintCountsJson,
+    suppressed: sortDiagnostics(suppressed).map(suppressedToJson),
+    skipped: (options.skipped ?? []).map((s) => pickInOrder(s, SKIPPED_PATH_FIELDS) as unknown as SkippedPath),
   };
+  return pickInOrder(doc, LINT_JSON_FIELDS) as unknown as DiagnosticsJson;
 }
 
 export function renderDiagnosticsJson(diagnostics: readonly Diagnostic[], options: DiagnosticsJsonOptions = {}): string {

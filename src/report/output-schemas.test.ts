@@ -9,12 +9,14 @@ import { SKIP_CODES } from '../model/skip.ts';
 import type { HookResult, RunReport } from '../model/result.ts';
 import { REASON_CODES } from '../run/reason-codes.ts';
 import { readOutputSchema, schemaErrors } from './output-schemas.ts';
+import { DIAGNOSTIC_FIELDS, LINT_COUNTS_FIELDS, LINT_JSON_FIELDS, OBJECT_REF_FIELDS, SKIPPED_PATH_FIELDS, SUPPRESSED_DIAGNOSTIC_FIELDS, SUPPRESSION_FIELDS } from './diagnostics-json.ts';
 import { PLAN_JSON_FIELDS, PLANNED_HOOK_FIELDS, renderPlanJson } from './plan-json.ts';
 import { CONCURRENCY_FIELDS, podsNeedingPostBackup, RUN_JSON_FIELDS, RUN_RESULT_FIELDS, RUN_SUMMARY_FIELDS, renderRunJson, SKIPPED_POD_FIELDS, type RunContext } from './run-json.ts';
 
 type Schema = { properties?: Record<string, Schema>; items?: Schema; required?: string[]; enum?: unknown[]; $ref?: string; $defs?: Record<string, Schema> };
 const plan = readOutputSchema('plan-output') as Schema;
 const run = readOutputSchema('run-output') as Schema;
+const lint = readOutputSchema('lint-output') as Schema;
 const props = (s: Schema | undefined): string[] => Object.keys(s?.properties ?? {});
 
 const result: HookResult = {
@@ -50,6 +52,20 @@ void describe('JSON Schemas of the outputs', () => {
     assert.deepEqual(props(run.properties?.['results']?.items), [...RUN_RESULT_FIELDS]);
     assert.deepEqual(run.properties?.['results']?.items?.required, RUN_RESULT_FIELDS.filter((k) => k !== 'reasonCode'));
     assert.deepEqual(props(run.$defs?.['skippedPod']), [...SKIPPED_POD_FIELDS]);
+  });
+
+  void it('lint: the key lists are the schema\'s properties, in order, all required', () => {
+    assert.deepEqual(props(lint), [...LINT_JSON_FIELDS]);
+    assert.deepEqual(lint.required, [...LINT_JSON_FIELDS]);
+    const diagnostic = lint.$defs?.['diagnosticFields'];
+    assert.deepEqual(props(diagnostic), [...DIAGNOSTIC_FIELDS]);
+    assert.deepEqual(lint.$defs?.['diagnostic']?.required, [...DIAGNOSTIC_FIELDS]);
+    assert.deepEqual(props(diagnostic?.properties?.['object']), [...OBJECT_REF_FIELDS]);
+    assert.deepEqual(props(lint.properties?.['counts']), [...LINT_COUNTS_FIELDS]);
+    const suppressedItem: Schema | undefined = lint.properties?.['suppressed']?.items;
+    assert.deepEqual(props(suppressedItem?.properties?.['suppression']), [...SUPPRESSION_FIELDS]);
+    assert.deepEqual(suppressedItem?.required, [...SUPPRESSED_DIAGNOSTIC_FIELDS]);
+    assert.deepEqual(props(lint.properties?.['skipped']?.items), [...SKIPPED_PATH_FIELDS]);
   });
 
   void it('the code enums are the code tables (a new code must be published)', () => {
