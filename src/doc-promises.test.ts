@@ -23,7 +23,7 @@ import { TOKEN_FILE_REREAD_MS } from './kube/credentials.ts';
 import { MAX_WATCH_LINE_BYTES } from './kube/watch-decoder.ts';
 import { MAX_CERT_FILE_BYTES } from './admission/server.ts';
 import { DEFAULT_LOAD_LIMITS } from './load/limits.ts';
-import { DEFAULT_MAX_OUTPUT_BYTES } from './run/exec-hook.ts';
+import { DEFAULT_MAX_OUTPUT_BYTES } from './run/ports.ts';
 import { WATCH_CLOSE_GRACE_MS } from './run/post-restore-runner.ts';
 import { REASON_CODES } from './run/reason-codes.ts';
 

@@ -30,10 +30,6 @@ export interface KubeClientOptions extends KubeconfigOptions {
   readonly requestTimeoutMs?: number | undefined;
 }
 
-export type { RequestOptions } from './transport.ts';
-// Loading moved to kubeconfig.ts; re-exported for callers that imported it from here.
-export { loadKubeConfig, type KubeconfigOptions } from './kubeconfig.ts';
-
 /**
  * A connection to one API server. Every method takes an AbortSignal; `close()` destroys the agents so
  * no keep-alive socket outlives the client.

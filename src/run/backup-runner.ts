@@ -1,7 +1,8 @@
 import type { Plan, PlannedHook } from '../model/plan.ts';
 import type { PodManifest } from '../model/pod.ts';
 import type { RunReport } from '../model/result.ts';
-import { containerStatus, describeContainers, isPodTerminated, podHasExecTarget } from './container-state.ts';
+import { containerStatus, isPodTerminated } from './container-state.ts';
+import { describeContainers, isExecTarget } from '../velero/rules.ts';
 import type { RecordedResult } from './exec-hook.ts';
 import { podKey } from './hook-key.ts';
 import { hookResult, notRun } from './results.ts';
@@ -89,7 +90,7 @@ function checkTarget(pod: PodManifest | undefined, hook: PlannedHook): RecordedR
     // Velero's executor logs "Pod entered phase … before some … exec hooks ran" and returns success.
     return { result: notRun(hook, 'pod-terminated', `not run: pod is in phase ${pod.status?.phase ?? ''} (Velero counts this as success)`), failed: false };
   }
-  if (!podHasExecTarget(pod, hook.container)) {
+  if (!isExecTarget(pod, hook.container)) {
     return { result: hookResult(hook, 'failed', 'no-such-container', `no such container: "${hook.container}" (pod ${hook.namespace}/${hook.pod} has ${describeContainers(pod)})`), failed: true };
   }
   const status = containerStatus(pod, hook.container);

@@ -1,7 +1,7 @@
 import type { ContainerStatusView, PodManifest } from '../model/pod.ts';
 
-// Which containers a hook may target is Velero's rule: src/velero/rules.ts.
-export { describeContainers, hasRegularContainer as podHasContainer, isExecTarget as podHasExecTarget } from '../velero/rules.ts';
+// Which containers a hook may target is Velero's rule, in src/velero/rules.ts (isExecTarget,
+// hasRegularContainer, describeContainers); this file reads the pod's status.
 
 export function containerStatus(pod: PodManifest, container: string): ContainerStatusView | undefined {
   const regular = pod.status?.containerStatuses?.find((s) => s.name === container);

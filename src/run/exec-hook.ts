@@ -6,8 +6,6 @@ import type { ReasonCode } from './reason-codes.ts';
 import { hookResult } from './results.ts';
 import { resolveExecTimeoutMs } from '../velero/rules.ts';
 
-export { DEFAULT_MAX_OUTPUT_BYTES } from './ports.ts';
-
 /** Runs `fn` when a slot is free (p-limit's call signature). */
 export type Limiter = <T>(fn: () => Promise<T>) => Promise<T>;
 

@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { PodManifest } from '../model/pod.ts';
-import { isContainerUp, podHasContainer } from './container-state.ts';
+import { isContainerUp } from './container-state.ts';
+import { hasRegularContainer } from '../velero/rules.ts';
 import { FakeClock } from '../testing/fake-clock.ts';
 import { podWith } from '../testing/run-fakes.ts';
 import { hook, startRestore as start, statuses } from '../testing/restore-harness.ts';
@@ -118,9 +119,9 @@ void describe('post-restore runner: Velero restore exec vectors', () => {
     assert.equal(isContainerUp(otherTerminated, 'c', false), true);
   });
 
-  void it('V98: podHasContainer', () => {
-    assert.equal(podHasContainer(podWith('p', { container1: 'running' }), 'container1'), true);
-    assert.equal(podHasContainer(podWith('p', { container2: 'running' }), 'container1'), false);
+  void it('V98: podHasContainer (hasRegularContainer, velero/rules.ts)', () => {
+    assert.equal(hasRegularContainer(podWith('p', { container1: 'running' }), 'container1'), true);
+    assert.equal(hasRegularContainer(podWith('p', { container2: 'running' }), 'container1'), false);
   });
 
   void it('V99 DEVIATION: hook for a container the pod lacks fails at once (Velero discards it and never records it)', async () => {

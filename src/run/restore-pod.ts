@@ -2,7 +2,8 @@ import type { PlannedHook } from '../model/plan.ts';
 import type { PodManifest } from '../model/pod.ts';
 import { ContainerChain, type ChainPod } from './container-chain.ts';
 import { podKey } from './hook-key.ts';
-import { describeContainers, isContainerUp, isPodTerminated, podHasExecTarget } from './container-state.ts';
+import { isContainerUp, isPodTerminated } from './container-state.ts';
+import { describeContainers, isExecTarget } from '../velero/rules.ts';
 import type { PodEvent } from './ports.ts';
 import type { ReasonCode } from './reason-codes.ts';
 import type { RunSession } from './run-session.ts';
@@ -134,7 +135,7 @@ export class RestorePod implements ChainPod {
       // DEVIATION (Q4/V99): Velero discards these hooks and never records them; we fail them at once.
       // DEVIATION (Q8): a native sidecar is a target (Velero looks only at spec.containers).
       for (const c of this.containers) {
-        if (podHasExecTarget(latest, c.name)) continue;
+        if (isExecTarget(latest, c.name)) continue;
         const fatal = c.missing(`no such container: "${c.name}" (pod ${this.namespace}/${this.name} has ${describeContainers(latest)})`);
         if (fatal !== undefined) this.hookFailed(fatal);
         if (this.#isStopped()) return;

@@ -1,6 +1,7 @@
 import type { PlannedHook } from '../model/plan.ts';
 import type { RunReport } from '../model/result.ts';
-import { DEFAULT_MAX_OUTPUT_BYTES, execHook, type ExecDeps, type RecordedResult, type StopCause } from './exec-hook.ts';
+import { execHook, type ExecDeps, type RecordedResult, type StopCause } from './exec-hook.ts';
+import { DEFAULT_MAX_OUTPUT_BYTES } from './ports.ts';
 import { RunRecorder } from './recorder.ts';
 import { hookResult, notRun } from './results.ts';
 import { RunControl, stopReasonText } from './run-control.ts';
