@@ -1,19 +1,33 @@
-// Public library API: the only barrel. Every export here is a stable contract.
+/**
+ * The public library API (ADR 0017): `import { … } from 'kubehooks'`. This barrel is the whole of it;
+ * every other module under src/ is internal and may change in any release. The surface is recorded
+ * in docs/api/kubehooks.api.md, which `npm run lint` checks (`npm run api:check`): a change here, or
+ * in a type it reaches, fails until the report is updated with `npm run api:update` and reviewed.
+ *
+ * What it offers: parse Velero's hook annotations and Backup/Schedule/Restore objects, lint them,
+ * plan which hook runs where, inject restore init hooks, run exec hooks against a cluster through
+ * small ports (src/kube implements them), render every result as text/JSON/SARIF/JUnit, the
+ * admission webhook and policy, and the CLI's main. Results, diagnostics, skip reasons and issue
+ * codes are data with stable codes.
+ */
 
-// ---- model ----
+// ---- model: hooks, pods, plans, results, diagnostics, and the ports the runners use ----
 export type * from './model/hook.ts';
 export type * from './model/diagnostic.ts';
 export type * from './model/plan.ts';
 export type * from './model/result.ts';
 export type * from './model/pod.ts';
 export type * from './run/ports.ts';
+export { SKIP_CODES } from './model/skip.ts';
+export type { SkipCode } from './model/skip.ts';
+export type { HookInjector } from './velero/kubevirt.ts';
 export { ANNOTATION_HOOK_NAME, DEFAULT_EXEC_TIMEOUT_MS, MAX_EXEC_TIMEOUT_MS } from './model/hook.ts';
 
-// ---- Go durations ----
-export { parseGoDuration, formatGoDuration, nsToMs, msToNs, formatMs } from './duration/go-duration.ts';
+// ---- Go durations (Velero's duration syntax) ----
+export { parseGoDuration, formatGoDuration, nsToMs, msToNs } from './duration/go-duration.ts';
 export type { GoDurationResult } from './duration/go-duration.ts';
 
-// ---- Velero parsing ----
+// ---- parse: Velero annotations and objects ----
 export type { ParseIssue } from './velero/issue.ts';
 export { ISSUE_CODES, isIssueCode } from './velero/issue-codes.ts';
 export type { IssueCode, IssueCodeInfo } from './velero/issue-codes.ts';
@@ -21,23 +35,23 @@ export { parseCommandAnnotation } from './velero/command.ts';
 export type { ParsedCommand, CommandForm } from './velero/command.ts';
 export {
   ANNOTATION_KEYS,
-  INIT_CONTAINER_NAME_PREFIX,
   readBackupAnnotationHook,
   readRestoreExecAnnotationHook,
   readRestoreInitAnnotationHook,
   lintPodHookAnnotations,
 } from './velero/annotations.ts';
-export {
-  HOOK_ANNOTATION_PREFIXES,
-  BACKUP_PRE_PREFIX,
-  BACKUP_POST_PREFIX,
-  BACKUP_LEGACY_PREFIX,
-  RESTORE_EXEC_PREFIX,
-  RESTORE_INIT_PREFIX,
-} from './velero/annotation-settings.ts';
-export { lintHookAnnotationKeys } from './velero/unknown-keys.ts';
+export type {
+  Annotations,
+  BackupAnnotationRead,
+  RestoreExecAnnotationRead,
+  RestoreInitAnnotationRead,
+  InitAnnotationOptions,
+} from './velero/annotations.ts';
+export { VELERO_VERSIONS } from './velero/profiles.ts';
+export type { VeleroReadOptions, VeleroVersion, VeleroProfile } from './velero/profiles.ts';
+export type { ScopeSelectors, RestoreScope } from './velero/scope.ts';
+export { HOOK_ANNOTATION_PREFIXES } from './velero/annotation-settings.ts';
 export { parseBackupObject, parseRestoreObject } from './velero/spec.ts';
-export { INVALID_INIT_CONTAINER_MESSAGE, resolveExecTimeoutMs, DEFAULT_NAMESPACE } from './velero/rules.ts';
 export type {
   BackupHooks,
   BackupHookResource,
@@ -46,72 +60,83 @@ export type {
   RestorePostHook,
   HookResourceSelector,
 } from './velero/spec.ts';
-
-// ---- selectors ----
-export { compileGlob, includesExcludes } from './select/glob.ts';
-export { matchNamespace } from './select/namespaces.ts';
-export { matchLabelSelector, labelSelectorError, formatLabelSelector } from './select/label-selector.ts';
 export type { LabelSelector, LabelSelectorRequirement } from './select/label-selector.ts';
-export { resolveResourceName, resourceIncluded, matchBackupResources } from './select/resources.ts';
-export type { Verdict } from './select/verdict.ts';
 
 // ---- plan and inject ----
 export { planBackup, planBackupDetailed } from './plan/plan-backup.ts';
 export type { DetailedPlan } from './plan/plan-backup.ts';
 export { planRestore, planRestoreDetailed } from './plan/plan-restore.ts';
-export { namespacePolicy, withoutHookAnnotations, isHookAnnotationKey } from './plan/policy.ts';
-export type { PlanPolicy } from './plan/policy.ts';
+export type { PlanRestoreOptions } from './plan/plan-restore.ts';
+export { namespacePolicy } from './plan/policy.ts';
+export type { PlanPolicy, NamespacePolicyResult } from './plan/policy.ts';
 export type { PlanNote } from './plan/common.ts';
-export { injectInitHooks, RESTORE_WAIT_CONTAINER } from './inject/inject.ts';
+export { injectInitHooks } from './inject/inject.ts';
 export type { InjectOptions, InjectResult } from './inject/inject.ts';
 
-// ---- loading and lint ----
+// ---- load and lint ----
 export { loadSources } from './load/load.ts';
 export type { LoadResult, LoadedDocument } from './load/load.ts';
-export { readInputs, decodeInput } from './load/read-inputs.ts';
+export type { ParsedDocument } from './load/parse-documents.ts';
 export type { SourceText } from './load/source.ts';
-export type { LoadedObject, LoadedPod, LoadedHookObject } from './load/loaded-object.ts';
+export type { LoadedObject, LoadedPod, LoadedHookObject, LoadedOther, LoadedBase, Workload, ObjectOrigin } from './load/loaded-object.ts';
 export { DEFAULT_LOAD_LIMITS } from './load/limits.ts';
 export type { LoadLimits } from './load/limits.ts';
 export { injectDocuments } from './load/inject-documents.ts';
+export type { InjectDocumentsResult, InjectFailure, InjectProblem } from './load/inject-documents.ts';
+export type { SkippedPath, SkipPathCode } from './load/read-inputs.ts';
+export type { PathSegment } from './load/key-path.ts';
+export type { Position, DocumentPositions } from './load/positions.ts';
 export { lintSources, lintObjects } from './lint/engine.ts';
 export type { LintOptions, LintResult } from './lint/engine.ts';
-export { LINT_RULES } from './lint/registry.ts';
-export type { LintRule, LintContext, Finding } from './lint/rule.ts';
+export type { LintRule, LintContext, Finding, PodAnnotationHooks, MatchedSpecExecHook, MatchedSpecInitHook } from './lint/rule.ts';
+export type { Suppression, SuppressedDiagnostic } from './lint/suppress.ts';
+export type { WorkCounter } from './load/work-counter.ts';
+export { lintCodeCatalog } from './lint/catalog.ts';
+export type { CodeInfo } from './lint/catalog.ts';
 
 // ---- renderers ----
-export { renderDiagnosticsText, summaryLine, sortDiagnostics } from './report/diagnostics-text.ts';
+export { renderDiagnosticsText } from './report/diagnostics-text.ts';
+export type { DiagnosticsTextOptions } from './report/diagnostics-text.ts';
 export { renderDiagnosticsJson, diagnosticsToJson } from './report/diagnostics-json.ts';
+export type { DiagnosticsJson, DiagnosticsJsonOptions, DiagnosticJson, LintCountsJson } from './report/diagnostics-json.ts';
+export { renderDiagnosticsSarif, diagnosticsToSarif } from './report/diagnostics-sarif.ts';
+export type { SarifOptions } from './report/diagnostics-sarif.ts';
+export { renderDiagnosticsJunit } from './report/diagnostics-junit.ts';
+export type { CheckedObject, JunitOptions } from './report/diagnostics-junit.ts';
 export { renderPlanText } from './report/plan-text.ts';
+export type { PlanTextOptions } from './report/plan-text.ts';
 export { renderPlanJson, planToJson } from './report/plan-json.ts';
+export type { PlanJson, PlannedHookJson } from './report/plan-json.ts';
+export { renderRunText } from './report/run-text.ts';
+export type { RunTextOptions } from './report/run-text.ts';
+export type { Colors } from './report/color.ts';
+export { renderRunJson } from './report/run-json.ts';
+export type { RunJsonOptions, RunContext, PodRefJson } from './report/run-json.ts';
+export { renderRunJunit } from './report/run-junit.ts';
 
-// ---- running hooks ----
+// ---- run hooks ----
 export { runBackupHooks } from './run/backup-runner.ts';
 export type { BackupRunOptions } from './run/backup-runner.ts';
 export { runPostRestoreHooks } from './run/post-restore-runner.ts';
 export type { PostRestoreRunOptions } from './run/post-restore-runner.ts';
 export { DEFAULT_CONCURRENCY } from './run/run-options.ts';
 export type { RunOptions } from './run/run-options.ts';
+export type { EventSubject } from './run/events.ts';
+export type { ConcurrencyReport } from './run/adaptive-limit.ts';
 export type { RunJournal } from './run/recorder.ts';
 export type { RunProgress } from './run/progress.ts';
-export { HookTracker } from './run/tracker.ts';
+export type { Limiter } from './run/exec-hook.ts';
 export { REASON_CODES } from './run/reason-codes.ts';
 export type { ReasonCode } from './run/reason-codes.ts';
 export { DEFAULT_MAX_OUTPUT_BYTES } from './run/ports.ts';
-export type { Limiter } from './run/exec-hook.ts';
-export { isContainerUp } from './run/container-state.ts';
 export { createSystemClock } from './run/clock.ts';
-export { eventForResult } from './run/events.ts';
-export { renderRunJson } from './report/run-json.ts';
-export type { RunJsonOptions } from './report/run-json.ts';
-export { renderRunText } from './report/run-text.ts';
-export type { RunTextOptions } from './report/run-text.ts';
-export { ProgressLine, formatProgress } from './report/progress-line.ts';
-export type { ProgressStream, ProgressLineOptions } from './report/progress-line.ts';
 
-// ---- Kubernetes adapters (implement the ports in src/run/ports.ts) ----
+// ---- Kubernetes: the ports for a cluster, and its coded errors ----
 export { createKubePorts } from './kube/index.ts';
-export type { KubePorts, KubePortsOptions } from './kube/index.ts';
+export type { KubePorts, KubePortsOptions, KubeClientOptions, KubePodWatcherOptions } from './kube/index.ts';
+export type { KubeErrorCode, ApiStatusErrorBase, ApiStatusDetails } from './kube/errors.ts';
+export type { KubeconfigOptions } from './kube/kubeconfig.ts';
+export type { BackoffOptions } from './kube/pod-watcher.ts';
 export {
   KubeError,
   KubeconfigError,
@@ -124,23 +149,22 @@ export {
   ApiStatusError,
   isKubeError,
 } from './kube/index.ts';
-export { parseExecStatus } from './kube/index.ts';
 
-// ---- CLI ----
-export { main } from './cli/main.ts';
-
-// ---- admission and CI formats (docs/admission.md) ----
-export { reviewAdmission, lintAdmissionObject, formatWarnings, AdmissionRequestError } from './admission/review.ts';
+// ---- admission: the webhook, its review function and manifests, the ValidatingAdmissionPolicy ----
+export { reviewAdmission, AdmissionRequestError } from './admission/review.ts';
 export type { ReviewOptions, ReviewOutcome, AdmissionResponse, AdmissionReviewOut, DenyOn } from './admission/review.ts';
 export { startWebhookServer } from './admission/server.ts';
 export type { WebhookServer, WebhookServerOptions } from './admission/server.ts';
-export { webhookConfiguration, WEBHOOK_RULES } from './admission/manifests.ts';
+export type { AdmissionMetrics } from './admission/metrics.ts';
+export { webhookConfiguration } from './admission/manifests.ts';
 export type { WebhookManifestOptions, WebhookTarget } from './admission/manifests.ts';
-export { validatingAdmissionPolicy, POLICY_LIMITS } from './admission/policy.ts';
+export { validatingAdmissionPolicy } from './admission/policy.ts';
 export type { PolicyOptions, ValidationAction } from './admission/policy.ts';
-export { lintCodeCatalog } from './lint/catalog.ts';
-export type { CodeInfo } from './lint/catalog.ts';
-export { renderDiagnosticsSarif, diagnosticsToSarif } from './report/diagnostics-sarif.ts';
-export { renderDiagnosticsJunit } from './report/diagnostics-junit.ts';
-export type { CheckedObject } from './report/diagnostics-junit.ts';
-export { renderRunJunit } from './report/run-junit.ts';
+
+// ---- CLI ----
+import { main as cliMain } from './cli/main.ts';
+
+/** Runs the kubehooks CLI in this process with `argv` (no program name) and resolves with its exit code. */
+export function main(argv: readonly string[]): Promise<number> {
+  return cliMain(argv);
+}

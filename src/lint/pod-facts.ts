@@ -23,10 +23,6 @@ export function targetContainer(pod: LoadedPod, hook: DeclaredExecHook): Contain
   return pod.pod.spec.containers.find((c) => c.name === hook.container);
 }
 
-export function listNames(names: readonly string[]): string {
-  return names.length === 0 ? '(none)' : names.join(', ');
-}
-
 export function hasAnnotation(pod: LoadedPod, key: string): boolean {
   const a = pod.pod.metadata.annotations;
   return a !== undefined && Object.hasOwn(a, key);

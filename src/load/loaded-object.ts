@@ -20,7 +20,7 @@ export interface Workload {
   readonly templatePath: readonly PathSegment[];
 }
 
-interface LoadedBase {
+export interface LoadedBase {
   readonly ref: ObjectRef;
   readonly origin: ObjectOrigin;
   /** The object as decoded from the file. */

@@ -3,7 +3,7 @@
  * back up (or restore) gets no hook at all, annotation hooks included. One small predicate per rule,
  * each naming the field that rules the pod out and a stable code; the first that applies wins.
  */
-import { firstSkip, type SkipCode, type SkipPredicate, type SkipVerdict } from '../model/skip.ts';
+import { type SkipCode, type SkipPredicate, type SkipVerdict } from '../model/skip.ts';
 import type { PodManifest } from '../model/pod.ts';
 import { globSetMatch, includesExcludes } from '../select/glob.ts';
 import { formatLabelSelector, matchLabelSelector } from '../select/label-selector.ts';
@@ -141,10 +141,6 @@ export function restoreScopeRules(restore: RestoreHooks | undefined): SkipPredic
       return out('restore-other-restore', 'restore', `the pod's ${RESTORE_NAME_LABEL} label names restore ${JSON.stringify(label)}, not ${JSON.stringify(name)}, so this Restore did not create it`);
     },
   ];
-}
-
-export function backupScopeSkip(backup: BackupHooks | undefined, candidate: BackupCandidate): SkipVerdict | undefined {
-  return firstSkip(backupScopeRules(backup), candidate);
 }
 
 /** Whether any namespace pattern is a glob (not a plain name). */

@@ -35,7 +35,7 @@ export type ExecErrorCode =
   | 'remote-error'
   | 'aborted';
 
-interface ExecOutput {
+export interface ExecOutput {
   readonly stdout: string;
   readonly stderr: string;
   readonly truncated: boolean;

@@ -115,10 +115,6 @@ export function compileGlob(pattern: string): CompiledGlob {
   }
 }
 
-export function isValidGlob(pattern: string): boolean {
-  return compileGlob(pattern).ok;
-}
-
 /**
  * Velero's globStringSet.match: patterns de-duplicated and sorted, tried in that order; the first
  * pattern that fails to compile makes the whole set report "no match". Returns the matching pattern.

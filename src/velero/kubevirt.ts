@@ -14,8 +14,6 @@ export const KUBEVIRT_COMPUTE_CONTAINER = 'compute';
 export const KUBEVIRT_SKIP_HOOKS_ANNOTATION = 'kubevirt.io/skip-backup-hooks';
 /** KubeVirt's label on virt-launcher pods. */
 export const VIRT_LAUNCHER_LABEL = { key: 'kubevirt.io', value: 'virt-launcher' } as const;
-/** KubeVirt's pre hook timeout annotation value. */
-export const KUBEVIRT_FREEZE_TIMEOUT = '60s';
 
 /** Who put a hook there when it was not the user: `plan` shows it as `injectedBy`. */
 export type HookInjector = 'kubevirt';

@@ -11,9 +11,8 @@ import { makeIssue, type ParseIssue } from './issue.ts';
 
 /** Label on a pod (or any object) that keeps Velero from backing it up. */
 export const EXCLUDE_FROM_BACKUP_LABEL = 'velero.io/exclude-from-backup';
-/** Labels Velero puts on every object it restores. */
+/** The label Velero puts on every object it restores. */
 export const RESTORE_NAME_LABEL = 'velero.io/restore-name';
-export const BACKUP_NAME_LABEL = 'velero.io/backup-name';
 
 export interface ScopeSelectors {
   /** Where the fields are: `spec`, or `spec.template` for a Schedule. */
@@ -199,7 +198,3 @@ export function readRestoreScope(spec: Obj | undefined, restoreName: string, iss
   return { path, restoreName, ...readSelectors(raw, path, 'restore', c), resources };
 }
 
-/** No scope at all: every pod is taken (what a Backup/Restore without filters does). */
-export function unrestrictedScope(path = 'spec'): ScopeSelectors {
-  return { path, includedNamespaces: [], excludedNamespaces: [], labelSelector: undefined, orLabelSelectors: [], resources: EVERYTHING };
-}

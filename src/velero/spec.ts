@@ -22,23 +22,23 @@ import { readBackupScope, readRestoreScope, type RestoreScope, type ScopeSelecto
 
 const stringList = z.array(z.string()).nullish();
 
-export const LabelSelectorSchema = z.object({
+const LabelSelectorSchema = z.object({
   matchLabels: z.record(z.string(), z.string()).nullish(),
   matchExpressions: z
     .array(z.object({ key: z.string(), operator: z.string(), values: z.array(z.string()).nullish() }))
     .nullish(),
 });
 
-export const ExecHookSchema = z.object({
+const ExecHookSchema = z.object({
   container: z.string().nullish(),
   command: z.array(z.string()),
   onError: z.string().nullish(),
   timeout: z.string().nullish(),
 });
 
-export const BackupResourceHookSchema = z.object({ exec: ExecHookSchema });
+const BackupResourceHookSchema = z.object({ exec: ExecHookSchema });
 
-export const ExecRestoreHookSchema = z.object({
+const ExecRestoreHookSchema = z.object({
   container: z.string().nullish(),
   command: z.array(z.string()),
   onError: z.string().nullish(),
@@ -47,12 +47,12 @@ export const ExecRestoreHookSchema = z.object({
   waitForReady: z.boolean().nullish(),
 });
 
-export const InitRestoreHookSchema = z.object({
+const InitRestoreHookSchema = z.object({
   initContainers: z.array(z.unknown()).nullish(),
   timeout: z.string().nullish(),
 });
 
-export const RestoreResourceHookSchema = z.object({
+const RestoreResourceHookSchema = z.object({
   exec: ExecRestoreHookSchema.nullish(),
   init: InitRestoreHookSchema.nullish(),
 });
@@ -66,59 +66,16 @@ const resourceHookSpecCommon = {
   labelSelector: LabelSelectorSchema.nullish(),
 };
 
-export const BackupResourceHookSpecSchema = z.object({
+const BackupResourceHookSpecSchema = z.object({
   ...resourceHookSpecCommon,
   pre: z.array(BackupResourceHookSchema).nullish(),
   post: z.array(BackupResourceHookSchema).nullish(),
 });
 
-export const RestoreResourceHookSpecSchema = z.object({
+const RestoreResourceHookSpecSchema = z.object({
   ...resourceHookSpecCommon,
   postHooks: z.array(RestoreResourceHookSchema).nullish(),
 });
-
-const metadataSchema = z.object({ name: z.string().nullish(), namespace: z.string().nullish() }).loose();
-
-export const BackupSchema = z
-  .object({
-    apiVersion: z.literal('velero.io/v1'),
-    kind: z.literal('Backup'),
-    metadata: metadataSchema.nullish(),
-    spec: z.object({ hooks: z.object({ resources: z.array(BackupResourceHookSpecSchema).nullish() }).loose().nullish() }).loose().nullish(),
-  })
-  .loose();
-
-export const ScheduleSchema = z
-  .object({
-    apiVersion: z.literal('velero.io/v1'),
-    kind: z.literal('Schedule'),
-    metadata: metadataSchema.nullish(),
-    spec: z
-      .object({
-        template: z
-          .object({ hooks: z.object({ resources: z.array(BackupResourceHookSpecSchema).nullish() }).loose().nullish() })
-          .loose()
-          .nullish(),
-      })
-      .loose()
-      .nullish(),
-  })
-  .loose();
-
-export const RestoreSchema = z
-  .object({
-    apiVersion: z.literal('velero.io/v1'),
-    kind: z.literal('Restore'),
-    metadata: metadataSchema.nullish(),
-    spec: z
-      .object({
-        namespaceMapping: z.record(z.string(), z.string()).nullish(),
-        hooks: z.object({ resources: z.array(RestoreResourceHookSpecSchema).nullish() }).loose().nullish(),
-      })
-      .loose()
-      .nullish(),
-  })
-  .loose();
 
 // ---------- model ----------
 
