@@ -24,134 +24,94 @@ function inject(text: string, r: RestoreHooks = seed): ReturnType<typeof injectD
   return injectDocuments(load.documents, r, gen);
 }
 
-/** The injected output with the injected lines removed and the namespace put back is the input. */
-const cases: readonly { name: string; input: string; output: string }[] = [
+/**
+ * Each case is one text for both sides: a line starting with `+` is injected (output only), and
+ * `«a|b»` is `a` in the input and `b` in the output. The output starts with `---`. So the injected
+ * output with the injected lines removed and the namespace put back is the input.
+ */
+function sides(text: string): { input: string; output: string } {
+  const lines = text.split('\n');
+  const side = (pick: 0 | 1): string =>
+    lines
+      .filter((l) => pick === 1 || !l.startsWith('+'))
+      .map((l) => (l.startsWith('+') ? l.slice(1) : l).replace(/«([^|»]*)\|([^»]*)»/g, (_m, a: string, b: string) => (pick === 0 ? a : b)))
+      .join('\n');
+  return { input: side(0), output: `---\n${side(1)}` };
+}
+
+const cases: readonly { name: string; text: string }[] = [
   {
     name: 'flow list of init containers, flow labels, quotes and comments kept',
-    input: `# head
+    text: `# head
 apiVersion: v1
 kind: Pod
 metadata:
   name: pg
-  namespace: db   # where
+  namespace: «db|db-restored»   # where
   labels: {app: pg, "tier": 'db'}
 spec:
-  initContainers: [{name: setup, image: busybox}]  # keep
-  containers: [{name: pg, image: "postgres:16"}]
-`,
-    output: `---
-# head
-apiVersion: v1
-kind: Pod
-metadata:
-  name: pg
-  namespace: db-restored   # where
-  labels: {app: pg, "tier": 'db'}
-spec:
-  initContainers: [{name: seed, image: busybox, command: [/bin/seed]}, {name: setup, image: busybox}]  # keep
+  initContainers: [«|{name: seed, image: busybox, command: [/bin/seed]}, »{name: setup, image: busybox}]  # keep
   containers: [{name: pg, image: "postgres:16"}]
 `,
   },
   {
     name: 'block list: new items inserted with the same indentation; restore-wait stays first',
-    input: `apiVersion: v1
+    text: `apiVersion: v1
 kind: Pod
 metadata:
   name: pg
-  namespace: "db"
+  namespace: "«db|db-restored»"
 spec:
   initContainers:
   - name: restore-wait
     image: velero
-  - {name: setup, image: busybox}
-  containers: [{name: pg}]
-`,
-    output: `---
-apiVersion: v1
-kind: Pod
-metadata:
-  name: pg
-  namespace: "db-restored"
-spec:
-  initContainers:
-  - name: restore-wait
-    image: velero
-  - name: seed
-    image: busybox
-    command:
-      - /bin/seed
++  - name: seed
++    image: busybox
++    command:
++      - /bin/seed
   - {name: setup, image: busybox}
   containers: [{name: pg}]
 `,
   },
   {
     name: 'only restore-wait: appended after it',
-    input: `kind: Pod
+    text: `kind: Pod
 apiVersion: v1
 metadata: {name: pg, namespace: other}
 spec:
   initContainers:
     - name: restore-wait
       image: velero
-  containers: [{name: pg}]
-`,
-    output: `---
-kind: Pod
-apiVersion: v1
-metadata: {name: pg, namespace: other}
-spec:
-  initContainers:
-    - name: restore-wait
-      image: velero
-    - name: seed
-      image: busybox
-      command:
-        - /bin/seed
++    - name: seed
++      image: busybox
++      command:
++        - /bin/seed
   containers: [{name: pg}]
 `,
   },
   {
     name: 'no initContainers key: added before containers; a Deployment template; a later document untouched',
-    input: `apiVersion: apps/v1
+    text: `apiVersion: apps/v1
 kind: Deployment
 metadata:
   name: web
-  namespace: db
+  namespace: «db|db-restored»
 spec:
   template:
     metadata: {labels: {app: web}}
     spec:
++      initContainers:
++        - name: seed
++          image: busybox
++          command:
++            - /bin/seed
       containers:
         - name: web
           image: nginx
 ---
 apiVersion: v1
 kind: ConfigMap
-metadata: {name: c, namespace: db}
-data: {a: "1"}
-`,
-    output: `---
-apiVersion: apps/v1
-kind: Deployment
-metadata:
-  name: web
-  namespace: db-restored
-spec:
-  template:
-    metadata: {labels: {app: web}}
-    spec:
-      initContainers:
-        - name: seed
-          image: busybox
-          command:
-            - /bin/seed
-      containers:
-        - name: web
-          image: nginx
----
-apiVersion: v1
-kind: ConfigMap
-metadata: {name: c, namespace: db-restored}
+metadata: {name: c, namespace: «db|db-restored»}
 data: {a: "1"}
 `,
   },
@@ -159,9 +119,10 @@ data: {a: "1"}
 
 for (const c of cases) {
   void test(`inject output: ${c.name}`, () => {
-    const result = inject(c.input);
+    const { input, output } = sides(c.text);
+    const result = inject(input);
     assert.deepEqual(result.problems, []);
-    assert.equal(result.text, c.output);
+    assert.equal(result.text, output);
     for (const d of parseAllDocuments(result.text)) assert.deepEqual(d.errors, []);
   });
 }
