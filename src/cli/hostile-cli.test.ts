@@ -6,36 +6,18 @@
  * without running a hook from a file it could not read.
  */
 import assert from 'node:assert/strict';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { after, before, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import fc from 'fast-check';
 import { stringify } from 'yaml';
 import type { PodManifest } from '../model/pod.ts';
-import { createSystemClock } from '../run/clock.ts';
-import type { ExecOutcome, ExecRequest } from '../run/ports.ts';
-import { COMMANDS } from './commands.ts';
-import { main } from './main.ts';
-import { createRunCommand, prepareRunFile, type RunWiring } from './run.ts';
-import { captureIo } from '../testing/cli-io.ts';
+import type { ExecRequest } from '../run/ports.ts';
+import type { RunWiring } from './run.ts';
+import { fakeRunWiring, runCli, suiteFiles, type CliOutcome } from '../testing/cli-run.ts';
 
 const MiB = 1024 * 1024;
 const CLI_FUZZ_RUNS = 60;
 
-let dir = '';
-before(async () => {
-  dir = await mkdtemp(join(tmpdir(), 'kubehooks-hostile-cli-'));
-});
-after(async () => {
-  await rm(dir, { recursive: true, force: true });
-});
-
-async function file(name: string, content: string | Uint8Array): Promise<string> {
-  const path = join(dir, name);
-  await writeFile(path, content);
-  return path;
-}
+const { file } = suiteFiles('kubehooks-hostile-cli-');
 
 function laughs(): string {
   const lines = ['a: &a ["lol","lol","lol","lol","lol","lol","lol","lol","lol"]'];
@@ -43,55 +25,17 @@ function laughs(): string {
   return `apiVersion: velero.io/v1\nkind: Backup\nmetadata:\n  name: b\nspec:\n  hooks:\n    resources:\n      - name: x\n        pre: [{exec: {command: *j}}]\n${lines.map((l) => `# ${l}`).join('\n')}\n${lines.join('\n')}\n`;
 }
 
-interface Outcome {
-  readonly code: number;
-  readonly stdout: string;
-  readonly stderr: string;
-}
-
-async function cli(argv: readonly string[], wiring?: RunWiring): Promise<Outcome> {
-  const io = captureIo();
-  const commands = wiring === undefined ? COMMANDS : COMMANDS.map((c) => (c.name === 'run' ? createRunCommand(() => wiring) : c));
-  const code = await main([...argv], { io: io.io, commands });
-  return { code, stdout: io.stdout(), stderr: io.stderr() };
-}
+type Outcome = CliOutcome;
+const cli = runCli;
 
 function assertClean(o: Outcome, allowed: readonly number[], what: string): void {
   assert.ok(allowed.includes(o.code), `${what}: exit ${o.code}\n${o.stderr.slice(0, 1500)}`);
   assert.doesNotMatch(o.stderr, /internal error|\n\s+at \S+ \(/, `${what}: no internal error or stack trace`);
 }
 
-/** In-memory cluster ports that record every exec. */
-function fakeWiring(pods: readonly PodManifest[], execs: ExecRequest[]): RunWiring {
-  const ok = (): ExecOutcome => ({ kind: 'exited', exitCode: 0, message: '', stdout: 'ok', stderr: '', truncated: false, startedAt: new Date(), durationMs: 1 });
-  return {
-    createPorts: () => ({
-      executor: {
-        exec: (request) => {
-          execs.push(request);
-          return Promise.resolve(ok());
-        },
-      },
-      watcher: {
-        run: (_scope, handlers, signal) => {
-          for (const pod of pods) handlers.onEvent({ type: 'upsert', pod });
-          handlers.onLifecycle?.({ type: 'listed', namespace: undefined, count: pods.length });
-          return new Promise((resolve) => {
-            signal.addEventListener('abort', () => {
-              resolve();
-            }, { once: true });
-          });
-        },
-      },
-      lister: { list: () => Promise.resolve(pods) },
-      events: { record: () => Promise.resolve({ ok: true }) },
-      close: () => undefined,
-    }),
-    prepare: prepareRunFile,
-    clock: createSystemClock(),
-    onSignals: () => () => undefined,
-  };
-}
+/** In-memory cluster ports that record every exec (each prints `ok`); lists are not filtered. */
+const fakeWiring = (pods: readonly PodManifest[], execs: ExecRequest[]): RunWiring =>
+  fakeRunWiring(pods, { connects: 0, lists: [], execs }, { stdout: 'ok', filterNamespaces: false });
 
 const runningPod = (annotations: Record<string, string>): PodManifest => ({
   apiVersion: 'v1',

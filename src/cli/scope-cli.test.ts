@@ -3,83 +3,18 @@
  * recording cluster ports: a bad file never connects, run lists only the file's namespaces.
  */
 import assert from 'node:assert/strict';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { after, before, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import type { PodManifest } from '../model/pod.ts';
-import { createSystemClock } from '../run/clock.ts';
-import type { ExecOutcome, ExecRequest, PodScope } from '../run/ports.ts';
-import { COMMANDS } from './commands.ts';
-import { main } from './main.ts';
-import { createRunCommand, prepareRunFile, type RunWiring } from './run.ts';
-import { captureIo } from '../testing/cli-io.ts';
+import type { ExecRequest } from '../run/ports.ts';
+import type { RunWiring } from './run.ts';
+import { fakeRunWiring, runCli, suiteFiles, type ClusterRecord } from '../testing/cli-run.ts';
 
-let dir = '';
-before(async () => {
-  dir = await mkdtemp(join(tmpdir(), 'kubehooks-scope-cli-'));
-});
-after(async () => {
-  await rm(dir, { recursive: true, force: true });
-});
-
-async function file(name: string, content: string): Promise<string> {
-  const path = join(dir, name);
-  await writeFile(path, content);
-  return path;
-}
-
-interface Recorder {
-  connects: number;
-  readonly lists: PodScope[];
-  readonly execs: ExecRequest[];
-}
-
+const { file } = suiteFiles('kubehooks-scope-cli-');
+type Recorder = ClusterRecord;
+const cli = runCli;
 /** `exitCode(request)` decides each exec's exit status (default 0). */
-function wiring(pods: readonly PodManifest[], rec: Recorder, exitCode: (r: ExecRequest) => number = () => 0): RunWiring {
-  const outcome = (r: ExecRequest): ExecOutcome => {
-    const code = exitCode(r);
-    return { kind: 'exited', exitCode: code, message: code === 0 ? '' : `command terminated with exit code ${code}`, stdout: '', stderr: '', truncated: false, startedAt: new Date(), durationMs: 1 };
-  };
-  return {
-    createPorts: () => {
-      rec.connects++;
-      return {
-        executor: { exec: (r) => (rec.execs.push(r), Promise.resolve(outcome(r))) },
-        watcher: {
-          run: (_scope, handlers, signal) => {
-            for (const pod of pods) handlers.onEvent({ type: 'upsert', pod });
-            handlers.onLifecycle?.({ type: 'listed', namespace: undefined, count: pods.length });
-            return new Promise((resolve) => {
-              signal.addEventListener('abort', () => {
-                resolve();
-              }, { once: true });
-            });
-          },
-        },
-        lister: {
-          list: (scope) => {
-            rec.lists.push(scope);
-            const ns = new Set(scope.namespaces);
-            return Promise.resolve(pods.filter((p) => ns.size === 0 || ns.has(p.metadata.namespace ?? 'default')));
-          },
-        },
-        events: { record: () => Promise.resolve({ ok: true }) },
-        close: () => undefined,
-      };
-    },
-    prepare: prepareRunFile,
-    clock: createSystemClock(),
-    onSignals: () => () => undefined,
-  };
-}
-
-async function cli(argv: readonly string[], w?: RunWiring): Promise<{ code: number; stdout: string; stderr: string }> {
-  const io = captureIo();
-  const commands = w === undefined ? COMMANDS : COMMANDS.map((c) => (c.name === 'run' ? createRunCommand(() => w) : c));
-  const code = await main([...argv], { io: io.io, commands });
-  return { code, stdout: io.stdout(), stderr: io.stderr() };
-}
+const wiring = (pods: readonly PodManifest[], rec: Recorder, exitCode?: (r: ExecRequest) => number): RunWiring =>
+  fakeRunWiring(pods, rec, exitCode === undefined ? {} : { exitCode });
 
 const running = (name: string, namespace: string, labels: Record<string, string> = {}, annotations: Record<string, string> = {}): PodManifest => ({
   apiVersion: 'v1', kind: 'Pod',
