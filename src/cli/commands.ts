@@ -5,6 +5,7 @@ import { injectCommand } from './inject.ts';
 import { lintCommand } from './lint.ts';
 import { planCommand } from './plan.ts';
 import { runCommand } from './run.ts';
+import { thawCommand } from './thaw.ts';
 import { manifestsCommand } from './manifests.ts';
 import { policyCommand } from './policy.ts';
 import { webhookCommand } from './webhook.ts';
@@ -16,6 +17,7 @@ export const COMMANDS: readonly CliCommand[] = [
   planCommand,
   injectCommand,
   runCommand,
+  thawCommand,
   demoCommand,
   webhookCommand,
   controllerCommand,

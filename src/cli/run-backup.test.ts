@@ -1,5 +1,8 @@
 import assert from 'node:assert/strict';
-import { describe, it } from 'node:test';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, describe, it } from 'node:test';
 import type { Plan, PlannedHook } from '../model/plan.ts';
 import type { PodManifest } from '../model/pod.ts';
 import { assertMatchesSchema, schemaErrors } from '../report/output-schemas.ts';
@@ -8,6 +11,8 @@ import { FakeClock, settle } from '../testing/fake-clock.ts';
 import { FakeEvents, FakeExecutor, type FakeExecScript, FakeWatcher, plannedHook, podWith } from '../testing/run-fakes.ts';
 import { main } from './main.ts';
 import { createRunCommand } from './run.ts';
+import { createThawCommand } from './thaw.ts';
+import { parseJournal, replayJournal } from '../run/window-journal.ts';
 import type { WindowWiring } from './run-backup.ts';
 
 interface World {
@@ -46,10 +51,10 @@ function fakeCommand(w: World, behaviour: { exitCode?: number; hang?: boolean; o
   });
 }
 
-function world(opts: { pre?: PlannedHook[]; post?: PlannedHook[]; script?: FakeExecScript; command?: { exitCode?: number; hang?: boolean; onStart?: () => void }; name?: string }): World {
+function world(opts: { pre?: PlannedHook[]; post?: PlannedHook[]; script?: FakeExecScript; command?: { exitCode?: number; hang?: boolean; onStart?: () => void }; name?: string; live?: PodManifest[] }): World {
   const clock = new FakeClock();
   const exec = new FakeExecutor(clock, opts.script);
-  const list = pods();
+  const list = opts.live ?? pods();
   const pre: Plan = { hooks: opts.pre ?? PODS.map((p) => freeze(p)), skipped: [] };
   const post: Plan = { hooks: opts.post ?? PODS.map((p) => thaw(p)), skipped: [] };
   const w: World = {
@@ -79,13 +84,18 @@ function world(opts: { pre?: PlannedHook[]; post?: PlannedHook[]; script?: FakeE
         windowCommand: fakeCommand(w, opts.command ?? {}),
       };
       return main(argv, {
-        commands: [createRunCommand(() => wiring)],
-        io: { stdout: { write: (t) => w.out.push(t) }, stderr: { write: (t) => w.err.push(t) }, stderrIsTTY: false, env: {} },
+        commands: [createRunCommand(() => wiring), createThawCommand(() => wiring)],
+        io: { stdout: { write: (t) => w.out.push(t) }, stderr: { write: (t) => w.err.push(t) }, stderrIsTTY: false, env: { XDG_STATE_HOME: STATE } },
       });
     },
   };
   return w;
 }
+
+const STATE = mkdtempSync(join(tmpdir(), 'kubehooks-window-test-'));
+after(() => {
+  rmSync(STATE, { recursive: true, force: true });
+});
 
 const BASE = ['run', 'backup', '--backup', 'b.yaml', '-n', 'app'];
 const order = (w: World): string[] => w.exec.executed.map((e) => e.split(':')[1] ?? '');
@@ -180,4 +190,85 @@ void describe('kubehooks run backup -- COMMAND', () => {
     assert.equal(strict.commands.length, 0);
     await settle();
   });
+});
+
+void describe('run backup journal and kubehooks thaw', () => {
+  void it('the journal is printed, records every freeze and thaw, and ends settled: thaw then has nothing to do (exit 0, no exec)', async () => {
+    const w = world({});
+    const file = join(STATE, 'ok.jsonl');
+    assert.equal(await w.run([...BASE, '--journal', file, '--', 'snap']), 0, w.err.join(''));
+    assert.match(w.err.join(''), new RegExp(`journal: ${file} \\(after a crash: kubehooks thaw --journal ${file}\\)`));
+    const records = parseJournal(readFileSync(file, 'utf8'));
+    assert.deepEqual(records.map((r) => r.t), ['begin', 'freezing', 'freezing', 'freezing', 'pre-ended', 'pre-ended', 'pre-ended', 'command', 'command-ended', 'thawing', 'thawing', 'thawing', 'thawed', 'thawed', 'thawed', 'end']);
+    const state = replayJournal(records);
+    assert.deepEqual(state.pending, []);
+    assert.deepEqual(state.settled.map((s) => `${s.pod.name}=${s.how}`), ['a=thawed', 'b=thawed', 'c=thawed']);
+    const again = world({});
+    assert.equal(await again.run(['thaw', '--journal', file]), 0, again.err.join(''));
+    assert.match(again.out.join(''), /nothing to thaw: the 3 frozen pod\(s\) of window \S+ were thawed or skipped already/);
+    assert.equal(again.exec.calls.length, 0);
+  });
+
+  void it('a journal cut short (a crash during COMMAND): thaw runs the post hooks of exactly the frozen pods, once; a second thaw does nothing', async () => {
+    const w = world({});
+    const file = join(STATE, 'crash.jsonl');
+    assert.equal(await w.run([...BASE, '--journal', file, '--', 'snap']), 0);
+    const lines = readFileSync(file, 'utf8').split('\n').filter(Boolean);
+    // Keep begin and the freezes of a and b only, as if killed while c's freeze was being recorded, then during COMMAND.
+    const cut = lines.filter((l) => { const r = JSON.parse(l) as { t: string; pod?: string }; return r.t === 'begin' || (r.t === 'freezing' && r.pod !== 'app/c'); });
+    const { writeFileSync } = await import('node:fs');
+    writeFileSync(file, `${cut.join('\n')}\n${cut[1]?.slice(0, 20) ?? ''}`); // and a torn last write
+    // A journal that still owes thaws is never overwritten by the next window.
+    const next = world({});
+    assert.equal(await next.run([...BASE, '--journal', file, '--', 'snap']), 2);
+    assert.match(next.err.join(''), /still records 2 frozen pod\(s\) of window \S+: run `kubehooks thaw --journal/);
+    assert.equal(next.exec.calls.length, 0);
+    const thaw = world({});
+    const code = await thaw.run(['thaw', '--journal', file, '-o', 'json']);
+    assert.equal(code, 0, thaw.err.join(''));
+    assert.deepEqual(thaw.exec.executed, ['a/db:thaw', 'b/db:thaw']);
+    const doc = JSON.parse(thaw.out.join('')) as { status: string; thawed: { name: string }[] };
+    assert.equal(doc.status, 'ok');
+    assert.deepEqual(doc.thawed.map((p) => p.name), ['a', 'b']);
+    const second = world({});
+    assert.equal(await second.run(['thaw', '--journal', file]), 0);
+    assert.match(second.out.join(''), /nothing to thaw/);
+    assert.equal(second.exec.calls.length, 0);
+    // Once settled, the file may be reused by the next window.
+    const reuse = world({});
+    assert.equal(await reuse.run([...BASE, '--journal', file, '--', 'snap']), 0, reuse.err.join(''));
+  });
+
+  void it('thaw: a missing or damaged journal exits 2 naming the file and line', async () => {
+    const { writeFileSync } = await import('node:fs');
+    const damaged = join(STATE, 'damaged.jsonl');
+    writeFileSync(damaged, '{"t":"begin","v":1}\nnot json\n{"t":"end"}\n');
+    const cases: [string, RegExp][] = [[join(STATE, 'none.jsonl'), /no such file/], [damaged, /damaged\.jsonl:2: not a JSON record/]];
+    for (const [file, want] of cases) {
+      const w = world({});
+      assert.equal(await w.run(['thaw', '--journal', file]), 2);
+      assert.match(w.err.join(''), want);
+    }
+  });
+});
+
+
+void it('thaw skips a frozen pod deleted since (pod-gone) or re-created with a new UID (pod-replaced), records it, and thaws the rest', async () => {
+  const w = world({});
+  const file = join(STATE, 'changed.jsonl');
+  assert.equal(await w.run([...BASE, '--journal', file, '--', 'snap']), 0);
+  const { writeFileSync } = await import('node:fs');
+  const kept = readFileSync(file, 'utf8').split('\n').filter((l) => l !== '' && ['begin', 'freezing'].includes((JSON.parse(l) as { t: string }).t));
+  writeFileSync(file, `${kept.join('\n')}\n`);
+  const [a, , c] = pods();
+  assert.ok(a !== undefined && c !== undefined);
+  const replaced = { ...a, metadata: { ...a.metadata, uid: 'a-new-uid' } };
+  const thaw = world({ live: [replaced, c] });
+  assert.equal(await thaw.run(['thaw', '--journal', file, '-o', 'json']), 0, thaw.err.join(''));
+  assert.deepEqual(thaw.exec.executed, ['c/db:thaw']);
+  const doc = JSON.parse(thaw.out.join('')) as { skipped: { name: string; code: string }[]; thawed: { name: string }[] };
+  assert.deepEqual(doc.skipped.map((s) => `${s.name}:${s.code}`), ['a:pod-replaced', 'b:pod-gone']);
+  assert.deepEqual(doc.thawed.map((p) => p.name), ['c']);
+  const state = replayJournal(parseJournal(readFileSync(file, 'utf8')));
+  assert.deepEqual(state.settled.map((s) => `${s.pod.name}=${s.how}`), ['a=pod-replaced', 'b=pod-gone', 'c=thawed']);
 });

@@ -5,6 +5,8 @@
  * src/run/quiesce-window.ts, the report through src/report/run-window.ts.
  */
 import { randomUUID } from 'node:crypto';
+import { hostname } from 'node:os';
+import { resolve } from 'node:path';
 import { formatMs, nsToMs, parseGoDuration } from '../duration/go-duration.ts';
 import type { Plan } from '../model/plan.ts';
 import type { PodManifest } from '../model/pod.ts';
@@ -23,6 +25,8 @@ import { chooseNamespaces, describeNamespaceChoice } from './namespaces.ts';
 import { EXIT_INTERRUPTED, EXIT_TERMINATED, eventSubjectFor, guardNamespaces, type RunPorts, type RunSettings, type RunWiring } from './run.ts';
 import { versionInfo } from './version.ts';
 import { childCommand } from './window-command.ts';
+import { defaultJournalPath, JournalFile } from './window-journal-file.ts';
+import { JOURNAL_VERSION } from '../run/window-journal.ts';
 
 export const WINDOW_FORMATS = ['text', 'wide', 'json', 'yaml'] as const;
 
@@ -34,12 +38,15 @@ export interface WindowSettings {
   /** undefined = no window timeout. */
   readonly windowTimeoutMs: number | undefined;
   readonly onPreFailure: 'fail' | 'continue';
+  /** --journal FILE; undefined = the default path (printed). */
+  readonly journal: string | undefined;
 }
 
 export interface RawWindowOptions {
   windowTimeout?: string;
   onPreFailure?: string;
   deadline?: string;
+  journal?: string;
 }
 
 /** `--window-timeout`, `--on-pre-failure` and COMMAND, checked; every problem is a UsageError naming the flag. */
@@ -61,7 +68,8 @@ export function parseWindowSettings(run: RunSettings, raw: RawWindowOptions, arg
   if (mode !== 'fail' && mode !== 'continue') {
     throw new UsageError(`--on-pre-failure must be fail (COMMAND is not run after a Fail pre hook failed) or continue (run it anyway); got "${mode}"`);
   }
-  return { run, argv, windowTimeoutMs: parsed.ns === 0n ? undefined : nsToMs(parsed.ns), onPreFailure: mode };
+  if (raw.journal === '') throw new UsageError('--journal needs a file name (or leave it out: a file under $XDG_STATE_HOME/kubehooks/windows/)');
+  return { run, argv, windowTimeoutMs: parsed.ns === 0n ? undefined : nsToMs(parsed.ns), onPreFailure: mode, journal: raw.journal };
 }
 
 /** What the window needs beyond RunWiring: COMMAND (a child process unless a test passes one). */
@@ -101,6 +109,7 @@ export async function executeWindowRun(settings: WindowSettings, deps: CliDeps, 
   const startedAt = new Date(wiring.clock.now()).toISOString();
   const exitForSignal = (): number => (interrupted === 'SIGTERM' ? EXIT_TERMINATED : EXIT_INTERRUPTED);
   let ports: RunPorts | undefined;
+  let journal: JournalFile | undefined;
   try {
     const run = settings.run;
     const prepared = await wiring.prepare('pre-backup', run.file, { ...deps, signal: freeze.signal }, { veleroVersion: run.policy.veleroVersion }).catch((error: unknown) => {
@@ -145,6 +154,26 @@ export async function executeWindowRun(settings: WindowSettings, deps: CliDeps, 
     deps.io.stderr.write(
       `backup: window ${runId}: ${pre.hooks.length} pre hook(s) in ${podCount(pre)} pod(s), ${post.hooks.length} post hook(s) in ${podCount(post)} pod(s) (${pre.skipped.length} skipped); ${timeout}\n`,
     );
+    // Durable before any hook starts: the pods, the post plan and how to reach the cluster.
+    const journalPath = resolve(settings.journal ?? defaultJournalPath(deps.io.env, runId));
+    journal = await JournalFile.create(journalPath, {
+      t: 'begin',
+      v: JOURNAL_VERSION,
+      at: startedAt,
+      runId,
+      pid: process.pid,
+      host: hostname(),
+      backup: prepared.name ?? null,
+      file: run.file === undefined ? null : resolve(run.file),
+      kubeconfig: run.connect.kubeconfigPath === undefined ? null : resolve(run.connect.kubeconfigPath),
+      context: run.connect.context ?? null,
+      pods: [...new Map(pre.hooks.map((h) => [`${h.namespace}/${h.pod}`, h])).values()].map((h) => {
+        const pod = pods.find((p) => p.metadata.name === h.pod && (p.metadata.namespace ?? '') === h.namespace);
+        return { namespace: h.namespace, name: h.pod, uid: pod?.metadata.uid ?? null };
+      }),
+      post: post.hooks.filter((h) => h.type === 'exec'),
+    });
+    deps.io.stderr.write(`backup: journal: ${terminalSafe(journalPath)} (after a crash: kubehooks thaw --journal ${terminalSafe(journalPath)})\n`);
     const onStep = (step: WindowStep): void => {
       if (step.step === 'command') {
         const frozen = `${step.frozen.length} pod(s) frozen`;
@@ -174,8 +203,14 @@ export async function executeWindowRun(settings: WindowSettings, deps: CliDeps, 
       concurrency: run.concurrency,
       adaptiveConcurrency: true,
       maxOutputBytes: run.includeOutput ? undefined : OMITTED_OUTPUT_MAX_BYTES,
+      journal,
     });
     const exitCode = report.status === 'interrupted' ? exitForSignal() : WINDOW_EXIT_CODES[report.status];
+    const journalErrors = [...(report.journalErrors ?? [])];
+    await journal.append({ t: 'end', at: new Date(wiring.clock.now()).toISOString(), by: 'window', status: report.status }).catch((error: unknown) => {
+      journalErrors.push(error instanceof Error ? error.message : String(error));
+    });
+    if (journalErrors.length > 0) writeWarning(deps.io, `the journal ${terminalSafe(journalPath)} missed ${journalErrors.length} record(s) (${terminalSafe(journalErrors[0] ?? '')}); a later thaw may repeat or skip work`);
     const finishedAt = new Date(wiring.clock.now()).toISOString();
     const phaseContext = (kind: 'pre-backup' | 'post-backup', plan: Plan): RunContext => ({
       kind,
@@ -197,7 +232,7 @@ export async function executeWindowRun(settings: WindowSettings, deps: CliDeps, 
       finishedAt,
       interrupted: interrupted !== undefined,
       exitCode,
-      journal: null,
+      journal: journalPath,
       pre: phaseContext('pre-backup', pre),
       post: phaseContext('post-backup', post),
     };
@@ -209,6 +244,7 @@ export async function executeWindowRun(settings: WindowSettings, deps: CliDeps, 
   } finally {
     for (const off of offs) off();
     deps.signal.removeEventListener('abort', onOuterAbort);
+    await journal?.close().catch(() => undefined);
     await ports?.close();
   }
 }

@@ -123,6 +123,7 @@ interface RawRunOptions {
   waitForPods?: string;
   windowTimeout?: string;
   onPreFailure?: string;
+  journal?: string;
 }
 
 export const RUN_FORMATS = ['text', 'wide', 'json', 'yaml', 'junit'] as const;
@@ -474,6 +475,7 @@ export function createRunCommand(wiring: () => WindowWiring): CliCommand {
         .option('--wait-for-pods <duration>', 'post-restore: wait up to this long (Go duration) for restored pods with a hook to appear before planning')
         .option('--window-timeout <duration>', 'backup only: longest COMMAND may run, Go duration (then SIGTERM, SIGKILL after 10s, and the thaw starts at once; default 0 = none)')
         .addOption(new Option('--on-pre-failure <mode>', 'backup only: after a pre hook with onError Fail failed, fail (thaw, COMMAND is not run) or continue (run COMMAND anyway)').choices(['fail', 'continue']))
+        .option('--journal <file>', 'backup only: the crash-recovery journal (default: $XDG_STATE_HOME/kubehooks/windows/<run id>.jsonl, printed); after a crash `kubehooks thaw --journal FILE` thaws what it froze')
         .option('--fail-if-no-hooks', 'exit 1 when no hook is planned (by default that is a warning on stderr and exit 0)')
         .option('--no-events', 'do not record Kubernetes Events on the pods')
         .option('--insecure-skip-tls-verify', 'do not verify the API server certificate (dangerous; warns on stderr)');
@@ -506,8 +508,8 @@ export function createRunCommand(wiring: () => WindowWiring): CliCommand {
       cmd.action(async (kind: string, argv: string[], raw: RawRunOptions) => {
         const isWindow = kind === 'backup';
         if (!isWindow && argv.length > 0) throw new UsageError(`unexpected argument "${argv[0] ?? ''}": only run backup takes a COMMAND (after --)`);
-        if (!isWindow && (raw.windowTimeout !== undefined || raw.onPreFailure !== undefined)) {
-          throw new UsageError('--window-timeout and --on-pre-failure apply to run backup only');
+        if (!isWindow && (raw.windowTimeout !== undefined || raw.onPreFailure !== undefined || raw.journal !== undefined)) {
+          throw new UsageError('--window-timeout, --on-pre-failure and --journal apply to run backup only');
         }
         const settings = parseRunSettings(isWindow ? 'pre-backup' : kind, { ...raw, output: format, outputCapture: !omitOutput });
         const window = isWindow ? parseWindowSettings(settings, raw, argv) : undefined;

@@ -73,6 +73,14 @@ export class JournalFormatError extends Error {}
 
 type PostState = 'unstarted' | 'started' | 'ok' | 'failed';
 
+/** A frozen pod a thaw leaves alone, and why. */
+export interface SettledPod {
+  readonly pod: JournalPodRef;
+  /** `interrupted`: its remaining post hooks started and their end was not recorded (not run again). */
+  readonly how: 'thawed' | 'interrupted' | 'no-post-hooks' | ThawSkipCode;
+  readonly interrupted: readonly PlannedHook[];
+}
+
 export interface PendingPod {
   readonly pod: JournalPodRef;
   /** Post hooks to run now, in plan order. */
@@ -94,7 +102,7 @@ export interface JournalState {
   /** Pods frozen and not yet thawed or skipped, with what a thaw does for each. */
   readonly pending: readonly PendingPod[];
   /** Frozen pods already thawed (every post hook ended ok) or skipped. */
-  readonly settled: readonly { readonly pod: JournalPodRef; readonly how: 'thawed' | ThawSkipCode | 'no-post-hooks' }[];
+  readonly settled: readonly SettledPod[];
   /** Thaws recorded so far (thaw-begin records). */
   readonly thaws: number;
 }
@@ -199,26 +207,26 @@ export function replayJournal(records: readonly JournalRecord[], options: { read
     hooksOf.set(key, [...(hooksOf.get(key) ?? []), h]);
   }
   const pending: PendingPod[] = [];
-  const settled: JournalState['settled'][number][] = [];
+  const settled: SettledPod[] = [];
   for (const key of freezing) {
     if (notFrozen.has(key)) continue;
     const [namespace = '', name = ''] = key.split('/');
     const pod = podRefs.get(key) ?? { namespace, name, uid: null };
     const skip = skipped.get(key);
     if (skip !== undefined) {
-      settled.push({ pod, how: skip });
+      settled.push({ pod, how: skip, interrupted: [] });
       continue;
     }
     const hooks = hooksOf.get(key) ?? [];
     if (hooks.length === 0) {
-      settled.push({ pod, how: 'no-post-hooks' });
+      settled.push({ pod, how: 'no-post-hooks', interrupted: [] });
       continue;
     }
     const states = hooks.map((h) => post.get(hookKey(h)) ?? 'unstarted');
     const toRun = hooks.filter((_, i) => states[i] === 'unstarted' || states[i] === 'failed' || (states[i] === 'started' && options.retryInterrupted === true));
     const interrupted = hooks.filter((_, i) => states[i] === 'started' && options.retryInterrupted !== true);
     if (toRun.length === 0) {
-      settled.push({ pod, how: 'thawed' });
+      settled.push({ pod, how: interrupted.length > 0 ? 'interrupted' : 'thawed', interrupted });
       continue;
     }
     const unfinished = [...preStarted].some(([hook, pod]) => pod === key && !preEnded.has(hook));
