@@ -4,8 +4,6 @@
  * credential plugin (a small script) that answers, expires, or hangs. Every run is the real binary
  * with a hang guard; timings are printed, not asserted.
  */
-/* eslint-disable @typescript-eslint/no-unsafe-class-instance-assignment -- client-node's models are
-   data-only classes and its serializer takes plain objects. */
 import assert from 'node:assert/strict';
 import { readdirSync, readFileSync } from 'node:fs';
 import { chmod, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
@@ -16,7 +14,7 @@ import type { TestContext } from 'node:test';
 import { parse, stringify } from 'yaml';
 import { e2eContext, e2eSkipReason } from './harness/index.ts';
 import type { E2eContext } from './harness/index.ts';
-import { kubehooksCli, outcomes, parseReport, shJson } from './fault-support.ts';
+import { kubehooksCli, outcomes, parseReport, serviceAccountWithRole, shJson } from './fault-support.ts';
 import { writeYaml } from './run-harness.ts';
 
 const skip = e2eSkipReason();
@@ -34,16 +32,7 @@ interface Account {
 }
 
 async function account(ctx: E2eContext, name: string): Promise<Account> {
-  await ctx.rbac.createNamespacedRole({ namespace: ctx.namespace, body: { metadata: { name }, rules: ROLE_RULES } });
-  await ctx.rbac.createNamespacedRoleBinding({
-    namespace: ctx.namespace,
-    body: {
-      metadata: { name },
-      roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name },
-      subjects: [{ kind: 'ServiceAccount', name, namespace: ctx.namespace }],
-    },
-  });
-  const config = parse(await readFile(await ctx.serviceAccountKubeconfig(name), 'utf8')) as Account['config'];
+  const config = parse(await readFile(await serviceAccountWithRole(ctx, name, ROLE_RULES), 'utf8')) as Account['config'];
   const token = config.users[0]?.user['token'];
   assert.equal(typeof token, 'string');
   return { token: token as string, config };

@@ -13,6 +13,7 @@ import { closeSync, openSync } from 'node:fs';
 import { readFile, readlink } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
+import type { E2eContext } from './harness/index.ts';
 
 const BIN = resolve(import.meta.dirname, '..', 'bin', 'kubehooks.js');
 
@@ -247,3 +248,30 @@ export async function lines(path: string): Promise<string[]> {
 
 /** A JSON-array command annotation value for `sh -c script`. */
 export const shJson = (script: string): string => JSON.stringify(['/bin/sh', '-c', script]);
+
+/** One rule of a Role. */
+export interface RoleRule {
+  apiGroups: string[];
+  resources: string[];
+  verbs: string[];
+}
+
+/**
+ * A ServiceAccount `name` in the test's namespace with a Role of exactly `rules` bound to it;
+ * resolves with the path of a kubeconfig that authenticates as it (its token).
+ */
+/* eslint-disable @typescript-eslint/no-unsafe-class-instance-assignment -- client-node's models are
+   data-only classes and its serializer takes plain objects. */
+export async function serviceAccountWithRole(ctx: E2eContext, name: string, rules: RoleRule[]): Promise<string> {
+  await ctx.rbac.createNamespacedRole({ namespace: ctx.namespace, body: { metadata: { name }, rules } });
+  await ctx.rbac.createNamespacedRoleBinding({
+    namespace: ctx.namespace,
+    body: {
+      metadata: { name },
+      roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name },
+      subjects: [{ kind: 'ServiceAccount', name, namespace: ctx.namespace }],
+    },
+  });
+  return ctx.serviceAccountKubeconfig(name);
+}
+/* eslint-enable @typescript-eslint/no-unsafe-class-instance-assignment */

@@ -3,19 +3,10 @@
  * cluster works for an independent client, and what kubectl reports for kwok's exit statuses.
  */
 import assert from 'node:assert/strict';
-import { execFile, spawnSync } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import { describe, test } from 'node:test';
-import { e2eContext, e2eSkipReason } from './harness/index.ts';
-
-function kubectlSkipReason(): string | false {
-  const skip = e2eSkipReason();
-  if (skip !== false) return skip;
-  const probe = spawnSync('kubectl', ['version', '--client'], { encoding: 'utf8', timeout: 10_000 });
-  if (probe.error !== undefined || probe.status !== 0) {
-    return `kubectl not available (${probe.error?.message ?? probe.stderr.trim()}); .ci/run installs Debian's kubectl`;
-  }
-  return false;
-}
+import { kubectlSkipReason } from './admission-support.ts';
+import { e2eContext } from './harness/index.ts';
 
 interface Run {
   readonly code: number | null;

@@ -5,8 +5,6 @@
  * server's own request counters (/metrics, apiserver_request_total) are compared before and after
  * runs as that ServiceAccount.
  */
-/* eslint-disable @typescript-eslint/no-unsafe-class-instance-assignment -- client-node's models are
-   data-only classes and its serializer takes plain objects. */
 import assert from 'node:assert/strict';
 import { readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
@@ -16,15 +14,11 @@ import { KubeClient } from '../src/kube/index.ts';
 import { e2eContext, e2eSkipReason } from './harness/index.ts';
 import type { E2eContext } from './harness/index.ts';
 import { writeYaml } from './run-harness.ts';
-import { kubehooksCli, outcomes, parseReport, shJson } from './fault-support.ts';
+import { kubehooksCli, outcomes, parseReport, serviceAccountWithRole, shJson, type RoleRule } from './fault-support.ts';
 
 const skip = e2eSkipReason();
 
-interface Rule {
-  apiGroups: string[];
-  resources: string[];
-  verbs: string[];
-}
+type Rule = RoleRule;
 
 async function documentedRules(): Promise<Rule[]> {
   const text = await readFile(resolve(import.meta.dirname, '..', 'docs', 'rbac.md'), 'utf8');
@@ -44,18 +38,7 @@ function without(rules: readonly Rule[], resource: string, verb: string): Rule[]
     .filter((r) => r.verbs.length > 0);
 }
 
-async function bind(ctx: E2eContext, name: string, rules: Rule[]): Promise<string> {
-  await ctx.rbac.createNamespacedRole({ namespace: ctx.namespace, body: { metadata: { name }, rules } });
-  await ctx.rbac.createNamespacedRoleBinding({
-    namespace: ctx.namespace,
-    body: {
-      metadata: { name },
-      roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name },
-      subjects: [{ kind: 'ServiceAccount', name, namespace: ctx.namespace }],
-    },
-  });
-  return ctx.serviceAccountKubeconfig(name);
-}
+const bind = serviceAccountWithRole;
 
 interface Phases {
   pre: string;

@@ -11,6 +11,9 @@
  * with no one else waiting, and on `close()`. `tokenFile` follows client-go: re-read at most once a
  * minute (less 10 s leeway), trimmed; when a re-read fails the last good token stays; a static `token`
  * is used only while the file has never been read successfully.
+ *
+ * Over 300 lines on purpose: one credential source's whole lifecycle (spawn, shared in-flight call,
+ * deadline, process-group kill, close) is one piece whose states must be read together.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';

@@ -1,3 +1,8 @@
+/**
+ * KubePodExecutor against the fake API server and recording channels: outcomes, limits, abort,
+ * timeouts, late channels, credential plugins. Over 300 lines on purpose: every exec outcome of
+ * the executor is pinned here, beside one shared server set-up.
+ */
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import os from 'node:os';

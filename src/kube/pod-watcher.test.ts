@@ -1,3 +1,8 @@
+/**
+ * KubePodWatcher against the fake API server: list, watch, resume, relist on 410, back-off, stalls,
+ * malformed events. Over 300 lines on purpose: one file per watcher, as its loop is one piece (see
+ * pod-watcher.ts); each case is short and shares the server set-up.
+ */
 import assert from 'node:assert/strict';
 import { after, afterEach, before, beforeEach, describe, it } from 'node:test';
 import type { PodEvent, PodScope, WatchLifecycle } from '../run/ports.ts';

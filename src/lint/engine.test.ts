@@ -1,3 +1,7 @@
+/**
+ * The lint engine over sources: parse issues and context rules as diagnostics, one pass, work
+ * counted. Over 300 lines on purpose: its cases are YAML fixtures inline, each short.
+ */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { lintSources } from './engine.ts';
