@@ -4,6 +4,13 @@ import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { HookRunController } from '../controller/controller.ts';
 import { HookRunRunner } from '../controller/hookrun-run.ts';
+import { ControllerEndpoints, parseListenAddress } from '../controller/http-endpoints.ts';
+import { LeaderElector, leaderElectionConfigError } from '../controller/leader.ts';
+import { DEFAULT_CONTROLLER_NAME } from '../controller/manifests.ts';
+import { ControllerMetrics } from '../controller/metrics.ts';
+import { controllerReadiness } from '../controller/readiness.ts';
+import { parseGoDuration, nsToMs } from '../duration/go-duration.ts';
+import { KubeLeaseClient } from '../kube/leases.ts';
 import { createKubePorts } from '../kube/index.ts';
 import { KubeClient } from '../kube/client.ts';
 import { SERVICE_ACCOUNT_DIR } from '../kube/kubeconfig.ts';
@@ -22,6 +29,20 @@ interface RawControllerOptions {
   systemNamespace?: string;
   maxConcurrentRuns: string;
   events?: boolean;
+  leaderElect?: boolean;
+  leaderElectionNamespace?: string;
+  leaderElectionId: string;
+  leaderElectLeaseDuration: string;
+  leaderElectRenewDeadline: string;
+  leaderElectRetryPeriod: string;
+  metricsAddr?: string;
+}
+
+/** A flag's Go duration (`15s`, `1m30s`) in ms; a usage error naming the flag otherwise. */
+function durationFlag(flag: string, text: string): number {
+  const parsed = parseGoDuration(text);
+  if (!parsed.ok || parsed.ns <= 0n) throw new UsageError(`${flag} must be a positive duration such as 15s or 1m (got "${text}")`);
+  return nsToMs(parsed.ns);
 }
 
 const DNS_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
@@ -51,6 +72,13 @@ export const controllerCommand: CliCommand = {
       .option('--system-namespace <ns>', 'HookRuns in this namespace may name any namespace; others act only in their own (default: $POD_NAMESPACE, else the service account\'s namespace)')
       .option('--max-concurrent-runs <n>', 'HookRuns run at the same time', '4')
       .option('--no-events', 'do not record Kubernetes Events on pods and HookRuns')
+      .option('--leader-elect', 'run several replicas, one active: hold a coordination.k8s.io/v1 Lease; only the holder runs HookRuns')
+      .option('--leader-election-namespace <ns>', 'namespace of the Lease (default: the system namespace)')
+      .option('--leader-election-id <name>', 'name of the Lease', DEFAULT_CONTROLLER_NAME)
+      .option('--leader-elect-lease-duration <d>', 'how long a standby waits after the leader\'s last renewal before it takes over', '15s')
+      .option('--leader-elect-renew-deadline <d>', 'how long the leader retries a renewal before it stops running hooks', '10s')
+      .option('--leader-elect-retry-period <d>', 'how often candidates try to take the Lease and the leader renews it', '2s')
+      .option('--metrics-addr <host:port>', 'serve /metrics (Prometheus), /healthz and /readyz here, e.g. 127.0.0.1:8080 or :8080 (every interface); default: off')
       .action(async (raw: RawControllerOptions) => {
         const namespaces = [...new Set((raw.namespace ?? []).map((n) => n.trim()))];
         const bad = namespaces.find((n) => !DNS_LABEL.test(n) || n.length > 63);
@@ -60,6 +88,24 @@ export const controllerCommand: CliCommand = {
         }
         const systemNamespace = raw.systemNamespace ?? defaultSystemNamespace(process.env);
         if (systemNamespace !== undefined && !DNS_LABEL.test(systemNamespace)) throw new UsageError(`--system-namespace "${systemNamespace}" is not a valid namespace name`);
+        const leaderElect = raw.leaderElect === true;
+        const timing = {
+          leaseDurationMs: durationFlag('--leader-elect-lease-duration', raw.leaderElectLeaseDuration),
+          renewDeadlineMs: durationFlag('--leader-elect-renew-deadline', raw.leaderElectRenewDeadline),
+          retryPeriodMs: durationFlag('--leader-elect-retry-period', raw.leaderElectRetryPeriod),
+        };
+        const badTiming = leaderElectionConfigError(timing);
+        if (badTiming !== undefined) throw new UsageError(badTiming);
+        const leaseNamespace = raw.leaderElectionNamespace ?? systemNamespace;
+        if (leaderElect && leaseNamespace === undefined) throw new UsageError('--leader-elect needs --leader-election-namespace (no system namespace: $POD_NAMESPACE is unset and there is no service account namespace file)');
+        if (leaseNamespace !== undefined && !DNS_LABEL.test(leaseNamespace)) throw new UsageError(`--leader-election-namespace "${leaseNamespace}" is not a valid namespace name`);
+        if (!/^[a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?$/.test(raw.leaderElectionId)) throw new UsageError(`--leader-election-id "${raw.leaderElectionId}" is not a valid object name (lower-case letters, digits, '-' and '.')`);
+        let listen: { host: string; port: number } | undefined;
+        try {
+          listen = raw.metricsAddr === undefined ? undefined : parseListenAddress(raw.metricsAddr, '--metrics-addr');
+        } catch (error) {
+          throw new UsageError(error instanceof Error ? error.message : String(error));
+        }
         const log = (message: string): void => {
           ctx.deps.io.stderr.write(`${new Date().toISOString()} kubehooks controller: ${terminalSafe(message)}\n`);
         };
@@ -74,12 +120,30 @@ export const controllerCommand: CliCommand = {
         ctx.deps.signal.addEventListener('abort', onOuter, { once: true });
         let ports: ReturnType<typeof createKubePorts> | undefined;
         let client: KubeClient | undefined;
+        let endpoints: ControllerEndpoints | undefined;
         try {
           const connect = { kubeconfigPath: raw.kubeconfig, context: raw.context };
           const clock = createSystemClock();
           ports = createKubePorts({ ...connect, clock });
           client = KubeClient.load(connect);
           const api = new KubeHookRunClient(client);
+          const identity = `${process.env['POD_NAME'] ?? hostname()}_${randomBytes(4).toString('hex')}`;
+          const metrics = new ControllerMetrics();
+          const elector = leaderElect && leaseNamespace !== undefined
+            ? new LeaderElector({
+                store: new KubeLeaseClient(client, { timeoutMs: timing.renewDeadlineMs }),
+                clock,
+                config: { namespace: leaseNamespace, name: raw.leaderElectionId, identity, ...timing },
+                log,
+                onEvent: (event) => {
+                  if (event.type === 'new-leader') log(`leader election: ${event.identity} leads; this replica (${identity}) stands by`);
+                  if (event.type === 'stopped-leading') {
+                    metrics.setLeader(false);
+                    log(`leader election: stopped leading (${event.why}); runs in flight are stopped, their hooks left to the next leader`);
+                  }
+                },
+              })
+            : undefined;
           const runner = new HookRunRunner({
             api,
             executor: ports.executor,
@@ -89,11 +153,47 @@ export const controllerCommand: CliCommand = {
             clock,
             systemNamespace,
             log,
-            holder: `${process.env['POD_NAME'] ?? hostname()}-${randomBytes(4).toString('hex')}`,
+            holder: identity,
+            onResult: (result, hookRun, runStartedAt) => {
+              metrics.hookEnded(result, hookRun.spec.phase, runStartedAt);
+            },
+            fence: elector === undefined ? undefined : () => (elector.mayAct() ? undefined : 'this replica no longer holds the leader Lease'),
           });
-          const controller = new HookRunController(api, runner, { namespaces, maxConcurrentRuns: Number(raw.maxConcurrentRuns), clock, log });
-          log(`watching HookRuns ${namespaces.length === 0 ? 'in all namespaces' : `in ${namespaces.join(', ')}`} on ${ports.server}; system namespace: ${systemNamespace ?? '(none: every HookRun acts in its own namespace)'}`);
-          await controller.run(ctl.signal);
+          let current: HookRunController | undefined;
+          const stopping = { value: false };
+          if (listen !== undefined) {
+            endpoints = await ControllerEndpoints.start({
+              ...listen,
+              metrics: () => metrics.text(),
+              metricsContentType: metrics.contentType,
+              healthz: () => (stopping.value ? 'stopping' : undefined),
+              readyz: () => controllerReadiness({ elector, controller: current, stopping: stopping.value }),
+            });
+            log(`serving /metrics, /healthz and /readyz on ${endpoints.url}`);
+          }
+          const lead = async (signal: AbortSignal): Promise<void> => {
+            const controller = new HookRunController(api, runner, {
+              namespaces,
+              maxConcurrentRuns: Number(raw.maxConcurrentRuns),
+              clock,
+              log,
+              onEvent: (event) => {
+                metrics.observeHookRun(event.type, event.hookRun);
+              },
+            });
+            current = controller;
+            metrics.setLeader(true);
+            try {
+              await controller.run(signal);
+            } finally {
+              metrics.setLeader(false);
+              current = undefined;
+            }
+          };
+          log(`watching HookRuns ${namespaces.length === 0 ? 'in all namespaces' : `in ${namespaces.join(', ')}`} on ${ports.server}; system namespace: ${systemNamespace ?? '(none: every HookRun acts in its own namespace)'}${elector === undefined ? '' : `; leader election on Lease ${leaseNamespace ?? ''}/${raw.leaderElectionId} as ${identity}`}`);
+          if (elector === undefined) await lead(ctl.signal);
+          else await elector.run(ctl.signal, lead);
+          stopping.value = true;
           log('stopped');
           ctx.setExitCode(EXIT_OK);
         } catch (error) {
@@ -103,6 +203,7 @@ export const controllerCommand: CliCommand = {
         } finally {
           offSignals();
           ctx.deps.signal.removeEventListener('abort', onOuter);
+          await endpoints?.close();
           ports?.close();
           client?.close();
         }

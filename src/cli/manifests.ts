@@ -79,14 +79,29 @@ export const manifestsCommand: CliCommand = {
       .option('-n, --namespace <ns>', 'namespace the controller runs in (its HookRuns there may name any namespace)', DEFAULT_CONTROLLER_NAMESPACE)
       .option('--name <name>', 'name of the ServiceAccount, roles, bindings and Deployment', DEFAULT_CONTROLLER_NAME)
       .option('--watch-namespace <ns>', 'watch only this namespace (repeatable; Role + RoleBinding in each); default: cluster-wide (ClusterRole)', collect)
-      .action((opts: { image: string; namespace: string; name: string; watchNamespace?: string[] }) => {
+      .option('--no-leader-elect', 'one replica, strategy Recreate, no Lease (default: leader election on a Lease named like the controller, 2 replicas)')
+      .option('--replicas <n>', 'Deployment replicas (default: 2 with leader election, else 1; more than 1 needs leader election)')
+      .action((opts: { image: string; namespace: string; name: string; watchNamespace?: string[]; leaderElect: boolean; replicas?: string }) => {
         const dnsLabel = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
         if (opts.image.trim() === '' || /\s/.test(opts.image)) throw new UsageError(`--image must be an image reference without spaces (got "${opts.image}")`);
         for (const [flag, value] of [['--namespace', opts.namespace], ...(opts.watchNamespace ?? []).map((n) => ['--watch-namespace', n] as const)] as const) {
           if (!dnsLabel.test(value) || value.length > 63) throw new UsageError(`${flag} "${value}" is not a valid namespace name`);
         }
         if (!dnsLabel.test(opts.name) || opts.name.length > 63) throw new UsageError(`--name "${opts.name}" is not a valid name (lower-case letters, digits and '-', at most 63)`);
-        const objects = controllerManifests({ image: opts.image, namespace: opts.namespace, name: opts.name, watchNamespaces: [...new Set(opts.watchNamespace ?? [])] });
+        if (opts.replicas !== undefined && (!/^\d{1,2}$/.test(opts.replicas) || Number(opts.replicas) < 1 || Number(opts.replicas) > 10)) {
+          throw new UsageError(`--replicas must be a whole number from 1 to 10 (got "${opts.replicas}")`);
+        }
+        if (!opts.leaderElect && opts.replicas !== undefined && Number(opts.replicas) > 1) {
+          throw new UsageError(`--replicas ${opts.replicas} with --no-leader-elect would run HookRuns twice: without leader election run one replica`);
+        }
+        const objects = controllerManifests({
+          image: opts.image,
+          namespace: opts.namespace,
+          name: opts.name,
+          watchNamespaces: [...new Set(opts.watchNamespace ?? [])],
+          leaderElect: opts.leaderElect,
+          ...(opts.replicas === undefined ? {} : { replicas: Number(opts.replicas) }),
+        });
         ctx.deps.io.stdout.write(objects.map((o) => stringify(o, { lineWidth: 0 })).join('---\n'));
         ctx.setExitCode(EXIT_OK);
       });

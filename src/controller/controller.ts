@@ -9,7 +9,7 @@ import type { HookRunRunner, RunOutcome } from './hookrun-run.ts';
 import type { Clock } from '../run/ports.ts';
 
 export interface HookRunSource {
-  watch(options: { readonly clock: Clock; readonly namespaces: readonly string[]; readonly log?: (m: string) => void }, onEvent: (event: { readonly type: 'upsert' | 'deleted'; readonly hookRun: HookRun }) => void, signal: AbortSignal): Promise<void>;
+  watch(options: { readonly clock: Clock; readonly namespaces: readonly string[]; readonly log?: (m: string) => void; readonly onSynced?: () => void }, onEvent: (event: { readonly type: 'upsert' | 'deleted'; readonly hookRun: HookRun }) => void, signal: AbortSignal): Promise<void>;
   get(namespace: string, name: string, signal: AbortSignal): Promise<HookRun>;
 }
 
@@ -18,6 +18,8 @@ export interface ControllerOptions {
   readonly maxConcurrentRuns: number;
   readonly clock: Clock;
   readonly log: (message: string) => void;
+  /** Told of every watch event (metrics: HookRuns by phase). */
+  readonly onEvent?: ((event: { readonly type: 'upsert' | 'deleted'; readonly hookRun: HookRun }) => void) | undefined;
   /** A run that failed with an error (not a hook failure) is retried after this long. */
   readonly retryMs?: number;
 }
@@ -45,7 +47,7 @@ export class HookRunController {
     this.#o = options;
   }
 
-  /** True once the first list of HookRuns has been seen (readiness). */
+  /** True once every watched namespace has been listed (readiness), even when it holds no HookRun. */
   get ready(): boolean {
     return this.#ready;
   }
@@ -69,9 +71,12 @@ export class HookRunController {
           log: (m) => {
             this.#o.log(m);
           },
+          onSynced: () => {
+            this.#ready = true;
+          },
         },
         (event) => {
-          this.#ready = true;
+          this.#o.onEvent?.(event);
           this.#onEvent(event);
         },
         signal,

@@ -45,8 +45,13 @@ export interface HookRunDeps {
   /** HookRuns in this namespace may name any namespace; others act only in their own. */
   readonly systemNamespace: string | undefined;
   readonly log: (message: string) => void;
-  /** Told of each hook result (metrics). */
-  readonly onResult?: ((result: HookResult, run: HookRun) => void) | undefined;
+  /** Told of each hook result (metrics); `runStartedAt`: when this process began running the HookRun's hooks (ms). */
+  readonly onResult?: ((result: HookResult, run: HookRun, runStartedAt: number) => void) | undefined;
+  /**
+   * Asked right before each hook's start is recorded and again before its exec: a reason stops the
+   * run at once (nothing more is written; the hook is not executed). Leader election's "still leading".
+   */
+  readonly fence?: (() => string | undefined) | undefined;
   /** This process's journal identity (status.holder). */
   readonly holder: string;
 }
@@ -284,6 +289,23 @@ export class HookRunRunner {
         for (const h of remaining) writer.hookEnded(h, notRun(h, 'deadline', 'not run: the run deadline (spec.deadline, from status.startTime) passed before the hook started'), true);
       } else if (remaining.length > 0) {
         const plan: Plan = { hooks: remaining, skipped: [] };
+        const runStartedAt = clock.now();
+        const fence = this.#deps.fence;
+        const fenced = (): void => {
+          const why = fence?.();
+          if (why === undefined) return;
+          this.#deps.log(`HookRun ${hr.metadata.namespace}/${hr.metadata.name}: ${why}: stopping the run`);
+          onShutdown();
+          throw new Error(why);
+        };
+        // The journal seam, behind the fence: a process that may no longer act neither records a start nor execs.
+        const seam = fence === undefined ? writer : {
+          hookStarting: async (hook: PlannedHook, hookSignal: AbortSignal): Promise<void> => {
+            fenced();
+            await writer.hookStarting(hook, hookSignal);
+            fenced();
+          },
+        };
         const common = {
           executor: this.#deps.executor,
           clock,
@@ -293,7 +315,7 @@ export class HookRunRunner {
           adaptiveConcurrency: hr.spec.concurrency === undefined,
           deadlineMs: left,
           maxOutputBytes: hr.spec.noOutput === true ? OMITTED_OUTPUT_MAX_BYTES : undefined,
-          journal: writer,
+          journal: seam,
           onResult: (result: HookResult) => {
             if (writer.state !== 'writing') return;
             const hook = remaining.find((h) => hookKey(h) === hookKey(result));
@@ -301,7 +323,7 @@ export class HookRunRunner {
             // A hook whose start was never stored did not exec: whatever the runner says, it did not run.
             const r = journal.mayExec(hook) || result.status === 'not-run' ? result : { ...notRun(hook, 'internal', `not run: ${result.reason ?? 'its start could not be recorded'}`) };
             writer.hookEnded(hook, hr.spec.noOutput === true ? { ...r, stdout: '', stderr: '' } : r, countsAsFailed(r, source.kind));
-            this.#deps.onResult?.(r, hr);
+            this.#deps.onResult?.(r, hr, runStartedAt);
           },
         };
         if (source.kind === 'restore') {

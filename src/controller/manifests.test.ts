@@ -47,19 +47,46 @@ void test('RBAC: least privilege; nothing written but HookRun status and Events;
 
 void test('manifests: cluster-wide by default; --watch-namespace gives a Role + RoleBinding per namespace and --namespace args', () => {
   const wide = controllerManifests({ image: 'img:1' }) as Obj[];
-  assert.deepEqual(wide.map((o) => o.kind), ['CustomResourceDefinition', 'Namespace', 'ServiceAccount', 'ClusterRole', 'ClusterRoleBinding', 'Deployment']);
+  assert.deepEqual(wide.map((o) => o.kind), ['CustomResourceDefinition', 'Namespace', 'ServiceAccount', 'ClusterRole', 'ClusterRoleBinding', 'Role', 'RoleBinding', 'Deployment']);
+  const single = controllerManifests({ image: 'img:1', leaderElect: false }) as Obj[];
+  assert.deepEqual(single.map((o) => o.kind), ['CustomResourceDefinition', 'Namespace', 'ServiceAccount', 'ClusterRole', 'ClusterRoleBinding', 'Deployment']);
+  const singleDep = single.at(-1) as unknown as { spec: { replicas: number; strategy: { type: string }; template: { spec: { containers: { args: string[] }[] } } } };
+  assert.equal(singleDep.spec.replicas, 1);
+  assert.equal(singleDep.spec.strategy.type, 'Recreate');
+  assert.deepEqual(singleDep.spec.template.spec.containers[0]?.args, ['controller', '--metrics-addr=:8080']);
   const narrow = controllerManifests({ image: 'img:1', namespace: 'ops', watchNamespaces: ['a', 'b'] }) as Obj[];
   assert.deepEqual(narrow.map((o) => `${o.kind}/${o.metadata.namespace ?? ''}`), [
-    'CustomResourceDefinition/', 'Namespace/', 'ServiceAccount/ops', 'Role/a', 'RoleBinding/a', 'Role/b', 'RoleBinding/b', 'Deployment/ops',
+    'CustomResourceDefinition/', 'Namespace/', 'ServiceAccount/ops', 'Role/a', 'RoleBinding/a', 'Role/b', 'RoleBinding/b', 'Role/ops', 'RoleBinding/ops', 'Deployment/ops',
   ]);
   const dep = narrow.at(-1) as unknown as { spec: { replicas: number; strategy: { type: string }; template: { spec: { serviceAccountName: string; containers: { image: string; args: string[] }[] } } } };
   assert.equal(dep.spec.template.spec.serviceAccountName, 'kubehooks-controller');
   const [container] = dep.spec.template.spec.containers;
   assert.ok(container !== undefined);
-  assert.deepEqual(container.args, ['controller', '--namespace=a', '--namespace=b']);
+  assert.deepEqual(container.args, ['controller', '--metrics-addr=:8080', '--namespace=a', '--namespace=b', '--leader-elect', '--leader-election-namespace=ops', '--leader-election-id=kubehooks-controller']);
   assert.equal(container.image, 'img:1');
-  assert.equal(dep.spec.replicas, 1);
-  assert.equal(dep.spec.strategy.type, 'Recreate');
+  assert.equal(dep.spec.replicas, 2);
+  assert.equal(dep.spec.strategy.type, 'RollingUpdate');
+});
+
+void test('leader election RBAC: create on leases, get and update on the one Lease by name; probes on the metrics port', () => {
+  const objects = controllerManifests({ image: 'img:1', namespace: 'ops', name: 'khc' }) as Obj[];
+  const role = objects.find((o) => o.kind === 'Role' && o.metadata.name === 'khc-leader-election') as unknown as { metadata: { namespace: string }; rules: Record<string, unknown>[] };
+  assert.equal(role.metadata.namespace, 'ops', 'only in the controller\'s namespace');
+  assert.deepEqual(role.rules, [
+    { apiGroups: ['coordination.k8s.io'], resources: ['leases'], verbs: ['create'] },
+    { apiGroups: ['coordination.k8s.io'], resources: ['leases'], resourceNames: ['khc'], verbs: ['get', 'update'] },
+  ]);
+  const binding = objects.find((o) => o.kind === 'RoleBinding' && o.metadata.name === 'khc-leader-election') as unknown as { roleRef: { name: string }; subjects: { name: string; namespace: string }[] };
+  assert.equal(binding.roleRef.name, 'khc-leader-election');
+  assert.deepEqual(binding.subjects.map((x) => `${x.namespace}/${x.name}`), ['ops/khc']);
+  const dep = objects.at(-1) as unknown as { spec: { template: { spec: { containers: { args: string[]; env: { name: string }[]; ports: unknown[]; livenessProbe: { httpGet: unknown }; readinessProbe: { httpGet: unknown } }[] } } } };
+  const c = dep.spec.template.spec.containers[0];
+  assert.ok(c !== undefined);
+  assert.ok(c.args.includes('--leader-election-id=khc'));
+  assert.deepEqual(c.env.map((e) => e.name), ['POD_NAMESPACE', 'POD_NAME']);
+  assert.deepEqual(c.ports, [{ name: 'metrics', containerPort: 8080, protocol: 'TCP' }]);
+  assert.deepEqual(c.livenessProbe.httpGet, { path: '/healthz', port: 'metrics' });
+  assert.deepEqual(c.readinessProbe.httpGet, { path: '/readyz', port: 'metrics' });
 });
 
 void test('CRD: enums are the API constants; printer columns phase, attempted, failed, age; status subresource', () => {
@@ -94,14 +121,19 @@ void test('manifests controller (CLI): YAML stream; bad flags are usage errors n
   const out = await cli(['manifests', 'controller', '--image', 'registry.example/kubehooks:0.1.0', '-n', 'velero', '--watch-namespace', 'db']);
   assert.equal(out.code, 0, out.stderr);
   const objects = parseAllDocuments(out.stdout).map((d) => d.toJS() as Obj);
-  assert.deepEqual(objects.map((o) => o.kind), ['CustomResourceDefinition', 'Namespace', 'ServiceAccount', 'Role', 'RoleBinding', 'Deployment']);
+  assert.deepEqual(objects.map((o) => o.kind), ['CustomResourceDefinition', 'Namespace', 'ServiceAccount', 'Role', 'RoleBinding', 'Role', 'RoleBinding', 'Deployment']);
   assert.equal(objects[2]?.metadata.namespace, 'velero');
+  const single = await cli(['manifests', 'controller', '--image', 'x', '--no-leader-elect']);
+  assert.equal(single.code, 0, single.stderr);
+  assert.deepEqual(parseAllDocuments(single.stdout).map((d) => (d.toJS() as Obj).kind), ['CustomResourceDefinition', 'Namespace', 'ServiceAccount', 'ClusterRole', 'ClusterRoleBinding', 'Deployment']);
   const cases: readonly (readonly [string[], RegExp])[] = [
     [[], /--image/],
     [['--image', 'a b'], /--image must be an image reference/],
     [['--image', 'x', '-n', 'Bad'], /--namespace "Bad" is not a valid namespace name/],
     [['--image', 'x', '--watch-namespace', 'a_b'], /--watch-namespace "a_b"/],
     [['--image', 'x', '--name', 'UP'], /--name "UP"/],
+    [['--image', 'x', '--replicas', '0'], /--replicas must be a whole number from 1 to 10 \(got "0"\)/],
+    [['--image', 'x', '--no-leader-elect', '--replicas', '2'], /--replicas 2 with --no-leader-elect would run HookRuns twice/],
   ];
   for (const [args, message] of cases) {
     const r = await cli(['manifests', 'controller', ...args]);

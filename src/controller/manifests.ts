@@ -12,8 +12,12 @@ export const DEFAULT_CONTROLLER_NAME = 'kubehooks-controller';
 export interface PolicyRule {
   readonly apiGroups: readonly string[];
   readonly resources: readonly string[];
+  readonly resourceNames?: readonly string[];
   readonly verbs: readonly string[];
 }
+
+/** The port of /metrics, /healthz and /readyz in the Deployment (`--metrics-addr=:8080`). */
+export const METRICS_PORT = 8080;
 
 /**
  * Everything the controller does, and nothing more: it never creates, changes or deletes pods or
@@ -32,10 +36,17 @@ export const CONTROLLER_RULES: readonly PolicyRule[] = [
   { apiGroups: ['velero.io'], resources: ['backups', 'restores', 'schedules'], verbs: ['get'] },
 ];
 
-/** Leader election: one Lease in the controller's own namespace. */
-export const LEADER_ELECTION_RULES: readonly PolicyRule[] = [
-  { apiGroups: ['coordination.k8s.io'], resources: ['leases'], verbs: ['get', 'create', 'update'] },
-];
+/**
+ * Leader election: one Lease in the controller's own namespace. `create` cannot be limited by name
+ * (RBAC does not know the name of an object being created), so it is a rule of its own; get and
+ * update are for that one Lease only. No list, watch, patch or delete.
+ */
+export function leaderElectionRules(leaseName: string): readonly PolicyRule[] {
+  return [
+    { apiGroups: ['coordination.k8s.io'], resources: ['leases'], verbs: ['create'] },
+    { apiGroups: ['coordination.k8s.io'], resources: ['leases'], resourceNames: [leaseName], verbs: ['get', 'update'] },
+  ];
+}
 
 export interface ControllerManifestOptions {
   /** Container image whose entrypoint is the kubehooks CLI. */
@@ -45,6 +56,7 @@ export interface ControllerManifestOptions {
   /** Watch only these namespaces (Role + RoleBinding in each); empty = cluster-wide (ClusterRole). */
   readonly watchNamespaces?: readonly string[];
   readonly replicas?: number;
+  /** Default true: two replicas, one active, on a Lease named like the controller. */
   readonly leaderElect?: boolean;
   readonly imagePullPolicy?: 'Always' | 'IfNotPresent' | 'Never';
 }
@@ -52,7 +64,7 @@ export interface ControllerManifestOptions {
 const LABELS = { 'app.kubernetes.io/name': 'kubehooks', 'app.kubernetes.io/component': 'controller' };
 
 function rules(list: readonly PolicyRule[]): Record<string, unknown>[] {
-  return list.map((r) => ({ apiGroups: [...r.apiGroups], resources: [...r.resources], verbs: [...r.verbs] }));
+  return list.map((r) => ({ apiGroups: [...r.apiGroups], resources: [...r.resources], ...(r.resourceNames === undefined ? {} : { resourceNames: [...r.resourceNames] }), verbs: [...r.verbs] }));
 }
 
 /** The objects in apply order (CRD and Namespace first, Deployment last). */
@@ -60,7 +72,7 @@ export function controllerManifests(options: ControllerManifestOptions): Record<
   const namespace = options.namespace ?? DEFAULT_CONTROLLER_NAMESPACE;
   const name = options.name ?? DEFAULT_CONTROLLER_NAME;
   const watch = options.watchNamespaces ?? [];
-  const leaderElect = options.leaderElect === true;
+  const leaderElect = options.leaderElect !== false;
   const subject = [{ kind: 'ServiceAccount', name, namespace }];
   const meta = (extra: Record<string, unknown> = {}): Record<string, unknown> => ({ name, labels: { ...LABELS }, ...extra });
   const out: Record<string, unknown>[] = [hookRunCrd(), { apiVersion: 'v1', kind: 'Namespace', metadata: { name: namespace } }];
@@ -88,7 +100,7 @@ export function controllerManifests(options: ControllerManifestOptions): Record<
   }
   if (leaderElect) {
     const leName = `${name}-leader-election`;
-    out.push({ apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'Role', metadata: { ...meta({ namespace }), name: leName }, rules: rules(LEADER_ELECTION_RULES) });
+    out.push({ apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'Role', metadata: { ...meta({ namespace }), name: leName }, rules: rules(leaderElectionRules(name)) });
     out.push({
       apiVersion: 'rbac.authorization.k8s.io/v1',
       kind: 'RoleBinding',
@@ -103,9 +115,9 @@ export function controllerManifests(options: ControllerManifestOptions): Record<
 
 /** The arguments the Deployment passes to `kubehooks`. */
 export function controllerArgs(options: Pick<ControllerManifestOptions, 'watchNamespaces' | 'leaderElect' | 'name'>, namespace: string): string[] {
-  const args = ['controller'];
+  const args = ['controller', `--metrics-addr=:${METRICS_PORT}`];
   for (const ns of options.watchNamespaces ?? []) args.push(`--namespace=${ns}`);
-  if (options.leaderElect === true) {
+  if (options.leaderElect !== false) {
     args.push('--leader-elect', `--leader-election-namespace=${namespace}`, `--leader-election-id=${options.name ?? DEFAULT_CONTROLLER_NAME}`);
   }
   return args;
@@ -113,14 +125,16 @@ export function controllerArgs(options: Pick<ControllerManifestOptions, 'watchNa
 
 function controllerDeployment(options: ControllerManifestOptions, namespace: string, name: string): Record<string, unknown> {
   const selector = { ...LABELS, 'app.kubernetes.io/instance': name };
+  const leaderElect = options.leaderElect !== false;
+  const probe = (path: string, periodSeconds: number): Record<string, unknown> => ({ httpGet: { path, port: 'metrics' }, periodSeconds, timeoutSeconds: 2, failureThreshold: 3 });
   return {
     apiVersion: 'apps/v1',
     kind: 'Deployment',
     metadata: { name, namespace, labels: { ...selector } },
     spec: {
-      replicas: options.replicas ?? (options.leaderElect === true ? 2 : 1),
+      replicas: options.replicas ?? (leaderElect ? 2 : 1),
       // Never two active controllers without leader election: the old pod stops before the new starts.
-      strategy: options.leaderElect === true ? { type: 'RollingUpdate' } : { type: 'Recreate' },
+      strategy: leaderElect ? { type: 'RollingUpdate' } : { type: 'Recreate' },
       selector: { matchLabels: selector },
       template: {
         metadata: { labels: selector },
@@ -133,7 +147,13 @@ function controllerDeployment(options: ControllerManifestOptions, namespace: str
               image: options.image,
               imagePullPolicy: options.imagePullPolicy ?? 'IfNotPresent',
               args: controllerArgs(options, namespace),
-              env: [{ name: 'POD_NAMESPACE', valueFrom: { fieldRef: { fieldPath: 'metadata.namespace' } } }],
+              env: [
+                { name: 'POD_NAMESPACE', valueFrom: { fieldRef: { fieldPath: 'metadata.namespace' } } },
+                { name: 'POD_NAME', valueFrom: { fieldRef: { fieldPath: 'metadata.name' } } },
+              ],
+              ports: [{ name: 'metrics', containerPort: METRICS_PORT, protocol: 'TCP' }],
+              livenessProbe: probe('/healthz', 10),
+              readinessProbe: probe('/readyz', 5),
               securityContext: { allowPrivilegeEscalation: false, readOnlyRootFilesystem: true, capabilities: { drop: ['ALL'] } },
               resources: { requests: { cpu: '50m', memory: '96Mi' }, limits: { memory: '256Mi' } },
             },

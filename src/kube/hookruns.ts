@@ -35,6 +35,8 @@ export interface HookRunWatchOptions {
   /** Server-side watch duration; the watch is then resumed. Default 300 s. */
   readonly watchTimeoutSeconds?: number;
   readonly log?: (message: string) => void;
+  /** Called once, when every watched namespace has been listed the first time (the cache is synced). */
+  readonly onSynced?: (() => void) | undefined;
 }
 
 /** The Velero objects a HookRun may name in backupRef / restoreRef. */
@@ -118,10 +120,14 @@ export class KubeHookRunClient {
     };
     signal.addEventListener('abort', onAbort, { once: true });
     let failure: { error: unknown } | undefined;
+    let unsynced = targets.length;
+    const listed = (): void => {
+      if (--unsynced === 0) options.onSynced?.();
+    };
     try {
       await Promise.allSettled(
         targets.map((ns) =>
-          this.#watchOne(ns, options, onEvent, inner.signal).catch((error: unknown) => {
+          this.#watchOne(ns, options, onEvent, inner.signal, listed).catch((error: unknown) => {
             failure ??= { error };
             inner.abort();
           }),
@@ -134,7 +140,8 @@ export class KubeHookRunClient {
     if (failure !== undefined && !signal.aborted) throw failure.error;
   }
 
-  async #watchOne(namespace: string | undefined, options: HookRunWatchOptions, onEvent: (event: HookRunEvent) => void, signal: AbortSignal): Promise<void> {
+  async #watchOne(namespace: string | undefined, options: HookRunWatchOptions, onEvent: (event: HookRunEvent) => void, signal: AbortSignal, listed: () => void): Promise<void> {
+    let firstList = true;
     const where = namespace === undefined ? 'in all namespaces' : `in namespace "${namespace}"`;
     const known = new Map<string, HookRun>();
     let rv: string | undefined;
@@ -163,6 +170,10 @@ export class KubeHookRunClient {
           }
           const meta = body['metadata'];
           rv = typeof meta['resourceVersion'] === 'string' ? meta['resourceVersion'] : '';
+          if (firstList) {
+            firstList = false;
+            listed();
+          }
         }
         const res = await this.#client.stream(hookRunsPath(namespace), {
           signal,

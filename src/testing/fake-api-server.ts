@@ -16,6 +16,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { ChangeSignal } from './changes.ts';
+import { FakeObjects } from './fake-objects.ts';
 
 export type FakePod = {
   apiVersion?: string;
@@ -141,6 +142,10 @@ export class FakeApiServer {
    * tests wait on it (`until([server.changes], …)`) instead of sleeping.
    */
   readonly changes = new ChangeSignal();
+  /** Leases and HookRuns (fake-objects.ts), with their own faults. */
+  readonly objects = new FakeObjects(() => {
+    this.changes.notify();
+  });
 
   readonly #server: http.Server;
   readonly #wss: WebSocketServer;
@@ -338,6 +343,7 @@ export class FakeApiServer {
   }
 
   async close(): Promise<void> {
+    this.objects.close();
     for (const w of this.#watches) w.res.destroy();
     this.#watches.clear();
     for (const client of this.#wss.clients) client.terminate();
@@ -409,6 +415,7 @@ export class FakeApiServer {
     const method = req.method ?? 'GET';
     this.requests.push({ method, path: url.pathname, query: url.searchParams });
     this.changes.notify();
+    if (this.objects.handle(req, res, url)) return;
     const m = /^\/api\/v1(?:\/namespaces\/([^/]+))?\/(pods|events)(?:\/([^/]+))?$/.exec(url.pathname);
     if (m === null) {
       this.#sendStatus(res, 404, `the server could not find the requested resource (${url.pathname})`);

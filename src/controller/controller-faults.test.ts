@@ -1,0 +1,214 @@
+/**
+ * The fault tier of the controller: the whole controller (HookRunController, HookRunRunner, the
+ * journal writer, the kube adapters, leader election) against the in-process fake API server, with
+ * faults kube-apiserver and networks produce: 409 Conflicts on HookRun status writes (spurious, from
+ * someone else's edit, and a write that landed but whose answer was lost), dropped HookRun watches, and
+ * Lease conflicts with a leader stopped mid-run. Every case asserts that no hook runs twice (the fake
+ * server counts execs per hook) and that the status converges (every hook has a final result).
+ */
+import assert from 'node:assert/strict';
+import { describe, test, type TestContext } from 'node:test';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { KubeClient } from '../kube/client.ts';
+import { KubeHookRunClient } from '../kube/hookruns.ts';
+import { createKubePorts } from '../kube/index.ts';
+import { KubeLeaseClient } from '../kube/leases.ts';
+import { createSystemClock } from '../run/clock.ts';
+import { until } from '../testing/changes.ts';
+import { FakeApiServer, runningPod } from '../testing/fake-api-server.ts';
+import type { StoredObject } from '../testing/fake-objects.ts';
+import { HookRunController } from './controller.ts';
+import { HookRunRunner } from './hookrun-run.ts';
+import type { HookRun } from './hookrun-types.ts';
+import { LeaderElector } from './leader.ts';
+
+const NS = 'db';
+const PODS = 3;
+const HOOKS = 3;
+
+interface Setup {
+  readonly server: FakeApiServer;
+  readonly kubeconfig: string;
+  /** exec count per `pod#index`. */
+  readonly execs: Map<string, number>;
+}
+
+async function setup(t: TestContext, execMs = 40): Promise<Setup> {
+  const server = await FakeApiServer.start();
+  t.after(() => server.close());
+  const execs = new Map<string, number>();
+  server.onExec(async (ctx) => {
+    const key = ctx.command.at(-1) ?? '';
+    execs.set(key, (execs.get(key) ?? 0) + 1);
+    try {
+      await sleep(execMs, undefined, { signal: ctx.signal });
+    } catch {
+      return { closeWithoutStatus: true };
+    }
+    return { exitCode: 0 };
+  });
+  for (let p = 0; p < PODS; p++) server.putPod(runningPod(NS, `app-${p}`, ['c'], { app: `app-${p}` }));
+  return { server, kubeconfig: server.writeKubeconfig(), execs };
+}
+
+function hookRun(name: string): StoredObject {
+  const resources = Array.from({ length: PODS }, (_, p) => ({
+    name: `pod-${p}`,
+    labelSelector: { matchLabels: { app: `app-${p}` } },
+    pre: Array.from({ length: HOOKS }, (_, i) => ({ exec: { container: 'c', command: ['/bin/sh', '-c', `app-${p}#${i}`] } })),
+  }));
+  return {
+    apiVersion: 'kubehooks.dev/v1alpha1',
+    kind: 'HookRun',
+    metadata: { name, namespace: NS },
+    spec: { phase: 'pre-backup', backup: { apiVersion: 'velero.io/v1', kind: 'Backup', metadata: { name: 'nightly' }, spec: { hooks: { resources } } }, concurrency: 2 },
+  };
+}
+
+interface Running {
+  readonly logs: string[];
+  readonly stop: AbortController;
+  readonly done: Promise<void>;
+  readonly elector?: LeaderElector;
+}
+
+/** One controller process's worth of parts, on the fake server; leader election when `lease` is given. */
+function startController(s: Setup, t: TestContext, identity: string, lease?: { leaseDurationMs: number; renewDeadlineMs: number; retryPeriodMs: number }): Running {
+  const clock = createSystemClock();
+  const warn = (): void => undefined;
+  const ports = createKubePorts({ kubeconfigPath: s.kubeconfig, clock, warn });
+  const client = KubeClient.load({ kubeconfigPath: s.kubeconfig, warn });
+  const logs: string[] = [];
+  const log = (m: string): void => {
+    logs.push(m);
+  };
+  const api = new KubeHookRunClient(client);
+  const elector = lease === undefined ? undefined : new LeaderElector({ store: new KubeLeaseClient(client), clock, config: { namespace: NS, name: 'kubehooks-controller', identity, ...lease }, log });
+  const runner = new HookRunRunner({
+    api, executor: ports.executor, watcher: ports.watcher, lister: ports.lister, clock, systemNamespace: NS, log, holder: identity,
+    fence: elector === undefined ? undefined : () => (elector.mayAct() ? undefined : 'not the leader'),
+  });
+  const stop = new AbortController();
+  const lead = (signal: AbortSignal): Promise<void> => new HookRunController(api, runner, { namespaces: [NS], maxConcurrentRuns: 2, clock, log, retryMs: 200 }).run(signal);
+  const done = (elector === undefined ? lead(stop.signal) : elector.run(stop.signal, lead)).finally(() => {
+    ports.close();
+    client.close();
+  });
+  const r: Running = { logs, stop, done, ...(elector === undefined ? {} : { elector }) };
+  t.after(async () => {
+    stop.abort();
+    await done;
+  });
+  return r;
+}
+
+function statusOf(s: Setup, name: string): NonNullable<HookRun['status']> {
+  return ((s.server.objects.hookRun(NS, name) as unknown as HookRun | undefined)?.status ?? {});
+}
+
+async function converged(s: Setup, name: string, why: () => string, timeoutMs = 30_000): Promise<NonNullable<HookRun['status']>> {
+  await until([s.server.changes], `HookRun ${name} complete`, () => statusOf(s, name).completionTime !== undefined, timeoutMs).catch((error: unknown) => {
+    throw new Error(`${error instanceof Error ? error.message : String(error)}\nstatus: ${JSON.stringify(statusOf(s, name))}\n${why()}`);
+  });
+  return statusOf(s, name);
+}
+
+/** No hook ran twice; every hook has a final result; the counters agree with the results. */
+function assertConverged(s: Setup, status: NonNullable<HookRun['status']>, allowInterrupted: number): void {
+  for (const [key, n] of s.execs) assert.ok(n <= 1, `${key} ran ${n} times`);
+  const results = status.results ?? [];
+  assert.equal(results.length, PODS * HOOKS);
+  let interrupted = 0;
+  for (const r of results) {
+    const key = `${r.pod}#${r.index}`;
+    if (r.reasonCode === 'interrupted') {
+      interrupted++;
+      assert.equal(r.status, 'failed');
+      continue;
+    }
+    assert.equal(r.status, 'succeeded', `${key}: ${r.status} ${r.reason ?? ''}`);
+    assert.equal(s.execs.get(key), 1, `${key} succeeded, so it ran once`);
+  }
+  assert.ok(interrupted <= allowInterrupted, `${interrupted} interrupted`);
+  assert.equal(status.summary?.failed, interrupted);
+  assert.equal(status.phase, interrupted > 0 ? 'Failed' : 'Succeeded');
+}
+
+void describe('controller fault tier (fake API server)', () => {
+  void test('409 Conflicts on status writes (spurious, an edit by someone else, a write whose answer was lost): every hook once, the status converges', async (t) => {
+    const s = await setup(t);
+    s.server.objects.failNext({ verb: 'hookrun-status', statusCode: 409, times: 2 });
+    s.server.objects.createHookRun(hookRun('conflicts'));
+    let edits = 0;
+    let lost = 0;
+    s.server.objects.onStatusWrite = (hr) => {
+      const results = ((hr['status'] as HookRun['status']) ?? {}).results ?? [];
+      // Mid-run: a label edit moves the resourceVersion under the writer, and one write's answer is lost.
+      if (edits === 0 && results.some((r) => r.status === 'succeeded')) {
+        edits++;
+        s.server.objects.touchHookRun(NS, 'conflicts', (o) => {
+          o.metadata['labels'] = { team: 'db' };
+        });
+      } else if (lost === 0 && edits === 1 && results.filter((r) => r.status === 'succeeded').length >= 3) {
+        lost++;
+        s.server.objects.failNext({ verb: 'hookrun-status', statusCode: 500, afterWrite: true });
+      }
+    };
+    const c = startController(s, t, 'ctl-a');
+    const status = await converged(s, 'conflicts', () => c.logs.join('\n'));
+    assertConverged(s, status, 0);
+    assert.equal(edits, 1);
+    assert.equal(lost, 1);
+    assert.equal((s.server.objects.hookRun(NS, 'conflicts')?.metadata['labels'] as Record<string, string> | undefined)?.['team'], 'db', 'the edit is kept');
+    assert.ok(!c.logs.some((l) => /taken over|stopped/.test(l)), c.logs.join('\n'));
+  });
+
+  void test('HookRun watch drops: a HookRun created while the watch is down is picked up after it resumes; runs converge', async (t) => {
+    const s = await setup(t);
+    const c = startController(s, t, 'ctl-a');
+    await until([s.server.changes], 'the HookRun watch', () => s.server.objects.openWatchCount === 1, 10_000);
+    s.server.objects.failNext({ verb: 'hookrun-watch', statusCode: 500, times: 2 });
+    s.server.objects.dropWatches();
+    s.server.objects.createHookRun(hookRun('dropped'));
+    const first = await converged(s, 'dropped', () => c.logs.join('\n'));
+    assertConverged(s, first, 0);
+    // And mid-run: drops while a second run goes on.
+    s.execs.clear();
+    s.server.objects.createHookRun(hookRun('mid'));
+    for (let i = 0; i < 3; i++) {
+      await until([s.server.changes], 'a watch again', () => s.server.objects.openWatchCount === 1, 15_000);
+      s.server.objects.dropWatches();
+    }
+    assertConverged(s, await converged(s, 'mid', () => c.logs.join('\n')), 0);
+    assert.ok(c.logs.some((l) => /watch HookRuns .*retrying/.test(l)), c.logs.join('\n'));
+  });
+
+  void test('leader election with Lease conflicts: the leader stopped mid-run, the standby resumes; no hook twice, the status converges', async (t) => {
+    const s = await setup(t, 150);
+    const timing = { leaseDurationMs: 1500, renewDeadlineMs: 1000, retryPeriodMs: 200 };
+    const a = startController(s, t, 'ctl-a', timing);
+    await until([s.server.changes], 'a leads', () => a.elector?.isLeader === true, 10_000);
+    const b = startController(s, t, 'ctl-b', timing);
+    await until([s.server.changes], 'b stands by', () => b.elector?.leaderKnown === true, 10_000);
+    // Conflicts on the Lease all along: renewals and takeovers retry through them.
+    s.server.objects.failNext({ verb: 'lease-update', statusCode: 409, times: 3 });
+    s.server.objects.createHookRun(hookRun('failover'));
+    await until([s.server.changes], 'a hook running, one done', () => {
+      const rs = statusOf(s, 'failover').results ?? [];
+      return rs.some((r) => r.status === 'running') && rs.some((r) => r.status === 'succeeded');
+    }, 20_000);
+    assert.ok(!b.logs.some((l) => /HookRun .*: (starting|resuming)/.test(l)), 'the standby ran nothing');
+    a.stop.abort();
+    await a.done;
+    s.server.objects.failNext({ verb: 'lease-update', statusCode: 409, times: 2 });
+    await until([s.server.changes], 'b leads', () => b.elector?.isLeader === true, 15_000);
+    const status = await converged(s, 'failover', () => `--- a\n${a.logs.join('\n')}\n--- b\n${b.logs.join('\n')}`);
+    // concurrency 2: at most the two hooks in flight at the stop are interrupted.
+    assertConverged(s, status, 2);
+    assert.equal(status.holder, 'ctl-b');
+    assert.ok(b.logs.some((l) => /HookRun db\/failover: resuming/.test(l)), b.logs.join('\n'));
+    const lease = s.server.objects.lease(NS, 'kubehooks-controller') as unknown as { spec: { holderIdentity: string; leaseTransitions: number } };
+    assert.equal(lease.spec.holderIdentity, 'ctl-b');
+    assert.equal(lease.spec.leaseTransitions, 1);
+  });
+});
