@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { main } from './main.ts';
-import { captureIo } from './test-io.ts';
+import { captureIo } from '../testing/cli-io.ts';
 
 async function cli(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
   const io = captureIo('');
