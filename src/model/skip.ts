@@ -43,6 +43,16 @@ export interface SkipVerdict {
 /** One rule of a scope: undefined = the pod passes, else why it is out. */
 export type SkipPredicate<P> = (pod: P) => SkipVerdict | undefined;
 
+/**
+ * Every rule that rules the pod out, in order: the first one's code and all their reasons joined with
+ * "; " (a pod may get no hook for several reasons at once). undefined when every rule lets it through.
+ */
+export function everySkip<P>(predicates: readonly SkipPredicate<P>[], pod: P): SkipVerdict | undefined {
+  const verdicts = predicates.map((predicate) => predicate(pod)).filter((v) => v !== undefined);
+  const first = verdicts[0];
+  return first === undefined ? undefined : { code: first.code, reason: verdicts.map((v) => v.reason).join('; ') };
+}
+
 /** The first rule that rules the pod out, or undefined when every rule lets it through. */
 export function firstSkip<P>(predicates: readonly SkipPredicate<P>[], pod: P): SkipVerdict | undefined {
   for (const predicate of predicates) {

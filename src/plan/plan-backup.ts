@@ -3,7 +3,8 @@ import type { PodManifest } from '../model/pod.ts';
 import { readBackupAnnotationHook } from '../velero/annotations.ts';
 import { BACKUP_LEGACY_PREFIX, BACKUP_POST_PREFIX, BACKUP_PRE_PREFIX } from '../velero/annotation-settings.ts';
 import type { BackupHooks } from '../velero/spec.ts';
-import { firstSkip, type SkipCode } from '../model/skip.ts';
+import { firstSkip } from '../model/skip.ts';
+import { BACKUP_NO_HOOK_RULES, namespaceDeniedSkip, noHookSkip, skippedPod } from './skips.ts';
 import { backupScopeRules } from './scope.ts';
 import { boundReasons, containerNotes, countLabel, planExecHook, type PlanNote } from './common.ts';
 import { entryApplies, entrySubject, podNamespace } from '../velero/rules.ts';
@@ -99,33 +100,14 @@ export function planBackupDetailed(
     }
 
     if (podHooks.length === 0) {
-      const reasons: string[] = [];
-      let code: SkipCode | undefined;
-      if (ignoredAnnotations) {
-        reasons.push(`the ${phase} hook annotations are ignored (--no-annotation-hooks)`);
-        code = 'annotation-hooks-ignored';
-      }
-      if (hasKeyWithPrefix(pod, familyPrefixes)) {
-        reasons.push(`the ${phase} hook annotations have no command`);
-        code ??= 'annotation-without-command';
-      }
-      if (resources.length === 0) {
-        reasons.push(
-          reasons.length === 0 ? 'no hook annotations and no spec.hooks entries' : 'there are no spec.hooks entries',
-        );
-        code ??= 'no-hooks';
-      } else {
-        reasons.push(...notApplicable);
-        code ??= 'no-entry-applies';
-      }
-      skipped.push({ namespace, pod: podName, reason: reasons.join('; '), code });
+      const findings = { phase, ignoredAnnotations, familyKeys: hasKeyWithPrefix(pod, familyPrefixes), specEntries: resources.length, notApplicable };
+      skipped.push(skippedPod(namespace, podName, noHookSkip(BACKUP_NO_HOOK_RULES, findings)));
       continue;
     }
-    const denied = policy.namespaceDenied?.(namespace);
+    const denied = namespaceDeniedSkip(policy.namespaceDenied, namespace, podHooks.length, `${phase} hook`);
     if (denied !== undefined) {
-      const reason = `${denied}: its ${countLabel(podHooks.length, `${phase} hook`)} will not run`;
-      skipped.push({ namespace, pod: podName, reason, code: 'namespace-denied' });
-      notes.push({ namespace, pod: podName, kind: 'namespace-denied', message: reason });
+      skipped.push(skippedPod(namespace, podName, denied));
+      notes.push({ namespace, pod: podName, kind: 'namespace-denied', message: denied.reason });
       continue;
     }
     hooks.push(...podHooks);

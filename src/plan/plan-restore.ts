@@ -5,7 +5,8 @@ import { selectInitHooks } from '../inject/init-hooks.ts';
 import { readRestoreExecAnnotationHook } from '../velero/annotations.ts';
 import { RESTORE_EXEC_PREFIX, RESTORE_INIT_PREFIX } from '../velero/annotation-settings.ts';
 import type { RestoreHooks } from '../velero/spec.ts';
-import { firstSkip, type SkipCode } from '../model/skip.ts';
+import { firstSkip } from '../model/skip.ts';
+import { namespaceDeniedSkip, noHookSkip, RESTORE_NO_HOOK_RULES, restorePodFails, skippedPod } from './skips.ts';
 import { restoreScopeRules, sourceNamespacesOf } from './scope.ts';
 import { boundReasons, containerNotes, countLabel, planExecHook, type PlanNote } from './common.ts';
 import { entryApplies, entrySubject, podNamespace } from '../velero/rules.ts';
@@ -75,8 +76,9 @@ export function planRestoreDetailed(pods: readonly PodManifest[], restore: Resto
     // Init containers (injected before the pod starts).
     const init = selectInitHooks(pod, restore, namespace, opts);
     const initHooks: PlannedHook[] = [];
-    if (init.error !== undefined) {
-      skipped.push({ namespace, pod: podName, reason: `Velero fails this pod's restore: ${init.error}`, code: 'restore-pod-fails' });
+    const fails = restorePodFails(init.error);
+    if (fails !== undefined) {
+      skipped.push(skippedPod(namespace, podName, fails));
       continue;
     }
     for (const item of init.items) {
@@ -153,30 +155,21 @@ export function planRestoreDetailed(pods: readonly PodManifest[], restore: Resto
     }
 
     if (initHooks.length === 0 && execHooks.length === 0) {
-      const reasons: string[] = [];
-      let code: SkipCode | undefined;
-      const add = (reason: string, c: SkipCode): void => {
-        reasons.push(reason);
-        code ??= c;
+      const findings = {
+        ignoredAnnotations,
+        containers: pod.spec.containers.length,
+        execKeys: hasKeyWithPrefix(pod, RESTORE_EXEC_PREFIX),
+        initKeys: hasKeyWithPrefix(pod, RESTORE_INIT_PREFIX),
+        specEntries: resources.length,
+        notApplicable: [...notApplicable, ...init.notApplicable],
       };
-      if (ignoredAnnotations) add('the restore hook annotations are ignored (--no-annotation-hooks)', 'annotation-hooks-ignored');
-      if (pod.spec.containers.length === 0) add('the pod has no containers, so Velero runs no exec hooks', 'no-containers');
-      if (hasKeyWithPrefix(pod, RESTORE_EXEC_PREFIX) && pod.spec.containers.length > 0) add('the restore exec hook annotations have no command', 'annotation-without-command');
-      if (hasKeyWithPrefix(pod, RESTORE_INIT_PREFIX)) add('the init hook annotations have no container-image', 'annotation-without-command');
-      if (resources.length === 0) {
-        if (reasons.length === 0) add('no hook annotations and no spec.hooks entries', 'no-hooks');
-        else add('there are no spec.hooks entries', 'no-hooks');
-      } else {
-        for (const r of [...notApplicable, ...init.notApplicable]) if (!reasons.includes(r)) add(r, 'no-entry-applies');
-      }
-      skipped.push({ namespace, pod: podName, reason: reasons.join('; '), code: code ?? 'no-entry-applies' });
+      skipped.push(skippedPod(namespace, podName, noHookSkip(RESTORE_NO_HOOK_RULES, findings)));
       continue;
     }
-    const denied = policy.namespaceDenied?.(namespace);
+    const denied = namespaceDeniedSkip(policy.namespaceDenied, namespace, initHooks.length + execHooks.length, 'restore hook');
     if (denied !== undefined) {
-      const reason = `${denied}: its ${countLabel(initHooks.length + execHooks.length, 'restore hook')} will not run`;
-      skipped.push({ namespace, pod: podName, reason, code: 'namespace-denied' });
-      notes.push({ namespace, pod: podName, kind: 'namespace-denied', message: reason });
+      skipped.push(skippedPod(namespace, podName, denied));
+      notes.push({ namespace, pod: podName, kind: 'namespace-denied', message: denied.reason });
       continue;
     }
     hooks.push(...initHooks, ...execHooks);
