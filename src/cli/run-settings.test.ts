@@ -35,16 +35,23 @@ process.stdout.write('ready\\n');`],
       { stdio: ['ignore', 'pipe', 'pipe'] },
     );
     let out = '';
+    let gone = false;
     const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => {
       child.once('exit', (code, signal) => {
+        gone = true;
         resolve({ code, signal });
       });
     });
+    // A loaded 2-core machine can take several seconds to start Node; the guard only ends a stuck child.
     const guard = setTimeout(() => {
       child.kill('SIGKILL');
-    }, 20_000);
+    }, 90_000);
+    /** Waits for `text` on the child's stdout; fails (never hangs) once the child is gone without it. */
     const waitFor = async (text: string): Promise<void> => {
-      while (!out.includes(text)) await new Promise((r) => setTimeout(r, 20));
+      while (!out.includes(text)) {
+        if (gone) assert.fail(`the child exited before printing ${JSON.stringify(text)}: ${out}`);
+        await new Promise((r) => setTimeout(r, 20));
+      }
     };
     child.stdout.on('data', (d: Buffer) => (out += d.toString()));
     await waitFor('ready');
