@@ -14,13 +14,15 @@ import { EXIT_FINDINGS, EXIT_OK, EXIT_USAGE, UsageError, describeError, writeErr
 import type { CliDeps } from './context.ts';
 import { checkBackupFile, checkRestoreFile, emptyBackupHooks, emptyRestoreHooks, loadBackupFile, loadRestoreFile } from './hook-file.ts';
 import type { BackupHooks, RestoreHooks } from '../velero/spec.ts';
+import { STAGE_ANNOTATION } from '../velero/stages.ts';
 import { DEFAULT_VELERO_VERSION, VELERO_VERSIONS, parseVeleroVersion, type VeleroVersion } from '../velero/profiles.ts';
 import { collect, logDiagnostics, readManifests } from './options.ts';
 import { addHelpSections, USAGE_EXIT } from './help.ts';
 import { chooseNamespaces, describeNamespaceChoice, fileNamespaces, type FileNamespaces } from './namespaces.ts';
 import { explainNoHooks } from '../report/no-hooks.ts';
 import { renderYaml } from '../report/yaml-output.ts';
-import { planToJson } from '../report/plan-json.ts';
+import { planToJson, type PlanStagesView } from '../report/plan-json.ts';
+import { estimateLongestFreeze, hasStages, stageSummaries, THAW_ORDERS, type ThawOrder } from '../plan/stages.ts';
 
 export function logNotes(deps: CliDeps, notes: readonly PlanNote[]): void {
   for (const n of notes) deps.io.stderr.write(`note: ${terminalSafe(`${n.namespace}/${n.pod}: ${n.message}`)}\n`);
@@ -150,6 +152,30 @@ interface PlanOptions {
   allowNamespace?: string[];
   denyNamespace?: string[];
   veleroVersion?: string;
+  thawOrder?: string;
+}
+
+/**
+ * A backup plan's stages and the window's longest freeze (ADR 0019); undefined without stages. The
+ * other phase is planned quietly (its notes are not printed) for the estimate.
+ */
+export function planStagesView(plan: Plan, other: Plan, phase: 'pre' | 'post', thawOrder: ThawOrder): PlanStagesView | undefined {
+  if (!hasStages(plan) && !hasStages(other)) return undefined;
+  const [pre, post] = phase === 'pre' ? [plan, other] : [other, plan];
+  return { stages: stageSummaries(plan), longestFreeze: estimateLongestFreeze(pre, post, thawOrder) };
+}
+
+/**
+ * `run` refuses a plan in which a pod's `kubehooks.dev/stage` could not be read (ADR 0019): nothing
+ * runs, since its hooks cannot be placed in the order. Each pod is named with the reason.
+ */
+export function refuseInvalidStages(plan: Plan, deps: CliDeps): void {
+  const invalid = plan.skipped.filter((s) => s.code === 'stage-invalid');
+  if (invalid.length === 0) return;
+  for (const s of invalid) writeError(deps.io, terminalSafe(`${s.namespace}/${s.pod}: ${s.reason}`));
+  throw new UsageError(
+    `${invalid.length} pod${invalid.length === 1 ? ' has' : 's have'} an invalid ${STAGE_ANNOTATION} annotation (listed above; a stage is a whole number from 0 to 999); nothing was run. Fix the annotation (kubehooks lint lists the problems)`,
+  );
 }
 
 /** Pods from the cluster, in the namespaces chosen as `run` chooses them; `namespaces` null = all. */
@@ -187,7 +213,8 @@ export const planCommand: CliCommand = {
       .option('-n, --namespace <ns>', 'namespace to list pods from (repeatable; default: the namespaces the Backup/Restore names, else the kubeconfig context\'s)', collect)
       .option('-A, --all-namespaces', 'list pods in every namespace')
       .option('-l, --selector <selector>', 'only pods matching this label selector')
-      .option('--fail-if-no-hooks', 'exit 1 when no hook is planned (by default that is a warning on stderr and exit 0)');
+      .option('--fail-if-no-hooks', 'exit 1 when no hook is planned (by default that is a warning on stderr and exit 0)')
+      .addOption(new Option('--thaw-order <order>', 'with stages: the post-hook order the longest-freeze estimate assumes, reverse or same (default: reverse, as run backup)').choices(THAW_ORDERS));
     addHelpSections(command, [
       ['plan k8s/', 'pre-backup hooks of the manifests in k8s/ (annotations only)'],
       ['plan --phase post -n db', 'post-backup hooks of the pods in namespace db'],
@@ -237,12 +264,18 @@ export const planCommand: CliCommand = {
           ctx.setExitCode(EXIT_USAGE);
           return;
         }
+        const backupPhase = phase === 'post' ? 'post' : 'pre';
         const plan = checked.kind === 'backup'
-          ? planBackupWithNotes(checked.hooks, pods, phase === 'post' ? 'post' : 'pre', ctx.deps, policy)
+          ? planBackupWithNotes(checked.hooks, pods, backupPhase, ctx.deps, policy)
           : planRestoreWithNotes(checked.hooks, pods, ctx.deps, { backedUp: paths.length > 0, policy });
+        const stages = checked.kind === 'backup'
+          ? planStagesView(plan, planBackupDetailed(pods, checked.hooks, backupPhase === 'pre' ? 'post' : 'pre', policy).plan, backupPhase, opts.thawOrder === 'same' ? 'same' : 'reverse')
+          : undefined;
         ctx.deps.io.stdout.write(
-          output === 'json' ? renderPlanJson(plan) : output === 'yaml' ? renderYaml(planToJson(plan)) : renderPlanText(plan, { wide: output === 'wide' }),
+          output === 'json' ? renderPlanJson(plan, stages) : output === 'yaml' ? renderYaml(planToJson(plan, stages)) : renderPlanText(plan, { wide: output === 'wide', stages }),
         );
+        const invalidStages = plan.skipped.filter((s) => s.code === 'stage-invalid');
+        for (const s of invalidStages) writeError(ctx.deps.io, terminalSafe(`${s.namespace}/${s.pod}: ${s.reason}`));
         const noHooks = plan.hooks.length === 0;
         if (noHooks) {
           const kind = checked.kind === 'restore' ? 'post-restore' : phase === 'post' ? 'post-backup' : 'pre-backup';
@@ -256,6 +289,11 @@ export const planCommand: CliCommand = {
         if (checked.errors > 0) {
           // Invalid hook configuration: the plan shows what could be read, the exit status says it is not usable.
           writeError(ctx.deps.io, `${checked.kind === 'backup' ? '--backup' : '--restore'} ${checked.file ?? ''}: ${checked.errors} error${checked.errors === 1 ? '' : 's'} in the file (listed above); \`run\` refuses it`);
+          ctx.setExitCode(EXIT_FINDINGS);
+          return;
+        }
+        if (invalidStages.length > 0) {
+          writeError(ctx.deps.io, `${invalidStages.length} pod${invalidStages.length === 1 ? ' has' : 's have'} an invalid ${STAGE_ANNOTATION} annotation (listed above); \`run\` refuses the plan`);
           ctx.setExitCode(EXIT_FINDINGS);
           return;
         }

@@ -32,7 +32,7 @@ import type { CliDeps } from './context.ts';
 import { collect } from './options.ts';
 import { addHelpSections } from './help.ts';
 import { checkBackupFile, checkRestoreFile, emptyBackupHooks, emptyRestoreHooks, refuseFile } from './hook-file.ts';
-import { addPolicyOptions, planBackupWithNotes, planRestoreWithNotes, policyFromFlags } from './plan.ts';
+import { addPolicyOptions, planBackupWithNotes, planRestoreWithNotes, policyFromFlags, refuseInvalidStages } from './plan.ts';
 
 /** The Backup/Restore named in every Event, with its namespace when the file gives one (`velero/nightly`). */
 export function eventSubjectFor(kind: RunKind, name: string, namespace: string): EventSubject {
@@ -303,6 +303,7 @@ export async function executeRun(settings: RunSettings, deps: CliDeps, wiring: R
     };
     let report: RunReport;
     const plan = prepared.plan(pods, settings.policy);
+    refuseInvalidStages(plan, deps);
     announce(deps, settings, plan);
     const listed = scope === undefined ? [] : choice.namespaces;
     const namespaces = choice.all ? null : listed;

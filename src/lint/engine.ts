@@ -13,6 +13,7 @@ import {
   readRestoreInitAnnotationHook,
 } from '../velero/annotations.ts';
 import type { ParseIssue } from '../velero/issue.ts';
+import { lintPodStageAnnotations } from '../velero/stages.ts';
 import { boundMessage } from '../velero/quote.ts';
 import { LINT_RULES } from './registry.ts';
 import { veleroProfile, type VeleroReadOptions, type VeleroVersion } from '../velero/profiles.ts';
@@ -70,6 +71,7 @@ export function lintObjects(objects: readonly LoadedObject[], options: LintOptio
 
   for (const pod of pods) {
     for (const issue of lintPodHookAnnotations(pod.pod.metadata.annotations, readOptions)) diagnostics.push(issueToDiagnostic(pod, issue));
+    for (const issue of lintPodStageAnnotations(pod.pod.metadata.annotations)) diagnostics.push(issueToDiagnostic(pod, issue));
   }
   const parsed = new Map<LoadedHookObject, ParsedHookObject>();
   for (const h of hookObjects) {

@@ -42,6 +42,12 @@ export interface PlannedHook extends PlannedHookSettings {
   readonly injectedBy?: HookInjector;
   /** Velero's behaviour under the plan's version profile (set by the planners). */
   readonly velero?: VeleroView;
+  /**
+   * kubehooks' stage (ADR 0019), backup hooks only: set on every hook of a plan in which any hook
+   * declares one (`kubehooks.dev/stage`, a spec entry's `stage`); 0 for the hooks that declare none.
+   * Absent in a plan without stages.
+   */
+  readonly stage?: number;
 }
 
 /** A pod that gets no hook, and why: a stable code for programs and one sentence a person can act on. */

@@ -30,6 +30,7 @@ export const SKIP_CODES = {
   'no-containers': 'The pod has no containers, so Velero runs no exec hooks in it.',
   // kubehooks' own policy.
   'namespace-denied': 'Hooks may not run in the pod\'s namespace (--allow-namespace / --deny-namespace).',
+  'stage-invalid': 'The pod\'s kubehooks.dev/stage annotation is not a stage (a whole number from 0 to 999): kubehooks cannot place its hooks in the order, so `run` refuses the plan.',
 } as const satisfies Readonly<Record<string, string>>;
 
 export type SkipCode = keyof typeof SKIP_CODES;

@@ -10,6 +10,7 @@ import { boundReasons, containerNotes, countLabel, planExecHook, type PlanNote }
 import { entryApplies, entrySubject, podNamespace } from '../velero/rules.ts';
 import { type PlanPolicy, withoutHookAnnotations } from './policy.ts';
 import { veleroProfile } from '../velero/profiles.ts';
+import { DEFAULT_STAGE, readPodStage, STAGE_ANNOTATION } from '../velero/stages.ts';
 
 export interface DetailedPlan {
   readonly plan: Plan;
@@ -56,6 +57,9 @@ export function planBackupDetailed(
       continue;
     }
     const fromAnnotation = readBackupAnnotationHook(pod.metadata.annotations, phase, { veleroVersion: profile.version });
+    // ADR 0019: the pod's own stage wins over its spec entries' stages.
+    const podStage = readPodStage(original.metadata.annotations);
+    const staged = (hook: PlannedHook, stage: number | undefined): PlannedHook => (stage === undefined ? hook : { ...hook, stage });
     const specHooks: PlannedHook[] = [];
     const notApplicable: string[] = [];
     const applicableEntries: string[] = [];
@@ -71,12 +75,12 @@ export function planBackupDetailed(
         continue;
       }
       applicableEntries.push(entrySubject(entry));
-      for (const hook of list) specHooks.push(planExecHook(hook, pod, namespace, phase, profile));
+      for (const hook of list) specHooks.push(staged(planExecHook(hook, pod, namespace, phase, profile), podStage.stage ?? entry.stage));
     }
 
     let podHooks: PlannedHook[];
     if (fromAnnotation.hook !== undefined) {
-      podHooks = [planExecHook(fromAnnotation.hook, pod, namespace, phase, profile)];
+      podHooks = [staged(planExecHook(fromAnnotation.hook, pod, namespace, phase, profile), podStage.stage)];
       if (specHooks.length > 0) {
         const prefix = fromAnnotation.family === 'legacy' ? BACKUP_LEGACY_PREFIX : phase === 'pre' ? BACKUP_PRE_PREFIX : BACKUP_POST_PREFIX;
         notes.push({
@@ -110,10 +114,18 @@ export function planBackupDetailed(
       notes.push({ namespace, pod: podName, kind: 'namespace-denied', message: denied.reason });
       continue;
     }
+    if (podStage.invalid) {
+      const issue = podStage.issues[0];
+      const reason = `${issue?.message ?? `${STAGE_ANNOTATION} is not a stage`}: its ${countLabel(podHooks.length, `${phase} hook`)} cannot be placed in the stage order`;
+      skipped.push({ namespace, pod: podName, reason, code: 'stage-invalid' });
+      continue;
+    }
     hooks.push(...podHooks);
     notes.push(...containerNotes(podHooks, pod, namespace, 'backup'));
   }
-  return boundReasons({ plan: { hooks, skipped, veleroVersion: profile.version }, notes });
+  // A plan with stages gives every hook one (0 for those that declare none); a plan without, none.
+  const withStages = hooks.some((h) => h.stage !== undefined) ? hooks.map((h) => (h.stage === undefined ? { ...h, stage: DEFAULT_STAGE } : h)) : hooks;
+  return boundReasons({ plan: { hooks: withStages, skipped, veleroVersion: profile.version }, notes });
 }
 
 /** The plan for one backup phase; see planBackupDetailed for the notes. */

@@ -10,7 +10,7 @@ import type { HookResult, RunReport } from '../model/result.ts';
 import { REASON_CODES } from '../run/reason-codes.ts';
 import { readOutputSchema, schemaErrors } from './output-schemas.ts';
 import { DIAGNOSTIC_FIELDS, LINT_COUNTS_FIELDS, LINT_JSON_FIELDS, OBJECT_REF_FIELDS, SKIPPED_PATH_FIELDS, SUPPRESSED_DIAGNOSTIC_FIELDS, SUPPRESSION_FIELDS } from './diagnostics-json.ts';
-import { PLAN_JSON_FIELDS, PLANNED_HOOK_FIELDS, renderPlanJson } from './plan-json.ts';
+import { FREEZE_ESTIMATE_FIELDS, PLAN_JSON_FIELDS, PLANNED_HOOK_FIELDS, renderPlanJson, STAGE_SUMMARY_FIELDS } from './plan-json.ts';
 import { CONCURRENCY_FIELDS, podsNeedingPostBackup, RUN_JSON_FIELDS, RUN_RESULT_FIELDS, RUN_SUMMARY_FIELDS, renderRunJson, SKIPPED_POD_FIELDS, type RunContext } from './run-json.ts';
 
 type Schema = { properties?: Record<string, Schema>; items?: Schema; required?: string[]; enum?: unknown[]; $ref?: string; $defs?: Record<string, Schema> };
@@ -36,11 +36,13 @@ const report: RunReport = {
 };
 
 void describe('JSON Schemas of the outputs', () => {
-  void it('plan: the key lists are the schema\'s properties, in order; required = all but the version profile\'s', () => {
+  void it('plan: the key lists are the schema\'s properties, in order; required = all but the version profile\'s and the stages\'', () => {
     assert.deepEqual(props(plan), [...PLAN_JSON_FIELDS]);
     assert.deepEqual(props(plan.properties?.['hooks']?.items), [...PLANNED_HOOK_FIELDS]);
-    assert.deepEqual(plan.properties?.['hooks']?.items?.required, PLANNED_HOOK_FIELDS.filter((k) => k !== 'injectedBy' && k !== 'velero'));
-    assert.deepEqual(plan.required, PLAN_JSON_FIELDS.filter((k) => k !== 'veleroVersion'));
+    assert.deepEqual(plan.properties?.['hooks']?.items?.required, PLANNED_HOOK_FIELDS.filter((k) => k !== 'injectedBy' && k !== 'velero' && k !== 'stage'));
+    assert.deepEqual(plan.required, PLAN_JSON_FIELDS.filter((k) => k !== 'veleroVersion' && k !== 'stages' && k !== 'longestFreeze'));
+    assert.deepEqual(props(plan.properties?.['stages']?.items), [...STAGE_SUMMARY_FIELDS]);
+    assert.deepEqual(props(plan.properties?.['longestFreeze']), [...FREEZE_ESTIMATE_FIELDS]);
     assert.deepEqual(props(plan.$defs?.['skippedPod']), [...SKIPPED_POD_FIELDS]);
   });
 

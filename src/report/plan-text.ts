@@ -1,6 +1,7 @@
 import { formatMs } from '../duration/go-duration.ts';
 import type { Plan, PlannedHook } from '../model/plan.ts';
 import { terminalSafe } from './terminal-text.ts';
+import type { PlanStagesView } from './plan-json.ts';
 
 const HEADERS = ['NAMESPACE', 'POD', 'CONTAINER', 'TYPE', 'SOURCE', 'NAME', 'PHASE', 'INDEX', 'ON-ERROR', 'TIMEOUT', 'WAIT', 'COMMAND'] as const;
 
@@ -10,7 +11,7 @@ export function formatArgv(argv: readonly string[]): string {
   return argv.map((a) => (/^[\w@%+=:,./-]+$/.test(a) ? a : `'${a.replaceAll("'", `'\\''`)}'`)).join(' ');
 }
 
-function row(h: PlannedHook): string[] {
+function row(h: PlannedHook, staged: boolean): string[] {
   const wait = h.type === 'init'
     ? '-'
     : `${h.waitTimeoutMs === 0 ? 'none' : formatMs(h.waitTimeoutMs)}${h.waitForReady ? ' ready' : ''}`;
@@ -28,6 +29,8 @@ function row(h: PlannedHook): string[] {
     wait,
     formatArgv(h.command),
   ];
+  // ADR 0019: a plan with stages shows each hook's stage first (rows are in run order within a stage).
+  if (staged) cells.unshift(String(h.stage ?? 0));
   return cells.map(terminalSafe);
 }
 
@@ -41,13 +44,20 @@ function table(rows: readonly (readonly string[])[]): string[] {
 export interface PlanTextOptions {
   /** `-o wide`: each skipped pod's stable code too. (The table has every column already and is never cut.) */
   readonly wide?: boolean;
+  /** A backup plan's stages; given only when the plan has stages. */
+  readonly stages?: PlanStagesView | undefined;
 }
 
 /** The plan as an aligned table in execution order, then the skipped pods with their reasons. */
 export function renderPlanText(plan: Plan, options: PlanTextOptions = {}): string {
   const out: string[] = [];
   if (plan.hooks.length === 0) out.push('No hooks planned.');
-  else out.push(...table([[...HEADERS], ...plan.hooks.map(row)]));
+  else {
+    const staged = options.stages !== undefined;
+    const headers: string[] = staged ? ['STAGE', ...HEADERS] : [...HEADERS];
+    out.push(...table([headers, ...plan.hooks.map((h) => row(h, staged))]));
+  }
+  if (options.stages !== undefined) out.push('', ...stageLines(plan, options.stages));
   const differs = plan.hooks.filter((h) => (h.velero?.notes.length ?? 0) > 0);
   const first = differs[0]?.velero;
   if (first !== undefined) {
@@ -67,4 +77,25 @@ export function renderPlanText(plan: Plan, options: PlanTextOptions = {}): strin
   const pods = new Set(plan.hooks.map((h) => `${h.namespace}/${h.pod}`)).size;
   out.push('', `${plan.hooks.length} hook${plan.hooks.length === 1 ? '' : 's'} in ${pods} pod${pods === 1 ? '' : 's'}, ${plan.skipped.length} skipped`);
   return out.join('\n') + '\n';
+}
+
+function plural(n: number, word: string): string {
+  return `${n} ${word}${n === 1 ? '' : 's'}`;
+}
+
+/** The stages in the order they run, and the estimate of the longest freeze (ADR 0019). */
+function stageLines(plan: Plan, view: PlanStagesView): string[] {
+  const phase = plan.hooks[0]?.phase ?? 'pre';
+  const order = phase === 'post' ? 'post hooks run in reverse stage order by default (--thaw-order same: this order)' : 'each stage ends in every pod before the next starts';
+  const lines = [`Stages (${order}):`];
+  for (const s of view.stages) {
+    lines.push(`  stage ${s.stage}: ${plural(s.hooks, 'hook')} in ${plural(s.pods, 'pod')}, up to ${formatMs(s.execTimeoutMs)}`);
+  }
+  const f = view.longestFreeze;
+  if (f !== undefined) {
+    lines.push(
+      `Longest freeze (run backup, --thaw-order ${f.thawOrder}): up to ${formatMs(f.longestFreezeMs)} plus COMMAND, for the pods of stage ${f.stage} (the sum of the exec timeouts along the stage chain, pre and post)`,
+    );
+  }
+  return lines;
 }

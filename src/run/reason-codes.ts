@@ -15,6 +15,8 @@ export const REASON_CODES = [
   'pod-terminated',
   'pod-not-found',
   'previous-hook-failed',
+  /** Stages (ADR 0019): a Fail hook of an earlier pre stage failed, so this stage did not start. */
+  'previous-stage-failed',
   'forbidden',
   'unauthorized',
   'unreachable',

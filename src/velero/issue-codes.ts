@@ -182,6 +182,42 @@ export const ISSUE_CODES = {
     meaning: 'The object is not a velero.io/v1 Backup, Restore or Schedule of the expected kind.',
     hint: 'Pass an object with apiVersion velero.io/v1 and the expected kind.',
   },
+  'stage-invalid': {
+    severity: 'error',
+    meaning:
+      'A kubehooks stage (the kubehooks.dev/stage pod annotation, the stage field of a spec.hooks.resources entry, or a value of the Backup\'s kubehooks.dev/stages annotation) is not a whole number, or kubehooks.dev/stages is not a JSON object. Velero ignores stages; kubehooks refuses to plan or run the window with an order it cannot read.',
+    hint: 'Write a whole number from 0 to 999: "1" in an annotation, 1 in the spec field, {"entry-name": 1} in kubehooks.dev/stages.',
+  },
+  'stage-negative': {
+    severity: 'error',
+    meaning: 'A kubehooks stage is negative. Stages are whole numbers from 0 to 999; hooks without a stage are in stage 0.',
+    hint: 'Number the stages 1, 2, 3…; leave the stage out for stage 0.',
+  },
+  'stage-out-of-range': {
+    severity: 'error',
+    meaning: 'A kubehooks stage is above 999, the highest stage kubehooks accepts.',
+    hint: 'Number the stages from 1 up; only their order matters.',
+  },
+  'stage-entry-unknown': {
+    severity: 'warning',
+    meaning: 'The Backup\'s kubehooks.dev/stages annotation names a spec.hooks.resources entry that does not exist, so it sets no stage.',
+    hint: 'Use the entry\'s name exactly as in spec.hooks.resources[].name.',
+  },
+  'stage-conflict': {
+    severity: 'warning',
+    meaning: 'A spec.hooks.resources entry has a stage field and the Backup\'s kubehooks.dev/stages annotation gives it another stage; the field wins.',
+    hint: 'Keep one of them (the annotation survives in a cluster, where Velero\'s CRD drops the field).',
+  },
+  'stage-not-applicable': {
+    severity: 'warning',
+    meaning: 'A stage on a Restore (entry field or kubehooks.dev/stages): stages order backup hooks only; restore hooks run as Velero runs them.',
+    hint: 'Remove the stage from the Restore.',
+  },
+  'extension-key-unknown': {
+    severity: 'warning',
+    meaning: 'An annotation under kubehooks.dev/ that kubehooks does not read (the pod extension key is kubehooks.dev/stage); it has no effect.',
+    hint: 'Fix the key name (see the suggestion) or remove it.',
+  },
 } as const satisfies Readonly<Record<string, IssueCodeInfo>>;
 
 export type IssueCode = keyof typeof ISSUE_CODES;

@@ -19,6 +19,7 @@ import { commandArgvIssues } from './command.ts';
 import { makeIssue, type ParseIssue } from './issue.ts';
 import { initContainerMissingFields, INVALID_INIT_CONTAINER_MESSAGE } from './rules.ts';
 import { isRecord } from '../util/is-record.ts';
+import { BACKUP_STAGES_ANNOTATION, readBackupStageMap, readStageValue, STAGE_FIELD } from './stages.ts';
 import { readBackupScope, readRestoreScope, type RestoreScope, type ScopeSelectors } from './scope.ts';
 
 // ---------- shape schemas (types only; semantic rules are checked below) ----------
@@ -100,6 +101,11 @@ export interface HookResourceSelector {
 export interface BackupHookResource extends HookResourceSelector {
   readonly pre: readonly DeclaredExecHook[];
   readonly post: readonly DeclaredExecHook[];
+  /**
+   * kubehooks' stage of the entry's hooks (ADR 0019): its `stage` field, else the Backup's
+   * `kubehooks.dev/stages` annotation; absent when neither sets one. Velero ignores it.
+   */
+  readonly stage?: number;
 }
 
 export interface BackupHooks {
@@ -489,6 +495,7 @@ export function parseBackupObject(obj: unknown, options: VeleroReadOptions = {})
   const hooks = child(holder, 'hooks', base, issues);
   const validationErrors: string[] = [];
   const resources: BackupHookResource[] = [];
+  const entryNames: string[] = [];
   for (const [entryIndex, rawEntry] of readResourcesList(hooks?.resources, `${base}.resources`, issues).entries()) {
     const path = `${base}.resources[${entryIndex}]`;
     const lenient = parseLenient(BackupEntryShape, rawEntry, path, issues, { name: '' });
@@ -500,11 +507,42 @@ export function parseBackupObject(obj: unknown, options: VeleroReadOptions = {})
     if ((entry.pre ?? []).length === 0 && (entry.post ?? []).length === 0) {
       issues.push(makeIssue('spec-entry-no-hooks', path, `${path} ${JSON.stringify(entry.name)} has no pre or post hooks`));
     }
-    if (common.usable) resources.push({ ...common.selector, pre, post });
+    entryNames.push(entry.name);
+    const stage = isRecord(rawEntry) && Object.hasOwn(rawEntry, STAGE_FIELD) ? readStageValue(rawEntry[STAGE_FIELD], `${path}.${STAGE_FIELD}`, issues) : undefined;
+    if (common.usable) resources.push({ ...common.selector, pre, post, ...(stage === undefined ? {} : { stage }) });
   }
+  applyBackupStageMap(obj, resources, entryNames, issues);
   const scope = readBackupScope(holder, obj.kind === 'Schedule' ? 'spec.template' : 'spec', issues, validationErrors);
   refusals(issues, validationErrors);
   return { backup: { name, namespace, resources, scope, validationErrors }, issues };
+}
+
+/** The Backup's `kubehooks.dev/stages` annotation, for entries without their own `stage` field. */
+function applyBackupStageMap(obj: Obj, resources: BackupHookResource[], entryNames: readonly string[], issues: ParseIssue[]): void {
+  const annotations = isRecord(obj.metadata) ? obj.metadata.annotations : undefined;
+  const stages = readBackupStageMap(annotations, [...new Set(entryNames)], issues);
+  if (stages.size === 0) return;
+  for (const [i, resource] of resources.entries()) {
+    const mapped = stages.get(resource.name);
+    if (mapped === undefined) continue;
+    if (resource.stage === undefined) resources[i] = { ...resource, stage: mapped };
+    else if (resource.stage !== mapped) {
+      issues.push(
+        makeIssue(
+          'stage-conflict',
+          `${resource.path}.${STAGE_FIELD}`,
+          `${resource.path} ${JSON.stringify(resource.name)} has ${STAGE_FIELD}: ${resource.stage}, and ${BACKUP_STAGES_ANNOTATION} gives it stage ${mapped}; kubehooks uses ${resource.stage} (the field)`,
+        ),
+      );
+    }
+  }
+}
+
+/** Stages order backup hooks only: a Restore's are reported and ignored. */
+function restoreStageIssues(rawEntry: unknown, path: string, issues: ParseIssue[]): void {
+  if (isRecord(rawEntry) && Object.hasOwn(rawEntry, STAGE_FIELD)) {
+    issues.push(makeIssue('stage-not-applicable', `${path}.${STAGE_FIELD}`, `${path}.${STAGE_FIELD}: stages order backup hooks only; kubehooks ignores it on a Restore (so does Velero)`));
+  }
 }
 
 // ---------- Restore ----------
@@ -620,10 +658,15 @@ export function parseRestoreObject(obj: unknown, options: VeleroReadOptions = {}
     const entry = lenient.data;
     const common = readEntryCommon(entry, entryIndex, path, 'restore', issues, validationErrors, lenient.repaired);
     const postHooks = readRestorePostHooks(entry.postHooks, entry.name, `${path}.postHooks`, issues, validationErrors, options);
+    restoreStageIssues(rawEntry, path, issues);
     if ((entry.postHooks ?? []).length === 0) {
       issues.push(makeIssue('spec-entry-no-hooks', path, `${path} ${JSON.stringify(entry.name)} has no postHooks`));
     }
     if (common.usable) resources.push({ ...common.selector, postHooks });
+  }
+  const restoreAnnotations = isRecord(obj.metadata) && isRecord(obj.metadata.annotations) ? obj.metadata.annotations : {};
+  if (Object.hasOwn(restoreAnnotations, BACKUP_STAGES_ANNOTATION)) {
+    issues.push(makeIssue('stage-not-applicable', BACKUP_STAGES_ANNOTATION, `${BACKUP_STAGES_ANNOTATION} on a Restore: stages order backup hooks only; kubehooks ignores it`));
   }
   const scope = readRestoreScope(spec, name, issues, validationErrors);
   refusals(issues, validationErrors);
