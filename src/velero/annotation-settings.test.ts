@@ -6,6 +6,7 @@ import fc from 'fast-check';
 import {
   ANNOTATION_FAMILIES,
   BACKUP_SETTINGS,
+  EXTENSION_SETTINGS,
   keysWithCode,
   RESTORE_EXEC_SETTINGS,
   RESTORE_INIT_SETTINGS,
@@ -94,7 +95,7 @@ void describe('one declaration per annotation setting', () => {
     const row = (s: AnnotationSetting): string =>
       `| \`${s.suffix}\` | ${s.doc} | ${s.codes.map((c) => `[\`${c}\`](lint-rules.md#${c})`).join(', ') || '—'} |`;
     const sections = doc.split(/^## /m).slice(1);
-    const tables = [BACKUP_SETTINGS, RESTORE_EXEC_SETTINGS, RESTORE_INIT_SETTINGS];
+    const tables = [BACKUP_SETTINGS, RESTORE_EXEC_SETTINGS, RESTORE_INIT_SETTINGS, EXTENSION_SETTINGS];
     assert.equal(sections.length, tables.length);
     for (const [i, table] of tables.entries()) {
       const rows = (sections[i] ?? '').split('\n').filter((l) => l.startsWith('| `'));

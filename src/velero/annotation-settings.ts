@@ -92,6 +92,21 @@ export const RESTORE_INIT_SETTINGS = [
   { suffix: 'timeout', name: 'timeout', codes: ['init-timeout-unused'], doc: 'Declared by Velero but never read: init containers have no timeout.' },
 ] as const satisfies readonly AnnotationSetting[];
 
+/**
+ * kubehooks' own pod annotations (ADR 0019), under `kubehooks.dev/`. Not a Velero family: Velero
+ * ignores them, they are no hook annotations (not in HOOK_ANNOTATION_PREFIXES, not stripped by
+ * --no-annotation-hooks, not in the admission policy's key lists); lint knows them as extension keys.
+ */
+export const EXTENSION_PREFIX = 'kubehooks.dev/';
+export const EXTENSION_SETTINGS = [
+  {
+    suffix: 'stage',
+    name: 'stage',
+    codes: ['stage-invalid', 'stage-negative', 'stage-out-of-range', 'extension-key-unknown'],
+    doc: 'The stage of every backup hook of the pod (pre and post): a whole number from 0 to 999; pre stages run in ascending order, post stages in reverse. Velero ignores it.',
+  },
+] as const satisfies readonly AnnotationSetting[];
+
 type KeysOf<T extends readonly AnnotationSetting[]> = {
   readonly [S in T[number] as S extends { readonly undeclared: true } ? never : S['name']]: string;
 };

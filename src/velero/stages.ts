@@ -5,24 +5,23 @@
  * where the CRD prunes the field). Readers never throw; bad values are ParseIssues of severity error,
  * so `plan` and `run` refuse them as they refuse other bad input.
  */
-import { editDistance } from './annotations.ts';
+import { EXTENSION_PREFIX, EXTENSION_SETTINGS } from './annotation-settings.ts';
+import { editDistance } from './unknown-keys.ts';
 import { makeIssue, type ParseIssue } from './issue.ts';
 import { isRecord } from '../util/is-record.ts';
 
 /** The pod annotation: the stage of every backup hook of the pod (pre and post, annotation or spec). */
-export const STAGE_ANNOTATION = 'kubehooks.dev/stage';
+export const STAGE_ANNOTATION = `${EXTENSION_PREFIX}${EXTENSION_SETTINGS[0].suffix}`;
 /** The Backup/Schedule annotation: `{"<entry name>": <stage>, …}` for stored Backups. */
-export const BACKUP_STAGES_ANNOTATION = 'kubehooks.dev/stages';
+export const BACKUP_STAGES_ANNOTATION = `${EXTENSION_PREFIX}stages`;
 /** The field on a `spec.hooks.resources[]` entry. */
 export const STAGE_FIELD = 'stage';
-/** The prefix of kubehooks' extension annotations (not `ignore-check.kubehooks.dev/`, a prefix of its own). */
-export const EXTENSION_PREFIX = 'kubehooks.dev/';
 /** Stages are whole numbers from 0 to MAX_STAGE; a hook without a stage is in stage 0. */
 export const MAX_STAGE = 999;
 export const DEFAULT_STAGE = 0;
 
 /** The extension keys kubehooks reads on pods (lint warns about others under `kubehooks.dev/`). */
-export const POD_EXTENSION_KEYS: readonly string[] = [STAGE_ANNOTATION];
+export const POD_EXTENSION_KEYS: readonly string[] = EXTENSION_SETTINGS.map((s) => EXTENSION_PREFIX + s.suffix);
 
 const RANGE = `a whole number from 0 to ${MAX_STAGE}`;
 
