@@ -41,8 +41,8 @@ void describe('JSON Schemas of the outputs', () => {
     assert.deepEqual(props(plan.properties?.['hooks']?.items), [...PLANNED_HOOK_FIELDS]);
     assert.deepEqual(plan.properties?.['hooks']?.items?.required, PLANNED_HOOK_FIELDS.filter((k) => k !== 'injectedBy' && k !== 'velero' && k !== 'stage'));
     assert.deepEqual(plan.required, PLAN_JSON_FIELDS.filter((k) => k !== 'veleroVersion' && k !== 'stages' && k !== 'longestFreeze'));
-    assert.deepEqual(props(plan.properties?.['stages']?.items), [...STAGE_SUMMARY_FIELDS]);
-    assert.deepEqual(props(plan.properties?.['longestFreeze']), [...FREEZE_ESTIMATE_FIELDS]);
+    assert.deepEqual(props(plan.properties['stages']?.items), [...STAGE_SUMMARY_FIELDS]);
+    assert.deepEqual(props(plan.properties['longestFreeze']), [...FREEZE_ESTIMATE_FIELDS]);
     assert.deepEqual(props(plan.$defs?.['skippedPod']), [...SKIPPED_POD_FIELDS]);
   });
 
