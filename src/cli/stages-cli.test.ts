@@ -7,7 +7,7 @@ import { FakeClock } from '../testing/fake-clock.ts';
 import { FakeEvents, FakeExecutor, FakeWatcher, plannedHook, podWith } from '../testing/run-fakes.ts';
 import { main } from './main.ts';
 import { createRunCommand, type RunWiring } from './run.ts';
-import { captureIo } from './test-io.ts';
+import { captureIo } from '../testing/cli-io.ts';
 
 let dir = '';
 const pods = (stageOfDb: string): string => `
