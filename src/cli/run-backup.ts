@@ -22,6 +22,7 @@ import type { PodScope } from '../run/ports.ts';
 import type { CliDeps } from './context.ts';
 import { EXIT_FINDINGS, UsageError, writeError, writeWarning } from './context.ts';
 import { chooseNamespaces, describeNamespaceChoice } from './namespaces.ts';
+import { refuseInvalidStages } from './plan.ts';
 import { EXIT_INTERRUPTED, EXIT_TERMINATED, eventSubjectFor, guardNamespaces, type RunPorts, type RunSettings, type RunWiring } from './run.ts';
 import { versionInfo } from './version.ts';
 import { childCommand } from './window-command.ts';
@@ -137,6 +138,8 @@ export async function executeWindowRun(settings: WindowSettings, deps: CliDeps, 
     }
     const pre = prepared.plan(pods, run.policy);
     const post: Plan = prepared.planPhase === undefined ? { hooks: [], skipped: [] } : prepared.planPhase('post', pods, run.policy, true);
+    // ADR 0019: a pod whose stage cannot be read refuses the window before anything is frozen.
+    refuseInvalidStages({ hooks: [], skipped: [...pre.skipped, ...post.skipped.filter((s) => !pre.skipped.some((p) => p.namespace === s.namespace && p.pod === s.pod))] }, deps);
     const namespaces = choice.all ? null : scope === undefined ? [] : choice.namespaces;
     if (pre.hooks.length === 0 && post.hooks.length === 0) {
       const lines = explainNoHooks({ kind: 'pre-backup', namespaces, podsSeen: pods.length, skipped: pre.skipped });
@@ -195,6 +198,7 @@ export async function executeWindowRun(settings: WindowSettings, deps: CliDeps, 
       thawSignal: thaw.signal,
       windowTimeoutMs: settings.windowTimeoutMs,
       onPreFailure: settings.onPreFailure,
+      thawOrder: run.thawOrder,
       onStep,
       executor: guardNamespaces(ports.executor, run.policy),
       clock: wiring.clock,

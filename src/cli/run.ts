@@ -32,6 +32,7 @@ import type { CliDeps } from './context.ts';
 import { collect } from './options.ts';
 import { addHelpSections } from './help.ts';
 import { checkBackupFile, checkRestoreFile, emptyBackupHooks, emptyRestoreHooks, refuseFile } from './hook-file.ts';
+import { THAW_ORDERS, type ThawOrder } from '../plan/stages.ts';
 import { addPolicyOptions, planBackupWithNotes, planRestoreWithNotes, policyFromFlags, refuseInvalidStages } from './plan.ts';
 
 /** The Backup/Restore named in every Event, with its namespace when the file gives one (`velero/nightly`). */
@@ -124,6 +125,9 @@ interface RawRunOptions {
   windowTimeout?: string;
   onPreFailure?: string;
   journal?: string;
+  thawOrder?: string;
+  /** Set by the action for run backup, whose settings are parsed as pre-backup. */
+  thawOrderWindow?: boolean;
 }
 
 export const RUN_FORMATS = ['text', 'wide', 'json', 'yaml', 'junit'] as const;
@@ -150,6 +154,8 @@ export interface RunSettings {
   readonly failIfNoHooks: boolean;
   /** --wait-for-pods (post-restore): wait up to this long for pods with a hook to appear; undefined = no wait. */
   readonly waitForPodsMs: number | undefined;
+  /** --thaw-order (post-backup, backup; ADR 0019): post stages in reverse (default) or the same order as the pre stages. */
+  readonly thawOrder: ThawOrder;
 }
 
 /** Validates flags into settings; every problem is a UsageError naming the flag. */
@@ -179,6 +185,12 @@ export function parseRunSettings(kind: string, raw: RawRunOptions): RunSettings 
   const badNs = namespaces.find((n) => !/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/.test(n));
   if (badNs !== undefined) throw new UsageError(`-n/--namespace: "${badNs}" is not a valid namespace name`);
   if (raw.allNamespaces === true && namespaces.length > 0) throw new UsageError('-A/--all-namespaces and -n/--namespace cannot be used together');
+  if (raw.thawOrder !== undefined && !(THAW_ORDERS as readonly string[]).includes(raw.thawOrder)) {
+    throw new UsageError(`--thaw-order must be ${THAW_ORDERS.join(' or ')} (got ${JSON.stringify(raw.thawOrder)})`);
+  }
+  if (raw.thawOrder !== undefined && (isRestore || k === 'pre-backup') && raw.thawOrderWindow !== true) {
+    throw new UsageError('--thaw-order applies to post-backup and backup only (the order of the post stages)');
+  }
   let waitForPodsMs: number | undefined;
   if (raw.waitForPods !== undefined) {
     if (!isRestore) throw new UsageError(`--wait-for-pods applies to post-restore only (${k} acts on the pods as they are now)`);
@@ -209,6 +221,7 @@ export function parseRunSettings(kind: string, raw: RawRunOptions): RunSettings 
     policy: policyFromFlags(raw),
     failIfNoHooks: raw.failIfNoHooks === true,
     waitForPodsMs,
+    thawOrder: raw.thawOrder === 'same' ? 'same' : 'reverse',
   };
 }
 
@@ -319,7 +332,7 @@ export async function executeRun(settings: RunSettings, deps: CliDeps, wiring: R
         ? { summary: { attempted: 0, failed: 0 }, results: [] }
         : await runPostRestoreHooks({ ...common, plan, watcher: ports.watcher, scope, listedPods: pods });
     } else {
-      report = await runBackupHooks({ ...common, plan, pods });
+      report = await runBackupHooks({ ...common, plan, pods, ...(settings.kind === 'post-backup' ? { stageOrder: settings.thawOrder === 'same' ? 'ascending' : 'descending' } : {}) });
     }
     progress.end();
     const context: RunContext = {
@@ -475,6 +488,7 @@ export function createRunCommand(wiring: () => WindowWiring): CliCommand {
         .option('--deadline <duration>', `overall deadline, Go duration (default: ${DEFAULT_POST_RESTORE_DEADLINE} for post-restore, none for backups; 0 = none)`)
         .option('--wait-for-pods <duration>', 'post-restore: wait up to this long (Go duration) for restored pods with a hook to appear before planning')
         .option('--window-timeout <duration>', 'backup only: longest COMMAND may run, Go duration (then SIGTERM, SIGKILL after 10s, and the thaw starts at once; default 0 = none)')
+        .option('--thaw-order <order>', 'post-backup and backup, with stages (kubehooks.dev/stage): reverse (default: the last stage frozen is thawed first) or same (Velero\'s order)')
         .addOption(new Option('--on-pre-failure <mode>', 'backup only: after a pre hook with onError Fail failed, fail (thaw, COMMAND is not run) or continue (run COMMAND anyway)').choices(['fail', 'continue']))
         .option('--journal <file>', 'backup only: the crash-recovery journal (default: $XDG_STATE_HOME/kubehooks/windows/<run id>.jsonl, printed); after a crash `kubehooks thaw --journal FILE` thaws what it froze')
         .option('--fail-if-no-hooks', 'exit 1 when no hook is planned (by default that is a warning on stderr and exit 0)')
@@ -512,7 +526,7 @@ export function createRunCommand(wiring: () => WindowWiring): CliCommand {
         if (!isWindow && (raw.windowTimeout !== undefined || raw.onPreFailure !== undefined || raw.journal !== undefined)) {
           throw new UsageError('--window-timeout, --on-pre-failure and --journal apply to run backup only');
         }
-        const settings = parseRunSettings(isWindow ? 'pre-backup' : kind, { ...raw, output: format, outputCapture: !omitOutput });
+        const settings = parseRunSettings(isWindow ? 'pre-backup' : kind, { ...raw, output: format, outputCapture: !omitOutput, thawOrderWindow: isWindow });
         const window = isWindow ? parseWindowSettings(settings, raw, argv) : undefined;
         try {
           if (window !== undefined) {

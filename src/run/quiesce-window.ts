@@ -2,7 +2,8 @@ import type { Plan, PlannedHook } from '../model/plan.ts';
 import type { PodManifest } from '../model/pod.ts';
 import { podClaimNames } from '../model/pod-claims.ts';
 import type { RunReport } from '../model/result.ts';
-import { runBackupPod } from './backup-runner.ts';
+import { runBackupStages } from './backup-runner.ts';
+import type { ThawOrder } from '../plan/stages.ts';
 import { hookKey, podKey } from './hook-key.ts';
 import { notRun } from './results.ts';
 import { limiterFor, type RunOptions } from './run-options.ts';
@@ -84,6 +85,11 @@ export interface WindowOptions extends Omit<RunOptions, 'signal' | 'deadlineMs' 
   readonly thawSignal: AbortSignal;
   /** COMMAND's limit; past it COMMAND is stopped and the thaw starts at once. undefined/0 = none. */
   readonly windowTimeoutMs?: number | undefined;
+  /**
+   * Stages (ADR 0019): post stages run in reverse of the pre stages ('reverse', the default) or in
+   * the same order ('same', Velero's). Without stages there is one stage and it does not matter.
+   */
+  readonly thawOrder?: ThawOrder | undefined;
   /** After a `Fail` pre hook failed: 'fail' (default) skips COMMAND, 'continue' runs it anyway. */
   readonly onPreFailure?: 'fail' | 'continue' | undefined;
   /** Told when the window moves on: COMMAND is about to start (or is skipped), the thaw is about to start. */
@@ -127,14 +133,13 @@ export async function runQuiesceWindow(options: WindowOptions): Promise<WindowRe
       options.onResult?.(result);
     },
   });
-  // Fail stops the pod's later hooks (runBackupPod); the window also decides whether COMMAND runs.
-  const preByPod = byPod(preSession.recorder.hooks);
+  // Fail stops the pod's later hooks (runBackupPod) and the later stages; the window also decides whether COMMAND runs.
   preSession.onStop((cause) => {
     preSession.recordStopped(preSession.recorder.hooks, cause, undefined);
   });
   preSession.recorder.progress();
   try {
-    await Promise.allSettled([...preByPod].map(([key, hooks]) => runBackupPod(preSession, hooks, manifests.get(key))));
+    await runBackupStages(preSession, preSession.recorder.hooks, manifests, { order: 'ascending', stopAfterFailedStage: true });
   } finally {
     await preSession.close();
   }
@@ -176,8 +181,12 @@ export async function runQuiesceWindow(options: WindowOptions): Promise<WindowRe
   }
   postSession.recorder.progress();
   try {
-    await Promise.allSettled(
-      [...postByPod].filter(([key]) => frozenKeys.has(key)).map(([key, hooks]) => runBackupPod(postSession, hooks, manifests.get(key))),
+    // Every frozen pod is thawed: a failed post stage does not stop the later ones.
+    await runBackupStages(
+      postSession,
+      postSession.recorder.hooks.filter((h) => frozenKeys.has(podKey(h.namespace, h.pod))),
+      manifests,
+      { order: options.thawOrder === 'same' ? 'ascending' : 'descending', stopAfterFailedStage: false },
     );
   } finally {
     await postSession.close();

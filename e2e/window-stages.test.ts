@@ -1,0 +1,80 @@
+/**
+ * Stages in `kubehooks run backup` (ADR 0019) on the local control plane: three pods in stages 1, 2
+ * and 3; each hook writes its start and end time (ns) to the pod's side-effect file, COMMAND its own.
+ * Checks on disk: each pre stage starts after the previous ended, COMMAND after the last, and the
+ * thaw runs 3-2-1 (or 1-2-3 with --thaw-order same), each pod frozen and thawed exactly once.
+ */
+import assert from 'node:assert/strict';
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { describe, it, type TestContext } from 'node:test';
+import { e2eContext, e2eSkipReason } from './harness/index.ts';
+import { kubehooks, markerDir, writeYaml } from './run-harness.ts';
+import { assertMatchesSchema } from '../src/report/output-schemas.ts';
+
+const skip = e2eSkipReason();
+const STAGES: Record<string, string> = { s1: '1', s2: '2', s3: '3' };
+const sh = (script: string): string => JSON.stringify(['/bin/sh', '-c', script]);
+const stamp = (what: string, file: string): string => `echo "${what}-start $(date +%s%N)" >> ${file}; sleep 0.3; echo "${what}-end $(date +%s%N)" >> ${file}`;
+
+async function stagedWindow(t: TestContext, flags: readonly string[]): Promise<{ times: (pod: string, what: string) => Promise<bigint>; command: bigint[]; stdout: string }> {
+  const ctx = await e2eContext(t);
+  const m = await markerDir(t);
+  for (const [pod, stage] of Object.entries(STAGES)) {
+    await ctx.createPod({
+      name: pod,
+      annotations: {
+        'kubehooks.dev/stage': stage,
+        'pre.hook.backup.velero.io/command': sh(stamp('pre', `${m.dir}/${pod}.log`)),
+        'pre.hook.backup.velero.io/on-error': 'Fail',
+        'post.hook.backup.velero.io/command': sh(stamp('post', `${m.dir}/${pod}.log`)),
+      },
+    });
+  }
+  for (const pod of Object.keys(STAGES)) await ctx.waitForRunning(pod);
+  const file = await writeYaml(t, 'backup.yaml', { apiVersion: 'velero.io/v1', kind: 'Backup', metadata: { name: 'staged', namespace: 'velero' }, spec: { includedNamespaces: [ctx.namespace] } });
+  const r = await kubehooks(['run', 'backup', '--backup', file, '--kubeconfig', ctx.kubeconfigPath, '-o', 'json', ...flags, '--', '/bin/sh', '-c', `date +%s%N > ${m.dir}/command; sleep 0.3; date +%s%N >> ${m.dir}/command`]);
+  assert.equal(r.code, 0, r.stderr);
+  const lines = async (pod: string): Promise<string[]> => ((await m.read(`${pod}.log`)) ?? '').split('\n').filter((l) => l !== '');
+  const command = (await readFile(join(m.dir, 'command'), 'utf8')).split('\n').filter(Boolean).map((l) => BigInt(l));
+  return {
+    command,
+    stdout: r.stdout,
+    times: async (pod, what) => {
+      const all = (await lines(pod)).filter((l) => l.startsWith(`${what} `));
+      assert.equal(all.length, 1, `${pod}: one ${what} line (${JSON.stringify(await lines(pod))})`);
+      return BigInt((all[0] ?? '').split(' ')[1] ?? '0');
+    },
+  };
+}
+
+void describe('run backup with stages on the local cluster', { skip }, () => {
+  void it('stages 1-2-3: pre in order, COMMAND after the last, reverse thaw 3-2-1 (timestamps)', async (t) => {
+    const w = await stagedWindow(t, []);
+    const t1 = await w.times('s1', 'pre-end');
+    const t2s = await w.times('s2', 'pre-start');
+    const t2 = await w.times('s2', 'pre-end');
+    const t3s = await w.times('s3', 'pre-start');
+    const t3 = await w.times('s3', 'pre-end');
+    assert.ok(t1 <= t2s, 'stage 2 starts after stage 1 ended');
+    assert.ok(t2 <= t3s, 'stage 3 starts after stage 2 ended');
+    const [cmdStart = 0n, cmdEnd = 0n] = w.command;
+    assert.ok(t3 <= cmdStart, 'COMMAND starts after the last pre stage');
+    const p3s = await w.times('s3', 'post-start');
+    const p3 = await w.times('s3', 'post-end');
+    const p2s = await w.times('s2', 'post-start');
+    const p2 = await w.times('s2', 'post-end');
+    const p1s = await w.times('s1', 'post-start');
+    assert.ok(cmdEnd <= p3s, 'the thaw starts after COMMAND');
+    assert.ok(p3 <= p2s && p2 <= p1s, 'thaw in reverse stage order: 3, 2, 1');
+    const doc = assertMatchesSchema('run-backup-output', w.stdout) as { status: string; frozen: { name: string }[] };
+    assert.equal(doc.status, 'ok');
+    assert.deepEqual(doc.frozen.map((p) => p.name).sort(), ['s1', 's2', 's3']);
+  });
+
+  void it('--thaw-order same: thaw 1-2-3', async (t) => {
+    const w = await stagedWindow(t, ['--thaw-order', 'same']);
+    assert.ok((await w.times('s1', 'post-end')) <= (await w.times('s2', 'post-start')));
+    assert.ok((await w.times('s2', 'post-end')) <= (await w.times('s3', 'post-start')));
+  });
+});
