@@ -74,6 +74,8 @@ const { values: flags } = parseArgs({
     seed: { type: 'string', default: '20261125' },
     'node-flags': { type: 'string', default: '' },
     out: { type: 'string' },
+    'window-overhead': { type: 'boolean', default: false },
+    'window-repeats': { type: 'string', default: '5' },
     help: { type: 'boolean', short: 'h', default: false },
   },
   strict: true,
@@ -83,9 +85,20 @@ if (flags.help) {
   process.stdout.write(`usage: node bench/run.ts [--pods 100,1000,3000] [--hooks-per-pod 1-3] [--spread 60s]
        [--concurrency auto|N] [--skip-baseline] [--skip-floor] [--baseline-max-hooks 2000] [--no-profile] [--seed N] [--out FILE]
        [--node-flags="--max-old-space-size=96"]
+       --window-overhead [--pods 1000] [--window-repeats 5] [--out FILE]
+                 phase W only (no cluster): the quiesce window's overhead, see bench/window.ts
 env: KUBEHOOKS_BENCH_KUBECONFIG=<file> uses that cluster instead of starting one (pods go to its node
      "kwok-node-0" unless KUBEHOOKS_BENCH_NODE names another kwok-managed node).
 `);
+  process.exit(0);
+}
+
+if (flags['window-overhead']) {
+  // Phase W (issue 16): in process, no cluster; --pods defaults to 1000 here.
+  const { benchWindow } = await import('./window.ts');
+  const pods = process.argv.some((a) => a === '--pods' || a.startsWith('--pods=')) ? flags.pods.split(',').map((x) => Number(x.trim())) : [1000];
+  const table = await benchWindow({ pods, repeats: Number(flags['window-repeats']), out: flags.out });
+  process.stdout.write(table);
   process.exit(0);
 }
 
