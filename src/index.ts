@@ -106,7 +106,8 @@ export type { CheckedObject, JunitOptions } from './report/diagnostics-junit.ts'
 export { renderPlanText } from './report/plan-text.ts';
 export type { PlanTextOptions } from './report/plan-text.ts';
 export { renderPlanJson, planToJson } from './report/plan-json.ts';
-export type { PlanJson, PlannedHookJson } from './report/plan-json.ts';
+export type { PlanJson, PlannedHookJson, PlanStagesView } from './report/plan-json.ts';
+export type { FreezeEstimate, StageSummary, ThawOrder } from './plan/stages.ts';
 export { renderRunText } from './report/run-text.ts';
 export type { RunTextOptions } from './report/run-text.ts';
 export type { Colors } from './report/color.ts';

@@ -34,8 +34,8 @@ void describe('JSON key lists cover their types', () => {
     fieldOrder<HookResult & { readonly retries: number }>()(RUN_RESULT_FIELDS);
     // @ts-expect-error -- DIAGNOSTIC_FIELDS lacks 'url'.
     fieldOrder<Diagnostic & { readonly url: string }>()(DIAGNOSTIC_FIELDS);
-    // @ts-expect-error -- PLANNED_HOOK_FIELDS lacks 'stage'.
-    fieldOrder<Omit<PlannedHook, 'initContainer'> & { readonly stage: string }>()(PLANNED_HOOK_FIELDS);
+    // @ts-expect-error -- PLANNED_HOOK_FIELDS lacks 'priority'.
+    fieldOrder<Omit<PlannedHook, 'initContainer'> & { readonly priority: string }>()(PLANNED_HOOK_FIELDS);
     // The complete lists do compile, and return the list as given.
     assert.deepEqual(fieldOrder<HookResult>()(RUN_RESULT_FIELDS), RUN_RESULT_FIELDS);
   });
