@@ -1,4 +1,4 @@
-import type { PodLister } from '../run/ports.ts';
+import type { OwnerLister, PodLister, RestoreReader } from '../run/ports.ts';
 import type { DemoPlatform } from './demo-platform.ts';
 import { colorsFor } from '../report/color.ts';
 import { terminalSafe } from '../report/terminal-text.ts';
@@ -26,6 +26,12 @@ export interface CliIo {
 }
 
 /** Connection flags shared by the commands that talk to a cluster. */
+export interface RestorePlanPorts {
+  readonly lister: PodLister;
+  readonly restores: RestoreReader & OwnerLister;
+  close(): void;
+}
+
 export interface ClusterOptions {
   readonly kubeconfig: string | undefined;
   readonly context: string | undefined;
@@ -39,6 +45,11 @@ export interface CliDeps {
   readonly io: CliIo;
   /** Lists pods from a cluster for `plan` without PATH; `namespace` is the kubeconfig context's namespace. */
   readonly createPodLister?: (options: ClusterOptions) => Promise<PodLister & { readonly namespace?: string }>;
+  /**
+   * `plan --from-restore`: pods, the Restore and the owners from one connection, closed by `close()`.
+   * Absent: the command says it is not available and exits 2.
+   */
+  readonly createRestoreReader?: (options: ClusterOptions) => Promise<RestorePlanPorts>;
   /** Name for an annotation init container without container-name (default: Velero's random form). */
   readonly generateInitName?: () => string;
   /**

@@ -150,6 +150,7 @@ export const controllerCommand: CliCommand = {
             watcher: ports.watcher,
             lister: ports.lister,
             events: raw.events === false ? undefined : ports.events,
+            restores: ports.restores,
             clock,
             systemNamespace,
             log,

@@ -8,7 +8,7 @@ import { nodeInputFs, readStdinCapped } from './input-io.ts';
 import type { CliCommand } from './command.ts';
 import { EXIT_OK, EXIT_USAGE, UsageError, writeError } from './context.ts';
 import { wantsColor } from '../report/color.ts';
-import type { CliDeps, CliIo, ClusterOptions } from './context.ts';
+import type { CliDeps, CliIo, ClusterOptions, RestorePlanPorts } from './context.ts';
 import type { PodLister } from '../run/ports.ts';
 import { programName } from './program-name.ts';
 import { renderVersion, versionInfo } from './version.ts';
@@ -75,6 +75,22 @@ async function clusterPodLister(options: ClusterOptions): Promise<PodLister & { 
   };
 }
 
+/** `plan --from-restore`: one connection for the Restore, the pods and their owners, closed by the caller. */
+async function clusterRestoreReader(options: ClusterOptions): Promise<RestorePlanPorts> {
+  await Promise.resolve();
+  const ports = createKubePorts({
+    ...(options.kubeconfig !== undefined ? { kubeconfigPath: options.kubeconfig } : {}),
+    ...(options.context !== undefined ? { context: options.context } : {}),
+  });
+  return {
+    lister: ports.lister,
+    restores: ports.restores,
+    close: () => {
+      ports.close();
+    },
+  };
+}
+
 export interface MainOverrides {
   readonly io?: Partial<CliIo>;
   readonly deps?: Partial<Omit<CliDeps, 'io'>>;
@@ -92,6 +108,7 @@ export async function main(argv: readonly string[], overrides: MainOverrides = {
   let deps: CliDeps = {
     generateInitName: randomInitName,
     createPodLister: clusterPodLister,
+    createRestoreReader: clusterRestoreReader,
     signal: new AbortController().signal,
     ...overrides.deps,
     io,

@@ -20,6 +20,7 @@ import { collect, logDiagnostics, readManifests } from './options.ts';
 import { addHelpSections, USAGE_EXIT } from './help.ts';
 import { chooseNamespaces, describeNamespaceChoice, fileNamespaces, type FileNamespaces } from './namespaces.ts';
 import { explainNoHooks } from '../report/no-hooks.ts';
+import { planFromRestoreInCluster } from './from-restore.ts';
 import { renderYaml } from '../report/yaml-output.ts';
 import { planToJson, type PlanStagesView } from '../report/plan-json.ts';
 import { estimateLongestFreeze, hasStages, stageSummaries, THAW_ORDERS, type ThawOrder } from '../plan/stages.ts';
@@ -153,6 +154,7 @@ interface PlanOptions {
   denyNamespace?: string[];
   veleroVersion?: string;
   thawOrder?: string;
+  fromRestore?: string;
 }
 
 /**
@@ -207,6 +209,7 @@ export const planCommand: CliCommand = {
       .option('--backup <file>', 'Velero Backup or Schedule manifest (backup exec hooks); without it and --restore: annotation hooks only')
       .addOption(new Option('--phase <phase>', 'pre or post (backup hooks), or restore (restore hooks; implied by --restore) (default: pre)').choices(['pre', 'post', 'restore']))
       .option('--restore <file>', 'Velero Restore manifest (restore init and exec hooks)')
+      .option('--from-restore <ns/name>', 'a velero.io/v1 Restore in the cluster: which pods kubehooks would run its post-restore hooks in (those its restored workloads created) and why each other pod is not')
       .addOption(new Option('-o, --output <format>', 'output format: text, wide (with skip codes), json or yaml').choices(PLAN_FORMATS).default('text'))
       .option('--kubeconfig <file>', 'kubeconfig file, when planning against the cluster')
       .option('--context <name>', 'kubeconfig context, when planning against the cluster')
@@ -221,6 +224,7 @@ export const planCommand: CliCommand = {
       ['plan --backup backup.yaml --phase pre k8s/', 'with the Backup\'s spec hooks and scope'],
       ['plan --restore restore.yaml -o json', 'restore hooks of the cluster\'s pods, as JSON (schemas/plan-output.schema.json)'],
       ['plan --phase restore -A', 'restore hooks from annotations, every namespace'],
+      ['plan --from-restore velero/restore-1 -o wide', 'the pods kubehooks would handle after that Restore, and each other pod\'s skip code'],
     ], [
       [0, 'planned (also when no hook is planned, without --fail-if-no-hooks)'],
       [1, 'the --backup/--restore file has errors (the plan is still printed), or no hook with --fail-if-no-hooks'],
@@ -240,6 +244,28 @@ export const planCommand: CliCommand = {
         }
         if (opts.backup !== undefined && phase === 'restore') {
           throw new UsageError('--phase restore plans restore hooks: use --restore FILE (or neither file), not --backup');
+        }
+        if (opts.fromRestore !== undefined) {
+          if (opts.backup !== undefined || opts.restore !== undefined) throw new UsageError('--from-restore reads the Restore from the cluster; it takes no --backup or --restore FILE');
+          if (opts.phase !== undefined && opts.phase !== 'restore') throw new UsageError('--phase does not apply with --from-restore (restore hooks)');
+          if (paths.length > 0) throw new UsageError('--from-restore plans the pods in the cluster; it takes no PATH');
+          if (opts.allNamespaces === true && (opts.namespace ?? []).length > 0) throw new UsageError('-A/--all-namespaces and -n/--namespace cannot be used together');
+          const got = await planFromRestoreInCluster({ fromRestore: opts.fromRestore, kubeconfig: opts.kubeconfig, context: opts.context, namespaces: opts.namespace ?? [], allNamespaces: opts.allNamespaces === true, selector: opts.selector, policy }, ctx.deps);
+          if ('exitCode' in got) {
+            ctx.setExitCode(got.exitCode);
+            return;
+          }
+          const { plan } = got;
+          ctx.deps.io.stdout.write(output === 'json' ? renderPlanJson(plan) : output === 'yaml' ? renderYaml(planToJson(plan)) : renderPlanText(plan, { wide: output === 'wide' }));
+          const noHooks = plan.hooks.length === 0;
+          if (noHooks) {
+            const lines = explainNoHooks({ kind: 'post-restore', namespaces: got.namespaces, podsSeen: got.pods.length, skipped: plan.skipped }).filter((l) => !l.includes('--wait-for-pods'));
+            if (opts.failIfNoHooks === true) writeError(ctx.deps.io, `${lines[0] ?? ''} (--fail-if-no-hooks)`);
+            else writeWarning(ctx.deps.io, lines[0] ?? '');
+            for (const l of lines.slice(1)) ctx.deps.io.stderr.write(`${l}\n`);
+          }
+          ctx.setExitCode(noHooks && opts.failIfNoHooks === true ? EXIT_FINDINGS : EXIT_OK);
+          return;
         }
         const clusterFlags = [opts.kubeconfig, opts.context, opts.namespace, opts.selector, opts.allNamespaces].some((v) => v !== undefined);
         if (paths.length > 0 && clusterFlags) {

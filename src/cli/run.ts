@@ -25,7 +25,9 @@ import { DEFAULT_ADAPTIVE_MAX } from '../run/adaptive-limit.ts';
 import { OMITTED_OUTPUT_MAX_BYTES } from '../run/run-options.ts';
 import type { EventSubject } from '../run/events.ts';
 import { executeWindowRun, parseWindowSettings, type WindowWiring } from './run-backup.ts';
-import type { Clock, EventRecorder, PodExecutor, PodLister, PodScope, PodWatcher } from '../run/ports.ts';
+import type { Clock, EventRecorder, OwnerLister, PodExecutor, PodLister, PodScope, PodWatcher, RestoreReader } from '../run/ports.ts';
+import { DEFAULT_SETTLE_MS, prepareFromRestore } from '../run/from-restore.ts';
+import { parseRestoreRef, planFromRestore } from '../plan/from-restore.ts';
 import type { CliCommand, CommandContext } from './command.ts';
 import { EXIT_FINDINGS, EXIT_OK, EXIT_USAGE, UsageError, describeError, writeError, writeWarning } from './context.ts';
 import type { CliDeps } from './context.ts';
@@ -54,6 +56,8 @@ export interface RunPorts {
   readonly watcher: PodWatcher;
   readonly lister: PodLister;
   readonly events: EventRecorder;
+  /** Velero Restores and the workloads that own pods (--from-restore); undefined = not available. */
+  readonly restores?: RestoreReader & OwnerLister;
   /** The kubeconfig context's namespace (the default without -n, -A or namespaces in the file); default `default`. */
   readonly namespace?: string;
   close(): Promise<void> | void;
@@ -128,6 +132,8 @@ interface RawRunOptions {
   thawOrder?: string;
   /** Set by the action for run backup, whose settings are parsed as pre-backup. */
   thawOrderWindow?: boolean;
+  fromRestore?: string;
+  settle?: string;
 }
 
 export const RUN_FORMATS = ['text', 'wide', 'json', 'yaml', 'junit'] as const;
@@ -156,6 +162,10 @@ export interface RunSettings {
   readonly waitForPodsMs: number | undefined;
   /** --thaw-order (post-backup, backup; ADR 0019): post stages in reverse (default) or the same order as the pre stages. */
   readonly thawOrder: ThawOrder;
+  /** --from-restore NS/NAME (post-restore, ADR 0021): the Restore read from the cluster; undefined = none. */
+  readonly fromRestore?: { readonly namespace: string; readonly name: string } | undefined;
+  /** --settle (with --from-restore): plan once no new pod has appeared for this long. */
+  readonly settleMs?: number | undefined;
 }
 
 /** Validates flags into settings; every problem is a UsageError naming the flag. */
@@ -199,6 +209,24 @@ export function parseRunSettings(kind: string, raw: RawRunOptions): RunSettings 
     if (wait.ns <= 0n) throw new UsageError(`--wait-for-pods must be positive (got ${raw.waitForPods})`);
     waitForPodsMs = nsToMs(wait.ns);
   }
+  let fromRestore: { namespace: string; name: string } | undefined;
+  let settleMs: number | undefined;
+  if (raw.fromRestore !== undefined) {
+    if (!isRestore) throw new UsageError(`--from-restore applies to post-restore only (got ${k})`);
+    if (raw.restore !== undefined) throw new UsageError('--from-restore reads the Restore from the cluster; use it or --restore FILE, not both');
+    if (raw.waitForPods !== undefined) throw new UsageError('--wait-for-pods does not apply with --from-restore (it waits for the Restore and settles by itself; see --settle)');
+    const ref = parseRestoreRef(raw.fromRestore);
+    if ('error' in ref) throw new UsageError(`--from-restore: ${ref.error}`);
+    fromRestore = ref;
+    settleMs = DEFAULT_SETTLE_MS;
+  }
+  if (raw.settle !== undefined) {
+    if (fromRestore === undefined) throw new UsageError('--settle applies only with --from-restore NS/NAME');
+    const settle = parseGoDuration(raw.settle);
+    if (!settle.ok) throw new UsageError(`--settle: ${settle.error} (use a Go duration such as 10s or 1m; 0 = plan from the pods there now)`);
+    if (settle.ns < 0n) throw new UsageError(`--settle must not be negative (got ${raw.settle})`);
+    settleMs = nsToMs(settle.ns);
+  }
   // KUBECONFIG (possibly a list) is the kube layer's business; only the flag is passed on.
   const kubeconfig = raw.kubeconfig;
   const connect: ConnectOptions = {
@@ -222,6 +250,7 @@ export function parseRunSettings(kind: string, raw: RawRunOptions): RunSettings 
     failIfNoHooks: raw.failIfNoHooks === true,
     waitForPodsMs,
     thawOrder: raw.thawOrder === 'same' ? 'same' : 'reverse',
+    ...(fromRestore === undefined ? {} : { fromRestore, settleMs }),
   };
 }
 
@@ -265,24 +294,39 @@ export async function executeRun(settings: RunSettings, deps: CliDeps, wiring: R
       deps.io.stderr.write('interrupted before any hook ran\n');
       return { report: { summary: { attempted: 0, failed: 0 }, results: [] }, exitCode: exitForSignal(interrupted) };
     };
-    // The file first: a file with errors stops here, before any connection or request.
-    const prepared = await planned(wiring.prepare(settings.kind, settings.file, planDeps, { veleroVersion: settings.policy.veleroVersion }));
-    if (prepared === undefined) return interruptedEarly();
-    ports = await wiring.createPorts(settings.connect);
-    const choice = chooseNamespaces(settings.scope.namespaces, settings.allNamespaces, prepared.namespaces, ports.namespace);
-    const where = describeNamespaceChoice(choice, settings.kind === 'post-restore' ? 'restore' : 'backup');
-    if (where !== undefined) deps.io.stderr.write(`${settings.kind}: ${where}\n`);
-    // Every namespace the file names is excluded: nothing to list or watch.
-    const scope: PodScope | undefined = !choice.all && choice.namespaces.length === 0 ? undefined : { ...settings.scope, namespaces: choice.namespaces };
+    let prepared: PreparedRun | undefined;
+    let choice: { readonly namespaces: readonly string[]; readonly all: boolean };
+    let scope: PodScope | undefined;
+    let fromRestorePods: readonly PodManifest[] | undefined;
+    if (settings.fromRestore !== undefined) {
+      ports = await wiring.createPorts(settings.connect);
+      const ready = await fromRestoreRun(settings, settings.fromRestore, ports, wiring.clock, ctl.signal, deps);
+      if ('exitCode' in ready) return ready.exitCode === EXIT_INTERRUPTED ? interruptedEarly() : { report: { summary: { attempted: 0, failed: 0 }, results: [] }, exitCode: ready.exitCode };
+      ({ prepared, scope } = ready);
+      choice = { namespaces: ready.scope.namespaces, all: ready.scope.namespaces.length === 0 };
+      fromRestorePods = ready.pods;
+    } else {
+      // The file first: a file with errors stops here, before any connection or request.
+      prepared = await planned(wiring.prepare(settings.kind, settings.file, planDeps, { veleroVersion: settings.policy.veleroVersion }));
+      if (prepared === undefined) return interruptedEarly();
+      ports = await wiring.createPorts(settings.connect);
+      choice = chooseNamespaces(settings.scope.namespaces, settings.allNamespaces, prepared.namespaces, ports.namespace);
+      const where = describeNamespaceChoice(choice as ReturnType<typeof chooseNamespaces>, settings.kind === 'post-restore' ? 'restore' : 'backup');
+      if (where !== undefined) deps.io.stderr.write(`${settings.kind}: ${where}\n`);
+      // Every namespace the file names is excluded: nothing to list or watch.
+      scope = !choice.all && choice.namespaces.length === 0 ? undefined : { ...settings.scope, namespaces: choice.namespaces };
+    }
+    const run: PreparedRun = prepared;
     let pods: readonly PodManifest[];
     try {
-      if (scope === undefined) pods = [];
+      if (fromRestorePods !== undefined) pods = fromRestorePods;
+      else if (scope === undefined) pods = [];
       else if (settings.waitForPodsMs !== undefined) {
         const waitMs = settings.deadlineMs === undefined ? settings.waitForPodsMs : Math.min(settings.waitForPodsMs, settings.deadlineMs);
         deps.io.stderr.write(`${settings.kind}: waiting up to ${formatMs(waitMs)} for pods with a hook to appear (--wait-for-pods)\n`);
         const waited = await waitForPods({
           watcher: ports.watcher, scope, clock: wiring.clock, signal: ctl.signal, timeoutMs: waitMs,
-          ready: (seen) => prepared.plan(seen, settings.policy, true).hooks.length > 0,
+          ready: (seen) => run.plan(seen, settings.policy, true).hooks.length > 0,
         });
         if (ctl.signal.aborted) return interruptedEarly();
         if (!waited.ready) deps.io.stderr.write(`${settings.kind}: no pod with a hook appeared within ${formatMs(waitMs)}\n`);
@@ -297,7 +341,7 @@ export async function executeRun(settings: RunSettings, deps: CliDeps, wiring: R
       clock: wiring.clock,
       signal: ctl.signal,
       events: settings.events ? ports.events : undefined,
-      eventSubject: typeof prepared.name === 'string' && prepared.name !== '' ? eventSubjectFor(settings.kind, prepared.name, prepared.objectNamespace ?? '') : undefined,
+      eventSubject: typeof run.name === 'string' && run.name !== '' ? eventSubjectFor(settings.kind, run.name, run.objectNamespace ?? '') : undefined,
       concurrency: settings.concurrency,
       adaptiveConcurrency: true,
       deadlineMs: settings.deadlineMs,
@@ -315,7 +359,7 @@ export async function executeRun(settings: RunSettings, deps: CliDeps, wiring: R
       },
     };
     let report: RunReport;
-    const plan = prepared.plan(pods, settings.policy);
+    const plan = run.plan(pods, settings.policy);
     refuseInvalidStages(plan, deps);
     announce(deps, settings, plan);
     const listed = scope === undefined ? [] : choice.namespaces;
@@ -337,8 +381,8 @@ export async function executeRun(settings: RunSettings, deps: CliDeps, wiring: R
     progress.end();
     const context: RunContext = {
       kind: settings.kind,
-      backup: settings.kind === 'post-restore' ? null : (prepared.name ?? null),
-      restore: settings.kind === 'post-restore' ? (prepared.name ?? null) : null,
+      backup: settings.kind === 'post-restore' ? null : (run.name ?? null),
+      restore: settings.kind === 'post-restore' ? (run.name ?? null) : null,
       namespaces,
       podsSeen: pods.length,
       startedAt,
@@ -365,6 +409,69 @@ export async function executeRun(settings: RunSettings, deps: CliDeps, wiring: R
     deps.signal.removeEventListener('abort', onOuterAbort);
     await ports?.close();
   }
+}
+
+/**
+ * --from-restore: the Restore from the cluster, waited for and settled (src/run/from-restore.ts);
+ * the plan is the owner rule's (src/plan/from-restore.ts). A refusal is said on stderr and returned
+ * as the exit code: 2 when there is nothing to run for (no such Restore, Failed, spec.hooks errors),
+ * 1 when the deadline passed while the Restore was still creating its objects.
+ */
+async function fromRestoreRun(
+  settings: RunSettings,
+  ref: { readonly namespace: string; readonly name: string },
+  ports: RunPorts,
+  clock: Clock,
+  signal: AbortSignal,
+  deps: CliDeps,
+): Promise<{ prepared: PreparedRun; scope: PodScope; pods: readonly PodManifest[] } | { exitCode: number }> {
+  if (ports.restores === undefined) throw new UsageError('--from-restore is not available in this build (no Restore reader)');
+  const allNamespaces = settings.allNamespaces;
+  const outcome = await prepareFromRestore({
+    restores: ports.restores,
+    owners: ports.restores,
+    watcher: ports.watcher,
+    lister: ports.lister,
+    clock,
+    signal,
+    namespace: ref.namespace,
+    name: ref.name,
+    readOptions: { veleroVersion: settings.policy.veleroVersion },
+    namespaces: allNamespaces ? [] : settings.scope.namespaces,
+    labelSelector: settings.scope.labelSelector,
+    deadlineMs: settings.deadlineMs,
+    settleMs: settings.settleMs ?? DEFAULT_SETTLE_MS,
+    onStatus: (m) => {
+      deps.io.stderr.write(`post-restore: ${terminalSafe(m)}\n`);
+    },
+  });
+  switch (outcome.kind) {
+    case 'aborted':
+      return { exitCode: EXIT_INTERRUPTED };
+    case 'not-found':
+    case 'failed':
+    case 'invalid':
+      writeError(deps.io, `--from-restore ${ref.namespace}/${ref.name}: ${terminalSafe(outcome.message)}; no hook was run`);
+      return { exitCode: EXIT_USAGE };
+    case 'timeout':
+      writeError(deps.io, `--from-restore ${ref.namespace}/${ref.name}: ${terminalSafe(outcome.message)}; no hook was run`);
+      return { exitCode: EXIT_FINDINGS };
+    case 'ready':
+      break;
+  }
+  const { restore, owners } = outcome;
+  const where = outcome.scope.namespaces.length === 0 ? 'every namespace' : `namespace${outcome.scope.namespaces.length === 1 ? '' : 's'} ${outcome.scope.namespaces.map((n) => JSON.stringify(n)).join(', ')}`;
+  deps.io.stderr.write(`post-restore: restore ${terminalSafe(ref.name)} is ${outcome.phase}; ${outcome.pods.length} pod${outcome.pods.length === 1 ? '' : 's'} in ${terminalSafe(where)}; hooks run only in pods its workloads created (Velero ran the hooks of the pods it created)\n`);
+  return {
+    prepared: {
+      namespaces: 'all',
+      name: restore.name,
+      objectNamespace: ref.namespace,
+      plan: (pods, policy) => planFromRestore(restore, pods, owners, policy),
+    },
+    scope: outcome.scope,
+    pods: outcome.pods,
+  };
 }
 
 /** The post-backup command line that thaws what an incomplete pre-backup froze. */
@@ -491,6 +598,8 @@ export function createRunCommand(wiring: () => WindowWiring): CliCommand {
         .option('--thaw-order <order>', 'post-backup and backup, with stages (kubehooks.dev/stage): reverse (default: the last stage frozen is thawed first) or same (Velero\'s order)')
         .addOption(new Option('--on-pre-failure <mode>', 'backup only: after a pre hook with onError Fail failed, fail (thaw, COMMAND is not run) or continue (run COMMAND anyway)').choices(['fail', 'continue']))
         .option('--journal <file>', 'backup only: the crash-recovery journal (default: $XDG_STATE_HOME/kubehooks/windows/<run id>.jsonl, printed); after a crash `kubehooks thaw --journal FILE` thaws what it froze')
+        .option('--from-restore <ns/name>', 'post-restore: read this velero.io/v1 Restore from the cluster, wait until it has created its objects, and run its hooks in the pods its restored workloads created (Velero runs those of the pods it created)')
+        .option('--settle <duration>', `with --from-restore: plan once no new pod has appeared for this long (Go duration; default ${DEFAULT_SETTLE_MS / 1000}s; bounded by --deadline)`)
         .option('--fail-if-no-hooks', 'exit 1 when no hook is planned (by default that is a warning on stderr and exit 0)')
         .option('--no-events', 'do not record Kubernetes Events on the pods')
         .option('--insecure-skip-tls-verify', 'do not verify the API server certificate (dangerous; warns on stderr)');
@@ -499,6 +608,7 @@ export function createRunCommand(wiring: () => WindowWiring): CliCommand {
         ['run pre-backup --backup backup.yaml', 'the Backup\'s spec hooks and annotations, in its namespaces'],
         ['run post-backup --backup backup.yaml -o json', 'thaw, with a JSON report (schemas/run-output.schema.json)'],
         ['run post-restore --restore restore.yaml --wait-for-pods 5m', 'wait for the restored pods, then run their hooks'],
+        ['run post-restore --from-restore velero/restore-1', 'the hooks Velero leaves out: pods the restored Deployments and StatefulSets created'],
         ['run pre-backup -A --fail-if-no-hooks', 'every namespace; exit 1 if nothing has a hook'],
         ['run backup --backup backup.yaml -- ./snapshot.sh', 'freeze, run ./snapshot.sh, always thaw'],
         ['run backup --backup backup.yaml --window-timeout 10m -o json -- kopia snapshot create /data', 'COMMAND stopped after 10m, then thaw; JSON report (schemas/run-backup-output.schema.json)'],

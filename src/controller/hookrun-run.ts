@@ -16,7 +16,9 @@ import { scopeNamespaces } from '../plan/scope.ts';
 import { runBackupHooks } from '../run/backup-runner.ts';
 import { hookKey, podKey } from '../run/hook-key.ts';
 import { runPostRestoreHooks } from '../run/post-restore-runner.ts';
-import type { Clock, EventRecorder, PodExecutor, PodLister, PodScope, PodWatcher } from '../run/ports.ts';
+import type { Clock, EventRecorder, OwnerLister, PodExecutor, PodLister, PodScope, PodWatcher, RestoreReader } from '../run/ports.ts';
+import { DEFAULT_SETTLE_MS, loadOwners, prepareFromRestore } from '../run/from-restore.ts';
+import { planFromRestore, type OwnerIndex } from '../plan/from-restore.ts';
 import { notRun } from '../run/results.ts';
 import { OMITTED_OUTPUT_MAX_BYTES } from '../run/run-options.ts';
 import { parseBackupObject, parseRestoreObject, type BackupHooks, type RestoreHooks } from '../velero/spec.ts';
@@ -54,6 +56,14 @@ export interface HookRunDeps {
   readonly fence?: (() => string | undefined) | undefined;
   /** This process's journal identity (status.holder). */
   readonly holder: string;
+  /**
+   * Restores and pod owners for `restoreRef` (ADR 0021): the run waits for the Restore and runs its
+   * hooks only in the pods its restored workloads created. Undefined: restoreRef is planned like an
+   * inline restore (every pod the Restore names).
+   */
+  readonly restores?: (RestoreReader & OwnerLister) | undefined;
+  /** The settle window for restoreRef (default DEFAULT_SETTLE_MS). */
+  readonly settleMs?: number | undefined;
 }
 
 export type RunOutcome =
@@ -164,7 +174,8 @@ export class HookRunRunner {
     return { ...(spec.noAnnotationHooks === true ? { annotationHooks: false } : {}), ...(rules ? { namespaceDenied: ns.denied } : {}) };
   }
 
-  #plan(source: Source, pods: readonly PodManifest[], policy: PlanPolicy, phase: HookRunSpec['phase']): Plan {
+  #plan(source: Source, pods: readonly PodManifest[], policy: PlanPolicy, phase: HookRunSpec['phase'], owners?: OwnerIndex): Plan {
+    if (source.kind === 'restore' && owners !== undefined) return planFromRestore(source.hooks, pods, owners, policy);
     if (source.kind === 'restore') {
       return planRestore(pods, source.hooks, { generateName: () => 'velero-restore-init-00000000', policy });
     }
@@ -185,7 +196,7 @@ export class HookRunRunner {
       return { kind: 'done', hookRun: stored };
     };
 
-    const source = await this.#source(hr, signal);
+    let source = await this.#source(hr, signal);
     if ('reason' in source) return refuse(source);
     const policy = this.#policy(hr.spec);
     if ('reason' in policy) return refuse(policy);
@@ -194,7 +205,51 @@ export class HookRunRunner {
 
     const prior: HookRunStatus = hr.status ?? {};
     const resumed = prior.startTime !== undefined;
-    let pods = scope === 'nothing' ? [] : await this.#deps.lister.list(scope, signal);
+    const restores = source.kind === 'restore' && hr.spec.restoreRef !== undefined ? this.#deps.restores : undefined;
+    let owners: OwnerIndex | undefined;
+    let pods: readonly PodManifest[];
+    if (restores !== undefined && !resumed && scope !== 'nothing') {
+      // restoreRef: wait (bounded by spec.deadline) until the Restore has created its objects, let
+      // its workloads create their pods, then plan with the owner rule. Nothing is written before.
+      const ref = hr.spec.restoreRef ?? { name: '' };
+      const ready = await prepareFromRestore({
+        restores,
+        owners: restores,
+        watcher: this.#deps.watcher,
+        lister: this.#deps.lister,
+        clock,
+        signal,
+        namespace: ref.namespace ?? hr.metadata.namespace,
+        name: ref.name,
+        namespaces: scope.namespaces,
+        labelSelector: scope.labelSelector,
+        deadlineMs: parseDeadline(hr.spec, 'restore'),
+        settleMs: this.#deps.settleMs ?? DEFAULT_SETTLE_MS,
+        onStatus: (m) => {
+          this.#deps.log(`HookRun ${hr.metadata.namespace}/${hr.metadata.name}: ${m}`);
+        },
+      });
+      switch (ready.kind) {
+        case 'aborted':
+          return { kind: 'stopped', why: 'the controller is stopping' };
+        case 'not-found':
+          return refuse({ reason: 'SourceNotFound', message: `spec.restoreRef: ${ready.message}` });
+        case 'failed':
+          return refuse({ reason: 'RestoreFailed', message: `spec.restoreRef: ${ready.message}` });
+        case 'invalid':
+          return refuse({ reason: 'InvalidHookSource', message: `spec.restoreRef: ${ready.message}` });
+        case 'timeout':
+          return refuse({ reason: 'RestoreNotReady', message: `spec.restoreRef: ${ready.message}` });
+        case 'ready':
+          break;
+      }
+      source = { kind: 'restore', hooks: ready.restore };
+      pods = ready.pods;
+      owners = ready.owners;
+    } else {
+      pods = scope === 'nothing' ? [] : await this.#deps.lister.list(scope, signal);
+      if (restores !== undefined && source.kind === 'restore') owners = await loadOwners(source.hooks, pods, restores, signal);
+    }
     if (resumed) {
       // Only the pods planned at the start, and only the same pods (a re-created pod is another pod).
       const planned = new Map((prior.plannedPods ?? []).map((p) => [podKey(p.namespace, p.name), p]));
@@ -203,7 +258,7 @@ export class HookRunRunner {
         return want !== undefined && (want.uid === undefined || want.uid === p.metadata.uid);
       });
     }
-    const fullPlan = this.#plan(source, pods, policy, hr.spec.phase);
+    const fullPlan = this.#plan(source, pods, policy, hr.spec.phase, owners);
     const hooks = fullPlan.hooks.filter((h) => h.type === 'exec');
     const plannedPods: PlannedPod[] = resumed
       ? [...(prior.plannedPods ?? [])]

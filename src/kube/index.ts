@@ -2,12 +2,13 @@
  * The Kubernetes adapters behind the runner's ports (src/run/ports.ts). This directory is the only
  * place that imports @kubernetes/client-node.
  */
-import type { Clock, EventRecorder, PodExecutor, PodLister, PodWatcher } from '../run/ports.ts';
+import type { Clock, EventRecorder, OwnerLister, PodExecutor, PodLister, PodWatcher, RestoreReader } from '../run/ports.ts';
 import { KubeClient, type KubeClientOptions } from './client.ts';
 import { createSystemClock } from '../run/clock.ts';
 import { KubeEventRecorder } from './events.ts';
 import { KubePodExecutor } from './exec.ts';
 import { KubePodWatcher, type KubePodWatcherOptions } from './pod-watcher.ts';
+import { KubeRestoreClient } from './restores.ts';
 
 export interface KubePortsOptions extends KubeClientOptions {
   readonly watcher?: Omit<KubePodWatcherOptions, 'clock'>;
@@ -19,6 +20,8 @@ export interface KubePorts {
   readonly watcher: PodWatcher;
   readonly lister: PodLister;
   readonly events: EventRecorder;
+  /** Velero Restores and the workloads that own pods (--from-restore, restoreRef). */
+  readonly restores: RestoreReader & OwnerLister;
   readonly clock: Clock;
   /** The API server URL and context in use (for messages). */
   readonly server: string;
@@ -42,6 +45,7 @@ export function createKubePorts(options: KubePortsOptions = {}): KubePorts {
     watcher,
     lister: watcher,
     events: new KubeEventRecorder(client),
+    restores: new KubeRestoreClient(client),
     clock,
     server: client.server,
     context: client.contextName,
@@ -87,3 +91,4 @@ export type { ExecChannel, ExecChannelHandlers, ExecChannelOpener, ExecChannelOp
 export { wsExecChannelOpener } from './exec-channel-ws.ts';
 export { KubePodWatcher, type KubePodWatcherOptions, type BackoffOptions } from './pod-watcher.ts';
 export { toPodManifest } from './pod.ts';
+export { KubeRestoreClient } from './restores.ts';

@@ -45,6 +45,7 @@ export function toPodManifest(value: unknown): PodManifest | undefined {
     metadata: {
       ...pick(metadata, ['name', 'namespace', 'uid', 'resourceVersion', 'generation', 'deletionTimestamp']),
       ...pick(metadata, ['labels', 'annotations']),
+      ...optional('ownerReferences', slimOwnerRefs(metadata['ownerReferences'])),
     } as PodManifest['metadata'],
     spec: {
       containers: slimContainers(spec['containers']) ?? [],
@@ -87,6 +88,12 @@ function slimVolumes(value: unknown): Record<string, unknown>[] | undefined {
     else if (isRecord(v['ephemeral'])) out.push({ name: v['name'], ephemeral: {} });
   }
   return out.length === 0 ? undefined : out;
+}
+
+/** Who owns the pod (--from-restore follows the chain): kind, name, uid and the controller flag. */
+function slimOwnerRefs(value: unknown): Record<string, unknown>[] | undefined {
+  if (!Array.isArray(value) || value.length === 0) return undefined;
+  return (value as unknown[]).filter(isRecord).map((r) => pick(r, ['apiVersion', 'kind', 'name', 'uid', 'controller']));
 }
 
 function slimStatuses(value: unknown): ContainerStatusView[] | undefined {

@@ -31,6 +31,13 @@ export const SKIP_CODES = {
   // kubehooks' own policy.
   'namespace-denied': 'Hooks may not run in the pod\'s namespace (--allow-namespace / --deny-namespace).',
   'stage-invalid': 'The pod\'s kubehooks.dev/stage annotation is not a stage (a whole number from 0 to 999): kubehooks cannot place its hooks in the order, so `run` refuses the plan.',
+  // --from-restore / restoreRef (ADR 0021): which live pods kubehooks runs the Restore's hooks in.
+  'created-by-velero': 'Velero created the pod (it carries this Restore\'s velero.io/restore-name label) and runs its post-restore hooks itself.',
+  'no-owner': 'No workload owns the pod and Velero did not create it, so it is not part of the Restore.',
+  'owner-not-restored': 'The pod\'s owner chain ends at an object this Restore did not create (no velero.io/restore-name label naming it).',
+  'owner-chain-broken': 'An owner in the pod\'s chain does not exist (or cannot be listed), or the chain has no controller reference or is too long.',
+  'owner-kind-unsupported': 'The pod\'s owner chain goes through a kind kubehooks does not follow (it follows the built-in workload kinds).',
+  'outside-restore-namespaces': 'The pod is in a namespace the Restore does not restore into (its namespaces after spec.namespaceMapping).',
 } as const satisfies Readonly<Record<string, string>>;
 
 export type SkipCode = keyof typeof SKIP_CODES;

@@ -35,6 +35,12 @@ export interface PlanRestoreOptions {
    * pods are already restored (live, in their target namespace).
    */
   readonly backedUp?: boolean | undefined;
+  /**
+   * true: the pods are live pods that workloads this Restore created made (`--from-restore`, ADR
+   * 0021): the Restore's own object filters (resources, namespaces, labels, restore-name) chose
+   * their owners, not them, and are not applied; the hook entries' own selectors still are.
+   */
+  readonly ownedPods?: boolean | undefined;
 }
 
 /**
@@ -63,7 +69,7 @@ export function planRestoreDetailed(pods: readonly PodManifest[], restore: Resto
     const namespace = target;
     const podName = original.metadata.name;
     const sourceNamespaces = backedUp ? [givenNamespace] : sourceNamespacesOf(target, mapping);
-    const outOfScope = firstSkip(scopeRules, { pod: original, namespace, sourceNamespaces, live: !backedUp });
+    const outOfScope = opts.ownedPods === true ? undefined : firstSkip(scopeRules, { pod: original, namespace, sourceNamespaces, live: !backedUp });
     if (outOfScope !== undefined) {
       skipped.push({ namespace, pod: podName, ...outOfScope });
       continue;

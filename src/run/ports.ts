@@ -3,6 +3,7 @@
  * real API server; tests implement them in memory. Nothing here imports @kubernetes/client-node.
  */
 import type { PodManifest } from '../model/pod.ts';
+import type { OwnerKind, OwnerObject } from '../plan/from-restore.ts';
 
 // ---------- exec ----------
 
@@ -132,4 +133,16 @@ export interface Clock {
   now(): number;
   /** Resolves after `ms` or rejects with the signal's reason when aborted; the timer is always cleared. */
   sleep(ms: number, signal: AbortSignal): Promise<void>;
+}
+
+// ---------- a Restore and the workloads it created (--from-restore, ADR 0021) ----------
+
+export interface RestoreReader {
+  /** A velero.io/v1 Restore as the API server returns it; undefined when it does not exist. */
+  getRestore(namespace: string, name: string, signal: AbortSignal): Promise<Record<string, unknown> | undefined>;
+}
+
+export interface OwnerLister {
+  /** Every object of one owner kind in one namespace (one paged list, never a GET per pod). */
+  listOwners(kind: OwnerKind, namespace: string, signal: AbortSignal): Promise<readonly OwnerObject[]>;
 }
