@@ -34,6 +34,10 @@ export const CONTROLLER_RULES: readonly PolicyRule[] = [
   { apiGroups: [''], resources: ['events'], verbs: ['create'] },
   // backupRef / restoreRef.
   { apiGroups: ['velero.io'], resources: ['backups', 'restores', 'schedules'], verbs: ['get'] },
+  // restoreRef's owner rule (ADR 0021): one list per owner kind and namespace, never a GET per pod.
+  { apiGroups: ['apps'], resources: ['replicasets', 'deployments', 'statefulsets', 'daemonsets'], verbs: ['list'] },
+  { apiGroups: ['batch'], resources: ['jobs', 'cronjobs'], verbs: ['list'] },
+  { apiGroups: [''], resources: ['replicationcontrollers'], verbs: ['list'] },
 ];
 
 /**
