@@ -15,6 +15,8 @@ import { createKubePorts } from '../kube/index.ts';
 import { KubeClient } from '../kube/client.ts';
 import { SERVICE_ACCOUNT_DIR } from '../kube/kubeconfig.ts';
 import { KubeHookRunClient } from '../kube/hookruns.ts';
+import { KubeRestoreClient } from '../kube/restores.ts';
+import { RESTORE_OPT_IN_ANNOTATION, watchRestores } from '../controller/restore-hookruns.ts';
 import { createSystemClock } from '../run/clock.ts';
 import { terminalSafe } from '../report/terminal-text.ts';
 import type { CliCommand } from './command.ts';
@@ -36,6 +38,8 @@ interface RawControllerOptions {
   leaderElectRenewDeadline: string;
   leaderElectRetryPeriod: string;
   metricsAddr?: string;
+  watchRestores?: boolean;
+  restoreNamespace?: string[];
 }
 
 /** A flag's Go duration (`15s`, `1m30s`) in ms; a usage error naming the flag otherwise. */
@@ -79,6 +83,8 @@ export const controllerCommand: CliCommand = {
       .option('--leader-elect-renew-deadline <d>', 'how long the leader retries a renewal before it stops running hooks', '10s')
       .option('--leader-elect-retry-period <d>', 'how often candidates try to take the Lease and the leader renews it', '2s')
       .option('--metrics-addr <host:port>', 'serve /metrics (Prometheus), /healthz and /readyz here, e.g. 127.0.0.1:8080 or :8080 (every interface); default: off')
+      .option('--watch-restores', `create a HookRun (restoreRef) in the system namespace for every Velero Restore annotated ${RESTORE_OPT_IN_ANNOTATION}="true" (off by default: annotation hooks run commands)`)
+      .option('--restore-namespace <ns>', 'with --watch-restores: look at Restores only in this namespace (repeatable; default: all namespaces)', collect)
       .action(async (raw: RawControllerOptions) => {
         const namespaces = [...new Set((raw.namespace ?? []).map((n) => n.trim()))];
         const bad = namespaces.find((n) => !DNS_LABEL.test(n) || n.length > 63);
@@ -106,6 +112,11 @@ export const controllerCommand: CliCommand = {
         } catch (error) {
           throw new UsageError(error instanceof Error ? error.message : String(error));
         }
+        const restoreNamespaces = [...new Set((raw.restoreNamespace ?? []).map((n) => n.trim()))];
+        const badRestoreNs = restoreNamespaces.find((n) => !DNS_LABEL.test(n) || n.length > 63);
+        if (badRestoreNs !== undefined) throw new UsageError(`--restore-namespace: "${badRestoreNs}" is not a valid namespace name`);
+        if (restoreNamespaces.length > 0 && raw.watchRestores !== true) throw new UsageError('--restore-namespace applies only with --watch-restores');
+        if (raw.watchRestores === true && systemNamespace === undefined) throw new UsageError('--watch-restores creates HookRuns in the system namespace: set --system-namespace (or POD_NAMESPACE)');
         const log = (message: string): void => {
           ctx.deps.io.stderr.write(`${new Date().toISOString()} kubehooks controller: ${terminalSafe(message)}\n`);
         };
@@ -184,14 +195,23 @@ export const controllerCommand: CliCommand = {
             });
             current = controller;
             metrics.setLeader(true);
+            // --watch-restores runs on the leader only, for as long as it leads (its creates are idempotent: 409 AlreadyExists).
+            const watchStop = new AbortController();
+            const restoreWatch =
+              raw.watchRestores === true && systemNamespace !== undefined
+                ? watchRestores({ api: new KubeRestoreClient(client), namespaces: restoreNamespaces, systemNamespace, clock, log }, AbortSignal.any([signal, watchStop.signal]))
+                : Promise.resolve();
             try {
               await controller.run(signal);
             } finally {
+              watchStop.abort();
+              await restoreWatch;
               metrics.setLeader(false);
               current = undefined;
             }
           };
           log(`watching HookRuns ${namespaces.length === 0 ? 'in all namespaces' : `in ${namespaces.join(', ')}`} on ${ports.server}; system namespace: ${systemNamespace ?? '(none: every HookRun acts in its own namespace)'}${elector === undefined ? '' : `; leader election on Lease ${leaseNamespace ?? ''}/${raw.leaderElectionId} as ${identity}`}`);
+          if (raw.watchRestores === true) log(`--watch-restores: Restores annotated ${RESTORE_OPT_IN_ANNOTATION}="true" ${restoreNamespaces.length === 0 ? 'in all namespaces' : `in ${restoreNamespaces.join(', ')}`} get a HookRun in ${systemNamespace ?? ''}`);
           if (elector === undefined) await lead(ctl.signal);
           else await elector.run(ctl.signal, lead);
           stopping.value = true;

@@ -51,6 +51,16 @@ export function leaderElectionRules(leaseName: string): readonly PolicyRule[] {
     { apiGroups: ['coordination.k8s.io'], resources: ['leases'], resourceNames: [leaseName], verbs: ['get', 'update'] },
   ];
 }
+ * --watch-restores only (ADR 0021): read the Restores (cluster-wide) and create HookRuns (a Role in
+ * the controller's own namespace). Off by default: annotation hooks run commands.
+ */
+export const RESTORE_WATCH_RULES: readonly PolicyRule[] = [
+  { apiGroups: ['velero.io'], resources: ['restores'], verbs: ['list'] },
+];
+export const RESTORE_WATCH_NAMESPACE_RULES: readonly PolicyRule[] = [
+  { apiGroups: [HOOKRUN_GROUP], resources: [HOOKRUN_PLURAL], verbs: ['create'] },
+];
+
 
 export interface ControllerManifestOptions {
   /** Container image whose entrypoint is the kubehooks CLI. */
@@ -62,6 +72,8 @@ export interface ControllerManifestOptions {
   readonly replicas?: number;
   /** Default true: two replicas, one active, on a Lease named like the controller. */
   readonly leaderElect?: boolean;
+  /** `--watch-restores`: HookRuns for Restores annotated kubehooks.dev/post-restore-hooks="true" (extra RBAC). */
+  readonly watchRestores?: boolean;
   readonly imagePullPolicy?: 'Always' | 'IfNotPresent' | 'Never';
 }
 
@@ -102,6 +114,13 @@ export function controllerManifests(options: ControllerManifestOptions): Record<
       });
     }
   }
+  if (options.watchRestores === true) {
+    const rwName = `${name}-restores`;
+    out.push({ apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'ClusterRole', metadata: { ...meta(), name: rwName }, rules: rules(RESTORE_WATCH_RULES) });
+    out.push({ apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'ClusterRoleBinding', metadata: { ...meta(), name: rwName }, roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: rwName }, subjects: subject });
+    out.push({ apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'Role', metadata: { ...meta({ namespace }), name: rwName }, rules: rules(RESTORE_WATCH_NAMESPACE_RULES) });
+    out.push({ apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'RoleBinding', metadata: { ...meta({ namespace }), name: rwName }, roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name: rwName }, subjects: subject });
+  }
   if (leaderElect) {
     const leName = `${name}-leader-election`;
     out.push({ apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'Role', metadata: { ...meta({ namespace }), name: leName }, rules: rules(leaderElectionRules(name)) });
@@ -118,9 +137,10 @@ export function controllerManifests(options: ControllerManifestOptions): Record<
 }
 
 /** The arguments the Deployment passes to `kubehooks`. */
-export function controllerArgs(options: Pick<ControllerManifestOptions, 'watchNamespaces' | 'leaderElect' | 'name'>, namespace: string): string[] {
+export function controllerArgs(options: Pick<ControllerManifestOptions, 'watchNamespaces' | 'leaderElect' | 'name' | 'watchRestores'>, namespace: string): string[] {
   const args = ['controller', `--metrics-addr=:${METRICS_PORT}`];
   for (const ns of options.watchNamespaces ?? []) args.push(`--namespace=${ns}`);
+  if (options.watchRestores === true) args.push('--watch-restores');
   if (options.leaderElect !== false) {
     args.push('--leader-elect', `--leader-election-namespace=${namespace}`, `--leader-election-id=${options.name ?? DEFAULT_CONTROLLER_NAME}`);
   }

@@ -5,8 +5,11 @@
  */
 import { OWNER_KINDS, readOwnerRefs, type OwnerKind, type OwnerObject } from '../plan/from-restore.ts';
 import type { OwnerLister, RestoreReader } from '../run/ports.ts';
+import type { HookRun } from '../controller/hookrun-types.ts';
+import { HOOKRUN_API_VERSION, HOOKRUN_PLURAL } from '../controller/hookrun-types.ts';
+import type { RestoreHookRunApi } from '../controller/restore-hookruns.ts';
 import type { KubeClient } from './client.ts';
-import { ApiStatusError, NotFoundError } from './errors.ts';
+import { ApiStatusError, ApiStatusErrorBase, NotFoundError } from './errors.ts';
 import { isRecord } from './status.ts';
 
 const seg = encodeURIComponent;
@@ -37,7 +40,7 @@ function toOwner(kind: OwnerKind, namespace: string, raw: unknown): OwnerObject 
   };
 }
 
-export class KubeRestoreClient implements RestoreReader, OwnerLister {
+export class KubeRestoreClient implements RestoreReader, OwnerLister, RestoreHookRunApi {
   readonly #client: KubeClient;
 
   constructor(client: KubeClient) {
@@ -70,5 +73,33 @@ export class KubeRestoreClient implements RestoreReader, OwnerLister {
       cont = typeof meta['continue'] === 'string' && meta['continue'] !== '' ? meta['continue'] : undefined;
     } while (cont !== undefined);
     return out;
+  }
+
+  /** Restores in one namespace (undefined = all), paged. */
+  async listRestores(namespace: string | undefined, signal: AbortSignal): Promise<readonly Record<string, unknown>[]> {
+    const path = namespace === undefined ? '/apis/velero.io/v1/restores' : `/apis/velero.io/v1/namespaces/${seg(namespace)}/restores`;
+    const what = `list velero.io/v1 Restores${namespace === undefined ? '' : ` in namespace "${namespace}"`}`;
+    const out: Record<string, unknown>[] = [];
+    let cont: string | undefined;
+    do {
+      const body = await this.#client.request('GET', path, { signal, what, query: { limit: String(PAGE), ...(cont === undefined ? {} : { continue: cont }) } });
+      if (!isRecord(body) || !Array.isArray(body['items'])) throw new ApiStatusError(`cannot ${what}: the response is not a list`, { statusCode: 200, reason: undefined, serverMessage: '' });
+      for (const item of body['items'] as unknown[]) if (isRecord(item)) out.push(item);
+      const meta = isRecord(body['metadata']) ? body['metadata'] : {};
+      cont = typeof meta['continue'] === 'string' && meta['continue'] !== '' ? meta['continue'] : undefined;
+    } while (cont !== undefined);
+    return out;
+  }
+
+  /** POST a HookRun; 'exists' when one of that name is there already (409). */
+  async createHookRun(hookRun: HookRun, signal: AbortSignal): Promise<'created' | 'exists'> {
+    const { namespace, name } = hookRun.metadata;
+    try {
+      await this.#client.request('POST', `/apis/${HOOKRUN_API_VERSION}/namespaces/${seg(namespace)}/${HOOKRUN_PLURAL}`, { signal, what: `create HookRun ${namespace}/${name}`, body: hookRun });
+      return 'created';
+    } catch (error) {
+      if (error instanceof ApiStatusErrorBase && error.statusCode === 409) return 'exists';
+      throw error;
+    }
   }
 }
