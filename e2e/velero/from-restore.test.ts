@@ -14,10 +14,41 @@
    data-only classes and its serializer takes plain objects. */
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { AppsV1Api } from '@kubernetes/client-node';
-import type { V1PodTemplateSpec } from '@kubernetes/client-node';
+import { spawn } from 'node:child_process';
+import { resolve } from 'node:path';
+import { ApiextensionsV1Api, AppsV1Api } from '@kubernetes/client-node';
+import { hookRunCrd } from '../../src/controller/hookrun-crd.ts';
+import type { V1CustomResourceDefinition, V1PodTemplateSpec } from '@kubernetes/client-node';
 import { fakePod } from '../harness/index.ts';
-import { clients, createFromCli, createNamespace, kubehooks, markers, suffix, veleroE2e, veleroSkipReason, waitPods, waitTerminal } from './support.ts';
+import { clients, createFromCli, createNamespace, kubehooks, markers, sleep, suffix, veleroE2e, veleroSkipReason, waitPods, waitTerminal } from './support.ts';
+import type { Clients } from './support.ts';
+
+const BIN = resolve(import.meta.dirname, '..', '..', 'bin', 'kubehooks.js');
+
+async function installCrd(c: Clients): Promise<void> {
+  const ext = c.kc.makeApiClient(ApiextensionsV1Api);
+  const crd = hookRunCrd() as unknown as V1CustomResourceDefinition & { metadata: { name: string } };
+  try {
+    await ext.createCustomResourceDefinition({ body: crd });
+  } catch (error) {
+    if (!String(error).includes('409') && !String(error).includes('AlreadyExists')) throw error;
+  }
+  const deadline = Date.now() + 30_000;
+  while (Date.now() < deadline) {
+    const got = await ext.readCustomResourceDefinition({ name: crd.metadata.name });
+    if (got.status?.conditions?.some((x) => x.type === 'Established' && x.status === 'True') === true) return;
+    await sleep(200);
+  }
+  throw new Error('the HookRun CRD was not Established in 30 s');
+}
+
+interface HookRunStatus {
+  phase?: string;
+  completionTime?: string;
+  results?: { namespace: string; pod: string; status: string }[];
+  skipped?: { pod: string; code: string }[];
+  conditions?: unknown[];
+}
 
 const skip = veleroSkipReason();
 
@@ -50,7 +81,7 @@ const counts = (names: Iterable<string>): Record<string, number> => {
 };
 
 void describe('Velero follow-up: --from-restore', () => {
-  void test('Velero runs the hooks of the pods it creates, kubehooks those of the pods the restored workloads create: each hook once per pod', { skip, timeout: 600_000 }, async (t) => {
+  void test('Velero runs the hooks of the pods it creates, kubehooks (CLI, then the controller with --watch-restores) those of the pods the restored workloads create: each hook once per pod', { skip, timeout: 900_000 }, async (t) => {
     const c = clients();
     const apps = c.kc.makeApiClient(AppsV1Api);
     const id = suffix();
@@ -112,6 +143,53 @@ void describe('Velero follow-up: --from-restore', () => {
     const malformed = await kubehooks(['plan', '--from-restore', restoreName, '--kubeconfig', c.kubeconfigPath]);
     assert.equal(malformed.code, 2);
     assert.match(malformed.stderr, /NAMESPACE\/NAME/);
-    await c.core.deleteNamespace({ name: dst });
+
+    // The controller, opted in with --watch-restores: an annotated Restore of the same backup into a
+    // third namespace gets a HookRun, which waits for the Restore and runs the same hooks there.
+    await installCrd(c);
+    const sys = `${src}-sys`;
+    await createNamespace(c, sys);
+    let controllerLog = '';
+    const controller = spawn(process.execPath, [BIN, 'controller', '--kubeconfig', c.kubeconfigPath, '-n', sys, '--system-namespace', sys, '--watch-restores', '--restore-namespace', v.namespace, '--settle', '8s'], { stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, KUBECONFIG: '' } });
+    controller.stderr.setEncoding('utf8');
+    controller.stderr.on('data', (d: string) => {
+      controllerLog += d;
+    });
+    const exited = new Promise<void>((r) => {
+      controller.once('exit', () => {
+        r();
+      });
+    });
+    t.after(async () => {
+      if (controller.exitCode === null) controller.kill('SIGKILL');
+      await Promise.race([exited, sleep(10_000)]);
+    });
+    const dst2 = `${src}-c`;
+    const r2 = `r2-${id}`;
+    await createFromCli(c, 'restores', ['restore', 'create', r2, '--from-backup', backupName, '--namespace-mappings', `${src}:${dst2}`]);
+    // Not annotated when created (velero builds it): annotate it now, within the 10-minute window.
+    await c.custom.patchNamespacedCustomObject({ group: 'velero.io', version: 'v1', namespace: v.namespace, plural: 'restores', name: r2, body: [{ op: 'add', path: '/metadata/annotations', value: { 'kubehooks.dev/post-restore-hooks': 'true' } }] });
+    const hrName = `restore-${v.namespace}-${r2}`;
+    const deadline2 = Date.now() + 240_000;
+    let hr: { status?: HookRunStatus } | undefined;
+    while (Date.now() < deadline2) {
+      hr = (await c.custom.getNamespacedCustomObject({ group: 'kubehooks.dev', version: 'v1alpha1', namespace: sys, plural: 'hookruns', name: hrName }).catch(() => undefined)) as { status?: HookRunStatus } | undefined;
+      if (hr?.status?.completionTime !== undefined) break;
+      await sleep(500);
+    }
+    t.diagnostic(`controller:\n${controllerLog}`);
+    const st = hr?.status;
+    assert.ok(st?.completionTime !== undefined, `HookRun ${sys}/${hrName} did not finish: ${JSON.stringify(hr)}\n${controllerLog}`);
+    assert.equal(st.phase, 'Succeeded', JSON.stringify(st.conditions));
+    const pods2 = (await c.core.listNamespacedPod({ namespace: dst2 })).items;
+    const owned2 = pods2.filter((p) => p.metadata?.labels?.['app'] === 'web' || p.metadata?.labels?.['app'] === 'db').map((p) => `${dst2}/${p.metadata?.name ?? ''}:succeeded`).sort();
+    assert.equal(owned2.length, 4);
+    assert.deepEqual((st.results ?? []).map((x) => `${x.namespace}/${x.pod}:${x.status}`).sort(), owned2);
+    assert.ok((st.skipped ?? []).some((x) => x.pod === 'tool' && x.code === 'created-by-velero'), JSON.stringify(st.skipped));
+    const seen2 = await m.collect('controller', 20_000);
+    assert.deepEqual(counts(seen2.names), { web: 2, db: 2, tool: 1 }, `markers: ${[...seen2.names].join(', ')}`);
+    controller.kill('SIGTERM');
+    await Promise.race([exited, sleep(15_000)]);
+    for (const ns of [dst, dst2, sys]) await c.core.deleteNamespace({ name: ns });
   });
 });

@@ -22,6 +22,7 @@ import { terminalSafe } from '../report/terminal-text.ts';
 import type { CliCommand } from './command.ts';
 import { EXIT_OK, EXIT_USAGE, UsageError, describeError } from './context.ts';
 import { collect } from './options.ts';
+import { nsToMs, parseGoDuration } from '../duration/go-duration.ts';
 import { processSignals } from './run.ts';
 
 interface RawControllerOptions {
@@ -40,6 +41,7 @@ interface RawControllerOptions {
   metricsAddr?: string;
   watchRestores?: boolean;
   restoreNamespace?: string[];
+  settle?: string;
 }
 
 /** A flag's Go duration (`15s`, `1m30s`) in ms; a usage error naming the flag otherwise. */
@@ -84,6 +86,7 @@ export const controllerCommand: CliCommand = {
       .option('--leader-elect-retry-period <d>', 'how often candidates try to take the Lease and the leader renews it', '2s')
       .option('--metrics-addr <host:port>', 'serve /metrics (Prometheus), /healthz and /readyz here, e.g. 127.0.0.1:8080 or :8080 (every interface); default: off')
       .option('--watch-restores', `create a HookRun (restoreRef) in the system namespace for every Velero Restore annotated ${RESTORE_OPT_IN_ANNOTATION}="true" (off by default: annotation hooks run commands)`)
+      .option('--settle <duration>', 'restoreRef: plan once no new pod has appeared in the Restore\'s namespaces for this long (Go duration, default 30s)')
       .option('--restore-namespace <ns>', 'with --watch-restores: look at Restores only in this namespace (repeatable; default: all namespaces)', collect)
       .action(async (raw: RawControllerOptions) => {
         const namespaces = [...new Set((raw.namespace ?? []).map((n) => n.trim()))];
@@ -117,6 +120,12 @@ export const controllerCommand: CliCommand = {
         if (badRestoreNs !== undefined) throw new UsageError(`--restore-namespace: "${badRestoreNs}" is not a valid namespace name`);
         if (restoreNamespaces.length > 0 && raw.watchRestores !== true) throw new UsageError('--restore-namespace applies only with --watch-restores');
         if (raw.watchRestores === true && systemNamespace === undefined) throw new UsageError('--watch-restores creates HookRuns in the system namespace: set --system-namespace (or POD_NAMESPACE)');
+        let settleMs: number | undefined;
+        if (raw.settle !== undefined) {
+          const parsed = parseGoDuration(raw.settle);
+          if (!parsed.ok || parsed.ns < 0n) throw new UsageError(`--settle: ${parsed.ok ? 'must not be negative' : parsed.error} (a Go duration such as 10s or 1m)`);
+          settleMs = nsToMs(parsed.ns);
+        }
         const log = (message: string): void => {
           ctx.deps.io.stderr.write(`${new Date().toISOString()} kubehooks controller: ${terminalSafe(message)}\n`);
         };
@@ -162,6 +171,7 @@ export const controllerCommand: CliCommand = {
             lister: ports.lister,
             events: raw.events === false ? undefined : ports.events,
             restores: ports.restores,
+            settleMs,
             clock,
             systemNamespace,
             log,
