@@ -58,6 +58,16 @@ export class KubeRestoreClient implements RestoreReader, OwnerLister, RestoreHoo
     }
   }
 
+  async getBackup(namespace: string, name: string, signal: AbortSignal): Promise<Record<string, unknown> | undefined> {
+    try {
+      const body = await this.#client.request('GET', `/apis/velero.io/v1/namespaces/${seg(namespace)}/backups/${seg(name)}`, { signal, what: `get velero.io/v1 Backup ${namespace}/${name}` });
+      return isRecord(body) ? body : undefined;
+    } catch (error) {
+      if (error instanceof NotFoundError) return undefined;
+      throw error;
+    }
+  }
+
   async listOwners(kind: OwnerKind, namespace: string, signal: AbortSignal): Promise<readonly OwnerObject[]> {
     const out: OwnerObject[] = [];
     const what = `list ${OWNER_KINDS[kind].plural} in namespace "${namespace}"`;

@@ -132,3 +132,18 @@ void test('prepareFromRestore: the settle window takes pods the controllers crea
   assert.equal(watcher.runs, 1, 'one pod watch');
   assert.equal(watcher.active, false, 'the watch is closed');
 });
+
+void test('prepareFromRestore: a Restore naming no namespaces acts in its Backup\'s namespaces, mapped (not every namespace)', async () => {
+  const clock = new FakeClock();
+  const cluster = new FakeCluster(['Completed'], owners, []);
+  const reader = {
+    getRestore: () => Promise.resolve({ apiVersion: 'velero.io/v1', kind: 'Restore', metadata: { name: 'r1', namespace: 'velero' }, spec: { backupName: 'b1', excludedNamespaces: ['logs'], namespaceMapping: { 'shop-src': ns } }, status: { phase: 'Completed' } }),
+    getBackup: (namespace: string, name: string) => Promise.resolve(namespace === 'velero' && name === 'b1' ? { apiVersion: 'velero.io/v1', kind: 'Backup', metadata: { name: 'b1', namespace: 'velero' }, spec: { includedNamespaces: ['shop-src', 'logs', 'crm'] } } : undefined),
+  };
+  const out = await prepareFromRestore({ ...options(cluster, new FakeWatcher(), clock), restores: reader });
+  assert.ok(out.kind === 'ready', out.kind);
+  assert.deepEqual(out.scope.namespaces, ['crm', ns]);
+  const noBackup = await prepareFromRestore({ ...options(cluster, new FakeWatcher(), clock), restores: { getRestore: reader.getRestore, getBackup: () => Promise.resolve(undefined) } });
+  assert.ok(noBackup.kind === 'ready');
+  assert.deepEqual(noBackup.scope.namespaces, [], 'no Backup to read: every namespace');
+});

@@ -8,7 +8,9 @@ import type { PodManifest } from '../model/pod.ts';
 import { ownerIndex, ownerListKey, restorePhaseVerdict, selectFromRestore, MAX_OWNER_DEPTH, type OwnerIndex, type OwnerObject } from '../plan/from-restore.ts';
 import { scopeNamespaces } from '../plan/scope.ts';
 import type { VeleroReadOptions } from '../velero/profiles.ts';
-import { parseRestoreObject, type RestoreHooks } from '../velero/spec.ts';
+import { parseBackupObject, parseRestoreObject, type RestoreHooks } from '../velero/spec.ts';
+import { includesExcludes } from '../select/glob.ts';
+import { isRecord } from '../util/is-record.ts';
 import type { Clock, OwnerLister, PodLister, PodScope, PodWatcher, RestoreReader } from './ports.ts';
 import { waitForPods } from './wait-for-pods.ts';
 
@@ -102,6 +104,32 @@ export async function loadOwners(restore: RestoreHooks, pods: readonly PodManife
   return index;
 }
 
+/**
+ * A Restore that names no namespaces restores every namespace of its Backup: when the Backup names
+ * its namespaces by plain name, those (less the Restore's excludes, after namespaceMapping) are the
+ * target namespaces; undefined = every namespace (no Backup to read, a Schedule, or patterns). A
+ * Backup that cannot be read only widens the watch, so its errors are not fatal.
+ */
+async function backupTargets(o: FromRestoreOptions, raw: Record<string, unknown>, restore: RestoreHooks): Promise<string[] | undefined> {
+  const spec = isRecord(raw['spec']) ? raw['spec'] : {};
+  const backupName = spec['backupName'];
+  if (o.restores.getBackup === undefined || typeof backupName !== 'string' || backupName === '') return undefined;
+  let backupRaw: Record<string, unknown> | undefined;
+  try {
+    backupRaw = await o.restores.getBackup(o.namespace, backupName, o.signal);
+  } catch {
+    return undefined;
+  }
+  if (backupRaw === undefined) return undefined;
+  const { backup } = parseBackupObject(backupRaw);
+  if (backup === undefined) return undefined;
+  const sources = scopeNamespaces(backup.scope);
+  if (sources === undefined) return undefined;
+  const mapping = restore.namespaceMapping;
+  const kept = sources.filter((ns) => includesExcludes(restore.scope.includedNamespaces, restore.scope.excludedNamespaces, ns).included);
+  return [...new Set(kept.map((ns) => (Object.hasOwn(mapping, ns) ? (mapping[ns] ?? ns) : ns)))].sort();
+}
+
 /** Waits for the Restore, settles, lists: everything `planFromRestore` needs. */
 export async function prepareFromRestore(o: FromRestoreOptions): Promise<FromRestoreOutcome> {
   const started = o.clock.now();
@@ -115,7 +143,7 @@ export async function prepareFromRestore(o: FromRestoreOptions): Promise<FromRes
     return { kind: 'invalid', message: `velero.io/v1 Restore ${o.namespace}/${o.name}: ${errors.length} error${errors.length === 1 ? '' : 's'} in its spec.hooks: ${list}${errors.length > 5 ? '; …' : ''}` };
   }
   const asked = o.namespaces ?? [];
-  const namespaces = asked.length > 0 ? [...asked] : (scopeNamespaces(restore.scope, restore.namespaceMapping) ?? []);
+  const namespaces = asked.length > 0 ? [...asked] : (scopeNamespaces(restore.scope, restore.namespaceMapping) ?? (await backupTargets(o, waited.raw, restore)) ?? []);
   const scope: PodScope = o.labelSelector === undefined ? { namespaces } : { namespaces, labelSelector: o.labelSelector };
   let pods: readonly PodManifest[];
   const left = deadline === undefined ? o.settleMs : Math.max(0, Math.min(o.settleMs * 4, deadline - o.clock.now()));

@@ -140,6 +140,8 @@ export interface Clock {
 export interface RestoreReader {
   /** A velero.io/v1 Restore as the API server returns it; undefined when it does not exist. */
   getRestore(namespace: string, name: string, signal: AbortSignal): Promise<Record<string, unknown> | undefined>;
+  /** The Restore's Backup (same namespace), to narrow "every namespace" to those it backed up; optional. */
+  getBackup?(namespace: string, name: string, signal: AbortSignal): Promise<Record<string, unknown> | undefined>;
 }
 
 export interface OwnerLister {
