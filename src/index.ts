@@ -67,6 +67,8 @@ export { planBackup, planBackupDetailed } from './plan/plan-backup.ts';
 export type { DetailedPlan } from './plan/plan-backup.ts';
 export { planRestore, planRestoreDetailed } from './plan/plan-restore.ts';
 export type { PlanRestoreOptions } from './plan/plan-restore.ts';
+export { OWNER_KINDS } from './plan/from-restore.ts';
+export type { OwnerKind, OwnerObject, OwnerRef } from './plan/from-restore.ts';
 export { namespacePolicy } from './plan/policy.ts';
 export type { PlanPolicy, NamespacePolicyResult } from './plan/policy.ts';
 export type { PlanNote } from './plan/common.ts';
