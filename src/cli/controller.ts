@@ -22,7 +22,6 @@ import { terminalSafe } from '../report/terminal-text.ts';
 import type { CliCommand } from './command.ts';
 import { EXIT_OK, EXIT_USAGE, UsageError, describeError } from './context.ts';
 import { collect } from './options.ts';
-import { nsToMs, parseGoDuration } from '../duration/go-duration.ts';
 import { processSignals } from './run.ts';
 
 interface RawControllerOptions {
@@ -145,7 +144,8 @@ export const controllerCommand: CliCommand = {
           const connect = { kubeconfigPath: raw.kubeconfig, context: raw.context };
           const clock = createSystemClock();
           ports = createKubePorts({ ...connect, clock });
-          client = KubeClient.load(connect);
+          const kube = KubeClient.load(connect);
+          client = kube;
           const api = new KubeHookRunClient(client);
           const identity = `${process.env['POD_NAME'] ?? hostname()}_${randomBytes(4).toString('hex')}`;
           const metrics = new ControllerMetrics();
@@ -209,7 +209,7 @@ export const controllerCommand: CliCommand = {
             const watchStop = new AbortController();
             const restoreWatch =
               raw.watchRestores === true && systemNamespace !== undefined
-                ? watchRestores({ api: new KubeRestoreClient(client), namespaces: restoreNamespaces, systemNamespace, clock, log }, AbortSignal.any([signal, watchStop.signal]))
+                ? watchRestores({ api: new KubeRestoreClient(kube), namespaces: restoreNamespaces, systemNamespace, clock, log }, AbortSignal.any([signal, watchStop.signal]))
                 : Promise.resolve();
             try {
               await controller.run(signal);

@@ -82,6 +82,7 @@ export const manifestsCommand: CliCommand = {
       .option('--no-leader-elect', 'one replica, strategy Recreate, no Lease (default: leader election on a Lease named like the controller, 2 replicas)')
       .option('--watch-restores', 'also create HookRuns for Velero Restores annotated kubehooks.dev/post-restore-hooks="true" (adds list on restores and create on hookruns)')
       .option('--replicas <n>', 'Deployment replicas (default: 2 with leader election, else 1; more than 1 needs leader election)')
+      .action((opts: { image: string; namespace: string; name: string; watchNamespace?: string[]; leaderElect: boolean; replicas?: string; watchRestores?: boolean }) => {
         const dnsLabel = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
         if (opts.image.trim() === '' || /\s/.test(opts.image)) throw new UsageError(`--image must be an image reference without spaces (got "${opts.image}")`);
         for (const [flag, value] of [['--namespace', opts.namespace], ...(opts.watchNamespace ?? []).map((n) => ['--watch-namespace', n] as const)] as const) {

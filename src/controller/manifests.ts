@@ -51,6 +51,8 @@ export function leaderElectionRules(leaseName: string): readonly PolicyRule[] {
     { apiGroups: ['coordination.k8s.io'], resources: ['leases'], resourceNames: [leaseName], verbs: ['get', 'update'] },
   ];
 }
+
+/**
  * --watch-restores only (ADR 0021): read the Restores (cluster-wide) and create HookRuns (a Role in
  * the controller's own namespace). Off by default: annotation hooks run commands.
  */
