@@ -1,3 +1,8 @@
+/**
+ * `kubehooks plan`: reads manifests or the cluster, plans with the pure planners and renders. Just
+ * over 300 lines because it also holds the policy flags and the notes that `run` reuses for its own
+ * planning, so that both commands read the same flags the same way.
+ */
 import { Option } from 'commander';
 import type { Command } from 'commander';
 import type { Plan } from '../model/plan.ts';

@@ -1,3 +1,10 @@
+/**
+ * `kubehooks run pre-backup|post-backup|post-restore|backup`: flags to settings, the wiring of ports,
+ * planning, runners and renderers. Over 300 lines on purpose, for now: the four kinds share one flag
+ * set, one settings parser and one execute path, and keeping them side by side is what keeps their
+ * rules (namespaces, deadlines, exit codes) the same. The window's and --from-restore's own parts are
+ * the next to move out (into window-command.ts and a from-restore module) when they grow further.
+ */
 import { Option } from 'commander';
 import type { Command } from 'commander';
 import { formatMs, parseGoDuration, nsToMs } from '../duration/go-duration.ts';

@@ -4,6 +4,9 @@
  * journal as the runner's journal seam (a hook's start stored before its exec) and results written as
  * they happen. A HookRun whose status already has a start time is resumed: hooks started without a
  * result are recorded `interrupted`, hooks not started run, only the pods planned at the start count.
+ *
+ * Over 300 lines on purpose: reading the source (inline, backupRef, restoreRef with its wait and
+ * owner rule), planning and resuming are one sequence whose order is the crash-safety argument.
  */
 import { parseGoDuration, nsToMs } from '../duration/go-duration.ts';
 import type { Plan, PlannedHook } from '../model/plan.ts';

@@ -13,6 +13,8 @@
  * on with the new resourceVersion. Anything else means another writer (a second controller, a
  * person) changed the status: we stop writing and report `lost` (the caller stops the run; its
  * hooks already started stay `running` in the status and the owner of the status accounts for them).
+ *
+ * Just over 300 lines on purpose: the write bound and the conflict rules above are one loop.
  */
 import { isDeepStrictEqual } from 'node:util';
 import type { PlannedHook } from '../model/plan.ts';

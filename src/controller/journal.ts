@@ -14,6 +14,9 @@
  * Writes are group commits: `beginWrite` takes every pending change into one status image; `ackWrite`
  * makes them durable (and releases the hooks whose starts they carried); `failWrite` puts them back to
  * be sent with the next write. The shell (journal-writer.ts) decides when to write.
+ *
+ * Just over 300 lines on purpose: one state machine, whose transitions are checked together by
+ * journal.test.ts (a crash at every step).
  */
 import type { PlannedHook } from '../model/plan.ts';
 import type { HookResult } from '../model/result.ts';

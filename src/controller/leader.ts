@@ -10,6 +10,9 @@
  *
  * Expiry is judged by when *this process* last saw the record change, never by comparing renewTime
  * with the local clock: the candidates' clocks need to run at the same rate, not to agree.
+ *
+ * Just over 300 lines on purpose: acquire, renew, release and the fencing check share one record of
+ * what this process last observed, and splitting them would spread that invariant over files.
  */
 import type { Clock } from '../run/ports.ts';
 import type { Lease, LeaseSpec, LeaseStore } from '../kube/leases.ts';

@@ -1,3 +1,8 @@
+/**
+ * runQuiesceWindow on the fakes: COMMAND ok/fails/window timeout, a signal in each step, Fail in one
+ * pod of three, and a random thaw-rule property. Just over 300 lines on purpose: one fake COMMAND and
+ * one table of windows, each case a few lines.
+ */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { PlannedHook } from '../model/plan.ts';

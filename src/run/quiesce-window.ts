@@ -1,3 +1,9 @@
+/**
+ * The quiesce window (ADR 0018): pre hooks, COMMAND, post hooks for exactly the frozen pods, over the
+ * runners' RunSession and stage driver. Just over 300 lines on purpose: the thaw rule, the journal
+ * records and the exit code per failure kind must be read together to see that every frozen pod is
+ * thawed once.
+ */
 import type { Plan, PlannedHook } from '../model/plan.ts';
 import type { PodManifest } from '../model/pod.ts';
 import { podClaimNames } from '../model/pod-claims.ts';
