@@ -8,7 +8,7 @@ import type { Plan, PlannedHook } from '../model/plan.ts';
 import type { PodManifest } from '../model/pod.ts';
 import { podClaimNames } from '../model/pod-claims.ts';
 import type { RunReport } from '../model/result.ts';
-import { runBackupStages } from './backup-runner.ts';
+import { byPod, runBackupStages } from './backup-runner.ts';
 import type { ThawOrder } from '../plan/stages.ts';
 import { hookKey, podKey } from './hook-key.ts';
 import { notRun } from './results.ts';
@@ -300,17 +300,6 @@ export const WINDOW_EXIT_CODES: Readonly<Record<Exclude<WindowStatus, 'interrupt
 
 function execHooks(plan: Plan): PlannedHook[] {
   return plan.hooks.filter((h) => h.type === 'exec' && h.phase !== 'restore');
-}
-
-function byPod(hooks: readonly PlannedHook[]): Map<string, PlannedHook[]> {
-  const map = new Map<string, PlannedHook[]>();
-  for (const hook of hooks) {
-    const key = podKey(hook.namespace, hook.pod);
-    const list = map.get(key) ?? [];
-    list.push(hook);
-    map.set(key, list);
-  }
-  return map;
 }
 
 function frozenPod(key: string, pod: PodManifest | undefined): FrozenPod {
