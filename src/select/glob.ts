@@ -2,72 +2,90 @@
  * Glob patterns as Velero evaluates them for namespace and resource lists (gobwas/glob compiled
  * without separators): `*` any run of characters, `?` exactly one character, `[abc]` / `[a-z]`
  * one character of a list or one range, `[!...]` negated, `{a,b}` alternatives, `\` escapes.
- * Compiled to a RegExp; a pattern gobwas rejects gives an error instead.
+ * Compiled to an NFA (below); a pattern gobwas rejects gives an error instead.
  */
 
 export type CompiledGlob = { readonly ok: true; readonly test: (text: string) => boolean } | { readonly ok: false; readonly error: string };
 
-function escapeRegExpChar(ch: string): string {
-  return /[\\^$.*+?()[\]{}|/]/.test(ch) ? `\\${ch}` : ch;
-}
+/**
+ * Why not a RegExp: V8 compiles a RegExp lazily and throws "Regular expression too large" from
+ * `test` for a pattern of about 64 KiB (an annotation or a manifest can carry one), and a
+ * backtracking engine is exponential on patterns such as `*a*a*a*b`. The pattern is compiled to a
+ * small NFA instead and simulated over a set of states: time O(text × states), never a throw.
+ */
+type CharTest = (codePoint: number) => boolean;
+type State =
+  | { readonly kind: 'char'; readonly test: CharTest; next: number }
+  | { readonly kind: 'split'; outs: number[] }
+  | { readonly kind: 'match' };
 
-/** Inside a character class (unicode mode) only these need escaping. */
-function escapeClassChar(ch: string): string {
-  return /[\\\][^-]/.test(ch) ? `\\${ch}` : ch;
-}
+type Node =
+  | { readonly kind: 'char'; readonly test: CharTest }
+  | { readonly kind: 'star' }
+  | { readonly kind: 'alt'; readonly options: readonly (readonly Node[])[] };
+
+const ANY: CharTest = () => true;
+/** Deeper `{` nesting than this is refused rather than risking the stack. */
+const MAX_NESTING = 200;
 
 class GlobSyntaxError extends Error {}
 
-/** Recursive-descent translation; `depth` > 0 inside `{...}` where `,` and `}` are special. */
-function translate(chars: readonly string[], start: number, depth: number): { source: string; end: number; stop: string | undefined } {
-  let out = '';
+/** Recursive-descent parse; `depth` > 0 inside `{...}` where `,` and `}` are special. */
+function parseSeq(chars: readonly string[], start: number, depth: number): { nodes: Node[]; end: number; stop: string | undefined } {
+  const nodes: Node[] = [];
   let i = start;
   while (i < chars.length) {
     const ch = chars[i] as string;
-    if (depth > 0 && (ch === ',' || ch === '}')) return { source: out, end: i, stop: ch };
+    if (depth > 0 && (ch === ',' || ch === '}')) return { nodes, end: i, stop: ch };
     i++;
     switch (ch) {
       case '\\': {
         const next = chars[i];
         if (next === undefined) throw new GlobSyntaxError('unclosed escape');
-        out += escapeRegExpChar(next);
+        nodes.push(literal(next));
         i++;
         break;
       }
       case '*':
         while (chars[i] === '*') i++; // `**` is the same as `*` without separators
-        out += '[\\s\\S]*';
+        nodes.push({ kind: 'star' });
         break;
       case '?':
-        out += '[\\s\\S]';
+        nodes.push({ kind: 'char', test: ANY });
         break;
       case '[': {
-        const r = translateClass(chars, i);
-        out += r.source;
+        const r = parseClass(chars, i);
+        nodes.push({ kind: 'char', test: r.test });
         i = r.end;
         break;
       }
       case '{': {
-        const alternatives: string[] = [];
+        if (depth >= MAX_NESTING) throw new GlobSyntaxError(`{...} nested deeper than ${MAX_NESTING}`);
+        const options: Node[][] = [];
         for (;;) {
-          const r = translate(chars, i, depth + 1);
-          alternatives.push(r.source);
+          const r = parseSeq(chars, i, depth + 1);
+          options.push(r.nodes);
           if (r.stop === undefined) throw new GlobSyntaxError('unexpected end of input in {...}');
           i = r.end + 1;
           if (r.stop === '}') break;
         }
-        out += `(?:${alternatives.join('|')})`;
+        nodes.push({ kind: 'alt', options });
         break;
       }
       default:
-        out += escapeRegExpChar(ch);
+        nodes.push(literal(ch));
     }
   }
-  return { source: out, end: i, stop: undefined };
+  return { nodes, end: i, stop: undefined };
+}
+
+function literal(ch: string): Node {
+  const code = ch.codePointAt(0) ?? 0;
+  return { kind: 'char', test: (c) => c === code };
 }
 
 /** `[` already consumed. gobwas accepts either one range `a-z` or a list of characters. */
-function translateClass(chars: readonly string[], start: number): { source: string; end: number } {
+function parseClass(chars: readonly string[], start: number): { test: CharTest; end: number } {
   let i = start;
   let negate = false;
   if (chars[i] === '!') {
@@ -82,10 +100,9 @@ function translateClass(chars: readonly string[], start: number): { source: stri
     if (chars[i + 3] !== ']') throw new GlobSyntaxError('expected close range character');
     const lo = first.codePointAt(0) ?? 0;
     const hiCode = hi.codePointAt(0) ?? 0;
-    const inner = lo <= hiCode ? `${escapeClassChar(first)}-${escapeClassChar(hi)}` : '';
-    return { source: classSource(inner, negate), end: i + 4 };
+    return { test: (c) => (c >= lo && c <= hiCode) !== negate, end: i + 4 };
   }
-  let list = '';
+  const members = new Set<number>();
   while (chars[i] !== ']') {
     let ch = chars[i];
     if (ch === undefined) throw new GlobSyntaxError('unexpected end of input in [...]');
@@ -94,25 +111,92 @@ function translateClass(chars: readonly string[], start: number): { source: stri
       ch = chars[i];
       if (ch === undefined) throw new GlobSyntaxError('unclosed escape');
     }
-    list += escapeClassChar(ch);
+    members.add(ch.codePointAt(0) ?? 0);
     i++;
   }
-  return { source: classSource(list, negate), end: i + 1 };
+  return { test: (c) => members.has(c) !== negate, end: i + 1 };
 }
 
-function classSource(inner: string, negate: boolean): string {
-  if (inner === '') return negate ? '[\\s\\S]' : '(?!)';
-  return negate ? `[^${inner}]` : `[${inner}]`;
+/** Thompson construction, back to front: each node gets the index of what follows it. */
+function build(nodes: readonly Node[], next: number, states: State[]): number {
+  let target = next;
+  for (let k = nodes.length - 1; k >= 0; k--) {
+    const node = nodes[k] as Node;
+    if (node.kind === 'char') {
+      states.push({ kind: 'char', test: node.test, next: target });
+      target = states.length - 1;
+    } else if (node.kind === 'star') {
+      const loop: State = { kind: 'split', outs: [] };
+      states.push(loop);
+      const self = states.length - 1;
+      states.push({ kind: 'char', test: ANY, next: self });
+      loop.outs = [states.length - 1, target];
+      target = self;
+    } else {
+      const outs = node.options.map((option) => build(option, target, states));
+      states.push({ kind: 'split', outs });
+      target = states.length - 1;
+    }
+  }
+  return target;
 }
+
+function matcher(states: readonly State[], start: number): (text: string) => boolean {
+  const seen = new Uint32Array(states.length);
+  let generation = 0;
+  const closure = (roots: readonly number[], into: number[]): void => {
+    const stack = [...roots];
+    while (stack.length > 0) {
+      const s = stack.pop() as number;
+      if (seen[s] === generation) continue;
+      seen[s] = generation;
+      const state = states[s] as State;
+      if (state.kind === 'split') for (const out of state.outs) stack.push(out);
+      else into.push(s);
+    }
+  };
+  return (text) => {
+    generation = generation >= 0xfffffffe ? (seen.fill(0), 1) : generation + 1;
+    let current: number[] = [];
+    closure([start], current);
+    for (const ch of text) {
+      const code = ch.codePointAt(0) ?? 0;
+      const targets: number[] = [];
+      for (const s of current) {
+        const state = states[s] as State;
+        if (state.kind === 'char' && state.test(code)) targets.push(state.next);
+      }
+      if (targets.length === 0) return false;
+      generation = generation >= 0xfffffffe ? (seen.fill(0), 1) : generation + 1;
+      current = [];
+      closure(targets, current);
+    }
+    return current.some((s) => states[s]?.kind === 'match');
+  };
+}
+
+const cache = new Map<string, CompiledGlob>();
+const CACHE_LIMIT = 512;
 
 export function compileGlob(pattern: string): CompiledGlob {
+  const hit = cache.get(pattern);
+  if (hit !== undefined) return hit;
+  let compiled: CompiledGlob;
   try {
-    const { source } = translate(Array.from(pattern), 0, 0);
-    const re = new RegExp(`^(?:${source})$`, 'u');
-    return { ok: true, test: (text) => re.test(text) };
+    const { nodes } = parseSeq(Array.from(pattern), 0, 0);
+    if (!/[\\*?[{]/.test(pattern)) {
+      compiled = { ok: true, test: (text) => text === pattern };
+    } else {
+      const states: State[] = [{ kind: 'match' }];
+      const start = build(nodes, 0, states);
+      compiled = { ok: true, test: matcher(states, start) };
+    }
   } catch (error) {
-    return { ok: false, error: error instanceof Error ? error.message : String(error) };
+    compiled = { ok: false, error: error instanceof Error ? error.message : String(error) };
   }
+  if (cache.size >= CACHE_LIMIT) cache.clear();
+  cache.set(pattern, compiled);
+  return compiled;
 }
 
 /**

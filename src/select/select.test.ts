@@ -196,3 +196,105 @@ void test('property: label selector validation and matching never throw on rando
     { numRuns: 1000 },
   );
 });
+
+/**
+ * The regex translation kubehooks used before the NFA, kept only as an independent oracle for small
+ * patterns (where V8's RegExp is fine).
+ */
+function regexOracle(pattern: string): RegExp | undefined {
+  const chars = Array.from(pattern);
+  const esc = (ch: string): string => (/[\\^$.*+?()[\]{}|/]/.test(ch) ? `\\${ch}` : ch);
+  const escClass = (ch: string): string => (/[\\\][^-]/.test(ch) ? `\\${ch}` : ch);
+  const seq = (start: number, depth: number): { src: string; end: number; stop?: string } => {
+    let out = '';
+    let i = start;
+    while (i < chars.length) {
+      const ch = chars[i] as string;
+      if (depth > 0 && (ch === ',' || ch === '}')) return { src: out, end: i, stop: ch };
+      i++;
+      if (ch === '\\') {
+        if (chars[i] === undefined) throw new Error('escape');
+        out += esc(chars[i++] as string);
+      } else if (ch === '*') {
+        while (chars[i] === '*') i++;
+        out += '[\\s\\S]*';
+      } else if (ch === '?') out += '[\\s\\S]';
+      else if (ch === '[') {
+        let neg = false;
+        if (chars[i] === '!') { neg = true; i++; }
+        const first = chars[i];
+        if (first === undefined) throw new Error('class');
+        let inner = '';
+        if (first !== ']' && chars[i + 1] === '-') {
+          const hi = chars[i + 2];
+          if (hi === undefined || chars[i + 3] !== ']') throw new Error('range');
+          inner = (first.codePointAt(0) ?? 0) <= (hi.codePointAt(0) ?? 0) ? `${escClass(first)}-${escClass(hi)}` : '';
+          i += 4;
+        } else {
+          while (chars[i] !== ']') {
+            let c = chars[i];
+            if (c === '\\') c = chars[++i];
+            if (c === undefined) throw new Error('class');
+            inner += escClass(c);
+            i++;
+          }
+          i++;
+        }
+        out += inner === '' ? (neg ? '[\\s\\S]' : '(?!)') : neg ? `[^${inner}]` : `[${inner}]`;
+      } else if (ch === '{') {
+        const alts: string[] = [];
+        for (;;) {
+          const r = seq(i, depth + 1);
+          alts.push(r.src);
+          if (r.stop === undefined) throw new Error('alt');
+          i = r.end + 1;
+          if (r.stop === '}') break;
+        }
+        out += `(?:${alts.join('|')})`;
+      } else out += esc(ch);
+    }
+    return { src: out, end: i };
+  };
+  try {
+    return new RegExp(`^(?:${seq(0, 0).src})$`, 'u');
+  } catch {
+    return undefined;
+  }
+}
+
+void test('property: the glob matcher agrees with a regex translation on small patterns', () => {
+  const alphabet = fc.constantFrom('a', 'b', '-', '*', '?', '[', ']', '!', '{', '}', ',', '\\', 'é');
+  fc.assert(
+    fc.property(fc.array(alphabet, { maxLength: 10 }), fc.array(fc.constantFrom('a', 'b', '-', ']', '!', ',', 'é', '*'), { maxLength: 8 }), (p, t) => {
+      const pattern = p.join('');
+      const text = t.join('');
+      const oracle = regexOracle(pattern);
+      const g = compileGlob(pattern);
+      assert.equal(g.ok, oracle !== undefined, pattern);
+      if (g.ok && oracle !== undefined) assert.equal(g.test(text), oracle.test(text), `${pattern} ~ ${text}`);
+    }),
+    { numRuns: 5000 },
+  );
+});
+
+void test('hostile globs: a 70 000-character pattern, backtracking bait, 100 000 alternatives and deep nesting neither throw nor hang', () => {
+  const long = `${'x'.repeat(70_000)}*`;
+  const g1 = compileGlob(long);
+  assert.ok(g1.ok);
+  assert.equal(g1.test(`${'x'.repeat(70_000)}tail`), true);
+  assert.equal(g1.test('x'.repeat(69_999)), false);
+  assert.equal(globSetMatch([long, 'kube-*'], 'kube-system'), 'kube-*');
+
+  const bait = compileGlob(`${'*a'.repeat(30)}*b`);
+  assert.ok(bait.ok);
+  assert.equal(bait.test('a'.repeat(20_000)), false);
+  assert.equal(bait.test(`${'a'.repeat(20_000)}b`), true);
+
+  const alternatives = compileGlob(`{${Array.from({ length: 100_000 }, (_, i) => `ns${i}`).join(',')}}`);
+  assert.ok(alternatives.ok);
+  assert.equal(alternatives.test('ns99999'), true);
+  assert.equal(alternatives.test('ns100000'), false);
+
+  const deep = compileGlob(`${'{'.repeat(100_000)}a`);
+  assert.deepEqual(deep, { ok: false, error: '{...} nested deeper than 200' });
+});
