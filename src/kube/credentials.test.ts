@@ -86,6 +86,19 @@ void describe('exec credential plugins run under a deadline and are ended (issue
     chmodSync(file, 0o755);
     return file;
   };
+  /**
+   * Whether the plugin (found by a unique mark in its command line) is gone, polled up to 10 s: a
+   * SIGKILLed process still has to be scheduled to exit, which on a loaded machine takes longer than
+   * any fixed sleep (this test flaked with a 200 ms one).
+   */
+  const goneSoon = async (mark: string): Promise<boolean> => {
+    const until = Date.now() + 10_000;
+    while (alive(mark)) {
+      if (Date.now() > until) return false;
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    return true;
+  };
   const alive = (mark: string): boolean =>
     readdirSync('/proc').some((p) => {
       try {
@@ -99,8 +112,7 @@ void describe('exec credential plugins run under a deadline and are ended (issue
     const mark = `3600.${Date.now() % 100000}1`;
     const source = new CredentialSource({ userName: 'u', exec: { command: script(`sleep ${mark}`) } });
     await assert.rejects(source.apply({}, { deadlineMs: 300 }), /exec credential plugin ".*" of user "u" did not answer within 300 ms; it was stopped/);
-    await new Promise((r) => setTimeout(r, 200));
-    assert.equal(alive(mark), false, 'the plugin\'s child sleep was killed with it');
+    assert.equal(await goneSoon(mark), true, 'the plugin\'s child sleep was killed with it');
   });
   void it('[R-15][S-6] abort ends the wait and the plugin; close() ends a plugin still running', async () => {
     const mark = `3600.${Date.now() % 100000}2`;
@@ -110,15 +122,16 @@ void describe('exec credential plugins run under a deadline and are ended (issue
       ctl.abort(new Error('stop'));
     }, 100);
     await assert.rejects(source.apply({}, { deadlineMs: 10_000, signal: ctl.signal }), /stop/);
-    await new Promise((r) => setTimeout(r, 200));
-    assert.equal(alive(mark), false);
+    assert.equal(await goneSoon(mark), true);
     const mark2 = `3600.${Date.now() % 100000}3`;
     const other = new CredentialSource({ userName: 'u', exec: { command: script(`sleep ${mark2}`) } });
-    const pending = other.apply({}, { deadlineMs: 10_000 });
-    await new Promise((r) => setTimeout(r, 200));
+    const pending = other.apply({}, { deadlineMs: 30_000 });
+    // close() while the plugin runs: wait until its sleep is there (a fixed sleep raced the spawn).
+    for (const until = Date.now() + 20_000; !alive(mark2) && Date.now() < until;) await new Promise((r) => setTimeout(r, 50));
+    assert.equal(alive(mark2), true, 'the plugin started');
     other.close();
     await assert.rejects(pending, /was ended by SIGKILL/);
-    assert.equal(alive(mark2), false);
+    assert.equal(await goneSoon(mark2), true);
   });
   void it('[R-15][S-6] concurrent requests share one plugin call; the token is cached until expirationTimestamp', async () => {
     const count = join(dir, `count-${Math.random()}`);
@@ -149,7 +162,7 @@ void describe('exec credential plugins run under a deadline and are ended (issue
     await assert.rejects(always.apply({}, { deadlineMs: 5000 }), /of user "u" needs a terminal \(interactiveMode: Always\)/);
     assert.equal(readdirSync(dir).includes(ran.slice(dir.length + 1)), false, 'an interactive plugin was started');
   });
-  void it('[R-15] a plugin still running when the kubehooks process exits is killed with its children', () => {
+  void it('[R-15] a plugin still running when the kubehooks process exits is killed with its children', async () => {
     const mark = `3600.${Date.now() % 100000}4`;
     const plugin = script(`sleep ${mark}`);
     // A process that starts a plugin and exits while it runs (no close(), no deadline reached).
@@ -162,7 +175,7 @@ setTimeout(() => process.exit(0), 300);`],
       { encoding: 'utf8', timeout: 30_000 },
     );
     assert.equal(child.status, 0, child.stderr);
-    assert.equal(alive(mark), false, 'the plugin outlived the process');
+    assert.equal(await goneSoon(mark), true, 'the plugin outlived the process');
   });
   void it('[S-6] bad plugin output and failures are clear errors', async () => {
     const cases: [string, RegExp][] = [
