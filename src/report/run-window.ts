@@ -10,22 +10,6 @@ import { runToJson, type RunContext } from './run-json.ts';
 import { renderRunText, type RunTextOptions } from './run-text.ts';
 import { terminalSafe } from './terminal-text.ts';
 
-/** What the window was, beside its report. */
-export interface WindowContext {
-  readonly backup: string | null;
-  readonly namespaces: readonly string[] | null;
-  readonly kubehooksVersion: string;
-  readonly startedAt: string;
-  readonly finishedAt: string;
-  readonly interrupted: boolean;
-  readonly exitCode: number;
-  /** The journal file (crash recovery: `kubehooks thaw --journal FILE`); null without one. */
-  readonly journal: string | null;
-  /** The two phases' run contexts (kind pre-backup / post-backup). */
-  readonly pre: RunContext;
-  readonly post: RunContext;
-}
-
 /** COMMAND's step in JSON. */
 export interface CommandJson {
   readonly ran: boolean;
@@ -41,13 +25,6 @@ export interface CommandJson {
   readonly durationMs?: number;
 }
 
-export interface FrozenPodJson {
-  readonly namespace: string;
-  readonly name: string;
-  readonly uid: string | null;
-  readonly pvcs: readonly string[];
-}
-
 export interface WindowJson {
   readonly kind: 'backup';
   readonly runId: string;
@@ -59,23 +36,30 @@ export interface WindowJson {
   readonly startedAt: string;
   readonly finishedAt: string;
   readonly interrupted: boolean;
+  /** The journal file (crash recovery: `kubehooks thaw --journal FILE`); null without one. */
   readonly journal: string | null;
-  readonly frozen: readonly FrozenPodJson[];
-  readonly notThawed: readonly FrozenPodJson[];
+  readonly frozen: readonly FrozenPod[];
+  readonly notThawed: readonly FrozenPod[];
   readonly pre: Record<string, unknown>;
   readonly command: CommandJson;
   readonly post: Record<string, unknown>;
 }
 
+/** What the window was, beside its report: the document's own fields, and the two phases' run contexts (kind pre-backup / post-backup). */
+export type WindowContext = Pick<WindowJson, 'exitCode' | 'backup' | 'namespaces' | 'kubehooksVersion' | 'startedAt' | 'finishedAt' | 'interrupted' | 'journal'> & {
+  readonly pre: RunContext;
+  readonly post: RunContext;
+};
+
 export const WINDOW_JSON_FIELDS = fieldOrder<WindowJson>()([
   'kind', 'runId', 'status', 'exitCode', 'backup', 'namespaces', 'kubehooksVersion', 'startedAt', 'finishedAt', 'interrupted',
   'journal', 'frozen', 'notThawed', 'pre', 'command', 'post',
 ]);
-const FROZEN_POD_FIELDS = fieldOrder<FrozenPodJson>()(['namespace', 'name', 'uid', 'pvcs']);
+const FROZEN_POD_FIELDS = fieldOrder<FrozenPod>()(['namespace', 'name', 'uid', 'pvcs']);
 const COMMAND_FIELDS = fieldOrder<CommandJson>()(['ran', 'why', 'outcome', 'exitCode', 'signal', 'message', 'stoppedBy', 'startedAt', 'durationMs']);
 
-function podJson(p: FrozenPod): FrozenPodJson {
-  return pickInOrder({ ...p, pvcs: [...p.pvcs] }, FROZEN_POD_FIELDS) as unknown as FrozenPodJson;
+function podJson(p: FrozenPod): FrozenPod {
+  return pickInOrder({ ...p, pvcs: [...p.pvcs] }, FROZEN_POD_FIELDS) as unknown as FrozenPod;
 }
 
 export function commandJson(step: CommandStep): CommandJson {
@@ -98,23 +82,18 @@ export function commandJson(step: CommandStep): CommandJson {
 }
 
 export function windowToJson(report: WindowReport, context: WindowContext, omitOutput: boolean): Record<string, unknown> {
+  const { pre, post, ...fields } = context;
   const doc: WindowJson = {
+    ...fields,
     kind: 'backup',
     runId: report.runId,
     status: report.status,
-    exitCode: context.exitCode,
-    backup: context.backup,
-    namespaces: context.namespaces === null ? null : [...context.namespaces],
-    kubehooksVersion: context.kubehooksVersion,
-    startedAt: context.startedAt,
-    finishedAt: context.finishedAt,
-    interrupted: context.interrupted,
-    journal: context.journal,
+    namespaces: fields.namespaces === null ? null : [...fields.namespaces],
     frozen: report.frozen.map(podJson),
     notThawed: report.notThawed.map(podJson),
-    pre: runToJson(report.pre, { omitOutput, context: context.pre }),
+    pre: runToJson(report.pre, { omitOutput, context: pre }),
     command: commandJson(report.command),
-    post: runToJson(report.post, { omitOutput, context: context.post }),
+    post: runToJson(report.post, { omitOutput, context: post }),
   };
   return pickInOrder(doc, WINDOW_JSON_FIELDS);
 }
