@@ -87,18 +87,19 @@ void describe('exec credential plugins run under a deadline and are ended (issue
     return file;
   };
   /**
-   * Whether the plugin (found by a unique mark in its command line) is gone, polled up to 10 s: a
-   * SIGKILLed process still has to be scheduled to exit, which on a loaded machine takes longer than
-   * any fixed sleep (this test flaked with a 200 ms one).
+   * Polls `predicate` every 50 ms until it holds or `ms` pass; says whether it held. A SIGKILLed
+   * process still has to be scheduled to exit, and a spawned one to start, which on a loaded machine
+   * takes longer than any fixed sleep (these tests flaked with 200 ms ones).
    */
-  const goneSoon = async (mark: string): Promise<boolean> => {
-    const until = Date.now() + 10_000;
-    while (alive(mark)) {
+  const eventually = async (predicate: () => boolean, ms: number): Promise<boolean> => {
+    for (const until = Date.now() + ms; !predicate();) {
       if (Date.now() > until) return false;
       await new Promise((r) => setTimeout(r, 50));
     }
     return true;
   };
+  /** Whether the plugin (found by a unique mark in its command line) is gone within 10 s. */
+  const goneSoon = (mark: string): Promise<boolean> => eventually(() => !alive(mark), 10_000);
   const alive = (mark: string): boolean =>
     readdirSync('/proc').some((p) => {
       try {
@@ -127,8 +128,7 @@ void describe('exec credential plugins run under a deadline and are ended (issue
     const other = new CredentialSource({ userName: 'u', exec: { command: script(`sleep ${mark2}`) } });
     const pending = other.apply({}, { deadlineMs: 30_000 });
     // close() while the plugin runs: wait until its sleep is there (a fixed sleep raced the spawn).
-    for (const until = Date.now() + 20_000; !alive(mark2) && Date.now() < until;) await new Promise((r) => setTimeout(r, 50));
-    assert.equal(alive(mark2), true, 'the plugin started');
+    assert.equal(await eventually(() => alive(mark2), 20_000), true, 'the plugin started');
     other.close();
     await assert.rejects(pending, /was ended by SIGKILL/);
     assert.equal(await goneSoon(mark2), true);

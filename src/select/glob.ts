@@ -155,10 +155,15 @@ function matcher(states: readonly State[], start: number): (text: string) => boo
       else into.push(s);
     }
   };
-  return (text) => {
+  /** The states reachable from `roots` without reading a character (a fresh generation of marks). */
+  const step = (roots: readonly number[]): number[] => {
     generation = generation >= 0xfffffffe ? (seen.fill(0), 1) : generation + 1;
-    let current: number[] = [];
-    closure([start], current);
+    const into: number[] = [];
+    closure(roots, into);
+    return into;
+  };
+  return (text) => {
+    let current = step([start]);
     for (const ch of text) {
       const code = ch.codePointAt(0) ?? 0;
       const targets: number[] = [];
@@ -167,35 +172,39 @@ function matcher(states: readonly State[], start: number): (text: string) => boo
         if (state.kind === 'char' && state.test(code)) targets.push(state.next);
       }
       if (targets.length === 0) return false;
-      generation = generation >= 0xfffffffe ? (seen.fill(0), 1) : generation + 1;
-      current = [];
-      closure(targets, current);
+      current = step(targets);
     }
     return current.some((s) => states[s]?.kind === 'match');
   };
 }
 
+/**
+ * Compiled globs by pattern (globSetMatch compiles its list for every name it matches). Only
+ * patterns of ordinary size are kept: a hostile manifest's megabyte patterns would otherwise stay in
+ * memory with their automata.
+ */
 const cache = new Map<string, CompiledGlob>();
 const CACHE_LIMIT = 512;
+const CACHEABLE_PATTERN_CHARS = 1024;
 
 export function compileGlob(pattern: string): CompiledGlob {
+  // Without a special character a pattern is its own text, and cannot be malformed.
+  if (!/[\\*?[{]/.test(pattern)) return { ok: true, test: (text) => text === pattern };
   const hit = cache.get(pattern);
   if (hit !== undefined) return hit;
   let compiled: CompiledGlob;
   try {
     const { nodes } = parseSeq(Array.from(pattern), 0, 0);
-    if (!/[\\*?[{]/.test(pattern)) {
-      compiled = { ok: true, test: (text) => text === pattern };
-    } else {
-      const states: State[] = [{ kind: 'match' }];
-      const start = build(nodes, 0, states);
-      compiled = { ok: true, test: matcher(states, start) };
-    }
+    const states: State[] = [{ kind: 'match' }];
+    const start = build(nodes, 0, states);
+    compiled = { ok: true, test: matcher(states, start) };
   } catch (error) {
     compiled = { ok: false, error: error instanceof Error ? error.message : String(error) };
   }
-  if (cache.size >= CACHE_LIMIT) cache.clear();
-  cache.set(pattern, compiled);
+  if (pattern.length <= CACHEABLE_PATTERN_CHARS) {
+    if (cache.size >= CACHE_LIMIT) cache.clear();
+    cache.set(pattern, compiled);
+  }
   return compiled;
 }
 
