@@ -89,7 +89,7 @@ void describe('kubehooks controller on the local control plane', () => {
       await ctx.createPod({ name: `app-${p}`, containers: ['c'], labels: { 'kubehooks.dev/e2e-pod': `app-${p}` } });
     }
     for (let p = 0; p < PODS; p++) await ctx.waitForRunning(`app-${p}`);
-    const totals = { interrupted: 0, succeeded: 0, iterations: 0, kills: 0 };
+    const totals = { interrupted: 0, stopped: 0, succeeded: 0, iterations: 0, kills: 0 };
     for (let it = 0; it < ITERATIONS; it++) {
       const dir = join(marks, `it${it}`);
       await mkdir(dir);
@@ -105,6 +105,7 @@ void describe('kubehooks controller on the local control plane', () => {
       let controller = await startController(saDir, { POD_NAMESPACE: ctx.namespace }, ['-n', ctx.namespace], t);
       // Kill while the journal shows a hook started (status running), at a different offset each time,
       // up to two kills per run; the first kill of every other run comes before any hook has started.
+      let kills = 0;
       for (let k = 0; k < 2; k++) {
         const early = k === 0 && it % 2 === 1;
         const deadline = Date.now() + 60_000;
@@ -117,24 +118,37 @@ void describe('kubehooks controller on the local control plane', () => {
         await sleep(early ? 300 : ((it * 5 + k * 3) % 8) * 60);
         await controller.kill('SIGKILL');
         totals.kills++;
+        kills++;
         controller = await startController(saDir, { POD_NAMESPACE: ctx.namespace }, ['-n', ctx.namespace], t);
       }
       const hr = await waitFinished(ctx, name, controller, 120_000);
       await controller.kill('SIGTERM');
       const results = hr.status?.results ?? [];
       assert.equal(results.length, PODS * HOOKS, JSON.stringify(hr.status));
+      // An interrupted hook stops its pod's later hooks (not-run, never executed).
+      const stoppedPods = new Set<string>();
+      let interrupted = 0;
       for (const r of results) {
         const ran = await lines(join(dir, `${r.pod}-${r.index}`));
         assert.ok(ran.length <= 1, `${name}: ${r.pod}#${r.index} ran ${ran.length} times`);
         if (r.reasonCode === 'interrupted') {
           totals.interrupted++;
+          interrupted++;
+          stoppedPods.add(r.pod);
           assert.equal(r.status, 'failed');
+        } else if (stoppedPods.has(r.pod)) {
+          assert.equal(r.status, 'not-run', `${name}: ${r.pod}#${r.index} follows an interrupted hook`);
+          assert.equal(r.reasonCode, 'previous-hook-failed');
+          assert.deepEqual(ran, [], `${name}: ${r.pod}#${r.index} was not executed`);
+          totals.stopped++;
         } else {
           assert.equal(r.status, 'succeeded', `${name}: ${r.pod}#${r.index}: ${r.status} ${r.reason ?? ''}\n${controller.stderr()}`);
           assert.deepEqual(ran, ['ran'], `${name}: ${r.pod}#${r.index} succeeded, so it ran exactly once`);
           totals.succeeded++;
         }
       }
+      // Each kill leaves at most `concurrency` (2) hooks started without a result.
+      assert.ok(interrupted <= 2 * kills, `${name}: ${interrupted} interrupted after ${kills} kills`);
       const final = hr.status ?? {};
       assert.equal(final.summary?.failed, results.filter((r) => r.status === 'failed').length);
       assert.equal(final.phase, results.some((r) => r.status === 'failed') ? 'Failed' : 'Succeeded');

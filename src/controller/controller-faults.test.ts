@@ -51,8 +51,8 @@ async function setup(t: TestContext, execMs = 40): Promise<Setup> {
   return { server, kubeconfig: server.writeKubeconfig(), execs };
 }
 
-function hookRun(name: string): StoredObject {
-  const resources = Array.from({ length: PODS }, (_, p) => ({
+function hookRun(name: string, pods = PODS): StoredObject {
+  const resources = Array.from({ length: pods }, (_, p) => ({
     name: `pod-${p}`,
     labelSelector: { matchLabels: { app: `app-${p}` } },
     pre: Array.from({ length: HOOKS }, (_, i) => ({ exec: { container: 'c', command: ['/bin/sh', '-c', `app-${p}#${i}`] } })),
@@ -113,17 +113,28 @@ async function converged(s: Setup, name: string, why: () => string, timeoutMs = 
   return statusOf(s, name);
 }
 
-/** No hook ran twice; every hook has a final result; the counters agree with the results. */
-function assertConverged(s: Setup, status: NonNullable<HookRun['status']>, allowInterrupted: number): void {
+/**
+ * No hook ran twice; every hook has a final result; the counters agree with the results. A hook
+ * recorded `interrupted` stops its pod's later hooks (not-run `previous-hook-failed`, never executed).
+ */
+function assertConverged(s: Setup, status: NonNullable<HookRun['status']>, allowInterrupted: number, pods = PODS): void {
   for (const [key, n] of s.execs) assert.ok(n <= 1, `${key} ran ${n} times`);
   const results = status.results ?? [];
-  assert.equal(results.length, PODS * HOOKS);
+  assert.equal(results.length, pods * HOOKS);
   let interrupted = 0;
+  const stoppedPods = new Set<string>();
   for (const r of results) {
     const key = `${r.pod}#${r.index}`;
     if (r.reasonCode === 'interrupted') {
       interrupted++;
       assert.equal(r.status, 'failed');
+      stoppedPods.add(r.pod);
+      continue;
+    }
+    if (stoppedPods.has(r.pod)) {
+      assert.equal(r.status, 'not-run', `${key} comes after an interrupted hook of its pod`);
+      assert.equal(r.reasonCode, 'previous-hook-failed', key);
+      assert.equal(s.execs.get(key), undefined, `${key} was not executed`);
       continue;
     }
     assert.equal(r.status, 'succeeded', `${key}: ${r.status} ${r.reason ?? ''}`);
@@ -183,6 +194,25 @@ void describe('controller fault tier (fake API server)', () => {
     assert.ok(c.logs.some((l) => /watch HookRuns .*retrying/.test(l)), c.logs.join('\n'));
   });
 
+  void test('at most `concurrency` hooks are ever stored started-without-result (a result is recorded before its slot is freed)', async (t) => {
+    // Six pods with hooks in sequence, two slots: a hook's slot freed before its result reached the
+    // journal let the next start be written beside it, so a status could show 3 running (a crash then
+    // left more interrupted hooks than could ever run at once).
+    const pods = 6;
+    const s = await setup(t, 150);
+    for (let p = PODS; p < pods; p++) s.server.putPod(runningPod(NS, `app-${p}`, ['c'], { app: `app-${p}` }));
+    const seen: number[] = [];
+    s.server.objects.onStatusWrite = (hr) => {
+      seen.push((((hr['status'] as HookRun['status']) ?? {}).results ?? []).filter((r) => r.status === 'running').length);
+    };
+    s.server.objects.createHookRun(hookRun('bounded', pods));
+    const c = startController(s, t, 'ctl-a');
+    const status = await converged(s, 'bounded', () => c.logs.join('\n'));
+    assert.equal((status.results ?? []).filter((r) => r.status === 'succeeded').length, pods * HOOKS);
+    assert.ok(seen.some((n) => n === 2), `both slots were used: ${seen.join(' ')}`);
+    assert.ok(seen.every((n) => n <= 2), `running per stored status: ${seen.join(' ')}`);
+  });
+
   void test('leader election with Lease conflicts: the leader stopped mid-run, the standby resumes; no hook twice, the status converges', async (t) => {
     const s = await setup(t, 150);
     const timing = { leaseDurationMs: 1500, renewDeadlineMs: 1000, retryPeriodMs: 200 };
@@ -203,8 +233,8 @@ void describe('controller fault tier (fake API server)', () => {
     s.server.objects.failNext({ verb: 'lease-update', statusCode: 409, times: 2 });
     await until([s.server.changes], 'b leads', () => b.elector?.isLeader === true, 15_000);
     const status = await converged(s, 'failover', () => `--- a\n${a.logs.join('\n')}\n--- b\n${b.logs.join('\n')}`);
-    // A pod's hooks run in sequence: at most one per pod was in flight at the stop.
-    assertConverged(s, status, PODS);
+    // At most `concurrency` (2) hooks are ever started without a result.
+    assertConverged(s, status, 2);
     assert.equal(status.holder, 'ctl-b');
     assert.ok(b.logs.some((l) => /HookRun db\/failover: resuming/.test(l)), b.logs.join('\n'));
     const lease = s.server.objects.lease(NS, 'kubehooks-controller') as unknown as { spec: { holderIdentity: string; leaseTransitions: number } };

@@ -26,7 +26,8 @@ import { notRun } from '../run/results.ts';
 import { OMITTED_OUTPUT_MAX_BYTES } from '../run/run-options.ts';
 import { parseBackupObject, parseRestoreObject, type BackupHooks, type RestoreHooks } from '../velero/spec.ts';
 import type { HookRun, HookRunCondition, HookRunResult, HookRunSpec, HookRunStatus, HookRunStatusPhase, LabelSelector, PlannedPod } from './hookrun-types.ts';
-import { MAX_HOOKS_PER_RUN, STATUS_BUDGET_BYTES, outputTailBytes } from './hookrun-types.ts';
+import { MAX_HOOKS_PER_RUN, STATUS_BUDGET_BYTES, outputTailBytes, reasonBytes } from './hookrun-types.ts';
+import { REASON_CODES } from '../run/reason-codes.ts';
 import { Journal } from './journal.ts';
 import { JournalWriter, type HookRunStore } from './journal-writer.ts';
 import { CONDITION_ACCEPTED, CONDITION_COMPLETE, CONDITION_RESUMED, finalPhase, runStatus, setCondition, skippedEntries, type RunFrame } from './status.ts';
@@ -101,10 +102,32 @@ export function countsAsFailed(result: HookResult, kind: Source['kind']): boolea
   return true;
 }
 
-/** A rough upper bound of the status size for a plan, to refuse runs that could not be recorded. */
-export function estimateStatusBytes(hooks: readonly PlannedHook[], pods: number, tailBytes: number): number {
-  let bytes = 4096 + pods * 160 + 100 * 700;
-  for (const h of hooks) bytes += 300 + h.namespace.length + h.pod.length + h.container.length + h.name.length + 2 * tailBytes + 256;
+/** The longest reasonCode, for the estimate's worst case. */
+const LONGEST_REASON_CODE = [...REASON_CODES].sort((a, b) => b.length - a.length)[0] ?? '';
+/** Room for the three conditions (messages are cut to 4096 bytes) and the summary. */
+const CONDITIONS_ALLOWANCE_BYTES = 3 * (4096 + 256) + 512;
+
+/**
+ * An upper bound of the whole HookRun's size once every hook has a result at the run's caps: the
+ * object as read (metadata, spec) and the status's fixed parts exactly, each result as its largest
+ * skeleton plus two output tails and a reason at their caps (caps count JSON-encoded bytes, so output
+ * full of escapes cannot exceed them). The controller refuses a plan whose bound exceeds
+ * STATUS_BUDGET_BYTES.
+ */
+export function estimateStatusBytes(hr: HookRun, hooks: readonly PlannedHook[], frame: RunFrame, reasonCap: number): number {
+  const json = (v: unknown): number => Buffer.byteLength(JSON.stringify(v), 'utf8');
+  const { status: _status, ...object } = hr;
+  let bytes = json(object) + CONDITIONS_ALLOWANCE_BYTES;
+  bytes += json(runStatus(frame, { results: [], summary: { attempted: 0, failed: 0, succeeded: 0, running: 0, pending: 0 } }, [], { phase: 'Succeeded', completionTime: '2026-12-02T00:00:00.000Z' }));
+  bytes += json({ holder: 'x'.repeat(253), observedGeneration: Number.MAX_SAFE_INTEGER, summary: { attempted: 1e9, failed: 1e9, succeeded: 1e9, running: 1e9, pending: 1e9, skipped: 1e9 } });
+  for (const h of hooks) {
+    const skeleton: HookRunResult = {
+      namespace: h.namespace, pod: h.pod, container: h.container, source: h.source, name: h.name, phase: h.phase, index: h.index,
+      status: 'succeeded', exitCode: -2147483648, stdout: '', stderr: '', truncated: false, startedAt: '2026-12-02T00:00:00.000Z',
+      durationMs: 1e12, reason: '', reasonCode: LONGEST_REASON_CODE,
+    };
+    bytes += json(skeleton) + 1 + 2 * frame.outputTailBytes + reasonCap;
+  }
   return bytes;
 }
 
@@ -270,13 +293,9 @@ export class HookRunRunner {
           const uid = pod?.metadata.uid;
           return [podKey(h.namespace, h.pod), { namespace: h.namespace, name: h.pod, ...(uid === undefined ? {} : { uid }) }] as const;
         })).values()];
-    if (!resumed) {
-      const tail = outputTailBytes(hooks.length);
-      if (hooks.length > MAX_HOOKS_PER_RUN || estimateStatusBytes(hooks, plannedPods.length, tail) > STATUS_BUDGET_BYTES) {
-        return refuse({ reason: 'TooManyHooks', message: `the plan has ${hooks.length} hooks in ${plannedPods.length} pods; a HookRun records at most ${MAX_HOOKS_PER_RUN} (and its status must stay under 1 MiB): split it by spec.namespaces or spec.selector` });
-      }
-    }
+    // The caps are fixed at the start (status.outputTailBytes; the reason cap follows the planned count).
     const tailBytes = resumed ? (prior.outputTailBytes ?? outputTailBytes(hooks.length)) : outputTailBytes(hooks.length);
+    const reasonCap = reasonBytes(resumed ? (prior.results?.length ?? hooks.length) : hooks.length);
     const startTime = prior.startTime ?? nowIso();
     const frame: RunFrame = {
       startTime,
@@ -286,8 +305,15 @@ export class HookRunRunner {
       skipped: resumed ? [...(prior.skipped ?? [])] : skippedEntries(fullPlan.skipped),
       skippedCount: resumed ? (prior.summary?.skipped ?? 0) : fullPlan.skipped.length,
     };
+    if (!resumed) {
+      const estimate = estimateStatusBytes(hr, hooks, frame, reasonCap);
+      if (hooks.length > MAX_HOOKS_PER_RUN || estimate > STATUS_BUDGET_BYTES) {
+        const mib = (n: number): string => (n / 1024 / 1024).toFixed(2);
+        return refuse({ reason: 'TooManyHooks', message: `the plan has ${hooks.length} hooks in ${plannedPods.length} pods; a HookRun records at most ${MAX_HOOKS_PER_RUN}, and its status at its caps (${tailBytes} bytes per output tail, ${reasonCap} per reason) could take ${mib(estimate)} MiB of the ${mib(STATUS_BUDGET_BYTES)} MiB allowed (etcd's limit is 1.5 MiB): split it by spec.namespaces or spec.selector` });
+      }
+    }
 
-    const journal = new Journal(hooks, { results: prior.results, failed: prior.summary?.failed }, { tailBytes, now: nowIso() });
+    const journal = new Journal(hooks, { results: prior.results, failed: prior.summary?.failed }, { tailBytes, reasonBytes: reasonCap, now: nowIso() });
     let conditions: HookRunCondition[] = setCondition(prior.conditions ?? [], { type: CONDITION_ACCEPTED, status: 'True', reason: 'Planned', message: `${hooks.length} hook${hooks.length === 1 ? '' : 's'} in ${plannedPods.length} pod${plannedPods.length === 1 ? '' : 's'}; ${frame.skippedCount} pod${frame.skippedCount === 1 ? '' : 's'} skipped` }, nowIso(), frame.observedGeneration);
     conditions = setCondition(conditions, { type: CONDITION_COMPLETE, status: 'False', reason: 'Running', message: 'hooks are running' }, nowIso(), frame.observedGeneration);
 
@@ -303,7 +329,7 @@ export class HookRunRunner {
       }
       conditions = setCondition(conditions, { type: CONDITION_RESUMED, status: 'True', reason: 'ControllerRestarted', message: `resumed after a controller restart: ${journal.recovered.length} hook${journal.recovered.length === 1 ? '' : 's'} had started without a result and ${journal.recovered.length === 1 ? 'is' : 'are'} recorded failed (interrupted), never run again; ${journal.unstarted} not started yet` }, nowIso(), frame.observedGeneration);
     }
-    // An earlier Fail (or an interruption of a Fail hook) still stops the pod's later hooks.
+    // An earlier Fail, or an interruption, still stops the pod's later hooks.
     applyEarlierFailures(journal, hooks, prior.results ?? [], source.kind);
 
     let end: { phase: HookRunStatusPhase; completionTime: string } | undefined;
@@ -407,27 +433,36 @@ export class HookRunRunner {
 }
 
 /**
- * Resuming: a hook of a pod whose earlier hook failed with onError Fail (or was interrupted) does not
- * run; it ends not-run `previous-hook-failed`, as the runners record it.
+ * Resuming: a hook of a pod whose earlier hook failed with onError Fail, or was interrupted (whatever
+ * its onError), does not run; it ends not-run `previous-hook-failed`, counted as the runners count it.
+ * Velero stops a pod's later hooks only after a `Fail`; an interruption is kubehooks' own state: the
+ * interrupted command may still be running in the container (a closed exec stream does not stop it),
+ * so running the pod's next hook could overlap it and break "a pod's hooks run one after another".
  */
-function applyEarlierFailures(
+export function applyEarlierFailures(
   journal: Journal,
   hooks: readonly PlannedHook[],
   stored: readonly HookRunResult[],
-  kind: Source['kind'],
+  kind: 'backup' | 'restore',
 ): void {
   const byKey = new Map(stored.map((r) => [hookKey(r), r]));
-  const failedPods = new Map<string, PlannedHook>();
+  const stops = new Map<string, { readonly hook: PlannedHook; readonly interrupted: boolean }>();
   for (const h of hooks) {
     const key = podKey(h.namespace, h.pod);
-    const stop = failedPods.get(key);
+    const stop = stops.get(key);
     if (stop !== undefined && journal.mayStart(h)) {
-      const r = notRun(h, 'previous-hook-failed', `not run: hook ${stop.name}#${stop.index} in container ${stop.container} failed and its onError is Fail`);
-      journal.recordResult(h, r, kind === 'restore');
+      const by = `hook ${stop.hook.name}#${stop.hook.index} in container ${stop.hook.container}`;
+      const reason = stop.interrupted
+        ? `not run: ${by} was interrupted (started, no result: it may still be running), so the pod's later hooks do not run`
+        : `not run: ${by} failed and its onError is Fail`;
+      const r = notRun(h, 'previous-hook-failed', reason);
+      journal.recordResult(h, r, countsAsFailed(r, kind));
       continue;
     }
     const s = byKey.get(hookKey(h));
-    if (s !== undefined && h.onError === 'Fail' && (s.status === 'failed' || s.status === 'timed-out' || s.status === 'running')) failedPods.set(key, h);
+    if (s === undefined || stop !== undefined) continue;
+    const interrupted = s.status === 'running' || s.reasonCode === 'interrupted';
+    if (interrupted || (h.onError === 'Fail' && (s.status === 'failed' || s.status === 'timed-out'))) stops.set(key, { hook: h, interrupted });
   }
 }
 

@@ -153,21 +153,36 @@ export interface HookRun {
 
 // ---------- the size caps that keep a HookRun far below etcd's object size limit (1.5 MiB) ----------
 
-/** Each stream's tail in status.results is at most this many bytes (UTF-8)... */
+/** Each stream's tail in status.results is at most this many bytes (as stored: JSON-encoded UTF-8)... */
 export const OUTPUT_TAIL_MAX_BYTES = 1024;
-/** ...and all tails of one HookRun together at most this many: per stream min(1 KiB, 128 KiB / (2 × hooks)). */
+/** ...all tails of one HookRun together aim at this many: per stream min(1 KiB, max(64, 128 KiB / (2 × hooks)))... */
 export const OUTPUT_TAIL_BUDGET_BYTES = 128 * 1024;
-/** A reason in status.results is cut to this many bytes. */
+/** ...and never fewer than this many per stream (a run whose status could not hold that is refused). */
+export const OUTPUT_TAIL_MIN_BYTES = 64;
+/** A reason in status.results is cut to at most this many bytes (as stored)... */
 export const REASON_MAX_BYTES = 512;
+/** ...and for large runs to min(512, max(64, 128 KiB / hooks)). */
+export const REASON_BUDGET_BYTES = 128 * 1024;
+export const REASON_MIN_BYTES = 64;
 /** status.skipped keeps the first this-many pods; summary.skipped counts them all. */
 export const SKIPPED_MAX_ENTRIES = 100;
 /** A HookRun plans at most this many hooks (status.results holds one entry per hook). */
 export const MAX_HOOKS_PER_RUN = 2500;
-/** What a HookRun's status may take in all, by the controller's estimate before it starts (refused beyond). */
-export const STATUS_BUDGET_BYTES = 1024 * 1024;
+/**
+ * What the whole HookRun (metadata, spec, status with every result at its caps) may take by the
+ * controller's estimate before it starts; beyond, the run is refused (TooManyHooks). etcd refuses
+ * objects over 1.5 MiB: the rest is margin.
+ */
+export const STATUS_BUDGET_BYTES = 1.25 * 1024 * 1024;
 
 /** The per-stream tail cap for a run of `hooks` hooks. */
 export function outputTailBytes(hooks: number): number {
   if (hooks <= 0) return OUTPUT_TAIL_MAX_BYTES;
-  return Math.min(OUTPUT_TAIL_MAX_BYTES, Math.floor(OUTPUT_TAIL_BUDGET_BYTES / (2 * hooks)));
+  return Math.min(OUTPUT_TAIL_MAX_BYTES, Math.max(OUTPUT_TAIL_MIN_BYTES, Math.floor(OUTPUT_TAIL_BUDGET_BYTES / (2 * hooks))));
+}
+
+/** The reason cap for a run of `hooks` hooks. */
+export function reasonBytes(hooks: number): number {
+  if (hooks <= 0) return REASON_MAX_BYTES;
+  return Math.min(REASON_MAX_BYTES, Math.max(REASON_MIN_BYTES, Math.floor(REASON_BUDGET_BYTES / hooks)));
 }

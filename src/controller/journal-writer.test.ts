@@ -200,3 +200,24 @@ void test('writer: an aborted start wait rejects, and finish writes everything b
   assert.equal(journal.complete, true);
   writer.close();
 });
+
+void test('writer: a start asked while results wait out their 1 s interval goes out at the start interval, with those results', async () => {
+  const hooks = [hook('a'), hook('b')];
+  const { clock, store, writer } = setup(hooks);
+  const signal = new AbortController().signal;
+  await writer.hookStarting(hooks[0] as PlannedHook, signal);
+  const puts = store.puts;
+  writer.hookEnded(hooks[0] as PlannedHook, ok(hooks[0] as PlannedHook), false);
+  await settle();
+  let started = false;
+  void writer.hookStarting(hooks[1] as PlannedHook, signal).then(() => {
+    started = true;
+  });
+  await clock.advance(START_WRITE_INTERVAL_MS - 1);
+  assert.equal(store.puts, puts, 'not before the start interval');
+  await clock.advance(1);
+  assert.equal(store.puts, puts + 1, 'at the start interval, not the results interval');
+  await settle();
+  assert.ok(started);
+  assert.deepEqual(store.object.status?.results?.map((r) => r.status), ['succeeded', 'running']);
+});

@@ -87,6 +87,8 @@ export class JournalWriter {
   #state: WriterState = 'writing';
   #writing: Promise<void> | undefined;
   #timer: AbortController | undefined;
+  /** When the pending timer fires (a start arriving during a results wait needs an earlier one). */
+  #timerDue = Number.POSITIVE_INFINITY;
   #lastWriteAt = Number.NEGATIVE_INFINITY;
   #retryMs = 0;
   /** No write before this time (back-off after a failed write). */
@@ -199,9 +201,11 @@ export class JournalWriter {
     const now = this.#o.clock.now();
     const wait = Math.max(this.#notBefore - now, this.#lastWriteAt + interval - now);
     if (wait > 0) {
-      if (this.#timer !== undefined) return;
+      if (this.#timer !== undefined && this.#timerDue <= now + wait) return;
+      this.#timer?.abort();
       const timer = new AbortController();
       this.#timer = timer;
+      this.#timerDue = now + wait;
       this.#o.clock.sleep(wait, timer.signal).then(
         () => {
           if (this.#timer === timer) this.#timer = undefined;

@@ -5,7 +5,7 @@ import type { PlannedHook } from '../model/plan.ts';
 import type { HookResult } from '../model/result.ts';
 import { hookKey } from '../run/hook-key.ts';
 import type { HookRunResult } from './hookrun-types.ts';
-import { INTERRUPTED_REASON, Journal, utf8Head, utf8Tail, type StoredJournal } from './journal.ts';
+import { INTERRUPTED_REASON, Journal, jsonHead, jsonTail, utf8Head, type StoredJournal } from './journal.ts';
 
 function planned(pod: string, index: number, container = 'app'): PlannedHook {
   return {
@@ -255,10 +255,18 @@ void test('journal: output tails are capped per stream at a UTF-8 boundary; reas
   assert.equal(r.stderr, 'short');
   assert.equal(r.truncated, true);
   assert.equal(Buffer.byteLength(r.reason ?? '', 'utf8'), 512);
+  // Caps count bytes as stored: inside a JSON string, UTF-8, escapes included.
   const cases: readonly (readonly [string, number, string, boolean])[] = [
     ['abc', 3, 'abc', false], ['abcd', 3, 'bcd', true], ['aé', 2, 'é', true], ['aé', 1, '', true], ['€€', 4, '€', true], ['x', 0, '', true],
+    ['a"b', 3, '"b', true], ['a"b', 4, 'a"b', false], ['a\nb', 2, 'b', true], ['\u0000\u0001', 6, '\u0001', true], ['\u0000\u0001', 12, '\u0000\u0001', false],
+    ['a😀', 4, '😀', true], ['a😀', 3, '', true], ['\\\\', 3, '\\', true],
   ];
-  for (const [text, max, tail, cut] of cases) assert.deepEqual(utf8Tail(text, max), { text: tail, cut }, `${text}/${max}`);
+  for (const [text, max, tail, cut] of cases) {
+    assert.deepEqual(jsonTail(text, max), { text: tail, cut }, `${JSON.stringify(text)}/${max}`);
+    assert.ok(Buffer.byteLength(JSON.stringify(tail), 'utf8') - 2 <= max, `${JSON.stringify(text)}/${max}: fits`);
+  }
+  const heads: readonly (readonly [string, number, string])[] = [['aé', 2, 'a'], ['aé', 3, 'aé'], ['"x', 2, '"'], ['\u0002y', 5, ''], ['😀a', 4, '😀'], ['😀a', 3, '']];
+  for (const [text, max, head] of heads) assert.equal(jsonHead(text, max), head, `${JSON.stringify(text)}/${max}`);
   assert.equal(utf8Head('aé', 2), 'a');
   assert.equal(utf8Head('aé', 3), 'aé');
 });

@@ -53,8 +53,10 @@ interface Entry {
 }
 
 export interface JournalOptions {
-  /** Bytes kept of each stream's tail (status.outputTailBytes). */
+  /** Bytes kept of each stream's tail (status.outputTailBytes), as stored (JSON-encoded). */
   readonly tailBytes: number;
+  /** Bytes kept of a reason, as stored (reasonBytes(hooks); default REASON_MAX_BYTES). */
+  readonly reasonBytes?: number | undefined;
   /** ISO time used for interrupted entries found on recovery that carry no start time. */
   readonly now: string;
 }
@@ -86,6 +88,7 @@ export class Journal {
   readonly #entries = new Map<string, Entry>();
   readonly #order: Entry[] = [];
   readonly #tailBytes: number;
+  readonly #reasonBytes: number;
   #seq = 0;
   #inFlight: number | undefined;
   /** summary.failed as stored (the failures among stored final entries, whose own flags are not stored). */
@@ -94,6 +97,7 @@ export class Journal {
 
   constructor(planned: readonly PlannedHook[], stored: StoredJournal, options: JournalOptions) {
     this.#tailBytes = options.tailBytes;
+    this.#reasonBytes = options.reasonBytes ?? REASON_MAX_BYTES;
     const storedByKey = new Map<string, HookRunResult>();
     for (const r of stored.results ?? []) {
       const key = hookKey(r);
@@ -117,7 +121,7 @@ export class Journal {
       };
       if (r !== undefined && r.status === 'running') {
         // Started, no result: it may have run. Record it failed and never offer it again.
-        entry.local = interrupted(r, options.now);
+        entry.local = interrupted(r, options.now, this.#reasonBytes);
         entry.localFailed = true;
         this.#recovered.push(entry.local);
       }
@@ -279,10 +283,10 @@ export class Journal {
     return out;
   }
 
-  /** Output as tails of at most tailBytes per stream (UTF-8, cut at a character boundary); reason capped. */
+  /** Output as tails of at most tailBytes per stream as stored (JSON-encoded, cut at a character boundary); reason capped alike. */
   #compact(result: HookResult): HookRunResult {
-    const stdout = utf8Tail(result.stdout, this.#tailBytes);
-    const stderr = utf8Tail(result.stderr, this.#tailBytes);
+    const stdout = jsonTail(result.stdout, this.#tailBytes);
+    const stderr = jsonTail(result.stderr, this.#tailBytes);
     const base: HookRunResult = {
       ...blankResult(result),
       status: result.status,
@@ -292,7 +296,7 @@ export class Journal {
       truncated: result.truncated || stdout.cut || stderr.cut,
       startedAt: result.startedAt,
       durationMs: result.durationMs === null ? null : Math.max(0, Math.round(result.durationMs)),
-      reason: result.reason === null ? null : utf8Head(result.reason, REASON_MAX_BYTES),
+      reason: result.reason === null ? null : jsonHead(result.reason, this.#reasonBytes),
     };
     return result.reasonCode === undefined ? base : { ...base, reasonCode: result.reasonCode };
   }
@@ -306,17 +310,50 @@ function blankResult(h: HookIdentity): HookRunResult {
   return { ...identity(h), status: 'running', exitCode: null, stdout: '', stderr: '', truncated: false, startedAt: null, durationMs: null, reason: null };
 }
 
-function interrupted(r: HookRunResult, now: string): HookRunResult {
-  return { ...r, status: 'failed', reasonCode: 'interrupted', reason: INTERRUPTED_REASON, startedAt: r.startedAt ?? now };
+function interrupted(r: HookRunResult, now: string, reasonBytes: number): HookRunResult {
+  return { ...r, status: 'failed', reasonCode: 'interrupted', reason: jsonHead(INTERRUPTED_REASON, reasonBytes), startedAt: r.startedAt ?? now };
 }
 
-/** The last `max` bytes of `text` in UTF-8, starting at a character boundary. */
-export function utf8Tail(text: string, max: number): { text: string; cut: boolean } {
-  const bytes = Buffer.from(text, 'utf8');
-  if (bytes.length <= max) return { text, cut: false };
-  let start = bytes.length - Math.max(0, max);
-  while (start < bytes.length && ((bytes[start] ?? 0) & 0xc0) === 0x80) start++;
-  return { text: bytes.subarray(start).toString('utf8'), cut: true };
+/** Bytes `cp` takes inside a JSON string as JSON.stringify writes it, in UTF-8. */
+function jsonBytes(cp: number): number {
+  if (cp === 0x22 || cp === 0x5c || cp === 0x08 || cp === 0x09 || cp === 0x0a || cp === 0x0c || cp === 0x0d) return 2;
+  if (cp < 0x20) return 6; // \u00XX
+  if (cp < 0x80) return 1;
+  if (cp < 0x800) return 2;
+  if (cp >= 0xd800 && cp <= 0xdfff) return 6; // a lone surrogate is written \udXXX
+  return cp < 0x10000 ? 3 : 4;
+}
+
+/** The longest tail of `text` that takes at most `max` bytes as a JSON string's content (whole characters). */
+export function jsonTail(text: string, max: number): { text: string; cut: boolean } {
+  let bytes = 0;
+  let start = text.length;
+  while (start > 0) {
+    const low = text.charCodeAt(start - 1);
+    const high = start >= 2 ? text.charCodeAt(start - 2) : 0;
+    const pair = low >= 0xdc00 && low <= 0xdfff && high >= 0xd800 && high <= 0xdbff;
+    const cp = pair ? (text.codePointAt(start - 2) ?? low) : low;
+    const size = jsonBytes(cp);
+    if (bytes + size > max) break;
+    bytes += size;
+    start -= pair ? 2 : 1;
+  }
+  return start === 0 ? { text, cut: false } : { text: text.slice(start), cut: true };
+}
+
+/** The longest head of `text` that takes at most `max` bytes as a JSON string's content (whole characters). */
+export function jsonHead(text: string, max: number): string {
+  let bytes = 0;
+  let end = 0;
+  while (end < text.length) {
+    const cp = text.codePointAt(end) ?? 0;
+    const pair = cp > 0xffff;
+    const size = jsonBytes(cp);
+    if (bytes + size > max) break;
+    bytes += size;
+    end += pair ? 2 : 1;
+  }
+  return end === text.length ? text : text.slice(0, end);
 }
 
 /** The first `max` bytes of `text` in UTF-8, ending at a character boundary. */

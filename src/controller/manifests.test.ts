@@ -7,7 +7,7 @@ import { main } from '../cli/main.ts';
 import { captureIo } from '../testing/cli-io.ts';
 import { chartControllerRulesYaml, chartCrdYaml } from './deploy.ts';
 import { hookRunCrd } from './hookrun-crd.ts';
-import { HOOKRUN_PHASES, HOOKRUN_RESULT_STATUSES, HOOKRUN_STATUS_PHASES, OUTPUT_TAIL_BUDGET_BYTES, OUTPUT_TAIL_MAX_BYTES, outputTailBytes } from './hookrun-types.ts';
+import { HOOKRUN_PHASES, HOOKRUN_RESULT_STATUSES, HOOKRUN_STATUS_PHASES } from './hookrun-types.ts';
 import { CONTROLLER_RULES, controllerManifests } from './manifests.ts';
 
 type Obj = Record<string, unknown> & { kind: string; metadata: { name: string; namespace?: string } };
@@ -106,15 +106,6 @@ void test('CRD: enums are the API constants; printer columns phase, attempted, f
     assert.ok(f in schema.spec.properties, f);
   }
   for (const f of ['phase', 'conditions', 'observedGeneration', 'startTime', 'completionTime', 'summary', 'results', 'skipped']) assert.ok(f in schema.status.properties, f);
-});
-
-void test('output tails: at most 1 KiB per stream and 128 KiB for all tails of a run together', () => {
-  const cases: readonly (readonly [number, number])[] = [[0, 1024], [1, 1024], [64, 1024], [65, 1008], [2000, 32], [2500, 26]];
-  for (const [hooks, bytes] of cases) {
-    assert.equal(outputTailBytes(hooks), bytes, `${hooks} hooks`);
-    assert.ok(outputTailBytes(hooks) <= OUTPUT_TAIL_MAX_BYTES);
-    assert.ok(2 * hooks * outputTailBytes(hooks) <= Math.max(OUTPUT_TAIL_BUDGET_BYTES, 2 * OUTPUT_TAIL_MAX_BYTES));
-  }
 });
 
 void test('manifests controller (CLI): YAML stream; bad flags are usage errors naming the flag', async () => {

@@ -92,11 +92,19 @@ export interface ExecTurn {
   readonly beforeExec?: (() => Promise<void>) | undefined;
   /** The exec is being opened. */
   readonly onStart: () => void;
+  /**
+   * Told the outcome in the slot, before the slot is freed: the result is on record before the next
+   * queued hook may start, so at most `concurrency` hooks are ever started without a result (a crash
+   * leaves no more interrupted hooks than could run at once).
+   */
+  readonly onOutcome?: ((recorded: RecordedResult) => void) | undefined;
 }
 
 /**
  * Execs one hook in a limiter slot. A hook whose pod was stopped while queued (or while its start was
- * being recorded) is not started; then this returns undefined and the caller records why.
+ * being recorded) is not started; then this returns undefined and the caller records why. An executor
+ * that rejects (a bug: executors return outcomes) gives a failed `internal` result, told in the slot
+ * like any other; a rejected `beforeExec` propagates (the hook did not start).
  */
 export async function execHook(hook: PlannedHook, deps: ExecDeps, turn: ExecTurn): Promise<RecordedResult | undefined> {
   const { signal } = turn;
@@ -109,16 +117,23 @@ export async function execHook(hook: PlannedHook, deps: ExecDeps, turn: ExecTurn
     // A plan from the library may carry any number: the same rule as plan applies it again.
     const timeoutMs = resolveExecTimeoutMs(hook.execTimeoutMs);
     turn.onStart();
-    const outcome = await deps.executor.exec({
-      namespace: hook.namespace,
-      pod: hook.pod,
-      container: hook.container,
-      command: hook.command,
-      timeoutMs,
-      maxOutputBytes: deps.maxOutputBytes,
-      signal,
-    });
-    return resultFromOutcome(hook, outcome, timeoutMs, isAborted(signal) ? turn.stopCause() : undefined);
+    let recorded: RecordedResult;
+    try {
+      const outcome = await deps.executor.exec({
+        namespace: hook.namespace,
+        pod: hook.pod,
+        container: hook.container,
+        command: hook.command,
+        timeoutMs,
+        maxOutputBytes: deps.maxOutputBytes,
+        signal,
+      });
+      recorded = resultFromOutcome(hook, outcome, timeoutMs, isAborted(signal) ? turn.stopCause() : undefined);
+    } catch (error) {
+      recorded = { result: hookResult(hook, 'failed', 'internal', `executor error: ${String(error)}`), failed: true };
+    }
+    turn.onOutcome?.(recorded);
+    return recorded;
   });
 }
 

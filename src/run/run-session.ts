@@ -46,15 +46,23 @@ export class RunSession {
   }
 
   /**
-   * Execs the hook when a limiter slot is free, records its result (with `podUid` for the Event), calls
-   * `onRecorded` in the same turn (so a `Fail` stops the pod before any other code runs) and returns
-   * the result; undefined when the hook was not started because it was recorded meanwhile, the run
-   * stopped, or `stillWanted` said no (checked when the slot is granted). Never rejects.
+   * Execs the hook when a limiter slot is free, records its result (with `podUid` for the Event) in
+   * the slot, before the slot is freed (so no more than `concurrency` hooks are ever started without a
+   * result, in the recorder or in a journal fed by `onResult`), calls `onRecorded` in the same turn (so
+   * a `Fail` stops the pod before any other code runs) and returns the result; undefined when the hook
+   * was not started because it was recorded meanwhile, the run stopped, or `stillWanted` said no
+   * (checked when the slot is granted). Never rejects.
    */
   async execute(hook: PlannedHook, turn: ExecuteTurn): Promise<RecordedResult | undefined> {
     const { recorder, control } = this;
     const stillWanted = turn.stillWanted ?? (() => true);
     const journal = recorder.beforeExec(hook, control.signal);
+    let kept = false;
+    const keep = (recorded: RecordedResult): void => {
+      recorder.ended(hook);
+      kept = recorder.record(hook, recorded, turn.podUid);
+      if (kept) turn.onRecorded?.(recorded);
+    };
     let recorded: RecordedResult | undefined;
     try {
       recorded = await execHook(hook, this.#deps, {
@@ -71,16 +79,18 @@ export class RunSession {
         onStart: () => {
           recorder.running(hook);
         },
+        onOutcome: keep,
       });
     } catch (error) {
+      // Only the journal rejects here: the hook did not start.
       const reason = error instanceof JournalError ? `not run: its start could not be recorded: ${error.message}` : `executor error: ${String(error)}`;
-      recorded = { result: hookResult(hook, 'failed', 'internal', reason), failed: true };
+      const failed: RecordedResult = { result: hookResult(hook, 'failed', 'internal', reason), failed: true };
+      keep(failed);
+      return kept ? failed : undefined;
     } finally {
       recorder.ended(hook);
     }
-    if (recorded === undefined || !recorder.record(hook, recorded, turn.podUid)) return undefined; // ended meanwhile
-    turn.onRecorded?.(recorded);
-    return recorded;
+    return recorded !== undefined && kept ? recorded : undefined; // undefined: not started, or ended meanwhile
   }
 
   /** Runs `listener` when the run stops (at once if it has); see `recordStopped`. */
