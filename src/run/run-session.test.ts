@@ -178,3 +178,28 @@ void describe('run session: the pieces a driver composes (quiesce window, contro
     assert.equal(exec.calls.length, 0);
   });
 });
+
+void describe('RunSession: a result is recorded in its slot', () => {
+  void it('the next queued hook asks the journal for its start only after the previous result was told (concurrency 1)', async () => {
+    const clock = new FakeClock();
+    const exec = new FakeExecutor(clock);
+    const ctl = new AbortController();
+    const log: string[] = [];
+    const journal: RunJournal = {
+      hookStarting(hook) {
+        log.push(`start ${hook.pod}`);
+        return Promise.resolve();
+      },
+    };
+    const a = plannedHook({ pod: 'a', container: 'c', phase: 'pre' });
+    const b = plannedHook({ pod: 'b', container: 'c', phase: 'pre' });
+    const session = new RunSession([a, b], { executor: exec, clock, signal: ctl.signal, eventGraceMs: 10, concurrency: 1, journal, onResult: (r) => log.push(`result ${r.pod}`) });
+    const done = Promise.all([session.execute(a, { podUid: undefined }), session.execute(b, { podUid: undefined })]);
+    await settle();
+    const [ra, rb] = await done;
+    assert.equal(ra?.result.status, 'succeeded');
+    assert.equal(rb?.result.status, 'succeeded');
+    assert.deepEqual(log, ['start a', 'result a', 'start b', 'result b']);
+    await session.close();
+  });
+});
