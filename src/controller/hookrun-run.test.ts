@@ -5,7 +5,7 @@ import type { HookResult } from '../model/result.ts';
 import type { HookRun, HookRunResult } from './hookrun-types.ts';
 import { OUTPUT_TAIL_MAX_BYTES, REASON_MAX_BYTES, STATUS_BUDGET_BYTES, outputTailBytes, reasonBytes } from './hookrun-types.ts';
 import { applyEarlierFailures, countsAsFailed, estimateStatusBytes, selectorString } from './hookrun-run.ts';
-import type { RunFrame } from './status.ts';
+import { runStatus, type RunFrame } from './status.ts';
 import { Journal } from './journal.ts';
 
 void test('selectorString: metav1.LabelSelector to the string form, every operator', () => {
@@ -73,8 +73,8 @@ void test('applyEarlierFailures: on resume, an interrupted hook (any onError) or
       assert.equal(journal.mayStart(hooks[later] as PlannedHook), !stopped, `${name}: a#${later} may start`);
       if (stopped) {
         assert.equal(r?.status, 'not-run', name);
-        assert.equal(r?.reasonCode, 'previous-hook-failed', name);
-        assert.match(r?.reason ?? '', text ?? /./, name);
+        assert.equal(r.reasonCode, 'previous-hook-failed', name);
+        assert.match(r.reason ?? '', text ?? /./, name);
       }
     }
     // The other pod's only hook was interrupted itself; nothing of pod a stops it, nothing else changes.
@@ -132,7 +132,7 @@ void test('estimateStatusBytes: 1000 pods × 2 hooks of short names fit the 1.25
     journal.ackWrite(journal.beginWrite()?.seq ?? -1);
     journal.recordResult(h, { ...h, status: 'failed', exitCode: 1, stdout: noisy, stderr: noisy, truncated: false, startedAt: '2026-12-02T00:00:00.000Z', durationMs: 5, reason: noisy, reasonCode: 'non-zero-exit' }, true);
   }
-  const full: HookRun = { ...hr, status: { ...frame, phase: 'Failed', results: journal.results('local'), holder: 'ctl', summary: { ...journal.summary('local'), skipped: 0 } } };
+  const full: HookRun = { ...hr, status: { ...runStatus(frame, { results: journal.results('local'), summary: journal.summary('local') }, [], { phase: 'Failed', completionTime: '2026-12-02T00:00:00.000Z' }), holder: 'ctl' } };
   const stored = Buffer.byteLength(JSON.stringify(full), 'utf8');
   const bound = estimateStatusBytes(hr, hooks, frame, reasonBytes(hooks.length));
   assert.ok(stored <= bound, `stored ${stored} bytes, bound ${bound}`);

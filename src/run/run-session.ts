@@ -57,11 +57,13 @@ export class RunSession {
     const { recorder, control } = this;
     const stillWanted = turn.stillWanted ?? (() => true);
     const journal = recorder.beforeExec(hook, control.signal);
-    let kept = false;
-    const keep = (recorded: RecordedResult): void => {
+    // Set in the slot (onOutcome) or after a journal failure: the result was recorded here.
+    const mine = { kept: false };
+    const keep = (recorded: RecordedResult): boolean => {
       recorder.ended(hook);
-      kept = recorder.record(hook, recorded, turn.podUid);
-      if (kept) turn.onRecorded?.(recorded);
+      mine.kept = recorder.record(hook, recorded, turn.podUid);
+      if (mine.kept) turn.onRecorded?.(recorded);
+      return mine.kept;
     };
     let recorded: RecordedResult | undefined;
     try {
@@ -79,18 +81,19 @@ export class RunSession {
         onStart: () => {
           recorder.running(hook);
         },
-        onOutcome: keep,
+        onOutcome: (r) => {
+          keep(r);
+        },
       });
     } catch (error) {
       // Only the journal rejects here: the hook did not start.
       const reason = error instanceof JournalError ? `not run: its start could not be recorded: ${error.message}` : `executor error: ${String(error)}`;
       const failed: RecordedResult = { result: hookResult(hook, 'failed', 'internal', reason), failed: true };
-      keep(failed);
-      return kept ? failed : undefined;
+      return keep(failed) ? failed : undefined;
     } finally {
       recorder.ended(hook);
     }
-    return recorded !== undefined && kept ? recorded : undefined; // undefined: not started, or ended meanwhile
+    return recorded !== undefined && mine.kept ? recorded : undefined; // undefined: not started, or ended meanwhile
   }
 
   /** Runs `listener` when the run stops (at once if it has); see `recordStopped`. */
