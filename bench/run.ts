@@ -35,6 +35,10 @@ import type { Measured } from './lib/proc.ts';
 import { FLOOR_TRANSPORTS, execFigures, floorExecs, parseFloorReport, ratiosToFloor } from './lib/floor.ts';
 import type { ExecFigures, FloorRatios, FloorRun, FloorTransport } from './lib/floor.ts';
 import { summarizeProfile } from './lib/profile.ts';
+import { summarizeHeap } from './heap-summary.ts';
+import type { HeapSnapshotFile, HeapSummary } from './heap-summary.ts';
+import { MEMORY_HEADER, memoryRows, packBuild, probe, readProbe } from './memory.ts';
+import type { ProbeRecord } from './memory.ts';
 import type { ProfileSummary } from './lib/profile.ts';
 import { writeDelayPlot } from './lib/plot-file.ts';
 import { renderTable } from './lib/report.ts';
@@ -45,7 +49,9 @@ import type { BenchHook, Workload } from './lib/workload.ts';
 
 const REPO = resolve(import.meta.dirname, '..');
 /** KUBEHOOKS_BENCH_BIN: another checkout's bin/kubehooks.js, to compare a proposed change. */
-const BIN = resolve(process.env['KUBEHOOKS_BENCH_BIN'] ?? join(REPO, 'bin', 'kubehooks.js'));
+const SOURCE_BIN = resolve(process.env['KUBEHOOKS_BENCH_BIN'] ?? join(REPO, 'bin', 'kubehooks.js'));
+/** What runs: SOURCE_BIN, or with --package that checkout's npm package (dist/kubehooks.cjs). */
+let BIN = SOURCE_BIN;
 /** Aborted on SIGINT/SIGTERM: phases not yet begun are skipped, the cluster is still stopped. */
 const interrupt = new AbortController();
 /** The control plane's processes, for CPU accounting (empty on an external cluster). */
@@ -73,6 +79,10 @@ const { values: flags } = parseArgs({
     'no-profile': { type: 'boolean', default: false },
     seed: { type: 'string', default: '20261125' },
     'node-flags': { type: 'string', default: '' },
+    package: { type: 'boolean', default: false },
+    'heap-probe': { type: 'boolean', default: false },
+    'heap-snapshot': { type: 'string', default: '' },
+    'heap-snapshot-at': { type: 'string', default: 'exit' },
     out: { type: 'string' },
     'window-overhead': { type: 'boolean', default: false },
     'window-repeats': { type: 'string', default: '5' },
@@ -84,7 +94,12 @@ const { values: flags } = parseArgs({
 if (flags.help) {
   process.stdout.write(`usage: node bench/run.ts [--pods 100,1000,3000] [--hooks-per-pod 1-3] [--spread 60s]
        [--concurrency auto|N] [--skip-baseline] [--skip-floor] [--baseline-max-hooks 2000] [--no-profile] [--seed N] [--out FILE]
-       [--node-flags="--max-old-space-size=96"]
+       [--node-flags="--max-old-space-size=96"] [--package]
+       [--heap-probe [--heap-snapshot A,B] [--heap-snapshot-at exit|rss:MIB|heap:MIB]]
+       --package: run the checkout's npm package (npm pack: dist/kubehooks.cjs), as users install it
+       --heap-probe: load bench/lib/heap-probe.js into kubehooks (memory at its RSS peak, GCs: "heap" in
+                     the JSON); --heap-snapshot: also a .heapsnapshot in those phases, summarised
+                     (bench/heap-summary.ts) into the JSON; the file stays in the temp dir logged
        --window-overhead [--pods 1000] [--window-repeats 5] [--out FILE]
                  phase W only (no cluster): the quiesce window's overhead, see bench/window.ts
 env: KUBEHOOKS_BENCH_KUBECONFIG=<file> uses that cluster instead of starting one (pods go to its node
@@ -113,6 +128,12 @@ const baselineMaxHooks = Number(flags['baseline-max-hooks']);
 const seed = Number(flags.seed);
 /** Extra Node flags for the kubehooks process (experiments, e.g. --max-old-space-size=96). */
 const nodeFlagsForKubehooks = flags['node-flags'].split(' ').filter((x) => x !== '');
+const snapshotPhases = new Set(flags['heap-snapshot'].split(',').map((x) => x.trim().toUpperCase()).filter((x) => x !== ''));
+for (const phase of snapshotPhases) if (phase !== 'A' && phase !== 'B') throw new Error(`--heap-snapshot: phases A and/or B (comma-separated), not "${phase}"`);
+if (!/^(exit|(rss|heap):\d+(\.\d+)?)$/.test(flags['heap-snapshot-at'])) throw new Error(`--heap-snapshot-at: exit, rss:MIB or heap:MIB, not "${flags['heap-snapshot-at']}"`);
+const heapProbe = flags['heap-probe'] || snapshotPhases.size > 0;
+/** Where probe records and heap snapshots go (kept after the run: snapshots are large). */
+const heapDir = heapProbe ? mkdtempSync(join(os.tmpdir(), 'kubehooks-bench-heap-')) : '';
 
 // ---------- metrics ----------
 
@@ -173,7 +194,7 @@ interface ConcurrencyJson {
 interface KubehooksRun {
   /** What kubehooks' adaptive limit did (absent from older builds). */
   readonly concurrency: ConcurrencyJson | undefined;
-  readonly measured: Omit<Measured, 'stdout' | 'rssSeries'> & { rssSeriesMiB: readonly (readonly [number, number])[] };
+  readonly measured: Omit<Measured, 'stdout' | 'rssSeries'> & { rssSeriesMiB: readonly (readonly [number, number])[]; peakRssKiBWithSnapshot: number };
   readonly exitCode: number | null;
   readonly results: readonly HookResultJson[];
   readonly statuses: Readonly<Record<string, number>>;
@@ -186,6 +207,10 @@ interface KubehooksRun {
   readonly execWindowHooksPerSecond: number;
   /** CPU seconds during the phase: kubehooks, each control-plane process (kwok with its exec children), the machine. */
   readonly cpuSeconds: Readonly<Record<string, number>>;
+  /** bench/lib/heap-probe.js's record (--heap-probe). */
+  readonly heap?: ProbeRecord | undefined;
+  /** The heap snapshot's summary (--heap-snapshot). */
+  readonly heapSnapshot?: (HeapSummary & { readonly file: string }) | undefined;
 }
 
 async function runKubehooks(
@@ -195,13 +220,21 @@ async function runKubehooks(
   namespace: string,
   deadlineMs: number,
   nodeFlags: readonly string[] = [],
+  phase = '',
 ): Promise<KubehooksRun> {
+  const probeFile = join(heapDir, `${namespace}-${phase}.probe.json`);
+  const snapshotFile = join(heapDir, `${namespace}-${phase}.heapsnapshot`);
+  const withProbe = heapProbe && phase !== '';
+  const probed = withProbe
+    ? probe({ out: probeFile, snapshot: snapshotPhases.has(phase) ? { file: snapshotFile, at: flags['heap-snapshot-at'] } : undefined })
+    : { nodeFlags: [], env: {} };
   const before = await metrics(api);
   const watchBefore = longRunning(before, 'WATCH', 'pods');
   const poller = gaugePoller(api);
   const args = [
     ...nodeFlagsForKubehooks,
     ...nodeFlags,
+    ...probed.nodeFlags,
     BIN,
     'run',
     'post-restore',
@@ -216,7 +249,7 @@ async function runKubehooks(
     ...(concurrency === undefined ? [] : ['--concurrency', String(concurrency)]),
   ];
   const meter = cpuMeter(clusterPids);
-  const measured = await runMeasured(process.execPath, args, { deadlineMs, sampleMs: 100 });
+  const measured = await runMeasured(process.execPath, args, { deadlineMs, sampleMs: 100, env: { ...process.env, ...probed.env } });
   const cpuSeconds = { kubehooks: measured.cpuSeconds, ...meter.stop() };
   const gauges = await poller.stop();
   const after = await metrics(api);
@@ -237,8 +270,26 @@ async function runKubehooks(
   const ends = results.flatMap((r) => (r.startedAt === null ? [] : [Date.parse(r.startedAt) + (r.durationMs ?? 0)]));
   const windowMs = starts.length === 0 ? Number.NaN : Math.max(...ends) - Math.min(...starts);
   const { stdout: _stdout, rssSeries, ...rest } = measured;
+  const heap = withProbe ? readProbe(probeFile) : undefined;
+  if (withProbe && heap === undefined) log(`${phase}: the heap probe wrote no record to ${probeFile}`);
+  let heapSnapshot: (HeapSummary & { file: string }) | undefined;
+  if (heap?.snapshot != null) {
+    try {
+      heapSnapshot = { file: heap.snapshot.file, ...summarizeHeap(JSON.parse(readFileSync(heap.snapshot.file, 'utf8')) as HeapSnapshotFile, 20) };
+      log(
+        `${phase}: heap snapshot ${heap.snapshot.file} (${heap.snapshot.why}): live ${round(heapSnapshot.totalSelfBytes / 2 ** 20)} MiB; ` +
+          `${heapSnapshot.byConstructor.slice(0, 6).map((c) => `${c.name} ${round(c.selfBytes / 2 ** 20)}`).join(', ')} MiB`,
+      );
+    } catch (e) {
+      log(`${phase}: cannot summarise ${heap.snapshot.file}: ${String(e)}`);
+    }
+  }
+  // A snapshot doubles the heap for a moment: the peak that counts is the one before it.
+  const peakRssKiB = heap?.snapshot != null ? Math.round(heap.snapshot.peakRssBeforeMiB * 1024) : rest.peakRssKiB;
   return {
-    measured: { ...rest, rssSeriesMiB: thin(rssSeries).map(([t, kib]) => [t, round(kib / 1024)] as const) },
+    heap,
+    heapSnapshot,
+    measured: { ...rest, peakRssKiB, peakRssKiBWithSnapshot: rest.peakRssKiB, rssSeriesMiB: thin(rssSeries).map(([t, kib]) => [t, round(kib / 1024)] as const) },
     exitCode: measured.code,
     results,
     concurrency: chosen,
@@ -506,7 +557,7 @@ async function benchN(
 
     // A. latency
     const latencyDeadline = spreadMs + slack + 180_000 + workload.hooks.length * 50;
-    const a = await runKubehooks(api, kubeconfig, restoreFile, namespace, latencyDeadline);
+    const a = await runKubehooks(api, kubeconfig, restoreFile, namespace, latencyDeadline, [], 'A');
     const seenRunning = await observer.waitFor(workload.containers, 10_000);
     if (seenRunning < workload.containers) log(`N=${n}: only ${seenRunning}/${workload.containers} containers were seen running`);
     const observed = await observer.stop();
@@ -523,7 +574,7 @@ async function benchN(
 
     interrupt.signal.throwIfAborted();
     // B. throughput on Running pods
-    const b = await runKubehooks(api, kubeconfig, restoreFile, namespace, 180_000 + workload.hooks.length * 50);
+    const b = await runKubehooks(api, kubeconfig, restoreFile, namespace, 180_000 + workload.hooks.length * 50, [], 'B');
     const { results: _rb, ...bRest } = b;
     const bFigures = kubehooksFigures(b);
     log(`N=${n} B: exit ${b.exitCode}, ${JSON.stringify(b.statuses)}, wall ${b.measured.wallMs} ms, ${b.hooksPerSecond} hooks/s, CPU ${bFigures.cpuPerHookMs} ms/hook, exec p99 ${bFigures.perExecMs.p99} ms, peak RSS ${round(b.measured.peakRssKiB / 1024)} MiB`);
@@ -660,6 +711,11 @@ async function main(): Promise<number> {
       clusterPids = { etcd: cluster.pids.etcd, kubeApiserver: cluster.pids.kubeApiserver, kwok: cluster.pids.kwok };
       log(`cluster up in ${cluster.startMs} ms (pids etcd ${cluster.pids.etcd}, kube-apiserver ${cluster.pids.kubeApiserver}, kwok ${cluster.pids.kwok})`);
     }
+    if (flags.package) {
+      BIN = packBuild(resolve(SOURCE_BIN, '..', '..'), log).bin;
+      log(`package: running ${BIN}`);
+    }
+    if (heapProbe) log(`heap probe: records${snapshotPhases.size > 0 ? ' and snapshots' : ''} in ${heapDir}`);
     if (!flags['skip-floor']) {
       log('floor: bench/floor/build.sh (cached in ~/.cache/kubehooks)');
       floorBin = execFileSync('bash', [join(REPO, 'bench', 'floor', 'build.sh')], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'], timeout: 900_000 }).trim().split('\n').at(-1);
@@ -688,14 +744,16 @@ async function main(): Promise<number> {
       versions: {
         node: process.version,
         // A snapshot made with `git archive` carries its commit in REVISION.
-        kubehooks: existsSync(join(BIN, '..', '..', 'REVISION'))
-          ? readFileSync(join(BIN, '..', '..', 'REVISION'), 'utf8').trim()
-          : tryRun('git', ['-C', resolve(BIN, '..', '..'), 'rev-parse', '--short', 'HEAD']),
+        kubehooks: existsSync(join(SOURCE_BIN, '..', '..', 'REVISION'))
+          ? readFileSync(join(SOURCE_BIN, '..', '..', 'REVISION'), 'utf8').trim()
+          : tryRun('git', ['-C', resolve(SOURCE_BIN, '..', '..'), 'rev-parse', '--short', 'HEAD']),
         kubehooksBin: BIN,
+        /** "package": the checkout's npm pack (dist/kubehooks.cjs); "source": bin/kubehooks.js. */
+        kubehooksBuild: flags.package ? 'package' : 'source',
         // Uncommitted changes under src/ or bin/ of the measured checkout (a snapshot has none).
-        kubehooksDirty: existsSync(join(BIN, '..', '..', 'REVISION'))
+        kubehooksDirty: existsSync(join(SOURCE_BIN, '..', '..', 'REVISION'))
           ? false
-          : tryRun('git', ['-C', resolve(BIN, '..', '..'), 'status', '--porcelain', '--', 'src', 'bin']) !== '',
+          : tryRun('git', ['-C', resolve(SOURCE_BIN, '..', '..'), 'status', '--porcelain', '--', 'src', 'bin']) !== '',
         kubectl: tryRun('kubectl', ['version', '--client', '-o', 'json']).match(/"gitVersion":\s*"([^"]+)"/)?.[1] ?? 'unknown',
         cluster: clusterVersions,
       },
@@ -709,6 +767,9 @@ async function main(): Promise<number> {
         skipFloor: flags['skip-floor'],
         seed,
         kubehooksNodeFlags: nodeFlagsForKubehooks,
+        heapProbe,
+        heapSnapshot: [...snapshotPhases],
+        heapSnapshotAt: flags['heap-snapshot-at'],
         events: true,
         commands: ['true', '/bin/sh -c "echo ok"'],
       },
@@ -717,7 +778,8 @@ async function main(): Promise<number> {
     const out = flags.out ?? join(REPO, 'bench', 'results', `${date}.json`);
     mkdirSync(resolve(out, '..'), { recursive: true });
     writeFileSync(out, `${JSON.stringify(result, null, 2)}\n`);
-    const table = renderTable(result);
+    const memory = heapProbe ? `\n## Memory (heap probe)\n\n${[...MEMORY_HEADER, ...memoryRows(`${result.versions.kubehooks} ${result.versions.kubehooksBuild}`, result)].join('\n')}\n` : '';
+    const table = renderTable(result) + memory;
     writeFileSync(out.replace(/\.json$/, '.md'), table);
     process.stdout.write(table);
     log(`results: ${[out, ...writeDelayPlot(out)].join(', ')}`);

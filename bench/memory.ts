@@ -1,0 +1,187 @@
+/**
+ * Memory of the kubehooks process under bench (issue 18 part 4; bench/README.md, "Memory").
+ *
+ *   node bench/memory.ts RESULTS.json [RESULTS.json …]     the memory table of bench results
+ *
+ * and the pieces bench/run.ts uses for it:
+ *   - packBuild(): `npm pack` of this checkout (prepack runs `npm run build`), unpacked into a temp
+ *     dir: the bench then runs package/dist/kubehooks.cjs, the command `npm i -g kubehooks`
+ *     installs, instead of bin/kubehooks.js, whose type stripping costs the checkout tens of MiB
+ *     of RSS users never pay (`npm run bench -- --package`);
+ *   - probe(): the Node flag and environment that load bench/lib/heap-probe.js into the measured
+ *     process (`--heap-probe`, optionally `--heap-snapshot A,B --heap-snapshot-at exit|rss:MIB`),
+ *     and readProbe() for its record.
+ */
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, readdirSync } from 'node:fs';
+import os from 'node:os';
+import { join, resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
+
+const REPO = resolve(import.meta.dirname, '..');
+const PROBE = join(REPO, 'bench', 'lib', 'heap-probe.js');
+
+/** Packs a checkout (this one by default) and unpacks it; returns the package's command and the tarball. */
+export function packBuild(
+  checkout: string,
+  log: (line: string) => void,
+): { bin: string; tarball: string; dir: string } {
+  const dir = mkdtempSync(join(os.tmpdir(), 'kubehooks-bench-package-'));
+  log(`package: npm pack of ${checkout} (npm run build) into ${dir}`);
+  const npm = process.platform === 'win32' ? 'npm.cmd' : 'npm';
+  // npm runs prepack with the node on PATH: put ours (Node 22) first.
+  const env = { ...process.env, PATH: `${resolve(process.execPath, '..')}:${process.env['PATH'] ?? ''}` };
+  execFileSync(npm, ['pack', '--silent', '--pack-destination', dir], {
+    cwd: checkout,
+    env,
+    stdio: ['ignore', 'ignore', 'inherit'],
+    timeout: 900_000,
+  });
+  const tarball = readdirSync(dir).find((f) => f.endsWith('.tgz'));
+  if (tarball === undefined) throw new Error(`npm pack left no .tgz in ${dir}`);
+  execFileSync('tar', ['-xzf', join(dir, tarball), '-C', dir], { timeout: 120_000 });
+  const bin = join(dir, 'package', 'dist', 'kubehooks.cjs');
+  if (!existsSync(bin)) throw new Error(`the package has no dist/kubehooks.cjs (${join(dir, tarball)})`);
+  return { bin, tarball: join(dir, tarball), dir };
+}
+
+export interface ProbeOptions {
+  /** Where the probe writes its record. */
+  readonly out: string;
+  /** A .heapsnapshot to write, and when (exit, rss:MIB, heap:MIB). */
+  readonly snapshot?: { readonly file: string; readonly at: string } | undefined;
+}
+
+/** Node flags and environment for a process with the heap probe. */
+export function probe(options: ProbeOptions): { nodeFlags: string[]; env: Record<string, string> } {
+  const env: Record<string, string> = { KUBEHOOKS_HEAP_PROBE: options.out };
+  if (options.snapshot !== undefined) {
+    env['KUBEHOOKS_HEAP_SNAPSHOT'] = options.snapshot.file;
+    env['KUBEHOOKS_HEAP_SNAPSHOT_AT'] = options.snapshot.at;
+  }
+  return { nodeFlags: [`--import=${pathToFileURL(PROBE).href}`], env };
+}
+
+/** One sample of the probe (MiB). */
+export interface ProbeSample {
+  readonly ms: number;
+  readonly rss: number;
+  readonly rssAnon: number;
+  readonly rssFile: number;
+  readonly heapUsed: number;
+  readonly heapTotal: number;
+  readonly heapPhysical: number;
+  readonly external: number;
+  readonly arrayBuffers: number;
+  readonly malloced: number;
+  readonly spaces: Readonly<
+    Record<string, { readonly used: number; readonly size: number; readonly physical: number }>
+  >;
+}
+
+/** bench/lib/heap-probe.js's record. */
+export interface ProbeRecord {
+  readonly exitCode: number;
+  readonly execArgv: readonly string[];
+  readonly nodeOptions: string;
+  readonly heapSizeLimitMiB: number;
+  readonly kernelMaxRssMiB: number;
+  readonly atPeakRss: ProbeSample;
+  readonly max: Readonly<Record<string, number>>;
+  readonly gc: Readonly<Record<string, { readonly count: number; readonly pauseMs: number }>>;
+  readonly snapshot: {
+    readonly why: string;
+    readonly atMs: number;
+    readonly tookMs: number;
+    readonly file: string;
+    /** VmHWM just before the snapshot (the snapshot itself costs about the heap's size again). */
+    readonly peakRssBeforeMiB: number;
+  } | null;
+  readonly series: readonly (readonly [number, number, number, number])[];
+}
+
+export function readProbe(file: string): ProbeRecord | undefined {
+  try {
+    return JSON.parse(readFileSync(file, 'utf8')) as ProbeRecord;
+  } catch {
+    return undefined;
+  }
+}
+
+// ---------- the table ----------
+
+interface PhaseJson {
+  readonly measured: { readonly peakRssKiB: number; readonly wallMs: number };
+  readonly cpuSeconds: Readonly<Record<string, number>>;
+  readonly statuses: Readonly<Record<string, number>>;
+  readonly heap?: ProbeRecord | undefined;
+}
+
+interface ResultsJson {
+  readonly versions: { readonly kubehooks: string; readonly kubehooksBuild?: string };
+  readonly parameters: { readonly kubehooksNodeFlags: readonly string[] };
+  readonly runs: readonly {
+    readonly pods: number;
+    readonly hooks: number;
+    readonly latency: PhaseJson;
+    readonly throughput: PhaseJson;
+  }[];
+}
+
+const f1 = (x: number | undefined): string =>
+  x === undefined || Number.isNaN(x) ? '—' : x.toFixed(Math.abs(x) >= 100 ? 0 : 1);
+
+/** One row per run and phase: what the peak RSS was made of, from the probe's sample at that peak. */
+export function memoryRows(label: string, results: ResultsJson): string[] {
+  const rows: string[] = [];
+  for (const run of results.runs) {
+    for (const [phase, p] of [
+      ['A', run.latency],
+      ['B', run.throughput],
+    ] as const) {
+      const h = p.heap;
+      const at = h?.atPeakRss;
+      const s = at?.spaces ?? {};
+      const hooks = Object.values(p.statuses).reduce((a, b) => a + b, 0);
+      const cpuMs = ((p.cpuSeconds['kubehooks'] ?? Number.NaN) * 1000) / Math.max(1, hooks);
+      const load = `${f1(p.cpuSeconds['loadAverage1mAtStart'])}–${f1(p.cpuSeconds['loadAverage1mAtEnd'])}`;
+      const gc =
+        h === undefined
+          ? '—'
+          : `${h.gc['minor']?.count ?? 0} / ${h.gc['major']?.count ?? 0} (${(h.gc['minor']?.pauseMs ?? 0) + (h.gc['major']?.pauseMs ?? 0)} ms)`;
+      rows.push(
+        `| ${label} | ${run.pods} | ${phase} | **${f1(p.measured.peakRssKiB / 1024)}** | ${f1(at?.rssFile)} / ${f1(at?.rssAnon)} | ${f1(at?.heapUsed)} (max ${f1(h?.max['heapUsed'])}) | ` +
+          `${f1(s['new_space']?.physical)} | ${f1(s['old_space']?.physical)} | ${f1((s['code_space']?.physical ?? 0) + (s['large_object_space']?.physical ?? 0) + (s['trusted_space']?.physical ?? 0))} | ` +
+          `${f1(at === undefined ? undefined : at.rssAnon - at.heapPhysical)} | ${f1(at?.external)} | ${gc} | ${f1(cpuMs)} | ${load} |`,
+      );
+    }
+  }
+  return rows;
+}
+
+export const MEMORY_HEADER = [
+  '| build, flags | N | phase | peak RSS MiB | at the peak: file-backed / anonymous | V8 heap used (max) | new space | old space | code + large + trusted | anonymous − V8 heap (native) | external | GCs minor / major (pause) | CPU ms/hook | load 1 min |',
+  '|---|---|---|---|---|---|---|---|---|---|---|---|---|---|',
+];
+
+if (import.meta.main) {
+  const files = process.argv.slice(2);
+  if (files.length === 0 || files.includes('--help') || files.includes('-h')) {
+    process.stdout.write(
+      'usage: node bench/memory.ts RESULTS.json [RESULTS.json …]   (results of npm run bench -- --heap-probe)\n',
+    );
+    process.exit(files.length === 0 ? 2 : 0);
+  }
+  const lines = [...MEMORY_HEADER];
+  for (const file of files) {
+    const results = JSON.parse(readFileSync(file, 'utf8')) as ResultsJson;
+    const flags = results.parameters.kubehooksNodeFlags.filter((x) => !x.startsWith('--import=')).join(' ');
+    lines.push(
+      ...memoryRows(
+        `${results.versions.kubehooks} ${results.versions.kubehooksBuild ?? ''}${flags === '' ? '' : ` ${flags}`}`.trim(),
+        results,
+      ),
+    );
+  }
+  process.stdout.write(`${lines.join('\n')}\n`);
+}
