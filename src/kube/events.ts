@@ -57,6 +57,8 @@ export class KubeEventRecorder implements EventRecorder {
         signal,
         what: `create an event on pod ${event.namespace}/${event.pod}`,
         timeoutMs: EVENT_WRITE_TIMEOUT_MS,
+        // The created Event is not read: its answer is drained, not parsed.
+        discardBody: true,
         body: {
           apiVersion: 'v1',
           kind: 'Event',

@@ -103,6 +103,10 @@ async function openWsExecChannel(
       clearTimeout(handshakeTimer);
       await closeSocket(socket, graceMs);
     },
+    drop: () => {
+      clearTimeout(handshakeTimer);
+      if (socket.readyState !== socket.CLOSED) socket.terminate();
+    },
   };
 }
 

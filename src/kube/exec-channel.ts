@@ -42,6 +42,11 @@ export interface ExecChannelHandlers {
 export interface ExecChannel {
   /** Closes gracefully, then forcibly after `graceMs`; resolves once closed (or after a hard cap). */
   close(graceMs: number): Promise<void>;
+  /**
+   * Drops the connection at once, without a close handshake: for after the exec's Status frame, when
+   * the server has said all it will say. The socket is destroyed before this returns.
+   */
+  drop(): void;
 }
 
 export interface ExecChannelOpenOptions {

@@ -15,7 +15,7 @@ import { FakeApiServer, pendingPod, runLocally, runningPod } from '../testing/fa
 import { activeHandlesAfterSettling } from '../testing/handles.ts';
 import { KubeClient } from './client.ts';
 import { AbortedBeforeOpenError } from './errors.ts';
-import type { ExecChannel, ExecChannelOpener } from './exec-channel.ts';
+import type { ExecChannel, ExecChannelHandlers, ExecChannelOpener } from './exec-channel.ts';
 import { wsExecChannelOpener } from './exec-channel-ws.ts';
 import { KubePodExecutor } from './exec.ts';
 
@@ -316,7 +316,58 @@ class RecordingChannel implements ExecChannel {
     this.#markClosed();
     return Promise.resolve();
   }
+  drop(): void {
+    this.closedWithGraceMs = -1;
+    this.#markClosed();
+  }
 }
+
+void describe('KubePodExecutor: how the channel is ended', () => {
+  const noClient = { server: 'https://api.example' } as unknown as KubeClient;
+  const statusFrame = (status: object): Uint8Array => Buffer.concat([Buffer.from([3]), Buffer.from(JSON.stringify(status))]);
+  /** Opens at once and plays `script` on the handlers; records how the executor ends the channel. */
+  const scripted = (script: (h: ExecChannelHandlers) => void, ends: string[]): ExecChannelOpener => ({
+    server: 'https://api.example',
+    open: (_target, _options, handlers) => {
+      setImmediate(() => {
+        handlers.open('v5.channel.k8s.io');
+        script(handlers);
+      });
+      return Promise.resolve({
+        close: (graceMs: number) => {
+          ends.push(`close ${graceMs}`);
+          return Promise.resolve();
+        },
+        drop: () => {
+          ends.push('drop');
+        },
+      });
+    },
+  });
+  const cases: { name: string; script: (h: ExecChannelHandlers) => void; timeoutMs: number; abortAfterMs?: number; want: [string, string[]] }[] = [
+    { name: 'after the Status frame (exit 0): dropped, no close handshake', script: (h) => { h.frame(statusFrame({ status: 'Success' })); }, timeoutMs: 5000, want: ['exited', ['drop']] },
+    {
+      name: 'after a Status with a non-zero exit: dropped',
+      script: (h) => { h.frame(statusFrame({ status: 'Failure', reason: 'NonZeroExitCode', details: { causes: [{ reason: 'ExitCode', message: '3' }] } })); },
+      timeoutMs: 5000,
+      want: ['exited', ['drop']],
+    },
+    { name: 'on a timeout: closed gracefully', script: () => undefined, timeoutMs: 20, want: ['timed-out', ['close 50']] },
+    { name: 'on an abort: closed gracefully', script: () => undefined, timeoutMs: 5000, abortAfterMs: 20, want: ['error', ['close 50']] },
+    { name: 'on a close without Status: closed gracefully', script: (h) => { h.closed(1006, ''); }, timeoutMs: 5000, want: ['error', ['close 50']] },
+  ];
+  for (const c of cases) {
+    void it(c.name, async () => {
+      const ends: string[] = [];
+      const ctl = new AbortController();
+      const timer = c.abortAfterMs === undefined ? undefined : setTimeout(() => { ctl.abort(); }, c.abortAfterMs);
+      const exec = new KubePodExecutor(noClient, { closeGraceMs: 50, channel: scripted(c.script, ends) });
+      const outcome = await exec.exec({ namespace: 'ns', pod: 'p', container: 'c', command: ['true'], timeoutMs: c.timeoutMs, maxOutputBytes: 0, signal: ctl.signal });
+      clearTimeout(timer);
+      assert.deepEqual([outcome.kind, ends], c.want);
+    });
+  }
+});
 
 void describe('KubePodExecutor: a channel opened after the exec ended', () => {
   // Like the WebSocket opener, awaits credentials (an exec plugin, an OIDC refresh) before opening;

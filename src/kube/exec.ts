@@ -62,16 +62,17 @@ export class KubePodExecutor implements PodExecutor {
     let onAbort: (() => void) | undefined;
     // Set once the outcome is decided; late events are ignored.
     let settled = false;
-    // Aborted once the outcome is decided, so a channel still waiting for credentials is never opened.
+    // Aborted when the outcome is decided while the channel is still opening (waiting for credentials),
+    // so it is never opened. Only then: aborting builds a DOMException with a stack, per exec.
     const opening = new AbortController();
 
-    let ending: Ending;
+    let ending: Ending | undefined;
     try {
       ending = await new Promise<Ending>((resolve) => {
         const settle = (value: Ending | undefined): void => {
           if (settled || value === undefined) return;
           settled = true;
-          opening.abort();
+          if (channel === undefined) opening.abort();
           endedAt = performance.now();
           resolve(value);
         };
@@ -140,7 +141,11 @@ export class KubePodExecutor implements PodExecutor {
     } finally {
       clearTimeout(timer);
       if (onAbort !== undefined) signal.removeEventListener('abort', onAbort);
-      await channel?.close(this.#closeGraceMs);
+      // After the Status the server has said all it will: drop the connection instead of a close
+      // handshake (a round trip, and ws's Error per close). A timeout, an abort or a failure closes
+      // gracefully, then forcibly, as before.
+      if (ending?.kind === 'status') channel?.drop();
+      else await channel?.close(this.#closeGraceMs);
     }
 
     switch (ending.kind) {

@@ -17,7 +17,13 @@ export interface RequestOptions {
   /** Names the request in error messages, e.g. `list pods in namespace "a"`. */
   readonly what: string;
   readonly timeoutMs?: number;
+  /**
+   * The answer's body is not wanted (an Event POST): on 2xx it is drained, not read or parsed, and
+   * `request` resolves with undefined. Error answers are still read for their Status.
+   */
+  readonly discardBody?: boolean;
 }
+
 
 /** Options for node:https or a WebSocket client: TLS material, an agent, headers (Authorization). */
 export type ConnectionOptions = https.RequestOptions;
@@ -84,13 +90,32 @@ export function buildPath(pathname: string, query: RequestOptions['query']): str
   return qs === '' ? pathname : `${pathname}?${qs}`;
 }
 
+/**
+ * The options a connection may carry that kubehooks' own agents take over. Anything else set by the
+ * credentials (pfx, ciphers, a proxy agent…) keeps the per-request options and client-node's agent.
+ */
+const OWN_AGENT_FIELDS = new Set(['agent', 'headers', 'auth', 'ca', 'cert', 'key', 'passphrase', 'rejectUnauthorized', 'servername']);
+
+interface TlsEntry {
+  readonly material: readonly (Buffer | undefined)[];
+  readonly passphrase: string | undefined;
+  readonly context: tls.SecureContext;
+  /** By `rejectUnauthorized|servername`: the other settings a TLS connection takes from its agent. */
+  readonly agents: Map<string, https.Agent>;
+}
+
+/** Idle keep-alive sockets kept per agent (for Events, lists, gets between bursts). */
+export const REQUEST_POOL_SOCKETS = 16;
+
 export class HttpTransport {
   readonly server: string;
   readonly #requestTimeoutMs: number;
   readonly #prepare: PrepareConnection;
   readonly #agents = new Set<http.Agent>();
-  /** One TLS context for every connection while the credentials stay the same (building one per exec is costly). */
-  #tls: { readonly material: readonly (Buffer | undefined)[]; readonly context: tls.SecureContext } | undefined;
+  /** The agents #useOwnAgent made (they carry the TLS settings themselves). */
+  readonly #own = new WeakSet<http.Agent>();
+  /** One TLS context (and its agents) while the credentials' material stays the same. */
+  #tls: TlsEntry | undefined;
   #pool: https.Agent | undefined;
 
   constructor(server: string, options: { readonly requestTimeoutMs: number; readonly prepare: PrepareConnection }) {
@@ -102,55 +127,108 @@ export class HttpTransport {
   /**
    * Credentials and TLS settings for one connection (tokens from plugins may rotate, so per connection).
    * Preparing them (an exec plugin, an OIDC refresh) is bounded by `deadlineMs` and ends with `signal`.
+   * For plain HTTPS the result carries no TLS options, only kubehooks' agent for the TLS context and
+   * the headers.
    */
   async connectionOptions(limit: { deadlineMs?: number | undefined; signal?: AbortSignal | undefined } = {}): Promise<ConnectionOptions> {
     const opts: ConnectionOptions = {};
     await this.#prepare(opts, { deadlineMs: limit.deadlineMs ?? this.#requestTimeoutMs, signal: limit.signal });
     if (opts.agent instanceof http.Agent) this.#agents.add(opts.agent);
-    this.#shareSecureContext(opts);
+    this.#useOwnAgent(opts);
     return opts;
   }
 
   /**
-   * client-node's agent has keep-alive off, so every request (an Event per hook) paid a TLS handshake.
-   * Plain HTTPS (no proxy agent) goes through one keep-alive agent instead; the credentials travel
-   * with each request (the shared secure context), and the agent's pool is keyed by them.
+   * Node's https.Agent keys its socket pool and its TLS session cache by a name built from every TLS
+   * option of the request: with the CA, certificate and key in each request's options that name was
+   * several KiB of PEM, built and hashed per exec and per Event, and client-node's agent (keep-alive
+   * off) paid a full handshake for each. Here the TLS settings move into an agent of our own per TLS
+   * context: the name is host and port, one context is parsed once, and a new connection resumes the
+   * TLS session of an earlier one (the session cache is the agent's: requests and exec upgrades share
+   * one agent, so the first exec resumes the session of the plan's list). client-node's agent (and its per-request options) stays only
+   * for what we do not take over: a proxy agent, pfx, other TLS options, non-PEM material.
+   */
+  #useOwnAgent(opts: ConnectionOptions): void {
+    if (!this.server.startsWith('https:')) return;
+    if (opts.agent !== undefined && opts.agent.constructor !== https.Agent) return;
+    const record = opts as Record<string, unknown>;
+    for (const [key, value] of Object.entries(record)) if (value !== undefined && !OWN_AGENT_FIELDS.has(key)) return;
+    const o = opts as tls.SecureContextOptions & tls.ConnectionOptions;
+    const fields = [o.ca, o.cert, o.key];
+    // Only plain strings or Buffers are compared; anything else (arrays) keeps the per-request options.
+    if (!fields.every((v) => v === undefined || typeof v === 'string' || Buffer.isBuffer(v))) return;
+    if (o.passphrase !== undefined && typeof o.passphrase !== 'string') return;
+    const entry = this.#tlsEntry(
+      fields.map((v) => (typeof v === 'string' ? Buffer.from(v) : v)),
+      o.passphrase,
+    );
+    const verify = o.rejectUnauthorized !== false;
+    const servername = o.servername;
+    const key = `${verify}|${servername ?? ''}`;
+    let agent = entry.agents.get(key);
+    if (agent === undefined) {
+      // No cap on sockets: an exec's socket leaves the agent once upgraded, and a cap would queue execs
+      // behind Events. Idle sockets are kept for the next request, up to REQUEST_POOL_SOCKETS.
+      agent = new https.Agent({
+        secureContext: entry.context,
+        rejectUnauthorized: verify,
+        ...(servername === undefined ? {} : { servername }),
+        keepAlive: true,
+        maxFreeSockets: REQUEST_POOL_SOCKETS,
+      });
+      entry.agents.set(key, agent);
+      this.#agents.add(agent);
+      this.#own.add(agent);
+    }
+    delete o.ca;
+    delete o.cert;
+    delete o.key;
+    delete o.passphrase;
+    delete o.rejectUnauthorized;
+    delete o.servername;
+    opts.agent = agent;
+  }
+
+  /**
+   * Building a TLS context parses the CA, certificate and key: per exec that was the largest CPU cost
+   * after the handshake, and the contexts' native memory piled up until a major GC (bench/README.md).
+   * One context is kept while the material stays the same (a rotated client certificate makes a new one).
+   */
+  #tlsEntry(material: readonly (Buffer | undefined)[], passphrase: string | undefined): TlsEntry {
+    const current = this.#tls;
+    const same =
+      current !== undefined &&
+      current.passphrase === passphrase &&
+      current.material.every((m, i) => {
+        const n = material[i];
+        return m === undefined ? n === undefined : n !== undefined && m.equals(n);
+      });
+    if (same) return current;
+    const [ca, cert, key] = material;
+    const context = tls.createSecureContext({ ca, cert, key, passphrase });
+    this.#tls = { material, passphrase, context, agents: new Map() };
+    return this.#tls;
+  }
+
+  /**
+   * Requests that keep client-node's agent (keep-alive off) go through one keep-alive agent instead,
+   * with their TLS options per request (so its pool is keyed by them).
    */
   #pooledAgent(conn: ConnectionOptions): { agent?: https.Agent } {
-    if (conn.agent === undefined || conn.agent.constructor !== https.Agent) return {};
+    if (conn.agent === undefined || conn.agent.constructor !== https.Agent || this.#own.has(conn.agent)) return {};
     if (this.#pool === undefined) {
-      this.#pool = new https.Agent({ keepAlive: true, maxSockets: 16 });
+      this.#pool = new https.Agent({ keepAlive: true, maxSockets: REQUEST_POOL_SOCKETS });
       this.#agents.add(this.#pool);
     }
     return { agent: this.#pool };
   }
 
   /**
-   * Building a TLS context parses the CA, certificate and key: per exec that was the largest CPU cost
-   * after the handshake, and the contexts' native memory piled up until a major GC (bench/README.md).
-   * One context is shared while the material stays the same; tls.connect uses it instead of its own.
+   * A JSON request. Resolves with the parsed body on 2xx (undefined with `discardBody`); throws a typed
+   * KubeError otherwise.
    */
-  #shareSecureContext(opts: ConnectionOptions): void {
-    const o = opts as tls.SecureContextOptions & { secureContext?: tls.SecureContext; pfx?: unknown };
-    if (o.pfx !== undefined || o.secureContext !== undefined) return;
-    const fields = [o.ca, o.cert, o.key];
-    // Only plain strings or Buffers are compared; anything else (arrays) keeps Node's per-connection context.
-    if (!fields.every((v) => v === undefined || typeof v === 'string' || Buffer.isBuffer(v))) return;
-    const material = fields.map((v) => (typeof v === 'string' ? Buffer.from(v) : v));
-    if (material.every((m) => m === undefined)) return;
-    const same = this.#tls?.material.every((m, i) => {
-      const n = material[i];
-      return m === undefined ? n === undefined : n !== undefined && m.equals(n);
-    });
-    if (this.#tls === undefined || same !== true) {
-      this.#tls = { material, context: tls.createSecureContext({ ca: o.ca, cert: o.cert, key: o.key, passphrase: o.passphrase }) };
-    }
-    o.secureContext = this.#tls.context;
-  }
-
-  /** A JSON request. Resolves with the parsed body on 2xx; throws a typed KubeError otherwise. */
   async request(method: string, pathname: string, options: RequestOptions): Promise<unknown> {
-    const { res, text } = await this.#send(method, pathname, options, 'json');
+    const { res, text } = await this.#send(method, pathname, options, options.discardBody === true ? 'discard' : 'json');
     if (text === undefined || text === '') return undefined;
     try {
       return JSON.parse(text) as unknown;
@@ -176,7 +254,7 @@ export class HttpTransport {
     method: string,
     pathname: string,
     options: RequestOptions,
-    mode: 'json' | 'stream',
+    mode: 'json' | 'discard' | 'stream',
   ): Promise<{ res: http.IncomingMessage; text?: string }> {
     options.signal.throwIfAborted();
     const timeoutMs = options.timeoutMs ?? this.#requestTimeoutMs;
@@ -228,6 +306,10 @@ export class HttpTransport {
       if (mode === 'json') {
         return { res, text: await readBody(res, Number.MAX_SAFE_INTEGER) };
       }
+      if (mode === 'discard') {
+        await drain(res);
+        return { res };
+      }
       handedOver = true;
       res.once('close', () => {
         options.signal.removeEventListener('abort', onAbort);
@@ -253,5 +335,19 @@ export class HttpTransport {
   close(): void {
     for (const agent of this.#agents) agent.destroy();
     this.#agents.clear();
+    this.#tls = undefined;
+    this.#pool = undefined;
   }
+}
+
+/** Reads a body to its end without keeping it (the socket goes back to the pool only once it ended). */
+function drain(res: http.IncomingMessage): Promise<void> {
+  return new Promise<void>((resolve, reject) => {
+    res.once('end', resolve);
+    res.once('error', reject);
+    res.once('close', () => {
+      if (!res.complete) reject(new Error('the answer was cut off'));
+    });
+    res.resume();
+  });
 }
