@@ -4,6 +4,11 @@ import { createAdaptiveLimiter, DEFAULT_ADAPTIVE_INITIAL, DEFAULT_ADAPTIVE_MIN }
 import type { AdaptiveLimiter, CallOutcome } from './adaptive-limit.ts';
 import { FakeClock } from '../testing/fake-clock.ts';
 
+interface Call {
+  readonly outcome: CallOutcome;
+  readonly ownMs: number | undefined;
+}
+
 interface Sim {
   readonly limiter: AdaptiveLimiter;
   /** Highest limit and in-flight count seen at any call start. */
@@ -21,9 +26,16 @@ async function simulate(
   latency: (inFlight: number, at: number) => number,
   outcome: (i: number, at: number) => CallOutcome = () => 'ok',
   callers = calls,
+  /** The call's own latency as it reports it (an exec's durationMs); undefined: its time in the slot. */
+  own?: (at: number) => number,
 ): Promise<Sim> {
   const clock = new FakeClock(0);
-  const limiter = createAdaptiveLimiter({ ...options, now: () => clock.now(), classify: (v) => v as CallOutcome });
+  const limiter = createAdaptiveLimiter({
+    ...options,
+    now: () => clock.now(),
+    classify: (v) => (v as Call).outcome,
+    latencyOf: (v) => (v as Call).ownMs,
+  });
   const seen = { maxLimit: 0, maxInFlight: 0, limits: [] as number[] };
   const signal = new AbortController().signal;
   let next = 0;
@@ -35,7 +47,7 @@ async function simulate(
         seen.maxInFlight = Math.max(seen.maxInFlight, limiter.inFlight());
         const at = clock.now();
         await clock.sleep(latency(limiter.inFlight(), at), signal);
-        return outcome(i, at);
+        return { outcome: outcome(i, at), ownMs: own?.(at) } satisfies Call;
       });
       seen.limits.push(limiter.current());
     }
@@ -109,6 +121,33 @@ void describe('adaptive concurrency limit', () => {
     const { limiter } = await simulate({ max: 64, initial: 16 }, 1500, (_n, at) => (at < 300 ? 10 : 200));
     const r = limiter.report();
     assert.ok(r.adjustments.downLatency >= 1, JSON.stringify(r));
+  });
+
+  void it('does not back off on latency while slots are free (the limit does not bind)', async () => {
+    // 4 callers under a limit of 8: the server slows down 20× at t=300 ms, but a smaller limit would not
+    // lower the load, so the limit stays (it backed off here before the limit had to bind).
+    const { limiter } = await simulate({ max: 64 }, 1500, (_n, at) => (at < 300 ? 10 : 200), () => 'ok', 4);
+    const r = limiter.report();
+    assert.equal(r.adjustments.downLatency, 0, JSON.stringify(r));
+    assert.equal(r.final, DEFAULT_ADAPTIVE_INITIAL);
+  });
+
+  void it('judges a call by its own latency (latencyOf), not by its time in the slot', async () => {
+    // From t=300 ms each call holds its slot for 200 ms (work around the exec), but the exec itself
+    // reports a flat 10 ms: no latency back-off, and the limit still grows while callers queue.
+    const flat = await simulate({ max: 64, initial: 16 }, 1500, (_n, at) => (at < 300 ? 10 : 200), () => 'ok', 1500, () => 10);
+    assert.equal(flat.limiter.report().adjustments.downLatency, 0, JSON.stringify(flat.limiter.report()));
+    assert.ok(flat.limiter.report().adjustments.up > 0);
+    // The same slot times with the exec's own latency rising with them: it backs off.
+    const rising = await simulate({ max: 64, initial: 16 }, 1500, (_n, at) => (at < 300 ? 10 : 200), () => 'ok', 1500, (at) => (at < 300 ? 10 : 200));
+    assert.ok(rising.limiter.report().adjustments.downLatency >= 1, JSON.stringify(rising.limiter.report()));
+  });
+
+  void it('with latency samples from latencyOf it still never exceeds the maximum', async () => {
+    for (const max of [1, 3, 16]) {
+      const { limiter, seen } = await simulate({ max }, 600, () => 10, () => 'ok', 600, () => 1);
+      assert.ok(seen.maxInFlight <= max && seen.maxLimit <= max && limiter.report().peak <= max, `max ${max}: ${JSON.stringify(seen)}`);
+    }
   });
 
   void it('calls marked ignore are not latency samples and a throw counts as an error', async () => {

@@ -8,7 +8,8 @@
  *   back (callers are queued) and exec latency stays flat;
  * - shrinks by `decreaseFactor` when an exec fails for a reason that is the stack's, not the
  *   command's (unreachable, stream closed, remote error), and by `latencyDecreaseFactor` when the
- *   short-term latency average rises above `latencyTolerance` × the long-term one — at most once
+ *   short-term latency average rises above `latencyTolerance` × the long-term one while the limit
+ *   binds (every slot busy: with free slots a smaller limit would not lower the load) — at most once
  *   per round, so one burst of failures is one step down;
  * - never leaves [min, max]; `max` is the hard maximum (`--concurrency`).
  * Latency is compared with itself over time (short against long average), not with a fixed figure,
@@ -30,6 +31,11 @@ export interface AdaptiveLimitOptions {
    * (no exec happened, e.g. the hook was no longer wanted). Default 'ok'; a throw counts as 'error'.
    */
   readonly classify?: ((value: unknown) => CallOutcome) | undefined;
+  /**
+   * A finished call's own latency in ms, e.g. an exec's `durationMs` (undefined: the time it held its
+   * slot). Default: the time in the slot, which also counts work around the call (a journal write).
+   */
+  readonly latencyOf?: ((value: unknown) => number | undefined) | undefined;
 }
 
 /** What the limiter did: `summary.concurrency` in the run JSON. */
@@ -72,6 +78,7 @@ export function createAdaptiveLimiter(options: AdaptiveLimitOptions): AdaptiveLi
   const min = Math.min(max, Math.max(1, Math.floor(options.min ?? DEFAULT_ADAPTIVE_MIN)));
   const initial = Math.min(max, Math.max(min, Math.floor(options.initial ?? DEFAULT_ADAPTIVE_INITIAL)));
   const classify = options.classify ?? ((): CallOutcome => 'ok');
+  const latencyOf = options.latencyOf ?? ((): undefined => undefined);
   let limit = initial;
   let peak = initial;
   let active = 0;
@@ -104,7 +111,8 @@ export function createAdaptiveLimiter(options: AdaptiveLimitOptions): AdaptiveLi
     pump();
   };
 
-  const observe = (ms: number, error: boolean): void => {
+  /** `binding`: every slot was busy (or callers queued) when the call ended. */
+  const observe = (ms: number, error: boolean, binding: boolean): void => {
     samples++;
     if (samples === 1) {
       shortMs = ms;
@@ -117,7 +125,7 @@ export function createAdaptiveLimiter(options: AdaptiveLimitOptions): AdaptiveLi
       if (error && limit > min) {
         setLimit(Math.floor(limit * ERROR_DECREASE));
         adjustments.downErrors++;
-      } else if (samples >= LATENCY_WARMUP_SAMPLES && shortMs > LATENCY_TOLERANCE * longMs && limit > min) {
+      } else if (binding && samples >= LATENCY_WARMUP_SAMPLES && shortMs > LATENCY_TOLERANCE * longMs && limit > min) {
         setLimit(Math.floor(limit * LATENCY_DECREASE));
         adjustments.downLatency++;
       }
@@ -142,13 +150,16 @@ export function createAdaptiveLimiter(options: AdaptiveLimitOptions): AdaptiveLi
     });
     const t0 = options.now();
     let outcome: CallOutcome = 'error';
+    let own: number | undefined;
     try {
       const value = await fn();
       outcome = classify(value);
+      own = latencyOf(value);
       return value;
     } finally {
+      const binding = active >= limit || queue.length > 0;
       active--;
-      if (outcome !== 'ignore') observe(Math.max(0, options.now() - t0), outcome === 'error');
+      if (outcome !== 'ignore') observe(Math.max(0, own ?? options.now() - t0), outcome === 'error', binding);
       pump();
     }
   };

@@ -7,7 +7,7 @@ import { runBackupHooks } from './backup-runner.ts';
 import { FakeClock } from '../testing/fake-clock.ts';
 import { FakeEvents, FakeExecutor, type FakeExecScript, plannedHook, podWith } from '../testing/run-fakes.ts';
 import { hookResult } from './results.ts';
-import { classifyExec } from './run-options.ts';
+import { classifyExec, execLatency } from './run-options.ts';
 
 const pods = Array.from({ length: 40 }, (_, i) => `p${i}`);
 const hooks: PlannedHook[] = pods.map((p) => plannedHook({ pod: p, container: 'c', phase: 'pre', command: [p] }));
@@ -84,5 +84,13 @@ void describe('adaptive concurrency in the runners', () => {
       assert.equal(classifyExec({ result, failed: code !== undefined }), want, String(code));
     }
     assert.equal(classifyExec(undefined), 'ignore');
+  });
+
+  void it('an exec is judged by its own durationMs; without one, by its time in the slot', () => {
+    const hook = hooks[0];
+    assert.ok(hook !== undefined);
+    const ran = hookResult(hook, 'succeeded', undefined, null, { durationMs: 12 });
+    const none = hookResult(hook, 'failed', 'unreachable', 'x');
+    assert.deepEqual([execLatency({ result: ran, failed: false }), execLatency({ result: none, failed: true }), execLatency(undefined)], [12, undefined, undefined]);
   });
 });

@@ -54,7 +54,7 @@ export function limiterFor(options: RunOptions): RunLimiter {
   const valid = (n: number | undefined): n is number => n !== undefined && Number.isInteger(n) && n >= 1;
   if (options.adaptiveConcurrency === true) {
     const max = valid(options.concurrency) ? options.concurrency : DEFAULT_ADAPTIVE_MAX;
-    const adaptive = createAdaptiveLimiter({ max, now: () => options.clock.now(), classify: classifyExec });
+    const adaptive = createAdaptiveLimiter({ max, now: () => options.clock.now(), classify: classifyExec, latencyOf: execLatency });
     return { limit: adaptive.limit, report: () => adaptive.report() };
   }
   const limit = pLimit(valid(options.concurrency) ? options.concurrency : DEFAULT_CONCURRENCY);
@@ -71,6 +71,12 @@ export function classifyExec(value: unknown): CallOutcome {
   const code = (value as RecordedResult | undefined)?.result.reasonCode;
   if (value === undefined || (code !== undefined && NOT_A_SAMPLE.has(code))) return 'ignore';
   return code !== undefined && STACK_ERRORS.has(code) ? 'error' : 'ok';
+}
+
+/** An exec's own duration (`durationMs`, open to Status), not its time in the slot around it. */
+export function execLatency(value: unknown): number | undefined {
+  const ms = (value as RecordedResult | undefined)?.result.durationMs;
+  return typeof ms === 'number' && Number.isFinite(ms) ? ms : undefined;
 }
 
 /** The runner's report with the limiter's figures added to its summary (only when it adapted). */
