@@ -73,3 +73,47 @@ export interface LintRule {
   readonly hint: string;
   check(ctx: LintContext): readonly Finding[];
 }
+
+/** What a rule says about itself (the catalog, SARIF and docs read it): everything but `check`. */
+export type RuleInfo = Omit<LintRule, 'check'>;
+
+/**
+ * The checks of one rule, each on one kind of thing; a rule has one or more. The findings come in
+ * this order: every object, then every pod, then every Backup/Schedule/Restore.
+ */
+export interface RuleChecks {
+  /** Every loaded object, pods included. */
+  readonly object?: (object: LoadedObject, ctx: LintContext) => Iterable<Finding>;
+  readonly pod?: (pod: LoadedPod, ctx: LintContext) => Iterable<Finding>;
+  readonly hookObject?: (hookObject: LoadedHookObject, ctx: LintContext) => Iterable<Finding>;
+}
+
+/** A rule from its description and per-object checks: the loops and the findings list written once. */
+export function defineRule(info: RuleInfo, checks: RuleChecks): LintRule {
+  return {
+    ...info,
+    check(ctx) {
+      const findings: Finding[] = [];
+      const each = <T>(things: readonly T[], check: ((thing: T, ctx: LintContext) => Iterable<Finding>) | undefined): void => {
+        if (check === undefined) return;
+        for (const thing of things) findings.push(...check(thing, ctx));
+      };
+      each(ctx.objects, checks.object);
+      each(ctx.pods, checks.pod);
+      each(ctx.hookObjects, checks.hookObject);
+      return findings;
+    },
+  };
+}
+
+/** A spec exec hook that applies to a pod, with the Backup/Schedule/Restore it comes from. */
+export interface PodSpecExecHook extends MatchedSpecExecHook {
+  readonly hookObject: LoadedHookObject;
+}
+
+/** Every spec exec hook of every loaded Backup/Schedule/Restore that runs on `pod` (see `specExecHooks`). */
+export function* specExecHooksOn(ctx: LintContext, pod: LoadedPod): Generator<PodSpecExecHook> {
+  for (const hookObject of ctx.hookObjects) {
+    for (const m of ctx.specExecHooks(pod, hookObject)) yield { ...m, hookObject };
+  }
+}

@@ -3,7 +3,7 @@ import { POD_RESOURCE, resourceIncluded } from '../../select/resources.ts';
 import { hasGlob } from '../../plan/scope.ts';
 import type { HookResourceSelector } from '../../velero/spec.ts';
 import type { ScopeSelectors } from '../../velero/scope.ts';
-import type { Finding, LintRule } from '../rule.ts';
+import { defineRule, type LintRule } from '../rule.ts';
 
 /**
  * Whether an entry's namespaces can meet the namespaces the Backup/Restore takes, as far as plain
@@ -34,37 +34,34 @@ function literalTargets(scope: ScopeSelectors, mapping: Readonly<Record<string, 
 }
 
 /** A hook entry that can never match a pod the Backup (or Restore) itself takes (§13). */
-export const hookEntryOutOfScope: LintRule = {
+export const hookEntryOutOfScope: LintRule = defineRule({
   code: 'hook-entry-out-of-scope',
   severity: 'warning',
   summary: 'A spec.hooks entry can never match a pod the Backup or Restore itself takes.',
   hint: 'Make the entry\'s namespaces match the Backup\'s (or the Restore\'s target) namespaces, or widen the object\'s scope; hooks run only on pods Velero backs up or restores.',
-  check(ctx) {
-    const findings: Finding[] = [];
-    for (const object of ctx.hookObjects) {
-      const parsed = ctx.parsedSpec(object);
-      const hooks = parsed.kind === 'backup' ? parsed.backup : parsed.restore;
-      if (hooks === undefined || hooks.validationErrors.length > 0) continue;
-      const scope = hooks.scope;
-      const what = parsed.kind;
-      if (!resourceIncluded(POD_RESOURCE, scope.resources.included, scope.resources.excluded)) {
-        findings.push({
-          object, key: `${scope.path}.${scope.resources.excludedField}`,
-          message: `the ${what} takes no pods (${scope.path}.${scope.resources.includedField} / ${scope.resources.excludedField}), so none of its hooks and no annotation hook ever runs`,
-        });
-        continue;
-      }
-      const mapping = parsed.kind === 'restore' ? (parsed.restore?.namespaceMapping ?? {}) : {};
-      const targets = literalTargets(scope, mapping);
-      for (const entry of hooks.resources) {
-        const why = neverMeets(entry, scope, targets);
-        if (why === undefined) continue;
-        findings.push({
-          object, key: `${entry.path}.includedNamespaces`,
-          message: `hook entry ${JSON.stringify(entry.name)} (${entry.path}) can never match a pod the ${what} takes: ${why}`,
-        });
-      }
+}, {
+  *hookObject(object, ctx) {
+    const parsed = ctx.parsedSpec(object);
+    const hooks = parsed.kind === 'backup' ? parsed.backup : parsed.restore;
+    if (hooks === undefined || hooks.validationErrors.length > 0) return;
+    const scope = hooks.scope;
+    const what = parsed.kind;
+    if (!resourceIncluded(POD_RESOURCE, scope.resources.included, scope.resources.excluded)) {
+      yield {
+        object, key: `${scope.path}.${scope.resources.excludedField}`,
+        message: `the ${what} takes no pods (${scope.path}.${scope.resources.includedField} / ${scope.resources.excludedField}), so none of its hooks and no annotation hook ever runs`,
+      };
+      return;
     }
-    return findings;
+    const mapping = parsed.kind === 'restore' ? (parsed.restore?.namespaceMapping ?? {}) : {};
+    const targets = literalTargets(scope, mapping);
+    for (const entry of hooks.resources) {
+      const why = neverMeets(entry, scope, targets);
+      if (why === undefined) continue;
+      yield {
+        object, key: `${entry.path}.includedNamespaces`,
+        message: `hook entry ${JSON.stringify(entry.name)} (${entry.path}) can never match a pod the ${what} takes: ${why}`,
+      };
+    }
   },
-};
+});

@@ -1,7 +1,7 @@
 import { formatMs } from '../../duration/go-duration.ts';
 import { ANNOTATION_KEYS } from '../../velero/annotations.ts';
 import type { DeclaredExecHook } from '../../model/hook.ts';
-import type { Finding, LintRule } from '../rule.ts';
+import { defineRule, type LintRule } from '../rule.ts';
 import { hasAnnotation } from '../pod-facts.ts';
 
 function shorter(hook: DeclaredExecHook): boolean {
@@ -13,28 +13,25 @@ function message(hook: DeclaredExecHook, waitName: string, execName: string): st
 }
 
 /** Restore exec hook whose waitTimeout is shorter than its (explicit) execTimeout. */
-export const waitTimeoutShorterThanExec: LintRule = {
+export const waitTimeoutShorterThanExec: LintRule = defineRule({
   code: 'wait-timeout-shorter-than-exec',
   severity: 'warning',
   summary: 'A restore hook\'s wait timeout is shorter than its exec timeout.',
   hint: 'Make the wait timeout at least the expected start-up time plus the exec timeout.',
-  check(ctx) {
-    const findings: Finding[] = [];
+}, {
+  *pod(pod, ctx) {
     const k = ANNOTATION_KEYS.restoreExec;
-    for (const pod of ctx.pods) {
-      const hook = ctx.annotationHooks(pod).restoreExec;
-      // Only when both are written: the 30s default alone is not a choice the user made.
-      if (hook !== undefined && hasAnnotation(pod, k.execTimeout) && shorter(hook)) {
-        findings.push({ object: pod, key: k.waitTimeout, message: message(hook, k.waitTimeout, k.execTimeout) });
-      }
+    const hook = ctx.annotationHooks(pod).restoreExec;
+    // Only when both are written: the 30s default alone is not a choice the user made.
+    if (hook !== undefined && hasAnnotation(pod, k.execTimeout) && shorter(hook)) {
+      yield { object: pod, key: k.waitTimeout, message: message(hook, k.waitTimeout, k.execTimeout) };
     }
-    for (const hookObject of ctx.hookObjects) {
-      for (const m of ctx.allSpecExecHooks(hookObject)) {
-        if (m.phase === 'restore' && shorter(m.hook)) {
-          findings.push({ object: hookObject, key: `${m.path}.exec.waitTimeout`, message: message(m.hook, `hook "${m.hook.name}" waitTimeout`, 'its execTimeout') });
-        }
-      }
-    }
-    return findings;
   },
-};
+  *hookObject(hookObject, ctx) {
+    for (const m of ctx.allSpecExecHooks(hookObject)) {
+      if (m.phase === 'restore' && shorter(m.hook)) {
+        yield { object: hookObject, key: `${m.path}.exec.waitTimeout`, message: message(m.hook, `hook "${m.hook.name}" waitTimeout`, 'its execTimeout') };
+      }
+    }
+  },
+});
