@@ -86,6 +86,8 @@ const { values: flags } = parseArgs({
     out: { type: 'string' },
     'window-overhead': { type: 'boolean', default: false },
     'window-repeats': { type: 'string', default: '5' },
+    hookrun: { type: 'boolean', default: false },
+    'hookrun-rounds': { type: 'string', default: '2' },
     help: { type: 'boolean', short: 'h', default: false },
   },
   strict: true,
@@ -102,6 +104,8 @@ if (flags.help) {
                      (bench/heap-summary.ts) into the JSON; the file stays in the temp dir logged
        --window-overhead [--pods 1000] [--window-repeats 5] [--out FILE]
                  phase W only (no cluster): the quiesce window's overhead, see bench/window.ts
+       --hookrun [--pods 1000] [--concurrency 16] [--hookrun-rounds 2] [--out FILE]
+                 phase H only: a HookRun (kubehooks controller) next to the CLI, see bench/hookrun.ts
 env: KUBEHOOKS_BENCH_KUBECONFIG=<file> uses that cluster instead of starting one (pods go to its node
      "kwok-node-0" unless KUBEHOOKS_BENCH_NODE names another kwok-managed node).
 `);
@@ -113,6 +117,27 @@ if (flags['window-overhead']) {
   const { benchWindow } = await import('./window.ts');
   const pods = process.argv.some((a) => a === '--pods' || a.startsWith('--pods=')) ? flags.pods.split(',').map((x) => Number(x.trim())) : [1000];
   const table = await benchWindow({ pods, repeats: Number(flags['window-repeats']), out: flags.out });
+  process.stdout.write(table);
+  process.exit(0);
+}
+
+if (flags.hookrun) {
+  // Phase H (issue 14): its own cluster; --pods defaults to 1000 and --concurrency to 16 here.
+  const { benchHookRun } = await import('./hookrun.ts');
+  const given = (name: string): boolean => process.argv.some((a) => a === name || a.startsWith(`${name}=`));
+  const ctl = new AbortController();
+  process.once('SIGINT', () => ctl.abort());
+  process.once('SIGTERM', () => ctl.abort());
+  const table = await benchHookRun({
+    bin: BIN,
+    pods: given('--pods') ? Number(flags.pods) : 1000,
+    concurrency: given('--concurrency') ? Number(flags.concurrency) : 16,
+    rounds: Number(flags['hookrun-rounds']),
+    seed: Number(flags.seed),
+    out: flags.out,
+    signal: ctl.signal,
+    log,
+  });
   process.stdout.write(table);
   process.exit(0);
 }

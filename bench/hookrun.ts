@@ -1,0 +1,311 @@
+/**
+ * Phase H of `npm run bench -- --hookrun` (issue 14, Performance): a HookRun over N pods × 2 hooks
+ * run by `kubehooks controller`, next to `kubehooks run post-restore` (the CLI) on the same Running
+ * pods, at the same concurrency, in one fresh local control plane. Rounds alternate CLI, HookRun,
+ * CLI, HookRun… so drift in the machine's load falls on both alike. Measured per round:
+ *   - throughput over the exec window (first exec start to last exec end, from the results' own
+ *     startedAt/durationMs: the CLI's JSON report, the HookRun's status.results), and its ratio
+ *     HookRun ÷ CLI (the mean of the CLI rounds around it);
+ *   - HookRun status writes (kube-apiserver's `PUT hookruns/status`, diffed) and writes per second of
+ *     the run (status.startTime → completionTime), against the controller's bound (≤ 10/s);
+ *   - the controller's peak RSS (VmHWM from /proc, sampled every 100 ms, over its whole life);
+ *   - pod watches the controller opened (peak `apiserver_longrunning_requests{verb=WATCH,resource=pods}`
+ *     minus the value before: kwok's own watch is in the baseline).
+ * Not a test: figures, written to bench/results/<date>-hookrun-n<N>.json and .md.
+ */
+import { spawn } from 'node:child_process';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { loadavg, cpus, tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { parseAllDocuments, stringify } from 'yaml';
+import type { Cluster } from '../scripts/cluster/index.ts';
+import { startCluster } from '../scripts/cluster/index.ts';
+import { Api, loadTarget, pool } from './lib/api.ts';
+import { LONGRUNNING, REQUESTS, diffCounts, longRunning, parseMetrics, requestCounts } from './lib/metrics.ts';
+import { cpuMeter, cpuSecondsOf, memoryOf, runMeasured } from './lib/proc.ts';
+import { round } from './lib/stats.ts';
+import { makeWorkload, podObject, restoreObject } from './lib/workload.ts';
+
+export interface HookRunBenchOptions {
+  readonly bin: string;
+  readonly pods: number;
+  readonly concurrency: number;
+  readonly rounds: number;
+  readonly seed: number;
+  readonly out: string | undefined;
+  readonly signal: AbortSignal;
+  readonly log: (line: string) => void;
+}
+
+interface Round {
+  readonly kind: 'cli' | 'hookrun';
+  readonly hooks: number;
+  readonly statuses: Readonly<Record<string, number>>;
+  readonly execWindowMs: number;
+  readonly execWindowHooksPerSecond: number;
+  /** CLI: process wall time; HookRun: creation → completionTime as seen by the bench's poll. */
+  readonly wallMs: number;
+  readonly statusWrites?: number;
+  readonly runMs?: number;
+  readonly statusWritesPerSecond?: number;
+  readonly statusBytes?: number;
+  readonly peakRssMiB?: number;
+  readonly cpuSeconds: Readonly<Record<string, number>>;
+  readonly loadAverage1m: number;
+}
+
+interface ResultRow {
+  readonly pod: string;
+  readonly status: string;
+  readonly startedAt: string | null;
+  readonly durationMs: number | null;
+}
+
+function execWindow(results: readonly ResultRow[]): { ms: number; perSecond: number; statuses: Record<string, number> } {
+  const statuses: Record<string, number> = {};
+  for (const r of results) statuses[r.status] = (statuses[r.status] ?? 0) + 1;
+  const started = results.filter((r) => r.startedAt !== null);
+  const starts = started.map((r) => Date.parse(r.startedAt ?? ''));
+  const ends = started.map((r) => Date.parse(r.startedAt ?? '') + (r.durationMs ?? 0));
+  const ms = started.length === 0 ? Number.NaN : Math.max(...ends) - Math.min(...starts);
+  return { ms, perSecond: round(started.length / (ms / 1000)), statuses };
+}
+
+async function sleep(ms: number, signal: AbortSignal): Promise<void> {
+  await new Promise<void>((r) => {
+    const t = setTimeout(r, ms);
+    signal.addEventListener('abort', () => {
+      clearTimeout(t);
+      r();
+    }, { once: true });
+  });
+}
+
+/** `kubehooks controller` as a child with its peak RSS sampled; stopped by its PID (SIGTERM, then SIGKILL). */
+function startController(bin: string, kubeconfig: string, namespace: string, port: number): { pid: number; stop(): Promise<{ peakRssMiB: number; cpuSeconds: number; code: number | null; stderr: string }> } {
+  const child = spawn(process.execPath, [bin, 'controller', '--kubeconfig', kubeconfig, '-n', namespace, '--system-namespace', namespace, '--metrics-addr', `127.0.0.1:${port}`], { stdio: ['ignore', 'ignore', 'pipe'] });
+  const pid = child.pid ?? -1;
+  let peak = 0;
+  let cpu = 0;
+  const err: Buffer[] = [];
+  child.stderr.on('data', (c: Buffer) => err.push(c));
+  const sampler = setInterval(() => {
+    const m = memoryOf(pid);
+    if (m !== undefined) peak = Math.max(peak, m.hwmKiB);
+    cpu = cpuSecondsOf(pid) ?? cpu;
+  }, 100);
+  const closed = new Promise<number | null>((r) => child.on('close', (code) => r(code)));
+  return {
+    pid,
+    async stop() {
+      const m = memoryOf(pid);
+      if (m !== undefined) peak = Math.max(peak, m.hwmKiB);
+      cpu = cpuSecondsOf(pid) ?? cpu;
+      child.kill('SIGTERM');
+      const killer = setTimeout(() => child.kill('SIGKILL'), 10_000);
+      const code = await closed;
+      clearTimeout(killer);
+      clearInterval(sampler);
+      return { peakRssMiB: round(peak / 1024), cpuSeconds: round(cpu), code, stderr: Buffer.concat(err).toString('utf8') };
+    },
+  };
+}
+
+async function get(url: string): Promise<number> {
+  try {
+    const res = await fetch(url, { signal: AbortSignal.timeout(2_000) });
+    await res.text();
+    return res.status;
+  } catch {
+    return 0;
+  }
+}
+
+/** Peak pod watches while `fn` runs (kube-apiserver's gauge, every second). */
+async function watchPeak<T>(api: Api, fn: () => Promise<T>): Promise<{ value: T; before: number; peak: number }> {
+  const read = async (): Promise<number> => longRunning(parseMetrics(await api.call('GET', '/metrics'), [LONGRUNNING]), 'WATCH', 'pods');
+  const before = await read();
+  let peak = before;
+  const state = { on: true };
+  const loop = (async () => {
+    while (state.on) {
+      try {
+        peak = Math.max(peak, await read());
+      } catch {
+        // a missed poll only lowers the resolution
+      }
+      await new Promise((r) => setTimeout(r, 1_000));
+    }
+  })();
+  try {
+    return { value: await fn(), before, peak };
+  } finally {
+    state.on = false;
+    await loop;
+  }
+}
+
+async function statusPuts(api: Api): Promise<number> {
+  return requestCounts(parseMetrics(await api.call('GET', '/metrics'), [REQUESTS])).get('PUT hookruns/status') ?? 0;
+}
+
+export async function benchHookRun(o: HookRunBenchOptions): Promise<string> {
+  const { log, signal } = o;
+  const workDir = mkdtempSync(join(tmpdir(), 'kubehooks-bench-h-'));
+  let cluster: Cluster | undefined;
+  const started = new Date();
+  try {
+    cluster = await startCluster({ signal, log: (l) => log(`cluster: ${l}`) });
+    const clusterPids = { etcd: cluster.pids.etcd, kubeApiserver: cluster.pids.kubeApiserver, kwok: cluster.pids.kwok };
+    const kubeconfig = cluster.kubeconfigPath;
+    const api = new Api(loadTarget(kubeconfig));
+    try {
+      // The CRD, as `kubehooks manifests controller` prints it.
+      const manifests = await runMeasured(process.execPath, [o.bin, 'manifests', 'controller', '--image', 'registry.invalid/kubehooks:bench'], { deadlineMs: 60_000 });
+      const crd = parseAllDocuments(manifests.stdout).map((d) => d.toJS() as { kind?: string }).find((x) => x.kind === 'CustomResourceDefinition');
+      if (crd === undefined) throw new Error(`manifests controller printed no CRD: ${manifests.stderr.slice(0, 500)}`);
+      await api.call('POST', '/apis/apiextensions.k8s.io/v1/customresourcedefinitions', crd);
+      for (let i = 0; ; i++) {
+        const c = JSON.parse(await api.call('GET', '/apis/apiextensions.k8s.io/v1/customresourcedefinitions/hookruns.kubehooks.dev')) as { status?: { conditions?: { type: string; status: string }[] } };
+        if (c.status?.conditions?.some((x) => x.type === 'Established' && x.status === 'True') === true) break;
+        if (i > 100) throw new Error('the HookRun CRD was not Established within 20 s');
+        await sleep(200, signal);
+      }
+
+      const namespace = `bench-h-${o.pods}-${Date.now().toString(36)}`;
+      const workload = makeWorkload(o.pods, { min: 2, max: 2 }, 0, o.seed + o.pods);
+      await api.call('POST', '/api/v1/namespaces', { apiVersion: 'v1', kind: 'Namespace', metadata: { name: namespace } });
+      const restore = restoreObject(workload, namespace);
+      const restoreFile = join(workDir, 'restore.yaml');
+      writeFileSync(restoreFile, stringify(restore));
+      const now = new Date();
+      await pool(workload.pods, 16, (p) => api.call('POST', `/api/v1/namespaces/${namespace}/pods`, podObject(p, namespace, cluster?.nodeName ?? 'kwok-node-0', now)));
+      for (let i = 0; ; i++) {
+        const list = JSON.parse(await api.call('GET', `/api/v1/namespaces/${namespace}/pods`)) as { items: { status?: { phase?: string } }[] };
+        if (list.items.length === o.pods && list.items.every((p) => p.status?.phase === 'Running')) break;
+        if (i > 300) throw new Error('pods not all Running within 5 min');
+        await sleep(1_000, signal);
+      }
+      log(`H: ${o.pods} pods Running, ${workload.hooks.length} hooks, concurrency ${o.concurrency}, namespace ${namespace}`);
+
+      const port = 18_000 + Math.floor(Math.random() * 2_000);
+      const controller = startController(o.bin, kubeconfig, namespace, port);
+      let controllerStop: Awaited<ReturnType<typeof controller.stop>> | undefined;
+      const rounds: Round[] = [];
+      let watches = { before: 0, peak: 0 };
+      try {
+        for (let i = 0; ; i++) {
+          if ((await get(`http://127.0.0.1:${port}/readyz`)) === 200) break;
+          if (i > 150) throw new Error('the controller was not ready within 30 s');
+          await sleep(200, signal);
+        }
+        const w = await watchPeak(api, async () => {
+          for (let r = 0; r < o.rounds && !signal.aborted; r++) {
+            // CLI
+            const meterCli = cpuMeter(clusterPids);
+            const cli = await runMeasured(process.execPath, [o.bin, 'run', 'post-restore', '--restore', restoreFile, '--kubeconfig', kubeconfig, '-n', namespace, '--output', 'json', '--concurrency', String(o.concurrency)], { deadlineMs: 600_000, sampleMs: 100 });
+            const cliCpu = { kubehooks: cli.cpuSeconds, ...meterCli.stop() };
+            let cliResults: ResultRow[] = [];
+            try {
+              cliResults = (JSON.parse(cli.stdout) as { results: ResultRow[] }).results;
+            } catch {
+              log(`H: the CLI printed no JSON (exit ${String(cli.code)}): ${cli.stderr.slice(-500)}`);
+            }
+            const cw = execWindow(cliResults);
+            rounds.push({ kind: 'cli', hooks: cliResults.length, statuses: cw.statuses, execWindowMs: cw.ms, execWindowHooksPerSecond: cw.perSecond, wallMs: cli.wallMs, peakRssMiB: round(cli.peakRssKiB / 1024), cpuSeconds: cliCpu, loadAverage1m: round(loadavg()[0] ?? Number.NaN, 2) });
+            log(`H round ${r + 1} CLI: ${JSON.stringify(cw.statuses)}, exec window ${cw.ms} ms, ${cw.perSecond} hooks/s, wall ${cli.wallMs} ms, load ${round(loadavg()[0] ?? 0, 1)}`);
+
+            // HookRun
+            const name = `bench-${r}`;
+            const putsBefore = await statusPuts(api);
+            const meter = cpuMeter(clusterPids);
+            const t0 = Date.now();
+            await api.call('POST', `/apis/kubehooks.dev/v1alpha1/namespaces/${namespace}/hookruns`, {
+              apiVersion: 'kubehooks.dev/v1alpha1', kind: 'HookRun', metadata: { name, namespace },
+              spec: { phase: 'post-restore', restore, concurrency: o.concurrency, deadline: '30m' },
+            });
+            let hr: { status?: { phase?: string; startTime?: string; completionTime?: string; results?: ResultRow[]; conditions?: unknown[] } } = {};
+            let body = '';
+            for (;;) {
+              body = await api.call('GET', `/apis/kubehooks.dev/v1alpha1/namespaces/${namespace}/hookruns/${name}`);
+              hr = JSON.parse(body) as typeof hr;
+              if (hr.status?.completionTime !== undefined || signal.aborted) break;
+              if (Date.now() - t0 > 600_000) throw new Error(`HookRun ${name} not complete within 10 min: ${JSON.stringify(hr.status?.conditions)}`);
+              await sleep(1_000, signal);
+            }
+            const wallMs = Date.now() - t0;
+            const cpu = { ...meter.stop() };
+            const writes = (await statusPuts(api)) - putsBefore;
+            const results = hr.status?.results ?? [];
+            const hw = execWindow(results);
+            const runMs = Date.parse(hr.status?.completionTime ?? '') - Date.parse(hr.status?.startTime ?? '');
+            rounds.push({
+              kind: 'hookrun', hooks: results.length, statuses: hw.statuses, execWindowMs: hw.ms, execWindowHooksPerSecond: hw.perSecond, wallMs,
+              statusWrites: writes, runMs, statusWritesPerSecond: round(writes / (runMs / 1000), 2), statusBytes: Buffer.byteLength(body), cpuSeconds: cpu, loadAverage1m: round(loadavg()[0] ?? Number.NaN, 2),
+            });
+            log(`H round ${r + 1} HookRun: ${hr.status?.phase ?? '?'} ${JSON.stringify(hw.statuses)}, exec window ${hw.ms} ms, ${hw.perSecond} hooks/s, ${writes} status writes in ${runMs} ms (${round(writes / (runMs / 1000), 2)}/s), object ${round(Buffer.byteLength(body) / 1024)} KiB, load ${round(loadavg()[0] ?? 0, 1)}`);
+            await api.request('DELETE', `/apis/kubehooks.dev/v1alpha1/namespaces/${namespace}/hookruns/${name}`);
+          }
+        });
+        watches = { before: w.before, peak: w.peak };
+      } finally {
+        controllerStop = await controller.stop();
+      }
+      const cliRounds = rounds.filter((r) => r.kind === 'cli');
+      const hrRounds = rounds.filter((r) => r.kind === 'hookrun');
+      const mean = (xs: readonly number[]): number => round(xs.reduce((a, b) => a + b, 0) / Math.max(1, xs.length));
+      // Each HookRun round against the CLI rounds next to it (before and after).
+      const ratios = hrRounds.map((h) => {
+        const i = rounds.indexOf(h);
+        const near = [rounds[i - 1], rounds[i + 1]].filter((x): x is Round => x?.kind === 'cli');
+        return round(h.execWindowHooksPerSecond / mean(near.map((x) => x.execWindowHooksPerSecond)), 2);
+      });
+      const summary = {
+        pods: o.pods,
+        hooks: workload.hooks.length,
+        concurrency: o.concurrency,
+        cliHooksPerSecond: mean(cliRounds.map((r) => r.execWindowHooksPerSecond)),
+        hookRunHooksPerSecond: mean(hrRounds.map((r) => r.execWindowHooksPerSecond)),
+        ratios,
+        statusWritesPerSecond: hrRounds.map((r) => r.statusWritesPerSecond),
+        statusWriteBound: 10,
+        controllerPeakRssMiB: controllerStop.peakRssMiB,
+        controllerCpuSeconds: controllerStop.cpuSeconds,
+        podWatches: watches.peak - watches.before,
+        loadAverage1m: rounds.map((r) => r.loadAverage1m),
+      };
+      log(`H summary: ${JSON.stringify(summary)}`);
+      if (controllerStop.code !== 0) log(`H: the controller exited ${String(controllerStop.code)}: ${controllerStop.stderr.slice(-1000)}`);
+      const result = { date: started.toISOString(), machine: { cpus: cpus().length, loadAverageAtStart: loadavg().map((x) => round(x, 2)) }, bin: o.bin, cluster: cluster.versions, summary, rounds };
+      const out = o.out ?? resolve(import.meta.dirname, 'results', `${started.toISOString().slice(0, 10)}-hookrun-n${o.pods}.json`);
+      mkdirSync(resolve(out, '..'), { recursive: true });
+      writeFileSync(out, `${JSON.stringify(result, null, 2)}\n`);
+      const table = renderHookRun(summary, rounds);
+      writeFileSync(out.replace(/\.json$/, '.md'), table);
+      log(`H results: ${out}`);
+      return table;
+    } finally {
+      api.close();
+    }
+  } finally {
+    if (cluster !== undefined) {
+      const outcome = await cluster.stop();
+      log(`cluster stopped: ${outcome.map((x) => `${x.name} ${x.pid} ${x.outcome}`).join(', ')}`);
+    }
+    rmSync(workDir, { recursive: true, force: true });
+  }
+}
+
+function renderHookRun(summary: { pods: number; hooks: number; concurrency: number; ratios: readonly number[]; controllerPeakRssMiB: number; podWatches: number }, rounds: readonly Round[]): string {
+  const lines = [
+    `# Phase H: HookRun vs CLI, ${summary.pods} pods × 2 hooks (${summary.hooks}), concurrency ${summary.concurrency}`,
+    '',
+    '| round | runner | hooks | exec window | hooks/s | status writes | writes/s | object | peak RSS | load 1m |',
+    '|---|---|---|---|---|---|---|---|---|---|',
+    ...rounds.map((r, i) => `| ${Math.floor(i / 2) + 1} | ${r.kind === 'cli' ? 'CLI' : 'HookRun'} | ${JSON.stringify(r.statuses)} | ${r.execWindowMs} ms | ${r.execWindowHooksPerSecond} | ${r.statusWrites ?? '—'} | ${r.statusWritesPerSecond ?? '—'} | ${r.statusBytes === undefined ? '—' : `${round(r.statusBytes / 1024)} KiB`} | ${r.peakRssMiB === undefined ? '—' : `${r.peakRssMiB} MiB`} | ${r.loadAverage1m} |`),
+    '',
+    `HookRun ÷ CLI (exec window hooks/s, each HookRun round against the CLI rounds beside it): ${summary.ratios.join(', ')}. Controller peak RSS ${summary.controllerPeakRssMiB} MiB (whole life). Pod watches opened by the controller: ${summary.podWatches}.`,
+    '',
+  ];
+  return lines.join('\n');
+}
