@@ -126,8 +126,8 @@ if (flags.hookrun) {
   const { benchHookRun } = await import('./hookrun.ts');
   const given = (name: string): boolean => process.argv.some((a) => a === name || a.startsWith(`${name}=`));
   const ctl = new AbortController();
-  process.once('SIGINT', () => ctl.abort());
-  process.once('SIGTERM', () => ctl.abort());
+  process.once('SIGINT', () => { ctl.abort(); });
+  process.once('SIGTERM', () => { ctl.abort(); });
   const table = await benchHookRun({
     bin: BIN,
     pods: given('--pods') ? Number(flags.pods) : 1000,
