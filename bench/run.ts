@@ -83,6 +83,8 @@ const { values: flags } = parseArgs({
     'heap-probe': { type: 'boolean', default: false },
     'heap-snapshot': { type: 'string', default: '' },
     'heap-snapshot-at': { type: 'string', default: 'exit' },
+    alternate: { type: 'string', multiple: true, default: [] },
+    rounds: { type: 'string', default: '1' },
     out: { type: 'string' },
     'window-overhead': { type: 'boolean', default: false },
     'window-repeats': { type: 'string', default: '5' },
@@ -102,6 +104,10 @@ if (flags.help) {
        --heap-probe: load bench/lib/heap-probe.js into kubehooks (memory at its RSS peak, GCs: "heap" in
                      the JSON); --heap-snapshot: also a .heapsnapshot in those phases, summarised
                      (bench/heap-summary.ts) into the JSON; the file stays in the temp dir logged
+       [--alternate LABEL:BIN:ARGS]... [--rounds 1]
+       --alternate: after phase F, rounds of phase B alternating this build's run with each alternate's
+                    (BIN: another checkout's bin/kubehooks.js, empty = this one; ARGS: extra run flags,
+                    e.g. "old:/tmp/old/bin/kubehooks.js:" or "noevents::--no-events"); the order rotates per round
        --window-overhead [--pods 1000] [--window-repeats 5] [--out FILE]
                  phase W only (no cluster): the quiesce window's overhead, see bench/window.ts
        --hookrun [--pods 1000] [--concurrency 16] [--hookrun-rounds 2] [--out FILE]
@@ -153,6 +159,19 @@ const baselineMaxHooks = Number(flags['baseline-max-hooks']);
 const seed = Number(flags.seed);
 /** Extra Node flags for the kubehooks process (experiments, e.g. --max-old-space-size=96). */
 const nodeFlagsForKubehooks = flags['node-flags'].split(' ').filter((x) => x !== '');
+/** Builds or flags run in alternation with this one in phase B (--alternate), `rounds` times each. */
+interface Variant {
+  readonly label: string;
+  readonly bin: string | undefined;
+  readonly args: readonly string[];
+}
+const alternates: Variant[] = flags.alternate.map((spec) => {
+  const [label = '', bin = '', ...rest] = spec.split(':');
+  if (!/^[a-z0-9-]+$/i.test(label)) throw new Error(`--alternate: LABEL:BIN:ARGS with a label of letters, digits and -, not "${spec}"`);
+  return { label, bin: bin === '' ? undefined : resolve(bin), args: rest.join(':').split(' ').filter((x) => x !== '') };
+});
+const rounds = Number(flags.rounds);
+if (!Number.isInteger(rounds) || rounds < 1 || rounds > 20) throw new Error('--rounds: 1 to 20');
 const snapshotPhases = new Set(flags['heap-snapshot'].split(',').map((x) => x.trim().toUpperCase()).filter((x) => x !== ''));
 for (const phase of snapshotPhases) if (phase !== 'A' && phase !== 'B') throw new Error(`--heap-snapshot: phases A and/or B (comma-separated), not "${phase}"`);
 if (!/^(exit|(rss|heap):\d+(\.\d+)?)$/.test(flags['heap-snapshot-at'])) throw new Error(`--heap-snapshot-at: exit, rss:MIB or heap:MIB, not "${flags['heap-snapshot-at']}"`);
@@ -246,6 +265,7 @@ async function runKubehooks(
   deadlineMs: number,
   nodeFlags: readonly string[] = [],
   phase = '',
+  variant?: Variant,
 ): Promise<KubehooksRun> {
   const probeFile = join(heapDir, `${namespace}-${phase}.probe.json`);
   const snapshotFile = join(heapDir, `${namespace}-${phase}.heapsnapshot`);
@@ -260,7 +280,7 @@ async function runKubehooks(
     ...nodeFlagsForKubehooks,
     ...nodeFlags,
     ...probed.nodeFlags,
-    BIN,
+    variant?.bin ?? BIN,
     'run',
     'post-restore',
     '--restore',
@@ -272,6 +292,7 @@ async function runKubehooks(
     '--output',
     'json',
     ...(concurrency === undefined ? [] : ['--concurrency', String(concurrency)]),
+    ...(variant?.args ?? []),
   ];
   const meter = cpuMeter(clusterPids);
   const measured = await runMeasured(process.execPath, args, { deadlineMs, sampleMs: 100, env: { ...process.env, ...probed.env } });
@@ -548,6 +569,21 @@ interface NResult {
   /** Phase B ÷ each floor run. */
   readonly floorRatios: readonly FloorRatios[];
   readonly profile: ProfileSummary | undefined;
+  /** --alternate: phase B runs of this build ("main") and each alternate, in rotating order. */
+  readonly alternation?: readonly AlternateRun[] | undefined;
+}
+
+interface AlternateRun {
+  readonly round: number;
+  readonly variant: string;
+  readonly figures: ExecFigures;
+  readonly peakRssMiB: number;
+  readonly concurrencyPeak: number | undefined;
+  readonly statuses: Readonly<Record<string, number>>;
+  readonly requests: Readonly<Record<string, number>>;
+  readonly loadAverage1m: number;
+  /** ÷ the WebSocket floor of phase F. */
+  readonly toWsFloor: FloorRatios | undefined;
 }
 
 async function benchN(
@@ -622,6 +658,38 @@ async function benchN(
     const floorRatios = floor.map((f) => ratiosToFloor(bFigures, f));
     for (const r of floorRatios) log(`N=${n} B ÷ floor ${r.transport}: hooks/s ${r.hooksPerSecond}× (exec window ${r.execWindowHooksPerSecond}×), CPU per hook ${r.cpuPerHook}×, exec p99 ${r.perExecP99}×`);
 
+    // B′. alternation (--alternate): B again, this build against each alternate, order rotating per round.
+    const alternation: AlternateRun[] = [];
+    if (alternates.length > 0) {
+      const variants: Variant[] = [{ label: 'main', bin: undefined, args: [] }, ...alternates];
+      const wsFloor = floor.find((f) => f.transport === 'websocket');
+      for (let r = 0; r < rounds; r++) {
+        const order = variants.map((_, i) => variants[(i + r) % variants.length]).filter((v): v is Variant => v !== undefined);
+        for (const v of order) {
+          interrupt.signal.throwIfAborted();
+          const loadAverage1m = round(os.loadavg()[0] ?? 0, 2);
+          const run = await runKubehooks(api, kubeconfig, restoreFile, namespace, 180_000 + workload.hooks.length * 50, [], '', v);
+          const figures = kubehooksFigures(run);
+          const entry: AlternateRun = {
+            round: r + 1,
+            variant: v.label,
+            figures,
+            peakRssMiB: round(run.measured.peakRssKiB / 1024),
+            concurrencyPeak: run.concurrency?.peak,
+            statuses: run.statuses,
+            requests: run.requests,
+            loadAverage1m,
+            toWsFloor: wsFloor === undefined ? undefined : ratiosToFloor(figures, wsFloor),
+          };
+          alternation.push(entry);
+          log(
+            `N=${n} B′ round ${r + 1} ${v.label}: ${JSON.stringify(run.statuses)}, ${figures.hooksPerSecond} hooks/s (window ${figures.execWindowHooksPerSecond}), ` +
+              `CPU ${figures.cpuPerHookMs} ms/hook, exec p99 ${figures.perExecMs.p99} ms, RSS ${entry.peakRssMiB} MiB, events ${run.requests['events'] ?? 0}, load ${loadAverage1m}`,
+          );
+        }
+      }
+    }
+
     interrupt.signal.throwIfAborted();
     // C. baseline
     let c: BaselineRun | undefined;
@@ -658,6 +726,7 @@ async function benchN(
       floor,
       floorRatios,
       profile,
+      ...(alternation.length === 0 ? {} : { alternation }),
     };
   } finally {
     await observer?.stop();
@@ -680,6 +749,41 @@ async function cleanup(api: Api, namespace: string): Promise<void> {
   } catch (e) {
     log(`cleanup of ${namespace}: ${String(e)}`);
   }
+}
+
+/** The --alternate rounds as a table: each run, then each variant's medians (÷ the WebSocket floor). */
+function alternationTable(runs: readonly NResult[]): string {
+  const rows: string[] = [];
+  const median = (xs: readonly number[]): number => {
+    const v = [...xs].sort((x, y) => x - y);
+    const m = v.length >> 1;
+    return v.length % 2 === 1 ? (v[m] ?? Number.NaN) : round(((v[m - 1] ?? Number.NaN) + (v[m] ?? Number.NaN)) / 2, 2);
+  };
+  for (const run of runs) {
+    if (run.alternation === undefined) continue;
+    const labels = [...new Set(run.alternation.map((a) => a.variant))];
+    for (const label of labels) {
+      const mine = run.alternation.filter((a) => a.variant === label);
+      const ws = mine.flatMap((a) => (a.toWsFloor === undefined ? [] : [a.toWsFloor]));
+      rows.push(
+        `| ${run.pods} | ${label} | ${mine.length} | ${median(mine.map((a) => a.figures.hooksPerSecond))} (${median(mine.map((a) => a.figures.execWindowHooksPerSecond))}) | ` +
+          `${median(mine.map((a) => a.figures.cpuPerHookMs))} | ${median(mine.map((a) => a.figures.perExecMs.p99))} | ${median(mine.map((a) => a.peakRssMiB))} | ` +
+          `${median(mine.map((a) => Object.entries(a.requests).filter(([k]) => k.endsWith(' events')).reduce((t, [, v]) => t + v, 0)))} | ` +
+          `${ws.length === 0 ? '—' : `${median(ws.map((r) => r.hooksPerSecond))}× · ${median(ws.map((r) => r.cpuPerHook))}× · ${median(ws.map((r) => r.perExecP99))}×`} | ` +
+          `${mine.map((a) => a.loadAverage1m).join(', ')} |`,
+      );
+    }
+  }
+  if (rows.length === 0) return '';
+  return [
+    '',
+    '## Alternating phase B runs (--alternate; medians over rounds)',
+    '',
+    '| N | variant | runs | hooks/s (exec window) | CPU ms/hook | exec p99 ms | peak RSS MiB | Event requests | ÷ WS floor: hooks/s · CPU · p99 | load avg (1 min) per run |',
+    '|---|---|---|---|---|---|---|---|---|---|',
+    ...rows,
+    '',
+  ].join('\n');
 }
 
 // ---------- environment ----------
@@ -796,6 +900,8 @@ async function main(): Promise<number> {
         heapSnapshot: [...snapshotPhases],
         heapSnapshotAt: flags['heap-snapshot-at'],
         events: true,
+        alternates,
+        rounds,
         commands: ['true', '/bin/sh -c "echo ok"'],
       },
       runs,
@@ -804,7 +910,7 @@ async function main(): Promise<number> {
     mkdirSync(resolve(out, '..'), { recursive: true });
     writeFileSync(out, `${JSON.stringify(result, null, 2)}\n`);
     const memory = heapProbe ? `\n## Memory (heap probe)\n\n${[...MEMORY_HEADER, ...memoryRows(`${result.versions.kubehooks} ${result.versions.kubehooksBuild}`, result)].join('\n')}\n` : '';
-    const table = renderTable(result) + memory;
+    const table = renderTable(result) + memory + alternationTable(runs);
     writeFileSync(out.replace(/\.json$/, '.md'), table);
     process.stdout.write(table);
     log(`results: ${[out, ...writeDelayPlot(out)].join(', ')}`);
