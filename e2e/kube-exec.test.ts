@@ -8,30 +8,10 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { describe, test } from 'node:test';
 import type { ExecOutcome, ExecRequest } from '../src/run/ports.ts';
 import { createKubePorts } from '../src/kube/index.ts';
-import { e2eContext, e2eSkipReason } from './harness/index.ts';
-
-function countResources(): Map<string, number> {
-  const counts = new Map<string, number>();
-  for (const r of process.getActiveResourcesInfo()) counts.set(r, (counts.get(r) ?? 0) + 1);
-  return counts;
-}
-
-/** Resources that are active now but were not in `before`, after letting closes settle. */
-async function grownSince(before: Map<string, number>): Promise<string[]> {
-  let grown: string[] = [];
-  for (let i = 0; i < 50; i++) {
-    grown = [...countResources()]
-      .filter(([k, n]) => n > (before.get(k) ?? 0))
-      .map(([k, n]) => `${k}×${n}`);
-    if (grown.length === 0) break;
-    await sleep(20);
-  }
-  return grown;
-}
+import { countResources, e2eContext, e2eSkipReason, grownSince } from './harness/index.ts';
 
 const code = (o: ExecOutcome): string => (o.kind === 'error' ? o.code : `(${o.kind})`);
 

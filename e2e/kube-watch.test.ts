@@ -4,9 +4,9 @@
 import assert from 'node:assert/strict';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { describe, test } from 'node:test';
-import type { PodEvent, WatchLifecycle } from '../src/run/ports.ts';
+import type { PodEvent, PodScope, PodWatcher, WatchLifecycle } from '../src/run/ports.ts';
 import { createKubePorts, ForbiddenError, KubeClient, KubeEventRecorder, KubePodWatcher } from '../src/kube/index.ts';
-import { e2eContext, e2eSkipReason } from './harness/index.ts';
+import { countResources, e2eContext, e2eSkipReason, grownSince } from './harness/index.ts';
 
 /** Counts watch streams opened, to prove one watch serves many pods. */
 class CountingClient extends KubeClient {
@@ -38,21 +38,27 @@ async function until(what: string, predicate: () => boolean, timeoutMs = 20_000)
   }
 }
 
-function countResources(): Map<string, number> {
-  const counts = new Map<string, number>();
-  for (const r of process.getActiveResourcesInfo()) counts.set(r, (counts.get(r) ?? 0) + 1);
-  return counts;
+interface RunningWatch {
+  readonly events: PodEvent[];
+  readonly lifecycle: WatchLifecycle[];
+  /** Aborts the watch and waits for run() to end. */
+  stop(): Promise<void>;
 }
 
-/** Resources active now that were not in `before`, after letting closes settle. */
-async function grownSince(before: Map<string, number>): Promise<string[]> {
-  let grown: string[] = [];
-  for (let i = 0; i < 50; i++) {
-    grown = [...countResources()].filter(([k, n]) => n > (before.get(k) ?? 0)).map(([k, n]) => `${k}×${n}`);
-    if (grown.length === 0) break;
-    await sleep(20);
-  }
-  return grown;
+/** Runs `watcher` over `scope`, keeping every event and lifecycle change, until stop(). */
+function startWatch(watcher: PodWatcher, scope: PodScope): RunningWatch {
+  const events: PodEvent[] = [];
+  const lifecycle: WatchLifecycle[] = [];
+  const controller = new AbortController();
+  const done = watcher.run(scope, { onEvent: (e) => events.push(e), onLifecycle: (l) => lifecycle.push(l) }, controller.signal);
+  return {
+    events,
+    lifecycle,
+    stop: async () => {
+      controller.abort();
+      await done;
+    },
+  };
 }
 
 const phaseOf = (events: readonly PodEvent[], name: string): (string | undefined)[] =>
@@ -63,15 +69,8 @@ void describe('kube pod watcher and events on the local control plane', { skip: 
     const ctx = await e2eContext(t);
     const base = KubeClient.load({ kubeconfigPath: ctx.kubeconfigPath });
     const client = new CountingClient(base.kubeConfig);
-    const watcher = new KubePodWatcher(client);
-    const events: PodEvent[] = [];
-    const lifecycle: WatchLifecycle[] = [];
-    const controller = new AbortController();
-    const done = watcher.run(
-      { namespaces: [ctx.namespace], labelSelector: 'tier=db' },
-      { onEvent: (e) => events.push(e), onLifecycle: (l) => lifecycle.push(l) },
-      controller.signal,
-    );
+    const watch = startWatch(new KubePodWatcher(client), { namespaces: [ctx.namespace], labelSelector: 'tier=db' });
+    const { events, lifecycle } = watch;
     try {
       await until('initial list', () => lifecycle.some((l) => l.type === 'listed'));
       const names = Array.from({ length: 8 }, (_, i) => `db-${i}`);
@@ -90,8 +89,7 @@ void describe('kube pod watcher and events on the local control plane', { skip: 
       assert.equal(client.watchPaths.length, 1, `watch streams opened: ${client.watchPaths.join(', ')}`);
       assert.equal(client.watchPaths[0], `/api/v1/namespaces/${ctx.namespace}/pods`);
     } finally {
-      controller.abort();
-      await done;
+      await watch.stop();
       client.close();
     }
   });
@@ -101,15 +99,8 @@ void describe('kube pod watcher and events on the local control plane', { skip: 
     await ctx.createPod({ name: 'first' });
     const base = KubeClient.load({ kubeconfigPath: ctx.kubeconfigPath });
     const client = new DroppableClient(base.kubeConfig);
-    const watcher = new KubePodWatcher(client, { backoff: { initialMs: 50 } });
-    const events: PodEvent[] = [];
-    const lifecycle: WatchLifecycle[] = [];
-    const controller = new AbortController();
-    const done = watcher.run(
-      { namespaces: [ctx.namespace] },
-      { onEvent: (e) => events.push(e), onLifecycle: (l) => lifecycle.push(l) },
-      controller.signal,
-    );
+    const watch = startWatch(new KubePodWatcher(client, { backoff: { initialMs: 50 } }), { namespaces: [ctx.namespace] });
+    const { events, lifecycle } = watch;
     try {
       await until('first Running', () => phaseOf(events, 'first').includes('Running'));
       // The pod may already be Running in the list: make sure the watch itself is open before cutting it.
@@ -126,8 +117,7 @@ void describe('kube pod watcher and events on the local control plane', { skip: 
       const replayed = events.slice(seenBeforeDrop).filter((e) => Number(e.pod.metadata['resourceVersion']) <= lastRv);
       assert.deepEqual(replayed, [], 'no replay of events seen before the drop');
     } finally {
-      controller.abort();
-      await done;
+      await watch.stop();
       client.close();
     }
   });
@@ -143,14 +133,11 @@ void describe('kube pod watcher and events on the local control plane', { skip: 
       assert.deepEqual(pods.map((p) => p.metadata.name), ['one']);
       assert.equal(pods[0]?.spec.containers[0]?.name, 'app');
 
-      const seen: PodEvent[] = [];
-      const controller = new AbortController();
-      const done = ports.watcher.run({ namespaces: [] }, { onEvent: (e) => seen.push(e) }, controller.signal);
+      const watch = startWatch(ports.watcher, { namespaces: [] });
       await until('both pods in the cluster-wide list', () =>
-        ['one', 'two'].every((n) => seen.some((e) => e.pod.metadata.namespace === ctx.namespace && e.pod.metadata.name === n)),
+        ['one', 'two'].every((n) => watch.events.some((e) => e.pod.metadata.namespace === ctx.namespace && e.pod.metadata.name === n)),
       );
-      controller.abort();
-      await done;
+      await watch.stop();
     } finally {
       ports.close();
     }

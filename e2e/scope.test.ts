@@ -36,6 +36,24 @@ async function execRequests(kubeconfigPath: string): Promise<number> {
   }
 }
 
+/** A Backup in the velero namespace, as `kubectl get backup -o yaml` would give it. */
+const veleroBackup = (name: string, spec: Record<string, unknown>): Record<string, unknown> => ({
+  apiVersion: 'velero.io/v1', kind: 'Backup', metadata: { name, namespace: 'velero' }, spec,
+});
+
+/**
+ * `run pre-backup --backup FILE` refuses before any exec: exit 2, stderr matching `why`, and the
+ * API server counts no pods/exec request. `what` names the case in the failure message.
+ */
+async function expectRefused(kubeconfigPath: string, file: string, flags: readonly string[], why: RegExp, what: string): Promise<void> {
+  const before = await execRequests(kubeconfigPath);
+  const r = await kubehooks(['run', 'pre-backup', '--backup', file, '--kubeconfig', kubeconfigPath, ...flags]);
+  const after = await execRequests(kubeconfigPath);
+  assert.equal(r.code, 2, `${what}\n${r.stderr}`);
+  assert.match(r.stderr, why, what);
+  assert.equal(after - before, 0, `${what}: no pods/exec request reached the API server`);
+}
+
 void describe('the Backup\'s own scope on the local cluster', { skip }, () => {
   void it('pods outside the Backup (namespace, labelSelector, exclude-from-backup) get no exec; without -n only the Backup\'s namespace is listed', async (t) => {
     const ctx = await e2eContext(t);
@@ -52,17 +70,12 @@ void describe('the Backup\'s own scope on the local cluster', { skip }, () => {
     await ctx.createPod({ name: 'excluded', labels: { backup: 'include', 'velero.io/exclude-from-backup': 'true' }, annotations: annotationHook('excluded') });
     await ctx.core.createNamespacedPod({ namespace: other, body: fakePod({ name: 'elsewhere', namespace: other, nodeName: ctx.nodeName, labels: { backup: 'include' }, annotations: annotationHook('elsewhere') }) });
     for (const name of ['in', 'in-annotated', 'unlabelled', 'excluded']) await ctx.waitForRunning(name);
-    const file = await writeYaml(t, 'backup.yaml', {
-      apiVersion: 'velero.io/v1',
-      kind: 'Backup',
-      metadata: { name: 'scoped', namespace: 'velero' },
-      spec: {
-        includedNamespaces: [ctx.namespace],
-        labelSelector: { matchLabels: { backup: 'include' } },
-        // An entry with no selector at all: Velero still runs it only on backed-up pods.
-        hooks: { resources: [{ name: 'everything', pre: [{ exec: { command: sh(`echo spec > ${m.dir}/$(hostname 2>/dev/null || echo h)-$$-spec; touch ${m.dir}/spec-ran`) } }] }] },
-      },
-    });
+    const file = await writeYaml(t, 'backup.yaml', veleroBackup('scoped', {
+      includedNamespaces: [ctx.namespace],
+      labelSelector: { matchLabels: { backup: 'include' } },
+      // An entry with no selector at all: Velero still runs it only on backed-up pods.
+      hooks: { resources: [{ name: 'everything', pre: [{ exec: { command: sh(`echo spec > ${m.dir}/$(hostname 2>/dev/null || echo h)-$$-spec; touch ${m.dir}/spec-ran`) } }] }] },
+    }));
     // Without -n: the Backup names one namespace, so only it is listed.
     const r = await kubehooks(['run', 'pre-backup', '--backup', file, '--kubeconfig', ctx.kubeconfigPath, '-o', 'json']);
     assert.equal(r.code, 0, r.stderr);
@@ -90,12 +103,7 @@ void describe('the Backup\'s own scope on the local cluster', { skip }, () => {
     ];
     for (const object of bad) {
       const file = await writeYaml(t, 'bad.yaml', object);
-      const before = await execRequests(ctx.kubeconfigPath);
-      const r = await kubehooks(['run', 'pre-backup', '--backup', file, '--kubeconfig', ctx.kubeconfigPath, '-n', ctx.namespace]);
-      const after = await execRequests(ctx.kubeconfigPath);
-      assert.equal(r.code, 2, `${JSON.stringify(object)}\n${r.stderr}`);
-      assert.match(r.stderr, /nothing was run and the cluster was not contacted/);
-      assert.equal(after - before, 0, 'no pods/exec request reached the API server');
+      await expectRefused(ctx.kubeconfigPath, file, ['-n', ctx.namespace], /nothing was run and the cluster was not contacted/, JSON.stringify(object));
       assert.equal(await m.read('ran'), undefined);
     }
     // The same pod with a good file does exec, so the counter would have seen it.
@@ -114,24 +122,15 @@ void describe('Velero version profiles on the local cluster (--velero-version)',
     const m = await markerDir(t);
     await ctx.createPod({ name: 'db' });
     await ctx.waitForRunning('db');
-    const file = await writeYaml(t, 'failblock.yaml', {
-      apiVersion: 'velero.io/v1',
-      kind: 'Backup',
-      metadata: { name: 'b', namespace: 'velero' },
-      spec: {
-        includedNamespaces: [ctx.namespace],
-        hooks: { resources: [{ name: 'quiesce', pre: [
-          { exec: { command: sh(`touch ${m.dir}/freeze; exit 3`), onError: 'FailBlock' } },
-          { exec: { command: sh(`touch ${m.dir}/after`) } },
-        ] }] },
-      },
-    });
+    const file = await writeYaml(t, 'failblock.yaml', veleroBackup('b', {
+      includedNamespaces: [ctx.namespace],
+      hooks: { resources: [{ name: 'quiesce', pre: [
+        { exec: { command: sh(`touch ${m.dir}/freeze; exit 3`), onError: 'FailBlock' } },
+        { exec: { command: sh(`touch ${m.dir}/after`) } },
+      ] }] },
+    }));
     for (const flags of [[], ['--velero-version', '1.18']]) {
-      const before = await execRequests(ctx.kubeconfigPath);
-      const r = await kubehooks(['run', 'pre-backup', '--backup', file, '--kubeconfig', ctx.kubeconfigPath, ...flags]);
-      assert.equal(r.code, 2, r.stderr);
-      assert.match(r.stderr, /onError "FailBlock" is not in the Velero 1\.18\.x CRD enum/);
-      assert.equal((await execRequests(ctx.kubeconfigPath)) - before, 0, 'no pods/exec request reached the API server');
+      await expectRefused(ctx.kubeconfigPath, file, flags, /onError "FailBlock" is not in the Velero 1\.18\.x CRD enum/, `flags [${flags.join(' ')}]`);
     }
     assert.equal(await m.read('freeze'), undefined);
     const r = await kubehooks(['run', 'pre-backup', '--backup', file, '--kubeconfig', ctx.kubeconfigPath, '--velero-version', '1.19', '-o', 'json']);

@@ -13,7 +13,7 @@ import { describe, test } from 'node:test';
 import { Exec } from '@kubernetes/client-node';
 import type { KubeConfig, V1Node, V1Status } from '@kubernetes/client-node';
 import WebSocket from 'ws';
-import { e2eContext, e2eSkipReason, NODE_SELECTOR_ANNOTATION, NODE_SELECTOR_VALUE } from './harness/index.ts';
+import { countResources, e2eContext, e2eSkipReason, grownSince, NODE_SELECTOR_ANNOTATION, NODE_SELECTOR_VALUE } from './harness/index.ts';
 
 class Collect extends Writable {
   text = '';
@@ -75,12 +75,6 @@ async function execWithClientNode(
   return { stdout: stdout.text, stderr: stderr.text, status, timedOut, socket };
 }
 
-function countResources(): Map<string, number> {
-  const counts = new Map<string, number>();
-  for (const r of process.getActiveResourcesInfo()) counts.set(r, (counts.get(r) ?? 0) + 1);
-  return counts;
-}
-
 // Each test carries the reason, so node's summary counts the skipped tests.
 const skip = e2eSkipReason();
 
@@ -110,16 +104,11 @@ void describe('local control plane (client-node)', () => {
     await ctx.createPod({ name: 'smoke', containers: ['app'] });
     const pod = await ctx.waitForRunning('smoke', { timeoutMs: 20_000 });
     assert.equal(pod.spec?.nodeName, ctx.nodeName);
+    const exec = (command: string[], timeoutMs = 10_000): Promise<ExecResult> =>
+      execWithClientNode(ctx.kubeConfig, ctx.namespace, 'smoke', 'app', command, timeoutMs);
 
     await t.test('output and Success', async () => {
-      const r = await execWithClientNode(
-        ctx.kubeConfig,
-        ctx.namespace,
-        'smoke',
-        'app',
-        ['sh', '-c', 'echo hi; echo err >&2'],
-        10_000,
-      );
+      const r = await exec(['sh', '-c', 'echo hi; echo err >&2']);
       assert.equal(r.timedOut, false);
       assert.equal(r.stdout, 'hi\n');
       assert.equal(r.stderr, 'err\n');
@@ -127,14 +116,7 @@ void describe('local control plane (client-node)', () => {
     });
 
     await t.test('non-zero exit is a Failure (kwok: InternalError carrying "exit status 3")', async () => {
-      const r = await execWithClientNode(
-        ctx.kubeConfig,
-        ctx.namespace,
-        'smoke',
-        'app',
-        ['sh', '-c', 'exit 3'],
-        10_000,
-      );
+      const r = await exec(['sh', '-c', 'exit 3']);
       assert.equal(r.timedOut, false);
       assert.equal(r.status?.status, 'Failure');
       // kwok wraps the exit error, so the apiserver reports InternalError instead of NonZeroExitCode.
@@ -146,28 +128,14 @@ void describe('local control plane (client-node)', () => {
     await t.test('a 1 s client timeout closes the socket and leaves no handles', async () => {
       const before = countResources();
       const started = Date.now();
-      const r = await execWithClientNode(
-        ctx.kubeConfig,
-        ctx.namespace,
-        'smoke',
-        'app',
-        ['sleep', '30'],
-        1_000,
-      );
+      const r = await exec(['sleep', '30'], 1_000);
       const elapsed = Date.now() - started;
       assert.equal(r.timedOut, true);
       assert.equal(r.status, undefined);
       assert.ok(elapsed >= 1_000 && elapsed < 5_000, `closed after ${elapsed} ms`);
       assert.equal(r.socket.readyState, WebSocket.CLOSED);
-      // Handle teardown completes a turn after 'close'; allow it a moment.
-      let grown: string[] = [];
-      for (let i = 0; i < 50; i++) {
-        const after = countResources();
-        grown = [...after].filter(([k, n]) => n > (before.get(k) ?? 0)).map(([k, n]) => `${k}×${n}`);
-        if (grown.length === 0) break;
-        await sleep(20);
-      }
-      assert.deepEqual(grown, [], 'resources still active after the exec');
+      // Handle teardown completes a turn after 'close'; grownSince allows it a moment.
+      assert.deepEqual(await grownSince(before), [], 'resources still active after the exec');
     });
   });
 });

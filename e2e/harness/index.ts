@@ -5,5 +5,6 @@ export { e2eKubeconfigPath, e2eNodeName, e2eSkipReason, UNMANAGED_NODE_NAME } fr
 export { fakePod, simAnnotations } from './pods.ts';
 export type { FakePodOptions } from './pods.ts';
 export { describePod, isReady, isRunning, waitForPod, WaitTimeoutError } from './wait.ts';
+export { countResources, grownSince } from './resources.ts';
 export type { WaitOptions } from './wait.ts';
 export { SIM, NODE_SELECTOR_ANNOTATION, NODE_SELECTOR_VALUE } from '../../scripts/cluster/simulation.ts';
