@@ -2,7 +2,8 @@
  * Stages in `kubehooks run backup` (ADR 0019) on the local control plane: three pods in stages 1, 2
  * and 3; each hook writes its start and end time (ns) to the pod's side-effect file, COMMAND its own.
  * Checks on disk: each pre stage starts after the previous ended, COMMAND after the last, and the
- * thaw runs 3-2-1 (or 1-2-3 with --thaw-order same), each pod frozen and thawed exactly once.
+ * thaw runs 3-2-1 (or 1-2-3 with --thaw-order same), each pod frozen and thawed exactly once; and
+ * the report's frozenAt/thawedAt bracket each pod's hook lines.
  */
 import assert from 'node:assert/strict';
 import { readFile } from 'node:fs/promises';
@@ -15,6 +16,12 @@ import { assertMatchesSchema } from '../src/report/output-schemas.ts';
 const skip = e2eSkipReason();
 const STAGES: Record<string, string> = { s1: '1', s2: '2', s3: '3' };
 const sh = (script: string): string => JSON.stringify(['/bin/sh', '-c', script]);
+interface FreezeDoc {
+  status: string;
+  frozen: { name: string }[];
+  freezes: { name: string; stage: number | null; frozenAt: string | null; thawedAt: string | null; frozenMs: number | null; thaw: string }[];
+  summary: { frozen: number; thawed: number; notThawed: number; longestFreeze: { name: string } | null; command: { ran: boolean; exitCode: number | null; signal: string | null; timedOut: boolean } };
+}
 const stamp = (what: string, file: string): string => `echo "${what}-start $(date +%s%N)" >> ${file}; sleep 0.3; echo "${what}-end $(date +%s%N)" >> ${file}`;
 
 async function stagedWindow(t: TestContext, flags: readonly string[]): Promise<{ times: (pod: string, what: string) => Promise<bigint>; command: bigint[]; stdout: string }> {
@@ -67,9 +74,30 @@ void describe('run backup with stages on the local cluster', { skip }, () => {
     const p1s = await w.times('s1', 'post-start');
     assert.ok(cmdEnd <= p3s, 'the thaw starts after COMMAND');
     assert.ok(p3 <= p2s && p2 <= p1s, 'thaw in reverse stage order: 3, 2, 1');
-    const doc = assertMatchesSchema('run-backup-output', w.stdout) as { status: string; frozen: { name: string }[] };
+    const doc = assertMatchesSchema('run-backup-output', w.stdout) as FreezeDoc;
     assert.equal(doc.status, 'ok');
     assert.deepEqual(doc.frozen.map((p) => p.name).sort(), ['s1', 's2', 's3']);
+    // The report's timeline against the side-effect files (one machine, one clock; the report has ms):
+    // frozenAt is the exec's start, before the hook wrote pre-start; thawedAt the exec's end, after post-end.
+    const ms = (ns: bigint): number => Number(ns / 1_000_000n);
+    for (const pod of ['s1', 's2', 's3']) {
+      const f = doc.freezes.find((x) => x.name === pod);
+      assert.ok(f !== undefined, `${pod} in freezes`);
+      assert.equal(f.thaw, 'thawed');
+      assert.equal(f.stage, Number(STAGES[pod]));
+      const frozenAt = Date.parse(f.frozenAt ?? '');
+      const thawedAt = Date.parse(f.thawedAt ?? '');
+      const preStart = ms(await w.times(pod, 'pre-start'));
+      const postEnd = ms(await w.times(pod, 'post-end'));
+      assert.ok(frozenAt <= preStart, `${pod}: frozenAt ${f.frozenAt} <= its pre hook's first line (${preStart})`);
+      // durationMs is rounded to the ms: allow that one.
+      assert.ok(thawedAt + 1 >= postEnd, `${pod}: thawedAt ${f.thawedAt} >= its post hook's last line (${postEnd})`);
+      assert.equal(f.frozenMs, thawedAt - frozenAt);
+      assert.ok(frozenAt < ms(cmdStart) && ms(cmdEnd) <= thawedAt + 1, `${pod}: frozen across COMMAND`);
+    }
+    // Reverse thaw: stage 1 is frozen first and thawed last.
+    assert.equal(doc.summary.longestFreeze?.name, 's1');
+    assert.deepEqual({ ...doc.summary, longestFreeze: null }, { frozen: 3, thawed: 3, notThawed: 0, longestFreeze: null, command: { ...doc.summary.command, ran: true, exitCode: 0, signal: null, timedOut: false } });
   });
 
   void it('--thaw-order same: thaw 1-2-3', async (t) => {

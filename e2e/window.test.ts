@@ -35,6 +35,8 @@ interface WindowDoc {
   notThawed: unknown[];
   command: { ran: boolean; why?: string; outcome?: string; exitCode?: number | null; stoppedBy?: string | null };
   post: { results: { pod: string; status: string; reasonCode?: string }[] };
+  freezes: { name: string; frozenAt: string | null; thawedAt: string | null; frozenMs: number | null; thaw: string }[];
+  summary: { frozen: number; thawed: number; notThawed: number; command: { ran: boolean; exitCode: number | null } };
 }
 
 interface Setup {
@@ -131,6 +133,9 @@ void describe('kubehooks run backup -- COMMAND on the local cluster', { skip }, 
     assert.deepEqual(frozen.pods.map((p) => `${p.namespace}/${p.name}:${p.pvcs.join(',')}`), [`${s.ctx.namespace}/a:data-a,a-scratch`, `${s.ctx.namespace}/b:`, `${s.ctx.namespace}/c:`]);
     assert.ok(frozen.pods.every((p) => p.uid.length > 0), 'uids');
     await assertThawedOnce(s, PODS);
+    assert.deepEqual(doc.freezes.map((f) => `${f.name}:${f.thaw}`), ['a:thawed', 'b:thawed', 'c:thawed']);
+    assert.ok(doc.freezes.every((f) => f.frozenAt !== null && f.thawedAt !== null && f.frozenMs === Date.parse(f.thawedAt) - Date.parse(f.frozenAt)));
+    assert.deepEqual([doc.summary.frozen, doc.summary.thawed, doc.summary.notThawed, doc.summary.command.exitCode], [3, 3, 0, 0]);
   });
 
   void it('COMMAND fails: every frozen pod is still thawed once; exit 4', async (t) => {

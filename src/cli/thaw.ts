@@ -102,7 +102,8 @@ export async function executeThaw(settings: ThawSettings, deps: CliDeps, wiring:
       clock: wiring.clock,
       signal: ctl.signal,
       events: settings.events ? ports.events : undefined,
-      eventSubject: begin.backup === null ? undefined : { kind: 'Backup', namespace: '', name: begin.backup },
+      // The thaw's Events name the window it finishes (message and the kubehooks.dev/run-id label).
+      eventSubject: { kind: 'Backup', namespace: '', name: begin.backup ?? '', runId: begin.runId },
       concurrency: 8,
       maxOutputBytes: settings.includeOutput ? undefined : OMITTED_OUTPUT_MAX_BYTES,
     });

@@ -48,6 +48,13 @@ void describe('KubeEventRecorder against the fake API server', () => {
     assert.match((event['metadata'] as { name: string }).name, /^db-0\./);
   });
 
+  void it('puts the record\'s labels (the window\'s run id) on the Event, and none without', async () => {
+    await recorder.record({ namespace: 'ns', pod: 'db-0', type: 'Normal', reason: 'HookSucceeded', message: 'ok', labels: { 'kubehooks.dev/run-id': 'run-7' } }, new AbortController().signal);
+    assert.deepEqual((server.events.at(-1)!['metadata'] as { labels?: unknown }).labels, { 'kubehooks.dev/run-id': 'run-7' });
+    await recorder.record({ namespace: 'ns', pod: 'db-0', type: 'Normal', reason: 'HookSucceeded', message: 'ok' }, new AbortController().signal);
+    assert.equal((server.events.at(-1)!['metadata'] as { labels?: unknown }).labels, undefined);
+  });
+
   void it('[R-32] one attempt per Event: a failed write is not retried', async () => {
     const before = server.requests.filter((r) => r.method === 'POST').length;
     server.failNext({ verb: 'create-event', statusCode: 503, message: 'try later' });

@@ -62,7 +62,7 @@ export class KubeEventRecorder implements EventRecorder {
         body: {
           apiVersion: 'v1',
           kind: 'Event',
-          metadata: { generateName: prefix, namespace: event.namespace },
+          metadata: { generateName: prefix, namespace: event.namespace, ...(event.labels === undefined ? {} : { labels: { ...event.labels } }) },
           involvedObject: {
             apiVersion: 'v1',
             kind: 'Pod',

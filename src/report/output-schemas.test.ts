@@ -124,4 +124,41 @@ void describe('JSON Schema of run backup (the quiesce window)', () => {
     const refs = Object.entries(win.properties ?? {}).filter(([, v]) => v.$ref !== undefined).map(([k, v]) => `${k}:${v.$ref ?? ''}`);
     assert.deepEqual(refs, ['pre:run-output.schema.json', 'post:run-output.schema.json']);
   });
+
+  void it('summary, freezes and the frozen pods: key lists are the schema\'s, in order, all required; thaw is the closed set', async () => {
+    const w = await import('./run-window.ts');
+    const { THAW_OUTCOMES } = await import('../run/window-timeline.ts');
+    const win = readOutputSchema('run-backup-output') as Schema;
+    const summary: Schema | undefined = win.properties?.['summary'];
+    assert.deepEqual(props(summary), [...w.WINDOW_SUMMARY_FIELDS]);
+    assert.deepEqual(summary?.required, [...w.WINDOW_SUMMARY_FIELDS]);
+    assert.deepEqual(props(summary.properties?.['longestFreeze']), [...w.LONGEST_FREEZE_FIELDS]);
+    assert.deepEqual(props(summary.properties?.['command']), [...w.COMMAND_SUMMARY_FIELDS]);
+    assert.deepEqual(summary.properties?.['command']?.required, [...w.COMMAND_SUMMARY_FIELDS]);
+    const freeze: Schema | undefined = win.$defs?.['podFreeze'];
+    assert.deepEqual(props(freeze), [...w.POD_FREEZE_FIELDS]);
+    assert.deepEqual(freeze?.required, [...w.POD_FREEZE_FIELDS]);
+    assert.deepEqual(freeze.properties?.['thaw']?.enum, [...THAW_OUTCOMES]);
+    assert.deepEqual(props(win.$defs?.['frozenPod']), [...w.FROZEN_POD_FIELDS]);
+    assert.deepEqual(props(win.properties?.['command']), [...w.COMMAND_FIELDS]);
+  });
+
+  void it('a rendered window validates, in the listed order; a freeze with an unknown thaw does not', async () => {
+    const { windowToJson } = await import('./run-window.ts');
+    const { windowTimeline } = await import('../run/window-timeline.ts');
+    const post: RunReport = { summary: { attempted: 1, failed: 0 }, results: [{ ...result, phase: 'post', startedAt: '2026-12-02T01:00:00.500Z', durationMs: 20 }] };
+    const pre: RunReport = { summary: { attempted: 1, failed: 0 }, results: [result] };
+    const command = { ran: true, outcome: { kind: 'exited', exitCode: 0 }, stoppedBy: null, startedAt: 100, endedAt: 300 } as const;
+    const frozen = [{ namespace: 'db', name: 'pg-0', uid: 'u', pvcs: ['data'] }];
+    const doc = windowToJson(
+      { runId: 'r', status: 'ok', pre, command, post, frozen, notThawed: [], timeline: windowTimeline({ frozen, pre, post, command }) },
+      { exitCode: 0, backup: 'b', namespaces: ['db'], kubehooksVersion: '0', startedAt: context.startedAt, finishedAt: context.finishedAt, interrupted: false, journal: null, pre: context, post: { ...context, kind: 'post-backup' } },
+      false,
+    );
+    assert.deepEqual(schemaErrors('run-backup-output', doc), []);
+    assert.deepEqual(doc['freezes'], [{ namespace: 'db', name: 'pg-0', stage: null, frozenAt: '2026-12-02T01:00:00.000Z', thawedAt: '2026-12-02T01:00:00.520Z', frozenMs: 520, thaw: 'thawed' }]);
+    assert.deepEqual(doc['summary'], { frozen: 1, thawed: 1, notThawed: 0, longestFreeze: { namespace: 'db', name: 'pg-0', frozenMs: 520 }, command: { ran: true, exitCode: 0, signal: null, durationMs: 200, timedOut: false } });
+    const bad = { ...doc, freezes: [{ ...(doc['freezes'] as object[])[0], thaw: 'maybe' }] };
+    assert.notDeepEqual(schemaErrors('run-backup-output', bad), []);
+  });
 });

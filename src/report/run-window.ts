@@ -4,6 +4,7 @@
  * `post` are each a `run -o json` document (schemas/run-output.schema.json).
  */
 import type { CommandStep, FrozenPod, WindowReport, WindowStatus } from '../run/quiesce-window.ts';
+import type { CommandSummary, LongestFreeze, PodFreeze, WindowSummary } from '../run/window-timeline.ts';
 import { formatMs } from '../duration/go-duration.ts';
 import { fieldOrder, pickInOrder } from './json-fields.ts';
 import { runToJson, type RunContext } from './run-json.ts';
@@ -40,6 +41,10 @@ export interface WindowJson {
   readonly journal: string | null;
   readonly frozen: readonly FrozenPod[];
   readonly notThawed: readonly FrozenPod[];
+  /** Counts, the longest freeze and COMMAND's exit status (src/run/window-timeline.ts). */
+  readonly summary: WindowSummary;
+  /** Per frozen pod, in plan order: frozenAt, thawedAt, frozenMs, thaw. */
+  readonly freezes: readonly PodFreeze[];
   readonly pre: Record<string, unknown>;
   readonly command: CommandJson;
   readonly post: Record<string, unknown>;
@@ -53,13 +58,25 @@ export type WindowContext = Pick<WindowJson, 'exitCode' | 'backup' | 'namespaces
 
 export const WINDOW_JSON_FIELDS = fieldOrder<WindowJson>()([
   'kind', 'runId', 'status', 'exitCode', 'backup', 'namespaces', 'kubehooksVersion', 'startedAt', 'finishedAt', 'interrupted',
-  'journal', 'frozen', 'notThawed', 'pre', 'command', 'post',
+  'journal', 'frozen', 'notThawed', 'summary', 'freezes', 'pre', 'command', 'post',
 ]);
-const FROZEN_POD_FIELDS = fieldOrder<FrozenPod>()(['namespace', 'name', 'uid', 'pvcs']);
-const COMMAND_FIELDS = fieldOrder<CommandJson>()(['ran', 'why', 'outcome', 'exitCode', 'signal', 'message', 'stoppedBy', 'startedAt', 'durationMs']);
+export const WINDOW_SUMMARY_FIELDS = fieldOrder<WindowSummary>()(['frozen', 'thawed', 'notThawed', 'longestFreeze', 'command']);
+export const LONGEST_FREEZE_FIELDS = fieldOrder<LongestFreeze>()(['namespace', 'name', 'frozenMs']);
+export const COMMAND_SUMMARY_FIELDS = fieldOrder<CommandSummary>()(['ran', 'exitCode', 'signal', 'durationMs', 'timedOut']);
+export const POD_FREEZE_FIELDS = fieldOrder<PodFreeze>()(['namespace', 'name', 'stage', 'frozenAt', 'thawedAt', 'frozenMs', 'thaw']);
+export const FROZEN_POD_FIELDS = fieldOrder<FrozenPod>()(['namespace', 'name', 'uid', 'pvcs']);
+export const COMMAND_FIELDS = fieldOrder<CommandJson>()(['ran', 'why', 'outcome', 'exitCode', 'signal', 'message', 'stoppedBy', 'startedAt', 'durationMs']);
 
 function podJson(p: FrozenPod): FrozenPod {
   return pickInOrder({ ...p, pvcs: [...p.pvcs] }, FROZEN_POD_FIELDS) as unknown as FrozenPod;
+}
+
+function summaryJson(s: WindowSummary): WindowSummary {
+  return pickInOrder({
+    ...s,
+    longestFreeze: s.longestFreeze === null ? null : pickInOrder(s.longestFreeze, LONGEST_FREEZE_FIELDS),
+    command: pickInOrder(s.command, COMMAND_SUMMARY_FIELDS),
+  }, WINDOW_SUMMARY_FIELDS) as unknown as WindowSummary;
 }
 
 export function commandJson(step: CommandStep): CommandJson {
@@ -91,6 +108,8 @@ export function windowToJson(report: WindowReport, context: WindowContext, omitO
     namespaces: fields.namespaces === null ? null : [...fields.namespaces],
     frozen: report.frozen.map(podJson),
     notThawed: report.notThawed.map(podJson),
+    summary: summaryJson(report.timeline.summary),
+    freezes: report.timeline.freezes.map((f) => pickInOrder(f, POD_FREEZE_FIELDS) as unknown as PodFreeze),
     pre: runToJson(report.pre, { omitOutput, context: pre }),
     command: commandJson(report.command),
     post: runToJson(report.post, { omitOutput, context: post }),
@@ -128,16 +147,51 @@ function podList(pods: readonly FrozenPod[]): string {
   return pods.map((p) => terminalSafe(`${p.namespace}/${p.name}`)).join(', ');
 }
 
-/** The text report: `== pre`, `== command`, `== post`, then the window's status line. */
+/** `HH:MM:SS.mmm` of an ISO time, in UTC (the section header says so); `-` for none. */
+function clockUtc(iso: string | null): string {
+  return iso === null ? '-' : iso.slice(11, 23);
+}
+
+/**
+ * `== freezes (UTC)`: one row per frozen pod (STAGE only in a plan with stages); FOR is the frozen
+ * duration, `-` when the pod was not thawed. Empty when nothing was frozen.
+ */
+export function freezeTable(freezes: readonly PodFreeze[]): string {
+  if (freezes.length === 0) return '';
+  const staged = freezes.some((f) => f.stage !== null);
+  const rows = [
+    ['POD', ...(staged ? ['STAGE'] : []), 'FROZEN', 'THAWED', 'FOR', 'THAW'],
+    ...freezes.map((f) => [
+      terminalSafe(`${f.namespace}/${f.name}`),
+      ...(staged ? [f.stage === null ? '-' : String(f.stage)] : []),
+      clockUtc(f.frozenAt),
+      clockUtc(f.thawedAt),
+      f.frozenMs === null ? '-' : formatMs(f.frozenMs),
+      f.thaw,
+    ]),
+  ];
+  const widths = rows[0]?.map((_, i) => Math.max(...rows.map((r) => r[i]?.length ?? 0))) ?? [];
+  const lines = rows.map((r) => r.map((cell, i) => (i === r.length - 1 ? cell : cell.padEnd(widths[i] ?? 0))).join('  ').trimEnd());
+  return `== freezes (UTC)\n${lines.join('\n')}\n`;
+}
+
+function longestText(summary: WindowSummary): string {
+  const l = summary.longestFreeze;
+  return l === null ? '' : `; longest freeze ${terminalSafe(`${l.namespace}/${l.name}`)} ${formatMs(l.frozenMs)}`;
+}
+
+/** The text report: `== pre`, `== command`, `== post`, `== freezes (UTC)`, then the window's status line. */
 export function renderWindowText(report: WindowReport, context: WindowContext, options: RunTextOptions): string {
   const phase = (r: WindowReport['pre']): string => renderRunText(r, options);
+  const { summary } = report.timeline;
   const lines = [
     `== pre: ${report.frozen.length} pod${report.frozen.length === 1 ? '' : 's'} frozen${report.frozen.length > 0 ? ` (${podList(report.frozen)})` : ''}\n`,
     phase(report.pre),
     `== command: ${describeCommandStep(report.command)}\n`,
     `== post\n`,
     phase(report.post),
-    `== window ${terminalSafe(report.runId)}: ${STATUS_TEXT[report.status]} (exit ${context.exitCode})\n`,
+    freezeTable(report.timeline.freezes),
+    `== window ${terminalSafe(report.runId)}: ${STATUS_TEXT[report.status]} (exit ${context.exitCode}): ${summary.frozen} frozen, ${summary.thawed} thawed, ${summary.notThawed} not thawed${longestText(summary)}\n`,
   ];
   if (report.notThawed.length > 0) {
     const thaw = context.journal === null ? 'run `kubehooks run post-backup` with the same file and namespaces' : `run \`kubehooks thaw --journal ${terminalSafe(context.journal)}\``;

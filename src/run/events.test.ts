@@ -9,8 +9,10 @@ const base: HookResult = {
 };
 const backup = { kind: 'Backup', namespace: 'velero', name: 'nightly' } as const;
 const restore = { kind: 'Restore', namespace: 'velero', name: 'nightly-1' } as const;
+const windowed = { ...backup, runId: 'run-7' } as const;
+const windowOnly = { kind: 'Backup', namespace: '', name: '', runId: 'run-7' } as const;
 
-const cases: readonly [string, Partial<HookResult>, typeof backup | typeof restore | undefined, string][] = [
+const cases: readonly [string, Partial<HookResult>, typeof backup | typeof restore | typeof windowed | typeof windowOnly | undefined, string][] = [
   ['pre succeeded', {}, backup, 'pre-backup hook <from-annotation>#0 (annotation) in container postgres for Backup velero/nightly succeeded in 104ms'],
   ['post succeeded', { phase: 'post' }, backup, 'post-backup hook <from-annotation>#0 (annotation) in container postgres for Backup velero/nightly succeeded in 104ms'],
   ['restore failed', { phase: 'restore', source: 'spec', name: 'warm', index: 2, status: 'failed', reason: 'exit code 3' }, restore,
@@ -24,6 +26,9 @@ const cases: readonly [string, Partial<HookResult>, typeof backup | typeof resto
   ['deadline while running', { status: 'timed-out', reason: 'the run deadline passed while the command was running; the stream was closed' }, backup,
     'pre-backup hook <from-annotation>#0 (annotation) in container postgres for Backup velero/nightly timed out: the run deadline passed while the command was running; the stream was closed'],
   ['no Backup (annotation hooks only)', {}, undefined, 'pre-backup hook <from-annotation>#0 (annotation) in container postgres succeeded in 104ms'],
+  ['in a run backup window', { phase: 'post', status: 'failed', reason: 'exit code 1' }, windowed,
+    'post-backup hook <from-annotation>#0 (annotation) in container postgres for Backup velero/nightly in window run-7 failed: exit code 1'],
+  ['in a window without a Backup', {}, windowOnly, 'pre-backup hook <from-annotation>#0 (annotation) in container postgres in window run-7 succeeded in 104ms'],
 ];
 
 for (const [name, over, subject, want] of cases) {
@@ -40,4 +45,11 @@ void test('events for the pre and post hooks of one pod differ, and carry reason
   assert.deepEqual({ ...pre, message: '' }, { namespace: 'db', pod: 'pg-0', podUid: 'uid-1', type: 'Normal', reason: 'HookSucceeded', message: '' });
   assert.equal(eventForResult({ ...base, status: 'not-run', reason: 'x' }).type, 'Warning');
   assert.equal(eventForResult({ ...base, reason: 'é'.repeat(2000), status: 'failed' }).message.length, 1024);
+});
+
+void test('an Event of a run backup window carries the kubehooks.dev/run-id label; others carry no labels', () => {
+  assert.deepEqual(eventForResult(base, 'uid-1', windowed).labels, { 'kubehooks.dev/run-id': 'run-7' });
+  assert.deepEqual(eventForResult(base, undefined, windowOnly).labels, { 'kubehooks.dev/run-id': 'run-7' });
+  assert.equal('labels' in eventForResult(base, 'uid-1', backup), false);
+  assert.equal('labels' in eventForResult(base), false);
 });

@@ -13,8 +13,17 @@ const EVENT_REASON = {
 export interface EventSubject {
   readonly kind: 'Backup' | 'Schedule' | 'Restore';
   readonly namespace: string;
+  /** '' = no Backup/Restore object (annotation hooks only): the message names none. */
   readonly name: string;
+  /**
+   * The `run backup` window (ADR 0018) the hooks belong to: the message says `in window RUN-ID` and
+   * the Event carries the label `kubehooks.dev/run-id`.
+   */
+  readonly runId?: string | undefined;
 }
+
+/** The label naming the quiesce window on its Events (ADR 0018). */
+export const RUN_ID_LABEL = 'kubehooks.dev/run-id';
 
 const PHASE_TEXT: Readonly<Record<HookResult['phase'], string>> = { pre: 'pre-backup', post: 'post-backup', restore: 'post-restore' };
 
@@ -30,7 +39,8 @@ function stripLeading(reason: string, words: readonly string[]): string {
  */
 export function eventMessage(result: HookResult, subject?: EventSubject): string {
   const of = subject === undefined || subject.name === '' ? '' : ` for ${subject.kind} ${subject.namespace === '' ? '' : `${subject.namespace}/`}${subject.name}`;
-  const what = `${PHASE_TEXT[result.phase]} hook ${hookLabel(result)} (${result.source}) in container ${result.container}${of}`;
+  const window = subject?.runId === undefined ? '' : ` in window ${subject.runId}`;
+  const what = `${PHASE_TEXT[result.phase]} hook ${hookLabel(result)} (${result.source}) in container ${result.container}${of}${window}`;
   const reason = result.reason ?? '';
   switch (result.status) {
     case 'succeeded':
@@ -54,6 +64,7 @@ export function eventForResult(result: HookResult, podUid?: string, subject?: Ev
     type: result.status === 'succeeded' ? ('Normal' as const) : ('Warning' as const),
     reason: EVENT_REASON[result.status],
     message: message.slice(0, 1024),
+    ...(subject?.runId === undefined ? {} : { labels: { [RUN_ID_LABEL]: subject.runId } }),
   };
   return podUid === undefined ? base : { ...base, podUid };
 }

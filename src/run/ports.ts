@@ -119,6 +119,8 @@ export interface PodEventRecord {
   /** `HookSucceeded` | `HookFailed` | `HookTimedOut` | `HookNotRun` */
   readonly reason: string;
   readonly message: string;
+  /** Labels on the Event (the quiesce window's `kubehooks.dev/run-id`, ADR 0018). */
+  readonly labels?: Readonly<Record<string, string>>;
 }
 
 export interface EventRecorder {

@@ -57,6 +57,7 @@ interface Harness {
   command: FakeCommand;
   first: AbortController;
   second: AbortController;
+  events: FakeEvents;
   report: Promise<WindowReport>;
 }
 
@@ -75,6 +76,7 @@ function start(opts: {
   const command = new FakeCommand(clock, exec, opts.command);
   const first = new AbortController();
   const second = new AbortController();
+  const events = new FakeEvents();
   const report = runQuiesceWindow({
     runId: 'run-1',
     pre: { hooks: opts.pre ?? PODS.map((p) => freeze(p)), skipped: [] },
@@ -82,7 +84,7 @@ function start(opts: {
     pods: opts.pods ?? pods(),
     executor: exec,
     clock,
-    events: new FakeEvents(),
+    events,
     command,
     signal: first.signal,
     thawSignal: second.signal,
@@ -91,7 +93,7 @@ function start(opts: {
     concurrency: opts.concurrency,
     eventGraceMs: 10,
   });
-  return { clock, exec, command, first, second, report };
+  return { clock, exec, command, first, second, events, report };
 }
 
 /** Per pod: how many freeze and thaw execs it got, e.g. `a:1/1`. */
@@ -141,6 +143,22 @@ void describe('quiesce window: COMMAND outcomes', () => {
     assert.deepEqual(r.notThawed, []);
     assertThawRule(h);
     assertClosed(h);
+  });
+
+  void it('the report\'s timeline: each pod frozen from its pre exec to its post exec, COMMAND in between; every Event names the window', async () => {
+    const h = start({ command: { delayMs: 1000 }, post: [thaw('a'), thaw('b', { command: ['fail'] })], script: (c) => ({ exitCode: c.command[0] === 'fail' ? 1 : 0 }) });
+    await h.clock.advance(1000);
+    const r = await h.report;
+    const t0 = r.timeline.freezes[0]?.frozenAt ?? '';
+    assert.deepEqual(r.timeline.freezes.map((f) => `${f.name}:${f.thaw}:${f.frozenAt === t0 ? 'T0' : f.frozenAt}:${f.frozenMs}`), ['a:thawed:T0:1000', 'b:not-thawed:T0:null', 'c:no-post-hooks:T0:null']);
+    assert.deepEqual(r.timeline.summary, { frozen: 3, thawed: 1, notThawed: 1, longestFreeze: { namespace: 'default', name: 'a', frozenMs: 1000 }, command: { ran: true, exitCode: 0, signal: null, durationMs: 1000, timedOut: false } });
+    assert.deepEqual(r.notThawed.map((p) => p.name), ['b']);
+    await settle();
+    assert.equal(h.events.records.length, 5);
+    for (const e of h.events.records) {
+      assert.match(e.message, / in window run-1 /);
+      assert.deepEqual(e.labels, { 'kubehooks.dev/run-id': 'run-1' });
+    }
   });
 
   void it('COMMAND fails: the pods are thawed anyway; status command-failed (exit 4)', async () => {

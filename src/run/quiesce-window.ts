@@ -9,12 +9,13 @@ import type { PodManifest } from '../model/pod.ts';
 import { podClaimNames } from '../model/pod-claims.ts';
 import type { RunReport } from '../model/result.ts';
 import { byPod, runBackupStages } from './backup-runner.ts';
-import type { ThawOrder } from '../plan/stages.ts';
+import { hasStages, stageOf, type ThawOrder } from '../plan/stages.ts';
 import { hookKey, podKey } from './hook-key.ts';
 import { notRun } from './results.ts';
 import { limiterFor, type RunOptions } from './run-options.ts';
 import { RunSession } from './run-session.ts';
 import { thawDone, type JournalRecord } from './window-journal.ts';
+import { windowTimeline, type WindowTimeline } from './window-timeline.ts';
 
 /** A pod whose pre hooks were started (its exec opened): it may be frozen and is thawed. */
 export interface FrozenPod {
@@ -69,6 +70,8 @@ export interface WindowReport {
   readonly frozen: readonly FrozenPod[];
   /** Frozen pods with a post hook that did not succeed (or was never started): maybe still frozen. */
   readonly notThawed: readonly FrozenPod[];
+  /** Per frozen pod when it was frozen and thawed, and the summary (src/run/window-timeline.ts). */
+  readonly timeline: WindowTimeline;
   /** Journal records that could not be written (the window went on; a later thaw may repeat work). */
   readonly journalErrors?: readonly string[];
 }
@@ -119,7 +122,9 @@ export type WindowStep =
  * session and signal so an interrupt that ends the freeze does not end the thaw. Never rejects on a
  * hook or COMMAND failure; every hook of both plans ends with exactly one result.
  */
-export async function runQuiesceWindow(options: WindowOptions): Promise<WindowReport> {
+export async function runQuiesceWindow(given: WindowOptions): Promise<WindowReport> {
+  // Every Event of the window names it (message and the kubehooks.dev/run-id label).
+  const options: WindowOptions = { ...given, eventSubject: { ...(given.eventSubject ?? { kind: 'Backup', namespace: '', name: '' }), runId: given.runId } };
   const { limit } = limiterFor({ ...options, journal: undefined });
   const manifests = new Map(options.pods.map((p) => [podKey(p.metadata.namespace ?? '', p.metadata.name), p]));
   const log = journalLog(options);
@@ -204,7 +209,8 @@ export async function runQuiesceWindow(options: WindowOptions): Promise<WindowRe
   const notThawed = frozen.filter((p) => notThawedKeys.has(podKey(p.namespace, p.name)));
   const status = windowStatus(options, pre, command, post, failStop);
   await log?.flush();
-  return { runId: options.runId, status, pre, command, post, frozen, notThawed, journalErrors: log?.errors() ?? [] };
+  const timeline = windowTimeline({ frozen, pre, post, command, stages: podStages(options.pre) });
+  return { runId: options.runId, status, pre, command, post, frozen, notThawed, timeline, journalErrors: log?.errors() ?? [] };
 }
 
 interface JournalLog {
@@ -297,6 +303,17 @@ export const WINDOW_EXIT_CODES: Readonly<Record<Exclude<WindowStatus, 'interrupt
   'window-timeout': 5,
   'thaw-failed': 6,
 };
+
+/** Each pod's stage (the earliest of its pre hooks': when it is first frozen) in a plan with stages; undefined without. */
+function podStages(plan: Plan): Map<string, number> | undefined {
+  if (!hasStages(plan)) return undefined;
+  const stages = new Map<string, number>();
+  for (const h of execHooks(plan)) {
+    const key = podKey(h.namespace, h.pod);
+    stages.set(key, Math.min(stages.get(key) ?? Infinity, stageOf(h)));
+  }
+  return stages;
+}
 
 function execHooks(plan: Plan): PlannedHook[] {
   return plan.hooks.filter((h) => h.type === 'exec' && h.phase !== 'restore');
