@@ -7,6 +7,7 @@ import { OUTPUT_TAIL_MAX_BYTES, REASON_MAX_BYTES, STATUS_BUDGET_BYTES, outputTai
 import { applyEarlierFailures, countsAsFailed, estimateStatusBytes, selectorString } from './hookrun-run.ts';
 import { runStatus, type RunFrame } from './status.ts';
 import { Journal } from './journal.ts';
+import { plannedHook } from '../testing/run-fakes.ts';
 
 void test('selectorString: metav1.LabelSelector to the string form, every operator', () => {
   const cases: readonly (readonly [Parameters<typeof selectorString>[0], string | undefined])[] = [
@@ -38,9 +39,8 @@ void test('countsAsFailed: Velero\'s counting, as the runners record it', () => 
 });
 
 void test('applyEarlierFailures: on resume, an interrupted hook (any onError) or a failed Fail hook stops its pod\'s later hooks', () => {
-  const hook = (pod: string, index: number, onError: PlannedHook['onError']): PlannedHook => ({
-    namespace: 'db', pod, container: 'c', type: 'exec', source: 'spec', name: 'h', phase: 'pre', index,
-    command: ['true'], onError, execTimeoutMs: 30_000, waitTimeoutMs: 0, waitForReady: false,
+  const hook = (pod: string, index: number, onError: PlannedHook['onError']): PlannedHook => plannedHook({
+    namespace: 'db', pod, container: 'c', name: 'h', phase: 'pre', index, command: ['true'], onError,
   });
   const stored = (h: PlannedHook, status: HookRunResult['status'], reasonCode?: string): HookRunResult => ({
     namespace: h.namespace, pod: h.pod, container: h.container, source: h.source, name: h.name, phase: h.phase, index: h.index,
@@ -101,9 +101,9 @@ void test('status caps: output tails and reasons shrink with the hook count, dow
 
 void test('estimateStatusBytes: 1000 pods × 2 hooks of short names fit the 1.25 MiB budget; longer names, 2200 or 2500 hooks do not; the bound holds for a status at its caps', () => {
   const ns = (n: number): string => `namespace-${'n'.repeat(n)}`;
-  const plan = (pods: number, perPod: number, nameLength: number): PlannedHook[] => Array.from({ length: pods * perPod }, (_, i) => ({
-    namespace: ns(nameLength), pod: `pod-${'p'.repeat(nameLength)}-${Math.floor(i / perPod)}`, container: 'app', type: 'exec', source: 'annotation', name: '<from-annotation>',
-    phase: 'pre', index: i % perPod, command: ['true'], onError: 'Continue', execTimeoutMs: 30_000, waitTimeoutMs: 0, waitForReady: false,
+  const plan = (pods: number, perPod: number, nameLength: number): PlannedHook[] => Array.from({ length: pods * perPod }, (_, i) => plannedHook({
+    namespace: ns(nameLength), pod: `pod-${'p'.repeat(nameLength)}-${Math.floor(i / perPod)}`, container: 'app', source: 'annotation', name: '<from-annotation>',
+    phase: 'pre', index: i % perPod, command: ['true'],
   }));
   const hr: HookRun = { apiVersion: 'kubehooks.dev/v1alpha1', kind: 'HookRun', metadata: { name: 'big', namespace: 'ops', uid: '6f1d3c52-2b1a-4f0e-9a43-0d5f6f7e8a9b' }, spec: { phase: 'pre-backup', backupRef: { name: 'nightly' } } };
   const frameFor = (hooks: readonly PlannedHook[]): RunFrame => ({

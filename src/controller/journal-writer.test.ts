@@ -3,15 +3,13 @@ import assert from 'node:assert/strict';
 import type { PlannedHook } from '../model/plan.ts';
 import type { HookResult } from '../model/result.ts';
 import { FakeClock, settle } from '../testing/fake-clock.ts';
+import { plannedHook } from '../testing/run-fakes.ts';
 import type { HookRun, HookRunStatus } from './hookrun-types.ts';
 import { Journal } from './journal.ts';
 import { JournalLostError, JournalWriter, RESULT_WRITE_INTERVAL_MS, START_WRITE_INTERVAL_MS, type HookRunStore } from './journal-writer.ts';
 
 function hook(pod: string, index = 0): PlannedHook {
-  return {
-    namespace: 'db', pod, container: 'app', type: 'exec', source: 'spec', name: 'freeze', phase: 'pre', index,
-    command: ['/bin/true'], onError: 'Continue', execTimeoutMs: 30_000, waitTimeoutMs: 0, waitForReady: false,
-  };
+  return plannedHook({ namespace: 'db', pod, container: 'app', name: 'freeze', phase: 'pre', index, command: ['/bin/true'] });
 }
 
 function ok(h: PlannedHook): HookResult {

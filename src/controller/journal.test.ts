@@ -4,14 +4,12 @@ import fc from 'fast-check';
 import type { PlannedHook } from '../model/plan.ts';
 import type { HookResult } from '../model/result.ts';
 import { hookKey } from '../run/hook-key.ts';
+import { plannedHook } from '../testing/run-fakes.ts';
 import type { HookRunResult } from './hookrun-types.ts';
 import { INTERRUPTED_REASON, Journal, jsonHead, jsonTail, utf8Head, type StoredJournal } from './journal.ts';
 
 function planned(pod: string, index: number, container = 'app'): PlannedHook {
-  return {
-    namespace: 'db', pod, container, type: 'exec', source: 'spec', name: 'freeze', phase: 'pre', index,
-    command: ['/bin/true'], onError: 'Continue', execTimeoutMs: 30_000, waitTimeoutMs: 0, waitForReady: false,
-  };
+  return plannedHook({ namespace: 'db', pod, container, name: 'freeze', phase: 'pre', index, command: ['/bin/true'] });
 }
 
 function result(hook: PlannedHook, status: HookResult['status'], extra: Partial<HookResult> = {}): HookResult {

@@ -7,6 +7,7 @@ import { stringify } from 'yaml';
 import { main } from '../cli/main.ts';
 import { createRunCommand, type RunWiring } from '../cli/run.ts';
 import { captureIo } from '../testing/cli-io.ts';
+import { plannedHook } from '../testing/run-fakes.ts';
 import type { PlannedHook } from '../model/plan.ts';
 import type { PodManifest } from '../model/pod.ts';
 import { createSystemClock } from '../run/clock.ts';
@@ -170,9 +171,8 @@ void describe('kubehooks plan with the trust flags', () => {
 void describe('kubehooks run with a namespace policy', () => {
   void it('[S-14] the executor refuses a denied namespace even if a plan contained it (defence in depth); nothing reaches the cluster', async () => {
     const execs: string[] = [];
-    const hook = (namespace: string): PlannedHook => ({
-      namespace, pod: 'p', container: 'app', type: 'exec', source: 'spec', name: 'h', phase: 'pre', index: 0,
-      command: ['/bin/true'], onError: 'Continue', execTimeoutMs: 1000, waitTimeoutMs: 0, waitForReady: false,
+    const hook = (namespace: string): PlannedHook => plannedHook({
+      namespace, pod: 'p', container: 'app', name: 'h', phase: 'pre', command: ['/bin/true'], execTimeoutMs: 1000,
     });
     const pods = ['app', 'kube-system'].map((ns) => ({
       ...pod('p', ns),

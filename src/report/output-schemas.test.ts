@@ -8,6 +8,7 @@ import { describe, it } from 'node:test';
 import { SKIP_CODES } from '../model/skip.ts';
 import type { HookResult, RunReport } from '../model/result.ts';
 import { REASON_CODES } from '../run/reason-codes.ts';
+import { plannedHook } from '../testing/run-fakes.ts';
 import { readOutputSchema, schemaErrors } from './output-schemas.ts';
 import { DIAGNOSTIC_FIELDS, LINT_COUNTS_FIELDS, LINT_JSON_FIELDS, OBJECT_REF_FIELDS, SKIPPED_PATH_FIELDS, SUPPRESSED_DIAGNOSTIC_FIELDS, SUPPRESSION_FIELDS } from './diagnostics-json.ts';
 import { FREEZE_ESTIMATE_FIELDS, PLAN_JSON_FIELDS, PLANNED_HOOK_FIELDS, renderPlanJson, STAGE_SUMMARY_FIELDS } from './plan-json.ts';
@@ -102,7 +103,7 @@ void describe('JSON Schemas of the outputs', () => {
   });
 
   void it('a rendered plan validates', () => {
-    const hook = { namespace: 'db', pod: 'pg', container: 'db', type: 'exec' as const, source: 'spec' as const, name: 'freeze', phase: 'pre' as const, index: 0, command: ['/bin/sync'], onError: 'Fail' as const, execTimeoutMs: 30_000, waitTimeoutMs: 0, waitForReady: false };
+    const hook = plannedHook({ namespace: 'db', pod: 'pg', container: 'db', name: 'freeze', phase: 'pre', command: ['/bin/sync'], onError: 'Fail' });
     const init = { ...hook, type: 'init' as const, phase: 'restore' as const, command: [], initContainer: { name: 'restore-init', image: 'busybox' } };
     const text = renderPlanJson({ hooks: [hook, init], skipped: [{ namespace: 'db', pod: 'web', reason: 'r', code: 'no-entry-applies' }] });
     assert.deepEqual(schemaErrors('plan-output', JSON.parse(text)), []);

@@ -3,12 +3,13 @@ import assert from 'node:assert/strict';
 import type { Plan, PlannedHook } from '../model/plan.ts';
 import { formatArgv, renderPlanText } from './plan-text.ts';
 import { renderPlanJson } from './plan-json.ts';
+import { plannedHook } from '../testing/run-fakes.ts';
 
-const hook: PlannedHook = {
-  namespace: 'db', pod: 'pg-0', container: 'postgres', type: 'exec', source: 'annotation',
-  name: '<from-annotation>', phase: 'pre', index: 0, command: ['/bin/sh', '-c', 'psql -c "CHECKPOINT"'],
-  onError: 'Fail', execTimeoutMs: 90_000, waitTimeoutMs: 0, waitForReady: false,
-};
+const hook: PlannedHook = plannedHook({
+  namespace: 'db', pod: 'pg-0', container: 'postgres', source: 'annotation',
+  name: '<from-annotation>', phase: 'pre', command: ['/bin/sh', '-c', 'psql -c "CHECKPOINT"'],
+  onError: 'Fail', execTimeoutMs: 90_000,
+});
 const plan: Plan = { hooks: [hook, { ...hook, pod: 'pg-1', waitTimeoutMs: 60_000, waitForReady: true }], skipped: [{ namespace: 'web', pod: 'nginx', reason: 'no hook annotations and no spec hook matches', code: 'no-hooks' }] };
 
 void test('text table is aligned and lists skipped pods with reasons', () => {

@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { main } from '../cli/main.ts';
 import { captureIo } from '../testing/cli-io.ts';
+import { plannedHook } from '../testing/run-fakes.ts';
 import type { HookResult, RunReport } from '../model/result.ts';
 import type { Plan, PlannedHook } from '../model/plan.ts';
 import { renderDiagnosticsText } from './diagnostics-text.ts';
@@ -75,10 +76,10 @@ void describe('[R-70][S-9] escape sequences in untrusted strings never reach the
     assert.deepEqual(parsed.results[0], result);
   });
 
-  const hook: PlannedHook = {
-    namespace: 'db', pod: `pg${CLEAR}`, container: `app${FORGED}`, type: 'exec', source: 'annotation', name: '<from-annotation>',
-    phase: 'pre', index: 0, command: ['/bin/echo', `x${TITLE}`, ...HOSTILE], onError: 'Fail', execTimeoutMs: 1000, waitTimeoutMs: 0, waitForReady: false,
-  };
+  const hook: PlannedHook = plannedHook({
+    namespace: 'db', pod: `pg${CLEAR}`, container: `app${FORGED}`, source: 'annotation', name: '<from-annotation>',
+    phase: 'pre', command: ['/bin/echo', `x${TITLE}`, ...HOSTILE], onError: 'Fail', execTimeoutMs: 1000,
+  });
   const plan: Plan = { hooks: [hook], skipped: [{ namespace: 'web', pod: `n${ERASE_UP}`, reason: `no hook\r${FORGED}`, code: 'no-hooks' }] };
   void it('plan text: container, command, skipped pods and reasons', () => {
     const text = renderPlanText(plan);

@@ -2,16 +2,14 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { PlannedHook } from '../model/plan.ts';
 import { execHook } from './exec-hook.ts';
+import { plannedHook } from '../testing/run-fakes.ts';
 import type { ExecRequest, PodExecutor } from './ports.ts';
 import { resolveExecTimeoutMs } from '../velero/rules.ts';
 
 const H = 3_600_000;
 
 function hook(execTimeoutMs: number): PlannedHook {
-  return {
-    namespace: 'ns', pod: 'p', container: 'c', type: 'exec', source: 'spec', name: 'h', phase: 'pre', index: 0,
-    command: ['true'], onError: 'Continue', execTimeoutMs, waitTimeoutMs: 0, waitForReady: false,
-  };
+  return plannedHook({ namespace: 'ns', pod: 'p', container: 'c', name: 'h', phase: 'pre', command: ['true'], execTimeoutMs });
 }
 
 /** Records what the runner asks for and exits 0. */
