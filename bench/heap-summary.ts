@@ -4,9 +4,10 @@
  * Summarises a V8 heap snapshot (bench/lib/heap-probe.js, `node --heapsnapshot-signal`, DevTools):
  *   - self size by node type (object, string, code, closure, array, hidden …);
  *   - self size by constructor (DevTools' "Summary" grouping: objects by constructor name, every
- *     string as (string), closures as (closure), V8 internals as (system) …), each with the edges
- *     that hold it (its retainers: retainer's group and edge name, with the self size they hold; an
- *     object held by several edges counts under each; maps, prototypes and shortcuts left out);
+ *     string as (string), closures as (closure), V8 internals as (system) …), each with what holds
+ *     it: every object is put under its immediate dominator's group and the edge from it
+ *     (`Runner.items`; `(indirect)` when the dominator reaches it only through other objects), so
+ *     the holders' sizes add up to the group's;
  *   - the objects that retain most (retained size from the dominator tree: what would be freed if
  *     that object went), each with its chain of dominators up to the root.
  * Weak edges do not retain. Sizes are V8's shallow sizes of live objects (a snapshot collects
@@ -38,7 +39,7 @@ export interface Group {
 }
 
 export interface ConstructorGroup extends Group {
-  /** Who holds these objects: `retainer group.edge`, by the self size held through that edge. */
+  /** Who holds these objects: `dominator's group.edge`, by self size (they add up to the group's). */
   readonly retainers: readonly Group[];
 }
 
@@ -180,14 +181,6 @@ class Graph {
     return this.edgeTypes[this.edgeType[j] ?? 0] === 'weak';
   }
 
-  /** Edges every object of a kind has (its map, prototype, shortcuts): they say nothing about who holds it. */
-  isStructural(j: number): boolean {
-    const type = this.edgeTypes[this.edgeType[j] ?? 0];
-    if (type === 'shortcut') return true;
-    if (type !== 'property' && type !== 'internal') return false;
-    const name = this.file.strings[this.edgeName[j] ?? 0];
-    return name === '__proto__' || name === 'map';
-  }
 }
 
 /**
@@ -321,19 +314,24 @@ export function summarizeHeap(file: HeapSnapshotFile, top = 25, retainersPerGrou
   }
   const topGroups = groups(byGroup).slice(0, top);
   const wanted = new Set(topGroups.map((x) => x.name));
+  // Each object is put under its immediate dominator (the one object whose going would free it) and
+  // the edge from it, when there is a direct one: the self sizes of a group's holders add up to its own.
   const retainers = new Map<string, Map<string, { count: number; selfBytes: number }>>();
-  for (let v = 0; v < g.count; v++) {
-    if ((idom[v] ?? -1) === -1) continue;
-    const from = g.groupOf(v);
-    for (let j = g.edgeStart[v] ?? 0; j < (g.edgeStart[v + 1] ?? 0); j++) {
-      if (g.isWeak(j) || g.isStructural(j)) continue;
-      const w = g.edgeTo[j] ?? 0;
-      const group = g.groupOf(w);
-      if (!wanted.has(group)) continue;
-      let m = retainers.get(group);
-      if (m === undefined) retainers.set(group, (m = new Map<string, { count: number; selfBytes: number }>()));
-      add(m, `${from}.${g.edgeLabel(j).replace(/^\[?\d+\]?$/, '[]')}`, g.self[w] ?? 0);
+  for (let w = 1; w < g.count; w++) {
+    const d = idom[w] ?? -1;
+    if (d === -1) continue;
+    const group = g.groupOf(w);
+    if (!wanted.has(group)) continue;
+    let edge = '(indirect)';
+    for (let j = g.edgeStart[d] ?? 0; j < (g.edgeStart[d + 1] ?? 0); j++) {
+      if (g.edgeTo[j] === w && !g.isWeak(j)) {
+        edge = g.edgeLabel(j).replace(/^\[?\d+\]?$/, '[]');
+        break;
+      }
     }
+    let m = retainers.get(group);
+    if (m === undefined) retainers.set(group, (m = new Map<string, { count: number; selfBytes: number }>()));
+    add(m, `${g.groupOf(d)}.${edge}`, g.self[w] ?? 0);
   }
   const label = (i: number): string => {
     const group = g.groupOf(i);

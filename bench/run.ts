@@ -896,6 +896,8 @@ async function main(): Promise<number> {
         skipFloor: flags['skip-floor'],
         seed,
         kubehooksNodeFlags: nodeFlagsForKubehooks,
+        // Inherited by the kubehooks process: the variables that change its memory.
+        kubehooksEnv: Object.fromEntries(Object.entries(process.env).filter(([k]) => k === 'NODE_OPTIONS' || k.startsWith('MALLOC_'))),
         heapProbe,
         heapSnapshot: [...snapshotPhases],
         heapSnapshotAt: flags['heap-snapshot-at'],
