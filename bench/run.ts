@@ -821,6 +821,13 @@ async function main(): Promise<number> {
   let cluster: Cluster | undefined;
   const workDir = mkdtempSync(join(os.tmpdir(), 'kubehooks-bench-'));
   const started = new Date();
+  // Read before anything runs (a commit made during a long run must not be reported as measured).
+  const measuredCommit = existsSync(join(SOURCE_BIN, '..', '..', 'REVISION'))
+    ? readFileSync(join(SOURCE_BIN, '..', '..', 'REVISION'), 'utf8').trim()
+    : tryRun('git', ['-C', resolve(SOURCE_BIN, '..', '..'), 'rev-parse', '--short', 'HEAD']);
+  const measuredDirty = existsSync(join(SOURCE_BIN, '..', '..', 'REVISION'))
+    ? false
+    : tryRun('git', ['-C', resolve(SOURCE_BIN, '..', '..'), 'status', '--porcelain', '--', 'src', 'bin']) !== '';
   try {
     let kubeconfig: string;
     let nodeName: string;
@@ -873,16 +880,12 @@ async function main(): Promise<number> {
       versions: {
         node: process.version,
         // A snapshot made with `git archive` carries its commit in REVISION.
-        kubehooks: existsSync(join(SOURCE_BIN, '..', '..', 'REVISION'))
-          ? readFileSync(join(SOURCE_BIN, '..', '..', 'REVISION'), 'utf8').trim()
-          : tryRun('git', ['-C', resolve(SOURCE_BIN, '..', '..'), 'rev-parse', '--short', 'HEAD']),
+        kubehooks: measuredCommit,
         kubehooksBin: BIN,
         /** "package": the checkout's npm pack (dist/kubehooks.cjs); "source": bin/kubehooks.js. */
         kubehooksBuild: flags.package ? 'package' : 'source',
         // Uncommitted changes under src/ or bin/ of the measured checkout (a snapshot has none).
-        kubehooksDirty: existsSync(join(SOURCE_BIN, '..', '..', 'REVISION'))
-          ? false
-          : tryRun('git', ['-C', resolve(SOURCE_BIN, '..', '..'), 'status', '--porcelain', '--', 'src', 'bin']) !== '',
+        kubehooksDirty: measuredDirty,
         kubectl: tryRun('kubectl', ['version', '--client', '-o', 'json']).match(/"gitVersion":\s*"([^"]+)"/)?.[1] ?? 'unknown',
         cluster: clusterVersions,
       },
