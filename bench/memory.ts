@@ -87,6 +87,8 @@ export interface ProbeRecord {
   readonly heapSizeLimitMiB: number;
   readonly kernelMaxRssMiB: number;
   readonly atPeakRss: ProbeSample;
+  /** RSS by kind of mapping at exit (MiB): nodeBinary, v8HeapPages, mallocMainArena, mallocThreadArenas, otherAnonymous, otherFiles. */
+  readonly smapsAtExit?: Readonly<Record<string, number>> | null;
   readonly max: Readonly<Record<string, number>>;
   readonly gc: Readonly<Record<string, { readonly count: number; readonly pauseMs: number }>>;
   readonly snapshot: {

@@ -16,7 +16,8 @@
  *
  * The record: the sample at the highest RSS (RSS split by /proc/self/status into anonymous and
  * file-backed pages, V8's heap statistics and spaces, Node's memoryUsage), the highest value of
- * each figure over the run, V8 garbage collections by kind (count, pause ms), and a thinned series.
+ * each figure over the run, V8 garbage collections by kind (count, pause ms), RSS by kind of mapping
+ * at exit (smapsAtExit) and a thinned series.
  */
 import { readFileSync, writeFileSync } from 'node:fs';
 import { PerformanceObserver, constants as perf, performance } from 'node:perf_hooks';
@@ -43,6 +44,42 @@ function status() {
 }
 
 const r1 = (x) => Math.round(x * 10) / 10;
+
+/**
+ * RSS by kind of mapping (/proc/self/smaps; Linux), MiB: the node binary, V8's heap pages (256 KiB
+ * anonymous maps), glibc's main arena ([heap]) and thread arenas (anonymous maps on a 64 MiB
+ * boundary), other anonymous maps (V8 large objects, mmap'd allocations, stacks), other files.
+ * Read once, at exit (RSS stays at its peak: neither V8 nor glibc give much back).
+ */
+function smapsByKind() {
+  let text;
+  try {
+    text = readFileSync('/proc/self/smaps', 'utf8');
+  } catch {
+    return null;
+  }
+  const kib = {};
+  let kind = 'other';
+  for (const line of text.split('\n')) {
+    const m = /^([0-9a-f]+)-([0-9a-f]+) \S+ \S+ \S+ \S+\s*(.*)$/.exec(line);
+    if (m !== null) {
+      const start = BigInt(`0x${m[1]}`);
+      const size = BigInt(`0x${m[2]}`) - start;
+      const name = m[3].trim();
+      if (name === '') {
+        if (start % 67108864n === 0n && size <= 67108864n) kind = 'mallocThreadArenas';
+        else if (size === 262144n) kind = 'v8HeapPages';
+        else kind = 'otherAnonymous';
+      } else if (name === process.execPath || name.endsWith('/node')) kind = 'nodeBinary';
+      else if (name === '[heap]') kind = 'mallocMainArena';
+      else if (name === '[stack]') kind = 'stack';
+      else kind = 'otherFiles';
+      continue;
+    }
+    if (line.startsWith('Rss:')) kib[kind] = (kib[kind] ?? 0) + Number(line.split(/\s+/)[1]);
+  }
+  return Object.fromEntries(Object.entries(kib).map(([k, v]) => [k, r1(v / 1024)]));
+}
 
 function sample() {
   const m = process.memoryUsage();
@@ -132,6 +169,7 @@ timer.unref();
 
 process.on('exit', (code) => {
   track(sample());
+  const smaps = smapsByKind();
   observer.disconnect();
   if (snapshotAt === 'exit') snapshot('exit');
   if (out === undefined) return;
@@ -146,6 +184,7 @@ process.on('exit', (code) => {
     // The kernel's peak, which includes the snapshot's own memory when one was taken.
     kernelMaxRssMiB: r1(process.resourceUsage().maxRSS / 1024),
     atPeakRss: peak,
+    smapsAtExit: smaps,
     max,
     gc: Object.fromEntries(
       Object.entries(gc).map(([k, g]) => [k, { count: g.count, pauseMs: Math.round(g.pauseMs) }]),
