@@ -22,7 +22,7 @@ import { terminalSafe } from '../report/terminal-text.ts';
 import type { CliCommand } from './command.ts';
 import { EXIT_OK, EXIT_USAGE, UsageError, describeError } from './context.ts';
 import { collect } from './options.ts';
-import { processSignals } from './run.ts';
+import { processSignals } from './signals.ts';
 
 interface RawControllerOptions {
   kubeconfig?: string;

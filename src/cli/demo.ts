@@ -22,7 +22,7 @@ import type { CliDeps } from './context.ts';
 import type { DemoCluster, DemoPlatform } from './demo-platform.ts';
 import { loadBackupFile, loadRestoreFile } from './hook-file.ts';
 import { planBackupFromFile, planRestoreFromFile, podsFromPaths } from './plan.ts';
-import { EXIT_INTERRUPTED, processSignals } from './run.ts';
+import { EXIT_INTERRUPTED, processSignals } from './signals.ts';
 
 const DEMO_DIR = resolve(import.meta.dirname, '..', '..', 'demo');
 const APP_NAMESPACE = 'kubehooks-demo';

@@ -16,7 +16,8 @@ import { Command } from 'commander';
 import { COMMANDS } from './commands.ts';
 import { commandPaths } from './help-texts.ts';
 import { main } from './main.ts';
-import { createRunCommand, prepareRunFile, type RunWiring } from './run.ts';
+import { createRunCommand } from './run.ts';
+import { prepareRunFile, type RunWiring } from './run-wiring.ts';
 import { captureIo } from '../testing/cli-io.ts';
 
 const ESC = String.fromCharCode(27);

@@ -1,7 +1,7 @@
 /**
- * `plan --from-restore NS/NAME` (ADR 0021): the Restore from the cluster as it is now (no waiting),
- * the pods in its target namespaces, their owners, and the owner rule's plan. `run post-restore
- * --from-restore` is in run.ts (it waits for the Restore and settles first).
+ * `--from-restore NS/NAME` (ADR 0021) in the CLI. `plan`: the Restore from the cluster as it is now
+ * (no waiting), the pods in its target namespaces, their owners, and the owner rule's plan. `run
+ * post-restore` (prepareRunFromRestore): the same Restore waited for and settled first.
  */
 import type { Plan } from '../model/plan.ts';
 import type { PodManifest } from '../model/pod.ts';
@@ -9,10 +9,14 @@ import { parseRestoreRef, planFromRestore, restorePhaseVerdict } from '../plan/f
 import type { PlanPolicy } from '../plan/policy.ts';
 import { scopeNamespaces } from '../plan/scope.ts';
 import { terminalSafe } from '../report/terminal-text.ts';
-import { loadOwners } from '../run/from-restore.ts';
+import { DEFAULT_SETTLE_MS, loadOwners, prepareFromRestore } from '../run/from-restore.ts';
+import type { Clock, PodScope } from '../run/ports.ts';
 import { parseRestoreObject } from '../velero/spec.ts';
 import type { CliDeps } from './context.ts';
-import { EXIT_USAGE, UsageError, describeError, writeError, writeWarning } from './context.ts';
+import { EXIT_FINDINGS, EXIT_USAGE, UsageError, describeError, writeError, writeWarning } from './context.ts';
+import type { RunSettings } from './run-settings.ts';
+import type { PreparedRun, RunPorts } from './run-wiring.ts';
+import { EXIT_INTERRUPTED } from './signals.ts';
 
 export interface FromRestorePlanOptions {
   readonly fromRestore: string;
@@ -75,4 +79,67 @@ export async function planFromRestoreInCluster(
   } finally {
     ports.close();
   }
+}
+
+/**
+ * --from-restore: the Restore from the cluster, waited for and settled (src/run/from-restore.ts);
+ * the plan is the owner rule's (src/plan/from-restore.ts). A refusal is said on stderr and returned
+ * as the exit code: 2 when there is nothing to run for (no such Restore, Failed, spec.hooks errors),
+ * 1 when the deadline passed while the Restore was still creating its objects.
+ */
+export async function prepareRunFromRestore(
+  settings: RunSettings,
+  ref: { readonly namespace: string; readonly name: string },
+  ports: RunPorts,
+  clock: Clock,
+  signal: AbortSignal,
+  deps: CliDeps,
+): Promise<{ prepared: PreparedRun; scope: PodScope; pods: readonly PodManifest[] } | { exitCode: number }> {
+  if (ports.restores === undefined) throw new UsageError('--from-restore is not available in this build (no Restore reader)');
+  const allNamespaces = settings.allNamespaces;
+  const outcome = await prepareFromRestore({
+    restores: ports.restores,
+    owners: ports.restores,
+    watcher: ports.watcher,
+    lister: ports.lister,
+    clock,
+    signal,
+    namespace: ref.namespace,
+    name: ref.name,
+    readOptions: { veleroVersion: settings.policy.veleroVersion },
+    namespaces: allNamespaces ? [] : settings.scope.namespaces,
+    labelSelector: settings.scope.labelSelector,
+    deadlineMs: settings.deadlineMs,
+    settleMs: settings.settleMs ?? DEFAULT_SETTLE_MS,
+    onStatus: (m) => {
+      deps.io.stderr.write(`post-restore: ${terminalSafe(m)}\n`);
+    },
+  });
+  switch (outcome.kind) {
+    case 'aborted':
+      return { exitCode: EXIT_INTERRUPTED };
+    case 'not-found':
+    case 'failed':
+    case 'invalid':
+      writeError(deps.io, `--from-restore ${ref.namespace}/${ref.name}: ${terminalSafe(outcome.message)}; no hook was run`);
+      return { exitCode: EXIT_USAGE };
+    case 'timeout':
+      writeError(deps.io, `--from-restore ${ref.namespace}/${ref.name}: ${terminalSafe(outcome.message)}; no hook was run`);
+      return { exitCode: EXIT_FINDINGS };
+    case 'ready':
+      break;
+  }
+  const { restore, owners } = outcome;
+  const where = outcome.scope.namespaces.length === 0 ? 'every namespace' : `namespace${outcome.scope.namespaces.length === 1 ? '' : 's'} ${outcome.scope.namespaces.map((n) => JSON.stringify(n)).join(', ')}`;
+  deps.io.stderr.write(`post-restore: restore ${terminalSafe(ref.name)} is ${outcome.phase}; ${outcome.pods.length} pod${outcome.pods.length === 1 ? '' : 's'} in ${terminalSafe(where)}; hooks run only in pods its workloads created (Velero ran the hooks of the pods it created)\n`);
+  return {
+    prepared: {
+      namespaces: 'all',
+      name: restore.name,
+      objectNamespace: ref.namespace,
+      plan: (pods, policy) => planFromRestore(restore, pods, owners, policy),
+    },
+    scope: outcome.scope,
+    pods: outcome.pods,
+  };
 }

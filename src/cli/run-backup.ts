@@ -17,13 +17,14 @@ import { renderWindowJson, renderWindowText, windowToJson, type WindowContext } 
 import { terminalSafe } from '../report/terminal-text.ts';
 import { renderYaml } from '../report/yaml-output.ts';
 import { runQuiesceWindow, WINDOW_EXIT_CODES, type WindowCommand, type WindowReport, type WindowStep } from '../run/quiesce-window.ts';
-import { OMITTED_OUTPUT_MAX_BYTES } from '../run/run-options.ts';
 import type { PodScope } from '../run/ports.ts';
 import type { CliDeps } from './context.ts';
 import { EXIT_FINDINGS, UsageError, writeError, writeWarning } from './context.ts';
 import { chooseNamespaces, describeNamespaceChoice } from './namespaces.ts';
 import { refuseInvalidStages } from './plan.ts';
-import { EXIT_INTERRUPTED, EXIT_TERMINATED, eventSubjectFor, guardNamespaces, type RunPorts, type RunSettings, type RunWiring } from './run.ts';
+import type { RunSettings } from './run-settings.ts';
+import { runnerPorts, type RunPorts, type RunWiring } from './run-wiring.ts';
+import { exitForSignal, signalSteps, type SignalName } from './signals.ts';
 import { versionInfo } from './version.ts';
 import { childCommand } from './window-command.ts';
 import { defaultJournalPath, JournalFile } from './window-journal-file.ts';
@@ -85,30 +86,25 @@ export interface WindowWiring extends RunWiring {
 export async function executeWindowRun(settings: WindowSettings, deps: CliDeps, wiring: WindowWiring): Promise<number> {
   const freeze = new AbortController();
   const thaw = new AbortController();
-  let interrupted: 'SIGINT' | 'SIGTERM' | undefined;
-  let signals = 0;
-  const offs: (() => void)[] = [];
-  const onSignal = (sig: 'SIGINT' | 'SIGTERM'): void => {
-    signals++;
-    // Subscribe again at once (process.once): a later signal must never kill us mid-thaw.
-    offs.push(wiring.onSignals(onSignal));
-    if (signals === 1) {
+  let interrupted: SignalName | undefined;
+  // A later signal must never kill us mid-thaw: signalSteps subscribes again after each one.
+  const offSignals = signalSteps(wiring.onSignals, {
+    first: (sig) => {
       interrupted = sig;
       deps.io.stderr.write(`\nbackup: ${sig} received: stopping the pre hooks and COMMAND, then thawing every frozen pod (a second signal stops the thaw)\n`);
       freeze.abort();
-    } else if (signals === 2) {
+    },
+    second: (sig) => {
       deps.io.stderr.write(`\nbackup: second ${sig}: stopping the thaw; the pods not thawed are listed in the report\n`);
       thaw.abort();
-    }
-  };
-  offs.push(wiring.onSignals(onSignal));
+    },
+  });
   const onOuterAbort = (): void => {
     freeze.abort();
     thaw.abort();
   };
   deps.signal.addEventListener('abort', onOuterAbort, { once: true });
   const startedAt = new Date(wiring.clock.now()).toISOString();
-  const exitForSignal = (): number => (interrupted === 'SIGTERM' ? EXIT_TERMINATED : EXIT_INTERRUPTED);
   let ports: RunPorts | undefined;
   let journal: JournalFile | undefined;
   try {
@@ -119,7 +115,7 @@ export async function executeWindowRun(settings: WindowSettings, deps: CliDeps, 
     });
     if (prepared === undefined) {
       deps.io.stderr.write('backup: interrupted before any hook ran\n');
-      return exitForSignal();
+      return exitForSignal(interrupted);
     }
     ports = await wiring.createPorts(run.connect);
     const choice = chooseNamespaces(run.scope.namespaces, run.allNamespaces, prepared.namespaces, ports.namespace);
@@ -132,7 +128,7 @@ export async function executeWindowRun(settings: WindowSettings, deps: CliDeps, 
     } catch (error) {
       if (freeze.signal.aborted) {
         deps.io.stderr.write('backup: interrupted before any hook ran\n');
-        return exitForSignal();
+        return exitForSignal(interrupted);
       }
       throw error;
     }
@@ -187,7 +183,6 @@ export async function executeWindowRun(settings: WindowSettings, deps: CliDeps, 
         deps.io.stderr.write(`backup: thawing ${step.frozen.length} pod(s)\n`);
       }
     };
-    const subject = typeof prepared.name === 'string' && prepared.name !== '' ? eventSubjectFor('pre-backup', prepared.name, prepared.objectNamespace ?? '') : undefined;
     const report = await runQuiesceWindow({
       runId,
       pre,
@@ -200,16 +195,10 @@ export async function executeWindowRun(settings: WindowSettings, deps: CliDeps, 
       onPreFailure: settings.onPreFailure,
       thawOrder: run.thawOrder,
       onStep,
-      executor: guardNamespaces(ports.executor, run.policy),
-      clock: wiring.clock,
-      events: run.events ? ports.events : undefined,
-      eventSubject: subject,
-      concurrency: run.concurrency,
-      adaptiveConcurrency: true,
-      maxOutputBytes: run.includeOutput ? undefined : OMITTED_OUTPUT_MAX_BYTES,
+      ...runnerPorts(run, ports, wiring.clock, prepared),
       journal,
     });
-    const exitCode = report.status === 'interrupted' ? exitForSignal() : WINDOW_EXIT_CODES[report.status];
+    const exitCode = report.status === 'interrupted' ? exitForSignal(interrupted) : WINDOW_EXIT_CODES[report.status];
     const journalErrors = [...(report.journalErrors ?? [])];
     await journal.append({ t: 'end', at: new Date(wiring.clock.now()).toISOString(), by: 'window', status: report.status }).catch((error: unknown) => {
       journalErrors.push(error instanceof Error ? error.message : String(error));
@@ -246,7 +235,7 @@ export async function executeWindowRun(settings: WindowSettings, deps: CliDeps, 
     }
     return exitCode;
   } finally {
-    for (const off of offs) off();
+    offSignals();
     deps.signal.removeEventListener('abort', onOuterAbort);
     await journal?.close().catch(() => undefined);
     await ports?.close();

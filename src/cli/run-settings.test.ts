@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import { parseRunSettings } from './run.ts';
+import { parseRunSettings } from './run-settings.ts';
 
 void describe('run flags: deadlines as docs/reliability.md states them', () => {
   void it('[R-6] --deadline defaults to 10m for post-restore and to none for backups; 0 means none', () => {
@@ -28,7 +28,7 @@ void describe('run: signals', () => {
     // A child whose handler, like a run still closing its streams, does not exit on the first signal.
     const child = spawn(
       process.execPath,
-      ['--input-type=module', '-e', `import { processSignals } from ${JSON.stringify(join(import.meta.dirname, 'run.ts'))};
+      ['--input-type=module', '-e', `import { processSignals } from ${JSON.stringify(join(import.meta.dirname, 'signals.ts'))};
 processSignals((s) => { process.stdout.write('handled ' + s + '\\n'); });
 setInterval(() => undefined, 1000);
 process.stdout.write('ready\\n');`],

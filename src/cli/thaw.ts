@@ -18,7 +18,8 @@ import type { CliCommand, CommandContext } from './command.ts';
 import { EXIT_FINDINGS, EXIT_OK, EXIT_USAGE, UsageError, describeError, writeError, writeWarning } from './context.ts';
 import type { CliDeps } from './context.ts';
 import { addHelpSections } from './help.ts';
-import { EXIT_INTERRUPTED, EXIT_TERMINATED, defaultRunWiring, type RunWiring } from './run.ts';
+import { defaultRunWiring, type RunWiring } from './run-wiring.ts';
+import { EXIT_INTERRUPTED, EXIT_TERMINATED } from './signals.ts';
 import { versionInfo } from './version.ts';
 import { JournalFile, readJournalFile } from './window-journal-file.ts';
 

@@ -5,6 +5,7 @@ import type { DenyOn } from '../admission/review.ts';
 import { versionInfo } from './version.ts';
 import type { CliCommand } from './command.ts';
 import { EXIT_OK, EXIT_USAGE, UsageError, writeError } from './context.ts';
+import { untilSignal } from './signals.ts';
 
 /** `HOST:PORT` or `[IPv6]:PORT`; port 0 picks a free one. */
 export function parseListen(text: string): { host: string; port: number } {
@@ -21,30 +22,6 @@ export interface WebhookWiring {
   start(options: WebhookServerOptions): Promise<WebhookServer>;
   /** Resolves on SIGINT/SIGTERM (or the CLI's abort signal). */
   untilStopped(signal: AbortSignal): Promise<string>;
-}
-
-function untilSignal(signal: AbortSignal): Promise<string> {
-  return new Promise((resolve) => {
-    const done = (why: string): void => {
-      process.off('SIGINT', onInt);
-      process.off('SIGTERM', onTerm);
-      signal.removeEventListener('abort', onAbort);
-      resolve(why);
-    };
-    const onInt = (): void => {
-      done('SIGINT');
-    };
-    const onTerm = (): void => {
-      done('SIGTERM');
-    };
-    const onAbort = (): void => {
-      done('aborted');
-    };
-    process.once('SIGINT', onInt);
-    process.once('SIGTERM', onTerm);
-    if (signal.aborted) done('aborted');
-    else signal.addEventListener('abort', onAbort, { once: true });
-  });
 }
 
 export function createWebhookCommand(wiring: WebhookWiring): CliCommand {
@@ -101,4 +78,4 @@ export function createWebhookCommand(wiring: WebhookWiring): CliCommand {
   };
 }
 
-export const webhookCommand: CliCommand = createWebhookCommand({ start: startWebhookServer, untilStopped: untilSignal });
+export const webhookCommand: CliCommand = createWebhookCommand({ start: startWebhookServer, untilStopped: (signal) => untilSignal(signal) });
