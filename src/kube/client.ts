@@ -20,6 +20,7 @@ import { OidcTokenSource, type OidcProviderConfig } from './oidc.ts';
 import {
   DEFAULT_REQUEST_TIMEOUT_MS,
   HttpTransport,
+  type ConnectionLimit,
   type ConnectionOptions,
   type PrepareLimit,
   type RequestOptions,
@@ -76,7 +77,7 @@ export class KubeClient {
    * Credentials and TLS settings for one connection (tokens from plugins may rotate, so per connection).
    * Preparing them (an exec plugin, an OIDC refresh) is bounded by `deadlineMs` and ends with `signal`.
    */
-  connectionOptions(limit: { deadlineMs?: number; signal?: AbortSignal | undefined } = {}): Promise<ConnectionOptions> {
+  connectionOptions(limit: ConnectionLimit = {}): Promise<ConnectionOptions> {
     return this.#transport.connectionOptions(limit);
   }
 

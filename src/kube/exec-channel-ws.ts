@@ -27,7 +27,7 @@ async function openWsExecChannel(
   const startedAt = performance.now();
   let conn: Awaited<ReturnType<KubeClient['connectionOptions']>>;
   try {
-    conn = await client.connectionOptions({ deadlineMs: options.handshakeTimeoutMs, signal });
+    conn = await client.connectionOptions({ deadlineMs: options.handshakeTimeoutMs, signal, use: 'upgrade' });
   } catch (error) {
     if (signal.aborted) throw new AbortedBeforeOpenError('aborted before the connection was opened', { cause: error });
     throw error;

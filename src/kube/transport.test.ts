@@ -13,6 +13,7 @@ import { after, before, describe, it } from 'node:test';
 import { activeHandlesAfterSettling } from '../testing/handles.ts';
 import { createTestCerts, type TestCerts } from '../testing/tls.ts';
 import { KubeClient } from './client.ts';
+import { REQUEST_POOL_SOCKETS } from './transport.ts';
 
 interface Seen {
   readonly connections: { readonly reused: boolean }[];
@@ -26,12 +27,21 @@ void describe('HttpTransport over TLS', () => {
   const seen: Seen = { connections: [], requests: [] };
   const sockets = new Set<net.Socket>();
   const clients: KubeClient[] = [];
+  /** Answers of `/hold` requests, sent when the test says so. */
+  const held: (() => void)[] = [];
 
   before(async () => {
     certs = await createTestCerts();
     server = https.createServer({ cert: fs.readFileSync(certs.cert), key: fs.readFileSync(certs.key) }, (req, res) => {
       seen.requests.push(`${req.method ?? ''} ${req.url ?? ''}`);
       req.resume();
+      if (req.url?.startsWith('/hold') === true) {
+        held.push(() => {
+          res.writeHead(200, { 'Content-Type': 'application/json' });
+          res.end('{}');
+        });
+        return;
+      }
       if (req.url?.startsWith('/not-json') === true) {
         res.writeHead(201, { 'Content-Type': 'application/json' });
         res.end('this is not JSON'.repeat(1000));
@@ -69,6 +79,15 @@ void describe('HttpTransport over TLS', () => {
   };
 
   const signal = new AbortController().signal;
+  const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+  /** Polls `predicate` every 5 ms for up to 10 s. */
+  const eventually = async (predicate: () => boolean, what: string): Promise<void> => {
+    const deadline = Date.now() + 10_000;
+    while (!predicate()) {
+      if (Date.now() > deadline) throw new Error(`timed out waiting: ${what}`);
+      await sleep(5);
+    }
+  };
 
   void it('connection options carry no TLS material: one agent, the same for every connection, with a short pool name', async () => {
     const client = clientFor('options');
@@ -94,6 +113,38 @@ void describe('HttpTransport over TLS', () => {
       seen.connections.slice(before).map((c) => c.reused),
       [false, true, true],
     );
+  });
+
+  void it('requests share at most REQUEST_POOL_SOCKETS connections; exec upgrades have an agent of their own, uncapped and without keep-alive', async () => {
+    const client = clientFor('cap');
+    const before = seen.connections.length;
+    const total = REQUEST_POOL_SOCKETS + 4;
+    const answers = Array.from({ length: total }, () => client.request('GET', '/hold', { signal, what: 'get' }));
+    await eventually(() => held.length >= REQUEST_POOL_SOCKETS, 'the first requests reach the server');
+    // A request beyond the cap waits in the agent: give it time to open a connection it must not open.
+    await sleep(200);
+    assert.equal(held.length, REQUEST_POOL_SOCKETS, 'requests at the server at once');
+    // Answer them one by one: each answer frees a socket for a queued request.
+    let settled = false;
+    const all = Promise.all(answers).finally(() => {
+      settled = true;
+    });
+    const deadline = Date.now() + 10_000;
+    while (!settled && Date.now() < deadline) {
+      const answer = held.shift();
+      if (answer === undefined) await sleep(5);
+      else answer();
+    }
+    await all;
+    assert.equal(seen.connections.length - before, REQUEST_POOL_SOCKETS, 'queued requests reuse the pool, no new connections');
+    const request = await client.connectionOptions();
+    const upgrade = await client.connectionOptions({ use: 'upgrade' });
+    assert.ok(upgrade.agent instanceof https.Agent && request.agent instanceof https.Agent);
+    assert.notEqual(upgrade.agent, request.agent);
+    assert.equal(upgrade.agent.maxSockets, Infinity);
+    assert.equal(request.agent.maxSockets, REQUEST_POOL_SOCKETS);
+    assert.equal((upgrade.agent as unknown as { keepAlive: boolean }).keepAlive, false);
+    assert.equal((await client.connectionOptions({ use: 'upgrade' })).agent, upgrade.agent, 'one upgrade agent per TLS context');
   });
 
   void it('discardBody: a 2xx answer is drained, not parsed (a body that is not JSON is no error), and the socket is reused', async () => {

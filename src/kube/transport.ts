@@ -104,8 +104,18 @@ interface TlsEntry {
   readonly agents: Map<string, https.Agent>;
 }
 
-/** Idle keep-alive sockets kept per agent (for Events, lists, gets between bursts). */
+/** Connections (and idle keep-alive sockets) per request agent: Events, lists, gets and watches. */
 export const REQUEST_POOL_SOCKETS = 16;
+
+/** What a connection is for: a plain request, or an exec that upgrades to a WebSocket. */
+export type ConnectionUse = 'request' | 'upgrade';
+
+export interface ConnectionLimit {
+  readonly deadlineMs?: number | undefined;
+  readonly signal?: AbortSignal | undefined;
+  /** Default `request`. Upgrades go through an agent of their own (no socket cap, no keep-alive). */
+  readonly use?: ConnectionUse | undefined;
+}
 
 export class HttpTransport {
   readonly server: string;
@@ -130,11 +140,11 @@ export class HttpTransport {
    * For plain HTTPS the result carries no TLS options, only kubehooks' agent for the TLS context and
    * the headers.
    */
-  async connectionOptions(limit: { deadlineMs?: number | undefined; signal?: AbortSignal | undefined } = {}): Promise<ConnectionOptions> {
+  async connectionOptions(limit: ConnectionLimit = {}): Promise<ConnectionOptions> {
     const opts: ConnectionOptions = {};
     await this.#prepare(opts, { deadlineMs: limit.deadlineMs ?? this.#requestTimeoutMs, signal: limit.signal });
     if (opts.agent instanceof http.Agent) this.#agents.add(opts.agent);
-    this.#useOwnAgent(opts);
+    this.#useOwnAgent(opts, limit.use ?? 'request');
     return opts;
   }
 
@@ -144,11 +154,11 @@ export class HttpTransport {
    * several KiB of PEM, built and hashed per exec and per Event, and client-node's agent (keep-alive
    * off) paid a full handshake for each. Here the TLS settings move into an agent of our own per TLS
    * context: the name is host and port, one context is parsed once, and a new connection resumes the
-   * TLS session of an earlier one (the session cache is the agent's: requests and exec upgrades share
-   * one agent, so the first exec resumes the session of the plan's list). client-node's agent (and its per-request options) stays only
-   * for what we do not take over: a proxy agent, pfx, other TLS options, non-PEM material.
+   * TLS session of an earlier one of the same agent. There is one agent per use: requests, with a cap
+   * on connections, and exec upgrades, without. client-node's agent (and its per-request options)
+   * stays only for what we do not take over: a proxy agent, pfx, other TLS options, non-PEM material.
    */
-  #useOwnAgent(opts: ConnectionOptions): void {
+  #useOwnAgent(opts: ConnectionOptions, use: ConnectionUse): void {
     if (!this.server.startsWith('https:')) return;
     if (opts.agent !== undefined && opts.agent.constructor !== https.Agent) return;
     const record = opts as Record<string, unknown>;
@@ -164,17 +174,18 @@ export class HttpTransport {
     );
     const verify = o.rejectUnauthorized !== false;
     const servername = o.servername;
-    const key = `${verify}|${servername ?? ''}`;
+    const key = `${use}|${verify}|${servername ?? ''}`;
     let agent = entry.agents.get(key);
     if (agent === undefined) {
-      // No cap on sockets: an exec's socket leaves the agent once upgraded, and a cap would queue execs
-      // behind Events. Idle sockets are kept for the next request, up to REQUEST_POOL_SOCKETS.
+      // Requests (Events, lists, watches) share at most REQUEST_POOL_SOCKETS keep-alive connections, as
+      // before this agent: uncapped, a burst of Events at 60+ exec slots opened a TLS connection each
+      // (bench/README.md, "Re-measure after the CPU changes"). Exec upgrades get their own agent with no
+      // cap (a cap would queue execs behind Events; an upgraded socket leaves the agent) and no keep-alive.
       agent = new https.Agent({
         secureContext: entry.context,
         rejectUnauthorized: verify,
         ...(servername === undefined ? {} : { servername }),
-        keepAlive: true,
-        maxFreeSockets: REQUEST_POOL_SOCKETS,
+        ...(use === 'request' ? { keepAlive: true, maxSockets: REQUEST_POOL_SOCKETS, maxFreeSockets: REQUEST_POOL_SOCKETS } : { keepAlive: false }),
       });
       entry.agents.set(key, agent);
       this.#agents.add(agent);
