@@ -125,12 +125,12 @@ void describe('HttpTransport over TLS', () => {
     await sleep(200);
     assert.equal(held.length, REQUEST_POOL_SOCKETS, 'requests at the server at once');
     // Answer them one by one: each answer frees a socket for a queued request.
-    let settled = false;
+    const settled = { value: false };
     const all = Promise.all(answers).finally(() => {
-      settled = true;
+      settled.value = true;
     });
     const deadline = Date.now() + 10_000;
-    while (!settled && Date.now() < deadline) {
+    while (!settled.value && Date.now() < deadline) {
       const answer = held.shift();
       if (answer === undefined) await sleep(5);
       else answer();
