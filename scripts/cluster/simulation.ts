@@ -58,6 +58,39 @@ const delayFrom = (key: string): string => `  delay:
     durationFrom:
       expressionFrom: ${annotation(key)}`;
 
+/** The head of a kwok Stage for pods, down to its selector's expressions. */
+const podStage = (name: string): string => `apiVersion: kwok.x-k8s.io/v1alpha1
+kind: Stage
+metadata:
+  name: kubehooks-pod-${name}
+spec:
+  resourceRef:
+    apiGroup: v1
+    kind: Pod
+  selector:
+    matchExpressions:`;
+
+const runningPhase = `    - key: '.status.phase'
+      operator: In
+      values: [Running]`;
+
+// Go template of the pod's Ready/ContainersReady conditions while containers start, then the head of
+// each init container's status entry (pod-create and pod-start fill in the rest differently).
+const notReadyThenInitContainers = `      - type: Ready
+        status: "False"
+        reason: ContainersNotReady
+        lastTransitionTime: {{ $now | Quote }}
+      - type: ContainersReady
+        status: "False"
+        reason: ContainersNotReady
+        lastTransitionTime: {{ $now | Quote }}
+      {{ with .spec.initContainers }}
+      initContainerStatuses:
+      {{ range . }}
+      - name: {{ .name | Quote }}
+        image: {{ .image | Quote }}
+        imageID: ""`;
+
 // Go template helpers shared by the pod stages. `$old` is the container's current status entry.
 const startedAtOf = `{{ $started := $now }}{{ with $old }}{{ with .state }}{{ with .running }}{{ $started = .startedAt }}{{ end }}{{ end }}{{ end }}`;
 
@@ -116,16 +149,7 @@ spec:
       phase: Running
 `;
 
-const POD_CREATE = `apiVersion: kwok.x-k8s.io/v1alpha1
-kind: Stage
-metadata:
-  name: kubehooks-pod-create
-spec:
-  resourceRef:
-    apiGroup: v1
-    kind: Pod
-  selector:
-    matchExpressions:
+const POD_CREATE = `${podStage('create')}
 ${notDeleting}
     - key: '.status.podIP'
       operator: DoesNotExist
@@ -141,20 +165,7 @@ ${notDeleting}
       - type: Initialized
         status: {{ if .spec.initContainers }}"False"{{ else }}"True"{{ end }}
         lastTransitionTime: {{ $now | Quote }}
-      - type: Ready
-        status: "False"
-        reason: ContainersNotReady
-        lastTransitionTime: {{ $now | Quote }}
-      - type: ContainersReady
-        status: "False"
-        reason: ContainersNotReady
-        lastTransitionTime: {{ $now | Quote }}
-      {{ with .spec.initContainers }}
-      initContainerStatuses:
-      {{ range . }}
-      - name: {{ .name | Quote }}
-        image: {{ .image | Quote }}
-        imageID: ""
+${notReadyThenInitContainers}
         ready: false
         started: false
         restartCount: 0
@@ -180,16 +191,7 @@ ${notDeleting}
       phase: Pending
 `;
 
-const POD_START = `apiVersion: kwok.x-k8s.io/v1alpha1
-kind: Stage
-metadata:
-  name: kubehooks-pod-start
-spec:
-  resourceRef:
-    apiGroup: v1
-    kind: Pod
-  selector:
-    matchExpressions:
+const POD_START = `${podStage('start')}
 ${notDeleting}
     - key: '.status.podIP'
       operator: Exists
@@ -207,20 +209,7 @@ ${delayFrom(SIM.startDelay)}
       - type: Initialized
         status: "True"
         lastTransitionTime: {{ $now | Quote }}
-      - type: Ready
-        status: "False"
-        reason: ContainersNotReady
-        lastTransitionTime: {{ $now | Quote }}
-      - type: ContainersReady
-        status: "False"
-        reason: ContainersNotReady
-        lastTransitionTime: {{ $now | Quote }}
-      {{ with .spec.initContainers }}
-      initContainerStatuses:
-      {{ range . }}
-      - name: {{ .name | Quote }}
-        image: {{ .image | Quote }}
-        imageID: ""
+${notReadyThenInitContainers}
         restartCount: 0
         {{ if eq (or .restartPolicy "") "Always" }}
         ready: true
@@ -287,20 +276,9 @@ function readinessStatus(ready: boolean): string {
 `;
 }
 
-const POD_READY = `apiVersion: kwok.x-k8s.io/v1alpha1
-kind: Stage
-metadata:
-  name: kubehooks-pod-ready
-spec:
-  resourceRef:
-    apiGroup: v1
-    kind: Pod
-  selector:
-    matchExpressions:
+const POD_READY = `${podStage('ready')}
 ${notDeleting}
-    - key: '.status.phase'
-      operator: In
-      values: [Running]
+${runningPhase}
     - key: ${conditionStatus('Ready')}
       operator: NotIn
       values: ['True']
@@ -315,20 +293,9 @@ ${delayFrom(SIM.readyDelay)}
   next:
 ${readinessStatus(true)}`;
 
-const POD_UNREADY = `apiVersion: kwok.x-k8s.io/v1alpha1
-kind: Stage
-metadata:
-  name: kubehooks-pod-unready
-spec:
-  resourceRef:
-    apiGroup: v1
-    kind: Pod
-  selector:
-    matchExpressions:
+const POD_UNREADY = `${podStage('unready')}
 ${notDeleting}
-    - key: '.status.phase'
-      operator: In
-      values: [Running]
+${runningPhase}
     - key: ${conditionStatus('Ready')}
       operator: In
       values: ['True']
@@ -338,20 +305,9 @@ ${notDeleting}
   next:
 ${readinessStatus(false)}`;
 
-const POD_TERMINATE = `apiVersion: kwok.x-k8s.io/v1alpha1
-kind: Stage
-metadata:
-  name: kubehooks-pod-terminate
-spec:
-  resourceRef:
-    apiGroup: v1
-    kind: Pod
-  selector:
-    matchExpressions:
+const POD_TERMINATE = `${podStage('terminate')}
 ${notDeleting}
-    - key: '.status.phase'
-      operator: In
-      values: [Running]
+${runningPhase}
     - key: ${annotation(SIM.terminate)}
       operator: Exists
     - key: '.status.containerStatuses.[].state.terminated'
@@ -402,16 +358,7 @@ ${delayFrom(SIM.terminateDelay)}
       phase: {{ if not $all }}Running{{ else if eq $code "0" }}Succeeded{{ else }}Failed{{ end }}
 `;
 
-const POD_DELETE = `apiVersion: kwok.x-k8s.io/v1alpha1
-kind: Stage
-metadata:
-  name: kubehooks-pod-delete
-spec:
-  resourceRef:
-    apiGroup: v1
-    kind: Pod
-  selector:
-    matchExpressions:
+const POD_DELETE = `${podStage('delete')}
     - key: '.metadata.deletionTimestamp'
       operator: Exists
     - key: '.metadata.finalizers'
