@@ -1,8 +1,13 @@
 /**
- * Sending requests to one API server over node:http(s): one keep-alive agent for plain HTTPS, one TLS
- * context shared while the credentials' material stays the same, a deadline per request covering the
- * credentials and the headers, and every failure typed (a Status for a non-2xx answer, unreachable,
- * timeout). What the credentials are is not known here: `prepare` (the client's) fills them in.
+ * Sending requests to one API server over node:http(s): for plain HTTPS our own agents (a capped
+ * keep-alive one for requests, an uncapped one for exec upgrades), one TLS context shared while the
+ * credentials' material stays the same, a deadline per request covering the credentials and the
+ * headers, and every failure typed (a Status for a non-2xx answer, unreachable, timeout). What the
+ * credentials are is not known here: `prepare` (the client's) fills them in.
+ *
+ * Over 300 lines on purpose: which agent and TLS context a connection gets, and the deadline that
+ * covers its credentials and its request, decide together what one request costs and when it ends;
+ * they are read in one place.
  */
 import http from 'node:http';
 import https from 'node:https';
