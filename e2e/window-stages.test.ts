@@ -9,7 +9,9 @@ import assert from 'node:assert/strict';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, it, type TestContext } from 'node:test';
+import { existsSync } from 'node:fs';
 import { e2eContext, e2eSkipReason } from './harness/index.ts';
+import type { E2eContext } from './harness/index.ts';
 import { kubehooks, markerDir, writeYaml } from './run-harness.ts';
 import { assertMatchesSchema } from '../src/report/output-schemas.ts';
 
@@ -24,7 +26,8 @@ interface FreezeDoc {
 }
 const stamp = (what: string, file: string): string => `echo "${what}-start $(date +%s%N)" >> ${file}; sleep 0.3; echo "${what}-end $(date +%s%N)" >> ${file}`;
 
-async function stagedWindow(t: TestContext, flags: readonly string[]): Promise<{ times: (pod: string, what: string) => Promise<bigint>; command: bigint[]; stdout: string }> {
+/** Three running pods in stages 1, 2, 3 whose hooks stamp their start and end; the Backup file. */
+async function stagedPods(t: TestContext): Promise<{ ctx: E2eContext; m: Awaited<ReturnType<typeof markerDir>>; file: string; lines: (pod: string) => Promise<string[]>; times: (pod: string, what: string) => Promise<bigint> }> {
   const ctx = await e2eContext(t);
   const m = await markerDir(t);
   for (const [pod, stage] of Object.entries(STAGES)) {
@@ -40,19 +43,26 @@ async function stagedWindow(t: TestContext, flags: readonly string[]): Promise<{
   }
   for (const pod of Object.keys(STAGES)) await ctx.waitForRunning(pod);
   const file = await writeYaml(t, 'backup.yaml', { apiVersion: 'velero.io/v1', kind: 'Backup', metadata: { name: 'staged', namespace: 'velero' }, spec: { includedNamespaces: [ctx.namespace] } });
-  const r = await kubehooks(['run', 'backup', '--backup', file, '--kubeconfig', ctx.kubeconfigPath, '-o', 'json', ...flags, '--', '/bin/sh', '-c', `date +%s%N > ${m.dir}/command; sleep 0.3; date +%s%N >> ${m.dir}/command`]);
-  assert.equal(r.code, 0, r.stderr);
   const lines = async (pod: string): Promise<string[]> => ((await m.read(`${pod}.log`)) ?? '').split('\n').filter((l) => l !== '');
-  const command = (await readFile(join(m.dir, 'command'), 'utf8')).split('\n').filter(Boolean).map((l) => BigInt(l));
   return {
-    command,
-    stdout: r.stdout,
+    ctx,
+    m,
+    file,
+    lines,
     times: async (pod, what) => {
       const all = (await lines(pod)).filter((l) => l.startsWith(`${what} `));
       assert.equal(all.length, 1, `${pod}: one ${what} line (${JSON.stringify(await lines(pod))})`);
       return BigInt((all[0] ?? '').split(' ')[1] ?? '0');
     },
   };
+}
+
+async function stagedWindow(t: TestContext, flags: readonly string[]): Promise<{ times: (pod: string, what: string) => Promise<bigint>; command: bigint[]; stdout: string }> {
+  const { ctx, m, file, times } = await stagedPods(t);
+  const r = await kubehooks(['run', 'backup', '--backup', file, '--kubeconfig', ctx.kubeconfigPath, '-o', 'json', ...flags, '--', '/bin/sh', '-c', `date +%s%N > ${m.dir}/command; sleep 0.3; date +%s%N >> ${m.dir}/command`]);
+  assert.equal(r.code, 0, r.stderr);
+  const command = (await readFile(join(m.dir, 'command'), 'utf8')).split('\n').filter(Boolean).map((l) => BigInt(l));
+  return { command, stdout: r.stdout, times };
 }
 
 void describe('run backup with stages on the local cluster', { skip }, () => {
@@ -98,6 +108,41 @@ void describe('run backup with stages on the local cluster', { skip }, () => {
     // Reverse thaw: stage 1 is frozen first and thawed last.
     assert.equal(doc.summary.longestFreeze?.name, 's1');
     assert.deepEqual({ ...doc.summary, longestFreeze: null }, { frozen: 3, thawed: 3, notThawed: 0, longestFreeze: null, command: { ...doc.summary.command, ran: true, exitCode: 0, signal: null, timedOut: false } });
+  });
+
+  void it('killed with SIGKILL during COMMAND: kubehooks thaw --journal follows the recorded reverse order, 3-2-1 (timestamps), each pod once', async (t) => {
+    const { ctx, m, file, lines, times } = await stagedPods(t);
+    const journal = join(m.dir, 'journal.jsonl');
+    const marker = join(m.dir, 'command-started');
+    const r = await kubehooks(
+      ['run', 'backup', '--backup', file, '--kubeconfig', ctx.kubeconfigPath, '--journal', journal, '--', '/bin/sh', '-c', `echo $$ > ${m.dir}/command.pid; touch ${marker}; exec sleep 60`],
+      (pid) => {
+        void (async () => {
+          const end = Date.now() + 60_000;
+          while (!existsSync(marker) && Date.now() < end) await new Promise((res) => setTimeout(res, 50));
+          process.kill(pid, 'SIGKILL');
+        })();
+      },
+    );
+    assert.equal(r.code, null, 'killed');
+    const orphan = Number((await readFile(join(m.dir, 'command.pid'), 'utf8')).trim());
+    if (orphan > 0) process.kill(orphan, 'SIGKILL'); // COMMAND outlives a SIGKILLed kubehooks
+    for (const pod of Object.keys(STAGES)) assert.equal((await lines(pod)).filter((l) => l.startsWith('post-')).length, 0, `${pod} not thawed before thaw`);
+    const thaw = await kubehooks(['thaw', '--journal', journal]);
+    assert.equal(thaw.code, 0, thaw.stderr + thaw.stdout);
+    assert.match(thaw.stderr, /stages 3, 2, 1 in the window's thaw order \(reverse\)/);
+    const p3 = await times('s3', 'post-end');
+    const p2s = await times('s2', 'post-start');
+    const p2 = await times('s2', 'post-end');
+    const p1s = await times('s1', 'post-start');
+    assert.ok(p3 <= p2s, 'thaw: stage 2 starts after stage 3 ended');
+    assert.ok(p2 <= p1s, 'thaw: stage 1 starts after stage 2 ended');
+    const again = await kubehooks(['thaw', '--journal', journal]);
+    assert.match(again.stdout, /nothing to thaw/);
+    for (const pod of Object.keys(STAGES)) {
+      const l = await lines(pod);
+      assert.deepEqual([l.filter((x) => x.startsWith('pre-start')).length, l.filter((x) => x.startsWith('post-start')).length], [1, 1], `${pod}: frozen and thawed once (${JSON.stringify(l)})`);
+    }
   });
 
   void it('--thaw-order same: thaw 1-2-3', async (t) => {

@@ -201,6 +201,7 @@ void describe('run backup journal and kubehooks thaw', () => {
     const records = parseJournal(readFileSync(file, 'utf8'));
     assert.deepEqual(records.map((r) => r.t), ['begin', 'freezing', 'freezing', 'freezing', 'pre-ended', 'pre-ended', 'pre-ended', 'command', 'command-ended', 'thawing', 'thawing', 'thawing', 'thawed', 'thawed', 'thawed', 'end']);
     const state = replayJournal(records);
+    assert.equal(state.begin.thawOrder, 'reverse', 'the thaw order is recorded for kubehooks thaw');
     assert.deepEqual(state.pending, []);
     assert.deepEqual(state.settled.map((s) => `${s.pod.name}=${s.how}`), ['a=thawed', 'b=thawed', 'c=thawed']);
     const again = world({});

@@ -171,6 +171,7 @@ export async function executeWindowRun(settings: WindowSettings, deps: CliDeps, 
         return { namespace: h.namespace, name: h.pod, uid: pod?.metadata.uid ?? null };
       }),
       post: post.hooks.filter((h) => h.type === 'exec'),
+      thawOrder: run.thawOrder,
     });
     deps.io.stderr.write(`backup: journal: ${terminalSafe(journalPath)} (after a crash: kubehooks thaw --journal ${terminalSafe(journalPath)})\n`);
     const onStep = (step: WindowStep): void => {

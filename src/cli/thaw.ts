@@ -14,6 +14,7 @@ import { terminalSafe } from '../report/terminal-text.ts';
 import { OMITTED_OUTPUT_MAX_BYTES } from '../run/run-options.ts';
 import { replayJournal, type JournalPodRef, type JournalState } from '../run/window-journal.ts';
 import { runThaw } from '../run/window-thaw.ts';
+import { hooksByStage } from '../plan/stages.ts';
 import type { CliCommand, CommandContext } from './command.ts';
 import { EXIT_FINDINGS, EXIT_OK, EXIT_USAGE, UsageError, describeError, writeError, writeWarning } from './context.ts';
 import type { CliDeps } from './context.ts';
@@ -51,6 +52,15 @@ function ownerAlive(state: JournalState): boolean {
   }
 }
 
+/** ` (stages 3, 2, 1: the window's thaw order reverse)` when the owed hooks have stages; '' without. */
+function stageOrderText(state: JournalState): string {
+  const hooks = state.pending.flatMap((p) => p.hooks);
+  if (!hooks.some((h) => h.stage !== undefined)) return '';
+  const order = state.begin.thawOrder ?? 'reverse';
+  const stages = hooksByStage(hooks, order === 'same' ? 'ascending' : 'descending').map((s) => s.stage);
+  return `; stages ${stages.join(', ')} in the window's thaw order (${order})`;
+}
+
 export async function executeThaw(settings: ThawSettings, deps: CliDeps, wiring: RunWiring): Promise<number> {
   const records = await readJournalFile(settings.journal);
   const state = replayJournal(records, { retryInterrupted: settings.retryInterrupted });
@@ -74,7 +84,7 @@ export async function executeThaw(settings: ThawSettings, deps: CliDeps, wiring:
     return EXIT_OK;
   }
   deps.io.stderr.write(
-    `thaw: window ${name} (Backup ${terminalSafe(begin.backup ?? '-')}, started ${begin.at}, last step ${state.step}): ${state.pending.length} pod(s) frozen and not thawed: ${state.pending.map((p) => `${ref(p.pod)}${p.freezeUnfinished ? ' (its freeze never finished: possibly frozen)' : ''}`).join(', ')}\n`,
+    `thaw: window ${name} (Backup ${terminalSafe(begin.backup ?? '-')}, started ${begin.at}, last step ${state.step}): ${state.pending.length} pod(s) frozen and not thawed: ${state.pending.map((p) => `${ref(p.pod)}${p.freezeUnfinished ? ' (its freeze never finished: possibly frozen)' : ''}`).join(', ')}${stageOrderText(state)}\n`,
   );
   const ctl = new AbortController();
   let interrupted: 'SIGINT' | 'SIGTERM' | undefined;

@@ -109,8 +109,10 @@ void describe('window journal: a crash after every record', () => {
       [`${good}{"t":"bogus"}\n`, /journal:3: not a kubehooks window journal record/],
       [text([freezing('a')]), /the first record must be "begin"/],
       [text([{ ...begin, v: 2 }]), /journal version 2 is not supported/],
+      [text([{ ...begin, thawOrder: 'sideways' as 'same' }]), /journal:1: "begin" has thawOrder "sideways" \(valid: reverse, same\)/],
     ];
     for (const [input, want] of cases) assert.throws(() => parseJournal(input), (e: unknown) => e instanceof JournalFormatError && want.test(e.message), input.slice(0, 60));
     assert.throws(() => replayJournal(parseJournal(text([begin, begin]))), /a second "begin"/);
+    assert.equal(replayJournal(parseJournal(text([{ ...begin, thawOrder: 'same' }]))).begin.thawOrder, 'same');
   });
 });

@@ -24,6 +24,7 @@
  */
 import type { PlannedHook } from '../model/plan.ts';
 import type { HookStatus } from '../model/result.ts';
+import { THAW_ORDERS, type ThawOrder } from '../plan/stages.ts';
 import { hookKey, podKey } from './hook-key.ts';
 
 export const JOURNAL_VERSION = 1;
@@ -51,6 +52,11 @@ export interface BeginRecord {
   readonly pods: readonly JournalPodRef[];
   /** The post plan's exec hooks, as planned (PlannedHook is serialisable). */
   readonly post: readonly PlannedHook[];
+  /**
+   * The window's --thaw-order (ADR 0019): `thaw` runs the owed post hooks stage by stage in this
+   * order. Absent in journals written before it was recorded: `reverse`, the default.
+   */
+  readonly thawOrder?: ThawOrder | undefined;
 }
 
 export type JournalRecord =
@@ -139,6 +145,9 @@ export function parseJournal(text: string, file = 'journal'): JournalRecord[] {
   if (first.t !== 'begin') throw new JournalFormatError(`${file}:1: the first record must be "begin" (got "${first.t}")`);
   if (first.v !== JOURNAL_VERSION) throw new JournalFormatError(`${file}:1: journal version ${String(first.v)} is not supported (this kubehooks reads version ${JOURNAL_VERSION})`);
   if (!Array.isArray(first.post) || !Array.isArray(first.pods)) throw new JournalFormatError(`${file}:1: "begin" lacks its pods or post plan`);
+  if (first.thawOrder !== undefined && !THAW_ORDERS.includes(first.thawOrder)) {
+    throw new JournalFormatError(`${file}:1: "begin" has thawOrder ${JSON.stringify(first.thawOrder)} (valid: ${THAW_ORDERS.join(', ')})`);
+  }
   return records;
 }
 

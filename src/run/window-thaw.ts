@@ -2,11 +2,12 @@
  * `kubehooks thaw`'s runner (ADR 0018): the post hooks a crashed window's journal says are owed,
  * against the pods as they are now. A pod deleted since, or re-created under its name with another
  * UID, is skipped with a code (the frozen process went with the old pod) and the skip is recorded.
+ * The post hooks run in the window's recorded thaw order, stage by stage (ADR 0019).
  */
 import type { PlannedHook } from '../model/plan.ts';
 import type { PodManifest } from '../model/pod.ts';
 import type { RunReport } from '../model/result.ts';
-import { runBackupPod } from './backup-runner.ts';
+import { runBackupStages } from './backup-runner.ts';
 import { hookKey, podKey } from './hook-key.ts';
 import type { RunOptions } from './run-options.ts';
 import { RunSession } from './run-session.ts';
@@ -73,11 +74,14 @@ export async function runThaw(options: ThawOptions): Promise<ThawReport> {
   });
   session.recorder.progress();
   try {
-    // runBackupPod needs the session's own hook objects (the recorder's identity).
-    const byKey = new Map(session.recorder.hooks.map((h) => [hookKey(h), h]));
-    await Promise.allSettled(
-      toRun.map((p) => runBackupPod(session, p.hooks.map((h) => byKey.get(hookKey(h)) ?? h), p.manifest)),
-    );
+    // The window's thaw order (ADR 0019): stage by stage, every pod's owed hooks of a stage before
+    // the next; without stages one stage, every pod at once. A failed stage does not stop the later
+    // ones (every frozen pod is thawed). The session's own hook objects: the recorder's identity.
+    const manifests = new Map(toRun.map((p) => [podKey(p.pod.namespace, p.pod.name), p.manifest]));
+    await runBackupStages(session, session.recorder.hooks, manifests, {
+      order: (options.state.begin.thawOrder ?? 'reverse') === 'same' ? 'ascending' : 'descending',
+      stopAfterFailedStage: false,
+    });
   } finally {
     await session.close();
   }
