@@ -74,17 +74,19 @@ const runningPhase = `    - key: '.status.phase'
       operator: In
       values: [Running]`;
 
-// Go template of the pod's Ready/ContainersReady conditions while containers start, then the head of
-// each init container's status entry (pod-create and pod-start fill in the rest differently).
-const notReadyThenInitContainers = `      - type: Ready
+// Go template of the pod's Ready/ContainersReady conditions while a container is not ready
+// (pod-create, pod-start, pod-terminate).
+const notReadyConditions = `      - type: Ready
         status: "False"
         reason: ContainersNotReady
         lastTransitionTime: {{ $now | Quote }}
       - type: ContainersReady
         status: "False"
         reason: ContainersNotReady
-        lastTransitionTime: {{ $now | Quote }}
-      {{ with .spec.initContainers }}
+        lastTransitionTime: {{ $now | Quote }}`;
+
+// The head of each init container's status entry (pod-create and pod-start fill in the rest differently).
+const initContainersHead = `      {{ with .spec.initContainers }}
       initContainerStatuses:
       {{ range . }}
       - name: {{ .name | Quote }}
@@ -165,7 +167,8 @@ ${notDeleting}
       - type: Initialized
         status: {{ if .spec.initContainers }}"False"{{ else }}"True"{{ end }}
         lastTransitionTime: {{ $now | Quote }}
-${notReadyThenInitContainers}
+${notReadyConditions}
+${initContainersHead}
         ready: false
         started: false
         restartCount: 0
@@ -209,7 +212,8 @@ ${delayFrom(SIM.startDelay)}
       - type: Initialized
         status: "True"
         lastTransitionTime: {{ $now | Quote }}
-${notReadyThenInitContainers}
+${notReadyConditions}
+${initContainersHead}
         restartCount: 0
         {{ if eq (or .restartPolicy "") "Always" }}
         ready: true
@@ -322,14 +326,7 @@ ${delayFrom(SIM.terminateDelay)}
       {{ $code := toString (or (index $annotations "${SIM.exitCode}") "1") }}
       {{ $all := or (eq $target "*") (eq $target "") }}
       conditions:
-      - type: Ready
-        status: "False"
-        reason: ContainersNotReady
-        lastTransitionTime: {{ $now | Quote }}
-      - type: ContainersReady
-        status: "False"
-        reason: ContainersNotReady
-        lastTransitionTime: {{ $now | Quote }}
+${notReadyConditions}
       containerStatuses:
       {{ range $i, $c := .spec.containers }}
       {{ $old := index $root.status.containerStatuses $i }}
