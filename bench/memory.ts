@@ -110,6 +110,83 @@ export function readProbe(file: string): ProbeRecord | undefined {
   }
 }
 
+/** A probe record in a few figures (MiB), for each --alternate run (the JSON stays small). */
+export interface ProbeDigest {
+  readonly execArgv: readonly string[];
+  readonly heapSizeLimitMiB: number;
+  readonly kernelMaxRssMiB: number;
+  /** At the sample with the highest RSS. */
+  readonly rssFile: number;
+  readonly rssAnon: number;
+  readonly heapUsed: number;
+  readonly newSpace: number;
+  readonly oldSpace: number;
+  /** Anonymous RSS minus V8's heap pages: glibc's arenas, V8's zones, buffers. */
+  readonly native: number;
+  readonly maxHeapUsed: number;
+  readonly gc: ProbeRecord['gc'];
+  readonly smapsAtExit: Readonly<Record<string, number>> | null;
+}
+
+const r1 = (x: number): number => Math.round(x * 10) / 10;
+
+export function probeDigest(record: ProbeRecord): ProbeDigest {
+  const at = record.atPeakRss;
+  return {
+    execArgv: record.execArgv.filter((x) => !x.startsWith('--import=')),
+    heapSizeLimitMiB: record.heapSizeLimitMiB,
+    kernelMaxRssMiB: record.kernelMaxRssMiB,
+    rssFile: r1(at.rssFile),
+    rssAnon: r1(at.rssAnon),
+    heapUsed: r1(at.heapUsed),
+    newSpace: r1(at.spaces['new_space']?.physical ?? Number.NaN),
+    oldSpace: r1(at.spaces['old_space']?.physical ?? Number.NaN),
+    native: r1(at.rssAnon - at.heapPhysical),
+    maxHeapUsed: r1(record.max['heapUsed'] ?? Number.NaN),
+    gc: record.gc,
+    smapsAtExit: record.smapsAtExit ?? null,
+  };
+}
+
+/** An --alternate run as the memory table needs it (bench/run.ts's AlternateRun). */
+export interface AlternateMemory {
+  readonly round: number;
+  readonly variant: string;
+  readonly peakRssMiB: number;
+  readonly figures: { readonly cpuPerHookMs: number; readonly hooksPerSecond: number };
+  readonly loadAverage1m: number;
+  readonly heap?: ProbeDigest | undefined;
+}
+
+export const ALTERNATION_MEMORY_HEADER = [
+  '| N | round | variant | peak RSS MiB | at the peak: file-backed / anonymous | V8 heap used (max) | new space | old space | native | thread arenas at exit | GCs minor / major (pause ms) | CPU ms/hook | hooks/s | load 1 min |',
+  '|---|---|---|---|---|---|---|---|---|---|---|---|---|---|',
+];
+
+/** One row per --alternate run, in the order they ran, then the median peak RSS and CPU per hook per variant. */
+export function alternationMemoryRows(pods: number, runs: readonly AlternateMemory[]): string[] {
+  const rows = runs.map((a) => {
+    const h = a.heap;
+    const gc = h === undefined ? '—' : `${h.gc['minor']?.count ?? 0} / ${h.gc['major']?.count ?? 0} (${Math.round((h.gc['minor']?.pauseMs ?? 0) + (h.gc['major']?.pauseMs ?? 0))})`;
+    return (
+      `| ${pods} | ${a.round} | ${a.variant} | **${f1(a.peakRssMiB)}** | ${f1(h?.rssFile)} / ${f1(h?.rssAnon)} | ${f1(h?.heapUsed)} (${f1(h?.maxHeapUsed)}) | ` +
+      `${f1(h?.newSpace)} | ${f1(h?.oldSpace)} | ${f1(h?.native)} | ${f1(h?.smapsAtExit?.['mallocThreadArenas'])} | ${gc} | ${f1(a.figures.cpuPerHookMs)} | ${f1(a.figures.hooksPerSecond)} | ${f1(a.loadAverage1m)} |`
+    );
+  });
+  const median = (xs: readonly number[]): number => {
+    const v = [...xs].sort((x, y) => x - y);
+    const m = v.length >> 1;
+    return v.length === 0 ? Number.NaN : v.length % 2 === 1 ? (v[m] ?? Number.NaN) : ((v[m - 1] ?? Number.NaN) + (v[m] ?? Number.NaN)) / 2;
+  };
+  for (const label of [...new Set(runs.map((a) => a.variant))]) {
+    const mine = runs.filter((a) => a.variant === label);
+    rows.push(
+      `| ${pods} | median of ${mine.length} | ${label} | **${f1(median(mine.map((a) => a.peakRssMiB)))}** | | | | | | | | ${f1(median(mine.map((a) => a.figures.cpuPerHookMs)))} | ${f1(median(mine.map((a) => a.figures.hooksPerSecond)))} | |`,
+    );
+  }
+  return rows;
+}
+
 // ---------- the table ----------
 
 interface PhaseJson {

@@ -37,14 +37,16 @@ import type { ExecFigures, FloorRatios, FloorRun, FloorTransport } from './lib/f
 import { summarizeProfile } from './lib/profile.ts';
 import { summarizeHeap } from './heap-summary.ts';
 import type { HeapSnapshotFile, HeapSummary } from './heap-summary.ts';
-import { MEMORY_HEADER, memoryRows, packBuild, probe, readProbe } from './memory.ts';
-import type { ProbeRecord } from './memory.ts';
+import { ALTERNATION_MEMORY_HEADER, MEMORY_HEADER, alternationMemoryRows, memoryRows, packBuild, probe, probeDigest, readProbe } from './memory.ts';
+import type { ProbeDigest, ProbeRecord } from './memory.ts';
 import type { ProfileSummary } from './lib/profile.ts';
 import { writeDelayPlot } from './lib/plot-file.ts';
 import { renderTable } from './lib/report.ts';
 import { round, summarize } from './lib/stats.ts';
 import type { Summary } from './lib/stats.ts';
 import { makeWorkload, parseHooksPerPod, podObject, restoreObject } from './lib/workload.ts';
+import { MAIN_VARIANT, parseVariant } from './lib/variant.ts';
+import type { Variant } from './lib/variant.ts';
 import type { BenchHook, Workload } from './lib/workload.ts';
 
 const REPO = resolve(import.meta.dirname, '..');
@@ -107,7 +109,9 @@ if (flags.help) {
        [--alternate LABEL:BIN:ARGS]... [--rounds 1]
        --alternate: after phase F, rounds of phase B alternating this build's run with each alternate's
                     (BIN: another checkout's bin/kubehooks.js, empty = this one; ARGS: extra run flags,
-                    e.g. "old:/tmp/old/bin/kubehooks.js:" or "noevents::--no-events"); the order rotates per round
+                    NAME=VALUE environment, node:FLAG Node flags, e.g. "old:/tmp/old/bin/kubehooks.js:",
+                    "noevents::--no-events", "both::MALLOC_ARENA_MAX=2 node:--optimize-for-size");
+                    the order rotates per round; with --heap-probe every run is probed
        --window-overhead [--pods 1000] [--window-repeats 5] [--out FILE]
                  phase W only (no cluster): the quiesce window's overhead, see bench/window.ts
        --hookrun [--pods 1000] [--concurrency 16] [--hookrun-rounds 2] [--out FILE]
@@ -159,17 +163,8 @@ const baselineMaxHooks = Number(flags['baseline-max-hooks']);
 const seed = Number(flags.seed);
 /** Extra Node flags for the kubehooks process (experiments, e.g. --max-old-space-size=96). */
 const nodeFlagsForKubehooks = flags['node-flags'].split(' ').filter((x) => x !== '');
-/** Builds or flags run in alternation with this one in phase B (--alternate), `rounds` times each. */
-interface Variant {
-  readonly label: string;
-  readonly bin: string | undefined;
-  readonly args: readonly string[];
-}
-const alternates: Variant[] = flags.alternate.map((spec) => {
-  const [label = '', bin = '', ...rest] = spec.split(':');
-  if (!/^[a-z0-9-]+$/i.test(label)) throw new Error(`--alternate: LABEL:BIN:ARGS with a label of letters, digits and -, not "${spec}"`);
-  return { label, bin: bin === '' ? undefined : resolve(bin), args: rest.join(':').split(' ').filter((x) => x !== '') };
-});
+/** Builds, flags, Node flags or environment run in alternation with this one in phase B (--alternate), `rounds` times each. */
+const alternates: Variant[] = flags.alternate.map(parseVariant);
 const rounds = Number(flags.rounds);
 if (!Number.isInteger(rounds) || rounds < 1 || rounds > 20) throw new Error('--rounds: 1 to 20');
 const snapshotPhases = new Set(flags['heap-snapshot'].split(',').map((x) => x.trim().toUpperCase()).filter((x) => x !== ''));
@@ -279,6 +274,7 @@ async function runKubehooks(
   const args = [
     ...nodeFlagsForKubehooks,
     ...nodeFlags,
+    ...(variant?.nodeFlags ?? []),
     ...probed.nodeFlags,
     variant?.bin ?? BIN,
     'run',
@@ -295,7 +291,7 @@ async function runKubehooks(
     ...(variant?.args ?? []),
   ];
   const meter = cpuMeter(clusterPids);
-  const measured = await runMeasured(process.execPath, args, { deadlineMs, sampleMs: 100, env: { ...process.env, ...probed.env } });
+  const measured = await runMeasured(process.execPath, args, { deadlineMs, sampleMs: 100, env: { ...process.env, ...variant?.env, ...probed.env } });
   const cpuSeconds = { kubehooks: measured.cpuSeconds, ...meter.stop() };
   const gauges = await poller.stop();
   const after = await metrics(api);
@@ -584,6 +580,8 @@ interface AlternateRun {
   readonly loadAverage1m: number;
   /** ÷ the WebSocket floor of phase F. */
   readonly toWsFloor: FloorRatios | undefined;
+  /** --heap-probe: the probe's record, without its series. */
+  readonly heap?: ProbeDigest | undefined;
 }
 
 async function benchN(
@@ -661,14 +659,15 @@ async function benchN(
     // B′. alternation (--alternate): B again, this build against each alternate, order rotating per round.
     const alternation: AlternateRun[] = [];
     if (alternates.length > 0) {
-      const variants: Variant[] = [{ label: 'main', bin: undefined, args: [] }, ...alternates];
+      const variants: Variant[] = [MAIN_VARIANT, ...alternates];
       const wsFloor = floor.find((f) => f.transport === 'websocket');
       for (let r = 0; r < rounds; r++) {
         const order = variants.map((_, i) => variants[(i + r) % variants.length]).filter((v): v is Variant => v !== undefined);
         for (const v of order) {
           interrupt.signal.throwIfAborted();
           const loadAverage1m = round(os.loadavg()[0] ?? 0, 2);
-          const run = await runKubehooks(api, kubeconfig, restoreFile, namespace, 180_000 + workload.hooks.length * 50, [], '', v);
+          // With --heap-probe each run is probed too (phase name B-<round>-<label>; no snapshot).
+          const run = await runKubehooks(api, kubeconfig, restoreFile, namespace, 180_000 + workload.hooks.length * 50, [], `B-${r + 1}-${v.label}`, v);
           const figures = kubehooksFigures(run);
           const entry: AlternateRun = {
             round: r + 1,
@@ -680,6 +679,7 @@ async function benchN(
             requests: run.requests,
             loadAverage1m,
             toWsFloor: wsFloor === undefined ? undefined : ratiosToFloor(figures, wsFloor),
+            ...(run.heap === undefined ? {} : { heap: probeDigest(run.heap) }),
           };
           alternation.push(entry);
           log(
@@ -914,7 +914,11 @@ async function main(): Promise<number> {
     const out = flags.out ?? join(REPO, 'bench', 'results', `${date}.json`);
     mkdirSync(resolve(out, '..'), { recursive: true });
     writeFileSync(out, `${JSON.stringify(result, null, 2)}\n`);
-    const memory = heapProbe ? `\n## Memory (heap probe)\n\n${[...MEMORY_HEADER, ...memoryRows(`${result.versions.kubehooks} ${result.versions.kubehooksBuild}`, result)].join('\n')}\n` : '';
+    const alternationMemory = runs.flatMap((r) => (r.alternation === undefined ? [] : alternationMemoryRows(r.pods, r.alternation)));
+    const memory = heapProbe
+      ? `\n## Memory (heap probe)\n\n${[...MEMORY_HEADER, ...memoryRows(`${result.versions.kubehooks} ${result.versions.kubehooksBuild}`, result)].join('\n')}\n` +
+        (alternationMemory.length === 0 ? '' : `\n### Alternating phase B runs\n\n${[...ALTERNATION_MEMORY_HEADER, ...alternationMemory].join('\n')}\n`)
+      : '';
     const table = renderTable(result) + memory + alternationTable(runs);
     writeFileSync(out.replace(/\.json$/, '.md'), table);
     process.stdout.write(table);
