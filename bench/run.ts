@@ -27,7 +27,7 @@ import { parseGoDuration, nsToMs } from '../src/duration/go-duration.ts';
 import { startCluster } from '../scripts/cluster/index.ts';
 import type { Cluster } from '../scripts/cluster/index.ts';
 import { Api, loadTarget, pool } from './lib/api.ts';
-import { LONGRUNNING, REQUESTS, diffCounts, longRunning, parseMetrics, requestCounts, runnerRequests, total } from './lib/metrics.ts';
+import { LONGRUNNING, REQUESTS, diffCounts, eventRequests, longRunning, parseMetrics, requestCounts, runnerRequests, total } from './lib/metrics.ts';
 import type { Sample } from './lib/metrics.ts';
 import { ThreadedObserver } from './lib/observer.ts';
 import { cpuMeter, runMeasured, runQuick } from './lib/proc.ts';
@@ -684,7 +684,7 @@ async function benchN(
           alternation.push(entry);
           log(
             `N=${n} B′ round ${r + 1} ${v.label}: ${JSON.stringify(run.statuses)}, ${figures.hooksPerSecond} hooks/s (window ${figures.execWindowHooksPerSecond}), ` +
-              `CPU ${figures.cpuPerHookMs} ms/hook, exec p99 ${figures.perExecMs.p99} ms, RSS ${entry.peakRssMiB} MiB, events ${run.requests['events'] ?? 0}, load ${loadAverage1m}`,
+              `CPU ${figures.cpuPerHookMs} ms/hook, exec p99 ${figures.perExecMs.p99} ms, RSS ${entry.peakRssMiB} MiB, events ${eventRequests(run.requests)}, load ${loadAverage1m}`,
           );
         }
       }
@@ -768,7 +768,7 @@ function alternationTable(runs: readonly NResult[]): string {
       rows.push(
         `| ${run.pods} | ${label} | ${mine.length} | ${median(mine.map((a) => a.figures.hooksPerSecond))} (${median(mine.map((a) => a.figures.execWindowHooksPerSecond))}) | ` +
           `${median(mine.map((a) => a.figures.cpuPerHookMs))} | ${median(mine.map((a) => a.figures.perExecMs.p99))} | ${median(mine.map((a) => a.peakRssMiB))} | ` +
-          `${median(mine.map((a) => Object.entries(a.requests).filter(([k]) => k.endsWith(' events')).reduce((t, [, v]) => t + v, 0)))} | ` +
+          `${median(mine.map((a) => eventRequests(a.requests)))} | ` +
           `${ws.length === 0 ? '—' : `${median(ws.map((r) => r.hooksPerSecond))}× · ${median(ws.map((r) => r.cpuPerHook))}× · ${median(ws.map((r) => r.perExecP99))}×`} | ` +
           `${mine.map((a) => a.loadAverage1m).join(', ')} |`,
       );

@@ -52,7 +52,7 @@ void describe('kubehooks controller on the local control plane', () => {
     const list = (JSON.parse(events.stdout) as { items: { involvedObject: { kind: string; name: string }; reason: string }[] }).items;
     const on = (kind: string, name: string): string[] => list.filter((e) => e.involvedObject.kind === kind && e.involvedObject.name === name).map((e) => e.reason).sort();
     assert.deepEqual(on('HookRun', 'freeze'), ['HookRunStarted', 'HookRunSucceeded']);
-    assert.deepEqual(on('Pod', 'db-0'), ['HookSucceeded']);
+    assert.deepEqual(on('Pod', 'db-0'), ['HooksSucceeded']);
     // A spec change after the start is refused; the run is not re-run (the marks stay at one line).
     const patched = await kubectl(ctx.kubeconfigPath, ['patch', 'hookrun', 'freeze', '-n', ctx.namespace, '--type', 'merge', '-p', '{"spec":{"concurrency":2}}']);
     assert.notEqual(patched.code, 0);

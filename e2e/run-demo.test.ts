@@ -24,8 +24,8 @@ void describe('kubehooks demo', { skip }, () => {
     assert.match(out, /succeeded\s+kubehooks-demo-restored\/postgres-0\s+postgres\s+postgres-restore#1/);
     assert.match(out, /failed\s+kubehooks-demo-restored\/web-0\s+web\s+web-warmup#0\s+\S+\s+command terminated with exit code 3/);
     assert.match(out, /Hooks attempted: 3, failed: 1/);
-    // The Events themselves, each naming the phase and the Backup/Restore (issue 12).
-    assert.match(out, /^ {2}HookSucceeded +postgres-0: pre-backup hook <from-annotation>#0 \(annotation\) in container postgres for Backup velero\/nightly succeeded in \d+ms$/m);
+    // The Events themselves, each naming the phase and the Backup/Restore (issue 12); per pod and phase for successes (ADR 0023).
+    assert.match(out, /^ {2}HooksSucceeded +postgres-0: pre-backup hooks for Backup velero\/nightly: 1 of 1 succeeded: <from-annotation>#0 \(annotation\) in container postgres in \d+ms$/m);
     assert.match(out, /^ {2}HookFailed +web-0: post-restore hook web-warmup#0 \(spec\) in container web for Restore velero\/nightly-restore failed: command terminated with exit code 3/m);
     assert.match(out, /KWOK never runs containers/);
     assert.match(out, /Stopped\.\n$/);

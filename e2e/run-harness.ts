@@ -14,6 +14,7 @@ import type { RunReport } from '../src/model/result.ts';
 import { createKubePorts } from '../src/kube/index.ts';
 import { runBackupHooks } from '../src/run/backup-runner.ts';
 import { createSystemClock } from '../src/run/clock.ts';
+import type { EventGrouping } from '../src/run/event-summary.ts';
 import { runPostRestoreHooks } from '../src/run/post-restore-runner.ts';
 import type { E2eContext } from './harness/index.ts';
 
@@ -62,6 +63,8 @@ export interface RunE2eOptions {
   readonly kubeconfigPath?: string;
   readonly signal?: AbortSignal;
   readonly events?: boolean;
+  /** Per pod (default) or per hook (ADR 0023). */
+  readonly eventGrouping?: EventGrouping;
   /** Post-restore: watch only pods matching this label selector (as `run --selector`). */
   readonly labelSelector?: string;
 }
@@ -79,6 +82,7 @@ export async function postRestore(
       executor: ports.executor,
       watcher: ports.watcher,
       events: options.events === false ? undefined : ports.events,
+      eventGrouping: options.eventGrouping,
       clock: createSystemClock(),
       signal: options.signal ?? AbortSignal.timeout(120_000),
       deadlineMs: options.deadlineMs ?? 60_000,

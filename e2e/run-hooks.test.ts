@@ -200,19 +200,23 @@ void describe('run: post-restore hooks on the local cluster', { skip }, () => {
     assert.deepEqual(statuses(report), ['forever/app/e2e#0:not-run/deadline']);
   });
 
-  void it('Events: HookSucceeded and HookFailed are recorded on the pod', async (t) => {
+  void it('Events: HookFailed for the failure, one HooksPartlySucceeded for the pod; per hook with eventGrouping per-hook', async (t) => {
     const ctx = await e2eContext(t);
-    await ctx.createPod({ name: 'evented' });
-    await postRestore(ctx, [
-      hook(ctx, { pod: 'evented', container: 'app', command: sh('true') }),
-      hook(ctx, { pod: 'evented', container: 'app', index: 1, command: sh('exit 1') }),
-    ]);
-    const list = await ctx.core.listNamespacedEvent({ namespace: ctx.namespace });
-    const reasons = list.items
-      .filter((e) => e.involvedObject.name === 'evented')
-      .map((e) => e.reason)
-      .sort();
-    assert.deepEqual(reasons, ['HookFailed', 'HookSucceeded']);
+    const reasonsOn = async (pod: string): Promise<string[]> => {
+      const list = await ctx.core.listNamespacedEvent({ namespace: ctx.namespace });
+      return list.items.filter((e) => e.involvedObject.name === pod).map((e) => `${e.type ?? ''} ${e.reason ?? ''}`).sort();
+    };
+    for (const [pod, eventGrouping, want] of [
+      ['evented', 'per-pod', ['Normal HooksPartlySucceeded', 'Warning HookFailed']],
+      ['per-hook', 'per-hook', ['Normal HookSucceeded', 'Warning HookFailed']],
+    ] as const) {
+      await ctx.createPod({ name: pod });
+      await postRestore(ctx, [
+        hook(ctx, { pod, container: 'app', command: sh('true') }),
+        hook(ctx, { pod, container: 'app', index: 1, command: sh('exit 1') }),
+      ], { eventGrouping });
+      assert.deepEqual(await reasonsOn(pod), want);
+    }
   });
 });
 

@@ -125,6 +125,8 @@ export type { PostRestoreRunOptions } from './run/post-restore-runner.ts';
 export { DEFAULT_CONCURRENCY } from './run/run-options.ts';
 export type { RunOptions } from './run/run-options.ts';
 export type { EventSubject } from './run/events.ts';
+export { EVENT_GROUPINGS, DEFAULT_EVENT_GROUPING } from './run/event-summary.ts';
+export type { EventGrouping } from './run/event-summary.ts';
 export type { ConcurrencyReport } from './run/adaptive-limit.ts';
 export type { RunJournal } from './run/recorder.ts';
 export type { RunProgress } from './run/progress.ts';

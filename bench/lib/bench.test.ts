@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { loadTarget, pool } from './api.ts';
-import { diffCounts, longRunning, parseMetrics, requestCounts, runnerRequests, LONGRUNNING, REQUESTS } from './metrics.ts';
+import { diffCounts, eventRequests, longRunning, parseMetrics, requestCounts, runnerRequests, LONGRUNNING, REQUESTS } from './metrics.ts';
 import { percentile, summarize } from './stats.ts';
 import { makeWorkload, parseHooksPerPod, restoreObject } from './workload.ts';
 
@@ -30,6 +30,9 @@ void describe('metrics', () => {
     const diff = diffCounts(new Map([['LIST pods', 1], ['PATCH pods/status', 10]]), counts);
     assert.deepEqual(diff, { 'CONNECT pods/exec': 14, 'LIST pods': 2, 'PATCH pods/status': 20, 'POST events': 2 });
     assert.deepEqual(runnerRequests(diff), { 'CONNECT pods/exec': 14, 'LIST pods': 2, 'POST events': 2 });
+    // The Events of a run, as the log line and the .md table print them (the key is `VERB events`, never `events`).
+    assert.equal(eventRequests(runnerRequests(diff)), 2);
+    assert.equal(eventRequests({ 'CONNECT pods/exec': 3, 'POST events': 5, 'CREATE events': 1 }), 6);
   });
 
   void it('reads in-flight watches and exec streams', () => {

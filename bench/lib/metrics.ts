@@ -83,6 +83,11 @@ export function runnerRequests(diff: Readonly<Record<string, number>>): Record<s
   return out;
 }
 
+/** The Events a run POSTed (or created otherwise), out of `runnerRequests`' `VERB events` keys. */
+export function eventRequests(requests: Readonly<Record<string, number>>): number {
+  return Object.entries(requests).filter(([k]) => k.endsWith(' events')).reduce((t, [, v]) => t + v, 0);
+}
+
 export function total(counts: Readonly<Record<string, number>>): number {
   return Object.values(counts).reduce((a, b) => a + b, 0);
 }

@@ -20,6 +20,7 @@ void describe('controller settings: the flags parsed once into one value', () =>
       systemNamespace: undefined,
       maxConcurrentRuns: 4,
       events: true,
+      eventGrouping: 'per-pod',
       timing: { leaseDurationMs: 15_000, renewDeadlineMs: 10_000, retryPeriodMs: 2_000 },
       leaderElection: undefined,
       metricsListen: undefined,

@@ -12,7 +12,9 @@ import { DEFAULT_CONTROLLER_NAME } from '../controller/manifests.ts';
 import { RESTORE_OPT_IN_ANNOTATION } from '../controller/restore-hookruns.ts';
 import { parseGoDuration, nsToMs } from '../duration/go-duration.ts';
 import { SERVICE_ACCOUNT_DIR } from '../kube/kubeconfig.ts';
+import type { EventGrouping } from '../run/event-summary.ts';
 import { UsageError } from './context.ts';
+import { addEventsFlags, eventsFromFlags } from './events-flags.ts';
 import { collect } from './options.ts';
 
 /** The flags as commander hands them to the action (defaults filled in). */
@@ -22,7 +24,8 @@ export interface RawControllerOptions {
   namespace?: string[];
   systemNamespace?: string;
   maxConcurrentRuns: string;
-  events?: boolean;
+  /** --events MODE, or false for --no-events. */
+  events?: boolean | string;
   leaderElect?: boolean;
   leaderElectionNamespace?: string;
   leaderElectionId: string;
@@ -51,6 +54,8 @@ export interface ControllerSettings {
   readonly maxConcurrentRuns: number;
   /** --no-events turns Events off. */
   readonly events: boolean;
+  /** --events (ADR 0023): the pods' Events per pod (default) or per hook; the HookRun's own are unchanged. */
+  readonly eventGrouping: EventGrouping;
   readonly timing: LeaderTiming;
   /** --leader-elect: the Lease to hold; undefined = a single active replica without a Lease. */
   readonly leaderElection: { readonly namespace: string; readonly name: string } | undefined;
@@ -78,13 +83,13 @@ export function defaultSystemNamespace(env: Readonly<Record<string, string | und
 
 /** Declares the controller's flags (and their defaults) on its command. */
 export function declareControllerFlags(command: Command): Command {
-  return command
+  const declared = command
     .option('--kubeconfig <file>', 'kubeconfig file (default: $KUBECONFIG, ~/.kube/config, then the in-cluster service account)')
     .option('--context <name>', 'kubeconfig context to use')
     .option('-n, --namespace <ns>', 'watch HookRuns only in this namespace (repeatable; default: all namespaces)', collect)
     .option('--system-namespace <ns>', 'HookRuns in this namespace may name any namespace; others act only in their own (default: $POD_NAMESPACE, else the service account\'s namespace)')
-    .option('--max-concurrent-runs <n>', 'HookRuns run at the same time', '4')
-    .option('--no-events', 'do not record Kubernetes Events on pods and HookRuns')
+    .option('--max-concurrent-runs <n>', 'HookRuns run at the same time', '4');
+  return addEventsFlags(declared, 'the pods', 'pods and HookRuns')
     .option('--leader-elect', 'run several replicas, one active: hold a coordination.k8s.io/v1 Lease; only the holder runs HookRuns')
     .option('--leader-election-namespace <ns>', 'namespace of the Lease (default: the system namespace)')
     .option('--leader-election-id <name>', 'name of the Lease', DEFAULT_CONTROLLER_NAME)
@@ -157,7 +162,7 @@ export function parseControllerSettings(raw: RawControllerOptions, env: Readonly
     namespaces,
     systemNamespace,
     maxConcurrentRuns: Number(raw.maxConcurrentRuns),
-    events: raw.events !== false,
+    ...eventsFromFlags(raw.events),
     timing,
     leaderElection: leaderElect && leaseNamespace !== undefined ? { namespace: leaseNamespace, name: raw.leaderElectionId } : undefined,
     metricsListen,

@@ -80,6 +80,7 @@ export const controllerCommand: CliCommand = {
             watcher: ports.watcher,
             lister: ports.lister,
             events: settings.events ? ports.events : undefined,
+            eventGrouping: settings.eventGrouping,
             restores: ports.restores,
             settleMs: settings.settleMs,
             clock,

@@ -243,7 +243,7 @@ export async function runDemo(deps: CliDeps, options: DemoOptions): Promise<numb
       events.push(...hookEvents(await api(client, 'GET', `/api/v1/namespaces/${ns}/events`, undefined, signal, 'list events')));
     }
     out.line(`Events kubehooks recorded on the pods (kubectl describe pod shows them): ${events.length === 0 ? '(none)' : ''}`);
-    for (const e of events) out.line(`  ${e.reason.padEnd(13)} ${terminalSafe(e.pod)}: ${terminalSafe(e.message)}`);
+    for (const e of events) out.line(`  ${e.reason.padEnd(20)} ${terminalSafe(e.pod)}: ${terminalSafe(e.message)}`);
     out.line();
     out.line('Done: every planned hook has an outcome. Try the commands above on your own cluster (docs/rbac.md lists the permissions).');
     return EXIT_OK;

@@ -204,12 +204,20 @@ void describe('Events name the Backup or Restore the hooks came from', () => {
       ['apiVersion: velero.io/v1', 'kind: Backup', 'metadata: {name: nightly-db, namespace: velero}', 'spec:', '  hooks:', '    resources:',
         '      - name: postgres-freeze', '        pre: [{exec: {container: postgres, command: ["/bin/true"]}}]', ''].join('\n'),
     );
-    const r = await cli(['run', 'pre-backup', '--backup', file, '-n', 'db'], { pods: [pod] }).finally(() => {
+    try {
+      // The default (ADR 0023): one summary per pod and phase.
+      const r = await cli(['run', 'pre-backup', '--backup', file, '-n', 'db'], { pods: [pod] });
+      assert.equal(r.code, 0, r.err);
+      assert.deepEqual(r.events.records.map((e) => e.reason), ['HooksSucceeded']);
+      assert.match(r.events.records[0]?.message ?? '', /^pre-backup hooks for Backup velero\/nightly-db: 1 of 1 succeeded: postgres-freeze#0 \(spec\) in container postgres in \d+ms$/);
+      // --events per-hook: the hook's own Event (ADR 0022's).
+      const perHook = await cli(['run', 'pre-backup', '--backup', file, '-n', 'db', '--events', 'per-hook'], { pods: [pod] });
+      assert.equal(perHook.code, 0, perHook.err);
+      assert.deepEqual(perHook.events.records.map((e) => e.reason), ['HookSucceeded']);
+      assert.match(perHook.events.records[0]?.message ?? '', /^pre-backup hook postgres-freeze#0 \(spec\) in container postgres for Backup velero\/nightly-db succeeded in \d+ms$/);
+    } finally {
       rmSync(dir, { recursive: true, force: true });
-    });
-    assert.equal(r.code, 0, r.err);
-    assert.equal(r.events.records.length, 1);
-    assert.match(r.events.records[0]?.message ?? '', /^pre-backup hook postgres-freeze#0 \(spec\) in container postgres for Backup velero\/nightly-db succeeded in \d+ms$/);
+    }
   });
   void it('annotation hooks alone (no file): the Event names no object', async () => {
     const r = await cli(['run', 'pre-backup', '-n', 'app'], { pods: [annotated('web-0', { 'pre.hook.backup.velero.io/command': '["/bin/true"]' })] });

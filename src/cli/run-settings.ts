@@ -11,9 +11,11 @@ import { parseRestoreRef } from '../plan/from-restore.ts';
 import type { PlanPolicy } from '../plan/policy.ts';
 import { THAW_ORDERS, type ThawOrder } from '../plan/stages.ts';
 import { DEFAULT_ADAPTIVE_MAX } from '../run/adaptive-limit.ts';
+import type { EventGrouping } from '../run/event-summary.ts';
 import { DEFAULT_SETTLE_MS } from '../run/from-restore.ts';
 import type { PodScope } from '../run/ports.ts';
 import { UsageError } from './context.ts';
+import { addEventsFlags, eventsFromFlags } from './events-flags.ts';
 import { addHelpSections } from './help.ts';
 import { collect } from './options.ts';
 import { addPolicyOptions, policyFromFlags } from './plan.ts';
@@ -42,7 +44,8 @@ export interface RawRunOptions {
   output?: unknown;
   concurrency?: string;
   deadline?: string;
-  events?: boolean;
+  /** --events MODE, or false for --no-events. */
+  events?: boolean | string;
   outputCapture?: boolean;
   insecureSkipTlsVerify?: boolean;
   annotationHooks?: boolean;
@@ -78,6 +81,8 @@ export interface RunSettings {
   /** undefined = no overall deadline. */
   readonly deadlineMs: number | undefined;
   readonly events: boolean;
+  /** --events (ADR 0023): per-pod (default) or per-hook. */
+  readonly eventGrouping: EventGrouping;
   readonly includeOutput: boolean;
   readonly connect: ConnectOptions;
   /** --no-annotation-hooks, --allow-namespace, --deny-namespace, --velero-version. */
@@ -153,6 +158,7 @@ export function parseRunSettings(kind: string, raw: RawRunOptions): RunSettings 
     if (settle.ns < 0n) throw new UsageError(`--settle must not be negative (got ${raw.settle})`);
     settleMs = nsToMs(settle.ns);
   }
+  const { events, eventGrouping } = eventsFromFlags(raw.events);
   // KUBECONFIG (possibly a list) is the kube layer's business; only the flag is passed on.
   const kubeconfig = raw.kubeconfig;
   const connect: ConnectOptions = {
@@ -169,7 +175,8 @@ export function parseRunSettings(kind: string, raw: RawRunOptions): RunSettings 
     output: output as RunFormat,
     concurrency,
     deadlineMs: parsed.ns === 0n ? undefined : nsToMs(parsed.ns),
-    events: raw.events !== false,
+    events,
+    eventGrouping,
     includeOutput: raw.outputCapture !== false,
     connect,
     policy: policyFromFlags(raw),
@@ -220,8 +227,8 @@ export function declareRunFlags(program: Command): RunFlags {
     .option('--journal <file>', 'backup only: the crash-recovery journal (default: $XDG_STATE_HOME/kubehooks/windows/<run id>.jsonl, printed); after a crash `kubehooks thaw --journal FILE` thaws what it froze')
     .option('--from-restore <ns/name>', 'post-restore: read this velero.io/v1 Restore from the cluster, wait until it has created its objects, and run its hooks in the pods its restored workloads created (Velero runs those of the pods it created)')
     .option('--settle <duration>', `with --from-restore: plan once no new pod has appeared for this long (Go duration; default ${DEFAULT_SETTLE_MS / 1000}s; bounded by --deadline)`)
-    .option('--fail-if-no-hooks', 'exit 1 when no hook is planned (by default that is a warning on stderr and exit 0)')
-    .option('--no-events', 'do not record Kubernetes Events on the pods')
+    .option('--fail-if-no-hooks', 'exit 1 when no hook is planned (by default that is a warning on stderr and exit 0)');
+  addEventsFlags(cmd, 'the pods')
     .option('--insecure-skip-tls-verify', 'do not verify the API server certificate (dangerous; warns on stderr)');
   addHelpSections(cmd, [
     ['run pre-backup -n db', 'freeze: the annotation hooks of the pods in namespace db'],

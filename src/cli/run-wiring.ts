@@ -102,11 +102,11 @@ export function guardNamespaces(executor: PodExecutor, policy: PlanPolicy): PodE
 }
 
 /** The runner options that come from the settings, the ports and the file (not the run's signal, deadline or progress). */
-export type RunnerPorts = Pick<RunOptions, 'executor' | 'clock' | 'events' | 'eventSubject' | 'concurrency' | 'adaptiveConcurrency' | 'maxOutputBytes'>;
+export type RunnerPorts = Pick<RunOptions, 'executor' | 'clock' | 'events' | 'eventSubject' | 'eventGrouping' | 'concurrency' | 'adaptiveConcurrency' | 'maxOutputBytes'>;
 
 /**
  * The runner's ports from the settings: the executor behind the namespace guard, Events on the pods
- * (unless --no-events) naming the file's Backup/Restore, the concurrency limit (adaptive up to
+ * (unless --no-events; per pod or per hook, --events) naming the file's Backup/Restore, the concurrency limit (adaptive up to
  * --concurrency) and, with --no-output, the small output cap.
  */
 export function runnerPorts(settings: RunSettings, ports: RunPorts, clock: Clock, prepared: PreparedRun): RunnerPorts {
@@ -114,6 +114,7 @@ export function runnerPorts(settings: RunSettings, ports: RunPorts, clock: Clock
     executor: guardNamespaces(ports.executor, settings.policy),
     clock,
     events: settings.events ? ports.events : undefined,
+    eventGrouping: settings.eventGrouping,
     eventSubject: typeof prepared.name === 'string' && prepared.name !== '' ? eventSubjectFor(settings.kind, prepared.name, prepared.objectNamespace ?? '') : undefined,
     concurrency: settings.concurrency,
     adaptiveConcurrency: true,

@@ -11,6 +11,7 @@ import { renderRunText } from '../report/run-text.ts';
 import { runToJson } from '../report/run-json.ts';
 import { colorsFor } from '../report/color.ts';
 import { terminalSafe } from '../report/terminal-text.ts';
+import type { EventGrouping } from '../run/event-summary.ts';
 import { OMITTED_OUTPUT_MAX_BYTES } from '../run/run-options.ts';
 import { replayJournal, type JournalPodRef, type JournalState } from '../run/window-journal.ts';
 import { runThaw } from '../run/window-thaw.ts';
@@ -18,6 +19,7 @@ import { hooksByStage } from '../plan/stages.ts';
 import type { CliCommand, CommandContext } from './command.ts';
 import { EXIT_FINDINGS, EXIT_OK, EXIT_USAGE, UsageError, describeError, writeError, writeWarning } from './context.ts';
 import type { CliDeps } from './context.ts';
+import { addEventsFlags, eventsFromFlags } from './events-flags.ts';
 import { addHelpSections } from './help.ts';
 import { defaultRunWiring, type RunWiring } from './run-wiring.ts';
 import { EXIT_INTERRUPTED, EXIT_TERMINATED } from './signals.ts';
@@ -35,6 +37,8 @@ export interface ThawSettings {
   readonly force: boolean;
   readonly output: (typeof THAW_FORMATS)[number];
   readonly events: boolean;
+  /** --events (ADR 0023). */
+  readonly eventGrouping: EventGrouping;
   readonly includeOutput: boolean;
 }
 
@@ -113,6 +117,7 @@ export async function executeThaw(settings: ThawSettings, deps: CliDeps, wiring:
       clock: wiring.clock,
       signal: ctl.signal,
       events: settings.events ? ports.events : undefined,
+      eventGrouping: settings.eventGrouping,
       // The thaw's Events name the window it finishes (message and the kubehooks.dev/run-id label).
       eventSubject: { kind: 'Backup', namespace: '', name: begin.backup ?? '', runId: begin.runId },
       concurrency: 8,
@@ -171,8 +176,8 @@ export function createThawCommand(wiring: () => RunWiring): CliCommand {
         .option('--context <name>', 'kubeconfig context (default: the window\'s)')
         .option('--retry-interrupted', 'also run again a post hook whose start was recorded without its end (by default it is not: it ran on in the container)')
         .option('--force', 'thaw even though the journal\'s writer looks alive on this host (its pid was reused)')
-        .addOption(new Option('-o, --output <format>', 'report format').choices(THAW_FORMATS).default('text'))
-        .option('--no-events', 'do not record Kubernetes Events on the pods')
+        .addOption(new Option('-o, --output <format>', 'report format').choices(THAW_FORMATS).default('text'));
+      addEventsFlags(cmd, 'the pods')
         .option('--insecure-skip-tls-verify', 'do not verify the API server certificate (dangerous; warns on stderr)');
       addHelpSections(cmd, [
         ['thaw --journal ~/.local/state/kubehooks/windows/RUN-ID.jsonl', 'thaw what a killed window left frozen'],
@@ -184,7 +189,7 @@ export function createThawCommand(wiring: () => RunWiring): CliCommand {
         [130, 'interrupted by SIGINT (run thaw again to finish)'],
         [143, 'terminated by SIGTERM (run thaw again to finish)'],
       ]);
-      cmd.action(async (raw: { journal: string; kubeconfig?: string; context?: string; retryInterrupted?: boolean; force?: boolean; output: 'text' | 'json'; events?: boolean; insecureSkipTlsVerify?: boolean }) => {
+      cmd.action(async (raw: { journal: string; kubeconfig?: string; context?: string; retryInterrupted?: boolean; force?: boolean; output: 'text' | 'json'; events?: boolean | string; insecureSkipTlsVerify?: boolean }) => {
         if (raw.journal === '') throw new UsageError('--journal needs the journal file run backup printed');
         const settings: ThawSettings = {
           journal: raw.journal,
@@ -194,7 +199,7 @@ export function createThawCommand(wiring: () => RunWiring): CliCommand {
           retryInterrupted: raw.retryInterrupted === true,
           force: raw.force === true,
           output: raw.output,
-          events: raw.events !== false,
+          ...eventsFromFlags(raw.events),
           includeOutput: true,
         };
         try {

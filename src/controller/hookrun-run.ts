@@ -19,6 +19,7 @@ import { scopeNamespaces } from '../plan/scope.ts';
 import { runBackupHooks } from '../run/backup-runner.ts';
 import { hookKey, podKey } from '../run/hook-key.ts';
 import { runPostRestoreHooks } from '../run/post-restore-runner.ts';
+import type { EventGrouping } from '../run/event-summary.ts';
 import type { Clock, EventRecorder, OwnerLister, PodExecutor, PodLister, PodScope, PodWatcher, RestoreReader } from '../run/ports.ts';
 import { DEFAULT_SETTLE_MS, loadOwners, prepareFromRestore } from '../run/from-restore.ts';
 import { planFromRestore, type OwnerIndex } from '../plan/from-restore.ts';
@@ -47,6 +48,8 @@ export interface HookRunDeps {
   readonly lister: PodLister;
   /** Events on pods (the runners'); undefined = none. */
   readonly events?: EventRecorder | undefined;
+  /** How the runners group the pods' Events (ADR 0023; default per-pod). */
+  readonly eventGrouping?: EventGrouping | undefined;
   readonly clock: Clock;
   /** HookRuns in this namespace may name any namespace; others act only in their own. */
   readonly systemNamespace: string | undefined;
@@ -395,6 +398,7 @@ export class HookRunRunner {
           clock,
           signal: ctl.signal,
           events: this.#deps.events,
+          eventGrouping: this.#deps.eventGrouping,
           concurrency: hr.spec.concurrency,
           adaptiveConcurrency: hr.spec.concurrency === undefined,
           deadlineMs: left,

@@ -1,4 +1,5 @@
 import type { HookResult } from '../model/result.ts';
+import { terminalSafe } from '../report/terminal-text.ts';
 import type { Clock, EventRecorder, PodEventRecord } from './ports.ts';
 import { hookLabel } from './results.ts';
 
@@ -25,7 +26,7 @@ export interface EventSubject {
 /** The label naming the quiesce window on its Events (ADR 0018). */
 export const RUN_ID_LABEL = 'kubehooks.dev/run-id';
 
-const PHASE_TEXT: Readonly<Record<HookResult['phase'], string>> = { pre: 'pre-backup', post: 'post-backup', restore: 'post-restore' };
+export const PHASE_TEXT: Readonly<Record<HookResult['phase'], string>> = { pre: 'pre-backup', post: 'post-backup', restore: 'post-restore' };
 
 /** A reason without the words the Event's own verb already says (`did not run: not run: …`). */
 function stripLeading(reason: string, words: readonly string[]): string {
@@ -33,14 +34,27 @@ function stripLeading(reason: string, words: readonly string[]): string {
   return w === undefined ? reason : reason.slice(w.length);
 }
 
+/** ` for Backup velero/nightly in window run-7`: what every Event of the run names ('' for neither). */
+export function subjectText(subject: EventSubject | undefined): string {
+  const of = subject === undefined || subject.name === '' ? '' : ` for ${subject.kind} ${subject.namespace === '' ? '' : `${subject.namespace}/`}${subject.name}`;
+  const window = subject?.runId === undefined ? '' : ` in window ${subject.runId}`;
+  return of + window;
+}
+
+/** `freeze#0 (spec) in container postgres`: one hook in a message. */
+export function hookText(hook: Pick<HookResult, 'name' | 'index' | 'source' | 'container'>): string {
+  return `${hookLabel(hook)} (${hook.source}) in container ${hook.container}`;
+}
+
+/** Event messages are read in a terminal (`kubectl describe pod`): control characters become visible escapes. */
+export const eventText = terminalSafe;
+
 /**
  * `pre-backup hook freeze#0 (spec) in container postgres for Backup velero/nightly succeeded in 104ms`:
  * the phase and the Backup/Restore tell the Events of one pod apart; the outcome is said once.
  */
 export function eventMessage(result: HookResult, subject?: EventSubject): string {
-  const of = subject === undefined || subject.name === '' ? '' : ` for ${subject.kind} ${subject.namespace === '' ? '' : `${subject.namespace}/`}${subject.name}`;
-  const window = subject?.runId === undefined ? '' : ` in window ${subject.runId}`;
-  const what = `${PHASE_TEXT[result.phase]} hook ${hookLabel(result)} (${result.source}) in container ${result.container}${of}${window}`;
+  const what = `${PHASE_TEXT[result.phase]} hook ${hookText(result)}${subjectText(subject)}`;
   const reason = result.reason ?? '';
   switch (result.status) {
     case 'succeeded':
@@ -56,17 +70,32 @@ export function eventMessage(result: HookResult, subject?: EventSubject): string
   }
 }
 
-export function eventForResult(result: HookResult, podUid?: string, subject?: EventSubject): PodEventRecord {
-  const message = eventMessage(result, subject);
+/** Messages are capped here in characters (the recorder caps them again in UTF-8 bytes). */
+export const EVENT_MESSAGE_MAX_CHARS = 1024;
+
+/** An Event on `pod` (with its UID when known), labelled with the window's run id when there is one. */
+export function podEvent(
+  pod: { readonly namespace: string; readonly pod: string },
+  type: PodEventRecord['type'],
+  reason: string,
+  message: string,
+  podUid: string | undefined,
+  subject: EventSubject | undefined,
+): PodEventRecord {
   const base = {
-    namespace: result.namespace,
-    pod: result.pod,
-    type: result.status === 'succeeded' ? ('Normal' as const) : ('Warning' as const),
-    reason: EVENT_REASON[result.status],
-    message: message.slice(0, 1024),
+    namespace: pod.namespace,
+    pod: pod.pod,
+    type,
+    reason,
+    message: eventText(message).slice(0, EVENT_MESSAGE_MAX_CHARS),
     ...(subject?.runId === undefined ? {} : { labels: { [RUN_ID_LABEL]: subject.runId } }),
   };
   return podUid === undefined ? base : { ...base, podUid };
+}
+
+/** One hook's own Event (`--events per-hook`, and every hook that did not succeed). */
+export function eventForResult(result: HookResult, podUid?: string, subject?: EventSubject): PodEventRecord {
+  return podEvent(result, result.status === 'succeeded' ? 'Normal' : 'Warning', EVENT_REASON[result.status], eventMessage(result, subject), podUid, subject);
 }
 
 /**
@@ -99,10 +128,24 @@ export class EventSink {
     return this.#failures;
   }
 
+  /** True when Events are recorded at all (not `--no-events`). */
+  get enabled(): boolean {
+    return this.#recorder !== undefined;
+  }
+
+  get subject(): EventSubject | undefined {
+    return this.#subject;
+  }
+
   emit(result: HookResult, podUid?: string): void {
+    this.send(eventForResult(result, podUid, this.#subject));
+  }
+
+  /** Sends one Event in the background (a summary of the pod's hooks, or one hook's). */
+  send(event: PodEventRecord): void {
     if (this.#recorder === undefined) return;
     const p = this.#recorder
-      .record(eventForResult(result, podUid, this.#subject), this.#ctl.signal)
+      .record(event, this.#ctl.signal)
       .then(
         (r) => {
           if (!r.ok) this.#failed(r.error ?? 'unknown error');

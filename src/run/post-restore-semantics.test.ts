@@ -214,7 +214,7 @@ void describe('post-restore runner: semantics', () => {
     assert.match(r.results.at(0)?.reason ?? '', /pods is forbidden/);
   });
 
-  void it('[R-32] events: HookSucceeded / HookFailed on the pod; a failing recorder does not fail the run', async () => {
+  void it('[R-32] events: HookFailed as it ends, then the pod\'s summary; a failing recorder does not fail the run', async () => {
     const events = new FakeEvents(false);
     const h = start(
       [hook({ command: ['ok'] }), hook({ index: 1, command: ['bad'] })],
@@ -223,10 +223,24 @@ void describe('post-restore runner: semantics', () => {
     );
     const r = await h.report;
     assert.deepEqual(events.records.map((e) => [e.pod, e.type, e.reason, e.podUid]), [
+      ['my-pod', 'Warning', 'HookFailed', 'uid-my-pod'],
+      ['my-pod', 'Normal', 'HooksPartlySucceeded', 'uid-my-pod'],
+    ]);
+    assert.deepEqual(r.summary, { attempted: 2, failed: 1 });
+  });
+
+  void it('[R-32] events with --events per-hook: HookSucceeded / HookFailed, one per hook as it ends', async () => {
+    const events = new FakeEvents();
+    const h = start(
+      [hook({ command: ['ok'] }), hook({ index: 1, command: ['bad'] })],
+      [podWith('my-pod', { container1: 'running' })],
+      { events, eventGrouping: 'per-hook', script: (req) => ({ exitCode: req.command[0] === 'bad' ? 3 : 0 }) },
+    );
+    await h.report;
+    assert.deepEqual(events.records.map((e) => [e.pod, e.type, e.reason, e.podUid]), [
       ['my-pod', 'Normal', 'HookSucceeded', 'uid-my-pod'],
       ['my-pod', 'Warning', 'HookFailed', 'uid-my-pod'],
     ]);
-    assert.deepEqual(r.summary, { attempted: 2, failed: 1 });
   });
 
   void it('[R-10] a watch that ignores abort does not hold the finished run for more than the grace period', async () => {

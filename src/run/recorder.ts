@@ -1,5 +1,6 @@
 import type { PlannedHook } from '../model/plan.ts';
 import type { RunReport } from '../model/result.ts';
+import { HookEvents } from './event-summary.ts';
 import { EventSink } from './events.ts';
 import type { RecordedResult } from './exec-hook.ts';
 import { notify } from './notify.ts';
@@ -21,17 +22,18 @@ export interface RunJournal {
 }
 
 /** The parts of the run's options the recorder reads. */
-export type RecorderOptions = Pick<RunOptions, 'clock' | 'events' | 'eventSubject' | 'onEventFailure' | 'onResult' | 'onProgress' | 'journal'>;
+export type RecorderOptions = Pick<RunOptions, 'clock' | 'events' | 'eventSubject' | 'eventGrouping' | 'onEventFailure' | 'onResult' | 'onProgress' | 'journal'>;
 
 /**
  * Everything a runner tells the world about its hooks, in one place and one order: a result is
- * recorded (first one wins, Velero's counting), then passed to `onResult`, then sent as an Event, then
- * progress is reported. Also knows which hooks are running (exec open), for progress and for stops:
+ * recorded (first one wins, Velero's counting), then passed to `onResult`, then given to the Events
+ * (its own, or its pod's summary: ADR 0023), then progress is reported. Also knows which hooks are running (exec open), for progress and for stops:
  * a running hook keeps its real outcome.
  */
 export class RunRecorder {
   readonly #tracker: HookTracker;
   readonly #sink: EventSink;
+  readonly #events: HookEvents;
   readonly #options: RecorderOptions;
   readonly #running = new Set<PlannedHook>();
   readonly #started = new Set<PlannedHook>();
@@ -41,6 +43,7 @@ export class RunRecorder {
   constructor(hooks: readonly PlannedHook[], options: RecorderOptions) {
     this.#tracker = new HookTracker(hooks);
     this.#sink = new EventSink(options.events, options.clock, options.onEventFailure, options.eventSubject);
+    this.#events = new HookEvents(this.#tracker.hooks, this.#sink, options.eventGrouping);
     this.#options = options;
     this.#allRecorded = new Promise<void>((resolve) => {
       this.#resolveAll = resolve;
@@ -94,11 +97,11 @@ export class RunRecorder {
     this.#running.delete(hook);
   }
 
-  /** Records, notifies, sends the Event, reports progress; false when the hook already had a result. */
+  /** Records, notifies, gives it to the Events, reports progress; false when the hook already had a result. */
   record(hook: PlannedHook, recorded: RecordedResult, podUid: string | undefined): boolean {
     if (!this.#tracker.record(hook, recorded.result, recorded.failed)) return false;
     notify(this.#options.onResult, recorded.result);
-    this.#sink.emit(recorded.result, podUid);
+    this.#events.result(recorded.result, podUid);
     this.progress();
     if (this.#tracker.pendingCount === 0) this.#resolveAll();
     return true;
@@ -123,8 +126,12 @@ export class RunRecorder {
     });
   }
 
-  /** Waits a bounded grace period for outstanding Events. */
+  /**
+   * The run is over: writes the pod summaries still owed (pods whose last hook has no result: the run
+   * stopped first), then waits a bounded grace period for outstanding Events.
+   */
   async flushEvents(graceMs: number): Promise<void> {
+    this.#events.endRun();
     await this.#sink.flush(graceMs);
   }
 

@@ -4,6 +4,7 @@ import { createAdaptiveLimiter, DEFAULT_ADAPTIVE_MAX, type CallOutcome, type Con
 import type { Limiter, RecordedResult } from './exec-hook.ts';
 import type { Clock, EventRecorder, PodExecutor } from './ports.ts';
 import type { EventSubject } from './events.ts';
+import type { EventGrouping } from './event-summary.ts';
 import type { RunProgress } from './progress.ts';
 import type { RunJournal } from './recorder.ts';
 
@@ -20,6 +21,12 @@ export interface RunOptions {
   readonly events?: EventRecorder | undefined;
   /** The Backup/Restore the Events name (issue 12); undefined = annotation hooks only. */
   readonly eventSubject?: EventSubject | undefined;
+  /**
+   * `per-pod` (default): one Normal Event per pod and phase for its hooks that succeeded, written when
+   * its last hook ends, and a Warning Event per hook that did not succeed, as it ends (ADR 0023).
+   * `per-hook`: one Event per hook result (ADR 0022's behaviour).
+   */
+  readonly eventGrouping?: EventGrouping | undefined;
   /**
    * Global limit on concurrent execs (default 8); ignored when `limit` is given. With
    * `adaptiveConcurrency` it is the hard maximum (default DEFAULT_ADAPTIVE_MAX).

@@ -12,6 +12,7 @@ import type { RunReport } from '../model/result.ts';
 import { FakeClock, settle } from '../testing/fake-clock.ts';
 import { FakeExecutor, type FakeExecScript, FakeWatcher, plannedHook, podWith } from '../testing/run-fakes.ts';
 import { runBackupHooks } from './backup-runner.ts';
+import { EVENT_GROUPINGS, type EventGrouping } from './event-summary.ts';
 import type { EventRecorder, PodEventRecord, PodExecutor, PodScope, PodWatchHandlers, PodWatcher } from './ports.ts';
 import { runPostRestoreHooks } from './post-restore-runner.ts';
 import type { RunOptions } from './run-options.ts';
@@ -52,8 +53,8 @@ const hook = (o: Partial<PlannedHook> & { pod?: string; container?: string } = {
   plannedHook({ pod: 'p', container: 'c', ...o });
 
 /** The run options both runners take here: the fakes, the timeline's callbacks, the test's knobs. */
-function common(clock: FakeClock, executor: PodExecutor, ctl: AbortController, t: Timeline, opts: { readonly deadlineMs?: number; readonly concurrency?: number }): RunOptions {
-  return { executor, clock, signal: ctl.signal, deadlineMs: opts.deadlineMs, concurrency: opts.concurrency, eventGraceMs: 10, ...t.callbacks() };
+function common(clock: FakeClock, executor: PodExecutor, ctl: AbortController, t: Timeline, opts: { readonly deadlineMs?: number; readonly concurrency?: number; readonly eventGrouping?: EventGrouping }): RunOptions {
+  return { executor, clock, signal: ctl.signal, deadlineMs: opts.deadlineMs, concurrency: opts.concurrency, eventGraceMs: 10, eventGrouping: opts.eventGrouping, ...t.callbacks() };
 }
 
 interface RestoreOpts {
@@ -63,6 +64,7 @@ interface RestoreOpts {
   /** The watch lists the pods, then fails when the test says (`h.failWatch`). */
   readonly failingWatch?: boolean;
   readonly executor?: (clock: FakeClock) => PodExecutor;
+  readonly eventGrouping?: EventGrouping;
 }
 
 function restore(hooks: PlannedHook[], initial: PodManifest[], opts: RestoreOpts = {}) {
@@ -100,7 +102,10 @@ interface RestoreCase {
   readonly opts?: RestoreOpts;
   /** What happens once the run has started. */
   readonly drive?: (h: ReturnType<typeof restore>) => Promise<void>;
+  /** With `--events per-hook`: one Event per result, right after it. */
   readonly timeline: string;
+  /** With the default `--events per-pod` (ADR 0023); absent: the same as `timeline`. */
+  readonly perPod?: string;
   /** The report's results, in plan order. */
   readonly results: string;
   readonly executed?: string[];
@@ -132,6 +137,15 @@ const restoreCases: RestoreCase[] = [
       a/c2/never#0 not-run/previous-hook-failed; event a HookNotRun uid-a; progress 1/0/3/2
       progress 0/1/3/2
       b/c1/late#0 succeeded; event b HookSucceeded uid-b; progress 0/0/4/2`,
+    perPod: `
+      progress 4/0/0/0
+      progress 3/1/0/0
+      a/c1/ok#0 succeeded; progress 3/0/1/0
+      progress 2/1/1/0
+      a/c1/bad#1 failed/non-zero-exit; event a HookFailed uid-a; progress 2/0/2/1
+      a/c2/never#0 not-run/previous-hook-failed; event a HookNotRun uid-a; event a HooksPartlySucceeded uid-a; progress 1/0/3/2
+      progress 0/1/3/2
+      b/c1/late#0 succeeded; event b HooksSucceeded uid-b; progress 0/0/4/2`,
     results: `
       a/c1/ok#0 succeeded
       a/c1/bad#1 failed/non-zero-exit
@@ -197,6 +211,14 @@ const restoreCases: RestoreCase[] = [
       a/c/one#0 succeeded; event a HookSucceeded uid-a; progress 1/0/3/2
       progress 0/1/3/2
       a/c/two#1 succeeded; event a HookSucceeded uid-a; progress 0/0/4/2`,
+    perPod: `
+      progress 4/0/0/0
+      progress 3/1/0/0
+      b/c/b1#0 not-run/watch-failed; event b HookNotRun uid-b; progress 2/1/1/1
+      b/c/b2#1 not-run/watch-failed; event b HookNotRun uid-b; progress 1/1/2/2
+      a/c/one#0 succeeded; progress 1/0/3/2
+      progress 0/1/3/2
+      a/c/two#1 succeeded; event a HooksSucceeded uid-a; progress 0/0/4/2`,
     results: `
       a/c/one#0 succeeded
       a/c/two#1 succeeded
@@ -219,6 +241,11 @@ const restoreCases: RestoreCase[] = [
       progress 1/1/0/0
       b/c/queued#0 not-run/pod-deleted; event b HookNotRun uid-b; progress 0/1/1/1
       a/c/first#0 succeeded; event a HookSucceeded uid-a; progress 0/0/2/1`,
+    perPod: `
+      progress 2/0/0/0
+      progress 1/1/0/0
+      b/c/queued#0 not-run/pod-deleted; event b HookNotRun uid-b; progress 0/1/1/1
+      a/c/first#0 succeeded; event a HooksSucceeded uid-a; progress 0/0/2/1`,
     results: `
       a/c/first#0 succeeded
       b/c/queued#0 not-run/pod-deleted`,
@@ -253,6 +280,12 @@ const restoreCases: RestoreCase[] = [
       p/c/boom#0 failed/internal; event p HookFailed uid-p; progress 1/0/1/1
       progress 0/1/1/1
       p/c/after#1 succeeded; event p HookSucceeded uid-p; progress 0/0/2/1`,
+    perPod: `
+      progress 2/0/0/0
+      progress 1/1/0/0
+      p/c/boom#0 failed/internal; event p HookFailed uid-p; progress 1/0/1/1
+      progress 0/1/1/1
+      p/c/after#1 succeeded; event p HooksPartlySucceeded uid-p; progress 0/0/2/1`,
     results: `
       p/c/boom#0 failed/internal
       p/c/after#1 succeeded`,
@@ -261,12 +294,12 @@ const restoreCases: RestoreCase[] = [
 ];
 
 void describe('post-restore runner: timeline of results, Events and progress', () => {
-  for (const c of restoreCases) {
-    void it(c.name, async () => {
-      const h = restore(c.hooks, c.pods, c.opts);
+  for (const c of restoreCases) for (const eventGrouping of EVENT_GROUPINGS) {
+    void it(`${c.name} (--events ${eventGrouping})`, async () => {
+      const h = restore(c.hooks, c.pods, { ...c.opts, eventGrouping });
       await c.drive?.(h);
       const r = await h.report;
-      assert.deepEqual(h.t.lines, entries(c.timeline));
+      assert.deepEqual(h.t.lines, entries(eventGrouping === 'per-hook' ? c.timeline : c.perPod ?? c.timeline));
       assert.deepEqual(statuses(r), entries(c.results));
       if (c.executed !== undefined) assert.deepEqual(h.exec.executed, c.executed);
       if (c.reason !== undefined) assert.match(r.results.at(c.reason.index)?.reason ?? '', c.reason.match);
@@ -277,7 +310,7 @@ void describe('post-restore runner: timeline of results, Events and progress', (
 });
 
 void describe('backup runner: timeline of results, Events and progress', () => {
-  function backup(hooks: PlannedHook[], pods: PodManifest[], opts: { script?: FakeExecScript; deadlineMs?: number; concurrency?: number } = {}) {
+  function backup(hooks: PlannedHook[], pods: PodManifest[], opts: { script?: FakeExecScript; deadlineMs?: number; concurrency?: number; eventGrouping?: EventGrouping } = {}) {
     const clock = new FakeClock();
     const exec = new FakeExecutor(clock, opts.script);
     const ctl = new AbortController();
@@ -291,7 +324,8 @@ void describe('backup runner: timeline of results, Events and progress', () => {
   }
   const pre = (o: Partial<PlannedHook> = {}): PlannedHook => hook({ phase: 'pre', ...o });
 
-  const cases: { name: string; hooks: PlannedHook[]; pods: PodManifest[]; opts: Parameters<typeof backup>[2]; advance: number; timeline: string; results: string; executed: string[] }[] = [
+  // timeline: with --events per-hook; perPod: with the default (absent: the same).
+  const cases: { name: string; hooks: PlannedHook[]; pods: PodManifest[]; opts: Parameters<typeof backup>[2]; advance: number; timeline: string; perPod?: string; results: string; executed: string[] }[] = [
     {
       name: 'Fail stops the pod: the rest not-run (attempted, not failed); checks without exec are recorded in turn',
       hooks: [pre({ name: 'x', onError: 'Fail', command: ['x'] }), pre({ name: 'y', index: 1 }), pre({ pod: 'q', name: 'z' }), pre({ pod: 'gone', name: 'g' })],
@@ -330,13 +364,36 @@ void describe('backup runner: timeline of results, Events and progress', () => {
         p/c/next#1 not-run/deadline`,
       executed: ['p/c:/usr/bin/foo'],
     },
+    {
+      name: 'deadline after a pod\'s first hook succeeded: its summary is still written, with what ran',
+      hooks: [pre({ name: 'quick', command: ['quick'] }), pre({ name: 'slow', index: 1, command: ['slow'] })],
+      pods: [podWith('p', { c: 'running' })],
+      opts: { deadlineMs: 20, script: (req) => (req.command[0] === 'slow' ? { hang: true } : { delayMs: 5 }) },
+      advance: 20,
+      timeline: `
+        progress 2/0/0/0
+        progress 1/1/0/0
+        p/c/quick#0 succeeded; event p HookSucceeded uid-p; progress 1/0/1/0
+        progress 0/1/1/0
+        p/c/slow#1 timed-out/deadline; event p HookTimedOut uid-p; progress 0/0/2/1`,
+      perPod: `
+        progress 2/0/0/0
+        progress 1/1/0/0
+        p/c/quick#0 succeeded; progress 1/0/1/0
+        progress 0/1/1/0
+        p/c/slow#1 timed-out/deadline; event p HookTimedOut uid-p; event p HooksPartlySucceeded uid-p; progress 0/0/2/1`,
+      results: `
+        p/c/quick#0 succeeded
+        p/c/slow#1 timed-out/deadline`,
+      executed: ['p/c:quick', 'p/c:slow'],
+    },
   ];
-  for (const c of cases) {
-    void it(c.name, async () => {
-      const h = backup(c.hooks, c.pods, c.opts);
+  for (const c of cases) for (const eventGrouping of EVENT_GROUPINGS) {
+    void it(`${c.name} (--events ${eventGrouping})`, async () => {
+      const h = backup(c.hooks, c.pods, { ...c.opts, eventGrouping });
       await h.clock.advance(c.advance);
       const r = await h.report;
-      assert.deepEqual(h.t.lines, entries(c.timeline));
+      assert.deepEqual(h.t.lines, entries(eventGrouping === 'per-hook' ? c.timeline : c.perPod ?? c.timeline));
       assert.deepEqual(statuses(r), entries(c.results));
       assert.deepEqual(h.exec.executed, c.executed);
       assert.equal(h.exec.active, 0);

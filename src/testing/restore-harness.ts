@@ -2,6 +2,7 @@
 import type { PlannedHook } from '../model/plan.ts';
 import type { PodManifest } from '../model/pod.ts';
 import type { RunReport } from '../model/result.ts';
+import type { EventGrouping } from '../run/event-summary.ts';
 import { runPostRestoreHooks } from '../run/post-restore-runner.ts';
 import type { RunProgress } from '../run/progress.ts';
 import { FakeClock } from './fake-clock.ts';
@@ -20,7 +21,7 @@ export interface RestoreHarness {
 export function startRestore(
   hooks: PlannedHook[],
   initial: PodManifest[],
-  opts: { script?: FakeExecScript; deadlineMs?: number; concurrency?: number; events?: FakeEvents; labelSelector?: string } = {},
+  opts: { script?: FakeExecScript; deadlineMs?: number; concurrency?: number; events?: FakeEvents; eventGrouping?: EventGrouping; labelSelector?: string } = {},
 ): RestoreHarness {
   const clock = new FakeClock();
   const exec = new FakeExecutor(clock, opts.script);
@@ -35,6 +36,7 @@ export function startRestore(
     watcher,
     clock,
     events,
+    eventGrouping: opts.eventGrouping,
     signal: ctl.signal,
     deadlineMs: opts.deadlineMs,
     concurrency: opts.concurrency,
