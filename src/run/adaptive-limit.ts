@@ -143,11 +143,8 @@ export function createAdaptiveLimiter(options: AdaptiveLimitOptions): AdaptiveLi
     }
   };
 
-  const run: Limiter = async <T>(fn: () => Promise<T>): Promise<T> => {
-    await new Promise<void>((resolve) => {
-      queue.push(resolve);
-      pump();
-    });
+  /** The call in its slot (granted by pump, which counted it in `active`). */
+  const inSlot = async <T>(fn: () => Promise<T>): Promise<T> => {
     const t0 = options.now();
     let outcome: CallOutcome = 'error';
     let own: number | undefined;
@@ -163,6 +160,15 @@ export function createAdaptiveLimiter(options: AdaptiveLimitOptions): AdaptiveLi
       pump();
     }
   };
+
+  // Not an async function: a queued call holds a promise and its resolver, not a suspended frame
+  // (thousands of hooks can be queued at once; issue 18 part 4). The call starts in a microtask
+  // after its slot is granted, as an `await` would.
+  const run: Limiter = <T>(fn: () => Promise<T>): Promise<T> =>
+    new Promise<void>((resolve) => {
+      queue.push(resolve);
+      pump();
+    }).then(() => inSlot(fn));
 
   return {
     limit: run,

@@ -1,6 +1,6 @@
 import type { PlannedHook } from '../model/plan.ts';
 import type { RunReport } from '../model/result.ts';
-import { execHook, type ExecDeps, type RecordedResult, type StopCause } from './exec-hook.ts';
+import { execHook, type ExecDeps, type ExecTurn, type RecordedResult, type StopCause } from './exec-hook.ts';
 import { DEFAULT_MAX_OUTPUT_BYTES } from './ports.ts';
 import { RunRecorder } from './recorder.ts';
 import { hookResult, notRun } from './results.ts';
@@ -17,6 +17,72 @@ export interface ExecuteTurn {
 
 /** The journal could not record a hook's start (kept apart from executor errors for the message). */
 class JournalError extends Error {}
+
+/** One hook's way through RunSession.execute: the exec's turn (ExecTurn) and what follows it. */
+class Execution implements ExecTurn {
+  readonly signal: AbortSignal;
+  readonly beforeExec: (() => Promise<void>) | undefined;
+  readonly #recorder: RunRecorder;
+  readonly #control: RunControl;
+  readonly #hook: PlannedHook;
+  readonly #turn: ExecuteTurn;
+  /** Set in the slot (onOutcome) or after a journal failure: the result was recorded here. */
+  #kept = false;
+
+  constructor(recorder: RunRecorder, control: RunControl, hook: PlannedHook, turn: ExecuteTurn) {
+    this.#recorder = recorder;
+    this.#control = control;
+    this.#hook = hook;
+    this.#turn = turn;
+    this.signal = control.signal;
+    const journal = recorder.beforeExec(hook, control.signal);
+    this.beforeExec =
+      journal === undefined
+        ? undefined
+        : () =>
+            journal().catch((error: unknown) => {
+              throw new JournalError(error instanceof Error ? error.message : String(error));
+            });
+  }
+
+  stopCause(): StopCause | undefined {
+    return this.#control.cause;
+  }
+
+  stillWanted(): boolean {
+    return this.#control.cause === undefined && !this.#recorder.isRecorded(this.#hook) && (this.#turn.stillWanted?.() ?? true);
+  }
+
+  onStart(): void {
+    this.#recorder.running(this.#hook);
+  }
+
+  onOutcome(recorded: RecordedResult): void {
+    this.#keep(recorded);
+  }
+
+  /** execHook's value: the result when this execution recorded it, else undefined (not started, or ended meanwhile). */
+  settled(recorded: RecordedResult | undefined): RecordedResult | undefined {
+    this.#recorder.ended(this.#hook);
+    return recorded !== undefined && this.#kept ? recorded : undefined;
+  }
+
+  /** execHook rejected: only the journal does, so the hook did not start. */
+  rejected(error: unknown): RecordedResult | undefined {
+    const reason = error instanceof JournalError ? `not run: its start could not be recorded: ${error.message}` : `executor error: ${String(error)}`;
+    const failed: RecordedResult = { result: hookResult(this.#hook, 'failed', 'internal', reason), failed: true };
+    const kept = this.#keep(failed);
+    this.#recorder.ended(this.#hook);
+    return kept ? failed : undefined;
+  }
+
+  #keep(recorded: RecordedResult): boolean {
+    this.#recorder.ended(this.#hook);
+    this.#kept = this.#recorder.record(this.#hook, recorded, this.#turn.podUid);
+    if (this.#kept) this.#turn.onRecorded?.(recorded);
+    return this.#kept;
+  }
+}
 
 /**
  * What one run of hooks shares, whoever drives it (the backup and post-restore runners, the
@@ -53,47 +119,15 @@ export class RunSession {
    * was not started because it was recorded meanwhile, the run stopped, or `stillWanted` said no
    * (checked when the slot is granted). Never rejects.
    */
-  async execute(hook: PlannedHook, turn: ExecuteTurn): Promise<RecordedResult | undefined> {
-    const { recorder, control } = this;
-    const stillWanted = turn.stillWanted ?? (() => true);
-    const journal = recorder.beforeExec(hook, control.signal);
-    // Set in the slot (onOutcome) or after a journal failure: the result was recorded here.
-    const mine = { kept: false };
-    const keep = (recorded: RecordedResult): boolean => {
-      recorder.ended(hook);
-      mine.kept = recorder.record(hook, recorded, turn.podUid);
-      if (mine.kept) turn.onRecorded?.(recorded);
-      return mine.kept;
-    };
-    let recorded: RecordedResult | undefined;
-    try {
-      recorded = await execHook(hook, this.#deps, {
-        signal: control.signal,
-        stopCause: () => control.cause,
-        stillWanted: () => control.cause === undefined && !recorder.isRecorded(hook) && stillWanted(),
-        beforeExec:
-          journal === undefined
-            ? undefined
-            : () =>
-                journal().catch((error: unknown) => {
-                  throw new JournalError(error instanceof Error ? error.message : String(error));
-                }),
-        onStart: () => {
-          recorder.running(hook);
-        },
-        onOutcome: (r) => {
-          keep(r);
-        },
-      });
-    } catch (error) {
-      // Only the journal rejects here: the hook did not start.
-      const reason = error instanceof JournalError ? `not run: its start could not be recorded: ${error.message}` : `executor error: ${String(error)}`;
-      const failed: RecordedResult = { result: hookResult(hook, 'failed', 'internal', reason), failed: true };
-      return keep(failed) ? failed : undefined;
-    } finally {
-      recorder.ended(hook);
-    }
-    return recorded !== undefined && mine.kept ? recorded : undefined; // undefined: not started, or ended meanwhile
+  execute(hook: PlannedHook, turn: ExecuteTurn): Promise<RecordedResult | undefined> {
+    // One object with methods, and promise callbacks rather than an async function: a queued hook
+    // holds this, its promises and two callbacks, no suspended frame and no closure per callback
+    // of the exec's turn (thousands can be queued at once; issue 18 part 4).
+    const execution = new Execution(this.recorder, this.control, hook, turn);
+    return execHook(hook, this.#deps, execution).then(
+      (recorded) => execution.settled(recorded),
+      (error: unknown) => execution.rejected(error),
+    );
   }
 
   /** Runs `listener` when the run stops (at once if it has); see `recordStopped`. */
