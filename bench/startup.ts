@@ -53,6 +53,8 @@ const allVariants: readonly (Variant & { readonly needs?: string })[] = [
   { name: 'checkout (bin/kubehooks.js)', argv: [node, join(REPO, 'bin', 'kubehooks.js')] },
   { name: 'npm package, compile cache warm', argv: [node, join(REPO, 'dist', 'kubehooks.cjs')], needs: join(REPO, 'dist', 'cli.cjs') },
   { name: 'npm package, no compile cache', argv: [node, join(REPO, 'dist', 'kubehooks.cjs')], env: { NODE_DISABLE_COMPILE_CACHE: '1' }, needs: join(REPO, 'dist', 'cli.cjs') },
+  // The memory defaults of run/thaw (docs/adr/0025) off: what setting them costs at start.
+  { name: 'npm package, compile cache warm, KUBEHOOKS_MEMORY_DEFAULTS=off', argv: [node, join(REPO, 'dist', 'kubehooks.cjs')], env: { KUBEHOOKS_MEMORY_DEFAULTS: 'off' }, needs: join(REPO, 'dist', 'cli.cjs') },
   { name: 'single executable', argv: [binary], needs: binary },
 ];
 const variants = allVariants.filter((v) => {

@@ -9,6 +9,8 @@ if (major < 22 || (major === 22 && minor < 18)) {
   );
   process.exit(2);
 }
+// V8's memory settings for run/thaw (docs/adr/0025), before other modules allocate.
+await import('../src/cli/memory-defaults-start.ts');
 // Before anything imports client-node: its kubeconfig module's unused dependencies load on first use.
 const { deferClientNodeDependencies } = await import('../src/kube/defer-client-node.ts');
 deferClientNodeDependencies();

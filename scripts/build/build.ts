@@ -41,9 +41,11 @@ try {
 require('./cli.cjs');
 `;
 
-/** The CLI entry: the chunk loader, then argv to main() and its code to the exit code. */
+/** The CLI entry: the chunk loader, the memory defaults, then argv to main() and its code to the exit code. */
 export const CLI_ENTRY = [
   CHUNK_LOADER,
+  // First: V8's memory settings for run/thaw (docs/adr/0025), before other modules allocate.
+  "import './src/cli/memory-defaults-start.ts';",
   "import { main } from './src/cli/main.ts';",
   'main(process.argv.slice(2)).then((code) => { process.exitCode = code; });',
 ].join('\n');
