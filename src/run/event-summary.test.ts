@@ -4,7 +4,7 @@ import type { PlannedHook } from '../model/plan.ts';
 import type { HookResult } from '../model/result.ts';
 import { FakeClock } from '../testing/fake-clock.ts';
 import { FakeEvents, plannedHook } from '../testing/run-fakes.ts';
-import { HookEvents, summaryMessage, type EventGrouping, type PodSummary } from './event-summary.ts';
+import { HookEvents, summaryEvent, summaryMessage, type EventGrouping, type PodSummary } from './event-summary.ts';
 import { EventSink, type EventSubject } from './events.ts';
 import { hookResult } from './results.ts';
 
@@ -142,3 +142,25 @@ void test('summary message: the cut list says how many it left out, exactly', ()
   assert.match(got, new RegExp(`, and ${200 - shown} more$`));
   assert.ok(shown > 10 && shown < 200, String(shown));
 });
+
+// The API server and the recorder count the 1 KiB in UTF-8 bytes (src/kube/events.ts cuts the
+// rest with "…"): a summary measured in characters lost its counts to that cut when names were
+// not ASCII. Each case: the summary, and the tail that must survive whole.
+const bytes = (s: string): number => Buffer.byteLength(s, 'utf8');
+const wide: readonly [string, PodSummary, string][] = [
+  ['CJK hook names (3 bytes a character)', summary({ planned: 61, ended: 61, succeeded: Array.from({ length: 60 }, (_, i) => ok(h('a', `暖機暖機暖機暖機${i}`, i), 10)) }),
+    '; 1 did not (a Warning Event each)'],
+  ['emoji hook names (4 bytes, two UTF-16 units)', summary({ planned: 60, ended: 59, succeeded: Array.from({ length: 58 }, (_, i) => ok(h('a', `🔥🔥🔥🔥🔥🔥${i}`, i), 10)) }),
+    '; 1 did not (a Warning Event each); 1 had no result when the run ended'],
+  ['one hook whose name alone is over the budget', summary({ planned: 2, ended: 2, succeeded: [ok(h('a', 'é'.repeat(600)), 1)] }),
+    'and 1 more; 1 did not (a Warning Event each)'],
+];
+for (const [name, s, tail] of wide) {
+  void test(`summary message within 1 KiB of UTF-8, counts kept: ${name}`, () => {
+    const got = summaryMessage(s, restore);
+    assert.ok(bytes(got) <= 1024, `${bytes(got)} bytes`);
+    assert.ok(got.endsWith(tail), got.slice(-80));
+    const event = summaryEvent(s, 'uid-a', restore);
+    assert.equal(event.message, got, 'the Event carries the whole message');
+  });
+}

@@ -6,7 +6,7 @@
  */
 import type { PlannedHook } from '../model/plan.ts';
 import type { HookResult } from '../model/result.ts';
-import { EVENT_MESSAGE_MAX_CHARS, eventText, hookText, PHASE_TEXT, podEvent, subjectText, type EventSink, type EventSubject } from './events.ts';
+import { EVENT_MESSAGE_MAX_BYTES, eventText, hookText, PHASE_TEXT, podEvent, subjectText, utf8Bytes, type EventSink, type EventSubject } from './events.ts';
 import { hookKey, podKey } from './hook-key.ts';
 import type { PodEventRecord } from './ports.ts';
 
@@ -30,8 +30,8 @@ export interface PodSummary {
   readonly succeeded: readonly HookResult[];
 }
 
-/** Room kept after the hook list for the counts of the others, so a cut list still ends the message. */
-const LIST_BUDGET = EVENT_MESSAGE_MAX_CHARS - 120;
+/** Room kept after the hook list for the counts of the others, so a cut list still ends the message (UTF-8 bytes, as the cap). */
+const LIST_BUDGET = EVENT_MESSAGE_MAX_BYTES - 120;
 
 /**
  * `post-restore hooks for Restore velero/r-1: 2 of 3 succeeded: warm#0 (spec) in container web in 104ms,
@@ -39,14 +39,18 @@ const LIST_BUDGET = EVENT_MESSAGE_MAX_CHARS - 120;
  * (`, and 4 more`); the counts are never cut.
  */
 export function summaryMessage(summary: PodSummary, subject?: EventSubject): string {
-  // Escaped here already, so the lengths measured are the lengths sent.
+  // Escaped here already, so the lengths measured are the lengths sent; measured in UTF-8 bytes, as
+  // the cap is (a name of 3-byte characters must not push the counts past it).
   const head = eventText(`${PHASE_TEXT[summary.phase]} hooks${subjectText(subject)}: ${summary.succeeded.length} of ${summary.planned} succeeded: `);
   let list = '';
+  let used = utf8Bytes(head);
   let shown = 0;
   for (const r of summary.succeeded) {
     const item = eventText(`${shown === 0 ? '' : ', '}${hookText(r)} in ${r.durationMs ?? 0}ms`);
-    if (head.length + list.length + item.length > LIST_BUDGET) break;
+    const size = utf8Bytes(item);
+    if (used + size > LIST_BUDGET) break;
     list += item;
+    used += size;
     shown++;
   }
   const hidden = summary.succeeded.length - shown;

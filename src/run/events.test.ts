@@ -44,7 +44,7 @@ void test('events for the pre and post hooks of one pod differ, and carry reason
   assert.notEqual(pre.message, post.message);
   assert.deepEqual({ ...pre, message: '' }, { namespace: 'db', pod: 'pg-0', podUid: 'uid-1', type: 'Normal', reason: 'HookSucceeded', message: '' });
   assert.equal(eventForResult({ ...base, status: 'not-run', reason: 'x' }).type, 'Warning');
-  assert.equal(eventForResult({ ...base, reason: 'é'.repeat(2000), status: 'failed' }).message.length, 1024);
+  assert.equal(eventForResult({ ...base, reason: 'x'.repeat(2000), status: 'failed' }).message.length, 1024);
 });
 
 void test('an Event of a run backup window carries the kubehooks.dev/run-id label; others carry no labels', () => {
@@ -53,3 +53,21 @@ void test('an Event of a run backup window carries the kubehooks.dev/run-id labe
   assert.equal('labels' in eventForResult(base, 'uid-1', backup), false);
   assert.equal('labels' in eventForResult(base), false);
 });
+
+// A hook's own message is cut to 1 KiB of UTF-8 (what the API server and the recorder count), never
+// in the middle of a character: a cut in UTF-16 units split emoji into a lone surrogate.
+const cuts: readonly [string, string][] = [
+  ['ASCII', 'x'.repeat(3000)],
+  ['2-byte characters', 'é'.repeat(2000)],
+  ['emoji at an odd offset', `x${'😀'.repeat(1000)}`],
+  ['3-byte characters after control characters', `${'\u0007'.repeat(10)}${'暖'.repeat(800)}`],
+];
+for (const [name, reason] of cuts) {
+  void test(`a failed hook's Event message is cut within 1 KiB of UTF-8: ${name}`, () => {
+    const message = eventForResult({ ...base, reason, status: 'failed' }).message;
+    const size = Buffer.byteLength(message, 'utf8');
+    assert.ok(size <= 1024 && size > 1020, `${size} bytes`);
+    assert.doesNotMatch(message, /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/, 'no lone surrogate');
+    assert.ok(message.startsWith('pre-backup hook '), message.slice(0, 40));
+  });
+}

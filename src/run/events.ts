@@ -70,8 +70,31 @@ export function eventMessage(result: HookResult, subject?: EventSubject): string
   }
 }
 
-/** Messages are capped here in characters (the recorder caps them again in UTF-8 bytes). */
-export const EVENT_MESSAGE_MAX_CHARS = 1024;
+/**
+ * Messages are capped here in UTF-8 bytes, what the API server counts (events.k8s.io's 1 KiB `note`)
+ * and what the recorder caps again (src/kube/events.ts): a cap in UTF-16 units let non-ASCII text
+ * through at up to 3 KiB, for the recorder to cut a summary's counts off.
+ */
+export const EVENT_MESSAGE_MAX_BYTES = 1024;
+
+/** UTF-8 bytes of `text` (a lone surrogate counts 3: it is sent as U+FFFD). */
+export function utf8Bytes(text: string): number {
+  return Buffer.byteLength(text, 'utf8');
+}
+
+/** The longest start of `text` within `maxBytes` UTF-8 bytes, never splitting a character. */
+export function cutUtf8(text: string, maxBytes: number): string {
+  if (text.length <= maxBytes / 3 || utf8Bytes(text) <= maxBytes) return text;
+  let used = 0;
+  let end = 0;
+  for (const ch of text) {
+    const size = utf8Bytes(ch);
+    if (used + size > maxBytes) break;
+    used += size;
+    end += ch.length;
+  }
+  return text.slice(0, end);
+}
 
 /** An Event on `pod` (with its UID when known), labelled with the window's run id when there is one. */
 export function podEvent(
@@ -87,7 +110,7 @@ export function podEvent(
     pod: pod.pod,
     type,
     reason,
-    message: eventText(message).slice(0, EVENT_MESSAGE_MAX_CHARS),
+    message: cutUtf8(eventText(message), EVENT_MESSAGE_MAX_BYTES),
     ...(subject?.runId === undefined ? {} : { labels: { [RUN_ID_LABEL]: subject.runId } }),
   };
   return podUid === undefined ? base : { ...base, podUid };
