@@ -10,16 +10,21 @@
  *     the run (status.startTime → completionTime), against the controller's bound (≤ 10/s);
  *   - the controller's peak RSS (VmHWM from /proc, sampled every 100 ms, over its whole life);
  *   - pod watches the controller opened (peak `apiserver_longrunning_requests{verb=WATCH,resource=pods}`
- *     minus the value before: kwok's own watch is in the baseline).
+ *     minus the value before: kwok's own watch is in the baseline);
+ *   - with --heap-probe, what the controller's memory consisted of (bench/lib/heap-probe.js loaded into
+ *     the controller: the sample at its RSS peak, GCs, RSS by mapping at exit), and with
+ *     --heap-snapshot H one V8 heap snapshot of the controller, summarised (bench/heap-summary.ts).
  * Not a test: figures, written to bench/results/<date>-hookrun-n<N>.json and .md.
  */
-import { spawn } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { execFileSync, spawn } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { loadavg, cpus, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parseAllDocuments, stringify } from 'yaml';
 import type { Cluster } from '../scripts/cluster/index.ts';
 import { startCluster } from '../scripts/cluster/index.ts';
+import { summarizeHeap, type HeapSnapshotFile, type HeapSummary } from './heap-summary.ts';
+import { probe, readProbe, type ProbeRecord } from './memory.ts';
 import { Api, loadTarget, pool } from './lib/api.ts';
 import { LONGRUNNING, REQUESTS, longRunning, parseMetrics, requestCounts } from './lib/metrics.ts';
 import { cpuMeter, cpuSecondsOf, memoryOf, runMeasured } from './lib/proc.ts';
@@ -28,6 +33,16 @@ import { makeWorkload, podObject, restoreObject } from './lib/workload.ts';
 
 export interface HookRunBenchOptions {
   readonly bin: string;
+  /** Node flags for the controller process (before the script). */
+  readonly nodeFlags?: readonly string[];
+  /** Environment added to the controller process's (e.g. MALLOC_ARENA_MAX). */
+  readonly env?: Readonly<Record<string, string>>;
+  /** Load bench/lib/heap-probe.js into the controller. */
+  readonly heapProbe?: boolean;
+  /** Also one heap snapshot of the controller: exit, rss:MIB or heap:MIB. */
+  readonly heapSnapshotAt?: string | undefined;
+  /** Run the CLI rounds (default); false: HookRun rounds only (memory runs). */
+  readonly cli?: boolean;
   readonly pods: number;
   readonly concurrency: number;
   readonly rounds: number;
@@ -81,9 +96,14 @@ async function sleep(ms: number, signal: AbortSignal): Promise<void> {
   });
 }
 
+interface ControllerProcess {
+  readonly nodeFlags: readonly string[];
+  readonly env: Readonly<Record<string, string>>;
+}
+
 /** `kubehooks controller` as a child with its peak RSS sampled; stopped by its PID (SIGTERM, then SIGKILL). */
-function startController(bin: string, kubeconfig: string, namespace: string, port: number): { pid: number; stop(): Promise<{ peakRssMiB: number; cpuSeconds: number; code: number | null; stderr: string }> } {
-  const child = spawn(process.execPath, [bin, 'controller', '--kubeconfig', kubeconfig, '-n', namespace, '--system-namespace', namespace, '--metrics-addr', `127.0.0.1:${port}`], { stdio: ['ignore', 'ignore', 'pipe'] });
+function startController(bin: string, kubeconfig: string, namespace: string, port: number, proc: ControllerProcess): { pid: number; stop(): Promise<{ peakRssMiB: number; cpuSeconds: number; code: number | null; stderr: string }> } {
+  const child = spawn(process.execPath, [...proc.nodeFlags, bin, 'controller', '--kubeconfig', kubeconfig, '-n', namespace, '--system-namespace', namespace, '--metrics-addr', `127.0.0.1:${port}`], { stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, ...proc.env } });
   const pid = child.pid ?? -1;
   let peak = 0;
   let cpu = 0;
@@ -199,7 +219,14 @@ export async function benchHookRun(o: HookRunBenchOptions): Promise<string> {
       log(`H: ${o.pods} pods Running, ${workload.hooks.length} hooks, concurrency ${o.concurrency}, namespace ${namespace}`);
 
       const port = 18_000 + Math.floor(Math.random() * 2_000);
-      const controller = startController(o.bin, kubeconfig, namespace, port);
+      const probeFile = join(workDir, 'controller.probe.json');
+      const snapshotFile = join(tmpdir(), `kubehooks-bench-h-controller-${Date.now().toString(36)}.heapsnapshot`);
+      const probed = o.heapProbe === true || o.heapSnapshotAt !== undefined
+        ? probe({ out: probeFile, snapshot: o.heapSnapshotAt === undefined ? undefined : { file: snapshotFile, at: o.heapSnapshotAt } })
+        : { nodeFlags: [], env: {} };
+      const controllerProcess = { nodeFlags: [...(o.nodeFlags ?? []), ...probed.nodeFlags], env: { ...(o.env ?? {}), ...probed.env } };
+      log(`H: controller ${o.bin}${controllerProcess.nodeFlags.length === 0 ? '' : ` node flags ${controllerProcess.nodeFlags.join(' ')}`}${Object.keys(o.env ?? {}).length === 0 ? '' : ` env ${JSON.stringify(o.env)}`}`);
+      const controller = startController(o.bin, kubeconfig, namespace, port, controllerProcess);
       let controllerStop: Awaited<ReturnType<typeof controller.stop>> | undefined;
       const rounds: Round[] = [];
       let watches = { before: 0, peak: 0 };
@@ -211,19 +238,21 @@ export async function benchHookRun(o: HookRunBenchOptions): Promise<string> {
         }
         const w = await watchPeak(api, async () => {
           for (let r = 0; r < o.rounds && !signal.aborted; r++) {
-            // CLI
-            const meterCli = cpuMeter(clusterPids);
-            const cli = await runMeasured(process.execPath, [o.bin, 'run', 'post-restore', '--restore', restoreFile, '--kubeconfig', kubeconfig, '-n', namespace, '--output', 'json', '--concurrency', String(o.concurrency)], { deadlineMs: 600_000, sampleMs: 100 });
-            const cliCpu = { kubehooks: cli.cpuSeconds, ...meterCli.stop() };
-            let cliResults: ResultRow[] = [];
-            try {
-              cliResults = (JSON.parse(cli.stdout) as { results: ResultRow[] }).results;
-            } catch {
-              log(`H: the CLI printed no JSON (exit ${String(cli.code)}): ${cli.stderr.slice(-500)}`);
+            if (o.cli !== false) {
+              // CLI
+              const meterCli = cpuMeter(clusterPids);
+              const cli = await runMeasured(process.execPath, [o.bin, 'run', 'post-restore', '--restore', restoreFile, '--kubeconfig', kubeconfig, '-n', namespace, '--output', 'json', '--concurrency', String(o.concurrency)], { deadlineMs: 600_000, sampleMs: 100 });
+              const cliCpu = { kubehooks: cli.cpuSeconds, ...meterCli.stop() };
+              let cliResults: ResultRow[] = [];
+              try {
+                cliResults = (JSON.parse(cli.stdout) as { results: ResultRow[] }).results;
+              } catch {
+                log(`H: the CLI printed no JSON (exit ${String(cli.code)}): ${cli.stderr.slice(-500)}`);
             }
             const cw = execWindow(cliResults);
             rounds.push({ kind: 'cli', hooks: cliResults.length, statuses: cw.statuses, execWindowMs: cw.ms, execWindowHooksPerSecond: cw.perSecond, wallMs: cli.wallMs, peakRssMiB: round(cli.peakRssKiB / 1024), cpuSeconds: cliCpu, loadAverage1m: round(loadavg()[0] ?? Number.NaN, 2) });
             log(`H round ${r + 1} CLI: ${JSON.stringify(cw.statuses)}, exec window ${cw.ms} ms, ${cw.perSecond} hooks/s, wall ${cli.wallMs} ms, load ${round(loadavg()[0] ?? 0, 1)}`);
+            }
 
             // HookRun
             const name = `bench-${r}`;
@@ -266,11 +295,24 @@ export async function benchHookRun(o: HookRunBenchOptions): Promise<string> {
       } finally {
         controllerStop = await controller.stop();
       }
+      // The controller's memory: the probe's record (written at its exit) and the snapshot's summary.
+      const controllerHeap: ProbeRecord | undefined = probed.nodeFlags.length > 0 ? readProbe(probeFile) : undefined;
+      if (probed.nodeFlags.length > 0 && controllerHeap === undefined) log(`H: the heap probe wrote no record to ${probeFile}`);
+      let controllerHeapSnapshot: (HeapSummary & { file: string }) | undefined;
+      if (controllerHeap?.snapshot != null) {
+        try {
+          controllerHeapSnapshot = { file: controllerHeap.snapshot.file, ...summarizeHeap(JSON.parse(readFileSync(controllerHeap.snapshot.file, 'utf8')) as HeapSnapshotFile, 20) };
+          log(`H: controller heap snapshot ${controllerHeap.snapshot.file} (${controllerHeap.snapshot.why}): live ${round(controllerHeapSnapshot.totalSelfBytes / 2 ** 20)} MiB; ${controllerHeapSnapshot.byConstructor.slice(0, 8).map((c) => `${c.name} ${round(c.selfBytes / 2 ** 20)}`).join(', ')} MiB`);
+        } catch (e) {
+          log(`H: cannot summarise ${controllerHeap.snapshot.file}: ${String(e)}`);
+        }
+      }
+      if (controllerHeap !== undefined) log(`H: controller memory at its RSS peak: ${JSON.stringify(memoryLine(controllerHeap))}`);
       const cliRounds = rounds.filter((r) => r.kind === 'cli');
       const hrRounds = rounds.filter((r) => r.kind === 'hookrun');
       const mean = (xs: readonly number[]): number => round(xs.reduce((a, b) => a + b, 0) / Math.max(1, xs.length));
       // Each HookRun round against the CLI rounds next to it (before and after).
-      const ratios = hrRounds.map((h) => {
+      const ratios = cliRounds.length === 0 ? [] : hrRounds.map((h) => {
         const i = rounds.indexOf(h);
         const near = [rounds[i - 1], rounds[i + 1]].filter((x): x is Round => x?.kind === 'cli');
         return round(h.execWindowHooksPerSecond / mean(near.map((x) => x.execWindowHooksPerSecond)), 2);
@@ -284,14 +326,28 @@ export async function benchHookRun(o: HookRunBenchOptions): Promise<string> {
         ratios,
         statusWritesPerSecond: hrRounds.map((r) => r.statusWritesPerSecond),
         statusWriteBound: 10,
-        controllerPeakRssMiB: controllerStop.peakRssMiB,
+        // With a snapshot, the peak that counts is the one just before it (a snapshot costs about the heap again).
+        controllerPeakRssMiB: controllerHeap?.snapshot != null ? controllerHeap.snapshot.peakRssBeforeMiB : controllerStop.peakRssMiB,
+        controllerPeakRssMiBWithSnapshot: controllerStop.peakRssMiB,
+        controllerMemory: controllerHeap === undefined ? undefined : memoryLine(controllerHeap),
         controllerCpuSeconds: controllerStop.cpuSeconds,
         podWatches: watches.peak - watches.before,
         loadAverage1m: rounds.map((r) => r.loadAverage1m),
       };
       log(`H summary: ${JSON.stringify(summary)}`);
       if (controllerStop.code !== 0) log(`H: the controller exited ${String(controllerStop.code)}: ${controllerStop.stderr.slice(-1000)}`);
-      const result = { date: started.toISOString(), machine: { cpus: cpus().length, loadAverageAtStart: loadavg().map((x) => round(x, 2)) }, bin: o.bin, cluster: cluster.versions, summary, rounds };
+      const result = {
+        date: started.toISOString(),
+        machine: { cpus: cpus().length, loadAverageAtStart: loadavg().map((x) => round(x, 2)) },
+        bin: o.bin,
+        commit: commitOf(o.bin),
+        controllerProcess: { nodeFlags: o.nodeFlags ?? [], env: o.env ?? {}, heapProbe: probed.nodeFlags.length > 0, heapSnapshotAt: o.heapSnapshotAt ?? null },
+        cluster: cluster.versions,
+        summary,
+        rounds,
+        controllerHeap,
+        controllerHeapSnapshot,
+      };
       const out = o.out ?? resolve(import.meta.dirname, 'results', `${started.toISOString().slice(0, 10)}-hookrun-n${o.pods}.json`);
       mkdirSync(resolve(out, '..'), { recursive: true });
       writeFileSync(out, `${JSON.stringify(result, null, 2)}\n`);
@@ -311,16 +367,38 @@ export async function benchHookRun(o: HookRunBenchOptions): Promise<string> {
   }
 }
 
-function renderHookRun(summary: { pods: number; hooks: number; concurrency: number; ratios: readonly number[]; controllerPeakRssMiB: number; podWatches: number }, rounds: readonly Round[]): string {
+/** The commit of the checkout `bin` comes from (a package built by --package says its checkout in the log only). */
+function commitOf(bin: string): string | undefined {
+  try {
+    return execFileSync('git', ['-C', resolve(bin, '..', '..'), 'rev-parse', '--short', 'HEAD'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim();
+  } catch {
+    return undefined;
+  }
+}
+
+/** What the controller's peak RSS consisted of (MiB): the probe's sample at the peak, and RSS by mapping at exit. */
+function memoryLine(h: ProbeRecord): Record<string, unknown> {
+  const at = h.atPeakRss;
+  const s = at.spaces;
+  return {
+    rss: at.rss, fileBacked: at.rssFile, anonymous: at.rssAnon, heapUsed: at.heapUsed, heapUsedMax: h.max['heapUsed'], heapPhysical: at.heapPhysical,
+    newSpace: s['new_space']?.physical, oldSpace: s['old_space']?.physical, largeObjectSpace: s['large_object_space']?.physical, codeSpace: s['code_space']?.physical,
+    nativeAnonymous: round(at.rssAnon - at.heapPhysical), external: at.external, arrayBuffers: at.arrayBuffers,
+    gc: h.gc, smapsAtExit: h.smapsAtExit,
+  };
+}
+
+function renderHookRun(summary: { pods: number; hooks: number; concurrency: number; ratios: readonly number[]; controllerPeakRssMiB: number; podWatches: number; controllerMemory?: Record<string, unknown> | undefined }, rounds: readonly Round[]): string {
   const lines = [
     `# Phase H: HookRun vs CLI, ${summary.pods} pods × 2 hooks (${summary.hooks}), concurrency ${summary.concurrency}`,
     '',
     '| round | runner | hooks | exec window | hooks/s | status writes | writes/s | object | peak RSS | load 1m |',
     '|---|---|---|---|---|---|---|---|---|---|',
-    ...rounds.map((r, i) => `| ${Math.floor(i / 2) + 1} | ${r.kind === 'cli' ? 'CLI' : 'HookRun'} | ${JSON.stringify(r.statuses)} | ${r.execWindowMs} ms | ${r.execWindowHooksPerSecond} | ${r.statusWrites ?? '—'} | ${r.statusWritesPerSecond ?? '—'} | ${r.statusBytes === undefined ? '—' : `${round(r.statusBytes / 1024)} KiB`} | ${r.peakRssMiB === undefined ? '—' : `${r.peakRssMiB} MiB`} | ${r.loadAverage1m} |`),
+    ...rounds.map((r, i) => `| ${rounds.slice(0, i + 1).filter((x) => x.kind === r.kind).length} | ${r.kind === 'cli' ? 'CLI' : 'HookRun'} | ${JSON.stringify(r.statuses)} | ${r.execWindowMs} ms | ${r.execWindowHooksPerSecond} | ${r.statusWrites ?? '—'} | ${r.statusWritesPerSecond ?? '—'} | ${r.statusBytes === undefined ? '—' : `${round(r.statusBytes / 1024)} KiB`} | ${r.peakRssMiB === undefined ? '—' : `${r.peakRssMiB} MiB`} | ${r.loadAverage1m} |`),
     '',
-    `HookRun ÷ CLI (exec window hooks/s, each HookRun round against the CLI rounds beside it): ${summary.ratios.join(', ')}. Controller peak RSS ${summary.controllerPeakRssMiB} MiB (whole life). Pod watches opened by the controller: ${summary.podWatches}.`,
+    `HookRun ÷ CLI (exec window hooks/s, each HookRun round against the CLI rounds beside it): ${summary.ratios.join(', ') || '— (no CLI rounds)'}. Controller peak RSS ${summary.controllerPeakRssMiB} MiB (whole life). Pod watches opened by the controller: ${summary.podWatches}.`,
     '',
+    ...(summary.controllerMemory === undefined ? [] : ['Controller memory at its RSS peak (MiB; heap probe): `' + JSON.stringify(summary.controllerMemory) + '`', '']),
   ];
   return lines.join('\n');
 }

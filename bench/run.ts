@@ -92,6 +92,8 @@ const { values: flags } = parseArgs({
     'window-repeats': { type: 'string', default: '5' },
     hookrun: { type: 'boolean', default: false },
     'hookrun-rounds': { type: 'string', default: '2' },
+    'hookrun-no-cli': { type: 'boolean', default: false },
+    'controller-env': { type: 'string', multiple: true, default: [] },
     help: { type: 'boolean', short: 'h', default: false },
   },
   strict: true,
@@ -114,8 +116,12 @@ if (flags.help) {
                     the order rotates per round; with --heap-probe every run is probed
        --window-overhead [--pods 1000] [--window-repeats 5] [--out FILE]
                  phase W only (no cluster): the quiesce window's overhead, see bench/window.ts
-       --hookrun [--pods 1000] [--concurrency 16] [--hookrun-rounds 2] [--out FILE]
-                 phase H only: a HookRun (kubehooks controller) next to the CLI, see bench/hookrun.ts
+       --hookrun [--pods 1000] [--concurrency 16] [--hookrun-rounds 2] [--out FILE] [--hookrun-no-cli]
+                 [--package] [--node-flags=…] [--controller-env NAME=VALUE]… [--heap-probe]
+                 [--heap-snapshot H [--heap-snapshot-at exit|rss:MIB|heap:MIB]]
+                 phase H only: a HookRun (kubehooks controller) next to the CLI, see bench/hookrun.ts;
+                 --node-flags, --controller-env and the heap probe apply to the controller process,
+                 --hookrun-no-cli leaves the CLI rounds out (memory runs)
 env: KUBEHOOKS_BENCH_KUBECONFIG=<file> uses that cluster instead of starting one (pods go to its node
      "kwok-node-0" unless KUBEHOOKS_BENCH_NODE names another kwok-managed node).
 `);
@@ -138,8 +144,21 @@ if (flags.hookrun) {
   const ctl = new AbortController();
   process.once('SIGINT', () => { ctl.abort(); });
   process.once('SIGTERM', () => { ctl.abort(); });
+  const snapshotAt = flags['heap-snapshot-at'];
+  if (!/^(exit|(rss|heap):\d+(\.\d+)?)$/.test(snapshotAt)) throw new Error(`--heap-snapshot-at: exit, rss:MIB or heap:MIB, not "${snapshotAt}"`);
+  const controllerEnv: Record<string, string> = {};
+  for (const kv of flags['controller-env']) {
+    const m = /^([A-Z_][A-Z0-9_]*)=(.*)$/.exec(kv);
+    if (m === null) throw new Error(`--controller-env: NAME=VALUE, not "${kv}"`);
+    controllerEnv[m[1] ?? ''] = m[2] ?? '';
+  }
   const table = await benchHookRun({
-    bin: BIN,
+    bin: flags.package ? packBuild(resolve(SOURCE_BIN, '..', '..'), log).bin : BIN,
+    nodeFlags: flags['node-flags'].split(' ').filter((x) => x !== ''),
+    env: controllerEnv,
+    heapProbe: flags['heap-probe'] || flags['heap-snapshot'] !== '',
+    heapSnapshotAt: flags['heap-snapshot'] !== '' ? snapshotAt : undefined,
+    cli: !flags['hookrun-no-cli'],
     pods: given('--pods') ? Number(flags.pods) : 1000,
     concurrency: given('--concurrency') ? Number(flags.concurrency) : 16,
     rounds: Number(flags['hookrun-rounds']),

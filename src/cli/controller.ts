@@ -4,7 +4,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
-import { HookRunController } from '../controller/controller.ts';
+import { HookRunController, observeStatusWrites } from '../controller/controller.ts';
 import { HookRunRunner } from '../controller/hookrun-run.ts';
 import { ControllerEndpoints } from '../controller/http-endpoints.ts';
 import { LeaderElector } from '../controller/leader.ts';
@@ -75,7 +75,9 @@ export const controllerCommand: CliCommand = {
               })
             : undefined;
           const runner = new HookRunRunner({
-            api,
+            api: observeStatusWrites(api, (stored) => {
+              metrics.observeStatusWrite(stored);
+            }),
             executor: ports.executor,
             watcher: ports.watcher,
             lister: ports.lister,
@@ -111,7 +113,8 @@ export const controllerCommand: CliCommand = {
               clock,
               log,
               onEvent: (event) => {
-                metrics.observeHookRun(event.type, event.hookRun);
+                if (event.type === 'deleted') metrics.observeHookRun('deleted', { metadata: event.meta });
+                else metrics.observeHookRun('upsert', event.hookRun);
               },
             });
             current = controller;

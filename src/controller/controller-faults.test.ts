@@ -194,6 +194,25 @@ void describe('controller fault tier (fake API server)', () => {
     assert.ok(c.logs.some((l) => /watch HookRuns .*retrying/.test(l)), c.logs.join('\n'));
   });
 
+  void test('the HookRun watch carries metadata only: a run\'s status writes come back small and are not read back', async (t) => {
+    const s = await setup(t);
+    const c = startController(s, t, 'ctl-a');
+    await until([s.server.changes], 'the HookRun watch', () => s.server.objects.openWatchCount === 1, 10_000);
+    const bytesBefore = s.server.objects.hookRunWatchBytes;
+    s.server.objects.createHookRun(hookRun('quiet'));
+    const status = await converged(s, 'quiet', () => c.logs.join('\n'));
+    assertConverged(s, status, 0);
+    const writes = s.server.objects.statusWrites.get(`${NS}/quiet`) ?? 0;
+    const size = Buffer.byteLength(JSON.stringify(s.server.objects.hookRun(NS, 'quiet')));
+    const sent = s.server.objects.hookRunWatchBytes - bytesBefore;
+    const gets = s.server.requests.filter((r) => r.method === 'GET' && r.path === `/apis/kubehooks.dev/v1alpha1/namespaces/${NS}/hookruns/quiet`).length;
+    assert.ok(writes >= 3, `${writes} status writes`);
+    // The creation and each write: one metadata event each, far smaller than the object.
+    assert.ok(sent < (writes + 1) * 1_000, `the watch sent ${sent} bytes for ${writes} writes of a ${size}-byte object`);
+    // Read to tell it is new, read by the run; at most one more for an echo that arrives after the run.
+    assert.ok(gets <= 3, `${gets} GETs of the HookRun for ${writes} status writes`);
+  });
+
   void test('at most `concurrency` hooks are ever stored started-without-result (a result is recorded before its slot is freed)', async (t) => {
     // Six pods with hooks in sequence, two slots: a hook's slot freed before its result reached the
     // journal let the next start be written beside it, so a status could show 3 running (a crash then

@@ -151,6 +151,13 @@ export interface HookRun {
   readonly status?: HookRunStatus;
 }
 
+/**
+ * What the controller's HookRun watch delivers (a metadata-only watch: PartialObjectMetadata): enough
+ * to tell a new object or a change from one already read, without the status (up to ~1 MiB) that
+ * every status write would otherwise send back.
+ */
+export type HookRunMeta = Pick<HookRun['metadata'], 'name' | 'namespace' | 'uid' | 'generation' | 'resourceVersion'>;
+
 // ---------- the size caps that keep a HookRun far below etcd's object size limit (1.5 MiB) ----------
 
 /** Each stream's tail in status.results is at most this many bytes (as stored: JSON-encoded UTF-8)... */

@@ -6,7 +6,7 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import type { HookSource } from '../model/hook.ts';
 import type { HookResult, HookStatus, RunKind } from '../model/result.ts';
-import type { HookRun, HookRunStatusPhase } from './hookrun-types.ts';
+import type { HookRunMeta, HookRunStatus, HookRunStatusPhase } from './hookrun-types.ts';
 import { HOOKRUN_STATUS_PHASES } from './hookrun-types.ts';
 
 export const RUN_PHASES: readonly RunKind[] = ['pre-backup', 'post-backup', 'post-restore'];
@@ -99,11 +99,21 @@ export class ControllerMetrics {
     }
   }
 
-  /** A HookRun seen by the watch (upsert) or gone (deleted). */
-  observeHookRun(type: 'upsert' | 'deleted', hookRun: HookRun): void {
+  /** A HookRun read by the controller (upsert) or gone (deleted, from the watch). */
+  observeHookRun(type: 'upsert' | 'deleted', hookRun: { readonly metadata: HookRunMeta; readonly status?: HookRunStatus | undefined }): void {
     const key = hookRun.metadata.uid ?? `${hookRun.metadata.namespace}/${hookRun.metadata.name}`;
     if (type === 'deleted') this.#phases.delete(key);
     else this.#phases.set(key, oneOf(hookRun.status?.phase ?? 'Pending', HOOKRUN_STATUS_PHASES, 'Pending'));
+  }
+
+  /**
+   * A status write of this controller, as stored: the watch carries metadata only, so a run's phase
+   * changes are taken from its writes. Only for a HookRun already counted (a write answered after the
+   * deletion was seen does not bring it back).
+   */
+  observeStatusWrite(hookRun: { readonly metadata: HookRunMeta; readonly status?: HookRunStatus | undefined }): void {
+    const key = hookRun.metadata.uid ?? `${hookRun.metadata.namespace}/${hookRun.metadata.name}`;
+    if (this.#phases.has(key)) this.observeHookRun('upsert', hookRun);
   }
 
   /** Leading (or not): a standby reports no HookRuns. */

@@ -1,10 +1,15 @@
 /**
  * The HookRun API (`kubehooks.dev/v1alpha1`) and the Velero objects HookRuns refer to, over the
- * KubeClient: get, status PUT with the resourceVersion precondition, list + watch (one watch per
- * namespace or one cluster-wide, resumed after disconnects, relisted on 410 Gone), and Events on a
- * HookRun. The controller reaches the cluster only through these and the runner's ports.
+ * KubeClient: get, status PUT with the resourceVersion precondition, a metadata-only list + watch (one
+ * watch per namespace or one cluster-wide, resumed after disconnects, relisted on 410 Gone), and
+ * Events on a HookRun. The controller reaches the cluster only through these and the runner's ports.
+ *
+ * The watch asks for PartialObjectMetadata (as client-go's metadata informers do): a HookRun's status
+ * grows to ~1 MiB with 2000 results and the controller writes it up to 10 times a second, and a full
+ * watch sent every one of those writes back to the controller to be read and parsed. The controller
+ * GETs the whole object only when it needs it (controller.ts).
  */
-import type { HookRun } from '../controller/hookrun-types.ts';
+import type { HookRun, HookRunMeta } from '../controller/hookrun-types.ts';
 import { HOOKRUN_API_VERSION, HOOKRUN_KIND, HOOKRUN_PLURAL } from '../controller/hookrun-types.ts';
 import type { Clock } from '../run/ports.ts';
 import type { KubeClient } from './client.ts';
@@ -26,7 +31,28 @@ function toHookRun(raw: unknown): HookRun | undefined {
   return { ...(raw as unknown as HookRun), apiVersion: HOOKRUN_API_VERSION, kind: HOOKRUN_KIND };
 }
 
-export type HookRunEvent = { readonly type: 'upsert'; readonly hookRun: HookRun } | { readonly type: 'deleted'; readonly hookRun: HookRun };
+/** Metadata only (kube-apiserver's PartialObjectMetadata), with plain JSON as the fallback a server without it answers. */
+export const METADATA_ACCEPT = 'application/json;as=PartialObjectMetadata;g=meta.k8s.io;v=v1,application/json';
+export const METADATA_LIST_ACCEPT = 'application/json;as=PartialObjectMetadataList;g=meta.k8s.io;v=v1,application/json';
+
+/** The metadata of a HookRun (PartialObjectMetadata, or a whole HookRun from a server that ignores `as=`). */
+export function toHookRunMeta(raw: unknown): HookRunMeta | undefined {
+  if (!isRecord(raw) || !isRecord(raw['metadata'])) return undefined;
+  const m = raw['metadata'];
+  if (typeof m['name'] !== 'string' || typeof m['namespace'] !== 'string') return undefined;
+  return {
+    name: m['name'],
+    namespace: m['namespace'],
+    ...(typeof m['uid'] === 'string' ? { uid: m['uid'] } : {}),
+    ...(typeof m['generation'] === 'number' ? { generation: m['generation'] } : {}),
+    ...(typeof m['resourceVersion'] === 'string' ? { resourceVersion: m['resourceVersion'] } : {}),
+  };
+}
+
+export interface HookRunMetaEvent {
+  readonly type: 'upsert' | 'deleted';
+  readonly meta: HookRunMeta;
+}
 
 export interface HookRunWatchOptions {
   readonly clock: Clock;
@@ -109,10 +135,11 @@ export class KubeHookRunClient {
   }
 
   /**
-   * Lists then watches HookRuns until `signal` aborts, calling `onEvent` for each; relists on 410
-   * Gone, resumes after disconnects with capped backoff. Rejects on 401/403 or a broken kubeconfig.
+   * Lists then watches HookRuns' metadata until `signal` aborts, calling `onEvent` for each; relists
+   * on 410 Gone (objects gone meanwhile are reported deleted), resumes after disconnects with capped
+   * backoff. Rejects on 401/403 or a broken kubeconfig.
    */
-  async watch(options: HookRunWatchOptions, onEvent: (event: HookRunEvent) => void, signal: AbortSignal): Promise<void> {
+  async watch(options: HookRunWatchOptions, onEvent: (event: HookRunMetaEvent) => void, signal: AbortSignal): Promise<void> {
     const targets = options.namespaces.length === 0 ? [undefined] : [...new Set(options.namespaces)];
     const inner = new AbortController();
     const onAbort = (): void => {
@@ -140,32 +167,33 @@ export class KubeHookRunClient {
     if (failure !== undefined && !signal.aborted) throw failure.error;
   }
 
-  async #watchOne(namespace: string | undefined, options: HookRunWatchOptions, onEvent: (event: HookRunEvent) => void, signal: AbortSignal, listed: () => void): Promise<void> {
+  async #watchOne(namespace: string | undefined, options: HookRunWatchOptions, onEvent: (event: HookRunMetaEvent) => void, signal: AbortSignal, listed: () => void): Promise<void> {
     let firstList = true;
     const where = namespace === undefined ? 'in all namespaces' : `in namespace "${namespace}"`;
-    const known = new Map<string, HookRun>();
+    /** Metadata only: what a relist needs to report the objects deleted meanwhile. */
+    const known = new Map<string, HookRunMeta>();
     let rv: string | undefined;
     let attempt = 0;
     while (!signal.aborted) {
       try {
         if (rv === undefined) {
-          const body = await this.#client.request('GET', hookRunsPath(namespace), { signal, what: `list HookRuns ${where}` });
+          const body = await this.#client.request('GET', hookRunsPath(namespace), { signal, what: `list HookRuns ${where}`, accept: METADATA_LIST_ACCEPT });
           if (!isRecord(body) || !Array.isArray(body['items']) || !isRecord(body['metadata'])) {
             throw new ApiStatusError(`cannot list HookRuns ${where}: the response is not a HookRunList`, { statusCode: 200, reason: undefined, serverMessage: '' });
           }
           const seen = new Set<string>();
           for (const raw of body['items'] as unknown[]) {
-            const hr = toHookRun(raw);
-            if (hr === undefined) continue;
-            const key = hr.metadata.uid ?? `${hr.metadata.namespace}/${hr.metadata.name}`;
+            const meta = toHookRunMeta(raw);
+            if (meta === undefined) continue;
+            const key = meta.uid ?? `${meta.namespace}/${meta.name}`;
             seen.add(key);
-            known.set(key, hr);
-            onEvent({ type: 'upsert', hookRun: hr });
+            known.set(key, meta);
+            onEvent({ type: 'upsert', meta });
           }
-          for (const [key, hr] of known) {
+          for (const [key, meta] of known) {
             if (!seen.has(key)) {
               known.delete(key);
-              onEvent({ type: 'deleted', hookRun: hr });
+              onEvent({ type: 'deleted', meta });
             }
           }
           const meta = body['metadata'];
@@ -179,6 +207,7 @@ export class KubeHookRunClient {
           signal,
           what: `watch HookRuns ${where}`,
           query: { watch: '1', resourceVersion: rv, allowWatchBookmarks: 'true', timeoutSeconds: String(options.watchTimeoutSeconds ?? 300) },
+          accept: METADATA_ACCEPT,
         });
         const decoder = new WatchLineDecoder(`watch HookRuns ${where}`);
         let events = 0;
@@ -195,16 +224,16 @@ export class KubeHookRunClient {
               const objMeta = isRecord(event.object) && isRecord(event.object['metadata']) ? event.object['metadata'] : undefined;
               if (objMeta !== undefined && typeof objMeta['resourceVersion'] === 'string') rv = objMeta['resourceVersion'];
               if (event.type === 'BOOKMARK') continue;
-              const hr = toHookRun(event.object);
-              if (hr === undefined) continue;
+              const meta = toHookRunMeta(event.object);
+              if (meta === undefined) continue;
               events++;
-              const key = hr.metadata.uid ?? `${hr.metadata.namespace}/${hr.metadata.name}`;
+              const key = meta.uid ?? `${meta.namespace}/${meta.name}`;
               if (event.type === 'DELETED') {
                 known.delete(key);
-                onEvent({ type: 'deleted', hookRun: hr });
+                onEvent({ type: 'deleted', meta });
               } else {
-                known.set(key, hr);
-                onEvent({ type: 'upsert', hookRun: hr });
+                known.set(key, meta);
+                onEvent({ type: 'upsert', meta });
               }
             }
           }

@@ -27,6 +27,11 @@ export interface RequestOptions {
    * `request` resolves with undefined. Error answers are still read for their Status.
    */
   readonly discardBody?: boolean;
+  /**
+   * The Accept header (default `application/json`), e.g. `application/json;as=PartialObjectMetadata;
+   * g=meta.k8s.io;v=v1` for metadata only (the HookRun watch).
+   */
+  readonly accept?: string;
 }
 
 
@@ -281,7 +286,7 @@ export class HttpTransport {
     const payload = options.body === undefined ? undefined : Buffer.from(JSON.stringify(options.body));
     const headers: Record<string, string | number> = {
       ...(conn.headers as Record<string, string> | undefined),
-      Accept: 'application/json',
+      Accept: options.accept ?? 'application/json',
     };
     if (payload !== undefined) {
       headers['Content-Type'] = 'application/json';

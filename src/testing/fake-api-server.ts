@@ -79,6 +79,8 @@ export interface RequestRecord {
   readonly method: string;
   readonly path: string;
   readonly query: URLSearchParams;
+  /** The Accept header, when one was sent. */
+  readonly accept?: string | undefined;
 }
 
 interface HistoryEntry {
@@ -413,7 +415,7 @@ export class FakeApiServer {
   #handle(req: http.IncomingMessage, res: http.ServerResponse): void {
     const url = new URL(req.url ?? '/', this.url);
     const method = req.method ?? 'GET';
-    this.requests.push({ method, path: url.pathname, query: url.searchParams });
+    this.requests.push({ method, path: url.pathname, query: url.searchParams, accept: req.headers.accept });
     this.changes.notify();
     if (this.objects.handle(req, res, url)) return;
     const m = /^\/api\/v1(?:\/namespaces\/([^/]+))?\/(pods|events)(?:\/([^/]+))?$/.exec(url.pathname);

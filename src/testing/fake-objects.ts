@@ -3,8 +3,10 @@
  * Leases (get, create, update) and kubehooks.dev/v1alpha1 HookRuns (list, watch, get, create, status
  * update), each write checked against metadata.resourceVersion as kube-apiserver does (409 Conflict),
  * with its own fault queue: injected statuses per verb, dropped HookRun watches, and edits by
- * "someone else" that move the resourceVersion under a writer. For the fault tier of the controller
- * and the leader election; the e2e tier runs the same code against kube-apiserver.
+ * "someone else" that move the resourceVersion under a writer. HookRun lists, watches and gets honour
+ * `Accept: application/json;as=PartialObjectMetadata[List];g=meta.k8s.io;v=v1` (metadata only) as
+ * kube-apiserver does. For the fault tier of the controller and the leader election; the e2e tier runs
+ * the same code against kube-apiserver.
  */
 import type http from 'node:http';
 
@@ -32,7 +34,19 @@ interface Entry {
 interface Watch {
   readonly namespace: string | undefined;
   readonly res: http.ServerResponse;
+  /** PartialObjectMetadata events. */
+  readonly metadataOnly: boolean;
   lastRv: number;
+}
+
+/** What `Accept` asks for: metadata only (PartialObjectMetadata, or its List), else the whole object. */
+function wantsMetadata(req: http.IncomingMessage, kind: 'PartialObjectMetadata' | 'PartialObjectMetadataList'): boolean {
+  const first = (req.headers.accept ?? '').split(',')[0] ?? '';
+  return first.split(';').map((x) => x.trim()).includes(`as=${kind}`);
+}
+
+function partialMetadata(obj: StoredObject): Record<string, unknown> {
+  return { kind: 'PartialObjectMetadata', apiVersion: 'meta.k8s.io/v1', metadata: obj.metadata };
 }
 
 function status(code: number, reason: string, message: string): Record<string, unknown> {
@@ -84,6 +98,22 @@ export class FakeObjects {
     return this.#store(this.#hookRuns, { ...hookRun, metadata: { ...hookRun.metadata, generation: 1 } }, true);
   }
 
+  /** Deletes a HookRun and tells the watches. */
+  deleteHookRun(namespace: string, name: string): void {
+    const key = `${namespace}/${name}`;
+    const current = this.#hookRuns.get(key);
+    if (current === undefined) throw new Error(`fake API server: no HookRun ${key}`);
+    this.#hookRuns.delete(key);
+    this.#rv++;
+    const entry: Entry = { rv: this.#rv, type: 'DELETED', obj: { ...current, metadata: { ...current.metadata, resourceVersion: String(this.#rv) } } };
+    this.#history.push(entry);
+    for (const w of this.#watches) this.#deliver(w, entry);
+    this.#notify();
+  }
+
+  /** Bytes sent on HookRun watches (tests of what a status write costs its watchers). */
+  hookRunWatchBytes = 0;
+
   /** Someone else edits the HookRun (a label, say): its resourceVersion moves, its status stays. */
   touchHookRun(namespace: string, name: string, change: (obj: StoredObject) => void): StoredObject {
     const current = this.#hookRuns.get(`${namespace}/${name}`);
@@ -132,9 +162,9 @@ export class FakeObjects {
     const resource = 'hookruns.kubehooks.dev';
     if (method === 'GET' && name === undefined) {
       const w = url.searchParams.get('watch');
-      if (w === '1' || w === 'true') this.#watch(url, ns, res);
-      else this.#list(res, ns);
-    } else if (method === 'GET' && name !== undefined && ns !== undefined) this.#get(res, 'hookrun-get', this.#hookRuns, ns, name, resource);
+      if (w === '1' || w === 'true') this.#watch(url, ns, res, wantsMetadata(req, 'PartialObjectMetadata'));
+      else this.#list(res, ns, wantsMetadata(req, 'PartialObjectMetadataList'));
+    } else if (method === 'GET' && name !== undefined && ns !== undefined) this.#get(res, 'hookrun-get', this.#hookRuns, ns, name, resource, wantsMetadata(req, 'PartialObjectMetadata'));
     else if (method === 'POST' && name === undefined && ns !== undefined) this.#withBody(req, res, (body) => { this.#create(res, 'hookrun-get', this.#hookRuns, ns, body, resource, true); });
     else if (method === 'PUT' && name !== undefined && ns !== undefined && sub) this.#withBody(req, res, (body) => { this.#update(res, 'hookrun-status', this.#hookRuns, ns, name, body, resource, 'status'); });
     else this.#send(res, 405, status(405, 'MethodNotAllowed', 'method not allowed'));
@@ -189,12 +219,12 @@ export class FakeObjects {
     return structuredClone(stored);
   }
 
-  #get(res: http.ServerResponse, verb: ObjectVerb, map: Map<string, StoredObject>, ns: string, name: string, resource: string): void {
+  #get(res: http.ServerResponse, verb: ObjectVerb, map: Map<string, StoredObject>, ns: string, name: string, resource: string, metadataOnly = false): void {
     const f = this.#take(verb);
     if (f !== undefined) { this.#fault(res, f); return; }
     const obj = map.get(`${ns}/${name}`);
     if (obj === undefined) { this.#send(res, 404, status(404, 'NotFound', `${resource} "${name}" not found`)); return; }
-    this.#send(res, 200, obj);
+    this.#send(res, 200, metadataOnly ? partialMetadata(obj) : obj);
   }
 
   #create(res: http.ServerResponse, verb: ObjectVerb, map: Map<string, StoredObject>, ns: string, body: StoredObject, resource: string, watched: boolean): void {
@@ -228,20 +258,22 @@ export class FakeObjects {
     this.#send(res, 200, stored);
   }
 
-  #list(res: http.ServerResponse, ns: string | undefined): void {
+  #list(res: http.ServerResponse, ns: string | undefined, metadataOnly: boolean): void {
     const f = this.#take('hookrun-list');
     if (f !== undefined) { this.#fault(res, f); return; }
     const items = [...this.#hookRuns.values()].filter((o) => ns === undefined || o.metadata.namespace === ns);
-    this.#send(res, 200, { apiVersion: 'kubehooks.dev/v1alpha1', kind: 'HookRunList', metadata: { resourceVersion: String(this.#rv) }, items });
+    const metadata = { resourceVersion: String(this.#rv) };
+    if (metadataOnly) this.#send(res, 200, { apiVersion: 'meta.k8s.io/v1', kind: 'PartialObjectMetadataList', metadata, items: items.map(partialMetadata) });
+    else this.#send(res, 200, { apiVersion: 'kubehooks.dev/v1alpha1', kind: 'HookRunList', metadata, items });
   }
 
-  #watch(url: URL, ns: string | undefined, res: http.ServerResponse): void {
+  #watch(url: URL, ns: string | undefined, res: http.ServerResponse, metadataOnly: boolean): void {
     const f = this.#take('hookrun-watch');
     if (f !== undefined) { this.#fault(res, f); return; }
     const from = Number(url.searchParams.get('resourceVersion') ?? String(this.#rv));
     res.writeHead(200, { 'Content-Type': 'application/json', 'Transfer-Encoding': 'chunked' });
     res.flushHeaders();
-    const w: Watch = { namespace: ns, res, lastRv: from };
+    const w: Watch = { namespace: ns, res, metadataOnly, lastRv: from };
     for (const entry of this.#history) this.#deliver(w, entry);
     w.lastRv = Math.max(w.lastRv, from);
     this.#watches.add(w);
@@ -259,6 +291,8 @@ export class FakeObjects {
     if (entry.rv <= w.lastRv) return;
     w.lastRv = entry.rv;
     if (w.namespace !== undefined && entry.obj.metadata.namespace !== w.namespace) return;
-    w.res.write(`${JSON.stringify({ type: entry.type, object: entry.obj })}\n`);
+    const line = `${JSON.stringify({ type: entry.type, object: w.metadataOnly ? partialMetadata(entry.obj) : entry.obj })}\n`;
+    this.hookRunWatchBytes += Buffer.byteLength(line);
+    w.res.write(line);
   }
 }
