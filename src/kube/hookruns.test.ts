@@ -121,6 +121,14 @@ void describe('KubeHookRunClient.watch: metadata only', () => {
     assert.equal(hookRunRequests(w.server, 'list').at(-1)?.accept, METADATA_LIST_ACCEPT);
   });
 
+  void test('an empty namespace: the list answers `"items": null` (as kube-apiserver does for PartialObjectMetadataList); synced, and a HookRun created later is seen', async (t) => {
+    const w = await watch(t);
+    assert.equal(hookRunRequests(w.server, 'list').length, 1);
+    assert.deepEqual(w.logs, []);
+    w.server.objects.createHookRun(hookRun('later'));
+    await until([w.server.changes], 'later seen', () => w.events.some((e) => e.meta.name === 'later'), 10_000);
+  });
+
   void test('toHookRunMeta: PartialObjectMetadata, a whole HookRun (a server that ignores as=), and what is not a HookRun', () => {
     const cases: { name: string; raw: unknown; want: HookRunMeta | undefined }[] = [
       { name: 'partial metadata', raw: { kind: 'PartialObjectMetadata', metadata: { name: 'a', namespace: 'n', uid: 'u', generation: 2, resourceVersion: '7', labels: { x: 'y' } } }, want: { name: 'a', namespace: 'n', uid: 'u', generation: 2, resourceVersion: '7' } },

@@ -178,11 +178,12 @@ export class KubeHookRunClient {
       try {
         if (rv === undefined) {
           const body = await this.#client.request('GET', hookRunsPath(namespace), { signal, what: `list HookRuns ${where}`, accept: METADATA_LIST_ACCEPT });
-          if (!isRecord(body) || !Array.isArray(body['items']) || !isRecord(body['metadata'])) {
-            throw new ApiStatusError(`cannot list HookRuns ${where}: the response is not a HookRunList`, { statusCode: 200, reason: undefined, serverMessage: '' });
+          // An empty PartialObjectMetadataList comes as `"items": null` (a nil Go slice).
+          if (!isRecord(body) || !(Array.isArray(body['items']) || body['items'] === null || body['items'] === undefined) || !isRecord(body['metadata'])) {
+            throw new ApiStatusError(`cannot list HookRuns ${where}: the response is not a HookRunList or PartialObjectMetadataList`, { statusCode: 200, reason: undefined, serverMessage: '' });
           }
           const seen = new Set<string>();
-          for (const raw of body['items'] as unknown[]) {
+          for (const raw of (body['items'] ?? []) as unknown[]) {
             const meta = toHookRunMeta(raw);
             if (meta === undefined) continue;
             const key = meta.uid ?? `${meta.namespace}/${meta.name}`;

@@ -263,7 +263,8 @@ export class FakeObjects {
     if (f !== undefined) { this.#fault(res, f); return; }
     const items = [...this.#hookRuns.values()].filter((o) => ns === undefined || o.metadata.namespace === ns);
     const metadata = { resourceVersion: String(this.#rv) };
-    if (metadataOnly) this.#send(res, 200, { apiVersion: 'meta.k8s.io/v1', kind: 'PartialObjectMetadataList', metadata, items: items.map(partialMetadata) });
+    // kube-apiserver sends an empty PartialObjectMetadataList with `"items": null` (a nil Go slice).
+    if (metadataOnly) this.#send(res, 200, { apiVersion: 'meta.k8s.io/v1', kind: 'PartialObjectMetadataList', metadata, items: items.length === 0 ? null : items.map(partialMetadata) });
     else this.#send(res, 200, { apiVersion: 'kubehooks.dev/v1alpha1', kind: 'HookRunList', metadata, items });
   }
 
