@@ -1,6 +1,6 @@
 /**
  * The V8 memory settings kubehooks starts with (docs/adr/0025-memory-defaults.md): for the commands
- * whose memory grows with the number of pods (`run`, `thaw`), V8 collects the young generation while
+ * whose memory grows with the number of pods (`run`, `thaw`, `controller`), V8 collects the young generation while
  * it is small and the old generation close to what is live, instead of growing both into headroom.
  * Set with v8.setFlagsFromString() at the start of the process, before kubehooks' own code runs (no
  * re-exec: the flags below take effect when set after V8's heap is set up; `--max-semi-space-size`
@@ -13,7 +13,7 @@
 import v8 from 'node:v8';
 
 /** The commands whose memory grows with the pods they act on. */
-const SCALING_COMMANDS: ReadonlySet<string> = new Set(['run', 'thaw']);
+const SCALING_COMMANDS: ReadonlySet<string> = new Set(['run', 'thaw', 'controller']);
 
 /** Old generation: grow the heap by little, collect close to the live size. */
 export const OLD_GENERATION_FLAG = '--optimize-for-size';
