@@ -8,6 +8,7 @@
  * and `/bin/sh -c "echo ok"`: cheap local processes under KWOK.
  */
 import { SIM } from '../../scripts/cluster/simulation.ts';
+import { prng } from '../../src/testing/prng.ts';
 
 export const LABEL_HOOKS = 'bench.kubehooks.dev/hooks';
 export const LABEL_MULTI = 'bench.kubehooks.dev/multi';
@@ -38,18 +39,6 @@ export interface Workload {
   /** Hooks in Restore order: per pod, per resource hook, per postHook. */
   readonly hooks: readonly BenchHook[];
   readonly containers: number;
-}
-
-/** mulberry32: a small deterministic PRNG in [0,1). */
-export function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 export function parseHooksPerPod(text: string): HooksPerPod {

@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import { prng } from '../testing/prng.ts';
 import { StartJournal, recover, type JournalEntry, type Outcome } from './start-journal.ts';
 
 const T = '2026-12-03T11:00:00.000Z';
@@ -83,18 +84,6 @@ void describe('recover', () => {
   }
 });
 
-/** A seeded PRNG (mulberry32), so a failing schedule can be replayed. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 /**
  * Random schedules of requests, writes (acknowledged, refused, or stored with the answer lost), execs
  * and results, with a crash after every step: recovery from the two objects as stored never offers a
@@ -106,7 +95,7 @@ void describe('StartJournal: a crash at every step', () => {
   const C = 3;
   for (let seed = 1; seed <= 60; seed++) {
     void it(`schedule ${seed}`, () => {
-      const r = rng(seed);
+      const r = prng(seed);
       const executed = new Map<string, number>();
       const statusFinal = new Set<string>();
       let durableJournal: readonly JournalEntry[] = [];
