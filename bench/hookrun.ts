@@ -192,14 +192,17 @@ export async function benchHookRun(o: HookRunBenchOptions): Promise<string> {
     try {
       // The CRD, as `kubehooks manifests controller` prints it.
       const manifests = await runMeasured(process.execPath, [o.bin, 'manifests', 'controller', '--image', 'registry.invalid/kubehooks:bench'], { deadlineMs: 60_000 });
-      const crd = parseAllDocuments(manifests.stdout).map((d) => d.toJS() as { kind?: string }).find((x) => x.kind === 'CustomResourceDefinition');
-      if (crd === undefined) throw new Error(`manifests controller printed no CRD: ${manifests.stderr.slice(0, 500)}`);
-      await api.call('POST', '/apis/apiextensions.k8s.io/v1/customresourcedefinitions', crd);
-      for (let i = 0; ; i++) {
-        const c = JSON.parse(await api.call('GET', '/apis/apiextensions.k8s.io/v1/customresourcedefinitions/hookruns.kubehooks.dev')) as { status?: { conditions?: { type: string; status: string }[] } };
-        if (c.status?.conditions?.some((x) => x.type === 'Established' && x.status === 'True') === true) break;
-        if (i > 100) throw new Error('the HookRun CRD was not Established within 20 s');
-        await sleep(200, signal);
+      // Every CRD it prints (HookRun, and HookRunJournal since ADR 0024; an older binary prints only the first).
+      const crds = parseAllDocuments(manifests.stdout).map((d) => d.toJS() as { kind?: string; metadata?: { name?: string } }).filter((x) => x.kind === 'CustomResourceDefinition');
+      if (crds.length === 0) throw new Error(`manifests controller printed no CRD: ${manifests.stderr.slice(0, 500)}`);
+      for (const crd of crds) await api.call('POST', '/apis/apiextensions.k8s.io/v1/customresourcedefinitions', crd);
+      for (const crd of crds) {
+        for (let i = 0; ; i++) {
+          const c = JSON.parse(await api.call('GET', `/apis/apiextensions.k8s.io/v1/customresourcedefinitions/${crd.metadata?.name ?? ''}`)) as { status?: { conditions?: { type: string; status: string }[] } };
+          if (c.status?.conditions?.some((x) => x.type === 'Established' && x.status === 'True') === true) break;
+          if (i > 100) throw new Error(`the CRD ${crd.metadata?.name ?? ''} was not Established within 20 s`);
+          await sleep(200, signal);
+        }
       }
 
       const namespace = `bench-h-${o.pods}-${Date.now().toString(36)}`;

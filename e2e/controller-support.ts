@@ -35,7 +35,7 @@ export async function installController(ctx: E2eContext, t: TestContext): Promis
   const crd = objects.filter((o) => o.kind === 'CustomResourceDefinition');
   const applied = await kubectl(ctx.kubeconfigPath, ['apply', '-f', '-'], crd.map((o) => JSON.stringify(o)).join('\n'));
   assert.equal(applied.code, 0, applied.stderr);
-  const est = await kubectl(ctx.kubeconfigPath, ['wait', '--for=condition=Established', '--timeout=30s', 'crd/hookruns.kubehooks.dev']);
+  const est = await kubectl(ctx.kubeconfigPath, ['wait', '--for=condition=Established', '--timeout=30s', 'crd/hookruns.kubehooks.dev', 'crd/hookrunjournals.kubehooks.dev']);
   assert.equal(est.code, 0, est.stderr);
   const rbac = objects.filter((o) => ['ServiceAccount', 'ClusterRole', 'ClusterRoleBinding', 'Role', 'RoleBinding'].includes(o.kind));
   const created = await kubectl(ctx.kubeconfigPath, ['apply', '-f', '-'], rbac.map((o) => JSON.stringify(o)).join('\n'));

@@ -214,6 +214,7 @@ const statusSchema: Schema = {
     },
     outputTailBytes: count('Bytes kept of each stream\'s tail in results[] for this run.'),
     holder: { type: 'string', maxLength: 253, description: 'The controller process that wrote the status last (pod name and a random suffix).' },
+    journalUID: { type: 'string', maxLength: 128, description: 'metadata.uid of this run\'s HookRunJournal (same name), recorded with the plan: a resumed run whose journal is missing or has another uid runs nothing more.' },
     results: {
       type: 'array',
       description: `One entry per planned hook, shaped like \`kubehooks run -o json\`'s results[], plus status pending (not started) and running (started, no result yet); at most ${MAX_HOOKS_PER_RUN}.`,

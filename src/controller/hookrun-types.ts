@@ -133,6 +133,8 @@ export interface HookRunStatus {
   readonly skipped?: readonly HookRunSkipped[];
   /** Which controller process wrote the status last (its journal identity). */
   readonly holder?: string;
+  /** metadata.uid of the run's HookRunJournal (ADR 0024), recorded with the plan; the journal is created first. */
+  readonly journalUID?: string;
 }
 
 export interface HookRun {
@@ -192,4 +194,51 @@ export function outputTailBytes(hooks: number): number {
 export function reasonBytes(hooks: number): number {
   if (hooks <= 0) return REASON_MAX_BYTES;
   return Math.min(REASON_MAX_BYTES, Math.max(REASON_MIN_BYTES, Math.floor(REASON_BUDGET_BYTES / hooks)));
+}
+
+/** ADR 0024: the small object that carries a HookRun's durable starts and outcomes (one per HookRun, same name). */
+export const HOOKRUNJOURNAL_KIND = 'HookRunJournal';
+export const HOOKRUNJOURNAL_PLURAL = 'hookrunjournals';
+export const HOOKRUNJOURNAL_CRD_NAME = `${HOOKRUNJOURNAL_PLURAL}.${HOOKRUN_GROUP}`;
+export const JOURNAL_OUTCOME_STATUSES = ['succeeded', 'failed', 'timed-out', 'not-run'] as const;
+
+/** A hook's outcome as the journal keeps it: no output (that goes to the HookRun status). */
+export interface HookRunJournalOutcome {
+  readonly status: (typeof JOURNAL_OUTCOME_STATUSES)[number];
+  readonly exitCode: number | null;
+  readonly durationMs: number | null;
+  readonly reasonCode?: string;
+}
+
+/** A hook whose start is durable (and whose final result the HookRun status may lack). */
+export interface HookRunJournalEntry {
+  readonly namespace: string;
+  readonly pod: string;
+  readonly container: string;
+  readonly source: HookResult['source'];
+  readonly name: string;
+  readonly phase: HookResult['phase'];
+  readonly index: number;
+  readonly startedAt: string;
+  readonly outcome?: HookRunJournalOutcome;
+}
+
+export interface HookRunJournal {
+  readonly apiVersion: typeof HOOKRUN_API_VERSION;
+  readonly kind: typeof HOOKRUNJOURNAL_KIND;
+  readonly metadata: {
+    readonly name: string;
+    readonly namespace: string;
+    readonly uid?: string;
+    readonly resourceVersion?: string;
+    readonly ownerReferences?: readonly { readonly apiVersion: string; readonly kind: string; readonly name: string; readonly uid: string; readonly controller?: boolean }[];
+    readonly [key: string]: unknown;
+  };
+  readonly spec: {
+    /** The HookRun this journal belongs to (a journal left by a deleted HookRun of the same name is not ours). */
+    readonly hookRunUID: string;
+    /** The controller process that wrote it last (status.holder's identity). */
+    readonly holder: string;
+    readonly entries: readonly HookRunJournalEntry[];
+  };
 }

@@ -1,10 +1,11 @@
 /**
- * What `kubehooks manifests controller` prints: the HookRun CRD, the controller's ServiceAccount,
+ * What `kubehooks manifests controller` prints: the HookRun and HookRunJournal CRDs, the controller's ServiceAccount,
  * least-privilege RBAC and bindings, and its Deployment. The Helm chart (deploy/helm/kubehooks)
  * renders the same objects; src/controller/deploy.test.ts keeps the two in step. Pure.
  */
 import { hookRunCrd } from './hookrun-crd.ts';
-import { HOOKRUN_GROUP, HOOKRUN_PLURAL } from './hookrun-types.ts';
+import { hookRunJournalCrd } from './hookrunjournal-crd.ts';
+import { HOOKRUN_GROUP, HOOKRUN_PLURAL, HOOKRUNJOURNAL_PLURAL } from './hookrun-types.ts';
 
 export const DEFAULT_CONTROLLER_NAMESPACE = 'kubehooks';
 export const DEFAULT_CONTROLLER_NAME = 'kubehooks-controller';
@@ -21,12 +22,15 @@ export const METRICS_PORT = 8080;
 
 /**
  * Everything the controller does, and nothing more: it never creates, changes or deletes pods or
- * HookRuns (only their status), and reads Velero objects only for backupRef/restoreRef.
+ * HookRuns (only their status; its own HookRunJournals are the one thing it creates, updates and
+ * deletes), and reads Velero objects only for backupRef/restoreRef.
  */
 export const CONTROLLER_RULES: readonly PolicyRule[] = [
   // Watch HookRuns; write only their status (the journal).
   { apiGroups: [HOOKRUN_GROUP], resources: [HOOKRUN_PLURAL], verbs: ['get', 'list', 'watch'] },
   { apiGroups: [HOOKRUN_GROUP], resources: [`${HOOKRUN_PLURAL}/status`], verbs: ['get', 'update', 'patch'] },
+  // The write-ahead part of a run's journal (ADR 0024): one object per HookRun, read by name (no list, no watch).
+  { apiGroups: [HOOKRUN_GROUP], resources: [HOOKRUNJOURNAL_PLURAL], verbs: ['get', 'create', 'update', 'delete'] },
   // Plan from the live pods, wait for containers, exec (the upgrade GET is authorized as create since 1.35).
   { apiGroups: [''], resources: ['pods'], verbs: ['get', 'list', 'watch'] },
   { apiGroups: [''], resources: ['pods/exec'], verbs: ['create', 'get'] },
@@ -93,7 +97,7 @@ export function controllerManifests(options: ControllerManifestOptions): Record<
   const leaderElect = options.leaderElect !== false;
   const subject = [{ kind: 'ServiceAccount', name, namespace }];
   const meta = (extra: Record<string, unknown> = {}): Record<string, unknown> => ({ name, labels: { ...LABELS }, ...extra });
-  const out: Record<string, unknown>[] = [hookRunCrd(), { apiVersion: 'v1', kind: 'Namespace', metadata: { name: namespace } }];
+  const out: Record<string, unknown>[] = [hookRunCrd(), hookRunJournalCrd(), { apiVersion: 'v1', kind: 'Namespace', metadata: { name: namespace } }];
   out.push({ apiVersion: 'v1', kind: 'ServiceAccount', metadata: meta({ namespace }) });
   if (watch.length === 0) {
     out.push({ apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'ClusterRole', metadata: meta(), rules: rules(CONTROLLER_RULES) });

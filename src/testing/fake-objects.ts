@@ -1,7 +1,7 @@
 /**
  * The fake API server's other objects (fake-api-server.ts routes to it): coordination.k8s.io/v1
  * Leases (get, create, update) and kubehooks.dev/v1alpha1 HookRuns (list, watch, get, create, status
- * update), each write checked against metadata.resourceVersion as kube-apiserver does (409 Conflict),
+ * update) and HookRunJournals (get, create, update, delete; ADR 0024), each write checked against metadata.resourceVersion as kube-apiserver does (409 Conflict),
  * with its own fault queue: injected statuses per verb, dropped HookRun watches, and edits by
  * "someone else" that move the resourceVersion under a writer. HookRun lists, watches and gets honour
  * `Accept: application/json;as=PartialObjectMetadata[List];g=meta.k8s.io;v=v1` (metadata only) as
@@ -10,7 +10,7 @@
  */
 import type http from 'node:http';
 
-export type ObjectVerb = 'lease-get' | 'lease-create' | 'lease-update' | 'hookrun-list' | 'hookrun-watch' | 'hookrun-get' | 'hookrun-status';
+export type ObjectVerb = 'lease-get' | 'lease-create' | 'lease-update' | 'hookrun-list' | 'hookrun-watch' | 'hookrun-get' | 'hookrun-status' | 'journal-get' | 'journal-create' | 'journal-update' | 'journal-delete';
 
 export interface ObjectFault {
   readonly verb: ObjectVerb;
@@ -54,11 +54,13 @@ function status(code: number, reason: string, message: string): Record<string, u
 }
 
 const LEASES = /^\/apis\/coordination\.k8s\.io\/v1\/namespaces\/([^/]+)\/leases(?:\/([^/]+))?$/;
+const JOURNALS = /^\/apis\/kubehooks\.dev\/v1alpha1\/namespaces\/([^/]+)\/hookrunjournals(?:\/([^/]+))?$/;
 const HOOKRUNS = /^\/apis\/kubehooks\.dev\/v1alpha1(?:\/namespaces\/([^/]+))?\/hookruns(?:\/([^/]+)(\/status)?)?$/;
 
 export class FakeObjects {
   readonly #leases = new Map<string, StoredObject>();
   readonly #hookRuns = new Map<string, StoredObject>();
+  readonly #journals = new Map<string, StoredObject>();
   readonly #history: Entry[] = [];
   readonly #watches = new Set<Watch>();
   readonly #faults: (ObjectFault & { remaining: number })[] = [];
@@ -69,6 +71,10 @@ export class FakeObjects {
   readonly statusWrites = new Map<string, number>();
   /** Called with each accepted status write (tests follow the journal). */
   onStatusWrite: ((hookRun: StoredObject) => void) | undefined;
+  /** HookRunJournal writes accepted (create and update), per key. */
+  readonly journalWrites = new Map<string, number>();
+  /** Called with each accepted HookRunJournal write (create or update). */
+  onJournalWrite: ((journal: StoredObject) => void) | undefined;
 
   constructor(notify: () => void) {
     this.#notify = notify;
@@ -111,6 +117,22 @@ export class FakeObjects {
     this.#notify();
   }
 
+  journal(namespace: string, name: string): StoredObject | undefined {
+    const j = this.#journals.get(`${namespace}/${name}`);
+    return j === undefined ? undefined : structuredClone(j);
+  }
+
+  /** Someone deletes a HookRunJournal (no watch sees it). */
+  deleteJournal(namespace: string, name: string): void {
+    this.#journals.delete(`${namespace}/${name}`);
+    this.#notify();
+  }
+
+  /** Writes a HookRunJournal as another client would (moves its resourceVersion; keeps its uid). */
+  putJournal(journal: StoredObject): StoredObject {
+    return this.#store(this.#journals, journal, false);
+  }
+
   /** Bytes sent on HookRun watches (tests of what a status write costs its watchers). */
   hookRunWatchBytes = 0;
 
@@ -151,6 +173,18 @@ export class FakeObjects {
       if (method === 'GET' && name !== undefined) this.#get(res, 'lease-get', this.#leases, ns, name, 'leases.coordination.k8s.io');
       else if (method === 'POST' && name === undefined) this.#withBody(req, res, (body) => { this.#create(res, 'lease-create', this.#leases, ns, body, 'leases.coordination.k8s.io', false); });
       else if (method === 'PUT' && name !== undefined) this.#withBody(req, res, (body) => { this.#update(res, 'lease-update', this.#leases, ns, name, body, 'leases.coordination.k8s.io', 'all'); });
+      else this.#send(res, 405, status(405, 'MethodNotAllowed', 'method not allowed'));
+      return true;
+    }
+    const journal = JOURNALS.exec(url.pathname);
+    if (journal !== null) {
+      const ns = decodeURIComponent(journal[1] ?? '');
+      const name = journal[2] === undefined ? undefined : decodeURIComponent(journal[2]);
+      const resource = 'hookrunjournals.kubehooks.dev';
+      if (method === 'GET' && name !== undefined) this.#get(res, 'journal-get', this.#journals, ns, name, resource);
+      else if (method === 'POST' && name === undefined) this.#withBody(req, res, (body) => { this.#create(res, 'journal-create', this.#journals, ns, body, resource, false); });
+      else if (method === 'PUT' && name !== undefined) this.#withBody(req, res, (body) => { this.#update(res, 'journal-update', this.#journals, ns, name, body, resource, 'all'); });
+      else if (method === 'DELETE' && name !== undefined) this.#withBody(req, res, (body) => { this.#delete(res, ns, name, body, resource); });
       else this.#send(res, 405, status(405, 'MethodNotAllowed', 'method not allowed'));
       return true;
     }
@@ -233,6 +267,7 @@ export class FakeObjects {
     const name = body.metadata.name;
     if (map.has(`${ns}/${name}`)) { this.#send(res, 409, status(409, 'AlreadyExists', `${resource} "${name}" already exists`)); return; }
     const stored = this.#store(map, { ...body, metadata: { ...body.metadata, namespace: ns, ...(watched ? { generation: 1 } : {}) } }, watched);
+    if (map === this.#journals) this.#journalWritten(stored);
     if (f !== undefined) { this.#fault(res, f); return; }
     this.#send(res, 201, stored);
   }
@@ -250,12 +285,34 @@ export class FakeObjects {
     }
     const next: StoredObject = part === 'status' ? { ...current, status: body['status'] } : { ...body, metadata: { ...current.metadata, ...body.metadata } };
     const stored = this.#store(map, next, map === this.#hookRuns);
+    if (map === this.#journals) this.#journalWritten(stored);
     if (part === 'status') {
       this.statusWrites.set(key, (this.statusWrites.get(key) ?? 0) + 1);
       this.onStatusWrite?.(structuredClone(stored));
     }
     if (f !== undefined) { this.#fault(res, f); return; }
     this.#send(res, 200, stored);
+  }
+
+  #journalWritten(stored: StoredObject): void {
+    const key = `${stored.metadata.namespace}/${stored.metadata.name}`;
+    this.journalWrites.set(key, (this.journalWrites.get(key) ?? 0) + 1);
+    this.onJournalWrite?.(structuredClone(stored));
+  }
+
+  #delete(res: http.ServerResponse, ns: string, name: string, body: StoredObject, resource: string): void {
+    const f = this.#take('journal-delete');
+    if (f !== undefined) { this.#fault(res, f); return; }
+    const key = `${ns}/${name}`;
+    const current = this.#journals.get(key);
+    if (current === undefined) { this.#send(res, 404, status(404, 'NotFound', `${resource} "${name}" not found`)); return; }
+    const uid = (body['preconditions'] as { uid?: string } | undefined)?.uid;
+    if (uid !== undefined && uid !== current.metadata.uid) {
+      this.#send(res, 409, status(409, 'Conflict', `Precondition failed: UID in precondition: ${uid}, UID in object meta: ${String(current.metadata.uid)}`)); return;
+    }
+    this.#journals.delete(key);
+    this.#notify();
+    this.#send(res, 200, status(200, 'Success', 'deleted'));
   }
 
   #list(res: http.ServerResponse, ns: string | undefined, metadataOnly: boolean): void {
