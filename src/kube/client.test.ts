@@ -6,7 +6,7 @@ import { after, before, describe, it } from 'node:test';
 import { FakeApiServer } from '../testing/fake-api-server.ts';
 import { until } from '../testing/changes.ts';
 import { activeHandlesAfterSettling } from '../testing/handles.ts';
-import { KubeClient } from './client.ts';
+import { KubeClient, PREPARED_FILES_REREAD_MS } from './client.ts';
 import { loadKubeConfig } from './kubeconfig.ts';
 import { ApiTimeoutError, ApiUnreachableError, ForbiddenError, KubeconfigError, NotFoundError, UnauthorizedError } from './errors.ts';
 
@@ -182,6 +182,98 @@ void describe('KubeClient requests map failures to typed errors', () => {
       });
     } finally {
       deadClient.close();
+    }
+  });
+});
+
+void describe('KubeClient prepares the kubeconfig\'s credentials once (ADR 0026)', () => {
+  const own = fs.mkdtempSync(path.join(os.tmpdir(), 'kubehooks-client-prepared-'));
+  after(() => {
+    fs.rmSync(own, { recursive: true, force: true });
+  });
+  const write = (name: string, text: string): string => {
+    const file = path.join(own, name);
+    fs.writeFileSync(file, text);
+    return file;
+  };
+  const caPem = '-----BEGIN CERTIFICATE-----\nMIIBfake\n-----END CERTIFICATE-----\n';
+  const config = (name: string, cluster: string, user: string): string =>
+    `apiVersion: v1\nkind: Config\nclusters:\n- name: c\n  cluster: {server: "http://127.0.0.1:1", insecure-skip-tls-verify: true${cluster}}\n` +
+    `users:\n- name: u\n  user: {${user}}\ncontexts:\n- name: x\n  context: {cluster: c, user: u}\ncurrent-context: x\n# ${name}\n`;
+  /** A client on a clock the test moves, counting client-node's option filling. */
+  const counted = (file: string, clock: { now: number }): { client: KubeClient; calls: () => number } => {
+    const kc = loadKubeConfig({ kubeconfigPath: file, warn: () => undefined });
+    let calls = 0;
+    const apply = kc.applyToHTTPSOptions.bind(kc);
+    kc.applyToHTTPSOptions = (opts) => {
+      calls += 1;
+      return apply(opts);
+    };
+    return { client: new KubeClient(kc, { now: () => clock.now }), calls: () => calls };
+  };
+
+  // Per row: the kubeconfig, how many times client-node fills options for 5 connections now, and for 5
+  // more after PREPARED_FILES_REREAD_MS.
+  const rows: readonly { readonly what: string; readonly cluster: string; readonly user: string; readonly now: number; readonly later: number }[] = [
+    { what: 'a static token and inline data: once for the client', cluster: '', user: 'token: t, client-key-data: a2V5', now: 1, later: 1 },
+    { what: 'material from files: again once they may have changed', cluster: '', user: `token: t, client-certificate: ${write('cert.pem', caPem)}, client-key-data: a2V5`, now: 1, later: 2 },
+  ];
+  for (const row of rows) {
+    void it(row.what, async () => {
+      const clock = { now: 1_000_000 };
+      const { client, calls } = counted(write(`prepared-${rows.indexOf(row)}`, config(row.what, row.cluster, row.user)), clock);
+      try {
+        const seen = [];
+        for (let i = 0; i < 5; i++) seen.push(await client.connectionOptions());
+        assert.equal(calls(), row.now);
+        for (const o of seen) assert.equal((o.headers as Record<string, string>)['Authorization'], 'Bearer t');
+        // Every connection gets headers of its own: what one request adds does not reach the next.
+        (seen[0]?.headers as Record<string, string>)['X-Mine'] = '1';
+        assert.equal((seen[1]?.headers as Record<string, string>)['X-Mine'], undefined);
+        clock.now += PREPARED_FILES_REREAD_MS;
+        for (let i = 0; i < 5; i++) await client.connectionOptions();
+        assert.equal(calls(), row.later);
+      } finally {
+        client.close();
+      }
+    });
+  }
+
+  void it('a file named by the kubeconfig is read again after PREPARED_FILES_REREAD_MS: a rotated client certificate is used', async () => {
+    const certFile = write('rotating-cert.pem', caPem);
+    const clock = { now: 1_000_000 };
+    const { client } = counted(write('prepared-rotating', config('rotating', '', `client-certificate: ${certFile}, client-key-data: a2V5`)), clock);
+    try {
+      assert.equal(String((await client.connectionOptions()).cert), caPem);
+      const rotated = caPem.replace('fake', 'rotated');
+      fs.writeFileSync(certFile, rotated);
+      clock.now += PREPARED_FILES_REREAD_MS - 1;
+      assert.equal(String((await client.connectionOptions()).cert), caPem, 'still the prepared one');
+      clock.now += 1;
+      assert.equal(String((await client.connectionOptions()).cert), rotated);
+    } finally {
+      client.close();
+    }
+  });
+
+  void it('a library caller\'s authenticator is asked at every connection (it may rotate its token)', async () => {
+    const kc = loadKubeConfig({ kubeconfigPath: write('prepared-custom', config('custom', '', 'token: t')), warn: () => undefined });
+    let n = 0;
+    kc.addAuthenticator({
+      isAuthProvider: () => true,
+      applyAuthentication: (_user, opts) => {
+        n += 1;
+        (opts.headers as Record<string, string>)['X-Token'] = String(n);
+        return Promise.resolve();
+      },
+    });
+    const client = new KubeClient(kc);
+    try {
+      const tokens = [];
+      for (let i = 0; i < 3; i++) tokens.push(((await client.connectionOptions()).headers as Record<string, string>)['X-Token']);
+      assert.deepEqual(tokens, ['1', '2', '3']);
+    } finally {
+      client.close();
     }
   });
 });

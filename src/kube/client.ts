@@ -13,7 +13,7 @@
 import type http from 'node:http';
 import type { KubeConfig } from '@kubernetes/client-node/dist/config.js';
 import { checkAuthProvider } from './auth-provider.ts';
-import { CredentialSource, boundedWait, type ExecPluginConfig } from './credentials.ts';
+import { CredentialSource, TOKEN_FILE_REREAD_MS, boundedWait, type ExecPluginConfig } from './credentials.ts';
 import { ClientClosedError, CredentialError, KubeconfigError, errorText } from './errors.ts';
 import { defaultWarn, loadKubeConfig, userExtrasOf, type KubeconfigOptions } from './kubeconfig.ts';
 import { OidcTokenSource, type OidcProviderConfig } from './oidc.ts';
@@ -24,11 +24,25 @@ import {
   type ConnectionOptions,
   type PrepareLimit,
   type RequestOptions,
+  type UpgradeHandshakes,
 } from './transport.ts';
 
 export interface KubeClientOptions extends KubeconfigOptions {
   /** Deadline for ordinary (non-watch, non-exec) requests. Default 30 s. */
   readonly requestTimeoutMs?: number | undefined;
+}
+
+/**
+ * What client-node fills in from the kubeconfig alone (CA, client certificate and key, server name,
+ * verification, impersonation, a static token): the same for every connection, so prepared once.
+ * Material read from files is read again after this long, as client-go re-reads a tokenFile.
+ */
+export const PREPARED_FILES_REREAD_MS = TOKEN_FILE_REREAD_MS;
+
+interface Prepared {
+  readonly options: ConnectionOptions;
+  /** When to prepare again (the client's clock); Infinity when nothing came from a file. */
+  readonly until: number;
 }
 
 /**
@@ -41,17 +55,29 @@ export class KubeClient {
   readonly contextName: string;
   readonly #transport: HttpTransport;
   #closed = false;
+  readonly #now: () => number;
 
   /** Exec plugins and tokenFile, which client-node gets wrong (see credentials.ts). */
   readonly #credentials: CredentialSource | undefined;
+  /**
+   * Whether client-node's part of the credentials depends on the kubeconfig alone: no auth-provider
+   * and no authenticator a library caller added (either may rotate a token per call).
+   */
+  readonly #staticPart: boolean;
+  #prepared: Prepared | undefined;
 
-  constructor(kubeConfig: KubeConfig, options: { requestTimeoutMs?: number | undefined; warn?: ((message: string) => void) | undefined } = {}) {
+  constructor(
+    kubeConfig: KubeConfig,
+    options: { requestTimeoutMs?: number | undefined; warn?: ((message: string) => void) | undefined; now?: (() => number) | undefined } = {},
+  ) {
     this.kubeConfig = kubeConfig;
     this.server = (kubeConfig.getCurrentCluster()?.server ?? '').replace(/\/+$/, '');
     this.contextName = kubeConfig.getCurrentContext();
+    this.#now = options.now ?? Date.now;
     this.#transport = new HttpTransport(this.server, {
       requestTimeoutMs: options.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS,
       prepare: (opts, limit) => this.#applyCredentials(opts, limit),
+      now: this.#now,
     });
     const user = kubeConfig.getCurrentUser();
     // A KubeConfig a library caller built: client-node would run gcp/azure with execSync, unbounded.
@@ -67,6 +93,8 @@ export class KubeClient {
     if (user !== null && (exec !== undefined || tokenFile !== undefined || oidc !== undefined)) {
       this.#credentials = new CredentialSource({ userName: user.name, exec, tokenFile, staticToken: user.token, oidc });
     }
+    const custom = (kubeConfig as unknown as { custom_authenticators?: readonly unknown[] }).custom_authenticators;
+    this.#staticPart = (user?.authProvider ?? undefined) === undefined && (custom === undefined || custom.length === 0);
   }
 
   static load(options: KubeClientOptions = {}): KubeClient {
@@ -81,25 +109,56 @@ export class KubeClient {
     return this.#transport.connectionOptions(limit);
   }
 
+  /** Exec upgrade connections so far, by TLS handshake: full, or a resumed session (ADR 0026). */
+  upgradeHandshakes(): UpgradeHandshakes {
+    return this.#transport.upgradeHandshakes();
+  }
+
   async #applyCredentials(opts: ConnectionOptions, limit: PrepareLimit): Promise<void> {
     if (this.#closed) throw new ClientClosedError('KubeClient is closed');
     const credentials = this.#credentials;
     try {
-      if (credentials === undefined) {
-        // Static credentials, client certificates, a library caller's own authenticator: client-node. Waited for no longer than the request.
+      if (credentials === undefined && !this.#staticPart) {
+        // A library caller's own authenticator or an auth-provider: client-node, per connection, waited for no longer than the request.
         await boundedWait(this.kubeConfig.applyToHTTPSOptions(opts), limit.deadlineMs, limit.signal, () =>
           new CredentialError(`preparing the credentials for ${this.server} took longer than ${limit.deadlineMs} ms`),
         );
-      } else {
-        // TLS settings and impersonation from client-node, the Authorization header from us.
-        (this.kubeConfig as unknown as { applyHTTPSOptions(o: object): void }).applyHTTPSOptions(opts);
-        await credentials.apply(opts, limit);
+        return;
       }
+      // The kubeconfig's own part (TLS, impersonation, for static users the token), prepared once.
+      const prepared = this.#prepared !== undefined && this.#now() < this.#prepared.until ? this.#prepared : await this.#prepare(credentials === undefined, limit);
+      Object.assign(opts, prepared.options);
+      if (prepared.options.headers !== undefined) opts.headers = { ...(prepared.options.headers as Record<string, string>) };
+      // The Authorization header from a plugin, tokenFile or oidc: per connection (they expire and rotate).
+      if (credentials !== undefined) await credentials.apply(opts, limit);
     } catch (error) {
       if (limit.signal?.aborted === true) throw error;
       if (error instanceof CredentialError) throw error;
       throw new KubeconfigError(`cannot prepare credentials for ${this.server}: ${errorText(error)}`, { cause: error });
     }
+  }
+
+  /**
+   * Runs client-node's option filling once and keeps the result. `whole`: the user's credentials are
+   * static (a token, a client certificate, basic auth), so client-node's Authorization header is kept
+   * too; else only its TLS settings and impersonation (credentials.ts adds the token per connection).
+   */
+  async #prepare(whole: boolean, limit: PrepareLimit): Promise<Prepared> {
+    const options: ConnectionOptions = {};
+    const config = this.kubeConfig as unknown as { applyHTTPSOptions(o: object): void };
+    if (whole) {
+      await boundedWait(this.kubeConfig.applyToHTTPSOptions(options), limit.deadlineMs, limit.signal, () =>
+        new CredentialError(`preparing the credentials for ${this.server} took longer than ${limit.deadlineMs} ms`),
+      );
+    } else {
+      config.applyHTTPSOptions(options);
+    }
+    const cluster = this.kubeConfig.getCurrentCluster();
+    const user = this.kubeConfig.getCurrentUser();
+    const fromFiles = [cluster?.caFile, user?.certFile, user?.keyFile].some((f) => f !== undefined && f !== '');
+    const prepared: Prepared = { options, until: fromFiles ? this.#now() + PREPARED_FILES_REREAD_MS : Number.POSITIVE_INFINITY };
+    if (!this.#closed) this.#prepared = prepared;
+    return prepared;
   }
 
   /** A JSON request. Resolves with the parsed body on 2xx; throws a typed KubeError otherwise. */
