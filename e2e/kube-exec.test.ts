@@ -10,7 +10,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import type { ExecOutcome, ExecRequest } from '../src/run/ports.ts';
-import { createKubePorts } from '../src/kube/index.ts';
+import { KubeClient, createKubePorts } from '../src/kube/index.ts';
+import { KubePodExecutor } from '../src/kube/exec.ts';
 import { countResources, e2eContext, e2eSkipReason, grownSince } from './harness/index.ts';
 
 const code = (o: ExecOutcome): string => (o.kind === 'error' ? o.code : `(${o.kind})`);
@@ -181,5 +182,26 @@ void describe('kube exec (PodExecutor) on the local control plane', { skip: e2eS
         await rm(dir, { recursive: true, force: true });
       }
     });
+  });
+
+  void test('[S-25] exec connections resume the TLS session of an earlier one against kube-apiserver (TLS 1.3, client certificate)', async (t) => {
+    const ctx = await e2eContext(t);
+    await ctx.createPod({ name: 'resume' });
+    await ctx.waitForRunning('resume', { timeoutMs: 20_000 });
+    const client = KubeClient.load({ kubeconfigPath: ctx.kubeconfigPath });
+    t.after(() => {
+      client.close();
+    });
+    const executor = new KubePodExecutor(client);
+    const exec = (): Promise<ExecOutcome> =>
+      executor.exec({ namespace: ctx.namespace, pod: 'resume', container: 'app', command: ['true'], timeoutMs: 10_000, maxOutputBytes: 1024, signal: t.signal });
+    const first = await exec();
+    assert.equal(first.kind, 'exited', JSON.stringify(first));
+    assert.deepEqual(client.upgradeHandshakes(), { full: 1, resumed: 0 });
+    const outcomes = await Promise.all(Array.from({ length: 8 }, exec));
+    for (let i = 0; i < 4; i++) outcomes.push(await exec());
+    for (const o of outcomes) assert.equal(o.kind === 'exited' && o.exitCode, 0, JSON.stringify(o));
+    // kube-apiserver (Go crypto/tls) accepts the ticket with the client certificate it carries.
+    assert.deepEqual(client.upgradeHandshakes(), { full: 1, resumed: 12 });
   });
 });

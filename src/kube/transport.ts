@@ -431,6 +431,9 @@ export class HttpTransport {
     // One deadline for the credentials and the request: an exec plugin's time counts against it.
     const startedAt = performance.now();
     const conn = await this.connectionOptions({ deadlineMs: timeoutMs, signal: options.signal });
+    // Prepared credentials resolve in microtasks: the caller may have aborted meanwhile, before the
+    // abort listener below exists.
+    options.signal.throwIfAborted();
     const url = new URL(this.server + buildPath(pathname, options.query));
     const payload = options.body === undefined ? undefined : Buffer.from(JSON.stringify(options.body));
     const headers: Record<string, string | number> = {
