@@ -6,8 +6,9 @@
  *   - throughput over the exec window (first exec start to last exec end, from the results' own
  *     startedAt/durationMs: the CLI's JSON report, the HookRun's status.results), and its ratio
  *     HookRun ÷ CLI (the mean of the CLI rounds around it);
- *   - HookRun status writes (kube-apiserver's `PUT hookruns/status`, diffed) and writes per second of
- *     the run (status.startTime → completionTime), against the controller's bound (≤ 10/s);
+ *   - HookRun status writes (kube-apiserver's `PUT hookruns/status`, diffed) and HookRunJournal writes
+ *     (`PUT`/`POST hookrunjournals`, ADR 0024), each per second of the run (status.startTime →
+ *     completionTime), against the controller's bounds (status ≤ 1/s, journal ≤ 10/s);
  *   - the controller's peak RSS (VmHWM from /proc, sampled every 100 ms, over its whole life);
  *   - pod watches the controller opened (peak `apiserver_longrunning_requests{verb=WATCH,resource=pods}`
  *     minus the value before: kwok's own watch is in the baseline);
@@ -63,6 +64,9 @@ interface Round {
   readonly statusWrites?: number;
   readonly runMs?: number;
   readonly statusWritesPerSecond?: number;
+  /** HookRunJournal writes (ADR 0024: `PUT` and `POST hookrunjournals`), and per second of the run. */
+  readonly journalWrites?: number;
+  readonly journalWritesPerSecond?: number;
   readonly statusBytes?: number;
   readonly peakRssMiB?: number;
   readonly cpuSeconds: Readonly<Record<string, number>>;
@@ -179,6 +183,12 @@ async function statusPuts(api: Api): Promise<number> {
   return requestCounts(parseMetrics(await api.call('GET', '/metrics'), [REQUESTS])).get('PUT hookruns/status') ?? 0;
 }
 
+/** HookRunJournal writes so far (ADR 0024): PUTs and the creating POSTs. */
+async function journalWrites(api: Api): Promise<number> {
+  const counts = requestCounts(parseMetrics(await api.call('GET', '/metrics'), [REQUESTS]));
+  return (counts.get('PUT hookrunjournals') ?? 0) + (counts.get('POST hookrunjournals') ?? 0);
+}
+
 export async function benchHookRun(o: HookRunBenchOptions): Promise<string> {
   const { log, signal } = o;
   const workDir = mkdtempSync(join(tmpdir(), 'kubehooks-bench-h-'));
@@ -260,6 +270,7 @@ export async function benchHookRun(o: HookRunBenchOptions): Promise<string> {
             // HookRun
             const name = `bench-${r}`;
             const putsBefore = await statusPuts(api);
+            const journalBefore = await journalWrites(api);
             const meter = cpuMeter(clusterPids);
             const t0 = Date.now();
             await api.call('POST', `/apis/kubehooks.dev/v1alpha1/namespaces/${namespace}/hookruns`, {
@@ -281,14 +292,15 @@ export async function benchHookRun(o: HookRunBenchOptions): Promise<string> {
             const wallMs = Date.now() - t0;
             const cpu = { ...meter.stop() };
             const writes = (await statusPuts(api)) - putsBefore;
+            const jwrites = (await journalWrites(api)) - journalBefore;
             const results = hr.status?.results ?? [];
             const hw = execWindow(results);
             const runMs = Date.parse(hr.status?.completionTime ?? '') - Date.parse(hr.status?.startTime ?? '');
             rounds.push({
               kind: 'hookrun', hooks: results.length, statuses: hw.statuses, execWindowMs: hw.ms, execWindowHooksPerSecond: hw.perSecond, wallMs,
-              statusWrites: writes, runMs, statusWritesPerSecond: round(writes / (runMs / 1000), 2), statusBytes: Buffer.byteLength(body), cpuSeconds: cpu, loadAverage1m: round(loadavg()[0] ?? Number.NaN, 2),
+              statusWrites: writes, runMs, statusWritesPerSecond: round(writes / (runMs / 1000), 2), journalWrites: jwrites, journalWritesPerSecond: round(jwrites / (runMs / 1000), 2), statusBytes: Buffer.byteLength(body), cpuSeconds: cpu, loadAverage1m: round(loadavg()[0] ?? Number.NaN, 2),
             });
-            log(`H round ${r + 1} HookRun: ${hr.status?.phase ?? '?'} ${JSON.stringify(hw.statuses)}, exec window ${hw.ms} ms, ${hw.perSecond} hooks/s, ${writes} status writes in ${runMs} ms (${round(writes / (runMs / 1000), 2)}/s), object ${round(Buffer.byteLength(body) / 1024)} KiB, load ${round(loadavg()[0] ?? 0, 1)}`);
+            log(`H round ${r + 1} HookRun: ${hr.status?.phase ?? '?'} ${JSON.stringify(hw.statuses)}, exec window ${hw.ms} ms, ${hw.perSecond} hooks/s, ${writes} status writes in ${runMs} ms (${round(writes / (runMs / 1000), 2)}/s), ${jwrites} journal writes (${round(jwrites / (runMs / 1000), 2)}/s), object ${round(Buffer.byteLength(body) / 1024)} KiB, load ${round(loadavg()[0] ?? 0, 1)}`);
             await api.request('DELETE', `/apis/kubehooks.dev/v1alpha1/namespaces/${namespace}/hookruns/${name}`);
             // Until the controller saw the deletion, its gauge still counts the finished run.
             for (let i = 0; i < 100 && (await finished(port)); i++) await sleep(200, signal);
@@ -328,7 +340,10 @@ export async function benchHookRun(o: HookRunBenchOptions): Promise<string> {
         hookRunHooksPerSecond: mean(hrRounds.map((r) => r.execWindowHooksPerSecond)),
         ratios,
         statusWritesPerSecond: hrRounds.map((r) => r.statusWritesPerSecond),
-        statusWriteBound: 10,
+        statusWriteBound: 1,
+        journalWrites: hrRounds.map((r) => r.journalWrites),
+        journalWritesPerSecond: hrRounds.map((r) => r.journalWritesPerSecond),
+        journalWriteBound: 10,
         // With a snapshot, the peak that counts is the one just before it (a snapshot costs about the heap again).
         controllerPeakRssMiB: controllerHeap?.snapshot != null ? controllerHeap.snapshot.peakRssBeforeMiB : controllerStop.peakRssMiB,
         controllerPeakRssMiBWithSnapshot: controllerStop.peakRssMiB,
@@ -395,9 +410,9 @@ function renderHookRun(summary: { pods: number; hooks: number; concurrency: numb
   const lines = [
     `# Phase H: HookRun vs CLI, ${summary.pods} pods × 2 hooks (${summary.hooks}), concurrency ${summary.concurrency}`,
     '',
-    '| round | runner | hooks | exec window | hooks/s | status writes | writes/s | object | peak RSS | load 1m |',
-    '|---|---|---|---|---|---|---|---|---|---|',
-    ...rounds.map((r, i) => `| ${rounds.slice(0, i + 1).filter((x) => x.kind === r.kind).length} | ${r.kind === 'cli' ? 'CLI' : 'HookRun'} | ${JSON.stringify(r.statuses)} | ${r.execWindowMs} ms | ${r.execWindowHooksPerSecond} | ${r.statusWrites ?? '—'} | ${r.statusWritesPerSecond ?? '—'} | ${r.statusBytes === undefined ? '—' : `${round(r.statusBytes / 1024)} KiB`} | ${r.peakRssMiB === undefined ? '—' : `${r.peakRssMiB} MiB`} | ${r.loadAverage1m} |`),
+    '| round | runner | hooks | exec window | hooks/s | status writes | writes/s | journal writes | writes/s | object | peak RSS | load 1m |',
+    '|---|---|---|---|---|---|---|---|---|---|---|---|',
+    ...rounds.map((r, i) => `| ${rounds.slice(0, i + 1).filter((x) => x.kind === r.kind).length} | ${r.kind === 'cli' ? 'CLI' : 'HookRun'} | ${JSON.stringify(r.statuses)} | ${r.execWindowMs} ms | ${r.execWindowHooksPerSecond} | ${r.statusWrites ?? '—'} | ${r.statusWritesPerSecond ?? '—'} | ${r.journalWrites ?? '—'} | ${r.journalWritesPerSecond ?? '—'} | ${r.statusBytes === undefined ? '—' : `${round(r.statusBytes / 1024)} KiB`} | ${r.peakRssMiB === undefined ? '—' : `${r.peakRssMiB} MiB`} | ${r.loadAverage1m} |`),
     '',
     `HookRun ÷ CLI (exec window hooks/s, each HookRun round against the CLI rounds beside it): ${summary.ratios.join(', ') || '— (no CLI rounds)'}. Controller peak RSS ${summary.controllerPeakRssMiB} MiB (whole life). Pod watches opened by the controller: ${summary.podWatches}.`,
     '',

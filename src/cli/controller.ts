@@ -13,6 +13,7 @@ import { controllerReadiness } from '../controller/readiness.ts';
 import { KubeLeaseClient } from '../kube/leases.ts';
 import { createKubePorts } from '../kube/index.ts';
 import { KubeClient } from '../kube/client.ts';
+import { KubeHookRunJournalClient } from '../kube/hookrunjournals.ts';
 import { KubeHookRunClient } from '../kube/hookruns.ts';
 import { KubeRestoreClient } from '../kube/restores.ts';
 import { RESTORE_OPT_IN_ANNOTATION, watchRestores } from '../controller/restore-hookruns.ts';
@@ -85,6 +86,7 @@ export const controllerCommand: CliCommand = {
             eventGrouping: settings.eventGrouping,
             restores: ports.restores,
             settleMs: settings.settleMs,
+            journals: new KubeHookRunJournalClient(client),
             clock,
             systemNamespace,
             log,

@@ -11,6 +11,7 @@ import { describe, test, type TestContext } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { KubeClient } from '../kube/client.ts';
 import { KubeHookRunClient } from '../kube/hookruns.ts';
+import { KubeHookRunJournalClient } from '../kube/hookrunjournals.ts';
 import { createKubePorts } from '../kube/index.ts';
 import { KubeLeaseClient } from '../kube/leases.ts';
 import { createSystemClock } from '../run/clock.ts';
@@ -85,7 +86,7 @@ function startController(s: Setup, t: TestContext, identity: string, lease?: { l
   const api = new KubeHookRunClient(client);
   const elector = lease === undefined ? undefined : new LeaderElector({ store: new KubeLeaseClient(client), clock, config: { namespace: NS, name: 'kubehooks-controller', identity, ...lease }, log });
   const runner = new HookRunRunner({
-    api, executor: ports.executor, watcher: ports.watcher, lister: ports.lister, clock, systemNamespace: NS, log, holder: identity,
+    api, executor: ports.executor, watcher: ports.watcher, lister: ports.lister, clock, systemNamespace: NS, log, holder: identity, journals: new KubeHookRunJournalClient(client),
     fence: elector === undefined ? undefined : () => (elector.mayAct() ? undefined : 'not the leader'),
   });
   const stop = new AbortController();
@@ -147,7 +148,7 @@ function assertConverged(s: Setup, status: NonNullable<HookRun['status']>, allow
 
 void describe('controller fault tier (fake API server)', () => {
   void test('409 Conflicts on status writes (spurious, an edit by someone else, a write whose answer was lost): every hook once, the status converges', async (t) => {
-    const s = await setup(t);
+    const s = await setup(t, 300);
     s.server.objects.failNext({ verb: 'hookrun-status', statusCode: 409, times: 2 });
     s.server.objects.createHookRun(hookRun('conflicts'));
     let edits = 0;
@@ -160,7 +161,7 @@ void describe('controller fault tier (fake API server)', () => {
         s.server.objects.touchHookRun(NS, 'conflicts', (o) => {
           o.metadata['labels'] = { team: 'db' };
         });
-      } else if (lost === 0 && edits === 1 && results.filter((r) => r.status === 'succeeded').length >= 3) {
+      } else if (lost === 0 && edits === 1 && results.filter((r) => r.status === 'succeeded').length >= 1) {
         lost++;
         s.server.objects.failNext({ verb: 'hookrun-status', statusCode: 500, afterWrite: true });
       }
@@ -213,6 +214,113 @@ void describe('controller fault tier (fake API server)', () => {
     assert.ok(gets <= 3, `${gets} GETs of the HookRun for ${writes} status writes`);
   });
 
+  void test('409 Conflicts and unknown outcomes on HookRunJournal writes (spurious, a metadata edit by someone else, a write whose answer was lost): every hook once, the run converges', async (t) => {
+    const s = await setup(t, 60);
+    s.server.objects.failNext({ verb: 'journal-update', statusCode: 409, times: 2 });
+    s.server.objects.createHookRun(hookRun('jconflicts'));
+    let edits = 0;
+    let lost = 0;
+    s.server.objects.onJournalWrite = (j) => {
+      const entries = ((j['spec'] as { entries?: { outcome?: unknown }[] } | undefined)?.entries ?? []);
+      if (edits === 0 && entries.some((e) => e.outcome !== undefined)) {
+        edits++;
+        queueMicrotask(() => {
+          const current = s.server.objects.journal(NS, 'jconflicts');
+          if (current !== undefined) s.server.objects.putJournal({ ...current, metadata: { ...current.metadata, labels: { team: 'db' } } });
+        });
+      } else if (lost === 0 && edits === 1) {
+        lost++;
+        s.server.objects.failNext({ verb: 'journal-update', statusCode: 500, afterWrite: true });
+      }
+    };
+    const c = startController(s, t, 'ctl-a');
+    const status = await converged(s, 'jconflicts', () => c.logs.join('\n'));
+    assertConverged(s, status, 0);
+    assert.equal(edits, 1);
+    assert.equal(lost, 1);
+    const journal = s.server.objects.journal(NS, 'jconflicts') as unknown as { metadata: { uid: string; labels?: Record<string, string>; ownerReferences: { uid: string; controller: boolean }[] }; spec: { holder: string } };
+    assert.equal(journal.metadata.labels?.['team'], 'db', 'the edit is kept');
+    assert.equal(journal.spec.holder, 'ctl-a');
+    assert.equal(status.journalUID, journal.metadata.uid, 'status.journalUID names the journal');
+    assert.deepEqual(journal.metadata.ownerReferences.map((o) => [o.uid, o.controller]), [[s.server.objects.hookRun(NS, 'jconflicts')?.metadata.uid, true]]);
+    assert.ok(!c.logs.some((l) => /taken over|stopped/.test(l)), c.logs.join('\n'));
+  });
+
+  void test('a second writer of the HookRunJournal: the controller stops the run before any further exec and leaves the journal alone', async (t) => {
+    const s = await setup(t, 150);
+    s.server.objects.createHookRun(hookRun('rival'));
+    let rivalAt = -1;
+    s.server.objects.onJournalWrite = (j) => {
+      const spec = j['spec'] as { holder: string; entries: { outcome?: unknown }[] };
+      if (rivalAt < 0 && spec.holder === 'ctl-a' && spec.entries.some((e) => e.outcome !== undefined)) {
+        queueMicrotask(() => {
+          const current = s.server.objects.journal(NS, 'rival');
+          if (current === undefined) return;
+          rivalAt = [...s.execs.values()].reduce((a, b) => a + b, 0);
+          s.server.objects.putJournal({ ...current, spec: { ...(current['spec'] as object), holder: 'ctl-rival' } });
+        });
+      }
+    };
+    const c = startController(s, t, 'ctl-a');
+    // The logs do not notify the server's change signal: polled.
+    for (let i = 0; !(c.logs.some((l) => /another writer \(ctl-rival\)/.test(l)) && c.logs.some((l) => /: stopped/.test(l))); i++) {
+      assert.ok(i < 400, `the run did not stop:\n${c.logs.join('\n')}`);
+      await sleep(50);
+    }
+    await sleep(300);
+    const execs = [...s.execs.values()].reduce((a, b) => a + b, 0);
+    // Hooks whose start was acknowledged before the rival's write may still exec; none after.
+    assert.ok(execs <= rivalAt + 2, `${execs} execs, ${rivalAt} when the rival wrote (concurrency 2)`);
+    for (const [key, n] of s.execs) assert.ok(n <= 1, `${key} ran ${n} times`);
+    assert.equal((s.server.objects.journal(NS, 'rival')?.['spec'] as { holder: string }).holder, 'ctl-rival', 'the rival\'s journal is left alone');
+    assert.equal(statusOf(s, 'rival').completionTime, undefined, 'the run is left to the other writer');
+  });
+
+  void test('recovery from the journal: an outcome it holds is kept (truncated), a start without one is interrupted; a lost journal runs nothing more', async (t) => {
+    const s = await setup(t, 40);
+    s.server.objects.createHookRun(hookRun('recover'));
+    // A first controller plans and records its journal, then dies before any hook: simulated by a
+    // controller stopped right after the plan write, and journal entries written as a dead one left them.
+    const first = startController(s, t, 'ctl-a');
+    await until([s.server.changes], 'the plan', () => statusOf(s, 'recover').journalUID !== undefined, 10_000);
+    first.stop.abort();
+    await first.done;
+    const before = statusOf(s, 'recover');
+    const runs = (before.results ?? []).filter((r) => r.status === 'pending');
+    const j = s.server.objects.journal(NS, 'recover');
+    assert.ok(j !== undefined && runs.length >= 2);
+    const [a, b] = runs as [NonNullable<typeof runs[number]>, NonNullable<typeof runs[number]>];
+    const id = (r: typeof a): Record<string, unknown> => ({ namespace: r.namespace, pod: r.pod, container: r.container, source: r.source, name: r.name, phase: r.phase, index: r.index, startedAt: '2026-12-03T12:00:00.000Z' });
+    s.server.objects.putJournal({ ...j, spec: { ...(j['spec'] as object), holder: 'ctl-dead', entries: [{ ...id(a), outcome: { status: 'succeeded', exitCode: 0, durationMs: 7 } }, id(b)] } });
+    s.execs.clear();
+    const second = startController(s, t, 'ctl-b');
+    const status = await converged(s, 'recover', () => second.logs.join('\n'));
+    const ra = status.results?.find((r) => r.pod === a.pod && r.index === a.index);
+    const rb = status.results?.find((r) => r.pod === b.pod && r.index === b.index);
+    assert.equal(ra?.status, 'succeeded');
+    assert.equal(ra.truncated, true, 'its output died with the controller');
+    assert.equal(s.execs.get(`${a.pod}#${a.index}`), undefined, 'a hook with an outcome in the journal is not run again');
+    assert.equal(rb?.status, 'failed');
+    assert.equal(rb.reasonCode, 'interrupted');
+    assert.equal(s.execs.get(`${b.pod}#${b.index}`), undefined, 'an interrupted hook is not run again');
+    for (const [key, n] of s.execs) assert.equal(n, 1, key);
+    assert.equal((s.server.objects.journal(NS, 'recover')?.['spec'] as { holder: string }).holder, 'ctl-b', 'the takeover wrote the journal under its holder');
+
+    // A lost journal: the status names one that is gone. Nothing runs; every unfinished hook is interrupted.
+    s.server.objects.createHookRun(hookRun('lost'));
+    const third = startController(s, t, 'ctl-c');
+    await until([s.server.changes], 'the plan', () => statusOf(s, 'lost').journalUID !== undefined, 10_000);
+    third.stop.abort();
+    await third.done;
+    s.server.objects.deleteJournal(NS, 'lost');
+    s.execs.clear();
+    const fourth = startController(s, t, 'ctl-d');
+    const lostStatus = await converged(s, 'lost', () => fourth.logs.join('\n'));
+    assert.equal(s.execs.size, 0, 'nothing ran');
+    assert.ok((lostStatus.results ?? []).every((r) => r.status === 'succeeded' || r.reasonCode === 'interrupted' || r.reasonCode === 'previous-hook-failed'), JSON.stringify(lostStatus.results));
+    assert.match(lostStatus.conditions?.find((c) => c.type === 'Resumed')?.message ?? '', /HookRunJournal .* is gone: nothing more runs/);
+  });
+
   void test('at most `concurrency` hooks are ever stored started-without-result (a result is recorded before its slot is freed)', async (t) => {
     // Six pods with hooks in sequence, two slots: a hook's slot freed before its result reached the
     // journal let the next start be written beside it, so a status could show 3 running (a crash then
@@ -220,16 +328,25 @@ void describe('controller fault tier (fake API server)', () => {
     const pods = 6;
     const s = await setup(t, 150);
     for (let p = PODS; p < pods; p++) s.server.putPod(runningPod(NS, `app-${p}`, ['c'], { app: `app-${p}` }));
+    // ADR 0024: the starts are in the HookRunJournal (an entry without an outcome); the status says `running` later.
     const seen: number[] = [];
+    const seenStatus: number[] = [];
+    s.server.objects.onJournalWrite = (j) => {
+      seen.push(((j['spec'] as { entries?: { outcome?: unknown }[] } | undefined)?.entries ?? []).filter((e) => e.outcome === undefined).length);
+    };
     s.server.objects.onStatusWrite = (hr) => {
-      seen.push((((hr['status'] as HookRun['status']) ?? {}).results ?? []).filter((r) => r.status === 'running').length);
+      seenStatus.push((((hr['status'] as HookRun['status']) ?? {}).results ?? []).filter((r) => r.status === 'running').length);
     };
     s.server.objects.createHookRun(hookRun('bounded', pods));
     const c = startController(s, t, 'ctl-a');
     const status = await converged(s, 'bounded', () => c.logs.join('\n'));
     assert.equal((status.results ?? []).filter((r) => r.status === 'succeeded').length, pods * HOOKS);
     assert.ok(seen.some((n) => n === 2), `both slots were used: ${seen.join(' ')}`);
-    assert.ok(seen.every((n) => n <= 2), `running per stored status: ${seen.join(' ')}`);
+    assert.ok(seen.every((n) => n <= 2), `started without an outcome per stored journal: ${seen.join(' ')}`);
+    assert.ok(seenStatus.every((n) => n <= 2), `running per stored status: ${seenStatus.join(' ')}`);
+    const writes = s.server.objects.statusWrites.get(`${NS}/bounded`) ?? 0;
+    const journalWrites = s.server.objects.journalWrites.get(`${NS}/bounded`) ?? 0;
+    assert.ok(journalWrites > writes, `${journalWrites} journal writes, ${writes} status writes`);
   });
 
   void test('leader election with Lease conflicts: the leader stopped mid-run, the standby resumes; no hook twice, the status converges', async (t) => {
@@ -242,9 +359,9 @@ void describe('controller fault tier (fake API server)', () => {
     // Conflicts on the Lease all along: renewals and takeovers retry through them.
     s.server.objects.failNext({ verb: 'lease-update', statusCode: 409, times: 3 });
     s.server.objects.createHookRun(hookRun('failover'));
-    await until([s.server.changes], 'a hook running, one done', () => {
-      const rs = statusOf(s, 'failover').results ?? [];
-      return rs.some((r) => r.status === 'running') && rs.some((r) => r.status === 'succeeded');
+    await until([s.server.changes], 'a hook started, one done', () => {
+      const es = ((s.server.objects.journal(NS, 'failover')?.['spec'] as { entries?: { outcome?: unknown }[] } | undefined)?.entries ?? []);
+      return es.some((e) => e.outcome === undefined) && (es.some((e) => e.outcome !== undefined) || (statusOf(s, 'failover').results ?? []).some((r) => r.status === 'succeeded'));
     }, 20_000);
     assert.ok(!b.logs.some((l) => /HookRun .*: (starting|resuming)/.test(l)), 'the standby ran nothing');
     a.stop.abort();

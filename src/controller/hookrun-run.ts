@@ -31,6 +31,11 @@ import { MAX_HOOKS_PER_RUN, STATUS_BUDGET_BYTES, outputTailBytes, reasonBytes } 
 import { REASON_CODES } from '../run/reason-codes.ts';
 import { Journal } from './journal.ts';
 import { JournalWriter, type HookRunStore } from './journal-writer.ts';
+import type { HookRunJournalStore } from '../kube/hookrunjournals.ts';
+import { mergeRecovery, openJournal, type OpenedJournal } from './journal-recovery.ts';
+import { StartJournal, type JournalEntry } from './start-journal.ts';
+import { StartWriter, type HookIdentity } from './start-writer.ts';
+import type { HookRunJournalOutcome } from './hookrun-types.ts';
 import { CONDITION_ACCEPTED, CONDITION_COMPLETE, CONDITION_RESUMED, finalPhase, runStatus, setCondition, skippedEntries, type RunFrame } from './status.ts';
 
 /** Post-restore runs are bounded by default like `kubehooks run post-restore` (10m). */
@@ -71,6 +76,11 @@ export interface HookRunDeps {
   readonly restores?: (RestoreReader & OwnerLister) | undefined;
   /** The settle window for restoreRef (default DEFAULT_SETTLE_MS). */
   readonly settleMs?: number | undefined;
+  /**
+   * HookRunJournals (ADR 0024): starts go into the run's small journal object, results into the
+   * status at most once a second. Undefined: ADR 0010's status-only journal (starts in status writes).
+   */
+  readonly journals?: HookRunJournalStore | undefined;
 }
 
 export type RunOutcome =
@@ -300,7 +310,7 @@ export class HookRunRunner {
     const tailBytes = resumed ? (prior.outputTailBytes ?? outputTailBytes(hooks.length)) : outputTailBytes(hooks.length);
     const reasonCap = reasonBytes(resumed ? (prior.results?.length ?? hooks.length) : hooks.length);
     const startTime = prior.startTime ?? nowIso();
-    const frame: RunFrame = {
+    let frame: RunFrame = {
       startTime,
       observedGeneration: resumed ? prior.observedGeneration : generation,
       plannedPods,
@@ -316,7 +326,20 @@ export class HookRunRunner {
       }
     }
 
-    const journal = new Journal(hooks, { results: prior.results, failed: prior.summary?.failed }, { tailBytes, reasonBytes: reasonCap, now: nowIso() });
+    // ADR 0024: the journal object first (created before the plan write records its uid).
+    const journals = this.#deps.journals;
+    let opened: OpenedJournal | undefined;
+    if (journals !== undefined) {
+      opened = await openJournal(journals, hr, this.#deps.holder, signal);
+      if (opened.kind === 'stopped') return { kind: 'stopped', why: opened.why };
+      if (opened.kind === 'lost') this.#deps.log(`HookRun ${hr.metadata.namespace}/${hr.metadata.name}: ${opened.why}: every hook without a final result is recorded interrupted, nothing runs`);
+    }
+    const merged = opened === undefined
+      ? { results: prior.results ?? [], outcomes: new Map(), known: prior.results ?? [] }
+      : mergeRecovery(hooks, prior.results ?? [], opened.kind === 'ok' ? opened.object.spec.entries : 'lost', { reasonBytes: reasonCap, countsAsFailed: (r) => countsAsFailed(r, source.kind) });
+    const withJournal = opened?.kind === 'ok' ? opened.object : undefined;
+    frame = { ...frame, journalUID: withJournal?.metadata.uid ?? prior.journalUID };
+    const journal = new Journal(hooks, { results: merged.results, failed: prior.summary?.failed, journalOutcomes: merged.outcomes }, { tailBytes, reasonBytes: reasonCap, now: nowIso(), startsElsewhere: withJournal !== undefined });
     let conditions: HookRunCondition[] = setCondition(prior.conditions ?? [], { type: CONDITION_ACCEPTED, status: 'True', reason: 'Planned', message: `${hooks.length} hook${hooks.length === 1 ? '' : 's'} in ${plannedPods.length} pod${plannedPods.length === 1 ? '' : 's'}; ${frame.skippedCount} pod${frame.skippedCount === 1 ? '' : 's'} skipped` }, nowIso(), frame.observedGeneration);
     conditions = setCondition(conditions, { type: CONDITION_COMPLETE, status: 'False', reason: 'Running', message: 'hooks are running' }, nowIso(), frame.observedGeneration);
 
@@ -330,18 +353,65 @@ export class HookRunRunner {
           : `not run: the hook is no longer planned for pod ${h.namespace}/${h.pod} (its hook annotations changed while the controller was down)`;
         journal.recordResult(h, notRun({ ...h, type: 'exec', command: [], onError: 'Continue', execTimeoutMs: 0, waitTimeoutMs: 0, waitForReady: false }, gone ? 'pod-deleted' : 'internal', reason), true);
       }
-      conditions = setCondition(conditions, { type: CONDITION_RESUMED, status: 'True', reason: 'ControllerRestarted', message: `resumed after a controller restart: ${journal.recovered.length} hook${journal.recovered.length === 1 ? '' : 's'} had started without a result and ${journal.recovered.length === 1 ? 'is' : 'are'} recorded failed (interrupted), never run again; ${journal.unstarted} not started yet` }, nowIso(), frame.observedGeneration);
+      const outcomes = journal.recoveredOutcomes.length;
+      const lost = opened?.kind === 'lost' ? ` (${opened.why}: nothing more runs)` : '';
+      conditions = setCondition(conditions, { type: CONDITION_RESUMED, status: 'True', reason: 'ControllerRestarted', message: `resumed after a controller restart${lost}: ${journal.recovered.length} hook${journal.recovered.length === 1 ? '' : 's'} had started without a result and ${journal.recovered.length === 1 ? 'is' : 'are'} recorded failed (interrupted), never run again; ${outcomes === 0 ? '' : `${outcomes} recorded with the outcome from the HookRunJournal (output lost); `}${journal.unstarted} not started yet` }, nowIso(), frame.observedGeneration);
     }
     // An earlier Fail, or an interruption, still stops the pod's later hooks.
-    applyEarlierFailures(journal, hooks, prior.results ?? [], source.kind);
+    applyEarlierFailures(journal, hooks, merged.known, source.kind);
 
     let end: { phase: HookRunStatusPhase; completionTime: string } | undefined;
     const ctl = new AbortController();
+    const writerRef: { current?: JournalWriter } = {};
+    const stopWriting = (): void => {
+      writerRef.current?.close();
+      ctl.abort();
+    };
+    // The start writer, with what a takeover must keep in the journal until the status holds it.
+    let starts: StartWriter | undefined;
+    if (withJournal !== undefined && journals !== undefined) {
+      const identities = new Map<string, HookIdentity>();
+      for (const h of hooks) identities.set(hookKey(h), h);
+      for (const r of merged.results) if (!identities.has(hookKey(r))) identities.set(hookKey(r), r);
+      const seeds: JournalEntry[] = [];
+      const outcomes = new Map<string, HookRunJournalOutcome>();
+      for (const r of [...journal.recovered, ...journal.recoveredOutcomes]) {
+        if (r.status === 'pending' || r.status === 'running') continue;
+        seeds.push({ key: hookKey(r), startedAt: r.startedAt ?? nowIso(), outcome: r.status });
+        outcomes.set(hookKey(r), { status: r.status, exitCode: r.exitCode, durationMs: r.durationMs, ...(r.reasonCode === undefined ? {} : { reasonCode: r.reasonCode }) });
+      }
+      starts = new StartWriter({
+        store: journals,
+        clock,
+        journal: withJournal,
+        starts: new StartJournal(hooks.map((h) => hookKey(h)), { recovered: seeds }),
+        hooks: identities,
+        outcomes,
+        holder: this.#deps.holder,
+        onLost: (why) => {
+          this.#deps.log(`HookRun ${hr.metadata.namespace}/${hr.metadata.name}: ${why}`);
+          stopWriting();
+        },
+        onWriteError: (error) => {
+          this.#deps.log(`HookRun ${hr.metadata.namespace}/${hr.metadata.name}: journal write failed, retrying: ${error instanceof Error ? error.message : String(error)}`);
+        },
+      });
+      if (opened?.kind !== 'ok' || !opened.created || seeds.length > 0) {
+        // The takeover: the journal under this process's holder, on the resourceVersion recovered from, before any start.
+        const ok = await starts.takeover(signal);
+        if (!ok) {
+          starts.close();
+          return { kind: 'stopped', why: signal.aborted ? 'the controller is stopping' : 'another controller holds the HookRunJournal' };
+        }
+      }
+    }
+
     // Shutdown: stop writing first, then stop the runner, so its "aborted" results never reach the
     // status: hooks not started stay pending (the next controller runs them), hooks in flight stay
     // running (the next controller records them interrupted).
     const onShutdown = (): void => {
       writer.close();
+      starts?.close();
       ctl.abort();
     };
     const writer = new JournalWriter({
@@ -351,14 +421,17 @@ export class HookRunRunner {
       hookRun: hr,
       holder: this.#deps.holder,
       statusFor: (image) => runStatus(frame, image, conditions, end),
+      starts,
       onLost: (why) => {
         this.#deps.log(`HookRun ${hr.metadata.namespace}/${hr.metadata.name}: ${why}`);
+        starts?.close();
         ctl.abort();
       },
       onWriteError: (error) => {
         this.#deps.log(`HookRun ${hr.metadata.namespace}/${hr.metadata.name}: status write failed, retrying: ${error instanceof Error ? error.message : String(error)}`);
       },
     });
+    writerRef.current = writer;
     signal.addEventListener('abort', onShutdown, { once: true });
     try {
       // The plan and start time first: from here on the run is never planned again.
@@ -420,7 +493,7 @@ export class HookRunRunner {
           await runBackupHooks({ ...common, plan, pods });
         }
       }
-      if (stateOf(writer) !== 'writing' || signal.aborted) return { kind: 'stopped', why: signal.aborted ? 'the controller is stopping' : 'the HookRun status was taken over' };
+      if (stateOf(writer) !== 'writing' || (starts !== undefined && starts.state === 'lost') || signal.aborted) return { kind: 'stopped', why: signal.aborted ? 'the controller is stopping' : 'the HookRun status or its journal was taken over' };
       const summary = journal.summary('local');
       end = { phase: finalPhase(summary), completionTime: nowIso() };
       conditions = setCondition(conditions, { type: CONDITION_COMPLETE, status: 'True', reason: summary.failed > 0 ? 'HooksFailed' : 'Succeeded', message: `${summary.attempted} attempted, ${summary.failed} failed, ${summary.succeeded} succeeded` }, nowIso(), frame.observedGeneration);
@@ -432,6 +505,7 @@ export class HookRunRunner {
     } finally {
       signal.removeEventListener('abort', onShutdown);
       writer.close();
+      starts?.close();
     }
   }
 }

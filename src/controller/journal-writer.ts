@@ -23,6 +23,7 @@ import type { Clock } from '../run/ports.ts';
 import { hookKey } from '../run/hook-key.ts';
 import type { HookRun, HookRunStatus } from './hookrun-types.ts';
 import type { Journal, WriteImage } from './journal.ts';
+import type { StartWriter } from './start-writer.ts';
 
 export const START_WRITE_INTERVAL_MS = 100;
 export const RESULT_WRITE_INTERVAL_MS = 1_000;
@@ -63,6 +64,12 @@ export interface JournalWriterOptions {
   readonly onWriteError?: ((error: unknown) => void) | undefined;
   readonly startIntervalMs?: number;
   readonly resultIntervalMs?: number;
+  /**
+   * ADR 0024: starts are made durable by the HookRunJournal's writer (start-writer.ts), not by status
+   * writes; the status carries results at the results pace only, and tells the start writer which
+   * finals each acknowledged write holds. The Journal must be built with `startsElsewhere`.
+   */
+  readonly starts?: StartWriter | undefined;
 }
 
 interface Waiter {
@@ -127,6 +134,14 @@ export class JournalWriter {
     if (!this.#o.journal.requestStart(hook, new Date(this.#o.clock.now()).toISOString())) {
       return Promise.reject(new Error(`hook ${key} already has a start or a result in the journal`));
     }
+    const starts = this.#o.starts;
+    if (starts !== undefined) {
+      return starts.hookStarting(hook, signal).then(() => {
+        if (this.#state !== 'writing') throw new JournalLostError(`the HookRun status is not ours to write (${this.#state})`);
+        this.#o.journal.startDurable(hook);
+        this.#kick();
+      });
+    }
     return new Promise<void>((resolve, reject) => {
       const onAbort = (): void => {
         this.#waiters.delete(key);
@@ -153,7 +168,9 @@ export class JournalWriter {
 
   /** A result as it happens (the runner's onResult). */
   hookEnded(hook: Pick<PlannedHook, 'namespace' | 'pod' | 'container' | 'source' | 'name' | 'phase' | 'index'>, result: HookResult, failed: boolean): void {
-    if (this.#o.journal.recordResult(hook, result, failed)) this.#kick();
+    if (!this.#o.journal.recordResult(hook, result, failed)) return;
+    this.#o.starts?.hookEnded(hook, { status: result.status, exitCode: result.exitCode, durationMs: result.durationMs, ...(result.reasonCode === undefined ? {} : { reasonCode: result.reasonCode }) });
+    this.#kick();
   }
 
   /** Something changed outside the journal (conditions): write it under the results bound. */
@@ -197,7 +214,7 @@ export class JournalWriter {
       this.#wakeIdle();
       return;
     }
-    const interval = journal.waitingStarts > 0 ? (this.#o.startIntervalMs ?? START_WRITE_INTERVAL_MS) : (this.#o.resultIntervalMs ?? RESULT_WRITE_INTERVAL_MS);
+    const interval = journal.waitingStarts > 0 && this.#o.starts === undefined ? (this.#o.startIntervalMs ?? START_WRITE_INTERVAL_MS) : (this.#o.resultIntervalMs ?? RESULT_WRITE_INTERVAL_MS);
     const now = this.#o.clock.now();
     const wait = Math.max(this.#notBefore - now, this.#lastWriteAt + interval - now);
     if (wait > 0) {
@@ -229,6 +246,16 @@ export class JournalWriter {
     const journal = this.#o.journal;
     this.#forced = false;
     const image = journal.beginWrite() ?? { seq: undefined, results: journal.results('local'), summary: journal.summary('local') };
+    // The finals this write carries (ADR 0024: their journal entries go once it is acknowledged).
+    const finals = this.#o.starts?.beginStatusWrite();
+    const ack = (): void => {
+      if (image.seq !== undefined) this.#release(journal.ackWrite(image.seq));
+      this.#o.starts?.ackStatusWrite(finals);
+    };
+    const fail = (): void => {
+      if (image.seq !== undefined) journal.failWrite(image.seq);
+      this.#o.starts?.failStatusWrite(finals);
+    };
     const status: HookRunStatus = { ...this.#o.statusFor(image), holder: this.#o.holder };
     const body: HookRun = { ...this.#hookRun, status };
     this.#lastWriteAt = this.#o.clock.now();
@@ -237,10 +264,10 @@ export class JournalWriter {
       this.#hookRun = await this.#o.store.replaceStatus(body, this.#ctl.signal);
       this.#durableHolder = this.#o.holder;
       this.#retryMs = 0;
-      if (image.seq !== undefined) this.#release(journal.ackWrite(image.seq));
+      ack();
     } catch (error) {
       if (this.#ctl.signal.aborted) {
-        if (image.seq !== undefined) journal.failWrite(image.seq);
+        fail();
         return;
       }
       if (!isConflict(error)) this.#o.onWriteError?.(error);
@@ -250,7 +277,7 @@ export class JournalWriter {
       try {
         current = await this.#o.store.get(this.#hookRun.metadata.namespace, this.#hookRun.metadata.name, this.#ctl.signal);
       } catch (readError) {
-        if (image.seq !== undefined) journal.failWrite(image.seq);
+        fail();
         if (!isAborted(this.#ctl.signal)) {
           this.#o.onWriteError?.(readError);
           this.#backoff();
@@ -259,7 +286,7 @@ export class JournalWriter {
       }
       const stored = current.status ?? {};
       if (current.metadata.uid !== this.#hookRun.metadata.uid) {
-        if (image.seq !== undefined) journal.failWrite(image.seq);
+        fail();
         this.#lose('the HookRun was deleted and re-created');
         return;
       }
@@ -267,18 +294,18 @@ export class JournalWriter {
         // The write was stored; only its answer was lost (or metadata changed after it).
         this.#hookRun = current;
         this.#durableHolder = this.#o.holder;
-        if (image.seq !== undefined) this.#release(journal.ackWrite(image.seq));
+        ack();
         return;
       }
       if (stored.holder === this.#durableHolder && isDeepStrictEqual(stored.results ?? [], journal.results('durable'))) {
         // Not stored; nobody else wrote the status: retry on the new resourceVersion.
         this.#hookRun = current;
-        if (image.seq !== undefined) journal.failWrite(image.seq);
+        fail();
         if (!isConflict(error)) this.#backoff();
         else this.#forced = image.seq === undefined;
         return;
       }
-      if (image.seq !== undefined) journal.failWrite(image.seq);
+      fail();
       this.#lose('another writer changed status.results (a second controller without leader election, or a person): this controller stops the run and leaves the status to it');
     }
   }

@@ -50,6 +50,8 @@ interface Entry {
   durableFailed: boolean;
   /** The value in the write in flight, if this entry is in it. */
   sent: Sent | undefined;
+  /** When its start was requested. */
+  startedAt?: string | undefined;
 }
 
 export interface JournalOptions {
@@ -59,6 +61,12 @@ export interface JournalOptions {
   readonly reasonBytes?: number | undefined;
   /** ISO time used for interrupted entries found on recovery that carry no start time. */
   readonly now: string;
+  /**
+   * ADR 0024: a start is durable in the HookRunJournal, not in the status. requestStart leaves the
+   * status entry `pending`; `startDurable` (the journal PUT was acknowledged) makes it `running`, to be
+   * written at the results pace. Status writes then release no hook.
+   */
+  readonly startsElsewhere?: boolean | undefined;
 }
 
 /** What the status as stored says; undefined fields = nothing recorded yet. */
@@ -66,6 +74,11 @@ export interface StoredJournal {
   readonly results?: readonly HookRunResult[] | undefined;
   /** summary.failed as stored: the failures among the stored final results. */
   readonly failed?: number | undefined;
+  /**
+   * ADR 0024 recovery: outcomes the HookRunJournal holds for hooks whose final result the status lacks
+   * (by hookKey), recorded with that outcome (not written to the status yet).
+   */
+  readonly journalOutcomes?: ReadonlyMap<string, { readonly result: HookRunResult; readonly failed: boolean }> | undefined;
 }
 
 export interface WriteImage {
@@ -94,10 +107,13 @@ export class Journal {
   /** summary.failed as stored (the failures among stored final entries, whose own flags are not stored). */
   readonly #storedFailed: number;
   readonly #recovered: HookRunResult[] = [];
+  readonly #recoveredOutcomes: HookRunResult[] = [];
+  readonly #startsElsewhere: boolean;
 
   constructor(planned: readonly PlannedHook[], stored: StoredJournal, options: JournalOptions) {
     this.#tailBytes = options.tailBytes;
     this.#reasonBytes = options.reasonBytes ?? REASON_MAX_BYTES;
+    this.#startsElsewhere = options.startsElsewhere === true;
     const storedByKey = new Map<string, HookRunResult>();
     for (const r of stored.results ?? []) {
       const key = hookKey(r);
@@ -119,7 +135,14 @@ export class Journal {
         durableFailed: false,
         sent: undefined,
       };
-      if (r !== undefined && r.status === 'running') {
+      const fromJournal = storedFinal ? undefined : stored.journalOutcomes?.get(key);
+      if (fromJournal !== undefined) {
+        // Its outcome was durable in the HookRunJournal, its output died with the controller.
+        entry.state = 'finished';
+        entry.local = fromJournal.result;
+        entry.localFailed = fromJournal.failed;
+        this.#recoveredOutcomes.push(fromJournal.result);
+      } else if (r !== undefined && r.status === 'running') {
         // Started, no result: it may have run. Record it failed and never offer it again.
         entry.local = interrupted(r, options.now, this.#reasonBytes);
         entry.localFailed = true;
@@ -142,6 +165,11 @@ export class Journal {
     return this.#recovered;
   }
 
+  /** Entries recorded with the outcome the HookRunJournal held (pending a write). */
+  get recoveredOutcomes(): readonly HookRunResult[] {
+    return this.#recoveredOutcomes;
+  }
+
   /** The hook may be offered for a start: planned, and the journal has neither a start nor a result. */
   mayStart(hook: HookIdentity): boolean {
     return this.#entries.get(hookKey(hook))?.state === 'unstarted';
@@ -157,7 +185,20 @@ export class Journal {
     const e = this.#entries.get(hookKey(hook));
     if (e === undefined || e.state !== 'unstarted' || e.unplanned) return false;
     e.state = 'start-requested';
-    e.local = { ...blankResult(e.hook), status: 'running', startedAt };
+    e.startedAt = startedAt;
+    if (!this.#startsElsewhere) {
+      e.local = { ...blankResult(e.hook), status: 'running', startedAt };
+      e.localFailed = false;
+    }
+    return true;
+  }
+
+  /** ADR 0024: the hook's start is durable in the HookRunJournal; it may exec, the status says `running`. */
+  startDurable(hook: HookIdentity): boolean {
+    const e = this.#entries.get(hookKey(hook));
+    if (e?.state !== 'start-requested' || !this.#startsElsewhere) return false;
+    e.state = 'started';
+    e.local = { ...blankResult(e.hook), status: 'running', startedAt: e.startedAt ?? null };
     e.localFailed = false;
     return true;
   }

@@ -163,3 +163,21 @@ void describe('StartJournal: a crash at every step', () => {
     });
   }
 });
+
+void describe('StartJournal after a takeover', () => {
+  void it('keeps recovered hooks in the journal until a status write holds them; a forced write carries them under the new holder', () => {
+    const j = new StartJournal(['a', 'b'], { recovered: [{ key: 'x', startedAt: T, outcome: 'failed' }] });
+    assert.equal(j.state('x'), 'finished');
+    assert.equal(j.journalDirty, true, 'the takeover write must carry it');
+    const w = j.beginJournalWrite(true);
+    assert.deepEqual(w?.entries, [{ key: 'x', startedAt: T, outcome: 'failed' }]);
+    j.ackJournalWrite(w.seq);
+    assert.equal(j.journalDirty, false);
+    assert.ok(j.beginJournalWrite(true) !== undefined, 'forced: an image although nothing changed');
+    const s = j.beginStatusWrite();
+    assert.deepEqual(s?.finals, ['x']);
+    j.ackStatusWrite(s.seq);
+    assert.equal(j.outcomesWaiting, 0);
+    assert.throws(() => new StartJournal([], { recovered: [{ key: 'y', startedAt: T }] }), /needs an outcome/);
+  });
+});

@@ -1,6 +1,6 @@
 /**
- * ADR 0024's write-ahead journal of one HookRun, as a pure state machine (no I/O, no clock), not yet
- * wired into the controller (journal.ts and journal-writer.ts still write starts into the status).
+ * ADR 0024's write-ahead journal of one HookRun, as a pure state machine (no I/O, no clock);
+ * start-writer.ts writes it to the HookRunJournal object, journal-writer.ts tells it of status writes.
  *
  * Two durable objects: the HookRunJournal (small: the hooks whose start is durable and whose final
  * result the status lacks, with their outcome once known) and the HookRun status (every hook's full
@@ -53,8 +53,18 @@ export class StartJournal {
   #durable: readonly JournalEntry[] = [];
   readonly #outcomesMax: number;
 
-  constructor(keys: readonly string[], options: { readonly outcomesMax?: number } = {}) {
+  /**
+   * `recovered`: hooks a takeover found with a durable start (an outcome, or `failed` for one recorded
+   * interrupted) whose final result the status lacks: they stay in the journal, finished, until a
+   * status write holding their result is acknowledged. They are not in the acknowledged journal yet
+   * (the takeover write carries them).
+   */
+  constructor(keys: readonly string[], options: { readonly outcomesMax?: number; readonly recovered?: readonly JournalEntry[] } = {}) {
     for (const key of keys) this.#hooks.set(key, { state: 'unstarted', startedAt: undefined, outcome: undefined, statusFinal: false });
+    for (const e of options.recovered ?? []) {
+      if (e.outcome === undefined) throw new Error(`start journal: recovered hook ${e.key} needs an outcome`);
+      this.#hooks.set(e.key, { state: 'finished', startedAt: e.startedAt, outcome: e.outcome, statusFinal: false });
+    }
     this.#outcomesMax = options.outcomesMax ?? JOURNAL_OUTCOMES_MAX;
   }
 
@@ -104,13 +114,18 @@ export class StartJournal {
   }
 
   /** Starts or outcomes that the acknowledged journal lacks (entries only to drop do not force a write). */
+  get journalWriteInFlight(): boolean {
+    return this.#journalInFlight !== undefined;
+  }
+
   get journalDirty(): boolean {
     const durable = new Map(this.#durable.map((e) => [e.key, e]));
     return this.#journalEntries().some((e) => durable.get(e.key)?.outcome !== e.outcome || !durable.has(e.key));
   }
 
-  beginJournalWrite(): JournalImage | undefined {
-    if (this.#journalInFlight !== undefined || !this.journalDirty) return undefined;
+  /** `force`: an image even when nothing changed (a takeover writes the journal under its own holder). */
+  beginJournalWrite(force = false): JournalImage | undefined {
+    if (this.#journalInFlight !== undefined || (!force && !this.journalDirty)) return undefined;
     const image = { seq: ++this.#journalSeq, entries: this.#journalEntries() };
     this.#journalInFlight = image;
     return image;

@@ -51,6 +51,8 @@ export interface RunFrame {
   readonly outputTailBytes: number;
   readonly skipped: readonly HookRunSkipped[];
   readonly skippedCount: number;
+  /** The run's HookRunJournal (ADR 0024), recorded with the plan. */
+  readonly journalUID?: string | undefined;
 }
 
 export function runStatus(
@@ -70,5 +72,6 @@ export function runStatus(
     outputTailBytes: frame.outputTailBytes,
     results: image.results,
     skipped: frame.skipped,
+    ...(frame.journalUID === undefined ? {} : { journalUID: frame.journalUID }),
   };
 }

@@ -1,0 +1,352 @@
+/**
+ * The I/O shell around StartJournal (start-journal.ts): writes a run's HookRunJournal (ADR 0024), the
+ * write-ahead part of its journal. `hookStarting` is the runner's journal seam: it resolves once a
+ * journal PUT carrying the hook's start is acknowledged, and the hook may exec then. The bound, per
+ * HookRun:
+ *
+ * - one journal PUT at a time, at most one every JOURNAL_WRITE_INTERVAL_MS (100 ms): every start and
+ *   outcome waiting then goes in the same PUT;
+ * - a hook's outcome goes with the next journal PUT (the one of its slot's next start, at the latest);
+ *   an entry leaves with the first PUT after a status write holding its final result was acknowledged;
+ * - while JOURNAL_OUTCOMES_MAX outcomes wait for a status write, new starts wait for it.
+ *
+ * Two writers: every PUT carries metadata.resourceVersion and this writer's holder. After a 409 or an
+ * unknown outcome the journal is re-read: our own unanswered write, or our last acknowledged journal
+ * (someone edited metadata), goes on; anything else is another writer (a controller that took the run
+ * over), and this writer stops before any further exec (`onLost`). A takeover (`takeover`) PUTs the
+ * journal under its own holder on the resourceVersion it recovered from, before any start.
+ */
+import { isDeepStrictEqual } from 'node:util';
+import type { PlannedHook } from '../model/plan.ts';
+import type { Clock } from '../run/ports.ts';
+import { hookKey } from '../run/hook-key.ts';
+import type { HookRunJournalStore } from '../kube/hookrunjournals.ts';
+import type { HookRunJournal, HookRunJournalEntry, HookRunJournalOutcome } from './hookrun-types.ts';
+import { JournalLostError, WRITE_RETRY_MAX_MS, WRITE_RETRY_MIN_MS, isConflict } from './journal-writer.ts';
+import type { JournalImage, StartJournal } from './start-journal.ts';
+
+export const JOURNAL_WRITE_INTERVAL_MS = 100;
+
+export type HookIdentity = Pick<PlannedHook, 'namespace' | 'pod' | 'container' | 'source' | 'name' | 'phase' | 'index'>;
+
+export interface StartWriterOptions {
+  readonly store: HookRunJournalStore;
+  readonly clock: Clock;
+  /** The journal as read or created: its resourceVersion is the first PUT's precondition. */
+  readonly journal: HookRunJournal;
+  readonly starts: StartJournal;
+  /** Every hook the journal may name, by hookKey (planned hooks and recovered ones). */
+  readonly hooks: ReadonlyMap<string, HookIdentity>;
+  /** Outcomes known already (recovered hooks), by hookKey. */
+  readonly outcomes?: ReadonlyMap<string, HookRunJournalOutcome> | undefined;
+  readonly holder: string;
+  readonly onLost?: ((why: string) => void) | undefined;
+  readonly onWriteError?: ((error: unknown) => void) | undefined;
+  readonly intervalMs?: number;
+}
+
+interface Waiter {
+  readonly resolve: () => void;
+  readonly reject: (error: Error) => void;
+}
+
+/** One waiting start: its start is requested once the journal has room for it. */
+interface Queued {
+  readonly key: string;
+  readonly startedAt: string;
+}
+
+export class StartWriter {
+  readonly #o: StartWriterOptions;
+  readonly #ctl = new AbortController();
+  readonly #waiters = new Map<string, Waiter>();
+  readonly #queued: Queued[] = [];
+  readonly #outcomes = new Map<string, HookRunJournalOutcome>();
+  #object: HookRunJournal;
+  /** The holder and entries as last acknowledged (initially: as read). */
+  #durableHolder: string;
+  #durableEntries: readonly HookRunJournalEntry[];
+  #state: 'writing' | 'lost' | 'closed' = 'writing';
+  #writing: Promise<void> | undefined;
+  #timer: AbortController | undefined;
+  #lastWriteAt = Number.NEGATIVE_INFINITY;
+  #notBefore = Number.NEGATIVE_INFINITY;
+  #retryMs = 0;
+  #forced = false;
+  #writes = 0;
+  #conflicts = 0;
+  #idle: (() => void)[] = [];
+
+  constructor(options: StartWriterOptions) {
+    this.#o = options;
+    this.#object = options.journal;
+    this.#durableHolder = options.journal.spec.holder;
+    this.#durableEntries = options.journal.spec.entries;
+    for (const [k, v] of options.outcomes ?? []) this.#outcomes.set(k, v);
+  }
+
+  get state(): 'writing' | 'lost' | 'closed' {
+    return this.#state;
+  }
+
+  /** Journal PUTs sent (acknowledged or not) and conflicts met. */
+  get stats(): { readonly writes: number; readonly conflicts: number } {
+    return { writes: this.#writes, conflicts: this.#conflicts };
+  }
+
+  get journal(): HookRunJournal {
+    return this.#object;
+  }
+
+  /** The takeover: PUTs the journal under this writer's holder (with what it recovered), before any start. */
+  async takeover(signal: AbortSignal): Promise<boolean> {
+    this.#forced = true;
+    this.#kick();
+    await this.#settled(signal);
+    return this.#state === 'writing' && this.#durableHolder === this.#o.holder;
+  }
+
+  /** The runner's seam: resolves once the hook's start is in an acknowledged journal PUT. */
+  hookStarting(hook: HookIdentity, signal: AbortSignal): Promise<void> {
+    if (this.#state !== 'writing') return Promise.reject(new JournalLostError(`the HookRunJournal is not ours to write (${this.#state})`));
+    const key = hookKey(hook);
+    if (this.#waiters.has(key) || this.#o.starts.state(key) !== 'unstarted') return Promise.reject(new Error(`hook ${key} already has a start or a result in the journal`));
+    const startedAt = new Date(this.#o.clock.now()).toISOString();
+    return new Promise<void>((resolve, reject) => {
+      const onAbort = (): void => {
+        this.#waiters.delete(key);
+        const i = this.#queued.findIndex((q) => q.key === key);
+        if (i >= 0) this.#queued.splice(i, 1);
+        reject(new Error('the run stopped before the start was recorded'));
+      };
+      if (signal.aborted) {
+        onAbort();
+        return;
+      }
+      signal.addEventListener('abort', onAbort, { once: true });
+      this.#waiters.set(key, {
+        resolve: () => {
+          signal.removeEventListener('abort', onAbort);
+          resolve();
+        },
+        reject: (error) => {
+          signal.removeEventListener('abort', onAbort);
+          reject(error);
+        },
+      });
+      this.#queued.push({ key, startedAt });
+      this.#kick();
+    });
+  }
+
+  /** A hook's outcome (no output): it goes with the next journal PUT. */
+  hookEnded(hook: HookIdentity, outcome: HookRunJournalOutcome): void {
+    const key = hookKey(hook);
+    const i = this.#queued.findIndex((q) => q.key === key);
+    if (i >= 0) this.#queued.splice(i, 1);
+    if (this.#o.starts.state(key) === undefined || this.#o.starts.state(key) === 'finished') return;
+    this.#outcomes.set(key, outcome);
+    this.#o.starts.recordOutcome(key, outcome.status);
+    this.#kick();
+  }
+
+  /** A status write begins: the finals it carries (undefined: none). The caller acks or fails it. */
+  beginStatusWrite(): number | undefined {
+    return this.#o.starts.beginStatusWrite()?.seq;
+  }
+
+  ackStatusWrite(seq: number | undefined): void {
+    if (seq === undefined) return;
+    this.#o.starts.ackStatusWrite(seq);
+    // Room for starts that waited for it; entries to drop go with the next PUT.
+    this.#kick();
+  }
+
+  failStatusWrite(seq: number | undefined): void {
+    if (seq !== undefined) this.#o.starts.failStatusWrite(seq);
+  }
+
+  /** Stops writing; waiting starts are rejected. Idempotent. */
+  close(): void {
+    if (this.#state === 'writing') this.#state = 'closed';
+    this.#ctl.abort();
+    this.#timer?.abort();
+    this.#queued.length = 0;
+    this.#rejectWaiters(new JournalLostError('the journal writer closed'));
+    this.#wakeIdle();
+  }
+
+  #admit(): void {
+    const starts = this.#o.starts;
+    while (this.#queued.length > 0 && starts.mayRequestStart) {
+      const q = this.#queued.shift();
+      if (q === undefined) break;
+      if (!starts.requestStart(q.key, q.startedAt)) {
+        const w = this.#waiters.get(q.key);
+        this.#waiters.delete(q.key);
+        w?.reject(new Error(`hook ${q.key} already has a start or a result in the journal`));
+      }
+    }
+  }
+
+  #kick(): void {
+    if (this.#state !== 'writing' || this.#writing !== undefined) return;
+    this.#admit();
+    const starts = this.#o.starts;
+    if (!starts.journalDirty && !this.#forced) {
+      this.#wakeIdle();
+      return;
+    }
+    const now = this.#o.clock.now();
+    const wait = Math.max(this.#notBefore - now, this.#lastWriteAt + (this.#o.intervalMs ?? JOURNAL_WRITE_INTERVAL_MS) - now);
+    if (wait > 0) {
+      if (this.#timer !== undefined) return;
+      const timer = new AbortController();
+      this.#timer = timer;
+      this.#o.clock.sleep(wait, timer.signal).then(
+        () => {
+          if (this.#timer === timer) this.#timer = undefined;
+          this.#kick();
+        },
+        () => {
+          if (this.#timer === timer) this.#timer = undefined;
+        },
+      );
+      return;
+    }
+    const image = starts.beginJournalWrite(this.#forced);
+    if (image === undefined) return;
+    this.#forced = false;
+    this.#writing = this.#write(image).finally(() => {
+      this.#writing = undefined;
+      this.#kick();
+    });
+  }
+
+  #entries(image: JournalImage): HookRunJournalEntry[] {
+    const out: HookRunJournalEntry[] = [];
+    for (const e of image.entries) {
+      const id = this.#o.hooks.get(e.key);
+      if (id === undefined) throw new Error(`start writer: no hook for journal key ${e.key}`);
+      const base = { namespace: id.namespace, pod: id.pod, container: id.container, source: id.source, name: id.name, phase: id.phase, index: id.index, startedAt: e.startedAt };
+      const outcome = e.outcome === undefined ? undefined : (this.#outcomes.get(e.key) ?? { status: e.outcome, exitCode: null, durationMs: null });
+      out.push(outcome === undefined ? base : { ...base, outcome: cleanOutcome(outcome) });
+    }
+    return out;
+  }
+
+  async #write(image: JournalImage): Promise<void> {
+    const starts = this.#o.starts;
+    const entries = this.#entries(image);
+    const body: HookRunJournal = { ...this.#object, spec: { hookRunUID: this.#object.spec.hookRunUID, holder: this.#o.holder, entries } };
+    this.#lastWriteAt = this.#o.clock.now();
+    this.#writes++;
+    try {
+      this.#object = await this.#o.store.replace(body, this.#ctl.signal);
+      this.#acked(image, entries);
+    } catch (error) {
+      if (this.#ctl.signal.aborted) {
+        starts.failJournalWrite(image.seq);
+        return;
+      }
+      if (isConflict(error)) this.#conflicts++;
+      else this.#o.onWriteError?.(error);
+      let current: HookRunJournal | undefined;
+      try {
+        current = await this.#o.store.get(this.#object.metadata.namespace, this.#object.metadata.name, this.#ctl.signal);
+      } catch (readError) {
+        starts.failJournalWrite(image.seq);
+        if (!isAborted(this.#ctl.signal)) {
+          this.#o.onWriteError?.(readError);
+          this.#backoff();
+        }
+        return;
+      }
+      if (current === undefined || current.metadata.uid !== this.#object.metadata.uid) {
+        starts.failJournalWrite(image.seq);
+        this.#lose('the HookRunJournal was deleted or replaced: this controller cannot record starts any more and stops the run');
+        return;
+      }
+      if (current.spec.holder === this.#o.holder && isDeepStrictEqual(current.spec.entries, entries)) {
+        // Stored; only its answer was lost (or metadata changed after it).
+        this.#object = current;
+        this.#acked(image, entries);
+        return;
+      }
+      if (current.spec.holder === this.#durableHolder && isDeepStrictEqual(current.spec.entries, this.#durableEntries)) {
+        // Not stored, and nobody else wrote the journal: again on the new resourceVersion.
+        this.#object = current;
+        starts.failJournalWrite(image.seq);
+        if (image.entries.length === 0 || this.#durableHolder !== this.#o.holder) this.#forced = true;
+        if (!isConflict(error)) this.#backoff();
+        return;
+      }
+      starts.failJournalWrite(image.seq);
+      this.#lose(`another writer (${current.spec.holder}) changed the HookRunJournal (a controller took the run over): this controller stops the run`);
+    }
+  }
+
+  #acked(image: JournalImage, entries: readonly HookRunJournalEntry[]): void {
+    this.#durableHolder = this.#o.holder;
+    this.#durableEntries = entries;
+    this.#retryMs = 0;
+    for (const key of this.#o.starts.ackJournalWrite(image.seq)) {
+      const w = this.#waiters.get(key);
+      this.#waiters.delete(key);
+      w?.resolve();
+    }
+  }
+
+  #backoff(): void {
+    this.#retryMs = this.#retryMs === 0 ? WRITE_RETRY_MIN_MS : Math.min(WRITE_RETRY_MAX_MS, this.#retryMs * 2);
+    this.#notBefore = this.#o.clock.now() + this.#retryMs;
+  }
+
+  #lose(why: string): void {
+    if (this.#state !== 'writing') return;
+    this.#state = 'lost';
+    this.#timer?.abort();
+    this.#queued.length = 0;
+    this.#rejectWaiters(new JournalLostError(why));
+    this.#o.onLost?.(why);
+    this.#wakeIdle();
+  }
+
+  #rejectWaiters(error: Error): void {
+    const waiters = [...this.#waiters.values()];
+    this.#waiters.clear();
+    for (const w of waiters) w.reject(error);
+  }
+
+  /** Resolves when nothing is in flight or forced (or the writer stopped, or `signal` aborts). */
+  async #settled(signal: AbortSignal): Promise<void> {
+    while (this.#state === 'writing' && (this.#forced || this.#writing !== undefined || this.#timer !== undefined) && !signal.aborted) {
+      await new Promise<void>((resolve) => {
+        const done = (): void => {
+          signal.removeEventListener('abort', done);
+          resolve();
+        };
+        signal.addEventListener('abort', done, { once: true });
+        this.#idle.push(done);
+        // A write or timer in flight ends with a #kick, which wakes the idle ones when nothing is left.
+        if (this.#writing !== undefined) void this.#writing.finally(done);
+      });
+    }
+  }
+
+  #wakeIdle(): void {
+    const idle = this.#idle;
+    this.#idle = [];
+    for (const f of idle) f();
+  }
+}
+
+/** No undefined members: the stored object is compared with what was sent. */
+function cleanOutcome(o: HookRunJournalOutcome): HookRunJournalOutcome {
+  return { status: o.status, exitCode: o.exitCode, durationMs: o.durationMs === null ? null : Math.max(0, Math.round(o.durationMs)), ...(o.reasonCode === undefined ? {} : { reasonCode: o.reasonCode }) };
+}
+
+/** Read through a call: the signal flips while we await, which TypeScript's narrowing cannot see. */
+function isAborted(signal: AbortSignal): boolean {
+  return signal.aborted;
+}
