@@ -392,6 +392,9 @@ export class HookRunRunner {
           this.#deps.log(`HookRun ${hr.metadata.namespace}/${hr.metadata.name}: ${why}`);
           stopWriting();
         },
+        onHeld: () => {
+          writerRef.current?.expedite();
+        },
         onWriteError: (error) => {
           this.#deps.log(`HookRun ${hr.metadata.namespace}/${hr.metadata.name}: journal write failed, retrying: ${error instanceof Error ? error.message : String(error)}`);
         },

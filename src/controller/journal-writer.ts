@@ -27,6 +27,12 @@ import type { StartWriter } from './start-writer.ts';
 
 export const START_WRITE_INTERVAL_MS = 100;
 export const RESULT_WRITE_INTERVAL_MS = 1_000;
+/**
+ * ADR 0024, with a start writer: the next status write waits at least this many times the last one's
+ * duration (and at least RESULT_WRITE_INTERVAL_MS), so kube-apiserver spends at most about half its
+ * time on the big object; not while starts wait for a status write (the journal is full of outcomes).
+ */
+export const STATUS_WRITE_COST_FACTOR = 2;
 /** A failing write (API unreachable, 5xx) is retried no faster than this, doubling up to the max. */
 export const WRITE_RETRY_MIN_MS = 200;
 export const WRITE_RETRY_MAX_MS = 5_000;
@@ -97,6 +103,8 @@ export class JournalWriter {
   /** When the pending timer fires (a start arriving during a results wait needs an earlier one). */
   #timerDue = Number.POSITIVE_INFINITY;
   #lastWriteAt = Number.NEGATIVE_INFINITY;
+  /** How long the last acknowledged status write took (ms). */
+  #lastWriteMs = 0;
   #retryMs = 0;
   /** No write before this time (back-off after a failed write). */
   #notBefore = Number.NEGATIVE_INFINITY;
@@ -173,6 +181,11 @@ export class JournalWriter {
     this.#kick();
   }
 
+  /** Starts wait for a status write (start-writer.ts): write as soon as the results bound allows. */
+  expedite(): void {
+    this.#kick();
+  }
+
   /** Something changed outside the journal (conditions): write it under the results bound. */
   touch(): void {
     this.#kick(true);
@@ -214,7 +227,11 @@ export class JournalWriter {
       this.#wakeIdle();
       return;
     }
-    const interval = journal.waitingStarts > 0 && this.#o.starts === undefined ? (this.#o.startIntervalMs ?? START_WRITE_INTERVAL_MS) : (this.#o.resultIntervalMs ?? RESULT_WRITE_INTERVAL_MS);
+    const starts = this.#o.starts;
+    const resultInterval = this.#o.resultIntervalMs ?? RESULT_WRITE_INTERVAL_MS;
+    const interval = starts === undefined
+      ? (journal.waitingStarts > 0 ? (this.#o.startIntervalMs ?? START_WRITE_INTERVAL_MS) : resultInterval)
+      : (starts.startsHeld ? resultInterval : Math.max(resultInterval, STATUS_WRITE_COST_FACTOR * this.#lastWriteMs));
     const now = this.#o.clock.now();
     const wait = Math.max(this.#notBefore - now, this.#lastWriteAt + interval - now);
     if (wait > 0) {
@@ -262,6 +279,7 @@ export class JournalWriter {
     this.#writes++;
     try {
       this.#hookRun = await this.#o.store.replaceStatus(body, this.#ctl.signal);
+      this.#lastWriteMs = this.#o.clock.now() - this.#lastWriteAt;
       this.#durableHolder = this.#o.holder;
       this.#retryMs = 0;
       ack();

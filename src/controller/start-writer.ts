@@ -43,6 +43,8 @@ export interface StartWriterOptions {
   readonly onLost?: ((why: string) => void) | undefined;
   readonly onWriteError?: ((error: unknown) => void) | undefined;
   readonly intervalMs?: number;
+  /** Starts began to wait for a status write (JOURNAL_OUTCOMES_MAX outcomes wait): the status writer hurries. */
+  readonly onHeld?: (() => void) | undefined;
 }
 
 interface Waiter {
@@ -96,6 +98,11 @@ export class StartWriter {
 
   get journal(): HookRunJournal {
     return this.#object;
+  }
+
+  /** Starts wait because the journal holds JOURNAL_OUTCOMES_MAX outcomes the status lacks. */
+  get startsHeld(): boolean {
+    return this.#queued.length > 0 && !this.#o.starts.mayRequestStart;
   }
 
   /** The takeover: PUTs the journal under this writer's holder (with what it recovered), before any start. */
@@ -178,6 +185,7 @@ export class StartWriter {
 
   #admit(): void {
     const starts = this.#o.starts;
+    if (this.startsHeld) this.#o.onHeld?.();
     while (this.#queued.length > 0 && starts.mayRequestStart) {
       const q = this.#queued.shift();
       if (q === undefined) break;
