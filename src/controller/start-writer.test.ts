@@ -72,12 +72,12 @@ class FakeJournals implements HookRunJournalStore {
   }
 }
 
-function setup(hooks: readonly PlannedHook[], options: { outcomesMax?: number } = {}): { clock: FakeClock; store: FakeJournals; starts: StartJournal; writer: StartWriter; lost: string[] } {
+function setup(hooks: readonly PlannedHook[], options: { outcomesMax?: number; onHeld?: () => void } = {}): { clock: FakeClock; store: FakeJournals; starts: StartJournal; writer: StartWriter; lost: string[] } {
   const clock = new FakeClock();
   const store = new FakeJournals(clock);
   const starts = new StartJournal(hooks.map((h) => hookKey(h)), options);
   const lost: string[] = [];
-  const writer = new StartWriter({ store, clock, journal: structuredClone(store.object), starts, hooks: new Map(hooks.map((h) => [hookKey(h), h])), holder: 'me', onLost: (why) => lost.push(why) });
+  const writer = new StartWriter({ store, clock, journal: structuredClone(store.object), starts, hooks: new Map(hooks.map((h) => [hookKey(h), h])), holder: 'me', onLost: (why) => lost.push(why), onHeld: options.onHeld });
   return { clock, store, starts, writer, lost };
 }
 
@@ -242,6 +242,63 @@ void test('with a start writer, the status writer releases no start and writes r
   assert.ok((statusAt[1] ?? 0) - (statusAt[0] ?? 0) >= RESULT_WRITE_INTERVAL_MS);
   assert.equal(object.status?.results?.find((r) => r.pod === 'a')?.status, 'succeeded');
   assert.equal(starts.outcomesWaiting, 0, 'the status ack reached the journal');
+  writer.close();
+  sw.close();
+});
+
+void test('with a start writer, a slow status write spaces the next by twice its duration; starts held by a full journal bring it back to 1 s', async () => {
+  const [a, b, c] = [hook('a'), hook('b'), hook('c')];
+  const held: { writer?: JournalWriter } = {};
+  const { clock, writer: sw } = setup([a, b, c], { outcomesMax: 1, onHeld: () => held.writer?.expedite() });
+  const journal = new Journal([a, b, c], {}, { tailBytes: 64, now: new Date(clock.now()).toISOString(), startsElsewhere: true });
+  const base: HookRun = { apiVersion: 'kubehooks.dev/v1alpha1', kind: 'HookRun', metadata: { name: 'run', namespace: 'db', uid: 'hr1', resourceVersion: '1' }, spec: { phase: 'pre-backup', backupRef: { name: 'b' } } };
+  let object = base;
+  const statusAt: number[] = [];
+  const hr = {
+    get: () => Promise.resolve(object),
+    replaceStatus: async (h: typeof base) => {
+      statusAt.push(clock.now());
+      await clock.sleep(STATUS_PUT_MS, new AbortController().signal);
+      object = { ...h, metadata: { ...h.metadata, resourceVersion: String(Number(h.metadata.resourceVersion) + 1) } };
+      return object;
+    },
+  };
+  const STATUS_PUT_MS = 1_500;
+  const writer = new JournalWriter({ journal, store: hr, clock, hookRun: base, holder: 'me', starts: sw, statusFor: (image) => ({ phase: 'Running', results: image.results, summary: { ...image.summary, skipped: 0 } }) });
+  held.writer = writer;
+  const signal = new AbortController().signal;
+  writer.touch();
+  await clock.advance(STATUS_PUT_MS);
+  assert.equal(statusAt.length, 1);
+  const result = (h: PlannedHook): Parameters<JournalWriter['hookEnded']>[1] => ({ namespace: h.namespace, pod: h.pod, container: h.container, source: h.source, name: h.name, phase: h.phase, index: h.index, status: 'succeeded', exitCode: 0, stdout: '', stderr: '', truncated: false, startedAt: null, durationMs: 1, reason: null });
+  const pa = writer.hookStarting(a, signal);
+  await clock.advance(JOURNAL_WRITE_INTERVAL_MS);
+  await pa;
+  writer.hookEnded(a, result(a), false);
+  await clock.advance((statusAt[0] ?? 0) + 2 * STATUS_PUT_MS - 10 - clock.now());
+  assert.equal(statusAt.length, 1, 'not before 2 x 1.5 s after the last write began');
+  await clock.advance(10);
+  assert.equal(statusAt.length, 2);
+  await clock.advance(STATUS_PUT_MS);
+  // Now one outcome waits (outcomesMax 1) and c's start is held: the status writer goes at the 1 s pace, not at 2 x 1.5 s.
+  const pb = writer.hookStarting(b, signal);
+  await clock.advance(JOURNAL_WRITE_INTERVAL_MS);
+  await pb;
+  writer.hookEnded(b, result(b), false);
+  const heldFrom = clock.now();
+  let cStarted = false;
+  const pc = writer.hookStarting(c, signal).then(() => {
+    cStarted = true;
+  });
+  await settle();
+  assert.equal(sw.startsHeld, true);
+  await clock.advance(JOURNAL_WRITE_INTERVAL_MS);
+  assert.equal(statusAt.length, 3);
+  assert.ok((statusAt[2] ?? 0) - heldFrom < 2 * STATUS_PUT_MS - (heldFrom - (statusAt[1] ?? 0)), `held at ${heldFrom}, status writes at ${statusAt.join(', ')}`);
+  assert.ok((statusAt[2] ?? 0) - (statusAt[1] ?? 0) >= RESULT_WRITE_INTERVAL_MS);
+  await clock.advance(STATUS_PUT_MS + JOURNAL_WRITE_INTERVAL_MS);
+  await pc;
+  assert.equal(cStarted, true);
   writer.close();
   sw.close();
 });
