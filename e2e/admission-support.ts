@@ -1,11 +1,12 @@
 /**
  * Helpers for the admission e2e tests: kubectl against the e2e cluster, the minimal Velero CRDs the
  * API server needs to admit Backup/Schedule/Restore objects, and the webhook as a child process
- * (`kubehooks webhook`), stopped by its PID.
+ * (`kubehooks webhook`), stopped by its PID. Every child is owned by the test process
+ * (src/testing/owned-process.ts): it dies with it however the test process ends.
  */
-import { execFile, spawn, spawnSync } from 'node:child_process';
-import type { ChildProcess } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { resolve } from 'node:path';
+import { runOwned, spawnOwned } from '../src/testing/owned-process.ts';
 import { e2eSkipReason } from './harness/index.ts';
 
 const REPO = resolve(import.meta.dirname, '..');
@@ -27,14 +28,9 @@ export function kubectlSkipReason(): string | false {
   return false;
 }
 
-export function run(file: string, args: readonly string[], input?: string, timeoutMs = 30_000): Promise<Run> {
-  return new Promise((done) => {
-    const child = execFile(file, args, { timeout: timeoutMs, encoding: 'utf8', maxBuffer: 16 * 1024 * 1024 }, (err, stdout, stderr) => {
-      const code = err === null ? 0 : typeof err.code === 'number' ? err.code : null;
-      done({ code, stdout, stderr });
-    });
-    child.stdin?.end(input ?? '');
-  });
+export async function run(file: string, args: readonly string[], input?: string, timeoutMs = 30_000): Promise<Run> {
+  const r = await runOwned(file, args, { input: input ?? '', timeoutMs });
+  return { code: r.code, stdout: r.stdout, stderr: r.stderr };
 }
 
 export function kubectl(kubeconfig: string, args: readonly string[], input?: string): Promise<Run> {
@@ -117,24 +113,17 @@ export interface WebhookProcess {
 
 /** Starts `kubehooks webhook --listen 127.0.0.1:0 …` and waits for its "serving" line (15 s deadline). */
 export async function startWebhook(args: readonly string[]): Promise<WebhookProcess> {
-  const child: ChildProcess = spawn(process.execPath, [KUBEHOOKS_BIN, 'webhook', '--listen', '127.0.0.1:0', ...args], {
+  const owned = spawnOwned(process.execPath, [KUBEHOOKS_BIN, 'webhook', '--listen', '127.0.0.1:0', ...args], {
     stdio: ['ignore', 'ignore', 'pipe'],
   });
+  const child = owned.child;
   let err = '';
   child.stderr?.setEncoding('utf8');
   child.stderr?.on('data', (c: string) => {
     err += c;
   });
-  const exited = new Promise<void>((r) => child.once('exit', () => { r(); }));
   const stop = async (): Promise<void> => {
-    if (child.exitCode === null && child.signalCode === null) {
-      if (child.pid !== undefined) process.kill(child.pid, 'SIGTERM');
-      const timer = setTimeout(() => {
-        if (child.pid !== undefined && child.exitCode === null) process.kill(child.pid, 'SIGKILL');
-      }, 10_000);
-      await exited;
-      clearTimeout(timer);
-    }
+    await owned.stop({ graceMs: 10_000 });
   };
   try {
     const port = await eventually('the webhook to listen', () => {
@@ -142,7 +131,7 @@ export async function startWebhook(args: readonly string[]): Promise<WebhookProc
       const m = /serving https:\/\/127\.0\.0\.1:(\d+)\/validate/.exec(err);
       return Promise.resolve(m === null ? undefined : Number(m[1]));
     }, 15_000);
-    return { port, pid: child.pid ?? -1, stderr: () => err, stop };
+    return { port, pid: owned.pid, stderr: () => err, stop };
   } catch (e) {
     await stop();
     throw e;

@@ -4,17 +4,17 @@
  * in-cluster configuration only, and HookRun reads.
  */
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import type { TestContext } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { spawnOwned } from '../src/testing/owned-process.ts';
 import { parse as parseYaml, parseAllDocuments } from 'yaml';
 import type { E2eContext } from './harness/index.ts';
 import { kubectl, kubehooks } from './admission-support.ts';
-import { alive } from './fault-support.ts';
 
 export const BIN = resolve(import.meta.dirname, '..', 'bin', 'kubehooks.js');
 
@@ -69,36 +69,36 @@ export async function serviceAccountDir(ctx: E2eContext, sa: string, t: TestCont
 export interface Controller {
   readonly child: ChildProcess;
   stderr(): string;
+  /** `signal` to the controller's process group, then waits for its exit (SIGKILL after 15 s). */
   kill(signal: NodeJS.Signals): Promise<void>;
 }
 
-/** `kubehooks controller` with in-cluster configuration only: no kubeconfig anywhere, HOME empty. */
+/**
+ * `kubehooks controller` with in-cluster configuration only: no kubeconfig anywhere, HOME empty.
+ * Owned by this test process (src/testing/owned-process.ts): stopped in the test's `after` hook, and
+ * on every other way this process ends (SIGTERM from node --test or with-cluster, a crash, SIGKILL).
+ */
 export async function startController(sa: { dir: string; host: string; port: string }, env: Record<string, string>, args: readonly string[], t: TestContext): Promise<Controller> {
   const home = await mkdtemp(join(tmpdir(), 'kubehooks-home-'));
   t.after(() => rm(home, { recursive: true, force: true }));
-  const child = spawn(process.execPath, [BIN, 'controller', ...args], {
+  const owned = spawnOwned(process.execPath, [BIN, 'controller', ...args], {
     env: { PATH: process.env['PATH'] ?? '', HOME: home, KUBERNETES_SERVICE_HOST: sa.host, KUBERNETES_SERVICE_PORT: sa.port, KUBEHOOKS_SERVICE_ACCOUNT_DIR: sa.dir, ...env },
     stdio: ['ignore', 'ignore', 'pipe'],
   });
+  const child = owned.child;
   let err = '';
-  child.stderr.setEncoding('utf8');
-  child.stderr.on('data', (d: string) => {
+  child.stderr?.setEncoding('utf8');
+  child.stderr?.on('data', (d: string) => {
     err += d;
-  });
-  const exited = new Promise<void>((r) => {
-    child.once('exit', () => {
-      r();
-    });
   });
   const c: Controller = {
     child,
     stderr: () => err,
     kill: async (signal) => {
-      if (child.pid !== undefined && alive(child.pid)) child.kill(signal);
-      await Promise.race([exited, sleep(15_000)]);
+      await owned.stop({ signal, graceMs: 15_000 });
     },
   };
-  t.after(() => c.kill('SIGKILL'));
+  t.after(() => owned.stop({ signal: 'SIGKILL' }));
   return c;
 }
 

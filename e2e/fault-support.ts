@@ -6,13 +6,16 @@
  *
  * The launcher (scripts/cluster) exposes the PIDs of etcd, kube-apiserver and kwok but no restart:
  * restartProcess re-executes a process with the argv, environment and cwd read from /proc.
+ * Every child here is owned by the test process (src/testing/owned-process.ts): a restarted control
+ * plane process too, which the cluster's own stop does not know; it dies with the test process.
  */
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { closeSync, openSync } from 'node:fs';
 import { readFile, readlink } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { spawnOwned } from '../src/testing/owned-process.ts';
+import type { OwnedProcess } from '../src/testing/owned-process.ts';
 import type { E2eContext } from './harness/index.ts';
 
 const BIN = resolve(import.meta.dirname, '..', 'bin', 'kubehooks.js');
@@ -76,12 +79,8 @@ async function peakRss(pid: number): Promise<number | undefined> {
 export function kubehooksCli(args: readonly string[], options: CliOptions = {}): Promise<CliRun> {
   const started = performance.now();
   return new Promise((resolvePromise, reject) => {
-    const child = spawn(process.execPath, [BIN, ...args], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, KUBECONFIG: '' } });
-    const pid = child.pid;
-    if (pid === undefined) {
-      reject(new Error('cannot start kubehooks'));
-      return;
-    }
+    const owned = spawnOwned(process.execPath, [BIN, ...args], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, KUBECONFIG: '' } });
+    const { child, pid } = owned;
     let stdout = '';
     let stderr = '';
     let lastStdoutAt = started;
@@ -100,13 +99,13 @@ export function kubehooksCli(args: readonly string[], options: CliOptions = {}):
     })();
     const hard = setTimeout(() => {
       killed = true;
-      child.kill('SIGKILL');
+      owned.kill('SIGKILL');
     }, options.timeoutMs ?? 120_000);
-    child.stdout.on('data', (d: Buffer) => {
+    child.stdout?.on('data', (d: Buffer) => {
       stdout += d.toString();
       lastStdoutAt = performance.now();
     });
-    child.stderr.on('data', (d: Buffer) => {
+    child.stderr?.on('data', (d: Buffer) => {
       stderr += d.toString();
       options.onStderr?.(pid, stderr);
     });
@@ -210,15 +209,28 @@ export async function restartProcess(pid: number, logPath: string, how: NodeJS.S
   if (bin === undefined) throw new Error(`no command line for pid ${pid}`);
   const fd = openSync(logPath, 'a');
   // Its own process group, like the launcher's: stopping the group also ends commands kwok started.
-  const child = spawn(bin, args, { cwd: image.cwd, env: image.env, stdio: ['ignore', fd, fd], detached: true });
-  closeSync(fd);
-  if (child.pid === undefined) throw new Error(`cannot restart ${bin}`);
-  child.unref();
-  return child.pid;
+  let owned: OwnedProcess;
+  try {
+    owned = spawnOwned(bin, args, { cwd: image.cwd, env: image.env, stdio: ['ignore', fd, fd] });
+  } finally {
+    closeSync(fd);
+  }
+  owned.child.unref();
+  restarted.set(owned.pid, owned);
+  return owned.pid;
 }
+
+/** The processes restartProcess started, until stopRestarted stops them. */
+const restarted = new Map<number, OwnedProcess>();
 
 /** Stops a process we restarted, with its process group (commands kwok started run in it). */
 export async function stopRestarted(pid: number | undefined): Promise<void> {
+  const owned = pid === undefined ? undefined : restarted.get(pid);
+  if (owned !== undefined && pid !== undefined) {
+    restarted.delete(pid);
+    await owned.stop({ graceMs: 10_000 });
+    return;
+  }
   if (pid === undefined || !alive(pid)) return;
   try {
     process.kill(-pid, 'SIGTERM');

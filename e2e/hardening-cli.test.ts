@@ -3,9 +3,9 @@
  * process must neither crash with an EPIPE stack trace nor lose its exit status: every hook ran, so 0.
  */
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { resolve } from 'node:path';
 import { describe, it } from 'node:test';
+import { spawnOwned } from '../src/testing/owned-process.ts';
 import { e2eContext, e2eSkipReason } from './harness/index.ts';
 import { markerDir, writeYaml } from './run-harness.ts';
 import { shJson } from './fault-support.ts';
@@ -27,17 +27,18 @@ void describe('closed stdout on the local cluster', { skip }, () => {
       metadata: { name: 'epipe', namespace: 'velero' },
       spec: { hooks: { resources: [{ name: 'all', includedNamespaces: [ctx.namespace], pre: [{ exec: { command: JSON.parse(command) as string[] } }] }] } },
     });
-    const child = spawn(process.execPath, [BIN, 'run', 'pre-backup', '--backup', file, '--kubeconfig', ctx.kubeconfigPath, '-n', ctx.namespace, '-o', 'json'], {
+    const { child } = spawnOwned(process.execPath, [BIN, 'run', 'pre-backup', '--backup', file, '--kubeconfig', ctx.kubeconfigPath, '-n', ctx.namespace, '-o', 'json'], {
       stdio: ['ignore', 'pipe', 'pipe'],
       env: { ...process.env, KUBECONFIG: '' },
+      t,
     });
     let got = 0;
     let stderr = '';
-    child.stdout.on('data', (c: Buffer) => {
+    child.stdout?.on('data', (c: Buffer) => {
       got += c.length;
-      if (got >= 10) child.stdout.destroy();
+      if (got >= 10) child.stdout?.destroy();
     });
-    child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
+    child.stderr?.on('data', (c: Buffer) => (stderr += c.toString()));
     const code = await new Promise<number | null>((r) => child.once('close', (c) => {
       r(c);
     }));

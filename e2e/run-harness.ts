@@ -3,7 +3,6 @@
  * planned hooks built directly (the planner has its own tests), and marker files the hook commands
  * write (KWOK runs exec argv as a local process, so a hook can leave evidence on this machine).
  */
-import { spawn } from 'node:child_process';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -16,6 +15,7 @@ import { runBackupHooks } from '../src/run/backup-runner.ts';
 import { createSystemClock } from '../src/run/clock.ts';
 import type { EventGrouping } from '../src/run/event-summary.ts';
 import { runPostRestoreHooks } from '../src/run/post-restore-runner.ts';
+import { spawnOwned } from '../src/testing/owned-process.ts';
 import type { E2eContext } from './harness/index.ts';
 
 export function hook(
@@ -136,6 +136,7 @@ export interface CliResult {
 /**
  * Runs bin/kubehooks.js with this Node; `onStart` gets the child's pid (to signal it), `onStderr`
  * sees the stderr so far after each chunk (to act when the run reaches a given point), once per chunk.
+ * The child is owned by the test process (src/testing/owned-process.ts): it dies with it.
  */
 export function kubehooks(
   args: readonly string[],
@@ -143,19 +144,19 @@ export function kubehooks(
   onStderr?: (pid: number, stderrSoFar: string) => void,
 ): Promise<CliResult> {
   return new Promise((resolvePromise, reject) => {
-    const child = spawn(process.execPath, [BIN, ...args], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, KUBECONFIG: '' } });
+    const { child, pid } = spawnOwned(process.execPath, [BIN, ...args], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, KUBECONFIG: '' } });
     let stdout = '';
     let stderr = '';
-    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-    child.stderr.on('data', (d: Buffer) => {
+    child.stdout?.on('data', (d: Buffer) => (stdout += d.toString()));
+    child.stderr?.on('data', (d: Buffer) => {
       stderr += d.toString();
-      if (child.pid !== undefined) onStderr?.(child.pid, stderr);
+      onStderr?.(pid, stderr);
     });
     child.on('error', reject);
     child.on('close', (code) => {
       resolvePromise({ code, stdout, stderr });
     });
-    if (child.pid !== undefined) onStart?.(child.pid);
+    onStart?.(pid);
   });
 }
 

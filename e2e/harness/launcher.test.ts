@@ -3,13 +3,14 @@
  * CLI and by the e2e wrapper on a signal. Starts its own small clusters beside the run's cluster.
  */
 import assert from 'node:assert/strict';
-import { spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { chmod, mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
 import { describe, test } from 'node:test';
+import type { TestContext } from 'node:test';
 import {
   cachedBinaries,
   ComponentExitedError,
@@ -19,6 +20,8 @@ import {
 } from '../../scripts/cluster/index.ts';
 import type { ClusterState } from '../../scripts/cluster/index.ts';
 import { isAlive, startProcess, stopProcesses } from '../../scripts/cluster/processes.ts';
+import { spawnOwned } from '../../src/testing/owned-process.ts';
+import { isSameProcess, procStat } from '../../src/testing/process-tree.ts';
 
 const REPO = resolve(import.meta.dirname, '..', '..');
 const CLI = join(REPO, 'scripts', 'cluster', 'cli.ts');
@@ -46,11 +49,12 @@ function run(
   env: NodeJS.ProcessEnv,
 ): Promise<{ code: number | null; stdout: string; stderr: string }> {
   return new Promise((done) => {
-    const child = spawn(process.execPath, args, { env, stdio: ['ignore', 'pipe', 'pipe'] });
+    // Owned by the test process; the cluster it may start runs in process groups of its own.
+    const { child } = spawnOwned(process.execPath, args, { env, stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';
     let stderr = '';
-    child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
-    child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
+    child.stdout?.setEncoding('utf8').on('data', (d: string) => (stdout += d));
+    child.stderr?.setEncoding('utf8').on('data', (d: string) => (stderr += d));
     child.once('close', (code) => {
       done({ code, stdout, stderr });
     });
@@ -261,9 +265,9 @@ void describe('launcher', () => {
     assert.equal(after.code, 1);
   });
 
-  void test('[R-24] the wrapper stops exactly its cluster on SIGTERM', { skip: noBinaries }, async () => {
+  void test('[R-24] the wrapper stops exactly its cluster on SIGTERM', { skip: noBinaries }, async (t) => {
     const { KUBEHOOKS_E2E_KUBECONFIG: _ignored, ...env } = process.env;
-    const child = spawn(
+    const { child } = spawnOwned(
       process.execPath,
       [
         WRAPPER,
@@ -272,11 +276,11 @@ void describe('launcher', () => {
         '-e',
         'console.log(process.env.KUBEHOOKS_E2E_KUBECONFIG); setInterval(() => {}, 1000)',
       ],
-      { env, stdio: ['ignore', 'pipe', 'pipe'] },
+      { env, stdio: ['ignore', 'pipe', 'pipe'], t },
     );
-    child.stderr.resume();
+    child.stderr?.resume();
     const exited = new Promise<number | null>((done) => child.once('exit', done));
-    const lines = createInterface({ input: child.stdout });
+    const lines = createInterface({ input: child.stdout! });
     const kubeconfig = await new Promise<string>((done, fail) => {
       const timer = setTimeout(() => {
         fail(new Error('the wrapper did not start the command within 120 s'));
@@ -295,6 +299,59 @@ void describe('launcher', () => {
     assert.equal(await exited, 143);
     for (const pid of pids) assert.equal(isAlive(pid), false, `pid ${pid} still running`);
     assert.equal(existsSync(runDir), false);
+  });
+
+  // The wrapper's command, without a cluster (KUBEHOOKS_E2E=0): it starts a grandchild that does
+  // not stop on its own, prints both PIDs, and then idles or exits.
+  const commandWithGrandchild = (then: 'idle' | 'exit'): string[] => [
+    process.execPath,
+    '-e',
+    "const c = require('node:child_process').spawn(process.execPath, ['-e', 'setInterval(() => {}, 1000)'], { stdio: 'ignore' });" +
+      "console.log(JSON.stringify({ command: process.pid, grandchild: c.pid }));" +
+      (then === 'idle' ? 'setInterval(() => {}, 1000);' : 'c.unref(); setTimeout(() => process.exit(0), 200);'),
+  ];
+  const startWrapper = async (t: TestContext, then: 'idle' | 'exit') => {
+    const { KUBEHOOKS_E2E_KUBECONFIG: _ignored, ...env } = process.env;
+    const wrapper = spawnOwned(process.execPath, [WRAPPER, '--', ...commandWithGrandchild(then)], { env: { ...env, KUBEHOOKS_E2E: '0' }, stdio: ['ignore', 'pipe', 'pipe'], t });
+    let stderr = '';
+    wrapper.child.stderr?.setEncoding('utf8').on('data', (d: string) => (stderr += d));
+    const lines = createInterface({ input: wrapper.child.stdout! });
+    const line = await new Promise<string>((done, fail) => {
+      const timer = setTimeout(() => {
+        fail(new Error(`the wrapper did not start the command within 60 s: ${stderr}`));
+      }, 60_000);
+      lines.once('line', (l) => {
+        clearTimeout(timer);
+        done(l);
+      });
+    });
+    lines.close();
+    const pids = JSON.parse(line) as { command: number; grandchild: number };
+    const starts = new Map([pids.command, pids.grandchild].map((pid) => [pid, procStat(pid)?.start ?? -1]));
+    t.after(() => {
+      for (const [pid, start] of starts) if (isSameProcess(pid, start)) process.kill(pid, 'SIGKILL');
+    });
+    const running = () => [...starts].filter(([pid, start]) => isSameProcess(pid, start)).map(([pid]) => pid);
+    return { wrapper, pids, running, stderr: () => stderr };
+  };
+
+  void test('[R-24] on SIGTERM the wrapper stops its command and what the command started', async (t) => {
+    const { wrapper, pids, running, stderr } = await startWrapper(t, 'idle');
+    assert.equal(procStat(pids.command)?.pgrp, pids.command, 'the command leads a group of its own');
+    assert.deepEqual(running().sort(), [pids.command, pids.grandchild].sort());
+    wrapper.kill('SIGTERM');
+    const exit = await wrapper.exited;
+    assert.equal(exit.code, 143, stderr());
+    // The wrapper exits after its sweep: nothing of the command's may run by then.
+    assert.deepEqual(running(), [], stderr());
+  });
+
+  void test('[R-24] a command that leaves a process behind: the wrapper stops it and names it', async (t) => {
+    const { wrapper, pids, running, stderr } = await startWrapper(t, 'exit');
+    const exit = await wrapper.exited;
+    assert.equal(exit.code, 0, stderr());
+    assert.deepEqual(running(), [], stderr());
+    assert.match(stderr(), new RegExp(`the command left 1 process\\(es\\) behind, stopping them: ${pids.grandchild} `));
   });
 
   void test('[R-24] children left in the group of a leader that died on its own are stopped too', async (t) => {

@@ -14,10 +14,10 @@
    data-only classes and its serializer takes plain objects. */
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { spawn } from 'node:child_process';
 import { resolve } from 'node:path';
 import { ApiextensionsV1Api, AppsV1Api } from '@kubernetes/client-node';
 import { hookRunCrd } from '../../src/controller/hookrun-crd.ts';
+import { spawnOwned } from '../../src/testing/owned-process.ts';
 import type { V1CustomResourceDefinition, V1PodTemplateSpec } from '@kubernetes/client-node';
 import { fakePod } from '../harness/index.ts';
 import { clients, createFromCli, createNamespace, kubehooks, markers, sleep, suffix, veleroE2e, veleroSkipReason, waitPods, waitTerminal } from './support.ts';
@@ -150,20 +150,13 @@ void describe('Velero follow-up: --from-restore', () => {
     const sys = `${src}-sys`;
     await createNamespace(c, sys);
     let controllerLog = '';
-    const controller = spawn(process.execPath, [BIN, 'controller', '--kubeconfig', c.kubeconfigPath, '-n', sys, '--system-namespace', sys, '--watch-restores', '--restore-namespace', v.namespace, '--settle', '8s'], { stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, KUBECONFIG: '' } });
-    controller.stderr.setEncoding('utf8');
-    controller.stderr.on('data', (d: string) => {
+    // Owned by the test process: SIGKILLed in the after hook, and dies with this process however it ends.
+    const controller = spawnOwned(process.execPath, [BIN, 'controller', '--kubeconfig', c.kubeconfigPath, '-n', sys, '--system-namespace', sys, '--watch-restores', '--restore-namespace', v.namespace, '--settle', '8s'], { stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, KUBECONFIG: '' } });
+    controller.child.stderr?.setEncoding('utf8');
+    controller.child.stderr?.on('data', (d: string) => {
       controllerLog += d;
     });
-    const exited = new Promise<void>((r) => {
-      controller.once('exit', () => {
-        r();
-      });
-    });
-    t.after(async () => {
-      if (controller.exitCode === null) controller.kill('SIGKILL');
-      await Promise.race([exited, sleep(10_000)]);
-    });
+    t.after(() => controller.stop({ signal: 'SIGKILL' }));
     const dst2 = `${src}-c`;
     const r2 = `r2-${id}`;
     await createFromCli(c, 'restores', ['restore', 'create', r2, '--from-backup', backupName, '--namespace-mappings', `${src}:${dst2}`]);
@@ -188,8 +181,7 @@ void describe('Velero follow-up: --from-restore', () => {
     assert.ok((st.skipped ?? []).some((x) => x.pod === 'tool' && x.code === 'created-by-velero'), JSON.stringify(st.skipped));
     const seen2 = await m.collect('controller', 20_000);
     assert.deepEqual(counts(seen2.names), { web: 2, db: 2, tool: 1 }, `markers: ${[...seen2.names].join(', ')}`);
-    controller.kill('SIGTERM');
-    await Promise.race([exited, sleep(15_000)]);
+    await controller.stop({ graceMs: 15_000 });
     for (const ns of [dst, dst2, sys]) await c.core.deleteNamespace({ name: ns });
   });
 });

@@ -5,7 +5,7 @@
  * identical namespaces; hook commands leave marker files (kwok runs exec argv as local processes),
  * and each side's markers are moved aside before the other side runs.
  */
-import { execFile, spawn } from 'node:child_process';
+import { runOwned } from '../../src/testing/owned-process.ts';
 import { readdirSync, readFileSync } from 'node:fs';
 import { mkdir, mkdtemp, readdir, rename, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -78,19 +78,14 @@ export interface CliOutcome {
 }
 
 /** The Velero CLI against the e2e cluster (deadline 120 s). */
-export function velero(args: readonly string[], timeoutMs = 120_000): Promise<CliOutcome> {
+export async function velero(args: readonly string[], timeoutMs = 120_000): Promise<CliOutcome> {
   const v = veleroE2e();
   const kubeconfigPath = e2eKubeconfigPath() ?? '';
-  return new Promise((done) => {
-    execFile(
-      v.velero,
-      [...args, `--kubeconfig=${kubeconfigPath}`, `--namespace=${v.namespace}`],
-      { timeout: timeoutMs, maxBuffer: 16 * 1024 * 1024, env: { PATH: process.env['PATH'] ?? '', HOME: process.env['HOME'] ?? '' } },
-      (error, stdout, stderr) => {
-        done({ code: error === null ? 0 : typeof error.code === 'number' ? error.code : null, stdout, stderr });
-      },
-    );
+  const r = await runOwned(v.velero, [...args, `--kubeconfig=${kubeconfigPath}`, `--namespace=${v.namespace}`], {
+    timeoutMs,
+    env: { PATH: process.env['PATH'] ?? '', HOME: process.env['HOME'] ?? '' },
   });
+  return { code: r.code, stdout: r.stdout, stderr: r.stderr };
 }
 
 async function veleroOk(args: readonly string[]): Promise<string> {
@@ -256,27 +251,10 @@ export async function markers(t: TestContext): Promise<{
 
 const BIN = resolve(import.meta.dirname, '..', '..', 'bin', 'kubehooks.js');
 
-/** bin/kubehooks.js with this Node (deadline 120 s). */
-export function kubehooks(args: readonly string[], timeoutMs = 120_000): Promise<CliOutcome> {
-  return new Promise((done, reject) => {
-    const child = spawn(process.execPath, [BIN, ...args], {
-      stdio: ['ignore', 'pipe', 'pipe'],
-      env: { ...process.env, KUBECONFIG: '' },
-    });
-    let stdout = '';
-    let stderr = '';
-    const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
-    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    child.on('error', (err) => {
-      clearTimeout(timer);
-      reject(err);
-    });
-    child.on('close', (code) => {
-      clearTimeout(timer);
-      done({ code, stdout, stderr });
-    });
-  });
+/** bin/kubehooks.js with this Node (deadline 120 s), owned by the test process. */
+export async function kubehooks(args: readonly string[], timeoutMs = 120_000): Promise<CliOutcome> {
+  const r = await runOwned(process.execPath, [BIN, ...args], { timeoutMs, env: { ...process.env, KUBECONFIG: '' } });
+  return { code: r.code, stdout: r.stdout, stderr: r.stderr };
 }
 
 export async function writeYaml(t: TestContext, name: string, object: unknown): Promise<string> {

@@ -6,6 +6,10 @@
  * KUBEHOOKS_E2E_VELERO (JSON: the velero binary, its namespace, the object store URL).
  * Starts the cluster, passes its kubeconfig as KUBEHOOKS_E2E_KUBECONFIG, runs the command, and stops
  * exactly the cluster's processes afterwards: on exit, on SIGINT/SIGTERM, and on a crash of this script.
+ * The command runs in a process group (and session) of its own: on a signal it gets SIGTERM (node
+ * --test passes that on to its test files, which stop what they started: src/testing/owned-process.ts),
+ * SIGKILL after 10 s; then whatever is still in its group (a test's orphan) gets SIGTERM, SIGKILL after
+ * 5 s, and is named on stderr. The same sweep follows a command that exited on its own.
  *
  * No cluster is started when KUBEHOOKS_E2E=0, when KUBEHOOKS_E2E_KUBECONFIG is already set (that
  * cluster is used), or when Go is unavailable to build one; in the skip cases the command still runs,
@@ -14,9 +18,12 @@
  */
 import { spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import { constants } from 'node:os';
 import { resolve } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { groupMembers, isSameProcess, procStat } from '../../src/testing/process-tree.ts';
 import { GoUnavailableError, ClusterError } from './errors.ts';
 import { reapStaleRuns, startCluster } from './cluster.ts';
 import type { Cluster } from './cluster.ts';
@@ -49,6 +56,8 @@ const signalNumber = (sig: NodeJS.Signals): number => constants.signals[sig];
 let cluster: Cluster | undefined;
 let velero: Velero | undefined;
 let child: ChildProcess | undefined;
+/** The command's process group: its leader's PID and start time (members older than that are not ours). */
+let commandGroup: { pid: number; start: number } | undefined;
 let starting: Promise<unknown> | undefined;
 let stopping: Promise<void> | undefined;
 let shuttingDown = false;
@@ -82,12 +91,14 @@ async function shutdown(code: number, why: string): Promise<void> {
   startAbort.abort();
   await starting?.catch(() => undefined);
   if (child !== undefined && child.exitCode === null && child.signalCode === null) {
+    // The leader only: node --test passes SIGTERM on to its test files and waits for them.
     child.kill('SIGTERM');
     const exited = new Promise((r) => child?.once('exit', r));
     const timer = setTimeout(() => child?.kill('SIGKILL'), 10_000);
     await exited;
     clearTimeout(timer);
   }
+  await sweepCommandGroup();
   await stopCluster().catch((err: unknown) => {
     say(`teardown failed: ${String(err)}`);
   });
@@ -105,8 +116,52 @@ process.on('uncaughtException', (err) => {
 process.on('unhandledRejection', (err) => {
   void shutdown(1, `crashed: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`);
 });
+const commandLine = (pid: number): string => {
+  try {
+    return readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').join(' ').trim().slice(0, 200);
+  } catch {
+    return '?';
+  }
+};
+
+/**
+ * Stops what is left in the command's process group once its leader is gone (a test that did not
+ * stop its children): SIGTERM, up to `graceMs`, SIGKILL; says what it found. Only processes that
+ * /proc shows in the group and started after its leader are signalled, each by PID.
+ */
+async function sweepCommandGroup(graceMs = 5_000): Promise<void> {
+  const group = commandGroup;
+  if (group === undefined) return;
+  const found = groupMembers(group.pid, group.start);
+  if (found.length === 0) return;
+  say(`the command left ${found.length} process(es) behind, stopping them: ${found.map((p) => `${p.pid} ${commandLine(p.pid)}`).join('; ')}`);
+  const signal = (pid: number, sig: NodeJS.Signals): void => {
+    try {
+      process.kill(pid, sig);
+    } catch {
+      // Gone.
+    }
+  };
+  for (const p of found) signal(p.pid, 'SIGTERM');
+  const deadline = Date.now() + graceMs;
+  while (found.some((p) => isSameProcess(p.pid, p.start)) && Date.now() < deadline) await sleep(50);
+  // Members may have started others meanwhile: everything still in the group now.
+  for (const p of groupMembers(group.pid, group.start)) signal(p.pid, 'SIGKILL');
+}
+
 // Last resort if we exit without the async teardown (process.exit elsewhere): signal synchronously.
 process.on('exit', () => {
+  if (commandGroup !== undefined) {
+    const leader = child;
+    if (leader !== undefined && leader.exitCode === null && leader.signalCode === null) leader.kill('SIGKILL');
+    for (const p of groupMembers(commandGroup.pid, commandGroup.start)) {
+      try {
+        process.kill(p.pid, 'SIGKILL');
+      } catch {
+        // Gone.
+      }
+    }
+  }
   const c = cluster;
   if (c === undefined) return;
   const v = velero;
@@ -200,8 +255,11 @@ async function main(): Promise<void> {
   }
   if (shuttingDown) return;
   const [bin, ...args] = command as [string, ...string[]];
-  const proc = spawn(bin, args, { stdio: 'inherit', env });
+  // A group of its own: what it leaves behind can be found (and a terminal's Ctrl-C reaches only us,
+  // who stop it in order).
+  const proc = spawn(bin, args, { stdio: 'inherit', env, detached: true });
   child = proc;
+  if (proc.pid !== undefined) commandGroup = { pid: proc.pid, start: procStat(proc.pid)?.start ?? 0 };
   const { code, signal } = await new Promise<{ code: number | null; signal: NodeJS.Signals | null }>(
     (done) => {
       proc.once('exit', (c, s) => {
@@ -215,6 +273,7 @@ async function main(): Promise<void> {
   );
   child = undefined;
   if (isShuttingDown()) return; // shutdown() owns the exit
+  await sweepCommandGroup();
   await stopCluster();
   process.exit(signal === null ? (code ?? 1) : 128 + signalNumber(signal));
 }
