@@ -75,8 +75,10 @@ export interface Controller {
 
 /**
  * `kubehooks controller` with in-cluster configuration only: no kubeconfig anywhere, HOME empty.
- * Owned by this test process (src/testing/owned-process.ts): stopped in the test's `after` hook, and
- * on every other way this process ends (SIGTERM from node --test or with-cluster, a crash, SIGKILL).
+ * Owned by this test process (src/testing/owned-process.ts): stopped in the test's `after` hook, at
+ * the test's end even when an earlier after hook threw (node:test then skips the rest; the controller
+ * used to keep the test file alive for ever), and on every way this process ends (SIGTERM from
+ * node --test or with-cluster, a crash, SIGKILL).
  */
 export async function startController(sa: { dir: string; host: string; port: string }, env: Record<string, string>, args: readonly string[], t: TestContext): Promise<Controller> {
   const home = await mkdtemp(join(tmpdir(), 'kubehooks-home-'));
@@ -84,6 +86,7 @@ export async function startController(sa: { dir: string; host: string; port: str
   const owned = spawnOwned(process.execPath, [BIN, 'controller', ...args], {
     env: { PATH: process.env['PATH'] ?? '', HOME: home, KUBERNETES_SERVICE_HOST: sa.host, KUBERNETES_SERVICE_PORT: sa.port, KUBEHOOKS_SERVICE_ACCOUNT_DIR: sa.dir, ...env },
     stdio: ['ignore', 'ignore', 'pipe'],
+    t,
   });
   const child = owned.child;
   let err = '';
@@ -98,7 +101,6 @@ export async function startController(sa: { dir: string; host: string; port: str
       await owned.stop({ signal, graceMs: 15_000 });
     },
   };
-  t.after(() => owned.stop({ signal: 'SIGKILL' }));
   return c;
 }
 

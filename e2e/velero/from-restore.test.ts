@@ -150,13 +150,12 @@ void describe('Velero follow-up: --from-restore', () => {
     const sys = `${src}-sys`;
     await createNamespace(c, sys);
     let controllerLog = '';
-    // Owned by the test process: SIGKILLed in the after hook, and dies with this process however it ends.
-    const controller = spawnOwned(process.execPath, [BIN, 'controller', '--kubeconfig', c.kubeconfigPath, '-n', sys, '--system-namespace', sys, '--watch-restores', '--restore-namespace', v.namespace, '--settle', '8s'], { stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, KUBECONFIG: '' } });
+    // Owned by the test process: stopped when the test ends, and dies with this process however it ends.
+    const controller = spawnOwned(process.execPath, [BIN, 'controller', '--kubeconfig', c.kubeconfigPath, '-n', sys, '--system-namespace', sys, '--watch-restores', '--restore-namespace', v.namespace, '--settle', '8s'], { stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, KUBECONFIG: '' }, t });
     controller.child.stderr?.setEncoding('utf8');
     controller.child.stderr?.on('data', (d: string) => {
       controllerLog += d;
     });
-    t.after(() => controller.stop({ signal: 'SIGKILL' }));
     const dst2 = `${src}-c`;
     const r2 = `r2-${id}`;
     await createFromCli(c, 'restores', ['restore', 'create', r2, '--from-backup', backupName, '--namespace-mappings', `${src}:${dst2}`]);

@@ -148,6 +148,33 @@ void describe('spawnOwned in this process', () => {
     assert.throws(() => spawnOwned(process.execPath, ['-e', ''], { signal: ac.signal }), 'an aborted signal starts nothing');
   });
 
+  void test("a test's end stops it even when an earlier after hook threw (node:test skips the later hooks)", { timeout: 60_000 }, async (t) => {
+    // A test file whose first after hook throws; spawnOwned's own hook never runs, t.signal still aborts.
+    const file = `
+      import { test } from 'node:test';
+      import { spawnOwned } from ${JSON.stringify(MODULE)};
+      test('leaves a child', (t) => {
+        t.after(() => { throw new Error('the first after hook fails'); });
+        const c = spawnOwned(process.execPath, ['-e', 'setInterval(() => {}, 1000)'], { stdio: 'ignore', t });
+        process.stdout.write('child ' + c.pid + '\\n');
+      });
+    `;
+    const run = spawnOwned(process.execPath, ['--input-type=module', '-e', file], { stdio: ['ignore', 'pipe', 'pipe'], t, graceMs: 1_000 });
+    let out = '';
+    run.child.stdout?.setEncoding('utf8').on('data', (d: string) => (out += d));
+    run.child.stderr?.resume();
+    const deadline = setTimeout(() => {
+      run.kill('SIGKILL');
+    }, 30_000);
+    const exit = await run.exited;
+    clearTimeout(deadline);
+    const child = Number(/child (\d+)/.exec(out)?.[1]);
+    assert.ok(child > 0, out);
+    assert.notEqual(exit.signal, 'SIGKILL', `the test file did not end within 30 s (its child kept it alive): ${out}`);
+    assert.match(out, /first after hook fails/);
+    assert.equal(isRunning(procStat(child)), false);
+  });
+
   void test('signal and exit listeners exist only while something is owned', async () => {
     const before = { term: process.listenerCount('SIGTERM'), exit: process.listenerCount('exit') };
     const p = spawnOwned(process.execPath, ['-e', 'setInterval(() => {}, 1000)'], { stdio: 'ignore' });

@@ -20,6 +20,7 @@
  */
 import { spawn } from 'node:child_process';
 import type { ChildProcess, SpawnOptions } from 'node:child_process';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import { groupMembers, procStat } from './process-tree.ts';
 
@@ -51,12 +52,17 @@ export interface OwnedProcess {
 /** A test context, or anything with `after` hooks run when the test ends. */
 export interface AfterHooks {
   after(fn: () => Promise<unknown>): void;
+  /**
+   * Aborted when the test has ended, after its hooks (node:test's `t.signal`). The backstop: when an
+   * earlier `after` hook throws, node:test skips the later ones.
+   */
+  readonly signal?: AbortSignal;
 }
 
 export interface OwnedSpawnOptions extends Omit<SpawnOptions, 'detached' | 'signal'> {
   /** Stop the process (SIGTERM, then SIGKILL after graceMs) when this aborts. */
   readonly signal?: AbortSignal;
-  /** Stop the process in this test's `after` hook. */
+  /** Stop the process in this test's `after` hook, and when its `signal` aborts. */
   readonly t?: AfterHooks;
   /** Grace between SIGTERM and SIGKILL for the automatic stops (default 5 s). */
   readonly graceMs?: number;
@@ -65,6 +71,8 @@ export interface OwnedSpawnOptions extends Omit<SpawnOptions, 'detached' | 'sign
 const DEFAULT_GRACE_MS = 5_000;
 const KILL_DEADLINE_MS = 10_000;
 const REPEAT_WINDOW_MS = 1_000;
+/** How long the rest of a signalled group may take to follow its leader out. */
+const SETTLE_MS = 1_000;
 const STOP_SIGNALS = ['SIGTERM', 'SIGINT', 'SIGHUP'] as const;
 
 interface Entry {
@@ -134,7 +142,7 @@ class Keeper {
       // A second request (a second Ctrl-C): no more grace. One that follows the first at once is
       // the same request delivered twice (to our group by the terminal and forwarded by node --test).
       if (Date.now() - this.terminatingSince < REPEAT_WINDOW_MS) return;
-      for (const pid of this.live.keys()) signalGroup(pid, 'SIGKILL');
+      for (const e of this.live.values()) e.owned.kill('SIGKILL');
       return;
     }
     this.terminating = true;
@@ -150,7 +158,20 @@ class Keeper {
   };
   private readonly onExit = (): void => {
     // Synchronous only: the event loop is done. The watchdog covers whatever survives this.
-    for (const pid of this.live.keys()) signalGroup(pid, 'SIGKILL');
+    for (const e of this.live.values()) {
+      if (!e.owned.hasExited()) {
+        e.owned.kill('SIGKILL');
+        continue;
+      }
+      // The leader is gone (its group still settling): the members, each by PID.
+      for (const member of groupMembers(e.owned.pid, e.start)) {
+        try {
+          process.kill(member.pid, 'SIGKILL');
+        } catch {
+          // Gone.
+        }
+      }
+    }
   };
 
   prepare(): void {
@@ -199,26 +220,36 @@ export function spawnOwned(file: string, args: readonly string[], options: Owned
   }
   const start = procStat(pid)?.start ?? 0;
   let done = false;
+  let signalled = false;
   let abortListener: (() => void) | undefined;
+  let testEndListener: (() => void) | undefined;
   const exited = new Promise<OwnedExit>((resolve) => {
     child.once('exit', (code, sig) => {
       done = true;
-      // The leader is reaped; whatever is left in its group is orphaned: end it and say so.
-      const leftovers = groupMembers(pid, start).map((p) => p.pid);
-      for (const member of leftovers) {
-        try {
-          process.kill(member, 'SIGKILL');
-        } catch {
-          // Gone meanwhile.
-        }
-      }
-      keeper.remove(pid);
       if (abortListener !== undefined) signal?.removeEventListener('abort', abortListener);
-      resolve({ code, signal: sig, leftovers });
+      if (testEndListener !== undefined) t?.signal?.removeEventListener('abort', testEndListener);
+      void (async () => {
+        // The leader is reaped; what is left in its group is orphaned. After a signal to the group
+        // the others got it too and may still be on their way out: give them a moment.
+        let members = groupMembers(pid, start);
+        for (const until = Date.now() + (signalled ? SETTLE_MS : 0); members.length > 0 && Date.now() < until; members = groupMembers(pid, start)) await sleep(25);
+        const leftovers = members.map((p) => p.pid);
+        for (const member of leftovers) {
+          try {
+            process.kill(member, 'SIGKILL');
+          } catch {
+            // Gone meanwhile.
+          }
+        }
+        keeper.remove(pid);
+        resolve({ code, signal: sig, leftovers });
+      })();
     });
   });
   const kill = (sig: NodeJS.Signals): void => {
-    if (!done) signalGroup(pid, sig);
+    if (done) return;
+    signalled = true;
+    signalGroup(pid, sig);
   };
   let stopping: Promise<OwnedExit> | undefined;
   const stop = (stopOptions: StopOptions = {}): Promise<OwnedExit> => {
@@ -263,9 +294,17 @@ export function spawnOwned(file: string, args: readonly string[], options: Owned
     };
     signal.addEventListener('abort', abortListener, { once: true });
   }
-  t?.after(async () => {
-    await stop();
-  });
+  if (t !== undefined) {
+    t.after(async () => {
+      await stop();
+    });
+    if (t.signal?.aborted === false) {
+      testEndListener = () => {
+        void stop().catch(() => undefined);
+      };
+      t.signal.addEventListener('abort', testEndListener, { once: true });
+    }
+  }
   return owned;
 }
 
