@@ -8,8 +8,8 @@
  * exactly the cluster's processes afterwards: on exit, on SIGINT/SIGTERM, and on a crash of this script.
  * The command runs in a process group (and session) of its own: on a signal it gets SIGTERM (node
  * --test passes that on to its test files, which stop what they started: src/testing/owned-process.ts),
- * SIGKILL after 10 s; then whatever is still in its group (a test's orphan) gets SIGTERM, SIGKILL after
- * 5 s, and is named on stderr. The same sweep follows a command that exited on its own.
+ * SIGKILL after 10 s; whatever is still in its group 10 s later (a test's orphan) gets SIGTERM, SIGKILL
+ * after 5 s, and is named on stderr. The same sweep (after 1 s) follows a command that exited on its own.
  *
  * No cluster is started when KUBEHOOKS_E2E=0, when KUBEHOOKS_E2E_KUBECONFIG is already set (that
  * cluster is used), or when Go is unavailable to build one; in the skip cases the command still runs,
@@ -98,7 +98,7 @@ async function shutdown(code: number, why: string): Promise<void> {
     await exited;
     clearTimeout(timer);
   }
-  await sweepCommandGroup();
+  await sweepCommandGroup(10_000);
   await stopCluster().catch((err: unknown) => {
     say(`teardown failed: ${String(err)}`);
   });
@@ -126,13 +126,16 @@ const commandLine = (pid: number): string => {
 
 /**
  * Stops what is left in the command's process group once its leader is gone (a test that did not
- * stop its children): SIGTERM, up to `graceMs`, SIGKILL; says what it found. Only processes that
- * /proc shows in the group and started after its leader are signalled, each by PID.
+ * stop its children): waits up to `settleMs` for it to end by itself (node --test's test files may
+ * be stopping what they own after a SIGTERM), then SIGTERM, up to `graceMs`, SIGKILL; says what it
+ * found. Only processes that /proc shows in the group and started after its leader are signalled,
+ * each by PID.
  */
-async function sweepCommandGroup(graceMs = 5_000): Promise<void> {
+async function sweepCommandGroup(settleMs: number, graceMs = 5_000): Promise<void> {
   const group = commandGroup;
   if (group === undefined) return;
-  const found = groupMembers(group.pid, group.start);
+  let found = groupMembers(group.pid, group.start);
+  for (const until = Date.now() + settleMs; found.length > 0 && Date.now() < until; found = groupMembers(group.pid, group.start)) await sleep(50);
   if (found.length === 0) return;
   say(`the command left ${found.length} process(es) behind, stopping them: ${found.map((p) => `${p.pid} ${commandLine(p.pid)}`).join('; ')}`);
   const signal = (pid: number, sig: NodeJS.Signals): void => {
@@ -273,7 +276,7 @@ async function main(): Promise<void> {
   );
   child = undefined;
   if (isShuttingDown()) return; // shutdown() owns the exit
-  await sweepCommandGroup();
+  await sweepCommandGroup(1_000);
   await stopCluster();
   process.exit(signal === null ? (code ?? 1) : 128 + signalNumber(signal));
 }
