@@ -42,8 +42,8 @@ import type { ProbeDigest, ProbeRecord } from './memory.ts';
 import type { ProfileSummary } from './lib/profile.ts';
 import { writeDelayPlot } from './lib/plot-file.ts';
 import { renderTable } from './lib/report.ts';
-import { round, summarize } from './lib/stats.ts';
-import type { Summary } from './lib/stats.ts';
+import { delayTimeline, round, summarize } from './lib/stats.ts';
+import type { FirstHook, Summary, TimelineBucket } from './lib/stats.ts';
 import { makeWorkload, parseHooksPerPod, podObject, restoreObject } from './lib/workload.ts';
 import { MAIN_VARIANT, parseVariant } from './lib/variant.ts';
 import type { Variant } from './lib/variant.ts';
@@ -74,6 +74,7 @@ const { values: flags } = parseArgs({
     pods: { type: 'string', default: '100,1000,3000' },
     'hooks-per-pod': { type: 'string', default: '1-3' },
     spread: { type: 'string', default: '60s' },
+    'start-margin': { type: 'string' },
     concurrency: { type: 'string', default: 'auto' },
     'skip-baseline': { type: 'boolean', default: false },
     'skip-floor': { type: 'boolean', default: false },
@@ -102,6 +103,7 @@ const { values: flags } = parseArgs({
 if (flags.help) {
   process.stdout.write(`usage: node bench/run.ts [--pods 100,1000,3000] [--hooks-per-pod 1-3] [--spread 60s]
        [--concurrency auto|N] [--skip-baseline] [--skip-floor] [--baseline-max-hooks 2000] [--no-profile] [--seed N] [--out FILE]
+       [--start-margin 20s]  pod creation start to the first container start (default 5 s + 3 ms per pod)
        [--node-flags="--max-old-space-size=96"] [--package]
        [--heap-probe [--heap-snapshot A,B] [--heap-snapshot-at exit|rss:MIB|heap:MIB]]
        --package: run the checkout's npm package (npm pack: dist/kubehooks.cjs), as users install it
@@ -175,6 +177,8 @@ const podCounts = flags.pods.split(',').map((s) => Number(s.trim()));
 if (podCounts.some((n) => !Number.isInteger(n) || n < 1 || n > 20_000)) throw new Error('--pods: whole numbers from 1 to 20000, comma-separated');
 const perPod = parseHooksPerPod(flags['hooks-per-pod']);
 const spreadMs = parseDurationMs(flags.spread);
+/** --start-margin: from the start of pod creation to the first container's start; undefined: 5 s + 3 ms per pod. */
+const startMarginMs = flags['start-margin'] === undefined ? undefined : parseDurationMs(flags['start-margin']);
 /** undefined = kubehooks' default flags (its limit adapts); the floor then runs at the limit kubehooks chose. */
 const concurrency = flags.concurrency === 'auto' ? undefined : Number(flags.concurrency);
 if (concurrency !== undefined && (!Number.isInteger(concurrency) || concurrency < 1 || concurrency > 1000)) throw new Error('--concurrency: auto, or 1 to 1000');
@@ -247,6 +251,9 @@ interface ConcurrencyJson {
   readonly final: number;
   readonly peakInFlight: number;
   readonly adjustments: Readonly<Record<string, number>>;
+  /** ADR 0028 (absent from older builds). */
+  readonly slowStartEnd?: number | null;
+  readonly history?: readonly { readonly atMs: number; readonly limit: number; readonly queued: number; readonly cause: string }[];
 }
 
 interface KubehooksRun {
@@ -536,6 +543,8 @@ interface Delays {
   /** Containers that were Running before kubehooks was spawned (their delay includes its start-up). */
   readonly runningBeforeSpawn: number;
   readonly missingObservation: number;
+  /** First hooks by when their container was seen Running, 5 s buckets (queueing early or throughout). */
+  readonly timeline: readonly TimelineBucket[];
 }
 
 function delays(results: readonly HookResultJson[], running: ReadonlyMap<string, number>, spawnedAt: number): Delays {
@@ -543,6 +552,7 @@ function delays(results: readonly HookResultJson[], running: ReadonlyMap<string,
   const firstEnd: number[] = [];
   const any: number[] = [];
   const seen = new Set<string>();
+  const firsts: FirstHook[] = [];
   let missing = 0;
   for (const r of results) {
     if (r.startedAt === null) continue;
@@ -558,11 +568,12 @@ function delays(results: readonly HookResultJson[], running: ReadonlyMap<string,
       seen.add(key);
       first.push(d);
       firstEnd.push(d + (r.durationMs ?? 0));
+      firsts.push({ runningAt: at, delayMs: d, durationMs: r.durationMs ?? 0 });
     }
   }
   let early = 0;
   for (const t of running.values()) if (t < spawnedAt) early++;
-  return { firstHookStart: summarize(first), firstHookEnd: summarize(firstEnd), anyHookStart: summarize(any), runningBeforeSpawn: early, missingObservation: missing };
+  return { firstHookStart: summarize(first), firstHookEnd: summarize(firstEnd), anyHookStart: summarize(any), runningBeforeSpawn: early, missingObservation: missing, timeline: delayTimeline(firsts, 5_000) };
 }
 
 interface NResult {
@@ -571,7 +582,7 @@ interface NResult {
   readonly hooks: number;
   readonly namespace: string;
   readonly createMs: number;
-  readonly latency: Omit<KubehooksRun, 'results'> & { readonly delays: Delays; readonly firstRunningToLastHookEndMs: number };
+  readonly latency: Omit<KubehooksRun, 'results'> & { readonly delays: Delays; readonly firstRunningToLastHookEndMs: number; readonly execMs: Summary };
   readonly throughput: Omit<KubehooksRun, 'results'>;
   readonly baseline: BaselineRun | undefined;
   readonly throughputRatio: number | undefined;
@@ -621,8 +632,8 @@ async function benchN(
   try {
     // Start times are absolute (kwok reads an RFC 3339 time as "delay until"): creation plus
     // kubehooks' start-up fit before the first container starts, then they start over the spread.
-    const createBudgetMs = 2_000 + n * 3;
     const startupMs = 3_000;
+    const createBudgetMs = startMarginMs === undefined ? 2_000 + n * 3 : Math.max(0, startMarginMs - startupMs);
     const t0 = Date.now() + createBudgetMs + startupMs;
     const c0 = performance.now();
     await pool(workload.pods, 16, (p) =>
@@ -649,6 +660,16 @@ async function benchN(
       `N=${n} A: exit ${a.exitCode}, ${JSON.stringify(a.statuses)}, wall ${a.measured.wallMs} ms, peak RSS ${round(a.measured.peakRssKiB / 1024)} MiB, ` +
         `first-hook delay p50 ${d.firstHookStart.p50} / p99 ${d.firstHookStart.p99} ms, watches ${a.peakWatchConnections}, requests ${a.requestsTotal}`,
     );
+    const ac = a.concurrency;
+    const aExec = kubehooksFigures(a).perExecMs;
+    if (ac !== undefined) {
+      log(
+        `N=${n} A: limit ${ac.initial} → ${ac.final} (peak ${ac.peak}, up ${ac.adjustments.up}, down ${ac.adjustments.downLatency} latency / ${ac.adjustments.downErrors} errors` +
+          `${ac.slowStartEnd === undefined ? '' : `, slow start ended at ${String(ac.slowStartEnd)}`}), exec p50 ${aExec.p50} / p99 ${aExec.p99} ms, ` +
+          `runningBeforeSpawn ${d.runningBeforeSpawn}`,
+      );
+      log(`N=${n} A timeline (from s: containers, delay p99 / max ms, exec p50): ${d.timeline.map((b) => `${b.fromMs / 1000}: ${b.containers}, ${b.delayP99} / ${b.delayMax}, ${b.execP50}`).join('; ')}`);
+    }
 
     interrupt.signal.throwIfAborted();
     // B. throughput on Running pods
@@ -736,7 +757,7 @@ async function benchN(
       hooks: workload.hooks.length,
       namespace,
       createMs,
-      latency: { ...aRest, delays: d, firstRunningToLastHookEndMs: Math.round(lastEnd - firstRunning) },
+      latency: { ...aRest, delays: d, firstRunningToLastHookEndMs: Math.round(lastEnd - firstRunning), execMs: aExec },
       throughput: bRest,
       baseline: c,
       throughputRatio: c === undefined ? undefined : round(b.hooksPerSecond / c.hooksPerSecond, 2),

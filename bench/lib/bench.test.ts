@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { loadTarget, pool } from './api.ts';
 import { diffCounts, eventRequests, longRunning, parseMetrics, requestCounts, runnerRequests, LONGRUNNING, REQUESTS } from './metrics.ts';
-import { percentile, summarize } from './stats.ts';
+import { delayTimeline, percentile, summarize } from './stats.ts';
 import { makeWorkload, parseHooksPerPod, restoreObject } from './workload.ts';
 
 const METRICS = `# HELP apiserver_request_total x
@@ -124,5 +124,22 @@ void describe('api: kubehooks\' kubeconfig loader and p-limit', () => {
     });
     assert.deepEqual(out, ['0:5', '1:1', '2:4', '3:2', '4:3']);
     assert.equal(peak, 2);
+  });
+});
+
+void describe('phase A timeline', () => {
+  void it('groups first hooks by when their container ran, in time order, empty buckets left out', () => {
+    const firsts = [
+      { runningAt: 1_000, delayMs: 2, durationMs: 100 },
+      { runningAt: 1_500, delayMs: 900, durationMs: 300 },
+      { runningAt: 12_100, delayMs: 4, durationMs: 90 },
+      { runningAt: 3_000, delayMs: 700, durationMs: 200 },
+    ];
+    assert.deepEqual(delayTimeline(firsts, 5_000), [
+      { fromMs: 0, containers: 3, delayP50: 700, delayP99: 900, delayMax: 900, execP50: 200, execP99: 300 },
+      { fromMs: 10_000, containers: 1, delayP50: 4, delayP99: 4, delayMax: 4, execP50: 90, execP99: 90 },
+    ]);
+    assert.deepEqual(delayTimeline([], 5_000), []);
+    assert.deepEqual(delayTimeline(firsts, 0), []);
   });
 });

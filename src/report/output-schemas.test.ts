@@ -32,7 +32,7 @@ const context: RunContext = {
   skipped: [{ namespace: 'db', pod: 'web', reason: 'no hooks', code: 'no-hooks' }],
 };
 const report: RunReport = {
-  summary: { attempted: 3, failed: 1, concurrency: { initial: 8, max: 64, min: 2, peak: 8, final: 8, peakInFlight: 3, adjustments: { up: 0, downLatency: 0, downErrors: 0 } } },
+  summary: { attempted: 3, failed: 1, concurrency: { initial: 8, max: 64, min: 2, peak: 12, final: 12, peakInFlight: 3, adjustments: { up: 4, downLatency: 0, downErrors: 0 }, slowStartEnd: null, history: [{ atMs: 40, limit: 12, queued: 2, cause: 'slow-start' }] } },
   results: [result, failed, notRun],
 };
 

@@ -60,7 +60,7 @@ export const RUN_JSON_FIELDS = fieldOrder<RunJson>()([
   'summary', 'results', 'podsSeen', 'skipped', 'needsPostBackup',
 ]);
 export const RUN_SUMMARY_FIELDS = fieldOrder<RunSummary>()(['attempted', 'failed', 'concurrency']);
-export const CONCURRENCY_FIELDS = fieldOrder<ConcurrencyReport>()(['initial', 'max', 'min', 'peak', 'final', 'peakInFlight', 'adjustments']);
+export const CONCURRENCY_FIELDS = fieldOrder<ConcurrencyReport>()(['initial', 'max', 'min', 'peak', 'final', 'peakInFlight', 'adjustments', 'slowStartEnd', 'history']);
 /** reasonCode is an addition after `reason`, present when the hook did not succeed. */
 export const RUN_RESULT_FIELDS = fieldOrder<HookResult>()([
   'namespace', 'pod', 'container', 'source', 'name', 'phase', 'index', 'status', 'exitCode', 'stdout', 'stderr', 'truncated',

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { createAdaptiveLimiter, DEFAULT_ADAPTIVE_INITIAL, DEFAULT_ADAPTIVE_MIN } from './adaptive-limit.ts';
+import { createAdaptiveLimiter, DEFAULT_ADAPTIVE_INITIAL, DEFAULT_ADAPTIVE_MIN, HISTORY_MAX } from './adaptive-limit.ts';
 import type { AdaptiveLimiter, CallOutcome } from './adaptive-limit.ts';
 import { FakeClock } from '../testing/fake-clock.ts';
 
@@ -61,6 +61,43 @@ async function simulate(
   return { limiter, seen };
 }
 
+
+/**
+ * Phase A of the bench on a fake clock: call i arrives at `arrivals[i]` ms (its own caller, as a
+ * container that starts), waits for a slot, and takes `latency(inFlight, at)` ms. Returns each call's
+ * wait for its slot and the limit after each completion.
+ */
+async function arrive(
+  options: { max: number; initial?: number; min?: number },
+  arrivals: readonly number[],
+  latency: (inFlight: number, at: number) => number,
+): Promise<{ limiter: AdaptiveLimiter; waits: number[]; maxInFlight: number }> {
+  const clock = new FakeClock(0);
+  const limiter = createAdaptiveLimiter({ ...options, now: () => clock.now(), classify: () => 'ok' });
+  const signal = new AbortController().signal;
+  const waits: number[] = [];
+  let maxInFlight = 0;
+  const one = async (at: number): Promise<void> => {
+    await clock.sleep(at, signal);
+    await limiter.limit(async () => {
+      waits.push(clock.now() - at);
+      maxInFlight = Math.max(maxInFlight, limiter.inFlight());
+      await clock.sleep(latency(limiter.inFlight(), clock.now()), signal);
+    });
+  };
+  const state = { finished: false };
+  const all = Promise.all(arrivals.map(one)).then(() => {
+    state.finished = true;
+  });
+  for (let step = 0; !state.finished && step < 400_000; step++) await clock.advance(5);
+  await all;
+  return { limiter, waits, maxInFlight };
+}
+
+const p99 = (xs: readonly number[]): number => [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor(xs.length * 0.99))] ?? 0;
+/** `n` arrivals evenly over `spreadMs` (the bench spreads them uniformly, seeded). */
+const spread = (n: number, spreadMs: number): number[] => Array.from({ length: n }, (_, i) => Math.round((i * spreadMs) / n));
+
 void describe('adaptive concurrency limit', () => {
   void it('[R-43] grows while latency stays flat and calls are queued, up to the hard maximum', async () => {
     const { limiter, seen } = await simulate({ max: 32 }, 3000, () => 20);
@@ -71,6 +108,107 @@ void describe('adaptive concurrency limit', () => {
     assert.equal(r.adjustments.downErrors + r.adjustments.downLatency, 0);
     assert.ok(seen.maxLimit <= 32 && seen.maxInFlight <= 32);
     assert.ok(r.peakInFlight <= r.peak);
+  });
+
+  void it('slow start: while callers queue and latency is flat, each round doubles the limit up to the maximum', async () => {
+    // Completions until the limit first reaches the maximum; +1 per round (the old growth) needed the
+    // sum of 8..max-1 (1988 for 64).
+    const cases = [
+      { max: 16, within: 8 + 4 },
+      { max: 64, within: 8 + 16 + 32 + 8 },
+      { max: 200, within: 8 + 16 + 32 + 64 + 128 + 16 },
+    ];
+    for (const c of cases) {
+      const { limiter, seen } = await simulate({ max: c.max }, 3000, () => 20);
+      const reached = seen.limits.indexOf(c.max) + 1;
+      assert.ok(reached > 0 && reached <= c.within, `max ${c.max}: reached after ${reached} completions (allowed ${c.within})`);
+      assert.ok(seen.maxInFlight <= c.max && seen.maxLimit <= c.max, `max ${c.max}: ${JSON.stringify(seen.maxInFlight)}`);
+      const r = limiter.report();
+      assert.equal(r.slowStartEnd, null);
+      assert.equal(r.adjustments.up, c.max - DEFAULT_ADAPTIVE_INITIAL);
+      assert.ok(r.history.every((h) => h.cause === 'slow-start'), JSON.stringify(r.history));
+      assert.equal(r.history.at(-1)?.limit, c.max);
+    }
+  });
+
+  void it('containers arriving over a spread: hooks wait for a slot far less than with +1 per round', async () => {
+    // 2000 hooks arriving evenly over 60 s (33/s; the bench's N=1000) that take 600 ms each need ~20
+    // slots. From 8, +1 per round (the old growth) reached 33 after 25 rounds and queued hooks for up to
+    // 2.3 s on the way — the same report (peak 32, 24 up, 0 down) as the bench's phase A of 2026-12-03.
+    const cases = [
+      // p99 wait on this code / with +1 per round: 240 / 2310 ms, 2370 / 27060 ms, 30 / 2100 ms.
+      { name: 'flat 600 ms', latency: (): number => 600, p99Max: 500 },
+      { name: 'flat 1500 ms (a loaded machine)', latency: (): number => 1500, p99Max: 3000 },
+      { name: '300 ms + 20 ms per exec in flight', latency: (n: number): number => 300 + 20 * n, p99Max: 200 },
+    ];
+    for (const c of cases) {
+      const { limiter, waits, maxInFlight } = await arrive({ max: 64 }, spread(2000, 60_000), c.latency);
+      const r = limiter.report();
+      assert.ok(p99(waits) <= c.p99Max, `${c.name}: p99 wait ${p99(waits)} ms > ${c.p99Max}; ${JSON.stringify({ ...r, history: r.history.slice(0, 8) })}`);
+      assert.ok(maxInFlight <= 64 && r.peak <= 64, c.name);
+    }
+  });
+
+  void it('slow start ends at the first back-off; after it the limit grows by one per round only', async () => {
+    // Flat up to 12 execs at once, then steeply slower: slow start overshoots, backs off on latency
+    // while the limit binds, and from then on grows only by `increase` steps.
+    const latency = (inFlight: number): number => (inFlight <= 12 ? 20 : 20 * (inFlight - 11) ** 2);
+    const { limiter, seen } = await simulate({ max: 64 }, 4000, latency);
+    const r = limiter.report();
+    assert.ok(r.slowStartEnd !== null && r.slowStartEnd > 12, JSON.stringify(r));
+    assert.ok(r.adjustments.downLatency > 0);
+    const firstDown = r.history.findIndex((h) => h.cause === 'latency' || h.cause === 'errors');
+    assert.ok(firstDown > 0, JSON.stringify(r.history));
+    assert.ok(r.history.slice(0, firstDown).every((h) => h.cause === 'slow-start'));
+    assert.ok(r.history.slice(firstDown).every((h) => h.cause !== 'slow-start'), JSON.stringify(r.history));
+    assert.ok(r.final < 64 && Math.min(...seen.limits) >= DEFAULT_ADAPTIVE_MIN, JSON.stringify(r));
+  });
+
+  void it('latency rising while the limit binds backs it off, in slow start and after; errors too', async () => {
+    const cases = [
+      { name: 'server 10x slower from t=300 ms (slow start)', latency: (_n: number, at: number): number => (at < 300 ? 10 : 100), outcome: (): CallOutcome => 'ok', cause: 'latency' as const },
+      { name: 'latency grows with the execs in flight', latency: (n: number): number => 10 * n * n, outcome: (): CallOutcome => 'ok', cause: 'latency' as const },
+      { name: 'stack errors from t=200 ms', latency: (): number => 10, outcome: (_i: number, at: number): CallOutcome => (at >= 200 ? 'error' : 'ok'), cause: 'errors' as const },
+    ];
+    for (const c of cases) {
+      const { limiter } = await simulate({ max: 64 }, 2000, c.latency, c.outcome);
+      const r = limiter.report();
+      const downs = c.cause === 'latency' ? r.adjustments.downLatency : r.adjustments.downErrors;
+      assert.ok(downs >= 1, `${c.name}: ${JSON.stringify(r)}`);
+      assert.ok(r.slowStartEnd !== null, c.name);
+      assert.ok(r.history.some((h) => h.cause === c.cause), c.name);
+    }
+  });
+
+  void it('floor and ceiling hold whatever the server does', async () => {
+    const cases = [
+      { max: 1, min: 1, latency: (): number => 10, outcome: (): CallOutcome => 'ok' },
+      { max: 5, min: 2, latency: (): number => 10, outcome: (): CallOutcome => 'ok' },
+      { max: 64, min: 2, latency: (): number => 10, outcome: (): CallOutcome => 'error' },
+      { max: 64, min: 4, latency: (n: number): number => 2 * n ** 2, outcome: (): CallOutcome => 'ok' },
+      { max: 40, min: 3, latency: (_n: number, at: number): number => (Math.floor(at / 500) % 2 === 0 ? 10 : 300), outcome: (i: number): CallOutcome => (i % 97 === 0 ? 'error' : 'ok') },
+    ];
+    for (const c of cases) {
+      const { limiter, seen } = await simulate({ max: c.max, min: c.min }, 1500, c.latency, c.outcome);
+      const r = limiter.report();
+      const label = `max ${c.max} min ${c.min}: ${JSON.stringify({ ...r, history: r.history.length })}`;
+      assert.ok(seen.maxInFlight <= c.max && seen.maxLimit <= c.max && r.peak <= c.max, label);
+      assert.ok(Math.min(...seen.limits) >= c.min && r.final >= c.min, label);
+      assert.ok(r.history.every((h) => h.limit >= c.min && h.limit <= c.max), label);
+    }
+  });
+
+  void it('history: in time order, bounded, ending at the final limit while it has room', async () => {
+    // A server that alternates fast and slow every 400 ms makes the limit move up and down many times.
+    const latency = (n: number, at: number): number => (Math.floor(at / 400) % 2 === 0 ? 10 : 10 * n);
+    const { limiter } = await simulate({ max: 64 }, 8000, latency);
+    const r = limiter.report();
+    assert.ok(r.history.length > 0 && r.history.length <= HISTORY_MAX, `${r.history.length}`);
+    for (let i = 1; i < r.history.length; i++) assert.ok((r.history[i]?.atMs ?? 0) >= (r.history[i - 1]?.atMs ?? 0));
+    const changes = r.adjustments.up + r.adjustments.downLatency + r.adjustments.downErrors;
+    if (r.history.length < HISTORY_MAX) assert.equal(r.history.at(-1)?.limit, r.final);
+    assert.ok(r.history.length <= changes);
+    assert.ok(r.history.every((h) => h.queued >= 0));
   });
 
   void it('never exceeds the maximum, whatever the maximum', async () => {
@@ -117,8 +255,9 @@ void describe('adaptive concurrency limit', () => {
   });
 
   void it('backs off when the server slows down at a point in time', async () => {
-    // Flat 10 ms, then from t=300 ms every call takes 200 ms.
-    const { limiter } = await simulate({ max: 64, initial: 16 }, 1500, (_n, at) => (at < 300 ? 10 : 200));
+    // Flat 10 ms, then from t=100 ms every call takes 200 ms (slow start is at 64 by t=30 ms, ~600 calls
+    // done, the rest still to come).
+    const { limiter } = await simulate({ max: 64, initial: 16 }, 1500, (_n, at) => (at < 100 ? 10 : 200));
     const r = limiter.report();
     assert.ok(r.adjustments.downLatency >= 1, JSON.stringify(r));
   });
@@ -133,13 +272,13 @@ void describe('adaptive concurrency limit', () => {
   });
 
   void it('judges a call by its own latency (latencyOf), not by its time in the slot', async () => {
-    // From t=300 ms each call holds its slot for 200 ms (work around the exec), but the exec itself
+    // From t=100 ms each call holds its slot for 200 ms (work around the exec), but the exec itself
     // reports a flat 10 ms: no latency back-off, and the limit still grows while callers queue.
-    const flat = await simulate({ max: 64, initial: 16 }, 1500, (_n, at) => (at < 300 ? 10 : 200), () => 'ok', 1500, () => 10);
+    const flat = await simulate({ max: 64, initial: 16 }, 1500, (_n, at) => (at < 100 ? 10 : 200), () => 'ok', 1500, () => 10);
     assert.equal(flat.limiter.report().adjustments.downLatency, 0, JSON.stringify(flat.limiter.report()));
     assert.ok(flat.limiter.report().adjustments.up > 0);
     // The same slot times with the exec's own latency rising with them: it backs off.
-    const rising = await simulate({ max: 64, initial: 16 }, 1500, (_n, at) => (at < 300 ? 10 : 200), () => 'ok', 1500, (at) => (at < 300 ? 10 : 200));
+    const rising = await simulate({ max: 64, initial: 16 }, 1500, (_n, at) => (at < 100 ? 10 : 200), () => 'ok', 1500, (at) => (at < 100 ? 10 : 200));
     assert.ok(rising.limiter.report().adjustments.downLatency >= 1, JSON.stringify(rising.limiter.report()));
   });
 

@@ -4,8 +4,10 @@
  *
  * The API server does not bound exec (a long-running request, outside max-requests-inflight and API
  * Priority and Fairness), so the client must. The limit:
- * - grows by one per "round" (as many completions as the limit) while the limit is what holds work
- *   back (callers are queued) and exec latency stays flat;
+ * - starts in slow start: until its first back-off, every call that ends while callers are queued
+ *   and exec latency is flat raises the limit by one (so a round of such calls doubles it);
+ * - after that grows by one per "round" (as many completions as the limit) while the limit is what
+ *   holds work back (callers are queued) and exec latency stays flat;
  * - shrinks by `decreaseFactor` when an exec fails for a reason that is the stack's, not the
  *   command's (unreachable, stream closed, remote error), and by `latencyDecreaseFactor` when the
  *   short-term latency average rises above `latencyTolerance` × the long-term one while the limit
@@ -51,8 +53,24 @@ export interface ConcurrencyReport {
   readonly final: number;
   /** Most calls that actually ran at once. */
   readonly peakInFlight: number;
-  /** Limit changes: up (grown) and down (backed off, by cause). */
+  /** Limit changes: up (grown by one, in slow start or per round) and down (backed off, by cause). */
   readonly adjustments: { readonly up: number; readonly downLatency: number; readonly downErrors: number };
+  /** The limit when slow start ended (just before its first back-off); null: it never backed off. */
+  readonly slowStartEnd: number | null;
+  /** The limit over time: its first HISTORY_MAX changes (increases within one second merged). */
+  readonly history: readonly LimitChange[];
+}
+
+/** Why the limit changed: grown in slow start, grown by one per round, or backed off (latency, errors). */
+export type LimitChangeCause = 'slow-start' | 'increase' | 'latency' | 'errors';
+
+export interface LimitChange {
+  /** Milliseconds since the limiter was created (the start of the run), when it reached `limit`. */
+  readonly atMs: number;
+  readonly limit: number;
+  /** Callers waiting for a slot at that moment. */
+  readonly queued: number;
+  readonly cause: LimitChangeCause;
 }
 
 export interface AdaptiveLimiter {
@@ -65,6 +83,10 @@ export interface AdaptiveLimiter {
 export const DEFAULT_ADAPTIVE_INITIAL = 8;
 export const DEFAULT_ADAPTIVE_MIN = 2;
 export const DEFAULT_ADAPTIVE_MAX = 64;
+/** Changes kept in `history`; later ones are counted in `adjustments` only. */
+export const HISTORY_MAX = 100;
+/** Consecutive increases of one cause within this many ms are one history entry. */
+const HISTORY_MERGE_MS = 1_000;
 /** Samples before latency may shrink the limit (the long average needs history). */
 export const LATENCY_WARMUP_SAMPLES = 20;
 const SHORT_ALPHA = 0.2;
@@ -72,6 +94,7 @@ const LONG_ALPHA = 0.02;
 const LATENCY_TOLERANCE = 2;
 const ERROR_DECREASE = 0.5;
 const LATENCY_DECREASE = 0.8;
+const SLOW_START_EXIT_DECREASE = 0.5;
 
 export function createAdaptiveLimiter(options: AdaptiveLimitOptions): AdaptiveLimiter {
   const max = Math.max(1, Math.floor(options.max));
@@ -79,6 +102,7 @@ export function createAdaptiveLimiter(options: AdaptiveLimitOptions): AdaptiveLi
   const initial = Math.min(max, Math.max(min, Math.floor(options.initial ?? DEFAULT_ADAPTIVE_INITIAL)));
   const classify = options.classify ?? ((): CallOutcome => 'ok');
   const latencyOf = options.latencyOf ?? ((): undefined => undefined);
+  const t0 = options.now();
   let limit = initial;
   let peak = initial;
   let active = 0;
@@ -87,12 +111,16 @@ export function createAdaptiveLimiter(options: AdaptiveLimitOptions): AdaptiveLi
   let samples = 0;
   let shortMs = 0;
   let longMs = 0;
-  /** Completions left in this round; one change per round. */
+  /** Completions left in this round; at most one back-off per round. */
   let roundLeft = limit;
-  let changedThisRound = false;
+  let decreasedThisRound = false;
   /** Whether the limit held anyone back during this round (the only time growing helps). */
   let limitedThisRound = false;
+  /** Until the first back-off: +1 per completion that finds callers queued (doubling per round). */
+  let slowStart = true;
+  let slowStartEnd: number | null = null;
   const adjustments = { up: 0, downLatency: 0, downErrors: 0 };
+  const history: LimitChange[] = [];
 
   const pump = (): void => {
     while (active < limit && queue.length > 0) {
@@ -104,48 +132,81 @@ export function createAdaptiveLimiter(options: AdaptiveLimitOptions): AdaptiveLi
     if (queue.length > 0) limitedThisRound = true;
   };
 
-  const setLimit = (value: number): void => {
+  const record = (cause: LimitChangeCause): void => {
+    const change: LimitChange = { atMs: Math.max(0, Math.round(options.now() - t0)), limit, queued: queue.length, cause };
+    const last = history.at(-1);
+    const growing = cause === 'slow-start' || cause === 'increase';
+    if (last !== undefined && growing && last.cause === cause && change.atMs - last.atMs <= HISTORY_MERGE_MS) {
+      history[history.length - 1] = change;
+    } else if (history.length < HISTORY_MAX) {
+      history.push(change);
+    }
+  };
+
+  const setLimit = (value: number, cause: LimitChangeCause): void => {
     limit = Math.min(max, Math.max(min, value));
     peak = Math.max(peak, limit);
-    changedThisRound = true;
+    record(cause);
     pump();
   };
 
-  /** `binding`: every slot was busy (or callers queued) when the call ended. */
-  const observe = (ms: number, error: boolean, binding: boolean): void => {
+  const decrease = (factor: number, cause: 'latency' | 'errors'): void => {
+    if (slowStart) {
+      slowStart = false;
+      slowStartEnd = limit;
+    }
+    decreasedThisRound = true;
+    if (cause === 'errors') adjustments.downErrors++;
+    else adjustments.downLatency++;
+    setLimit(Math.floor(limit * factor), cause);
+  };
+
+  /**
+   * `binding`: every slot was busy (or callers queued) when the call ended; `waiting`: callers were
+   * queued for a slot then (demand beyond the limit).
+   */
+  const observe = (ms: number, error: boolean, binding: boolean, waiting: boolean): void => {
     samples++;
     if (samples === 1) {
       shortMs = ms;
       longMs = ms;
     } else {
       shortMs += SHORT_ALPHA * (ms - shortMs);
-      longMs += LONG_ALPHA * (ms - longMs);
+      // The long average is the baseline: a sample counts in it at most at the tolerance, so a burst of
+      // overload (a slow start that overshot, execs started before a back-off) cannot raise it by more
+      // than 2 % per sample. A workload that really got slower is still learnt (doubling in ~35 samples).
+      longMs += LONG_ALPHA * (Math.min(ms, LATENCY_TOLERANCE * longMs) - longMs);
     }
-    if (!changedThisRound) {
-      if (error && limit > min) {
-        setLimit(Math.floor(limit * ERROR_DECREASE));
-        adjustments.downErrors++;
-      } else if (binding && samples >= LATENCY_WARMUP_SAMPLES && shortMs > LATENCY_TOLERANCE * longMs && limit > min) {
-        setLimit(Math.floor(limit * LATENCY_DECREASE));
-        adjustments.downLatency++;
+    const flat = shortMs <= LATENCY_TOLERANCE * longMs;
+    // Back-off and the per-round increase wait for the long average to have history; slow start does
+    // not take the warm-up as flat: early samples (few slots) are its baseline, so doubling stops as
+    // soon as the short average leaves them, before the first back-off can judge it.
+    const latencyFlat = samples < LATENCY_WARMUP_SAMPLES || flat;
+    if (!decreasedThisRound) {
+      if (error && limit > min) decrease(ERROR_DECREASE, 'errors');
+      // Leaving slow start on latency halves: the samples that rose were started at up to twice the
+      // limit whose samples were flat (a round of lag), so the limit steps back to where it was good.
+      else if (binding && !latencyFlat && limit > min) decrease(slowStart ? SLOW_START_EXIT_DECREASE : LATENCY_DECREASE, 'latency');
+      else if (slowStart && waiting && !error && flat && limit < max) {
+        adjustments.up++;
+        setLimit(limit + 1, 'slow-start');
       }
     }
     roundLeft--;
     if (roundLeft <= 0) {
-      const latencyFlat = samples < LATENCY_WARMUP_SAMPLES || shortMs <= LATENCY_TOLERANCE * longMs;
-      if (!changedThisRound && limitedThisRound && latencyFlat && limit < max) {
-        setLimit(limit + 1);
+      if (!slowStart && !decreasedThisRound && limitedThisRound && latencyFlat && limit < max) {
         adjustments.up++;
+        setLimit(limit + 1, 'increase');
       }
       roundLeft = limit;
-      changedThisRound = false;
+      decreasedThisRound = false;
       limitedThisRound = queue.length > 0;
     }
   };
 
   /** The call in its slot (granted by pump, which counted it in `active`). */
   const inSlot = async <T>(fn: () => Promise<T>): Promise<T> => {
-    const t0 = options.now();
+    const started = options.now();
     let outcome: CallOutcome = 'error';
     let own: number | undefined;
     try {
@@ -154,9 +215,10 @@ export function createAdaptiveLimiter(options: AdaptiveLimitOptions): AdaptiveLi
       own = latencyOf(value);
       return value;
     } finally {
-      const binding = active >= limit || queue.length > 0;
+      const waiting = queue.length > 0;
+      const binding = active >= limit || waiting;
       active--;
-      if (outcome !== 'ignore') observe(Math.max(0, own ?? options.now() - t0), outcome === 'error', binding);
+      if (outcome !== 'ignore') observe(Math.max(0, own ?? options.now() - started), outcome === 'error', binding, waiting);
       pump();
     }
   };
@@ -174,6 +236,6 @@ export function createAdaptiveLimiter(options: AdaptiveLimitOptions): AdaptiveLi
     limit: run,
     current: () => limit,
     inFlight: () => active,
-    report: () => ({ initial, max, min, peak, final: limit, peakInFlight, adjustments: { ...adjustments } }),
+    report: () => ({ initial, max, min, peak, final: limit, peakInFlight, adjustments: { ...adjustments }, slowStartEnd, history: [...history] }),
   };
 }
