@@ -127,7 +127,7 @@ export type { RunOptions } from './run/run-options.ts';
 export type { EventSubject } from './run/events.ts';
 export { EVENT_GROUPINGS, DEFAULT_EVENT_GROUPING } from './run/event-summary.ts';
 export type { EventGrouping } from './run/event-summary.ts';
-export type { ConcurrencyReport } from './run/adaptive-limit.ts';
+export type { ConcurrencyReport, LimitChange, LimitChangeCause } from './run/adaptive-limit.ts';
 export type { RunJournal } from './run/recorder.ts';
 export type { RunProgress } from './run/progress.ts';
 export type { Limiter } from './run/exec-hook.ts';

@@ -3,6 +3,7 @@ import { describe, it } from 'node:test';
 import { createAdaptiveLimiter, DEFAULT_ADAPTIVE_INITIAL, DEFAULT_ADAPTIVE_MIN, HISTORY_MAX } from './adaptive-limit.ts';
 import type { AdaptiveLimiter, CallOutcome } from './adaptive-limit.ts';
 import { FakeClock } from '../testing/fake-clock.ts';
+import { prng } from '../testing/prng.ts';
 
 interface Call {
   readonly outcome: CallOutcome;
@@ -128,6 +129,26 @@ void describe('adaptive concurrency limit', () => {
       assert.equal(r.adjustments.up, c.max - DEFAULT_ADAPTIVE_INITIAL);
       assert.ok(r.history.every((h) => h.cause === 'slow-start'), JSON.stringify(r.history));
       assert.equal(r.history.at(-1)?.limit, c.max);
+    }
+  });
+
+  void it('noisy but flat latency (single execs vary 4x, some 8x) neither stalls slow start nor backs it off', async () => {
+    // This machine's execs vary 3-4x one to the next (bench phase F); the baseline is the mean of the
+    // first 20 samples, not the first one, so a lucky fast first exec does not make the rest look slow.
+    const shapes = [
+      { name: 'uniform 50-200 ms', latency: (r: () => number): number => 50 + 150 * r() },
+      { name: '100 ms, one in ten 800 ms', latency: (r: () => number): number => (r() < 0.1 ? 800 : 100) },
+    ];
+    for (const shape of shapes) {
+      for (const seed of [1, 2, 3]) {
+        const rnd = prng(seed);
+        const { limiter, seen } = await simulate({ max: 64 }, 3000, () => shape.latency(rnd));
+        const r = limiter.report();
+        const reached = seen.limits.indexOf(64) + 1;
+        assert.ok(reached > 0 && reached <= 120, `${shape.name}, seed ${seed}: 64 after ${reached} completions; ${JSON.stringify({ ...r, history: r.history.slice(0, 6) })}`);
+        // Noise may still cross the ratio later, at the maximum; never on the way up.
+        assert.ok(r.slowStartEnd === null || r.slowStartEnd === 64, `${shape.name}, seed ${seed}: slow start ended at ${r.slowStartEnd}`);
+      }
     }
   });
 

@@ -170,24 +170,26 @@ export function createAdaptiveLimiter(options: AdaptiveLimitOptions): AdaptiveLi
     if (samples === 1) {
       shortMs = ms;
       longMs = ms;
+    } else if (samples <= LATENCY_WARMUP_SAMPLES) {
+      // The baseline starts as the plain mean of the first samples (taken at the starting limit), not
+      // the first sample alone, which on a noisy machine may be 3-4x off.
+      shortMs += SHORT_ALPHA * (ms - shortMs);
+      longMs += (ms - longMs) / samples;
     } else {
       shortMs += SHORT_ALPHA * (ms - shortMs);
-      // The long average is the baseline: a sample counts in it at most at the tolerance, so a burst of
-      // overload (a slow start that overshot, execs started before a back-off) cannot raise it by more
-      // than 2 % per sample. A workload that really got slower is still learnt (doubling in ~35 samples).
+      // Then a sample counts in the baseline at most at the tolerance, so a burst of overload (a slow
+      // start that overshot, execs started before a back-off) cannot raise it by more than 2 % per
+      // sample. A workload that really got slower is still learnt (doubling in ~35 samples).
       longMs += LONG_ALPHA * (Math.min(ms, LATENCY_TOLERANCE * longMs) - longMs);
     }
-    const flat = shortMs <= LATENCY_TOLERANCE * longMs;
-    // Back-off and the per-round increase wait for the long average to have history; slow start does
-    // not take the warm-up as flat: early samples (few slots) are its baseline, so doubling stops as
-    // soon as the short average leaves them, before the first back-off can judge it.
-    const latencyFlat = samples < LATENCY_WARMUP_SAMPLES || flat;
+    // Until the baseline has its samples, latency counts as flat (back-off, slow start, increase alike).
+    const latencyFlat = samples < LATENCY_WARMUP_SAMPLES || shortMs <= LATENCY_TOLERANCE * longMs;
     if (!decreasedThisRound) {
       if (error && limit > min) decrease(ERROR_DECREASE, 'errors');
       // Leaving slow start on latency halves: the samples that rose were started at up to twice the
       // limit whose samples were flat (a round of lag), so the limit steps back to where it was good.
       else if (binding && !latencyFlat && limit > min) decrease(slowStart ? SLOW_START_EXIT_DECREASE : LATENCY_DECREASE, 'latency');
-      else if (slowStart && waiting && !error && flat && limit < max) {
+      else if (slowStart && waiting && !error && latencyFlat && limit < max) {
         adjustments.up++;
         setLimit(limit + 1, 'slow-start');
       }
