@@ -542,12 +542,16 @@ interface Delays {
   readonly anyHookStart: Summary;
   /** Containers that were Running before kubehooks was spawned (their delay includes its start-up). */
   readonly runningBeforeSpawn: number;
+  /** Containers Running before kubehooks printed its plan (its first stderr line: start-up, list, planning done). */
+  readonly runningBeforePlanned: number;
+  /** First container Running minus that line's time (negative: containers ran before kubehooks had planned). */
+  readonly plannedLeadMs: number | null;
   readonly missingObservation: number;
-  /** First hooks by when their container was seen Running, 5 s buckets (queueing early or throughout). */
+  /** First hooks by when their container was seen Running, 1 s buckets (queueing early or throughout). */
   readonly timeline: readonly TimelineBucket[];
 }
 
-function delays(results: readonly HookResultJson[], running: ReadonlyMap<string, number>, spawnedAt: number): Delays {
+function delays(results: readonly HookResultJson[], running: ReadonlyMap<string, number>, spawnedAt: number, plannedAt: number | null): Delays {
   const first: number[] = [];
   const firstEnd: number[] = [];
   const any: number[] = [];
@@ -572,8 +576,14 @@ function delays(results: readonly HookResultJson[], running: ReadonlyMap<string,
     }
   }
   let early = 0;
-  for (const t of running.values()) if (t < spawnedAt) early++;
-  return { firstHookStart: summarize(first), firstHookEnd: summarize(firstEnd), anyHookStart: summarize(any), runningBeforeSpawn: early, missingObservation: missing, timeline: delayTimeline(firsts, 5_000) };
+  let beforePlanned = 0;
+  for (const t of running.values()) {
+    if (t < spawnedAt) early++;
+    if (plannedAt !== null && t < plannedAt) beforePlanned++;
+  }
+  const firstRunning = running.size === 0 ? null : Math.min(...running.values());
+  const plannedLeadMs = plannedAt === null || firstRunning === null ? null : firstRunning - plannedAt;
+  return { firstHookStart: summarize(first), firstHookEnd: summarize(firstEnd), anyHookStart: summarize(any), runningBeforeSpawn: early, runningBeforePlanned: beforePlanned, plannedLeadMs, missingObservation: missing, timeline: delayTimeline(firsts, 1_000) };
 }
 
 interface NResult {
@@ -652,7 +662,7 @@ async function benchN(
     const observed = await observer.stop();
     observer = undefined;
     if (observed.error !== undefined) log(`N=${n}: the bench's own watch failed: ${observed.error}`);
-    const d = delays(a.results, observed.running, a.measured.startedAt);
+    const d = delays(a.results, observed.running, a.measured.startedAt, a.measured.firstStderrAt);
     const firstRunning = Math.min(...observed.running.values());
     const lastEnd = Math.max(...a.results.flatMap((r) => (r.startedAt === null ? [] : [Date.parse(r.startedAt) + (r.durationMs ?? 0)])));
     const { results: _ra, ...aRest } = a;
@@ -666,9 +676,11 @@ async function benchN(
       log(
         `N=${n} A: limit ${ac.initial} → ${ac.final} (peak ${ac.peak}, up ${ac.adjustments.up}, down ${ac.adjustments.downLatency} latency / ${ac.adjustments.downErrors} errors` +
           `${ac.slowStartEnd === undefined ? '' : `, slow start ended at ${String(ac.slowStartEnd)}`}), exec p50 ${aExec.p50} / p99 ${aExec.p99} ms, ` +
-          `runningBeforeSpawn ${d.runningBeforeSpawn}`,
+          `runningBeforeSpawn ${d.runningBeforeSpawn}, before its plan ${d.runningBeforePlanned} (plan ${d.plannedLeadMs ?? '?'} ms before the first container)`,
       );
-      log(`N=${n} A timeline (from s: containers, delay p99 / max ms, exec p50): ${d.timeline.map((b) => `${b.fromMs / 1000}: ${b.containers}, ${b.delayP99} / ${b.delayMax}, ${b.execP50}`).join('; ')}`);
+      log(`N=${n} A timeline, first 10 s (from s: containers, delay p99 / max ms, exec p50): ${d.timeline.filter((b) => b.fromMs < 10_000).map((b) => `${b.fromMs / 1000}: ${b.containers}, ${b.delayP99} / ${b.delayMax}, ${b.execP50}`).join('; ')}`);
+      const late = d.timeline.filter((b) => b.fromMs >= 10_000);
+      log(`N=${n} A after 10 s: delay p99 of the worst 1 s bucket ${Math.max(...late.map((b) => b.delayP99))} ms; buckets over 50 ms: ${late.filter((b) => b.delayP99 > 50).length} of ${late.length}`);
     }
 
     interrupt.signal.throwIfAborted();

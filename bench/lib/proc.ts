@@ -35,6 +35,8 @@ export interface Measured {
   readonly timedOut: boolean;
   readonly pid: number;
   readonly startedAt: number;
+  /** Date.now() when the process first wrote to stderr (kubehooks: its "hooks planned" line), or null. */
+  readonly firstStderrAt: number | null;
 }
 
 export interface MeasureOptions {
@@ -52,7 +54,11 @@ export function runMeasured(cmd: string, args: readonly string[], options: Measu
   const out: Buffer[] = [];
   const err: Buffer[] = [];
   child.stdout.on('data', (c: Buffer) => out.push(c));
-  child.stderr.on('data', (c: Buffer) => err.push(c));
+  let firstStderrAt: number | null = null;
+  child.stderr.on('data', (c: Buffer) => {
+    firstStderrAt ??= Date.now();
+    err.push(c);
+  });
   let peak = 0;
   let cpu = 0;
   const series: [number, number][] = [];
@@ -98,6 +104,7 @@ export function runMeasured(cmd: string, args: readonly string[], options: Measu
           peakRssKiB: peak,
           cpuSeconds: Math.round(cpu * 100) / 100,
           rssSeries: series,
+          firstStderrAt,
           timedOut,
           pid,
           startedAt,
