@@ -5,7 +5,8 @@
  * The API server does not bound exec (a long-running request, outside max-requests-inflight and API
  * Priority and Fairness), so the client must. The limit:
  * - starts in slow start: until its first back-off, every call that ends while callers are queued
- *   and exec latency is flat raises the limit by one (so a round of such calls doubles it);
+ *   and exec latency is flat raises the limit by one (so a round of such calls doubles it), once
+ *   SLOW_START_BASELINE_SAMPLES calls at the starting limit gave it a baseline;
  * - after that grows by one per "round" (as many completions as the limit) while the limit is what
  *   holds work back (callers are queued) and exec latency stays flat;
  * - shrinks by `decreaseFactor` when an exec fails for a reason that is the stack's, not the
@@ -88,6 +89,8 @@ export const DEFAULT_ADAPTIVE_MAX = 64;
 export const HISTORY_MAX = 100;
 /** Consecutive increases of one cause within this many ms are one history entry. */
 const HISTORY_MERGE_MS = 1_000;
+/** Samples (at the starting limit) before slow start may grow: its baseline. */
+export const SLOW_START_BASELINE_SAMPLES = 8;
 /** Samples before latency may shrink the limit (the long average needs history). */
 export const LATENCY_WARMUP_SAMPLES = 20;
 const SHORT_ALPHA = 0.2;
@@ -193,8 +196,12 @@ export function createAdaptiveLimiter(options: AdaptiveLimitOptions): AdaptiveLi
       // sample. A workload that really got slower is still learnt (doubling in ~35 samples).
       longMs += LONG_ALPHA * (Math.min(ms, LATENCY_TOLERANCE * longMs) - longMs);
     }
-    // Until the baseline has its samples, latency counts as flat (back-off, slow start, increase alike).
-    const latencyFlat = samples < LATENCY_WARMUP_SAMPLES || shortMs <= LATENCY_TOLERANCE * longMs;
+    const flat = shortMs <= LATENCY_TOLERANCE * longMs;
+    // Until the baseline has its samples, latency counts as flat for the back-off and the increase.
+    const latencyFlat = samples < LATENCY_WARMUP_SAMPLES || flat;
+    // Slow start does not grow blind: it waits for a round's worth of samples at the starting limit
+    // (the baseline it is judged against), then doubles only while latency stays within 2x of it.
+    const slowStartMayGrow = samples >= SLOW_START_BASELINE_SAMPLES && flat;
     // One back-off per round trip: only a call started after the last back-off may cause the next
     // (calls already running when it backed off report the load it backed off from).
     const mayBackOff = seq > backoffAt;
@@ -204,7 +211,7 @@ export function createAdaptiveLimiter(options: AdaptiveLimitOptions): AdaptiveLi
     // back to where it was good. Otherwise (and after slow start) a fifth.
     else if (binding && !latencyFlat && limit > min && mayBackOff) {
       decrease(slowStart && limit >= 2 * initial ? SLOW_START_EXIT_DECREASE : LATENCY_DECREASE, 'latency');
-    } else if (slowStart && !decreasedThisRound && waiting && !error && latencyFlat && limit < max) {
+    } else if (slowStart && !decreasedThisRound && waiting && !error && slowStartMayGrow && limit < max) {
       adjustments.up++;
       setLimit(limit + 1, 'slow-start');
     }
