@@ -226,6 +226,26 @@ void describe('adaptive concurrency limit', () => {
     }
   });
 
+  void it('latency alone never takes the limit below its start; stack errors take it to the floor', async () => {
+    // From t=100 ms every exec takes 20x longer (latency) or fails (errors): latency backs the limit off,
+    // but never below 8 (the start; with a start under 8, that start); errors halve it to the floor, 2.
+    const slow = (_n: number, at: number): number => (at < 100 ? 10 : 200);
+    const cases = [
+      { name: 'latency, start 8', options: { max: 64 }, outcome: (): CallOutcome => 'ok', lowest: 8, downs: 'latency' as const },
+      { name: 'latency, start 16', options: { max: 64, initial: 16 }, outcome: (): CallOutcome => 'ok', lowest: 8, downs: 'latency' as const },
+      { name: 'latency, start 4 (--concurrency 4)', options: { max: 4 }, outcome: (): CallOutcome => 'ok', lowest: 4, downs: undefined },
+      { name: 'errors, start 8', options: { max: 64 }, outcome: (_i: number, at: number): CallOutcome => (at >= 100 ? 'error' : 'ok'), lowest: 2, downs: 'errors' as const },
+    ];
+    for (const c of cases) {
+      const { limiter, seen } = await simulate(c.options, 2500, slow, c.outcome);
+      const r = limiter.report();
+      const label = `${c.name}: ${JSON.stringify(r.adjustments)} ${JSON.stringify(r.history.slice(0, 6))}`;
+      assert.ok(Math.min(...seen.limits) >= c.lowest, label);
+      if (c.downs === 'latency') assert.ok(r.adjustments.downLatency >= 1, label);
+      if (c.downs === 'errors') assert.equal(r.final, 2, label);
+    }
+  });
+
   void it('floor and ceiling hold whatever the server does', async () => {
     const cases = [
       { max: 1, min: 1, latency: (): number => 10, outcome: (): CallOutcome => 'ok' },

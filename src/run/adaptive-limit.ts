@@ -15,7 +15,8 @@
  *   binds (every slot busy: with free slots a smaller limit would not lower the load) — at most once
  *   per round trip (only a call started after the last back-off causes the next), so one burst of
  *   failures is one step down;
- * - never leaves [min, max]; `max` is the hard maximum (`--concurrency`).
+ * - never leaves [min, max]; `max` is the hard maximum (`--concurrency`); latency alone never takes it
+ *   below its start (min(initial, 8)), only stack errors do.
  * Latency is compared with itself over time (short against long average), not with a fixed figure,
  * so hooks whose commands take long keep their limit: a uniformly slow workload has a flat ratio.
  */
@@ -106,6 +107,13 @@ export function createAdaptiveLimiter(options: AdaptiveLimitOptions): AdaptiveLi
   const max = Math.max(1, Math.floor(options.max));
   const min = Math.min(max, Math.max(1, Math.floor(options.min ?? DEFAULT_ADAPTIVE_MIN)));
   const initial = Math.min(max, Math.max(min, Math.floor(options.initial ?? DEFAULT_ADAPTIVE_INITIAL)));
+  /**
+   * Latency alone never takes the limit below its start (8 by default, the old fixed limit): on a shared
+   * machine exec latency wanders 2x for a few hundred ms without any help from us, and below the start a
+   * smaller limit only queues hooks (bench phase A, 2026-12-03: 15 of 22 latency back-offs went 6 -> 2
+   * with up to 10 hooks queued). Stack errors still halve it down to `min`.
+   */
+  const latencyMin = Math.max(min, Math.min(initial, DEFAULT_ADAPTIVE_INITIAL));
   const classify = options.classify ?? ((): CallOutcome => 'ok');
   const latencyOf = options.latencyOf ?? ((): undefined => undefined);
   const t0 = options.now();
@@ -159,7 +167,7 @@ export function createAdaptiveLimiter(options: AdaptiveLimitOptions): AdaptiveLi
     pump();
   };
 
-  const decrease = (factor: number, cause: 'latency' | 'errors'): void => {
+  const decrease = (factor: number, cause: 'latency' | 'errors', floor = min): void => {
     if (slowStart) {
       slowStart = false;
       slowStartEnd = limit;
@@ -168,7 +176,7 @@ export function createAdaptiveLimiter(options: AdaptiveLimitOptions): AdaptiveLi
     backoffAt = startedCalls;
     if (cause === 'errors') adjustments.downErrors++;
     else adjustments.downLatency++;
-    setLimit(Math.floor(limit * factor), cause);
+    setLimit(Math.max(floor, Math.floor(limit * factor)), cause);
   };
 
   /**
@@ -209,8 +217,8 @@ export function createAdaptiveLimiter(options: AdaptiveLimitOptions): AdaptiveLi
     // Leaving slow start on latency after it doubled at least once halves: the samples that rose were
     // started at up to twice the limit whose samples were flat (a round of lag), so the limit steps
     // back to where it was good. Otherwise (and after slow start) a fifth.
-    else if (binding && !latencyFlat && limit > min && mayBackOff) {
-      decrease(slowStart && limit >= 2 * initial ? SLOW_START_EXIT_DECREASE : LATENCY_DECREASE, 'latency');
+    else if (binding && !latencyFlat && limit > latencyMin && mayBackOff) {
+      decrease(slowStart && limit >= 2 * initial ? SLOW_START_EXIT_DECREASE : LATENCY_DECREASE, 'latency', latencyMin);
     } else if (slowStart && !decreasedThisRound && waiting && !error && slowStartMayGrow && limit < max) {
       adjustments.up++;
       setLimit(limit + 1, 'slow-start');
