@@ -670,6 +670,9 @@ async function benchN(
       `N=${n} A: exit ${a.exitCode}, ${JSON.stringify(a.statuses)}, wall ${a.measured.wallMs} ms, peak RSS ${round(a.measured.peakRssKiB / 1024)} MiB, ` +
         `first-hook delay p50 ${d.firstHookStart.p50} / p99 ${d.firstHookStart.p99} ms, watches ${a.peakWatchConnections}, requests ${a.requestsTotal}`,
     );
+    if (d.runningBeforePlanned > 0) {
+      log(`N=${n}: warning: ${d.runningBeforePlanned} containers ran before kubehooks had planned (start margin overrun by ${-(d.plannedLeadMs ?? 0)} ms): not a valid phase A figure; use --start-margin`);
+    }
     const ac = a.concurrency;
     const aExec = kubehooksFigures(a).perExecMs;
     if (ac !== undefined) {
