@@ -17,6 +17,7 @@ import { describe, test } from 'node:test';
 import { resolve } from 'node:path';
 import { ApiextensionsV1Api, AppsV1Api } from '@kubernetes/client-node';
 import { hookRunCrd } from '../../src/controller/hookrun-crd.ts';
+import { hookRunJournalCrd } from '../../src/controller/hookrunjournal-crd.ts';
 import { spawnOwned } from '../../src/testing/owned-process.ts';
 import type { V1CustomResourceDefinition, V1PodTemplateSpec } from '@kubernetes/client-node';
 import { fakePod } from '../harness/index.ts';
@@ -25,21 +26,23 @@ import type { Clients } from './support.ts';
 
 const BIN = resolve(import.meta.dirname, '..', '..', 'bin', 'kubehooks.js');
 
+/** The controller's CRDs: HookRun and the HookRunJournal it writes before each hook (ADR 0024). */
 async function installCrd(c: Clients): Promise<void> {
   const ext = c.kc.makeApiClient(ApiextensionsV1Api);
-  const crd = hookRunCrd() as unknown as V1CustomResourceDefinition & { metadata: { name: string } };
-  try {
-    await ext.createCustomResourceDefinition({ body: crd });
-  } catch (error) {
-    if (!String(error).includes('409') && !String(error).includes('AlreadyExists')) throw error;
+  for (const crd of [hookRunCrd(), hookRunJournalCrd()] as unknown as (V1CustomResourceDefinition & { metadata: { name: string } })[]) {
+    try {
+      await ext.createCustomResourceDefinition({ body: crd });
+    } catch (error) {
+      if (!String(error).includes('409') && !String(error).includes('AlreadyExists')) throw error;
+    }
+    const deadline = Date.now() + 30_000;
+    for (;;) {
+      const got = await ext.readCustomResourceDefinition({ name: crd.metadata.name });
+      if (got.status?.conditions?.some((x) => x.type === 'Established' && x.status === 'True') === true) break;
+      if (Date.now() > deadline) throw new Error(`the ${crd.metadata.name} CRD was not Established in 30 s`);
+      await sleep(200);
+    }
   }
-  const deadline = Date.now() + 30_000;
-  while (Date.now() < deadline) {
-    const got = await ext.readCustomResourceDefinition({ name: crd.metadata.name });
-    if (got.status?.conditions?.some((x) => x.type === 'Established' && x.status === 'True') === true) return;
-    await sleep(200);
-  }
-  throw new Error('the HookRun CRD was not Established in 30 s');
 }
 
 interface HookRunStatus {
