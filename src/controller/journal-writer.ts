@@ -23,6 +23,7 @@ import type { Clock } from '../run/ports.ts';
 import { hookKey } from '../run/hook-key.ts';
 import type { HookRun, HookRunStatus } from './hookrun-types.ts';
 import type { Journal, WriteImage } from './journal.ts';
+import { StartWaiters } from './start-waiters.ts';
 import type { StartWriter } from './start-writer.ts';
 
 export const START_WRITE_INTERVAL_MS = 100;
@@ -78,11 +79,6 @@ export interface JournalWriterOptions {
   readonly starts?: StartWriter | undefined;
 }
 
-interface Waiter {
-  readonly resolve: () => void;
-  readonly reject: (error: Error) => void;
-}
-
 export class JournalLostError extends Error {
   readonly code = 'journal-lost';
 }
@@ -95,7 +91,7 @@ export class JournalLostError extends Error {
 export class JournalWriter {
   readonly #o: JournalWriterOptions;
   readonly #ctl = new AbortController();
-  readonly #waiters = new Map<string, Waiter>();
+  readonly #waiters = new StartWaiters();
   #hookRun: HookRun;
   #state: WriterState = 'writing';
   #writing: Promise<void> | undefined;
@@ -150,28 +146,9 @@ export class JournalWriter {
         this.#kick();
       });
     }
-    return new Promise<void>((resolve, reject) => {
-      const onAbort = (): void => {
-        this.#waiters.delete(key);
-        reject(new Error('the run stopped before the start was recorded'));
-      };
-      if (signal.aborted) {
-        onAbort();
-        return;
-      }
-      signal.addEventListener('abort', onAbort, { once: true });
-      this.#waiters.set(key, {
-        resolve: () => {
-          signal.removeEventListener('abort', onAbort);
-          resolve();
-        },
-        reject: (error) => {
-          signal.removeEventListener('abort', onAbort);
-          reject(error);
-        },
-      });
-      this.#kick();
-    });
+    const parked = this.#waiters.wait(key, signal);
+    if (!signal.aborted) this.#kick();
+    return parked;
   }
 
   /** A result as it happens (the runner's onResult). */
@@ -335,10 +312,7 @@ export class JournalWriter {
 
   #release(hooks: readonly Pick<PlannedHook, 'namespace' | 'pod' | 'container' | 'source' | 'name' | 'phase' | 'index'>[]): void {
     for (const h of hooks) {
-      const key = hookKey(h);
-      const w = this.#waiters.get(key);
-      this.#waiters.delete(key);
-      w?.resolve();
+      this.#waiters.resolve(hookKey(h));
     }
   }
 
@@ -352,9 +326,7 @@ export class JournalWriter {
   }
 
   #rejectWaiters(error: Error): void {
-    const waiters = [...this.#waiters.values()];
-    this.#waiters.clear();
-    for (const w of waiters) w.reject(error);
+    this.#waiters.rejectAll(error);
   }
 
   #wakeIdle(): void {

@@ -24,6 +24,7 @@ import type { HookRunJournalStore } from '../kube/hookrunjournals.ts';
 import type { HookRunJournal, HookRunJournalEntry, HookRunJournalOutcome } from './hookrun-types.ts';
 import { JournalLostError, WRITE_RETRY_MAX_MS, WRITE_RETRY_MIN_MS, isConflict } from './journal-writer.ts';
 import type { JournalImage, StartJournal } from './start-journal.ts';
+import { StartWaiters } from './start-waiters.ts';
 
 export const JOURNAL_WRITE_INTERVAL_MS = 100;
 
@@ -47,11 +48,6 @@ export interface StartWriterOptions {
   readonly onHeld?: (() => void) | undefined;
 }
 
-interface Waiter {
-  readonly resolve: () => void;
-  readonly reject: (error: Error) => void;
-}
-
 /** One waiting start: its start is requested once the journal has room for it. */
 interface Queued {
   readonly key: string;
@@ -61,7 +57,7 @@ interface Queued {
 export class StartWriter {
   readonly #o: StartWriterOptions;
   readonly #ctl = new AbortController();
-  readonly #waiters = new Map<string, Waiter>();
+  readonly #waiters = new StartWaiters();
   readonly #queued: Queued[] = [];
   readonly #outcomes = new Map<string, HookRunJournalOutcome>();
   #object: HookRunJournal;
@@ -119,31 +115,15 @@ export class StartWriter {
     const key = hookKey(hook);
     if (this.#waiters.has(key) || this.#o.starts.state(key) !== 'unstarted') return Promise.reject(new Error(`hook ${key} already has a start or a result in the journal`));
     const startedAt = new Date(this.#o.clock.now()).toISOString();
-    return new Promise<void>((resolve, reject) => {
-      const onAbort = (): void => {
-        this.#waiters.delete(key);
-        const i = this.#queued.findIndex((q) => q.key === key);
-        if (i >= 0) this.#queued.splice(i, 1);
-        reject(new Error('the run stopped before the start was recorded'));
-      };
-      if (signal.aborted) {
-        onAbort();
-        return;
-      }
-      signal.addEventListener('abort', onAbort, { once: true });
-      this.#waiters.set(key, {
-        resolve: () => {
-          signal.removeEventListener('abort', onAbort);
-          resolve();
-        },
-        reject: (error) => {
-          signal.removeEventListener('abort', onAbort);
-          reject(error);
-        },
-      });
+    const parked = this.#waiters.wait(key, signal, () => {
+      const i = this.#queued.findIndex((q) => q.key === key);
+      if (i >= 0) this.#queued.splice(i, 1);
+    });
+    if (!signal.aborted) {
       this.#queued.push({ key, startedAt });
       this.#kick();
-    });
+    }
+    return parked;
   }
 
   /** A hook's outcome (no output): it goes with the next journal PUT. */
@@ -190,9 +170,7 @@ export class StartWriter {
       const q = this.#queued.shift();
       if (q === undefined) break;
       if (!starts.requestStart(q.key, q.startedAt)) {
-        const w = this.#waiters.get(q.key);
-        this.#waiters.delete(q.key);
-        w?.reject(new Error(`hook ${q.key} already has a start or a result in the journal`));
+        this.#waiters.reject(q.key, new Error(`hook ${q.key} already has a start or a result in the journal`));
       }
     }
   }
@@ -299,9 +277,7 @@ export class StartWriter {
     this.#durableEntries = entries;
     this.#retryMs = 0;
     for (const key of this.#o.starts.ackJournalWrite(image.seq)) {
-      const w = this.#waiters.get(key);
-      this.#waiters.delete(key);
-      w?.resolve();
+      this.#waiters.resolve(key);
     }
   }
 
@@ -321,9 +297,7 @@ export class StartWriter {
   }
 
   #rejectWaiters(error: Error): void {
-    const waiters = [...this.#waiters.values()];
-    this.#waiters.clear();
-    for (const w of waiters) w.reject(error);
+    this.#waiters.rejectAll(error);
   }
 
   /** Resolves when nothing is in flight or forced (or the writer stopped, or `signal` aborts). */
