@@ -24,6 +24,7 @@ import { hookKey } from '../run/hook-key.ts';
 import type { HookRun, HookRunStatus } from './hookrun-types.ts';
 import type { Journal, WriteImage } from './journal.ts';
 import { StartWaiters } from './start-waiters.ts';
+import { WakeTimer } from './wake-timer.ts';
 import type { StartWriter } from './start-writer.ts';
 
 export const START_WRITE_INTERVAL_MS = 100;
@@ -95,9 +96,8 @@ export class JournalWriter {
   #hookRun: HookRun;
   #state: WriterState = 'writing';
   #writing: Promise<void> | undefined;
-  #timer: AbortController | undefined;
   /** When the pending timer fires (a start arriving during a results wait needs an earlier one). */
-  #timerDue = Number.POSITIVE_INFINITY;
+  readonly #wake: WakeTimer;
   #lastWriteAt = Number.NEGATIVE_INFINITY;
   /** How long the last acknowledged status write took (ms). */
   #lastWriteMs = 0;
@@ -111,6 +111,7 @@ export class JournalWriter {
 
   constructor(options: JournalWriterOptions) {
     this.#o = options;
+    this.#wake = new WakeTimer(options.clock, () => { this.#kick(); });
     this.#hookRun = options.hookRun;
     this.#durableHolder = options.hookRun.status?.holder;
   }
@@ -191,7 +192,7 @@ export class JournalWriter {
   close(): void {
     if (this.#state === 'writing') this.#state = 'closed';
     this.#ctl.abort();
-    this.#timer?.abort();
+    this.#wake.cancel();
     this.#rejectWaiters(new JournalLostError('the journal writer closed'));
     this.#wakeIdle();
   }
@@ -212,24 +213,10 @@ export class JournalWriter {
     const now = this.#o.clock.now();
     const wait = Math.max(this.#notBefore - now, this.#lastWriteAt + interval - now);
     if (wait > 0) {
-      if (this.#timer !== undefined && this.#timerDue <= now + wait) return;
-      this.#timer?.abort();
-      const timer = new AbortController();
-      this.#timer = timer;
-      this.#timerDue = now + wait;
-      this.#o.clock.sleep(wait, timer.signal).then(
-        () => {
-          if (this.#timer === timer) this.#timer = undefined;
-          this.#kick();
-        },
-        () => {
-          if (this.#timer === timer) this.#timer = undefined;
-        },
-      );
+      this.#wake.arm(now, wait);
       return;
     }
-    this.#timer?.abort();
-    this.#timer = undefined;
+    this.#wake.cancel();
     this.#writing = this.#write().finally(() => {
       this.#writing = undefined;
       this.#kick();
@@ -319,7 +306,7 @@ export class JournalWriter {
   #lose(why: string): void {
     if (this.#state !== 'writing') return;
     this.#state = 'lost';
-    this.#timer?.abort();
+    this.#wake.cancel();
     this.#rejectWaiters(new JournalLostError(why));
     this.#o.onLost?.(why);
     this.#wakeIdle();

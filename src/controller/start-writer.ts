@@ -25,6 +25,7 @@ import type { HookRunJournal, HookRunJournalEntry, HookRunJournalOutcome } from 
 import { JournalLostError, WRITE_RETRY_MAX_MS, WRITE_RETRY_MIN_MS, isConflict } from './journal-writer.ts';
 import type { JournalImage, StartJournal } from './start-journal.ts';
 import { StartWaiters } from './start-waiters.ts';
+import { WakeTimer } from './wake-timer.ts';
 
 export const JOURNAL_WRITE_INTERVAL_MS = 100;
 
@@ -66,7 +67,7 @@ export class StartWriter {
   #durableEntries: readonly HookRunJournalEntry[];
   #state: 'writing' | 'lost' | 'closed' = 'writing';
   #writing: Promise<void> | undefined;
-  #timer: AbortController | undefined;
+  readonly #wake: WakeTimer;
   #lastWriteAt = Number.NEGATIVE_INFINITY;
   #notBefore = Number.NEGATIVE_INFINITY;
   #retryMs = 0;
@@ -77,6 +78,7 @@ export class StartWriter {
 
   constructor(options: StartWriterOptions) {
     this.#o = options;
+    this.#wake = new WakeTimer(options.clock, () => { this.#kick(); });
     this.#object = options.journal;
     this.#durableHolder = options.journal.spec.holder;
     this.#durableEntries = options.journal.spec.entries;
@@ -157,7 +159,7 @@ export class StartWriter {
   close(): void {
     if (this.#state === 'writing') this.#state = 'closed';
     this.#ctl.abort();
-    this.#timer?.abort();
+    this.#wake.cancel();
     this.#queued.length = 0;
     this.#rejectWaiters(new JournalLostError('the journal writer closed'));
     this.#wakeIdle();
@@ -186,18 +188,7 @@ export class StartWriter {
     const now = this.#o.clock.now();
     const wait = Math.max(this.#notBefore - now, this.#lastWriteAt + (this.#o.intervalMs ?? JOURNAL_WRITE_INTERVAL_MS) - now);
     if (wait > 0) {
-      if (this.#timer !== undefined) return;
-      const timer = new AbortController();
-      this.#timer = timer;
-      this.#o.clock.sleep(wait, timer.signal).then(
-        () => {
-          if (this.#timer === timer) this.#timer = undefined;
-          this.#kick();
-        },
-        () => {
-          if (this.#timer === timer) this.#timer = undefined;
-        },
-      );
+      if (!this.#wake.armed) this.#wake.arm(now, wait);
       return;
     }
     const image = starts.beginJournalWrite(this.#forced);
@@ -289,7 +280,7 @@ export class StartWriter {
   #lose(why: string): void {
     if (this.#state !== 'writing') return;
     this.#state = 'lost';
-    this.#timer?.abort();
+    this.#wake.cancel();
     this.#queued.length = 0;
     this.#rejectWaiters(new JournalLostError(why));
     this.#o.onLost?.(why);
@@ -302,7 +293,7 @@ export class StartWriter {
 
   /** Resolves when nothing is in flight or forced (or the writer stopped, or `signal` aborts). */
   async #settled(signal: AbortSignal): Promise<void> {
-    while (this.#state === 'writing' && (this.#forced || this.#writing !== undefined || this.#timer !== undefined) && !signal.aborted) {
+    while (this.#state === 'writing' && (this.#forced || this.#writing !== undefined || this.#wake.armed) && !signal.aborted) {
       await new Promise<void>((resolve) => {
         const done = (): void => {
           signal.removeEventListener('abort', done);
