@@ -19,9 +19,9 @@ import {
   startCluster,
 } from '../../scripts/cluster/index.ts';
 import type { ClusterState } from '../../scripts/cluster/index.ts';
-import { isAlive, startProcess, stopProcesses } from '../../scripts/cluster/processes.ts';
+import { startProcess, stopProcesses } from '../../scripts/cluster/processes.ts';
 import { spawnOwned } from '../../src/testing/owned-process.ts';
-import { isSameProcess, procStat } from '../../src/testing/process-tree.ts';
+import { isAlive, isSameProcess, procStat } from '../../src/testing/process-tree.ts';
 
 const REPO = resolve(import.meta.dirname, '..', '..');
 const CLI = join(REPO, 'scripts', 'cluster', 'cli.ts');

@@ -3,12 +3,15 @@
  * (detached), so a terminal's Ctrl-C reaches only the launcher, which then stops them in order; and
  * the commands kwok runs for `exec` (children in kwok's group) are stopped with it. A recorded PID is
  * signalled only after /proc confirms it is still the binary we started with our run directory in its
- * arguments, so a reused PID is never touched.
+ * arguments, and from then on only while its start time is the one read then, so a reused PID is
+ * never touched. /proc is read through src/testing/process-tree.ts, shared with with-cluster and
+ * the e2e tests' owned processes.
  */
 import { spawn } from 'node:child_process';
-import { closeSync, openSync, readdirSync, readFileSync, readlinkSync } from 'node:fs';
+import { closeSync, openSync, readFileSync, readlinkSync } from 'node:fs';
 import { open } from 'node:fs/promises';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { groupMembers, isAlive, isRunning, isSameProcess, procStat } from '../../src/testing/process-tree.ts';
 
 export interface ProcessRecord {
   readonly name: string;
@@ -60,23 +63,6 @@ export function startProcess(
   }
 }
 
-function procStat(pid: number): { state: string; pgrp: number } | undefined {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    // The command name is in parentheses and may contain spaces; fields after it are fixed.
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    return { state: fields[0] ?? '', pgrp: Number(fields[2]) };
-  } catch {
-    return undefined;
-  }
-}
-
-/** Running and not a zombie (a zombie already exited; its parent just has not reaped it). */
-export function isAlive(pid: number): boolean {
-  const stat = procStat(pid);
-  return stat !== undefined && stat.state !== 'Z' && stat.state !== 'X';
-}
-
 /** The PID is alive and still the process we recorded. */
 export function isOurs(record: ProcessRecord): boolean {
   if (!isAlive(record.pid)) return false;
@@ -95,50 +81,39 @@ export function isOurs(record: ProcessRecord): boolean {
  * group, hence the /proc check of each member instead of a blind kill(-pid).
  */
 export function orphanedGroupMembers(record: ProcessRecord): number[] {
-  let entries: string[];
-  try {
-    entries = readdirSync('/proc');
-  } catch {
-    return [];
-  }
-  const members: number[] = [];
-  for (const entry of entries) {
-    if (!/^\d+$/.test(entry)) continue;
-    const pid = Number(entry);
-    if (pid === record.pid || pid === process.pid) continue;
-    const stat = procStat(pid);
-    if (stat?.pgrp !== record.pid || !isAlive(pid)) continue;
-    let ours = false;
-    try {
-      ours = readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes(record.marker);
-      if (!ours) {
-        const cwd = readlinkSync(`/proc/${pid}/cwd`);
-        ours = cwd === record.marker || cwd.startsWith(`${record.marker}/`);
-      }
-    } catch {
-      ours = false;
-    }
-    if (ours) members.push(pid);
-  }
-  return members;
+  // The leader's start time is gone with it: every member counts (notBefore 0), the run directory decides.
+  return groupMembers(record.pid, 0)
+    .filter((member) => member.pid !== record.pid && namesRunDir(member.pid, record.marker))
+    .map((member) => member.pid);
 }
 
-function signal(record: ProcessRecord, sig: NodeJS.Signals): void {
-  const stat = procStat(record.pid);
+function namesRunDir(pid: number, runDir: string): boolean {
   try {
-    // Signal the whole group when the process leads it (it does: we start it detached).
-    process.kill(stat?.pgrp === record.pid ? -record.pid : record.pid, sig);
+    if (readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes(runDir)) return true;
+    const cwd = readlinkSync(`/proc/${pid}/cwd`);
+    return cwd === runDir || cwd.startsWith(`${runDir}/`);
+  } catch {
+    return false;
+  }
+}
+
+/** Signals the process started at `start` (its whole group when it leads one: it does, started detached); nothing once it is gone. */
+function signal(pid: number, start: number, sig: NodeJS.Signals): void {
+  const stat = procStat(pid);
+  if (!isRunning(stat) || stat.start !== start) return;
+  try {
+    process.kill(stat.pgrp === pid ? -pid : pid, sig);
   } catch {
     // Already gone.
   }
 }
 
-async function waitGone(pid: number, deadline: number): Promise<boolean> {
+async function waitGone(pid: number, start: number, deadline: number): Promise<boolean> {
   while (Date.now() < deadline) {
-    if (!isAlive(pid)) return true;
+    if (!isSameProcess(pid, start)) return true;
     await sleep(25);
   }
-  return !isAlive(pid);
+  return !isSameProcess(pid, start);
 }
 
 /**
@@ -169,19 +144,24 @@ export async function stopProcesses(
       results.push({ name: record.name, pid: record.pid, outcome: 'not-running' });
       continue;
     }
-    signal(record, 'SIGTERM');
-    if (await waitGone(record.pid, Date.now() + graceMs)) {
-      // Leftover group members (kwok's exec children) get no grace.
-      try {
-        process.kill(-record.pid, 'SIGKILL');
-      } catch {
-        // The group is empty.
+    // Checked to be ours just now: from here on its start time names it, so a reused PID is never signalled.
+    const start = procStat(record.pid)?.start ?? 0;
+    signal(record.pid, start, 'SIGTERM');
+    if (await waitGone(record.pid, start, Date.now() + graceMs)) {
+      // Leftover group members (kwok's exec children) get no grace. The group is still the one our
+      // process led while it has members that started after it (a PGID is not reused while in use).
+      if (groupMembers(record.pid, start).length > 0) {
+        try {
+          process.kill(-record.pid, 'SIGKILL');
+        } catch {
+          // The group emptied meanwhile.
+        }
       }
       results.push({ name: record.name, pid: record.pid, outcome: 'terminated' });
       continue;
     }
-    signal(record, 'SIGKILL');
-    const gone = await waitGone(record.pid, Date.now() + 5_000);
+    signal(record.pid, start, 'SIGKILL');
+    const gone = await waitGone(record.pid, start, Date.now() + 5_000);
     results.push({ name: record.name, pid: record.pid, outcome: gone ? 'killed' : 'survived' });
   }
   return results;

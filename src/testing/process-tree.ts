@@ -43,6 +43,11 @@ export function isRunning(stat: ProcStat | undefined): stat is ProcStat {
   return stat !== undefined && stat.state !== 'Z' && stat.state !== 'X';
 }
 
+/** `pid` names a running process (any: pair it with a start time, isSameProcess, to know which). */
+export function isAlive(pid: number): boolean {
+  return isRunning(procStat(pid));
+}
+
 /** The process started at `start` is still running under `pid`. */
 export function isSameProcess(pid: number, start: number): boolean {
   const stat = procStat(pid);
