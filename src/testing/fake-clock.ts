@@ -27,6 +27,13 @@ export class FakeClock implements Clock {
     return this.#timers.length;
   }
 
+  /** When the earliest pending timer is due (undefined: none); a scheduler advances exactly to it. */
+  get nextDueAt(): number | undefined {
+    let at: number | undefined;
+    for (const t of this.#timers) if (at === undefined || t.at < at) at = t.at;
+    return at;
+  }
+
   sleep(ms: number, signal: AbortSignal): Promise<void> {
     if (signal.aborted) return Promise.reject(signal.reason as Error);
     // Zero-length sleeps complete on their own, like a real timer due now.

@@ -1,0 +1,472 @@
+/**
+ * A deterministic world for issue 14's "a crash at every step" over the whole write path (test-only;
+ * src/controller/crash-schedule.test.ts drives it): the real HookRunRunner (hookrun-run.ts: openJournal,
+ * mergeRecovery, the takeover, StartWriter, the status JournalWriter) over an in-memory HookRun and
+ * HookRunJournal whose every request waits until the schedule answers it, on one FakeClock, with
+ * FakeExecutor's execs ending as the clock moves.
+ *
+ * A step is one scheduler decision: answer one waiting request (stored and acknowledged, stored with
+ * the answer lost, refused with a 409 after someone else's metadata edit, or failed without being
+ * stored), move the clock to its next timer (execs end, writers wake), or a world event (a second
+ * controller takes the run over while the first still runs; someone deletes the journal). A crash
+ * keeps only what the store holds (and, per write in flight, maybe that write: stored, the answer
+ * lost); `snapshot` + `World.afterCrash` start a new world from it, so a crash at step k needs no
+ * replay of steps 0..k-1. What must survive every crash for the invariants (every exec, every start
+ * and outcome a stored object ever held) is in `History`.
+ */
+import type { HookRun, HookRunJournal, HookRunResult } from '../controller/hookrun-types.ts';
+import { STATUS_BUDGET_BYTES } from '../controller/hookrun-types.ts';
+import type { HookRunJournalStore } from '../kube/hookrunjournals.ts';
+import { HookRunRunner, type HookRunApi, type RunOutcome } from '../controller/hookrun-run.ts';
+import { JOURNAL_OUTCOMES_MAX } from '../controller/start-journal.ts';
+import type { ExecOutcome, ExecRequest, PodExecutor, PodLister } from '../run/ports.ts';
+import { FakeClock, settle } from './fake-clock.ts';
+import { FakeExecutor, FakeWatcher, podWith } from './run-fakes.ts';
+import type { PodManifest } from '../model/pod.ts';
+
+export const NS = 'db';
+const NAME = 'run';
+
+export interface Shape {
+  /** Pods; each gets `perPod` hooks (`p<i>#<index>`). */
+  readonly pods: number;
+  readonly perPod: number;
+  readonly concurrency: number;
+  /** Fates of a write's answer: probabilities of lost (stored, answer lost), conflict (409) and fail (not stored); the rest is ok. */
+  readonly lost: number;
+  readonly conflict: number;
+  readonly fail: number;
+  /** A second controller may take the run over while the first still runs (at most twice). */
+  readonly takeover: boolean;
+  /** Someone may delete the HookRunJournal (once). */
+  readonly deleteJournal: boolean;
+}
+
+type Op = 'status-put' | 'hookrun-get' | 'journal-get' | 'journal-put' | 'journal-create' | 'journal-delete';
+type Fate = 'ok' | 'lost' | 'conflict' | 'fail';
+
+interface Request {
+  readonly id: number;
+  readonly inc: Incarnation;
+  readonly op: Op;
+  readonly body: HookRun | HookRunJournal | undefined;
+  readonly resolve: (v: unknown) => void;
+  readonly reject: (e: unknown) => void;
+}
+
+interface Durable {
+  hookRun: HookRun;
+  journal: HookRunJournal | undefined;
+  rv: number;
+  uids: number;
+}
+
+export interface Exec {
+  readonly id: string;
+  readonly holder: string;
+  readonly step: number;
+  /** What the command ended with (undefined: still running, or aborted). */
+  status?: 'succeeded' | 'failed';
+  exitCode?: number;
+}
+
+/** What outlives every crash: the side-effect log and what the stored objects ever held. */
+export interface History {
+  readonly executed: Exec[];
+  /** Hooks whose start a stored HookRunJournal held at some point. */
+  readonly everStarted: Set<string>;
+  /** A real outcome (not interrupted) a stored object held: the hook's final must keep it. */
+  readonly everOutcome: Map<string, { status: string; exitCode: number | null; inStatus: boolean }>;
+  readonly schedule: string[];
+  readonly violations: string[];
+  /** The journal was deleted at some point (ADR 0024: then nothing without a final result may run). */
+  journalDeleted: boolean;
+  incarnations: number;
+  takeovers: number;
+  /** Per incarnation that resumed: hooks it recorded interrupted that no stored object had recorded so. */
+  readonly interruptedPerResume: { holder: string; count: number; lost: boolean }[];
+  /** Holders that found the journal lost (they must exec nothing). */
+  readonly lostOpens: Set<string>;
+  step: number;
+}
+
+export function newHistory(): History {
+  return { executed: [], everStarted: new Set(), everOutcome: new Map(), schedule: [], violations: [], journalDeleted: false, incarnations: 0, takeovers: 0, interruptedPerResume: [], lostOpens: new Set(), step: 0 };
+}
+
+function cloneHistory(h: History): History {
+  return { ...h, executed: h.executed.map((e) => ({ ...e })), everStarted: new Set(h.everStarted), everOutcome: new Map([...h.everOutcome].map(([k, v]) => [k, { ...v }])), schedule: [...h.schedule], violations: [...h.violations], interruptedPerResume: h.interruptedPerResume.map((x) => ({ ...x })), lostOpens: new Set(h.lostOpens) };
+}
+
+/** What a crash leaves: the stored objects, the writes in flight (each may have been stored), the history. */
+export interface Snapshot {
+  readonly durable: Durable;
+  readonly inFlight: readonly { readonly op: Op; readonly body: HookRun | HookRunJournal | undefined }[];
+  readonly history: History;
+  readonly now: number;
+}
+
+export const resultId = (r: { readonly pod: string; readonly index: number }): string => `${r.pod}#${r.index}`;
+const isFinal = (r: HookRunResult): boolean => r.status !== 'pending' && r.status !== 'running';
+
+export function initialHookRun(shape: Shape): HookRun {
+  const pre = Array.from({ length: shape.perPod }, (_, i) => ({ exec: { container: 'c', command: ['/bin/sh', '-c', `#${i}`], onError: 'Continue' } }));
+  return {
+    apiVersion: 'kubehooks.dev/v1alpha1',
+    kind: 'HookRun',
+    metadata: { name: NAME, namespace: NS, uid: 'hr-uid', resourceVersion: '1', generation: 1 },
+    spec: { phase: 'pre-backup', concurrency: shape.concurrency, backup: { apiVersion: 'velero.io/v1', kind: 'Backup', metadata: { name: 'nightly' }, spec: { hooks: { resources: [{ name: 'all', pre }] } } } },
+  };
+}
+
+export function hookIds(shape: Shape): string[] {
+  const ids: string[] = [];
+  for (let p = 0; p < shape.pods; p++) for (let i = 0; i < shape.perPod; i++) ids.push(`p${p}#${i}`);
+  return ids;
+}
+
+function pods(shape: Shape): PodManifest[] {
+  return Array.from({ length: shape.pods }, (_, p) => podWith(`p${p}`, { c: 'running' }, { namespace: NS }));
+}
+
+class Incarnation {
+  readonly holder: string;
+  readonly ctl = new AbortController();
+  readonly logs: string[] = [];
+  outcome: RunOutcome | { kind: 'error'; why: string } | undefined;
+  /** The HookRun and journal this incarnation read first (for counting what it newly interrupted). */
+  readHookRun: HookRun;
+  readJournal: HookRunJournal | undefined | 'unread' = 'unread';
+  planWritten = false;
+  constructor(holder: string, hookRun: HookRun) {
+    this.holder = holder;
+    this.readHookRun = hookRun;
+  }
+}
+
+function httpError(statusCode: number, message: string): Error {
+  return Object.assign(new Error(message), { statusCode });
+}
+
+function unreachable(message: string): Error {
+  return Object.assign(new Error(message), { code: 'unreachable' });
+}
+
+/** The store, the clock, the execs and the controllers of one world (between two crashes). */
+export class World {
+  readonly clock: FakeClock;
+  readonly history: History;
+  readonly #shape: Shape;
+  readonly #seed: number;
+  readonly #durable: Durable;
+  readonly #requests: Request[] = [];
+  readonly #incarnations: Incarnation[] = [];
+  readonly #executor: FakeExecutor;
+  #requestIds = 0;
+
+  private constructor(shape: Shape, seed: number, durable: Durable, history: History, now: number) {
+    this.#shape = shape;
+    this.#seed = seed;
+    this.#durable = durable;
+    this.history = history;
+    this.clock = new FakeClock(now);
+    this.#executor = new FakeExecutor(this.clock, (req) => this.#script(req));
+  }
+
+  static fresh(shape: Shape, seed: number): World {
+    return new World(shape, seed, { hookRun: initialHookRun(shape), journal: undefined, rv: 1, uids: 0 }, newHistory(), Date.UTC(2026, 11, 3, 12, 0, 0));
+  }
+
+  /** A world after a crash: the snapshot's objects, each write that was in flight stored when `stored(i)` says so. */
+  static afterCrash(shape: Shape, seed: number, snap: Snapshot, stored: (i: number) => boolean): World {
+    const w = new World(shape, seed, { ...snap.durable }, cloneHistory(snap.history), snap.now);
+    snap.inFlight.forEach((r, i) => {
+      if (!stored(i)) return;
+      try {
+        w.#apply(r.op, r.body, undefined);
+        w.history.schedule.push(`  crash: in-flight ${r.op} stored (answer lost)`);
+      } catch (error) {
+        w.history.schedule.push(`  crash: in-flight ${r.op} reached the server, refused: ${error instanceof Error ? error.message : String(error)}`);
+      }
+    });
+    w.history.schedule.push(`  crash at ${new Date(snap.now).toISOString()}: memory gone`);
+    return w;
+  }
+
+  snapshot(): Snapshot {
+    // The stored objects are replaced, never changed in place: a snapshot may share them.
+    return {
+      durable: { ...this.#durable },
+      inFlight: this.#requests.filter((r) => r.op === 'status-put' || r.op === 'journal-put' || r.op === 'journal-create' || r.op === 'journal-delete').map((r) => ({ op: r.op, body: r.body })),
+      history: cloneHistory(this.history),
+      now: this.clock.now(),
+    };
+  }
+
+  get stored(): { readonly hookRun: HookRun; readonly journal: HookRunJournal | undefined } {
+    return this.#durable;
+  }
+
+  get complete(): boolean {
+    return this.#durable.hookRun.status?.completionTime !== undefined;
+  }
+
+  get alive(): number {
+    return this.#incarnations.filter((i) => i.outcome === undefined).length;
+  }
+
+  /** Exec delays and exit codes: a function of the seed and the hook (the same in every world). */
+  #script(req: ExecRequest): { delayMs: number; exitCode: number; stdout: string } {
+    const id = `${req.pod}${req.command.at(-1) ?? ''}`;
+    let h = this.#seed >>> 0;
+    for (const c of id) h = Math.imul(h ^ c.charCodeAt(0), 0x9e3779b1) >>> 0;
+    // Output past the status tail (1 KiB at most) now and then: the caps must hold.
+    return { delayMs: 20 + (h % 400), exitCode: h % 7 === 0 ? 1 : 0, stdout: h % 5 === 0 ? `out ${id} `.repeat(300) : `ok ${id}` };
+  }
+
+  /** A controller process starts (or takes the run over) from the HookRun as stored. */
+  start(why: string): void {
+    const n = ++this.history.incarnations;
+    const inc = new Incarnation(`ctl-${n}`, structuredClone(this.#durable.hookRun));
+    this.#incarnations.push(inc);
+    this.history.schedule.push(`  ${why}: ${inc.holder} starts`);
+    const executor: PodExecutor = {
+      exec: async (req: ExecRequest): Promise<ExecOutcome> => {
+        const id = `${req.pod}${req.command.at(-1) ?? ''}`;
+        if (!this.history.everStarted.has(id)) this.history.violations.push(`${inc.holder} executed ${id} before a stored journal held its start`);
+        const e: Exec = { id, holder: inc.holder, step: this.history.step };
+        this.history.executed.push(e);
+        const out = await this.#executor.exec(req);
+        if (out.kind === 'exited') {
+          e.status = out.exitCode === 0 ? 'succeeded' : 'failed';
+          e.exitCode = out.exitCode;
+        }
+        return out;
+      },
+    };
+    const lister: PodLister = { list: () => Promise.resolve(pods(this.#shape)) };
+    const runner = new HookRunRunner({
+      api: this.#api(inc), journals: this.#journals(inc), executor, watcher: new FakeWatcher(), lister, clock: this.clock, systemNamespace: NS, holder: inc.holder,
+      log: (m) => {
+        inc.logs.push(m);
+        if (m.includes('nothing runs')) this.history.lostOpens.add(inc.holder);
+      },
+    });
+    runner.run(structuredClone(inc.readHookRun), inc.ctl.signal).then((o) => {
+      inc.outcome = o;
+      this.history.schedule.push(`  ${inc.holder} ended: ${o.kind}${o.kind === 'stopped' ? ` (${o.why})` : ''}`);
+    }, (error: unknown) => {
+      inc.outcome = { kind: 'error', why: error instanceof Error ? error.message : String(error) };
+      this.history.schedule.push(`  ${inc.holder} ended: error (${inc.outcome.why})`);
+    });
+  }
+
+  #request(inc: Incarnation, op: Op, body: HookRun | HookRunJournal | undefined): Promise<never> {
+    return new Promise((resolve, reject) => {
+      // Bodies are stored as sent: the writers build each one afresh and never change it after.
+      this.#requests.push({ id: ++this.#requestIds, inc, op, body, resolve: resolve as (v: unknown) => void, reject });
+    });
+  }
+
+  #api(inc: Incarnation): HookRunApi {
+    return {
+      get: () => this.#request(inc, 'hookrun-get', undefined),
+      replaceStatus: (hr) => {
+        if (!inc.planWritten) {
+          inc.planWritten = true;
+          this.#countInterrupted(inc, hr);
+        }
+        return this.#request(inc, 'status-put', hr);
+      },
+      getVelero: () => Promise.resolve(undefined),
+      event: () => Promise.resolve({ ok: true }),
+    };
+  }
+
+  #journals(inc: Incarnation): HookRunJournalStore {
+    return {
+      get: () => this.#request(inc, 'journal-get', undefined),
+      create: (j) => this.#request(inc, 'journal-create', j),
+      replace: (j) => this.#request(inc, 'journal-put', j),
+      delete: () => this.#request(inc, 'journal-delete', undefined),
+    };
+  }
+
+  /** A resumed incarnation's first status write: how many hooks it newly records interrupted. */
+  #countInterrupted(inc: Incarnation, hr: HookRun): void {
+    if (inc.readHookRun.status?.startTime === undefined) return;
+    const before = new Set((inc.readHookRun.status.results ?? []).filter(isFinal).map(resultId));
+    const journal = inc.readJournal === 'unread' ? undefined : inc.readJournal;
+    for (const e of journal?.spec.entries ?? []) if (e.outcome !== undefined) before.add(resultId(e));
+    const count = (hr.status?.results ?? []).filter((r) => r.reasonCode === 'interrupted' && !before.has(resultId(r))).length;
+    this.history.interruptedPerResume.push({ holder: inc.holder, count, lost: this.history.lostOpens.has(inc.holder) });
+  }
+
+  /** Lets every continuation run until nothing moves. */
+  async drain(): Promise<void> {
+    let last = '';
+    for (;;) {
+      await settle(1);
+      const now = `${this.#requests.length}/${this.clock.pendingTimers}/${this.history.executed.length}/${this.alive}`;
+      if (now === last) return;
+      last = now;
+    }
+  }
+
+  /** The choices of this step, as labels (the schedule prints them). */
+  choices(): string[] {
+    const out = this.#requests.map((r) => `answer ${r.op}#${r.id} (${r.inc.holder})`);
+    if (this.clock.nextDueAt !== undefined) out.push('tick');
+    if (this.#shape.takeover && this.history.takeovers < 2 && this.alive > 0) out.push('takeover');
+    if (this.#shape.deleteJournal && !this.history.journalDeleted && this.#durable.journal !== undefined) out.push('delete-journal');
+    return out;
+  }
+
+  /** Takes one step; `r` is the schedule's randomness. */
+  async step(r: () => number): Promise<void> {
+    const choices = this.choices();
+    // World events are rare: they are picked only when the roll says so.
+    const events = choices.filter((c) => c === 'takeover' || c === 'delete-journal');
+    const normal = choices.filter((c) => c !== 'takeover' && c !== 'delete-journal');
+    const event = events.length > 0 && r() < 0.03 ? events[Math.floor(r() * events.length)] : undefined;
+    const pick = event ?? normal[Math.floor(r() * normal.length)];
+    const step = this.history.step++;
+    if (pick === undefined) throw new Error('no choice');
+    if (pick === 'tick') {
+      const due = this.clock.nextDueAt ?? this.clock.now();
+      this.history.schedule.push(`${step}: tick +${due - this.clock.now()} ms`);
+      await this.clock.advance(due - this.clock.now());
+    } else if (pick === 'takeover') {
+      this.history.takeovers++;
+      this.history.schedule.push(`${step}: takeover (the running controller is paused, not dead)`);
+      this.start('takeover');
+    } else if (pick === 'delete-journal') {
+      this.history.journalDeleted = true;
+      this.#durable.journal = undefined;
+      this.history.schedule.push(`${step}: someone deletes the HookRunJournal`);
+    } else {
+      const i = this.#requests.findIndex((q) => pick.startsWith(`answer ${q.op}#${q.id} `));
+      const [req] = this.#requests.splice(i, 1);
+      if (req === undefined) throw new Error(`no request for ${pick}`);
+      const fate = this.#fate(req.op, r);
+      this.history.schedule.push(`${step}: ${pick}: ${fate}`);
+      this.#answer(req, fate);
+    }
+    await this.drain();
+  }
+
+  #fate(op: Op, r: () => number): Fate {
+    const x = r();
+    const s = this.#shape;
+    if (op === 'hookrun-get' || op === 'journal-get') return x < s.fail ? 'fail' : 'ok';
+    if (x < s.lost) return 'lost';
+    if (x < s.lost + s.conflict && (op === 'status-put' || op === 'journal-put')) return 'conflict';
+    if (x < s.lost + s.conflict + s.fail) return 'fail';
+    return 'ok';
+  }
+
+  #answer(req: Request, fate: Fate): void {
+    if (fate === 'fail') {
+      req.reject(unreachable(`injected: ${req.op} failed, not stored`));
+      return;
+    }
+    if (fate === 'conflict') {
+      // Someone else edits metadata (a label): the resourceVersion moves, the content stays.
+      const d = this.#durable;
+      if (req.op === 'status-put') d.hookRun = { ...d.hookRun, metadata: { ...d.hookRun.metadata, resourceVersion: String(++d.rv) } };
+      else if (d.journal !== undefined) d.journal = { ...d.journal, metadata: { ...d.journal.metadata, resourceVersion: String(++d.rv) } };
+    }
+    let answer: unknown;
+    try {
+      answer = this.#apply(req.op, req.body, req.inc);
+    } catch (error) {
+      req.reject(error);
+      return;
+    }
+    if (fate === 'lost' && req.op !== 'hookrun-get' && req.op !== 'journal-get') req.reject(unreachable(`injected: ${req.op} stored, answer lost`));
+    else req.resolve(answer);
+  }
+
+  /** The API server's side of one request (throws its refusal); `inc` undefined: a crashed process's write. */
+  #apply(op: Op, body: HookRun | HookRunJournal | undefined, inc: Incarnation | undefined): unknown {
+    const d = this.#durable;
+    switch (op) {
+      case 'hookrun-get':
+        return structuredClone(d.hookRun);
+      case 'journal-get': {
+        const answer = structuredClone(d.journal);
+        if (inc !== undefined && inc.readJournal === 'unread') inc.readJournal = answer;
+        return answer;
+      }
+      case 'status-put': {
+        const hr = body as HookRun;
+        if (hr.metadata.resourceVersion !== d.hookRun.metadata.resourceVersion) throw httpError(409, 'conflict: hookruns/status');
+        const previous = d.hookRun;
+        d.hookRun = { ...d.hookRun, ...(hr.status === undefined ? {} : { status: hr.status }), metadata: { ...d.hookRun.metadata, resourceVersion: String(++d.rv) } };
+        this.#statusStored(previous, d.hookRun);
+        return structuredClone(d.hookRun);
+      }
+      case 'journal-put': {
+        const j = body as HookRunJournal;
+        if (d.journal === undefined) throw httpError(404, 'hookrunjournals not found');
+        if (j.metadata.resourceVersion !== d.journal.metadata.resourceVersion) throw httpError(409, 'conflict: hookrunjournals');
+        d.journal = { ...j, metadata: { ...d.journal.metadata, resourceVersion: String(++d.rv) } };
+        this.#journalStored(d.journal);
+        return structuredClone(d.journal);
+      }
+      case 'journal-create': {
+        const j = body as HookRunJournal;
+        if (d.journal !== undefined) throw httpError(409, 'hookrunjournals already exists');
+        d.journal = { ...j, metadata: { ...j.metadata, uid: `journal-${++d.uids}`, resourceVersion: String(++d.rv) } };
+        this.#journalStored(d.journal);
+        return structuredClone(d.journal);
+      }
+      case 'journal-delete':
+        d.journal = undefined;
+        return undefined;
+    }
+  }
+
+  #journalStored(j: HookRunJournal): void {
+    const h = this.history;
+    const finals = new Set((this.#durable.hookRun.status?.results ?? []).filter(isFinal).map(resultId));
+    let lacking = 0;
+    for (const e of j.spec.entries) {
+      const id = resultId(e);
+      h.everStarted.add(id);
+      if (!finals.has(id)) lacking++;
+      if ('stdout' in e || 'stderr' in e || (e.outcome !== undefined && ('stdout' in e.outcome || 'reason' in e.outcome))) h.violations.push(`journal entry ${id} carries output`);
+      if (e.outcome !== undefined && e.outcome.reasonCode !== 'interrupted') this.#outcome(id, e.outcome.status, e.outcome.exitCode, 'journal');
+    }
+    // ADR 0024: at most concurrency + JOURNAL_OUTCOMES_MAX entries whose final result the status lacks.
+    if (lacking > this.#shape.concurrency + JOURNAL_OUTCOMES_MAX) h.violations.push(`journal holds ${lacking} entries the status lacks > ${this.#shape.concurrency} + ${JOURNAL_OUTCOMES_MAX}`);
+  }
+
+  #statusStored(previous: HookRun, next: HookRun): void {
+    const h = this.history;
+    const tail = next.status?.outputTailBytes ?? 0;
+    const before = new Map((previous.status?.results ?? []).filter(isFinal).map((r) => [resultId(r), r]));
+    const ids = new Set<string>();
+    for (const r of next.status?.results ?? []) {
+      const id = resultId(r);
+      if (ids.has(id)) h.violations.push(`status lists ${id} twice`);
+      ids.add(id);
+      for (const text of [r.stdout, r.stderr]) {
+        if (Buffer.byteLength(JSON.stringify(text)) - 2 > tail) h.violations.push(`status output of ${id} is over the ${tail}-byte tail`);
+      }
+      const was = before.get(id);
+      if (was !== undefined && JSON.stringify(was) !== JSON.stringify(r)) h.violations.push(`a final result changed in the status: ${id} ${JSON.stringify(was)} -> ${JSON.stringify(r)}`);
+      if (isFinal(r) && r.reasonCode !== 'interrupted' && r.status !== 'not-run') this.#outcome(id, r.status, r.exitCode, 'status');
+    }
+    for (const id of before.keys()) if (!ids.has(id)) h.violations.push(`a final result left the status: ${id}`);
+    const bytes = Buffer.byteLength(JSON.stringify(next));
+    if (bytes > STATUS_BUDGET_BYTES) h.violations.push(`HookRun is ${bytes} bytes > ${STATUS_BUDGET_BYTES}`);
+  }
+
+  #outcome(id: string, status: string, exitCode: number | null, where: string): void {
+    const known = this.history.everOutcome.get(id);
+    if (known === undefined) this.history.everOutcome.set(id, { status, exitCode, inStatus: where === 'status' });
+    else if (where === 'status' && !known.inStatus) this.history.everOutcome.set(id, { ...known, inStatus: true });
+    if (known !== undefined && (known.status !== status || known.exitCode !== exitCode)) this.history.violations.push(`${where} holds ${id} as ${status}/${String(exitCode)}, earlier ${known.status}/${String(known.exitCode)}`);
+  }
+}
