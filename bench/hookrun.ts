@@ -59,6 +59,9 @@ interface Round {
   readonly statuses: Readonly<Record<string, number>>;
   readonly execWindowMs: number;
   readonly execWindowHooksPerSecond: number;
+  /** Mean exec duration (the results' durationMs) and Σ durationMs ÷ (window × concurrency). */
+  readonly meanExecMs: number;
+  readonly slotOccupancy: number;
   /** CLI: process wall time; HookRun: creation → completionTime as seen by the bench's poll. */
   readonly wallMs: number;
   readonly statusWrites?: number;
@@ -80,14 +83,25 @@ interface ResultRow {
   readonly durationMs: number | null;
 }
 
-function execWindow(results: readonly ResultRow[]): { ms: number; perSecond: number; statuses: Record<string, number> } {
+/**
+ * The exec window, and how busy the slots were in it: `meanExecMs` (each result's own durationMs)
+ * and `slotOccupancy` = Σ durationMs ÷ (window × concurrency): 1 = every slot always in an exec; less
+ * = slots waited (for the journal, for the limiter's next hook, for the process's event loop).
+ */
+function execWindow(results: readonly ResultRow[], concurrency: number): { ms: number; perSecond: number; statuses: Record<string, number>; meanExecMs: number; slotOccupancy: number } {
   const statuses: Record<string, number> = {};
   for (const r of results) statuses[r.status] = (statuses[r.status] ?? 0) + 1;
   const started = results.filter((r) => r.startedAt !== null);
   const starts = started.map((r) => Date.parse(r.startedAt ?? ''));
   const ends = started.map((r) => Date.parse(r.startedAt ?? '') + (r.durationMs ?? 0));
   const ms = started.length === 0 ? Number.NaN : Math.max(...ends) - Math.min(...starts);
-  return { ms, perSecond: round(started.length / (ms / 1000)), statuses };
+  const busy = started.reduce((sum, r) => sum + (r.durationMs ?? 0), 0);
+  return { ms, perSecond: round(started.length / (ms / 1000)), statuses, meanExecMs: round(busy / started.length), slotOccupancy: round(busy / (ms * concurrency), 2) };
+}
+
+/** Extra `kubehooks controller` flags for an experiment (`KUBEHOOKS_BENCH_CONTROLLER_ARGS="--start-lookahead 32"`), split on spaces. */
+function controllerExtraArgs(): string[] {
+  return (process.env['KUBEHOOKS_BENCH_CONTROLLER_ARGS'] ?? '').split(' ').filter((a) => a !== '');
 }
 
 async function sleep(ms: number, signal: AbortSignal): Promise<void> {
@@ -107,7 +121,7 @@ interface ControllerProcess {
 
 /** `kubehooks controller` as a child with its peak RSS sampled; stopped by its PID (SIGTERM, then SIGKILL). */
 function startController(bin: string, kubeconfig: string, namespace: string, port: number, proc: ControllerProcess): { pid: number; stop(): Promise<{ peakRssMiB: number; cpuSeconds: number; code: number | null; stderr: string }> } {
-  const child = spawn(process.execPath, [...proc.nodeFlags, bin, 'controller', '--kubeconfig', kubeconfig, '-n', namespace, '--system-namespace', namespace, '--metrics-addr', `127.0.0.1:${port}`], { stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, ...proc.env } });
+  const child = spawn(process.execPath, [...proc.nodeFlags, bin, 'controller', '--kubeconfig', kubeconfig, '-n', namespace, '--system-namespace', namespace, '--metrics-addr', `127.0.0.1:${port}`, ...controllerExtraArgs()], { stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, ...proc.env } });
   const pid = child.pid ?? -1;
   let peak = 0;
   let cpu = 0;
@@ -237,8 +251,8 @@ export async function benchHookRun(o: HookRunBenchOptions): Promise<string> {
       const probed = o.heapProbe === true || o.heapSnapshotAt !== undefined
         ? probe({ out: probeFile, snapshot: o.heapSnapshotAt === undefined ? undefined : { file: snapshotFile, at: o.heapSnapshotAt } })
         : { nodeFlags: [], env: {} };
-      const controllerProcess = { nodeFlags: [...(o.nodeFlags ?? []), ...probed.nodeFlags], env: { ...(o.env ?? {}), ...probed.env } };
-      log(`H: controller ${o.bin}${controllerProcess.nodeFlags.length === 0 ? '' : ` node flags ${controllerProcess.nodeFlags.join(' ')}`}${Object.keys(o.env ?? {}).length === 0 ? '' : ` env ${JSON.stringify(o.env)}`}`);
+      const controllerProcess = { nodeFlags: [...(o.nodeFlags ?? []), ...probed.nodeFlags], env: { ...(o.env ?? {}), ...probed.env }, args: controllerExtraArgs() };
+      log(`H: controller ${o.bin}${controllerProcess.nodeFlags.length === 0 ? '' : ` node flags ${controllerProcess.nodeFlags.join(' ')}`}${Object.keys(o.env ?? {}).length === 0 ? '' : ` env ${JSON.stringify(o.env)}`}${controllerExtraArgs().length === 0 ? '' : ` args ${controllerExtraArgs().join(' ')}`}`);
       const controller = startController(o.bin, kubeconfig, namespace, port, controllerProcess);
       let controllerStop: Awaited<ReturnType<typeof controller.stop>> | undefined;
       const rounds: Round[] = [];
@@ -262,9 +276,9 @@ export async function benchHookRun(o: HookRunBenchOptions): Promise<string> {
               } catch {
                 log(`H: the CLI printed no JSON (exit ${String(cli.code)}): ${cli.stderr.slice(-500)}`);
             }
-            const cw = execWindow(cliResults);
-            rounds.push({ kind: 'cli', hooks: cliResults.length, statuses: cw.statuses, execWindowMs: cw.ms, execWindowHooksPerSecond: cw.perSecond, wallMs: cli.wallMs, peakRssMiB: round(cli.peakRssKiB / 1024), cpuSeconds: cliCpu, loadAverage1m: round(loadavg()[0] ?? Number.NaN, 2) });
-            log(`H round ${r + 1} CLI: ${JSON.stringify(cw.statuses)}, exec window ${cw.ms} ms, ${cw.perSecond} hooks/s, wall ${cli.wallMs} ms, load ${round(loadavg()[0] ?? 0, 1)}`);
+            const cw = execWindow(cliResults, o.concurrency);
+            rounds.push({ kind: 'cli', hooks: cliResults.length, statuses: cw.statuses, execWindowMs: cw.ms, execWindowHooksPerSecond: cw.perSecond, meanExecMs: cw.meanExecMs, slotOccupancy: cw.slotOccupancy, wallMs: cli.wallMs, peakRssMiB: round(cli.peakRssKiB / 1024), cpuSeconds: cliCpu, loadAverage1m: round(loadavg()[0] ?? Number.NaN, 2) });
+            log(`H round ${r + 1} CLI: ${JSON.stringify(cw.statuses)}, exec window ${cw.ms} ms, ${cw.perSecond} hooks/s, mean exec ${cw.meanExecMs} ms, slot occupancy ${cw.slotOccupancy}, wall ${cli.wallMs} ms, load ${round(loadavg()[0] ?? 0, 1)}`);
             }
 
             // HookRun
@@ -294,13 +308,13 @@ export async function benchHookRun(o: HookRunBenchOptions): Promise<string> {
             const writes = (await statusPuts(api)) - putsBefore;
             const jwrites = (await journalWrites(api)) - journalBefore;
             const results = hr.status?.results ?? [];
-            const hw = execWindow(results);
+            const hw = execWindow(results, o.concurrency);
             const runMs = Date.parse(hr.status?.completionTime ?? '') - Date.parse(hr.status?.startTime ?? '');
             rounds.push({
-              kind: 'hookrun', hooks: results.length, statuses: hw.statuses, execWindowMs: hw.ms, execWindowHooksPerSecond: hw.perSecond, wallMs,
+              kind: 'hookrun', hooks: results.length, statuses: hw.statuses, execWindowMs: hw.ms, execWindowHooksPerSecond: hw.perSecond, meanExecMs: hw.meanExecMs, slotOccupancy: hw.slotOccupancy, wallMs,
               statusWrites: writes, runMs, statusWritesPerSecond: round(writes / (runMs / 1000), 2), journalWrites: jwrites, journalWritesPerSecond: round(jwrites / (runMs / 1000), 2), statusBytes: Buffer.byteLength(body), cpuSeconds: cpu, loadAverage1m: round(loadavg()[0] ?? Number.NaN, 2),
             });
-            log(`H round ${r + 1} HookRun: ${hr.status?.phase ?? '?'} ${JSON.stringify(hw.statuses)}, exec window ${hw.ms} ms, ${hw.perSecond} hooks/s, ${writes} status writes in ${runMs} ms (${round(writes / (runMs / 1000), 2)}/s), ${jwrites} journal writes (${round(jwrites / (runMs / 1000), 2)}/s), object ${round(Buffer.byteLength(body) / 1024)} KiB, load ${round(loadavg()[0] ?? 0, 1)}`);
+            log(`H round ${r + 1} HookRun: ${hr.status?.phase ?? '?'} ${JSON.stringify(hw.statuses)}, exec window ${hw.ms} ms, ${hw.perSecond} hooks/s, mean exec ${hw.meanExecMs} ms, slot occupancy ${hw.slotOccupancy}, ${writes} status writes in ${runMs} ms (${round(writes / (runMs / 1000), 2)}/s), ${jwrites} journal writes (${round(jwrites / (runMs / 1000), 2)}/s), object ${round(Buffer.byteLength(body) / 1024)} KiB, load ${round(loadavg()[0] ?? 0, 1)}`);
             await api.request('DELETE', `/apis/kubehooks.dev/v1alpha1/namespaces/${namespace}/hookruns/${name}`);
             // Until the controller saw the deletion, its gauge still counts the finished run.
             for (let i = 0; i < 100 && (await finished(port)); i++) await sleep(200, signal);
@@ -410,9 +424,9 @@ function renderHookRun(summary: { pods: number; hooks: number; concurrency: numb
   const lines = [
     `# Phase H: HookRun vs CLI, ${summary.pods} pods × 2 hooks (${summary.hooks}), concurrency ${summary.concurrency}`,
     '',
-    '| round | runner | hooks | exec window | hooks/s | status writes | writes/s | journal writes | writes/s | object | peak RSS | load 1m |',
-    '|---|---|---|---|---|---|---|---|---|---|---|---|',
-    ...rounds.map((r, i) => `| ${rounds.slice(0, i + 1).filter((x) => x.kind === r.kind).length} | ${r.kind === 'cli' ? 'CLI' : 'HookRun'} | ${JSON.stringify(r.statuses)} | ${r.execWindowMs} ms | ${r.execWindowHooksPerSecond} | ${r.statusWrites ?? '—'} | ${r.statusWritesPerSecond ?? '—'} | ${r.journalWrites ?? '—'} | ${r.journalWritesPerSecond ?? '—'} | ${r.statusBytes === undefined ? '—' : `${round(r.statusBytes / 1024)} KiB`} | ${r.peakRssMiB === undefined ? '—' : `${r.peakRssMiB} MiB`} | ${r.loadAverage1m} |`),
+    '| round | runner | hooks | exec window | hooks/s | mean exec | slot occupancy | status writes | writes/s | journal writes | writes/s | object | peak RSS | load 1m |',
+    '|---|---|---|---|---|---|---|---|---|---|---|---|---|---|',
+    ...rounds.map((r, i) => `| ${rounds.slice(0, i + 1).filter((x) => x.kind === r.kind).length} | ${r.kind === 'cli' ? 'CLI' : 'HookRun'} | ${JSON.stringify(r.statuses)} | ${r.execWindowMs} ms | ${r.execWindowHooksPerSecond} | ${r.meanExecMs} ms | ${r.slotOccupancy} | ${r.statusWrites ?? '—'} | ${r.statusWritesPerSecond ?? '—'} | ${r.journalWrites ?? '—'} | ${r.journalWritesPerSecond ?? '—'} | ${r.statusBytes === undefined ? '—' : `${round(r.statusBytes / 1024)} KiB`} | ${r.peakRssMiB === undefined ? '—' : `${r.peakRssMiB} MiB`} | ${r.loadAverage1m} |`),
     '',
     `HookRun ÷ CLI (exec window hooks/s, each HookRun round against the CLI rounds beside it): ${summary.ratios.join(', ') || '— (no CLI rounds)'}. Controller peak RSS ${summary.controllerPeakRssMiB} MiB (whole life). Pod watches opened by the controller: ${summary.podWatches}.`,
     '',

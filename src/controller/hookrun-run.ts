@@ -25,6 +25,7 @@ import { DEFAULT_SETTLE_MS, loadOwners, prepareFromRestore } from '../run/from-r
 import { planFromRestore, type OwnerIndex } from '../plan/from-restore.ts';
 import { notRun } from '../run/results.ts';
 import { OMITTED_OUTPUT_MAX_BYTES } from '../run/run-options.ts';
+import { DEFAULT_ADAPTIVE_MAX } from '../run/adaptive-limit.ts';
 import { parseBackupObject, parseRestoreObject, type BackupHooks, type RestoreHooks } from '../velero/spec.ts';
 import type { HookRun, HookRunCondition, HookRunResult, HookRunSpec, HookRunStatus, HookRunStatusPhase, LabelSelector, PlannedPod } from './hookrun-types.ts';
 import { MAX_HOOKS_PER_RUN, STATUS_BUDGET_BYTES, outputTailBytes, reasonBytes } from './hookrun-types.ts';
@@ -81,6 +82,17 @@ export interface HookRunDeps {
    * status at most once a second. Undefined: ADR 0010's status-only journal (starts in status writes).
    */
   readonly journals?: HookRunJournalStore | undefined;
+  /**
+   * The start lookahead, with `journals`: how many hooks queued for a slot may have their start
+   * recorded ahead of it (0 or undefined: none, ADR 0024 as before). A crash then leaves at most
+   * concurrency + lookahead hooks `interrupted`.
+   */
+  readonly startLookahead?: number | undefined;
+}
+
+/** The lookahead of a run with `concurrency` slots (not configured: none). */
+export function startLookaheadFor(concurrency: number, configured: number | undefined): number {
+  return configured === undefined ? 0 : Math.max(0, Math.trunc(configured));
 }
 
 export type RunOutcome =
@@ -380,6 +392,7 @@ export class HookRunRunner {
         seeds.push({ key: hookKey(r), startedAt: r.startedAt ?? nowIso(), outcome: r.status });
         outcomes.set(hookKey(r), { status: r.status, exitCode: r.exitCode, durationMs: r.durationMs, ...(r.reasonCode === undefined ? {} : { reasonCode: r.reasonCode }) });
       }
+      const slots = hr.spec.concurrency ?? DEFAULT_ADAPTIVE_MAX;
       starts = new StartWriter({
         store: journals,
         clock,
@@ -395,6 +408,9 @@ export class HookRunRunner {
         onHeld: () => {
           writerRef.current?.expedite();
         },
+        lookahead: { hooks: startLookaheadFor(slots, this.#deps.startLookahead), slots },
+        // The leader fence, before a start is recorded ahead too (the slot's own start is fenced by the seam).
+        mayRecordAhead: () => this.#deps.fence?.() === undefined,
         onWriteError: (error) => {
           this.#deps.log(`HookRun ${hr.metadata.namespace}/${hr.metadata.name}: journal write failed, retrying: ${error instanceof Error ? error.message : String(error)}`);
         },
@@ -467,6 +483,9 @@ export class HookRunRunner {
             fenced();
             await writer.hookStarting(hook, hookSignal);
             fenced();
+          },
+          hookQueued: (hook: PlannedHook, hookSignal: AbortSignal): void => {
+            if (fence() === undefined) writer.hookQueued(hook, hookSignal);
           },
         };
         const common = {

@@ -152,6 +152,12 @@ export class JournalWriter {
     return parked;
   }
 
+  /** The runner's hint (RunJournal.hookQueued): passed to the start writer, which may record the start ahead (ADR 0027). */
+  hookQueued(hook: PlannedHook, signal: AbortSignal): void {
+    if (this.#state !== 'writing' || !this.#o.journal.mayStart(hook)) return;
+    this.#o.starts?.hookQueued(hook, signal);
+  }
+
   /** A result as it happens (the runner's onResult). */
   hookEnded(hook: Pick<PlannedHook, 'namespace' | 'pod' | 'container' | 'source' | 'name' | 'phase' | 'index'>, result: HookResult, failed: boolean): void {
     if (!this.#o.journal.recordResult(hook, result, failed)) return;

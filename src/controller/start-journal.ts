@@ -52,6 +52,9 @@ export class StartJournal {
   /** The journal as last acknowledged. */
   #durable: readonly JournalEntry[] = [];
   readonly #outcomesMax: number;
+  /** Kept as the hooks change (read on every admission): outcomesWaiting and openStarts. */
+  #outcomesWaiting = 0;
+  #open = 0;
 
   /**
    * `recovered`: hooks a takeover found with a durable start (an outcome, or `failed` for one recorded
@@ -64,6 +67,7 @@ export class StartJournal {
     for (const e of options.recovered ?? []) {
       if (e.outcome === undefined) throw new Error(`start journal: recovered hook ${e.key} needs an outcome`);
       this.#hooks.set(e.key, { state: 'finished', startedAt: e.startedAt, outcome: e.outcome, statusFinal: false });
+      this.#outcomesWaiting++;
     }
     this.#outcomesMax = options.outcomesMax ?? JOURNAL_OUTCOMES_MAX;
   }
@@ -74,9 +78,15 @@ export class StartJournal {
 
   /** Outcomes in the journal (written or to be written) whose final result the status lacks. */
   get outcomesWaiting(): number {
-    let n = 0;
-    for (const h of this.#hooks.values()) if (h.startedAt !== undefined && h.outcome !== undefined && !h.statusFinal) n++;
-    return n;
+    return this.#outcomesWaiting;
+  }
+
+  /**
+   * Hooks whose start is requested or durable and that have no outcome yet: what a crash now could
+   * leave `interrupted` (every journal image carries every outcome known when it is taken).
+   */
+  get openStarts(): number {
+    return this.#open;
   }
 
   /** A start may be requested now (false: the journal is full of outcomes; wait for a status write). */
@@ -89,6 +99,7 @@ export class StartJournal {
     if (h === undefined || h.state !== 'unstarted' || !this.mayRequestStart) return false;
     h.state = 'start-requested';
     h.startedAt = startedAt;
+    this.#open++;
     return true;
   }
 
@@ -99,8 +110,10 @@ export class StartJournal {
     if (h.state !== 'started' && outcome !== 'not-run') throw new Error(`start journal: hook ${key} got ${outcome} before its start was durable`);
     // A not-run hook that never reached the journal needs no entry: its result goes to the status only.
     if (h.state === 'unstarted') h.startedAt = undefined;
+    else this.#open--;
     h.state = 'finished';
     h.outcome = outcome;
+    if (h.startedAt !== undefined && !h.statusFinal) this.#outcomesWaiting++;
     return true;
   }
 
@@ -168,7 +181,9 @@ export class StartJournal {
     this.#statusInFlight = undefined;
     for (const key of w.finals) {
       const h = this.#hooks.get(key);
-      if (h !== undefined) h.statusFinal = true;
+      if (h === undefined || h.statusFinal) continue;
+      h.statusFinal = true;
+      if (h.startedAt !== undefined && h.outcome !== undefined) this.#outcomesWaiting--;
     }
   }
 

@@ -47,6 +47,23 @@ export interface StartWriterOptions {
   readonly intervalMs?: number;
   /** Starts began to wait for a status write (JOURNAL_OUTCOMES_MAX outcomes wait): the status writer hurries. */
   readonly onHeld?: (() => void) | undefined;
+  /** The start lookahead (ADR 0027); undefined or `hooks: 0`: starts are recorded only from a slot. */
+  readonly lookahead?: StartLookahead | undefined;
+  /** Checked before a start is recorded ahead (the leader fence): false = not now. */
+  readonly mayRecordAhead?: (() => boolean) | undefined;
+}
+
+/**
+ * ADR 0027: record the starts of hooks queued for a slot before they get one, so that a slot does not
+ * wait for the journal. At most `hooks` hooks are recorded ahead at a time (recorded, not yet in a
+ * slot), and a start is recorded ahead only while fewer than `slots + hooks` hooks have a start and no
+ * outcome; a hook in a slot is never held by it. So a crash leaves at most `slots + hooks` hooks with a
+ * recorded start and no outcome (`interrupted`).
+ */
+export interface StartLookahead {
+  readonly hooks: number;
+  /** The run's exec slots: its concurrency (the adaptive limit's maximum). */
+  readonly slots: number;
 }
 
 /** One waiting start: its start is requested once the journal has room for it. */
@@ -60,6 +77,10 @@ export class StartWriter {
   readonly #ctl = new AbortController();
   readonly #waiters = new StartWaiters();
   readonly #queued: Queued[] = [];
+  /** Hooks queued for a slot (hookQueued), in slot order, not recorded ahead yet. */
+  readonly #ahead = new Map<string, AbortSignal>();
+  /** Hooks whose start was requested ahead and that have not asked from their slot yet. */
+  readonly #prerecorded = new Set<string>();
   readonly #outcomes = new Map<string, HookRunJournalOutcome>();
   #object: HookRunJournal;
   /** The holder and entries as last acknowledged (initially: as read). */
@@ -100,7 +121,12 @@ export class StartWriter {
 
   /** Starts wait because the journal holds JOURNAL_OUTCOMES_MAX outcomes the status lacks. */
   get startsHeld(): boolean {
-    return this.#queued.length > 0 && !this.#o.starts.mayRequestStart;
+    return (this.#queued.length > 0 || this.#wantsAhead()) && !this.#o.starts.mayRequestStart;
+  }
+
+  /** Hooks recorded ahead now (not in a slot yet), for tests and the benchmark. */
+  get recordedAhead(): number {
+    return this.#prerecorded.size;
   }
 
   /** The takeover: PUTs the journal under this writer's holder (with what it recovered), before any start. */
@@ -111,10 +137,39 @@ export class StartWriter {
     return this.#state === 'writing' && this.#durableHolder === this.#o.holder;
   }
 
+  /**
+   * The runner's hint (RunJournal.hookQueued): the hook waits for a slot, in slot order. With a
+   * lookahead its start may be requested now, within the lookahead's bounds; `hookStarting` from its
+   * slot still decides when it may exec.
+   */
+  hookQueued(hook: HookIdentity, signal: AbortSignal): void {
+    const lookahead = this.#o.lookahead;
+    if (this.#state !== 'writing' || lookahead === undefined || lookahead.hooks <= 0 || signal.aborted) return;
+    const key = hookKey(hook);
+    if (this.#o.starts.state(key) !== 'unstarted' || this.#waiters.has(key)) return;
+    this.#ahead.set(key, signal);
+    this.#kick();
+  }
+
   /** The runner's seam: resolves once the hook's start is in an acknowledged journal PUT. */
   hookStarting(hook: HookIdentity, signal: AbortSignal): Promise<void> {
     if (this.#state !== 'writing') return Promise.reject(new JournalLostError(`the HookRunJournal is not ours to write (${this.#state})`));
     const key = hookKey(hook);
+    this.#ahead.delete(key);
+    if (this.#prerecorded.delete(key)) {
+      // Recorded ahead: in its slot now, which leaves room for the next hook queued.
+      const state = this.#o.starts.state(key);
+      if (state === 'started') {
+        this.#kick();
+        return signal.aborted ? Promise.reject(new Error('the run stopped before the start was recorded')) : Promise.resolve();
+      }
+      if (state === 'start-requested') {
+        const parked = this.#waiters.wait(key, signal);
+        this.#kick();
+        return parked;
+      }
+      return Promise.reject(new Error(`hook ${key} already has a result in the journal`));
+    }
     if (this.#waiters.has(key) || this.#o.starts.state(key) !== 'unstarted') return Promise.reject(new Error(`hook ${key} already has a start or a result in the journal`));
     const startedAt = new Date(this.#o.clock.now()).toISOString();
     const parked = this.#waiters.wait(key, signal, () => {
@@ -133,6 +188,9 @@ export class StartWriter {
     const key = hookKey(hook);
     const i = this.#queued.findIndex((q) => q.key === key);
     if (i >= 0) this.#queued.splice(i, 1);
+    this.#ahead.delete(key);
+    // Recorded ahead and then not run (its pod stopped, the run ended): its not-run outcome goes to the journal like any other.
+    this.#prerecorded.delete(key);
     if (this.#o.starts.state(key) === undefined || this.#o.starts.state(key) === 'finished') return;
     this.#outcomes.set(key, outcome);
     this.#o.starts.recordOutcome(key, outcome.status);
@@ -161,19 +219,37 @@ export class StartWriter {
     this.#ctl.abort();
     this.#wake.cancel();
     this.#queued.length = 0;
+    this.#ahead.clear();
+    this.#prerecorded.clear();
     this.#rejectWaiters(new JournalLostError('the journal writer closed'));
     this.#wakeIdle();
+  }
+
+  /** Hooks are queued for a slot and the lookahead has room for one of them. */
+  #wantsAhead(): boolean {
+    const lookahead = this.#o.lookahead;
+    return lookahead !== undefined && this.#ahead.size > 0 && this.#prerecorded.size < lookahead.hooks;
   }
 
   #admit(): void {
     const starts = this.#o.starts;
     if (this.startsHeld) this.#o.onHeld?.();
+    // Hooks in a slot first, and never held by the lookahead: only by the outcomes bound.
     while (this.#queued.length > 0 && starts.mayRequestStart) {
       const q = this.#queued.shift();
       if (q === undefined) break;
       if (!starts.requestStart(q.key, q.startedAt)) {
         this.#waiters.reject(q.key, new Error(`hook ${q.key} already has a start or a result in the journal`));
       }
+    }
+    const lookahead = this.#o.lookahead;
+    if (lookahead === undefined || !this.#wantsAhead()) return;
+    if (this.#o.mayRecordAhead?.() === false) return;
+    const startedAt = new Date(this.#o.clock.now()).toISOString();
+    for (const [key, signal] of this.#ahead) {
+      if (this.#prerecorded.size >= lookahead.hooks || starts.openStarts >= lookahead.slots + lookahead.hooks || !starts.mayRequestStart) break;
+      this.#ahead.delete(key);
+      if (!signal.aborted && starts.requestStart(key, startedAt)) this.#prerecorded.add(key);
     }
   }
 
@@ -282,6 +358,8 @@ export class StartWriter {
     this.#state = 'lost';
     this.#wake.cancel();
     this.#queued.length = 0;
+    this.#ahead.clear();
+    this.#prerecorded.clear();
     this.#rejectWaiters(new JournalLostError(why));
     this.#o.onLost?.(why);
     this.#wakeIdle();

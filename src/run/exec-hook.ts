@@ -88,6 +88,8 @@ export interface ExecTurn {
   readonly stopCause: () => StopCause | undefined;
   /** Checked once the slot is granted and again after `beforeExec`: false = do not start. */
   readonly stillWanted: () => boolean;
+  /** Told once, before the hook is queued for its slot (a journal may record its start ahead). */
+  readonly queued?: (() => void) | undefined;
   /** Awaited in the slot before the exec (a journal recording the start); a rejection propagates. */
   readonly beforeExec?: (() => Promise<void>) | undefined;
   /** The exec is being opened. */
@@ -108,6 +110,7 @@ export interface ExecTurn {
  */
 export async function execHook(hook: PlannedHook, deps: ExecDeps, turn: ExecTurn): Promise<RecordedResult | undefined> {
   const { signal } = turn;
+  turn.queued?.();
   return deps.limit(async () => {
     if (signal.aborted || !turn.stillWanted()) return undefined;
     if (turn.beforeExec !== undefined) {

@@ -19,6 +19,15 @@ export interface RunJournal {
    * The signal aborts when the run stops; the hook is then not executed either.
    */
   hookStarting(hook: PlannedHook, signal: AbortSignal): Promise<void>;
+  /**
+   * Optional, a hint only: the hook was queued for a limiter slot (its earlier hooks are done, its pod
+   * is ready for it), in the order it will get one. A journal may record its start ahead, so the exec
+   * does not wait for that write in its slot (the controller's start lookahead, ADR 0027). It changes
+   * nothing in the run: the hook still execs only in its slot, after `hookStarting` resolved, and a
+   * hook recorded ahead that does not exec still ends with a result. Never throws; `signal` aborts
+   * when the run stops.
+   */
+  hookQueued?(hook: PlannedHook, signal: AbortSignal): void;
 }
 
 /** The parts of the run's options the recorder reads. */
@@ -83,6 +92,11 @@ export class RunRecorder {
   beforeExec(hook: PlannedHook, signal: AbortSignal): (() => Promise<void>) | undefined {
     const journal = this.#options.journal;
     return journal === undefined ? undefined : () => journal.hookStarting(hook, signal);
+  }
+
+  /** The hook was queued for a limiter slot: the journal's hint (RunJournal.hookQueued). */
+  queued(hook: PlannedHook, signal: AbortSignal): void {
+    this.#options.journal?.hookQueued?.(hook, signal);
   }
 
   /** The hook's exec is being opened. */

@@ -45,6 +45,10 @@ class Execution implements ExecTurn {
             });
   }
 
+  queued(): void {
+    this.#recorder.queued(this.#hook, this.signal);
+  }
+
   stopCause(): StopCause | undefined {
     return this.#control.cause;
   }
