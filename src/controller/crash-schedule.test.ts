@@ -40,11 +40,15 @@ const ROWS: readonly Row[] = [
   { name: 'one hook', pods: 1, perPod: 1, concurrency: 1, ...clean, takeover: false, deleteJournal: false, seeds: [1, 2, 3], crashAgain: 0 },
   { name: 'one hook, faults', pods: 1, perPod: 1, concurrency: 1, ...mixed, takeover: false, deleteJournal: false, seeds: [1, 2, 3, 4, 5, 6], crashAgain: 0.3 },
   { name: '3 hooks, c1, lost answers', pods: 3, perPod: 1, concurrency: 1, lost: 0.3, conflict: 0, fail: 0, takeover: false, deleteJournal: false, seeds: [1, 2, 3, 4], crashAgain: 0.2 },
+  { name: '5 hooks, c5, crash again', pods: 5, perPod: 1, concurrency: 5, ...mixed, takeover: false, deleteJournal: false, seeds: [1, 2, 3], crashAgain: 0.6 },
   { name: '6 hooks in 3 pods, c2, mixed', pods: 3, perPod: 2, concurrency: 2, ...mixed, takeover: false, deleteJournal: false, seeds: [1, 2, 3, 4], crashAgain: 0.2 },
+  { name: '9 hooks in 3 pods, onError Fail, c2', pods: 3, perPod: 3, concurrency: 2, ...mixed, takeover: false, deleteJournal: false, onError: 'Fail', seeds: [1, 2, 3], crashAgain: 0.3 },
   { name: '8 hooks, c3, conflicts, takeover', pods: 8, perPod: 1, concurrency: 3, lost: 0.05, conflict: 0.25, fail: 0, takeover: true, deleteJournal: false, seeds: [1, 2, 3], crashAgain: 0.2 },
-  { name: '10 hooks, c3, journal deleted', pods: 10, perPod: 1, concurrency: 3, ...mixed, takeover: false, deleteJournal: true, seeds: [1, 2, 3], crashAgain: 0.1 },
+  { name: '10 hooks, c3, journal deleted or replaced', pods: 10, perPod: 1, concurrency: 3, ...mixed, takeover: false, deleteJournal: true, seeds: [1, 2, 3, 4], crashAgain: 0.1 },
+  { name: '12 hooks, c8, lossy, takeover', pods: 12, perPod: 1, concurrency: 8, lost: 0.3, conflict: 0.05, fail: 0.05, takeover: true, deleteJournal: false, seeds: [1, 2], crashAgain: 0.2 },
   { name: '16 hooks, c4, mixed, takeover', pods: 8, perPod: 2, concurrency: 4, ...mixed, takeover: true, deleteJournal: false, seeds: [1, 2], crashAgain: 0.1 },
   { name: '24 hooks, c8, flaky', pods: 24, perPod: 1, concurrency: 8, lost: 0.05, conflict: 0.05, fail: 0.2, takeover: false, deleteJournal: false, seeds: [1], crashAgain: 0.1 },
+  { name: '32 hooks in 16 pods, c7, onError Fail, takeover', pods: 16, perPod: 2, concurrency: 7, ...mixed, takeover: true, deleteJournal: false, onError: 'Fail', seeds: [1], crashAgain: 0.1 },
   { name: '40 hooks, c6, mixed', pods: 40, perPod: 1, concurrency: 6, ...mixed, takeover: false, deleteJournal: false, seeds: [1], crashAgain: 0.1 },
 ];
 
@@ -119,7 +123,7 @@ function fail(row: Row, seed: number, crash: string, world: World | undefined, e
   throw new Error(`shape "${row.name}" seed ${seed} ${crash}: ${msg}\nreplay: CRASHSCHED_SHAPE='${row.name}' CRASHSCHED_SEED=${seed}${crash.startsWith('crash at step ') ? ` CRASHSCHED_STEP=${crash.split(' ')[3] ?? ''}` : ''} node --test src/controller/crash-schedule.test.ts\nschedule:\n${schedule}`, { cause: error });
 }
 
-interface Tally { runs: number; crashPoints: number; steps: number; interrupted: number }
+interface Tally { runs: number; crashPoints: number; steps: number; interrupted: number; maxInterrupted: number; takeovers: number; lostJournals: number; crashedTwice: number; executed: number }
 
 async function runSeed(row: Row, seed: number, only: number | undefined, tally: Tally): Promise<void> {
   // The base run: the schedule to its end, a snapshot before every step.
@@ -147,7 +151,10 @@ async function runSeed(row: Row, seed: number, only: number | undefined, tally: 
       if (cr() < row.crashAgain) {
         // A second crash within the next few steps: during recovery (journal read, takeover, plan write).
         const at = 1 + Math.floor(cr() * 6);
-        if (await drive(world, cr, at) === 'crashed') world = World.afterCrash(row, seed, world.snapshot(), () => cr() < 0.5);
+        if (await drive(world, cr, at) === 'crashed') {
+          world = World.afterCrash(row, seed, world.snapshot(), () => cr() < 0.5);
+          tally.crashedTwice++;
+        }
       }
       await drive(world, cr, undefined);
       check(row, world);
@@ -158,6 +165,10 @@ async function runSeed(row: Row, seed: number, only: number | undefined, tally: 
     tally.crashPoints++;
     tally.steps += world.history.step;
     tally.interrupted += world.history.interruptedPerResume.reduce((a, x) => a + x.count, 0);
+    tally.maxInterrupted = Math.max(tally.maxInterrupted, ...world.history.interruptedPerResume.filter((x) => !x.lost).map((x) => x.count));
+    tally.takeovers += world.history.takeovers;
+    tally.lostJournals += world.history.lostOpens.size;
+    tally.executed += world.history.executed.length;
   }
 }
 
@@ -168,14 +179,19 @@ void describe('crash at every step: StartWriter + status JournalWriter + recover
   for (const row of ROWS) {
     if (onlyShape !== undefined && row.name !== onlyShape) continue;
     void it(`${row.name} (${row.pods * row.perPod} hooks, concurrency ${row.concurrency}, seeds ${row.seeds.join(',')})`, async (t) => {
-      const tally: Tally = { runs: 0, crashPoints: 0, steps: 0, interrupted: 0 };
+      const tally: Tally = { runs: 0, crashPoints: 0, steps: 0, interrupted: 0, maxInterrupted: 0, takeovers: 0, lostJournals: 0, crashedTwice: 0, executed: 0 };
       const started = performance.now();
       for (const seed of row.seeds) {
         if (onlySeed !== undefined && seed !== onlySeed) continue;
         await runSeed(row, seed, onlyStep, tally);
       }
-      t.diagnostic(`${tally.crashPoints} crash points, ${tally.runs} completed runs, ${tally.steps} steps after crashes, ${tally.interrupted} hooks interrupted, ${Math.round(performance.now() - started)} ms`);
-      assert.ok(onlySeed !== undefined || tally.crashPoints > 0, 'some crash points ran');
+      t.diagnostic(`${tally.crashPoints} crash points (${tally.crashedTwice} crashed again), ${tally.runs} completed runs, ${tally.steps} steps after crashes, ${tally.executed} execs, ${tally.interrupted} interrupted (at most ${tally.maxInterrupted} per resume, bound ${interruptBound(row)}), ${tally.takeovers} takeovers, ${tally.lostJournals} lost journals, ${Math.round(performance.now() - started)} ms`);
+      if (onlySeed !== undefined) return;
+      // The row exercises what it names.
+      assert.ok(tally.crashPoints > 0, 'some crash points ran');
+      assert.equal(tally.takeovers > 0, row.takeover, 'takeovers happen in the takeover rows only');
+      assert.equal(tally.lostJournals > 0, row.deleteJournal, 'a controller finds the journal lost in the journal-deletion rows only');
+      assert.equal(tally.crashedTwice > 0, row.crashAgain > 0, 'second crashes where asked');
     });
   }
 });

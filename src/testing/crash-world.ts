@@ -19,6 +19,8 @@ import { STATUS_BUDGET_BYTES } from '../controller/hookrun-types.ts';
 import type { HookRunJournalStore } from '../kube/hookrunjournals.ts';
 import { HookRunRunner, type HookRunApi, type RunOutcome } from '../controller/hookrun-run.ts';
 import { JOURNAL_OUTCOMES_MAX } from '../controller/start-journal.ts';
+import { RESULT_WRITE_INTERVAL_MS } from '../controller/journal-writer.ts';
+import { JOURNAL_WRITE_INTERVAL_MS } from '../controller/start-writer.ts';
 import type { ExecOutcome, ExecRequest, PodExecutor, PodLister } from '../run/ports.ts';
 import { FakeClock, settle } from './fake-clock.ts';
 import { FakeExecutor, FakeWatcher, podWith } from './run-fakes.ts';
@@ -38,8 +40,10 @@ export interface Shape {
   readonly fail: number;
   /** A second controller may take the run over while the first still runs (at most twice). */
   readonly takeover: boolean;
-  /** Someone may delete the HookRunJournal (once). */
+  /** Someone may delete the HookRunJournal, or replace it with another object of the same name (once). */
   readonly deleteJournal: boolean;
+  /** The hooks' onError (Fail: a failed hook stops its pod's later ones). */
+  readonly onError?: 'Continue' | 'Fail';
 }
 
 type Op = 'status-put' | 'hookrun-get' | 'journal-get' | 'journal-put' | 'journal-create' | 'journal-delete';
@@ -110,7 +114,7 @@ export const resultId = (r: { readonly pod: string; readonly index: number }): s
 const isFinal = (r: HookRunResult): boolean => r.status !== 'pending' && r.status !== 'running';
 
 export function initialHookRun(shape: Shape): HookRun {
-  const pre = Array.from({ length: shape.perPod }, (_, i) => ({ exec: { container: 'c', command: ['/bin/sh', '-c', `#${i}`], onError: 'Continue' } }));
+  const pre = Array.from({ length: shape.perPod }, (_, i) => ({ exec: { container: 'c', command: ['/bin/sh', '-c', `#${i}`], onError: shape.onError ?? 'Continue' } }));
   return {
     apiVersion: 'kubehooks.dev/v1alpha1',
     kind: 'HookRun',
@@ -261,7 +265,18 @@ export class World {
     });
   }
 
+  /** Per holder and kind of PUT, when it sent the last one (the write bounds are per writer). */
+  readonly #lastSent = new Map<string, number>();
+
   #request(inc: Incarnation, op: Op, body: HookRun | HookRunJournal | undefined): Promise<never> {
+    if (op === 'status-put' || op === 'journal-put') {
+      // ADR 0024's bounds: status writes at most one a second, journal writes one every 100 ms.
+      const min = op === 'status-put' ? RESULT_WRITE_INTERVAL_MS : JOURNAL_WRITE_INTERVAL_MS;
+      const key = `${inc.holder} ${op}`;
+      const last = this.#lastSent.get(key);
+      if (last !== undefined && this.clock.now() - last < min) this.history.violations.push(`${inc.holder}: ${op} ${this.clock.now() - last} ms after its last (bound ${min} ms)`);
+      this.#lastSent.set(key, this.clock.now());
+    }
     return new Promise((resolve, reject) => {
       // Bodies are stored as sent: the writers build each one afresh and never change it after.
       this.#requests.push({ id: ++this.#requestIds, inc, op, body, resolve: resolve as (v: unknown) => void, reject });
@@ -318,7 +333,7 @@ export class World {
     const out = this.#requests.map((r) => `answer ${r.op}#${r.id} (${r.inc.holder})`);
     if (this.clock.nextDueAt !== undefined) out.push('tick');
     if (this.#shape.takeover && this.history.takeovers < 2 && this.alive > 0) out.push('takeover');
-    if (this.#shape.deleteJournal && !this.history.journalDeleted && this.#durable.journal !== undefined) out.push('delete-journal');
+    if (this.#shape.deleteJournal && !this.history.journalDeleted && this.#durable.journal !== undefined) out.push('delete-journal', 'replace-journal');
     return out;
   }
 
@@ -326,8 +341,9 @@ export class World {
   async step(r: () => number): Promise<void> {
     const choices = this.choices();
     // World events are rare: they are picked only when the roll says so.
-    const events = choices.filter((c) => c === 'takeover' || c === 'delete-journal');
-    const normal = choices.filter((c) => c !== 'takeover' && c !== 'delete-journal');
+    const isEvent = (c: string): boolean => c === 'takeover' || c === 'delete-journal' || c === 'replace-journal';
+    const events = choices.filter(isEvent);
+    const normal = choices.filter((c) => !isEvent(c));
     const event = events.length > 0 && r() < 0.03 ? events[Math.floor(r() * events.length)] : undefined;
     const pick = event ?? normal[Math.floor(r() * normal.length)];
     const step = this.history.step++;
@@ -340,10 +356,12 @@ export class World {
       this.history.takeovers++;
       this.history.schedule.push(`${step}: takeover (the running controller is paused, not dead)`);
       this.start('takeover');
-    } else if (pick === 'delete-journal') {
+    } else if (pick === 'delete-journal' || pick === 'replace-journal') {
       this.history.journalDeleted = true;
-      this.#durable.journal = undefined;
-      this.history.schedule.push(`${step}: someone deletes the HookRunJournal`);
+      const old = this.#durable.journal;
+      // Replaced: another object of the same name, empty, another uid (a restore of the namespace, say).
+      this.#durable.journal = pick === 'delete-journal' || old === undefined ? undefined : { ...old, metadata: { ...old.metadata, uid: `journal-${++this.#durable.uids}`, resourceVersion: String(++this.#durable.rv) }, spec: { ...old.spec, holder: 'someone', entries: [] } };
+      this.history.schedule.push(`${step}: someone ${pick === 'delete-journal' ? 'deletes' : 'replaces'} the HookRunJournal`);
     } else {
       const i = this.#requests.findIndex((q) => pick.startsWith(`answer ${q.op}#${q.id} `));
       const [req] = this.#requests.splice(i, 1);
