@@ -41,7 +41,14 @@ class FakeJournals implements HookRunJournalStore {
     this.object = { ...this.object, metadata: { ...this.object.metadata, resourceVersion: String(Number(this.object.metadata.resourceVersion) + 1) } };
   }
 
+  /** Reads that fail (the API unreachable) before the next one answers. */
+  failGets = 0;
+
   get(): Promise<HookRunJournal | undefined> {
+    if (this.failGets > 0) {
+      this.failGets--;
+      return Promise.reject(Object.assign(new Error('connection refused'), { code: 'unreachable' }));
+    }
     return Promise.resolve(structuredClone(this.object));
   }
 
@@ -153,6 +160,35 @@ void test('start writer: conflicts: a metadata edit and a lost answer go on; ano
   assert.match(lost[0] ?? '', /another writer \(rival\)/);
   assert.equal(store.object.spec.holder, 'rival', 'its journal is left alone');
   await assert.rejects(writer.hookStarting(hook('d'), signal), JournalLostError);
+});
+
+void test('start writer: a PUT stored with its answer lost, then a failed re-read, stays ours: the next PUT\'s 409 goes on, not "another writer" (found by the crash schedule)', async () => {
+  const [a, b] = [hook('a'), hook('b')];
+  const { clock, store, writer, lost } = setup([a, b]);
+  const signal = new AbortController().signal;
+  store.faults = ['lose-answer'];
+  store.failGets = 1;
+  const pa = writer.hookStarting(a, signal);
+  await settle();
+  // b joins the next PUT, so it differs from the one whose answer was lost.
+  const pb = writer.hookStarting(b, signal);
+  await clock.advance(1_000);
+  await Promise.all([pa, pb]);
+  assert.deepEqual(lost, []);
+  assert.equal(writer.state, 'writing');
+  assert.deepEqual(store.object.spec.entries.map((e) => e.pod), ['a', 'b']);
+});
+
+void test('start writer: a takeover PUT that fails, and whose re-read fails too, is sent again (found by the crash schedule)', async () => {
+  const clock = new FakeClock();
+  const store = new FakeJournals(clock);
+  const writer = new StartWriter({ store, clock, journal: structuredClone(store.object), starts: new StartJournal([]), hooks: new Map(), holder: 'me' });
+  store.faults = ['fail'];
+  store.failGets = 1;
+  const ok = writer.takeover(AbortSignal.timeout(5_000));
+  await clock.advance(1_000);
+  assert.equal(await ok, true);
+  assert.equal(store.object.spec.holder, 'me');
 });
 
 void test('start writer: the takeover PUTs the journal under its own holder (with the recovered entries); a journal changed since it was read fails it', async () => {

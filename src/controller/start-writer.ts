@@ -86,6 +86,8 @@ export class StartWriter {
   /** The holder and entries as last acknowledged (initially: as read). */
   #durableHolder: string;
   #durableEntries: readonly HookRunJournalEntry[];
+  /** Our writes whose answer and the read after it both failed: the journal may hold any one of them. */
+  #unconfirmed: (readonly HookRunJournalEntry[])[] = [];
   #state: 'writing' | 'lost' | 'closed' = 'writing';
   #writing: Promise<void> | undefined;
   readonly #wake: WakeTimer;
@@ -309,6 +311,9 @@ export class StartWriter {
         current = await this.#o.store.get(this.#object.metadata.namespace, this.#object.metadata.name, this.#ctl.signal);
       } catch (readError) {
         starts.failJournalWrite(image.seq);
+        if (!isConflict(error)) this.#unconfirmed.push(entries);
+        // Its outcome unknown: sent again (a takeover or a write that only drops entries is not dirty).
+        if (image.entries.length === 0 || this.#durableHolder !== this.#o.holder) this.#forced = true;
         if (!isAborted(this.#ctl.signal)) {
           this.#o.onWriteError?.(readError);
           this.#backoff();
@@ -326,8 +331,15 @@ export class StartWriter {
         this.#acked(image, entries);
         return;
       }
-      if (current.spec.holder === this.#durableHolder && isDeepStrictEqual(current.spec.entries, this.#durableEntries)) {
-        // Not stored, and nobody else wrote the journal: again on the new resourceVersion.
+      const unconfirmed = current.spec.holder === this.#o.holder ? this.#unconfirmed.find((e) => isDeepStrictEqual(current.spec.entries, e)) : undefined;
+      if (unconfirmed !== undefined || (current.spec.holder === this.#durableHolder && isDeepStrictEqual(current.spec.entries, this.#durableEntries))) {
+        // Not stored, and nobody else wrote the journal (it holds our last acknowledged write, or an
+        // earlier one of ours whose answer and read both failed): again on the new resourceVersion.
+        if (unconfirmed !== undefined) {
+          this.#durableHolder = this.#o.holder;
+          this.#durableEntries = unconfirmed;
+        }
+        this.#unconfirmed = [];
         this.#object = current;
         starts.failJournalWrite(image.seq);
         if (image.entries.length === 0 || this.#durableHolder !== this.#o.holder) this.#forced = true;
@@ -342,6 +354,7 @@ export class StartWriter {
   #acked(image: JournalImage, entries: readonly HookRunJournalEntry[]): void {
     this.#durableHolder = this.#o.holder;
     this.#durableEntries = entries;
+    this.#unconfirmed = [];
     this.#retryMs = 0;
     for (const key of this.#o.starts.ackJournalWrite(image.seq)) {
       this.#waiters.resolve(key);
