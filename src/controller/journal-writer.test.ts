@@ -32,8 +32,15 @@ class FakeStore implements HookRunStore {
     this.object = { ...this.object, metadata: { ...this.object.metadata, resourceVersion: String(Number(this.object.metadata.resourceVersion) + 1) } };
   }
 
+  /** Reads that fail (the API unreachable) before the next one answers. */
+  failGets = 0;
+
   get(): Promise<HookRun> {
     this.gets++;
+    if (this.failGets > 0) {
+      this.failGets--;
+      return Promise.reject(Object.assign(new Error('connection refused'), { code: 'unreachable' }));
+    }
     return Promise.resolve(structuredClone(this.object));
   }
 
@@ -139,6 +146,41 @@ void test('writer: a conflict from a metadata edit is re-read and retried; a los
   assert.equal(store.gets, 2);
   assert.deepEqual(lost, []);
   assert.equal(writer.stats.conflicts, 1);
+});
+
+void test('writer: a write stored with its answer lost, then a failed re-read, stays ours: the next write\'s 409 goes on, not "another writer" (found by the crash schedule)', async () => {
+  const [a, b] = [hook('a'), hook('b')];
+  const { clock, store, writer, lost } = setup([a, b]);
+  const signal = new AbortController().signal;
+  store.faults = ['lose-answer'];
+  store.failGets = 1;
+  const pa = writer.hookStarting(a, signal);
+  await settle();
+  // b joins the next write, so it differs from the one whose answer was lost.
+  const pb = writer.hookStarting(b, signal);
+  await clock.advance(2_000);
+  await Promise.all([pa, pb]);
+  assert.deepEqual(lost, []);
+  assert.equal(writer.state, 'writing');
+});
+
+void test('writer: a resumed run whose first write meets a metadata edit goes on: the status as read is not another writer\'s, though its Journal (merged with the HookRunJournal) differs from it (found by the crash schedule)', async () => {
+  const a = hook('a');
+  const store = new FakeStore();
+  const pending = { ...ok(a), status: 'pending' as const, exitCode: null, stdout: '', startedAt: null, durationMs: null };
+  store.object = { ...store.object, status: { holder: 'crashed', startTime: '2026-12-02T01:00:00.000Z', results: [pending] } };
+  const clock = new FakeClock();
+  // mergeRecovery turns a start the HookRunJournal holds into `running`: the Journal records it interrupted.
+  const journal = new Journal([a], { results: [{ ...pending, status: 'running', startedAt: '2026-12-02T01:00:00.000Z' }] }, { tailBytes: 1024, now: new Date(clock.now()).toISOString() });
+  const lost: string[] = [];
+  const writer = new JournalWriter({ journal, store, clock, hookRun: store.object, statusFor: (image) => ({ phase: 'Running', results: image.results, summary: { ...image.summary, skipped: 0 } }), onLost: (why) => lost.push(why), holder: 'me' });
+  store.faults = ['conflict-metadata'];
+  const done = writer.finish(AbortSignal.timeout(5_000));
+  await clock.advance(2_000);
+  await done;
+  assert.deepEqual(lost, []);
+  assert.equal(store.object.status?.holder, 'me');
+  assert.equal(store.object.status.results?.[0]?.reasonCode, 'interrupted');
 });
 
 void test('writer: a failed write is retried with back-off and releases nothing until stored', async () => {

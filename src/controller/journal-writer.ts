@@ -21,7 +21,7 @@ import type { PlannedHook } from '../model/plan.ts';
 import type { HookResult } from '../model/result.ts';
 import type { Clock } from '../run/ports.ts';
 import { hookKey } from '../run/hook-key.ts';
-import type { HookRun, HookRunStatus } from './hookrun-types.ts';
+import type { HookRun, HookRunResult, HookRunStatus } from './hookrun-types.ts';
 import type { Journal, WriteImage } from './journal.ts';
 import { StartWaiters } from './start-waiters.ts';
 import { WakeTimer } from './wake-timer.ts';
@@ -114,10 +114,17 @@ export class JournalWriter {
     this.#wake = new WakeTimer(options.clock, () => { this.#kick(); });
     this.#hookRun = options.hookRun;
     this.#durableHolder = options.hookRun.status?.holder;
+    this.#ours = [{ holder: this.#durableHolder, results: options.hookRun.status?.results ?? [] }];
   }
 
   /** status.holder as last acknowledged (initially: as read). */
   #durableHolder: string | undefined;
+  /**
+   * What else the status may hold though nobody else wrote it: until our first acknowledged write,
+   * the status as read (a resumed run's Journal is the status merged with the HookRunJournal, so its
+   * durable view differs from it); and our writes whose answer and the read after it both failed.
+   */
+  #ours: { readonly holder: string | undefined; readonly results: readonly HookRunResult[] }[];
 
   get state(): WriterState {
     return this.#state;
@@ -251,6 +258,7 @@ export class JournalWriter {
       this.#hookRun = await this.#o.store.replaceStatus(body, this.#ctl.signal);
       this.#lastWriteMs = this.#o.clock.now() - this.#lastWriteAt;
       this.#durableHolder = this.#o.holder;
+      this.#ours = [];
       this.#retryMs = 0;
       ack();
     } catch (error) {
@@ -266,6 +274,7 @@ export class JournalWriter {
         current = await this.#o.store.get(this.#hookRun.metadata.namespace, this.#hookRun.metadata.name, this.#ctl.signal);
       } catch (readError) {
         fail();
+        if (!isConflict(error)) this.#ours.push({ holder: this.#o.holder, results: image.results });
         if (!isAborted(this.#ctl.signal)) {
           this.#o.onWriteError?.(readError);
           this.#backoff();
@@ -282,11 +291,18 @@ export class JournalWriter {
         // The write was stored; only its answer was lost (or metadata changed after it).
         this.#hookRun = current;
         this.#durableHolder = this.#o.holder;
+        this.#ours = [];
         ack();
         return;
       }
-      if (stored.holder === this.#durableHolder && isDeepStrictEqual(stored.results ?? [], journal.results('durable'))) {
-        // Not stored; nobody else wrote the status: retry on the new resourceVersion.
+      const ours = this.#ours.find((o) => stored.holder === o.holder && isDeepStrictEqual(stored.results ?? [], o.results));
+      if (ours !== undefined || (stored.holder === this.#durableHolder && isDeepStrictEqual(stored.results ?? [], journal.results('durable')))) {
+        // Not stored; nobody else wrote the status (it holds our last acknowledged write, the status
+        // as we read it, or a write of ours whose answer and read both failed): retry on the new resourceVersion.
+        if (ours !== undefined) {
+          this.#durableHolder = ours.holder;
+          this.#ours = [ours];
+        }
         this.#hookRun = current;
         fail();
         if (!isConflict(error)) this.#backoff();
