@@ -183,6 +183,42 @@ void test('writer: a resumed run whose first write meets a metadata edit goes on
   assert.equal(store.object.status.results?.[0]?.reasonCode, 'interrupted');
 });
 
+void test('writer: the completion write (phase and completionTime, no journal change) is sent until stored: after a failure, a metadata edit\'s 409, a lost answer with a failed re-read (found by the crash schedule)', async () => {
+  const cases: readonly (readonly [name: string, faults: FakeStore['faults'], failGets: number])[] = [
+    ['failed, not stored', ['fail'], 0],
+    ['409 after a metadata edit', ['conflict-metadata'], 0],
+    ['stored, answer lost, re-read failed', ['lose-answer'], 1],
+    ['failed, re-read failed', ['fail'], 1],
+  ];
+  for (const [name, faults, failGets] of cases) {
+    const a = hook('a');
+    const store = new FakeStore();
+    const clock = new FakeClock();
+    const journal = new Journal([a], {}, { tailBytes: 1024, now: new Date(clock.now()).toISOString() });
+    const run: { end?: { phase: 'Succeeded'; completionTime: string } } = {};
+    const lost: string[] = [];
+    const writer = new JournalWriter({ journal, store, clock, hookRun: store.object, holder: 'me', onLost: (why) => lost.push(why), statusFor: (image) => ({ phase: run.end?.phase ?? 'Running', ...(run.end === undefined ? {} : { completionTime: run.end.completionTime }), results: image.results, summary: { ...image.summary, skipped: 0 } }) });
+    const signal = AbortSignal.timeout(5_000);
+    const started = writer.hookStarting(a, signal);
+    await clock.advance(START_WRITE_INTERVAL_MS);
+    await started;
+    writer.hookEnded(a, ok(a), false);
+    await clock.advance(RESULT_WRITE_INTERVAL_MS);
+    assert.equal(store.object.status?.results?.[0]?.status, 'succeeded', name);
+    const end = { phase: 'Succeeded' as const, completionTime: new Date(clock.now()).toISOString() };
+    run.end = end;
+    store.faults = [...faults];
+    store.failGets = failGets;
+    writer.touch();
+    const done = writer.finish(signal);
+    await clock.advance(5 * RESULT_WRITE_INTERVAL_MS);
+    await done;
+    assert.deepEqual(lost, [], name);
+    assert.equal(store.object.status.completionTime, end.completionTime, `${name}: finish returned only once the completion was stored`);
+    assert.equal(store.object.status.phase, 'Succeeded', name);
+  }
+});
+
 void test('writer: a failed write is retried with back-off and releases nothing until stored', async () => {
   const [h] = [hook('a')];
   const { clock, store, writer } = setup([h]);

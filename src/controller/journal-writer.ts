@@ -275,6 +275,7 @@ export class JournalWriter {
       } catch (readError) {
         fail();
         if (!isConflict(error)) this.#ours.push({ holder: this.#o.holder, results: image.results });
+        if (image.seq === undefined) this.#forced = true;
         if (!isAborted(this.#ctl.signal)) {
           this.#o.onWriteError?.(readError);
           this.#backoff();
@@ -287,7 +288,8 @@ export class JournalWriter {
         this.#lose('the HookRun was deleted and re-created');
         return;
       }
-      if (stored.holder === this.#o.holder && isDeepStrictEqual(stored.results ?? [], image.results)) {
+      // Ours when it carries our results and our end (the completion write changes phase and completionTime only).
+      if (stored.holder === this.#o.holder && isDeepStrictEqual(stored.results ?? [], image.results) && stored.phase === status.phase && stored.completionTime === status.completionTime) {
         // The write was stored; only its answer was lost (or metadata changed after it).
         this.#hookRun = current;
         this.#durableHolder = this.#o.holder;
@@ -306,7 +308,8 @@ export class JournalWriter {
         this.#hookRun = current;
         fail();
         if (!isConflict(error)) this.#backoff();
-        else this.#forced = image.seq === undefined;
+        // A write of conditions only (no journal changes to put back) must still go out.
+        if (image.seq === undefined) this.#forced = true;
         return;
       }
       fail();
