@@ -17,7 +17,7 @@
 import type { HookRun, HookRunJournal, HookRunResult } from '../controller/hookrun-types.ts';
 import { STATUS_BUDGET_BYTES } from '../controller/hookrun-types.ts';
 import type { HookRunJournalStore } from '../kube/hookrunjournals.ts';
-import { HookRunRunner, type HookRunApi, type RunOutcome } from '../controller/hookrun-run.ts';
+import { HookRunRunner, startLookaheadFor, type HookRunApi, type RunOutcome } from '../controller/hookrun-run.ts';
 import { JOURNAL_OUTCOMES_MAX } from '../controller/start-journal.ts';
 import { RESULT_WRITE_INTERVAL_MS } from '../controller/journal-writer.ts';
 import { JOURNAL_WRITE_INTERVAL_MS } from '../controller/start-writer.ts';
@@ -44,6 +44,13 @@ export interface Shape {
   readonly deleteJournal: boolean;
   /** The hooks' onError (Fail: a failed hook stops its pod's later ones). */
   readonly onError?: 'Continue' | 'Fail';
+  /** HookRunDeps.startLookahead (ADR 0027): starts recorded ahead of the slot. */
+  readonly lookahead?: number;
+}
+
+/** ADR 0024/0027: a crash leaves at most concurrency + lookahead hooks started without an outcome. */
+export function openStartsBound(shape: Shape): number {
+  return shape.concurrency + startLookaheadFor(shape.concurrency, shape.lookahead);
 }
 
 type Op = 'status-put' | 'hookrun-get' | 'journal-get' | 'journal-put' | 'journal-create' | 'journal-delete';
@@ -87,15 +94,19 @@ export interface History {
   journalDeleted: boolean;
   incarnations: number;
   takeovers: number;
-  /** Per incarnation that resumed: hooks it recorded interrupted that no stored object had recorded so. */
-  readonly interruptedPerResume: { holder: string; count: number; lost: boolean }[];
+  /** Per incarnation that resumed: hooks it recorded interrupted that no stored object had recorded so (`executed`: of those, how many had executed). */
+  readonly interruptedPerResume: { holder: string; count: number; executed: number; lost: boolean }[];
+  /** Crashes so far (a world without crash, takeover or deleted journal records nothing interrupted). */
+  crashes: number;
+  /** Every controller stopped ('stopped', not a crash) with the run unfinished: the real controller would leave it so until a restart. */
+  abandoned: number;
   /** Holders that found the journal lost (they must exec nothing). */
   readonly lostOpens: Set<string>;
   step: number;
 }
 
 export function newHistory(): History {
-  return { executed: [], everStarted: new Set(), everOutcome: new Map(), schedule: [], violations: [], journalDeleted: false, incarnations: 0, takeovers: 0, interruptedPerResume: [], lostOpens: new Set(), step: 0 };
+  return { executed: [], everStarted: new Set(), everOutcome: new Map(), schedule: [], violations: [], journalDeleted: false, incarnations: 0, takeovers: 0, interruptedPerResume: [], crashes: 0, abandoned: 0, lostOpens: new Set(), step: 0 };
 }
 
 function cloneHistory(h: History): History {
@@ -184,6 +195,7 @@ export class World {
   /** A world after a crash: the snapshot's objects, each write that was in flight stored when `stored(i)` says so. */
   static afterCrash(shape: Shape, seed: number, snap: Snapshot, stored: (i: number) => boolean): World {
     const w = new World(shape, seed, { ...snap.durable }, cloneHistory(snap.history), snap.now);
+    w.history.crashes++;
     snap.inFlight.forEach((r, i) => {
       if (!stored(i)) return;
       try {
@@ -250,7 +262,7 @@ export class World {
     };
     const lister: PodLister = { list: () => Promise.resolve(pods(this.#shape)) };
     const runner = new HookRunRunner({
-      api: this.#api(inc), journals: this.#journals(inc), executor, watcher: new FakeWatcher(), lister, clock: this.clock, systemNamespace: NS, holder: inc.holder,
+      api: this.#api(inc), journals: this.#journals(inc), executor, watcher: new FakeWatcher(), lister, clock: this.clock, systemNamespace: NS, holder: inc.holder, startLookahead: this.#shape.lookahead,
       log: (m) => {
         inc.logs.push(m);
         if (m.includes('nothing runs')) this.history.lostOpens.add(inc.holder);
@@ -258,6 +270,11 @@ export class World {
     });
     runner.run(structuredClone(inc.readHookRun), inc.ctl.signal).then((o) => {
       inc.outcome = o;
+      // HookRunController gives a stopped run up for good (#given): only right when someone else owns it now.
+      if (o.kind === 'stopped' && this.alive === 0 && !this.complete) this.history.abandoned++;
+      // 'done': the controller is finished with it; the store must say so too (no retry follows).
+      if (o.kind === 'done' && !this.complete) this.history.violations.push(`${inc.holder} returned done, but the stored status has no completionTime: the HookRun would stay Running`);
+      if (o.kind === 'stopped' && !this.#ownedElsewhere(inc)) this.history.violations.push(`${inc.holder} stopped (${o.why}) though no other controller took the run over and the journal is there: the controller would give the HookRun up and leave it unfinished until it restarts`);
       this.history.schedule.push(`  ${inc.holder} ended: ${o.kind}${o.kind === 'stopped' ? ` (${o.why})` : ''}`);
     }, (error: unknown) => {
       inc.outcome = { kind: 'error', why: error instanceof Error ? error.message : String(error) };
@@ -267,6 +284,15 @@ export class World {
 
   /** Per holder and kind of PUT, when it sent the last one (the write bounds are per writer). */
   readonly #lastSent = new Map<string, number>();
+
+  /**
+   * Another controller ran beside this one, or the journal was deleted or replaced. (Either of two
+   * controllers may stop: a paused one's status write can land after the newcomer took the journal
+   * and before its first status write, and the newcomer then stops too: `abandoned` counts those.)
+   */
+  #ownedElsewhere(inc: Incarnation): boolean {
+    return this.history.journalDeleted || this.#incarnations.some((other) => other !== inc);
+  }
 
   #request(inc: Incarnation, op: Op, body: HookRun | HookRunJournal | undefined): Promise<never> {
     if (op === 'status-put' || op === 'journal-put') {
@@ -313,8 +339,9 @@ export class World {
     const before = new Set((inc.readHookRun.status.results ?? []).filter(isFinal).map(resultId));
     const journal = inc.readJournal === 'unread' ? undefined : inc.readJournal;
     for (const e of journal?.spec.entries ?? []) if (e.outcome !== undefined) before.add(resultId(e));
-    const count = (hr.status?.results ?? []).filter((r) => r.reasonCode === 'interrupted' && !before.has(resultId(r))).length;
-    this.history.interruptedPerResume.push({ holder: inc.holder, count, lost: this.history.lostOpens.has(inc.holder) });
+    const fresh = (hr.status?.results ?? []).filter((r) => r.reasonCode === 'interrupted' && !before.has(resultId(r))).map(resultId);
+    const ran = new Set(this.history.executed.map((e) => e.id));
+    this.history.interruptedPerResume.push({ holder: inc.holder, count: fresh.length, executed: fresh.filter((id) => ran.has(id)).length, lost: this.history.lostOpens.has(inc.holder) });
   }
 
   /** Lets every continuation run until nothing moves. */
@@ -456,8 +483,8 @@ export class World {
       if ('stdout' in e || 'stderr' in e || (e.outcome !== undefined && ('stdout' in e.outcome || 'reason' in e.outcome))) h.violations.push(`journal entry ${id} carries output`);
       if (e.outcome !== undefined && e.outcome.reasonCode !== 'interrupted') this.#outcome(id, e.outcome.status, e.outcome.exitCode, 'journal');
     }
-    // ADR 0024: at most concurrency + JOURNAL_OUTCOMES_MAX entries whose final result the status lacks.
-    if (lacking > this.#shape.concurrency + JOURNAL_OUTCOMES_MAX) h.violations.push(`journal holds ${lacking} entries the status lacks > ${this.#shape.concurrency} + ${JOURNAL_OUTCOMES_MAX}`);
+    // ADR 0024/0027: at most concurrency + lookahead + JOURNAL_OUTCOMES_MAX entries whose final result the status lacks.
+    if (lacking > openStartsBound(this.#shape) + JOURNAL_OUTCOMES_MAX) h.violations.push(`journal holds ${lacking} entries the status lacks > ${openStartsBound(this.#shape)} + ${JOURNAL_OUTCOMES_MAX}`);
   }
 
   #statusStored(previous: HookRun, next: HookRun): void {
