@@ -148,10 +148,11 @@ void describe('kubehooks controller --leader-elect on the local control plane', 
         assert.deepEqual(ran, ['ran'], `${r.pod}#${r.index} succeeded, so it ran exactly once`);
       }
     }
-    // At most `concurrency` (1) hook is started without a result at the kill, and at the end of each
-    // term the new leader gave up (when a renewal missed its deadline on a loaded machine).
+    // At most `concurrency` + the start lookahead (1 + 1, ADR 0027) hooks are started without a result
+    // at the kill, and at the end of each term the new leader gave up (when a renewal missed its
+    // deadline on a loaded machine: a lost Lease writes nothing more, so nothing is taken back).
     const lostTerms = (standby.stderr().match(/leader election: stopped leading/g) ?? []).length;
-    assert.ok(interrupted <= 1 + lostTerms, `${interrupted} interrupted\n${JSON.stringify(results.map((r) => [r.pod, r.index, r.status, r.reasonCode]))}\n${logs()}`);
+    assert.ok(interrupted <= 2 * (1 + lostTerms), `${interrupted} interrupted\n${JSON.stringify(results.map((r) => [r.pod, r.index, r.status, r.reasonCode]))}\n${logs()}`);
     assert.equal(hr.status?.conditions?.find((c) => c.type === 'Resumed')?.status, 'True');
     t.diagnostic(`results: ${results.length - interrupted - stopped} succeeded, ${interrupted} interrupted, ${stopped} not run after one; terms the new leader lost: ${lostTerms}`);
 

@@ -147,8 +147,8 @@ void describe('kubehooks controller on the local control plane', () => {
           totals.succeeded++;
         }
       }
-      // Each kill leaves at most `concurrency` (2) hooks started without a result.
-      assert.ok(interrupted <= 2 * kills, `${name}: ${interrupted} interrupted after ${kills} kills`);
+      // Each kill leaves at most `concurrency` + the start lookahead (2 + 2, ADR 0027) hooks started without a result.
+      assert.ok(interrupted <= 4 * kills, `${name}: ${interrupted} interrupted after ${kills} kills`);
       const final = hr.status ?? {};
       assert.equal(final.summary?.failed, results.filter((r) => r.status === 'failed').length);
       assert.equal(final.phase, results.some((r) => r.status === 'failed') ? 'Failed' : 'Succeeded');

@@ -26,6 +26,7 @@ void describe('controller settings: the flags parsed once into one value', () =>
       metricsListen: undefined,
       watchRestores: undefined,
       settleMs: undefined,
+      startLookahead: undefined,
     });
   });
 
@@ -33,7 +34,7 @@ void describe('controller settings: the flags parsed once into one value', () =>
     const s = parseControllerSettings({
       ...defaults,
       kubeconfig: 'kc', context: 'ctx', namespace: [' a ', 'b', 'a'], maxConcurrentRuns: '8', events: false, leaderElect: true,
-      metricsAddr: ':8080', watchRestores: true, restoreNamespace: ['velero'], settle: '1m',
+      metricsAddr: ':8080', watchRestores: true, restoreNamespace: ['velero'], settle: '1m', startLookahead: '0',
     }, { POD_NAMESPACE: 'kubehooks' });
     assert.deepEqual(s.connect, { kubeconfigPath: 'kc', context: 'ctx' });
     assert.deepEqual(s.namespaces, ['a', 'b']);
@@ -44,6 +45,8 @@ void describe('controller settings: the flags parsed once into one value', () =>
     assert.equal(s.metricsListen?.port, 8080);
     assert.deepEqual(s.watchRestores, { namespaces: ['velero'], systemNamespace: 'kubehooks' });
     assert.equal(s.settleMs, 60_000);
+    assert.equal(s.startLookahead, 0, '--start-lookahead 0: off');
+    assert.equal(parseControllerSettings({ ...defaults, startLookahead: '256' }, NO_ENV).startLookahead, 256);
   });
 
   void it('problems name the flag', () => {
@@ -55,6 +58,9 @@ void describe('controller settings: the flags parsed once into one value', () =>
       [{ watchRestores: true }, /--watch-restores creates HookRuns in the system namespace/],
       [{ restoreNamespace: ['-x'], watchRestores: true, systemNamespace: 'k' }, /--restore-namespace: "-x" is not a valid namespace name$/],
       [{ settle: '-1s' }, /--settle: must not be negative/],
+      [{ startLookahead: '257' }, /--start-lookahead must be a whole number from 0 to 256 \(got "257"\)/],
+      [{ startLookahead: '-1' }, /--start-lookahead must be a whole number from 0 to 256 \(got "-1"\)/],
+      [{ startLookahead: '1.5' }, /--start-lookahead must be a whole number/],
     ];
     for (const [flags, message] of cases) {
       assert.throws(() => parseControllerSettings({ ...defaults, ...flags }, NO_ENV), message, JSON.stringify(flags));

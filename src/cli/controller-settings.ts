@@ -36,6 +36,7 @@ export interface RawControllerOptions {
   watchRestores?: boolean;
   restoreNamespace?: string[];
   settle?: string;
+  startLookahead?: string;
 }
 
 /** The Lease timings (checked against each other even without --leader-elect). */
@@ -65,6 +66,8 @@ export interface ControllerSettings {
   readonly watchRestores: { readonly namespaces: readonly string[]; readonly systemNamespace: string } | undefined;
   /** --settle for restoreRef HookRuns; undefined = the runner's default. */
   readonly settleMs: number | undefined;
+  /** --start-lookahead (ADR 0027): hooks per HookRun whose start may be recorded ahead of their slot; undefined = the HookRun's concurrency. */
+  readonly startLookahead: number | undefined;
 }
 
 const DNS_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
@@ -99,8 +102,12 @@ export function declareControllerFlags(command: Command): Command {
     .option('--metrics-addr <host:port>', 'serve /metrics (Prometheus), /healthz and /readyz here, e.g. 127.0.0.1:8080 or :8080 (every interface); default: off')
     .option('--watch-restores', `create a HookRun (restoreRef) in the system namespace for every Velero Restore annotated ${RESTORE_OPT_IN_ANNOTATION}="true" (off by default: annotation hooks run commands)`)
     .option('--settle <duration>', 'restoreRef: plan once no new pod has appeared in the Restore\'s namespaces for this long (Go duration, default 30s)')
-    .option('--restore-namespace <ns>', 'with --watch-restores: look at Restores only in this namespace (repeatable; default: all namespaces)', collect);
+    .option('--restore-namespace <ns>', 'with --watch-restores: look at Restores only in this namespace (repeatable; default: all namespaces)', collect)
+    .option('--start-lookahead <n>', 'per HookRun, record the starts of up to this many hooks queued for an exec slot ahead of it, so no slot waits for the journal; a crash then leaves at most concurrency + n hooks interrupted (0: off; default: the HookRun\'s concurrency)');
 }
+
+/** The most --start-lookahead takes (MAX_HOOKS_PER_RUN is far above; this keeps the journal object small). */
+export const START_LOOKAHEAD_MAX = 256;
 
 /** A repeatable namespace flag: trimmed, duplicates dropped, each a DNS label. */
 function namespaceList(flag: string, values: readonly string[] | undefined): string[] {
@@ -157,6 +164,11 @@ export function parseControllerSettings(raw: RawControllerOptions, env: Readonly
     if (!parsed.ok || parsed.ns < 0n) throw new UsageError(`--settle: ${parsed.ok ? 'must not be negative' : parsed.error} (a Go duration such as 10s or 1m)`);
     settleMs = nsToMs(parsed.ns);
   }
+  let startLookahead: number | undefined;
+  if (raw.startLookahead !== undefined) {
+    if (!/^\d+$/.test(raw.startLookahead) || Number(raw.startLookahead) > START_LOOKAHEAD_MAX) throw new UsageError(`--start-lookahead must be a whole number from 0 to ${START_LOOKAHEAD_MAX} (got "${raw.startLookahead}")`);
+    startLookahead = Number(raw.startLookahead);
+  }
   return {
     connect: { kubeconfigPath: raw.kubeconfig, context: raw.context },
     namespaces,
@@ -168,5 +180,6 @@ export function parseControllerSettings(raw: RawControllerOptions, env: Readonly
     metricsListen,
     watchRestores: raw.watchRestores === true && systemNamespace !== undefined ? { namespaces: restoreNamespaces, systemNamespace } : undefined,
     settleMs,
+    startLookahead,
   };
 }

@@ -87,6 +87,7 @@ export const controllerCommand: CliCommand = {
             restores: ports.restores,
             settleMs: settings.settleMs,
             journals: new KubeHookRunJournalClient(client),
+            startLookahead: settings.startLookahead ?? 'concurrency',
             clock,
             systemNamespace,
             log,

@@ -87,6 +87,8 @@ function startController(s: Setup, t: TestContext, identity: string, lease?: { l
   const elector = lease === undefined ? undefined : new LeaderElector({ store: new KubeLeaseClient(client), clock, config: { namespace: NS, name: 'kubehooks-controller', identity, ...lease }, log });
   const runner = new HookRunRunner({
     api, executor: ports.executor, watcher: ports.watcher, lister: ports.lister, clock, systemNamespace: NS, log, holder: identity, journals: new KubeHookRunJournalClient(client),
+    // As `kubehooks controller` runs it: a start lookahead of the HookRun's concurrency (ADR 0027).
+    startLookahead: 'concurrency',
     fence: elector === undefined ? undefined : () => (elector.mayAct() ? undefined : 'not the leader'),
   });
   const stop = new AbortController();
@@ -321,10 +323,11 @@ void describe('controller fault tier (fake API server)', () => {
     assert.match(lostStatus.conditions?.find((c) => c.type === 'Resumed')?.message ?? '', /HookRunJournal .* is gone: nothing more runs/);
   });
 
-  void test('at most `concurrency` hooks are ever stored started-without-result (a result is recorded before its slot is freed)', async (t) => {
+  void test('at most `concurrency` + lookahead hooks are ever stored started-without-result; at most `concurrency` running', async (t) => {
     // Six pods with hooks in sequence, two slots: a hook's slot freed before its result reached the
     // journal let the next start be written beside it, so a status could show 3 running (a crash then
-    // left more interrupted hooks than could ever run at once).
+    // left more interrupted hooks than could ever run at once). ADR 0027: hooks queued for a slot may
+    // have their start recorded ahead, at most the lookahead (2, the concurrency) of them.
     const pods = 6;
     const s = await setup(t, 150);
     for (let p = PODS; p < pods; p++) s.server.putPod(runningPod(NS, `app-${p}`, ['c'], { app: `app-${p}` }));
@@ -341,9 +344,10 @@ void describe('controller fault tier (fake API server)', () => {
     const c = startController(s, t, 'ctl-a');
     const status = await converged(s, 'bounded', () => c.logs.join('\n'));
     assert.equal((status.results ?? []).filter((r) => r.status === 'succeeded').length, pods * HOOKS);
-    assert.ok(seen.some((n) => n === 2), `both slots were used: ${seen.join(' ')}`);
-    assert.ok(seen.every((n) => n <= 2), `started without an outcome per stored journal: ${seen.join(' ')}`);
-    assert.ok(seenStatus.every((n) => n <= 2), `running per stored status: ${seenStatus.join(' ')}`);
+    assert.ok(seen.some((n) => n > 2), `the lookahead recorded starts ahead: ${seen.join(' ')}`);
+    assert.ok(seen.every((n) => n <= 4), `started without an outcome per stored journal (bound 2 + 2): ${seen.join(' ')}`);
+    assert.ok(seenStatus.some((n) => n === 2), `both slots were used: ${seenStatus.join(' ')}`);
+    assert.ok(seenStatus.every((n) => n <= 2), `running per stored status (only hooks in a slot): ${seenStatus.join(' ')}`);
     const writes = s.server.objects.statusWrites.get(`${NS}/bounded`) ?? 0;
     const journalWrites = s.server.objects.journalWrites.get(`${NS}/bounded`) ?? 0;
     assert.ok(journalWrites > writes, `${journalWrites} journal writes, ${writes} status writes`);
@@ -369,7 +373,8 @@ void describe('controller fault tier (fake API server)', () => {
     s.server.objects.failNext({ verb: 'lease-update', statusCode: 409, times: 2 });
     await until([s.server.changes], 'b leads', () => b.elector?.isLeader === true, 15_000);
     const status = await converged(s, 'failover', () => `--- a\n${a.logs.join('\n')}\n--- b\n${b.logs.join('\n')}`);
-    // At most `concurrency` (2) hooks are ever started without a result.
+    // A graceful stop (a still led): its starts recorded ahead are taken back (ADR 0027), so at most
+    // `concurrency` (2) hooks, the ones in an exec, are interrupted.
     assertConverged(s, status, 2);
     assert.equal(status.holder, 'ctl-b');
     assert.ok(b.logs.some((l) => /HookRun db\/failover: resuming/.test(l)), b.logs.join('\n'));

@@ -83,15 +83,20 @@ export interface HookRunDeps {
    */
   readonly journals?: HookRunJournalStore | undefined;
   /**
-   * The start lookahead, with `journals`: how many hooks queued for a slot may have their start
-   * recorded ahead of it (0 or undefined: none, ADR 0024 as before). A crash then leaves at most
-   * concurrency + lookahead hooks `interrupted`.
+   * ADR 0027's start lookahead, with `journals`: how many hooks queued for a slot may have their start
+   * recorded ahead of it; `'concurrency'` (what `kubehooks controller` passes unless --start-lookahead
+   * says otherwise): the run's concurrency; 0 or undefined: none (ADR 0024 as before). A crash then
+   * leaves at most concurrency + lookahead hooks `interrupted`.
    */
-  readonly startLookahead?: number | undefined;
+  readonly startLookahead?: number | 'concurrency' | undefined;
 }
 
-/** The lookahead of a run with `concurrency` slots (not configured: none). */
-export function startLookaheadFor(concurrency: number, configured: number | undefined): number {
+/** How long a graceful stop waits for the journal PUT that takes back the starts of hooks that did not exec. */
+export const RETIRE_DEADLINE_MS = 5_000;
+
+/** The lookahead of a run with `concurrency` exec slots. */
+export function startLookaheadFor(concurrency: number, configured: number | 'concurrency' | undefined): number {
+  if (configured === 'concurrency') return concurrency;
   return configured === undefined ? 0 : Math.max(0, Math.trunc(configured));
 }
 
@@ -433,6 +438,16 @@ export class HookRunRunner {
       starts?.close();
       ctl.abort();
     };
+    // A graceful stop (the controller stops, still leading): as onShutdown, but the starts of hooks
+    // that did not exec (recorded ahead, ADR 0027, or waiting for their PUT) are taken back with one
+    // last journal PUT, so the next controller runs them rather than recording them interrupted.
+    let retiring: Promise<void> | undefined;
+    const onStop = (): void => {
+      writer.close();
+      if (starts !== undefined && this.#deps.fence?.() === undefined) retiring = starts.retire(RETIRE_DEADLINE_MS);
+      else starts?.close();
+      ctl.abort();
+    };
     const writer = new JournalWriter({
       journal,
       store: this.#deps.api,
@@ -451,7 +466,7 @@ export class HookRunRunner {
       },
     });
     writerRef.current = writer;
-    signal.addEventListener('abort', onShutdown, { once: true });
+    signal.addEventListener('abort', onStop, { once: true });
     try {
       // The plan and start time first: from here on the run is never planned again.
       writer.touch();
@@ -525,8 +540,9 @@ export class HookRunRunner {
       void this.#deps.api.event(last, summary.failed > 0 ? 'Warning' : 'Normal', summary.failed > 0 ? 'HookRunFailed' : 'HookRunSucceeded', `${summary.attempted} hooks attempted, ${summary.failed} failed`, signal);
       return { kind: 'done', hookRun: last };
     } finally {
-      signal.removeEventListener('abort', onShutdown);
+      signal.removeEventListener('abort', onStop);
       writer.close();
+      await retiring;
       starts?.close();
     }
   }

@@ -91,7 +91,7 @@ export interface WriteImage {
 }
 
 export const INTERRUPTED_REASON =
-  'interrupted: the controller recorded this hook\'s start and then stopped (killed, crashed or lost its lease) before it recorded a result; the command may or may not have run, and it is not run again';
+  'interrupted: the controller recorded this hook\'s start (before its exec, or ahead of it while the hook waited for a slot) and then stopped (killed, crashed or lost its lease) before it recorded a result; the command may or may not have run, and it is not run again';
 
 function isDirty(e: Entry): boolean {
   return e.local !== undefined && e.local !== e.durable && e.sent?.result !== e.local;

@@ -103,6 +103,20 @@ export class StartJournal {
     return true;
   }
 
+  /**
+   * Takes back a start that is requested or durable but whose hook has not executed and never will in
+   * this process (ADR 0027: a graceful stop). The hook is unstarted again; its entry leaves with the
+   * next journal write, which the caller forces (a dropped entry alone does not make the journal dirty).
+   */
+  retractStart(key: string): boolean {
+    const h = this.#hooks.get(key);
+    if (h === undefined || (h.state !== 'start-requested' && h.state !== 'started')) return false;
+    h.state = 'unstarted';
+    h.startedAt = undefined;
+    this.#open--;
+    return true;
+  }
+
   /** A result. Only a started hook may have executed; others end not-run. */
   recordOutcome(key: string, outcome: Outcome): boolean {
     const h = this.#hooks.get(key);

@@ -289,3 +289,59 @@ void test('start lookahead: mayRecordAhead (the leader fence) false records noth
   assert.deepEqual(store.object.spec.entries.map((e) => [e.pod, e.outcome?.status]), [['p0', 'succeeded'], ['p1', undefined]]);
   writer.close();
 });
+
+void test('start lookahead: retire (a graceful stop) takes back the starts of hooks that did not exec with one last PUT; released hooks keep theirs', async () => {
+  const clock = new FakeClock();
+  const hs = [0, 1, 2, 3].map((i) => hookAt(i));
+  const [a, b, c, d] = hs as [PlannedHook, PlannedHook, PlannedHook, PlannedHook];
+  const starts = new StartJournal(hs.map((h) => hookKey(h)));
+  const store = new SlowJournals(clock, 10, () => undefined, () => undefined);
+  const writer = new StartWriter({ store, clock, journal: structuredClone(store.object), starts, hooks: new Map(hs.map((h) => [hookKey(h), h])), holder: 'me', lookahead: { hooks: 2, slots: 2 } });
+  const signal = new AbortController().signal;
+  for (const h of hs) writer.hookQueued(h, signal);
+  await clock.advance(300);
+  assert.deepEqual(store.object.spec.entries.map((e) => e.pod), ['p0', 'p1'], 'two recorded ahead');
+  await writer.hookStarting(a, signal); // released: a execs
+  await clock.advance(300);
+  assert.deepEqual(store.object.spec.entries.map((e) => e.pod), ['p0', 'p1', 'p2'], 'c recorded ahead in a\'s place');
+  const waiting = assert.rejects(writer.hookStarting(d, signal), /stopping/); // d's slot waits for its PUT
+  const retired = writer.retire(5_000);
+  await waiting;
+  await assert.rejects(writer.hookStarting(b, signal), /stopping/, 'nothing is released after retire began');
+  await clock.advance(300);
+  await retired;
+  assert.deepEqual(store.object.spec.entries.map((e) => [e.pod, e.outcome]), [['p0', undefined]], 'only the released hook keeps its start: b, c, d run again after a restart');
+  assert.equal(writer.state, 'closed');
+  for (const h of [b, c, d]) assert.equal(starts.state(hookKey(h)), 'unstarted');
+  assert.equal(starts.openStarts, 1);
+  assert.equal(clock.pendingTimers, 0, 'the deadline timer is cleared');
+  assert.equal(store.object.spec.entries.length, 1);
+});
+
+void test('start lookahead: retire within its deadline: a journal that does not answer leaves the starts (they are interrupted after a restart) and closes', async () => {
+  const clock = new FakeClock();
+  const [a, b] = [hookAt(0), hookAt(1)];
+  const starts = new StartJournal([hookKey(a), hookKey(b)]);
+  let failing = false;
+  const store = new SlowJournals(clock, 10, () => (failing ? 'fail' : undefined), () => undefined);
+  const writer = new StartWriter({ store, clock, journal: structuredClone(store.object), starts, hooks: new Map([[hookKey(a), a], [hookKey(b), b]]), holder: 'me', lookahead: { hooks: 2, slots: 1 } });
+  const signal = new AbortController().signal;
+  writer.hookQueued(a, signal);
+  writer.hookQueued(b, signal);
+  await clock.advance(300);
+  assert.deepEqual(store.object.spec.entries.map((e) => e.pod), ['p0', 'p1']);
+  failing = true;
+  let done = false;
+  void writer.retire(2_000).then(() => {
+    done = true;
+  });
+  await clock.advance(1_999);
+  assert.equal(done, false, 'retries until the deadline');
+  await clock.advance(1);
+  await settle();
+  assert.equal(done, true);
+  assert.equal(writer.state, 'closed');
+  assert.deepEqual(store.object.spec.entries.map((e) => e.pod), ['p0', 'p1'], 'not taken back: a restart records them interrupted (never run twice)');
+  await clock.advance(10_000);
+  assert.equal(clock.pendingTimers, 0);
+});

@@ -15,6 +15,11 @@ export class StartWaiters {
     return this.#waiters.has(key);
   }
 
+  /** The keys parked now. */
+  keys(): string[] {
+    return [...this.#waiters.keys()];
+  }
+
   /**
    * Resolves on `resolve(key)`, rejects on `reject(key)` or `rejectAll`. An abort of `signal` (also
    * one that happened before the call) forgets the key, runs `onAbort` (the caller's own bookkeeping)

@@ -89,6 +89,8 @@ export class StartWriter {
   /** Our writes whose answer and the read after it both failed: the journal may hold any one of them. */
   #unconfirmed: (readonly HookRunJournalEntry[])[] = [];
   #state: 'writing' | 'lost' | 'closed' = 'writing';
+  /** retire() began: no start is taken or released any more; only its last PUT goes. */
+  #retiring = false;
   #writing: Promise<void> | undefined;
   readonly #wake: WakeTimer;
   #lastWriteAt = Number.NEGATIVE_INFINITY;
@@ -146,7 +148,7 @@ export class StartWriter {
    */
   hookQueued(hook: HookIdentity, signal: AbortSignal): void {
     const lookahead = this.#o.lookahead;
-    if (this.#state !== 'writing' || lookahead === undefined || lookahead.hooks <= 0 || signal.aborted) return;
+    if (this.#state !== 'writing' || this.#retiring || lookahead === undefined || lookahead.hooks <= 0 || signal.aborted) return;
     const key = hookKey(hook);
     if (this.#o.starts.state(key) !== 'unstarted' || this.#waiters.has(key)) return;
     this.#ahead.set(key, signal);
@@ -156,6 +158,7 @@ export class StartWriter {
   /** The runner's seam: resolves once the hook's start is in an acknowledged journal PUT. */
   hookStarting(hook: HookIdentity, signal: AbortSignal): Promise<void> {
     if (this.#state !== 'writing') return Promise.reject(new JournalLostError(`the HookRunJournal is not ours to write (${this.#state})`));
+    if (this.#retiring) return Promise.reject(new JournalLostError('the journal writer is stopping'));
     const key = hookKey(hook);
     this.#ahead.delete(key);
     if (this.#prerecorded.delete(key)) {
@@ -213,6 +216,42 @@ export class StartWriter {
 
   failStatusWrite(seq: number | undefined): void {
     if (seq !== undefined) this.#o.starts.failStatusWrite(seq);
+  }
+
+  /**
+   * A graceful stop (ADR 0027): no start is released to a slot any more, and the starts of hooks that
+   * did not exec (recorded ahead, or still waiting for their PUT) are taken back with one last
+   * journal PUT, within `deadlineMs`, so the next controller runs them instead of recording them
+   * `interrupted`. Hooks already released keep their start. Then closes. Never rejects.
+   */
+  async retire(deadlineMs: number): Promise<void> {
+    if (this.#state !== 'writing' || this.#retiring) {
+      this.close();
+      return;
+    }
+    this.#retiring = true;
+    const keys = [...this.#prerecorded, ...this.#waiters.keys(), ...this.#queued.map((q) => q.key)];
+    this.#ahead.clear();
+    this.#prerecorded.clear();
+    this.#queued.length = 0;
+    this.#rejectWaiters(new JournalLostError('the journal writer is stopping'));
+    let taken = 0;
+    for (const key of keys) if (this.#o.starts.retractStart(key)) taken++;
+    if (taken > 0) {
+      const deadline = new AbortController();
+      const timer = this.#o.clock.sleep(deadlineMs, deadline.signal).then(
+        () => {
+          deadline.abort();
+        },
+        () => undefined,
+      );
+      this.#forced = true;
+      this.#kick();
+      await this.#settled(deadline.signal);
+      deadline.abort();
+      await timer;
+    }
+    this.close();
   }
 
   /** Stops writing; waiting starts are rejected. Idempotent. */
