@@ -339,6 +339,13 @@ export class World {
     const before = new Set((inc.readHookRun.status.results ?? []).filter(isFinal).map(resultId));
     const journal = inc.readJournal === 'unread' ? undefined : inc.readJournal;
     for (const e of journal?.spec.entries ?? []) if (e.outcome !== undefined) before.add(resultId(e));
+    if (this.history.lostOpens.has(inc.holder)) {
+      // ADR 0024: the journal is gone, so every hook without a final result in the status is interrupted.
+      const finals = new Set((inc.readHookRun.status.results ?? []).filter(isFinal).map(resultId));
+      for (const r of hr.status?.results ?? []) {
+        if (!finals.has(resultId(r)) && r.reasonCode !== 'interrupted') this.history.violations.push(`${inc.holder} found the journal lost, yet ${resultId(r)} is ${r.status}, not interrupted`);
+      }
+    }
     const fresh = (hr.status?.results ?? []).filter((r) => r.reasonCode === 'interrupted' && !before.has(resultId(r))).map(resultId);
     const ran = new Set(this.history.executed.map((e) => e.id));
     this.history.interruptedPerResume.push({ holder: inc.holder, count: fresh.length, executed: fresh.filter((id) => ran.has(id)).length, lost: this.history.lostOpens.has(inc.holder) });
@@ -394,8 +401,8 @@ export class World {
       const [req] = this.#requests.splice(i, 1);
       if (req === undefined) throw new Error(`no request for ${pick}`);
       const fate = this.#fate(req.op, r);
-      this.history.schedule.push(`${step}: ${pick}: ${fate}`);
-      this.#answer(req, fate);
+      const refused = this.#answer(req, fate);
+      this.history.schedule.push(`${step}: ${pick}: ${fate}${refused === undefined ? '' : ` (refused: ${refused})`}`);
     }
     await this.drain();
   }
@@ -410,10 +417,11 @@ export class World {
     return 'ok';
   }
 
-  #answer(req: Request, fate: Fate): void {
+  /** Answers a request; returns the server's refusal, if any. */
+  #answer(req: Request, fate: Fate): string | undefined {
     if (fate === 'fail') {
       req.reject(unreachable(`injected: ${req.op} failed, not stored`));
-      return;
+      return undefined;
     }
     if (fate === 'conflict') {
       // Someone else edits metadata (a label): the resourceVersion moves, the content stays.
@@ -426,10 +434,11 @@ export class World {
       answer = this.#apply(req.op, req.body, req.inc);
     } catch (error) {
       req.reject(error);
-      return;
+      return error instanceof Error ? error.message : String(error);
     }
     if (fate === 'lost' && req.op !== 'hookrun-get' && req.op !== 'journal-get') req.reject(unreachable(`injected: ${req.op} stored, answer lost`));
     else req.resolve(answer);
+    return undefined;
   }
 
   /** The API server's side of one request (throws its refusal); `inc` undefined: a crashed process's write. */
