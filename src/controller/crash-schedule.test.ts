@@ -19,6 +19,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { prng } from '../testing/prng.ts';
+import { startLookaheadFor } from './hookrun-run.ts';
 import { World, hookIds, openStartsBound, resultId, type History, type Shape } from '../testing/crash-world.ts';
 
 /**
@@ -55,6 +56,10 @@ const ROWS: readonly Row[] = [
   { name: '12 hooks in 4 pods, c2, lookahead 4, onError Fail, takeover', pods: 4, perPod: 3, concurrency: 2, ...mixed, takeover: true, deleteJournal: false, onError: 'Fail', lookahead: 4, seeds: [1, 2], crashAgain: 0.2 , stride: 2 },
   { name: '20 hooks, c4, lookahead 8, lossy, journal deleted', pods: 20, perPod: 1, concurrency: 4, lost: 0.2, conflict: 0.05, fail: 0.05, takeover: false, deleteJournal: true, lookahead: 8, seeds: [1, 2], crashAgain: 0.1 , stride: 3 },
   { name: '40 hooks, c8, lookahead 16', pods: 40, perPod: 1, concurrency: 8, ...mixed, takeover: false, deleteJournal: false, lookahead: 16, seeds: [1], crashAgain: 0.3 , stride: 4 },
+  // The controller's default since ADR 0027: a lookahead of the concurrency.
+  { name: '8 hooks, c3, default lookahead, takeover', pods: 8, perPod: 1, concurrency: 3, ...mixed, takeover: true, deleteJournal: false, lookahead: 'concurrency', seeds: [1, 2], crashAgain: 0.3 },
+  { name: '16 hooks in 8 pods, c4, default lookahead, onError Fail', pods: 8, perPod: 2, concurrency: 4, ...mixed, takeover: false, deleteJournal: false, onError: 'Fail', lookahead: 'concurrency', seeds: [1, 2], crashAgain: 0.3, stride: 2 },
+  { name: '10 hooks, c3, default lookahead, SIGTERM', pods: 10, perPod: 1, concurrency: 3, ...mixed, takeover: false, deleteJournal: false, sigterm: true, lookahead: 'concurrency', seeds: [1, 2, 3], crashAgain: 0.2, stride: 2 },
   // Regressions: a write stored with its answer lost whose re-read fails too was later taken for another
   // writer's (StartWriter and JournalWriter), a takeover PUT whose re-read failed was not sent again, and
   // a resumed run's first status write meeting a metadata edit stopped the run (the controller then gives it up).
@@ -75,6 +80,7 @@ async function drive(world: World, r: () => number, crashAt: number | undefined)
     if (world.alive === 0) {
       if (world.complete) return 'done';
       if (world.history.incarnations >= MAX_INCARNATIONS) throw new ScheduleError(`no progress: ${MAX_INCARNATIONS} controllers and the run is not complete`);
+      world.flushEnded(r);
       world.start(world.history.incarnations === 0 ? 'first' : 'restart');
       await world.drain();
       continue;
@@ -128,10 +134,10 @@ function check(row: Row, world: World): void {
     // Without a lookahead at most `concurrency` can have run. With one, ADR 0027 says so too, but a hook
     // recorded ahead takes a slot whose hook ended without its outcome being stored yet, and execs: up to
     // concurrency + lookahead of them can have run (counted in the diagnostics, not asserted).
-    if ((row.lookahead ?? 0) === 0) assert.ok(x.executed <= row.concurrency, `${x.holder} recorded ${x.executed} executed hooks interrupted > concurrency ${row.concurrency}`);
+    if (startLookaheadFor(row.concurrency, row.lookahead) === 0) assert.ok(x.executed <= row.concurrency, `${x.holder} recorded ${x.executed} executed hooks interrupted > concurrency ${row.concurrency}`);
   }
-  // ADR 0027: a live run that ends leaves no start without an outcome; only a crash, a takeover or a lost journal interrupts.
-  if (h.crashes === 0 && h.takeovers === 0 && !h.journalDeleted) assert.deepEqual([...results.values()].filter((r) => r.reasonCode === 'interrupted').map(resultId), [], 'interrupted without a crash');
+  // ADR 0027: a live run that ends leaves no start without an outcome; only a crash, a takeover, a SIGTERM (hooks in flight) or a lost journal interrupts.
+  if (h.crashes === 0 && h.takeovers === 0 && h.sigterms === 0 && !h.journalDeleted) assert.deepEqual([...results.values()].filter((r) => r.reasonCode === 'interrupted').map(resultId), [], 'interrupted without a crash');
   for (const holder of h.lostOpens) assert.ok(!h.executed.some((e) => e.holder === holder), `${holder} found the journal lost, yet executed`);
 }
 
@@ -141,7 +147,7 @@ function fail(row: Row, seed: number, crash: string, world: World | undefined, e
   throw new Error(`shape "${row.name}" seed ${seed} ${crash}: ${msg}\nreplay: CRASHSCHED_SHAPE='${row.name}' CRASHSCHED_SEED=${seed}${crash.startsWith('crash at step ') ? ` CRASHSCHED_STEP=${crash.split(' ')[3] ?? ''}` : ''} node --test src/controller/crash-schedule.test.ts\nschedule:\n${schedule}`, { cause: error });
 }
 
-interface Tally { runs: number; crashPoints: number; steps: number; interrupted: number; maxInterrupted: number; maxRanInterrupted: number; takeovers: number; lostJournals: number; crashedTwice: number; executed: number; abandoned: number }
+interface Tally { runs: number; crashPoints: number; steps: number; interrupted: number; maxInterrupted: number; maxRanInterrupted: number; takeovers: number; lostJournals: number; crashedTwice: number; executed: number; abandoned: number; sigterms: number }
 
 async function runSeed(row: Row, seed: number, only: number | undefined, tally: Tally): Promise<void> {
   // The base run: the schedule to its end, a snapshot before every step.
@@ -187,6 +193,7 @@ async function runSeed(row: Row, seed: number, only: number | undefined, tally: 
     tally.maxRanInterrupted = Math.max(tally.maxRanInterrupted, ...world.history.interruptedPerResume.filter((x) => !x.lost).map((x) => x.executed));
     tally.abandoned += world.history.abandoned;
     tally.takeovers += world.history.takeovers;
+    tally.sigterms += world.history.sigterms;
     tally.lostJournals += world.history.lostOpens.size;
     tally.executed += world.history.executed.length;
   }
@@ -199,19 +206,20 @@ void describe('crash at every step: StartWriter + status JournalWriter + recover
   for (const row of ROWS) {
     if (onlyShape !== undefined && row.name !== onlyShape) continue;
     void it(`${row.name} (${row.pods * row.perPod} hooks, concurrency ${row.concurrency}, seeds ${row.seeds.join(',')})`, async (t) => {
-      const tally: Tally = { runs: 0, crashPoints: 0, steps: 0, interrupted: 0, maxInterrupted: 0, maxRanInterrupted: 0, takeovers: 0, lostJournals: 0, crashedTwice: 0, executed: 0, abandoned: 0 };
+      const tally: Tally = { runs: 0, crashPoints: 0, steps: 0, interrupted: 0, maxInterrupted: 0, maxRanInterrupted: 0, takeovers: 0, lostJournals: 0, crashedTwice: 0, executed: 0, abandoned: 0, sigterms: 0 };
       const started = performance.now();
       for (const seed of row.seeds) {
         if (onlySeed !== undefined && seed !== onlySeed) continue;
         await runSeed(row, seed, onlyStep, tally);
       }
-      t.diagnostic(`${tally.crashPoints} crash points (${tally.crashedTwice} crashed again), ${tally.runs} completed runs, ${tally.steps} steps after crashes, ${tally.executed} execs, ${tally.interrupted} interrupted (at most ${tally.maxInterrupted} per resume, bound ${interruptBound(row)}; of them at most ${tally.maxRanInterrupted} had run), ${tally.takeovers} takeovers (${tally.abandoned} runs left by both controllers), ${tally.lostJournals} lost journals, ${Math.round(performance.now() - started)} ms`);
+      t.diagnostic(`${tally.crashPoints} crash points (${tally.crashedTwice} crashed again), ${tally.runs} completed runs, ${tally.steps} steps after crashes, ${tally.executed} execs, ${tally.interrupted} interrupted (at most ${tally.maxInterrupted} per resume, bound ${interruptBound(row)}; of them at most ${tally.maxRanInterrupted} had run), ${tally.takeovers} takeovers (${tally.abandoned} runs left by both controllers), ${tally.lostJournals} lost journals, ${tally.sigterms} SIGTERMs, ${Math.round(performance.now() - started)} ms`);
       if (onlySeed !== undefined) return;
       // The row exercises what it names.
       assert.ok(tally.crashPoints > 0, 'some crash points ran');
       assert.equal(tally.takeovers > 0, row.takeover, 'takeovers happen in the takeover rows only');
       assert.equal(tally.lostJournals > 0, row.deleteJournal, 'a controller finds the journal lost in the journal-deletion rows only');
       assert.equal(tally.crashedTwice > 0, row.crashAgain > 0, 'second crashes where asked');
+      assert.equal(tally.sigterms > 0, row.sigterm === true, 'graceful stops in the SIGTERM rows only');
       if (!row.takeover && !row.deleteJournal) assert.equal(tally.abandoned, 0, 'a lone controller never gives a run up');
     });
   }

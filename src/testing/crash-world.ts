@@ -44,8 +44,10 @@ export interface Shape {
   readonly deleteJournal: boolean;
   /** The hooks' onError (Fail: a failed hook stops its pod's later ones). */
   readonly onError?: 'Continue' | 'Fail';
-  /** HookRunDeps.startLookahead (ADR 0027): starts recorded ahead of the slot. */
-  readonly lookahead?: number;
+  /** A controller may be stopped gracefully (SIGTERM: its run's signal aborts), at most twice. */
+  readonly sigterm?: boolean;
+  /** HookRunDeps.startLookahead (ADR 0027): starts recorded ahead of the slot ('concurrency': the controller's default). */
+  readonly lookahead?: number | 'concurrency';
 }
 
 /** ADR 0024/0027: a crash leaves at most concurrency + lookahead hooks started without an outcome. */
@@ -94,6 +96,7 @@ export interface History {
   journalDeleted: boolean;
   incarnations: number;
   takeovers: number;
+  sigterms: number;
   /** Per incarnation that resumed: hooks it recorded interrupted that no stored object had recorded so (`executed`: of those, how many had executed). */
   readonly interruptedPerResume: { holder: string; count: number; executed: number; lost: boolean }[];
   /** Crashes so far (a world without crash, takeover or deleted journal records nothing interrupted). */
@@ -106,7 +109,7 @@ export interface History {
 }
 
 export function newHistory(): History {
-  return { executed: [], everStarted: new Set(), everOutcome: new Map(), schedule: [], violations: [], journalDeleted: false, incarnations: 0, takeovers: 0, interruptedPerResume: [], crashes: 0, abandoned: 0, lostOpens: new Set(), step: 0 };
+  return { executed: [], everStarted: new Set(), everOutcome: new Map(), schedule: [], violations: [], journalDeleted: false, incarnations: 0, takeovers: 0, sigterms: 0, interruptedPerResume: [], crashes: 0, abandoned: 0, lostOpens: new Set(), step: 0 };
 }
 
 function cloneHistory(h: History): History {
@@ -153,6 +156,8 @@ class Incarnation {
   readHookRun: HookRun;
   readJournal: HookRunJournal | undefined | 'unread' = 'unread';
   planWritten = false;
+  /** Stopped gracefully (SIGTERM): it may release no start any more. */
+  terminated = false;
   constructor(holder: string, hookRun: HookRun) {
     this.holder = holder;
     this.readHookRun = hookRun;
@@ -250,6 +255,7 @@ export class World {
       exec: async (req: ExecRequest): Promise<ExecOutcome> => {
         const id = `${req.pod}${req.command.at(-1) ?? ''}`;
         if (!this.history.everStarted.has(id)) this.history.violations.push(`${inc.holder} executed ${id} before a stored journal held its start`);
+        if (inc.terminated) this.history.violations.push(`${inc.holder} executed ${id} after its SIGTERM`);
         const e: Exec = { id, holder: inc.holder, step: this.history.step };
         this.history.executed.push(e);
         const out = await this.#executor.exec(req);
@@ -271,7 +277,7 @@ export class World {
     runner.run(structuredClone(inc.readHookRun), inc.ctl.signal).then((o) => {
       inc.outcome = o;
       // HookRunController gives a stopped run up for good (#given): only right when someone else owns it now.
-      if (o.kind === 'stopped' && this.alive === 0 && !this.complete) this.history.abandoned++;
+      if (o.kind === 'stopped' && !inc.terminated && this.alive === 0 && !this.complete) this.history.abandoned++;
       // 'done': the controller is finished with it; the store must say so too (no retry follows).
       if (o.kind === 'done' && !this.complete) this.history.violations.push(`${inc.holder} returned done, but the stored status has no completionTime: the HookRun would stay Running`);
       if (o.kind === 'stopped' && !this.#ownedElsewhere(inc)) this.history.violations.push(`${inc.holder} stopped (${o.why}) though no other controller took the run over and the journal is there: the controller would give the HookRun up and leave it unfinished until it restarts`);
@@ -291,7 +297,7 @@ export class World {
    * and before its first status write, and the newcomer then stops too: `abandoned` counts those.)
    */
   #ownedElsewhere(inc: Incarnation): boolean {
-    return this.history.journalDeleted || this.#incarnations.some((other) => other !== inc);
+    return inc.terminated || this.history.journalDeleted || this.#incarnations.some((other) => other !== inc);
   }
 
   #request(inc: Incarnation, op: Op, body: HookRun | HookRunJournal | undefined): Promise<never> {
@@ -351,6 +357,28 @@ export class World {
     this.history.interruptedPerResume.push({ holder: inc.holder, count: fresh.length, executed: fresh.filter((id) => ran.has(id)).length, lost: this.history.lostOpens.has(inc.holder) });
   }
 
+  /**
+   * Before a restart: the requests still in flight from controllers whose run ended are stored or not
+   * now (a process that stopped or exited does not outlive its successor's start); `r` decides.
+   */
+  flushEnded(r: () => number): void {
+    for (const req of [...this.#requests]) {
+      if (req.inc.outcome === undefined) continue;
+      this.#requests.splice(this.#requests.indexOf(req), 1);
+      let note = 'not stored';
+      if (req.op !== 'hookrun-get' && req.op !== 'journal-get' && r() < 0.5) {
+        try {
+          this.#apply(req.op, req.body, req.inc);
+          note = 'stored';
+        } catch (error) {
+          note = `refused: ${error instanceof Error ? error.message : String(error)}`;
+        }
+      }
+      req.reject(unreachable('the process ended'));
+      this.history.schedule.push(`  ${req.inc.holder}'s ${req.op}#${req.id} in flight when it ended: ${note}`);
+    }
+  }
+
   /** Lets every continuation run until nothing moves. */
   async drain(): Promise<void> {
     let last = '';
@@ -367,6 +395,7 @@ export class World {
     const out = this.#requests.map((r) => `answer ${r.op}#${r.id} (${r.inc.holder})`);
     if (this.clock.nextDueAt !== undefined) out.push('tick');
     if (this.#shape.takeover && this.history.takeovers < 2 && this.alive > 0) out.push('takeover');
+    if (this.#shape.sigterm === true && this.history.sigterms < 2 && this.#incarnations.some((i) => i.outcome === undefined && !i.terminated)) out.push('sigterm');
     if (this.#shape.deleteJournal && !this.history.journalDeleted && this.#durable.journal !== undefined) out.push('delete-journal', 'replace-journal');
     return out;
   }
@@ -375,7 +404,7 @@ export class World {
   async step(r: () => number): Promise<void> {
     const choices = this.choices();
     // World events are rare: they are picked only when the roll says so.
-    const isEvent = (c: string): boolean => c === 'takeover' || c === 'delete-journal' || c === 'replace-journal';
+    const isEvent = (c: string): boolean => c === 'takeover' || c === 'delete-journal' || c === 'replace-journal' || c === 'sigterm';
     const events = choices.filter(isEvent);
     const normal = choices.filter((c) => !isEvent(c));
     const event = events.length > 0 && r() < 0.03 ? events[Math.floor(r() * events.length)] : undefined;
@@ -390,6 +419,14 @@ export class World {
       this.history.takeovers++;
       this.history.schedule.push(`${step}: takeover (the running controller is paused, not dead)`);
       this.start('takeover');
+    } else if (pick === 'sigterm') {
+      const inc = this.#incarnations.find((i) => i.outcome === undefined && !i.terminated);
+      this.history.sigterms++;
+      this.history.schedule.push(`${step}: SIGTERM to ${inc?.holder ?? '?'} (a graceful stop)`);
+      if (inc !== undefined) {
+        inc.terminated = true;
+        inc.ctl.abort();
+      }
     } else if (pick === 'delete-journal' || pick === 'replace-journal') {
       this.history.journalDeleted = true;
       const old = this.#durable.journal;
