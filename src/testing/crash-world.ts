@@ -63,6 +63,8 @@ interface Request {
   readonly inc: Incarnation;
   readonly op: Op;
   readonly body: HookRun | HookRunJournal | undefined;
+  /** Sent after its controller's SIGTERM (a retiring StartWriter's last PUT). */
+  readonly afterTerm: boolean;
   readonly resolve: (v: unknown) => void;
   readonly reject: (e: unknown) => void;
 }
@@ -311,7 +313,7 @@ export class World {
     }
     return new Promise((resolve, reject) => {
       // Bodies are stored as sent: the writers build each one afresh and never change it after.
-      this.#requests.push({ id: ++this.#requestIds, inc, op, body, resolve: resolve as (v: unknown) => void, reject });
+      this.#requests.push({ id: ++this.#requestIds, inc, op, body, afterTerm: inc.terminated, resolve: resolve as (v: unknown) => void, reject });
     });
   }
 
@@ -469,6 +471,7 @@ export class World {
     let answer: unknown;
     try {
       answer = this.#apply(req.op, req.body, req.inc);
+      if (req.op === 'journal-put' && req.afterTerm) this.#retired(req.inc);
     } catch (error) {
       req.reject(error);
       return error instanceof Error ? error.message : String(error);
@@ -515,6 +518,14 @@ export class World {
       case 'journal-delete':
         d.journal = undefined;
         return undefined;
+    }
+  }
+
+  /** ADR 0027: a graceful stop's last PUT takes back every start whose hook did not exec. */
+  #retired(inc: Incarnation): void {
+    const ran = new Set(this.history.executed.filter((e) => e.holder === inc.holder).map((e) => e.id));
+    for (const e of this.#durable.journal?.spec.entries ?? []) {
+      if (e.outcome === undefined && !ran.has(resultId(e))) this.history.violations.push(`${inc.holder}'s last PUT after SIGTERM keeps the start of ${resultId(e)}, which it never executed`);
     }
   }
 
