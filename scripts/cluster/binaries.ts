@@ -2,10 +2,11 @@
  * Locates the pinned binaries in the cache, building them with build.sh when any is missing.
  * The pins and the cache path live only in build.sh; this file asks it for them.
  */
-import { spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { accessSync, constants } from 'node:fs';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
+import { spawnOwned } from '../../src/testing/owned-process.ts';
 import { BuildFailedError, GoUnavailableError, StartAbortedError } from './errors.ts';
 
 export const BUILD_SCRIPT = join(import.meta.dirname, 'build.sh');
@@ -87,15 +88,20 @@ export async function runBuildScript(
 ): Promise<string> {
   const { log, signal } = options;
   signal?.throwIfAborted();
-  const child = spawn('bash', [script], { stdio: ['ignore', 'pipe', 'pipe'] });
-  const onAbort = (): void => {
-    child.kill('SIGTERM');
-  };
-  signal?.addEventListener('abort', onAbort, { once: true });
+  // Owned (src/testing/owned-process.ts): the script and the go commands it runs are a process group
+  // of their own, stopped on `signal`, on this process's SIGTERM/SIGINT/SIGHUP and exit, and by the
+  // watchdog after a SIGKILL of this process; a cold build runs for minutes and must not outlive us.
+  const owned = spawnOwned('bash', [script], { stdio: ['ignore', 'pipe', 'pipe'], ...(signal === undefined ? {} : { signal }) });
+  const { child } = owned;
+  const { stdout: out, stderr } = child;
+  if (out === null || stderr === null) {
+    await owned.stop();
+    throw new BuildFailedError(`${script}: no pipes to read`);
+  }
   const tail: string[] = [];
   let goLines = 0;
   const prefix = `[${tag}] `;
-  const lines = createInterface({ input: child.stderr });
+  const lines = createInterface({ input: stderr });
   lines.on('line', (line) => {
     tail.push(line);
     if (tail.length > 30) tail.shift();
@@ -103,9 +109,8 @@ export async function runBuildScript(
     else if (++goLines % 200 === 0) log(`build: ... ${goLines} lines of go output so far`);
   });
   let stdout = '';
-  child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
+  out.setEncoding('utf8').on('data', (d: string) => (stdout += d));
   const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
-  signal?.removeEventListener('abort', onAbort);
   lines.close();
   if (signal?.aborted) throw new StartAbortedError(`aborted while running ${script}`);
   if (code === 3) {

@@ -6,6 +6,7 @@
  * Velero server with its object store (see docs/local-cluster.md).
  * Exit codes: 0 ok; 1 status: not running; 2 failure; 3 Go missing or too old.
  */
+import { constants } from 'node:os';
 import { resolve } from 'node:path';
 import { ClusterError } from './errors.ts';
 import { clusterStatus, startCluster, stopClusterAt } from './cluster.ts';
@@ -46,11 +47,15 @@ async function up(flags: readonly string[]): Promise<number> {
     await stopClusterAt(RUN_DIR);
   }
   const controller = new AbortController();
-  const onSignal = (): void => {
+  // Listening until `up` is done, not once: a build runs owned (src/testing/owned-process.ts), which
+  // stops it on the signal too and then re-raises the signal only when nobody else listens; that must
+  // not end us while the abort is still stopping what was started. A second signal ends us at once.
+  const onSignal = (sig: NodeJS.Signals): void => {
+    if (controller.signal.aborted) process.exit(128 + constants.signals[sig]);
     controller.abort();
   };
-  process.once('SIGINT', onSignal);
-  process.once('SIGTERM', onSignal);
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
   try {
     const cluster = await startCluster({ runDir: RUN_DIR, signal: controller.signal, log: say, controllers });
     say(

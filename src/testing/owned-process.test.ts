@@ -21,10 +21,15 @@ process.stdout.write(JSON.stringify({ child: process.pid, grandchild: grandchild
 setInterval(() => {}, 1000);
 `;
 
-/** The owner: spawnOwned(CHILD); on SIGUSR2 it exits (mode exit) or throws (mode throw); otherwise idles. */
+/**
+ * The owner: spawnOwned(CHILD); on SIGUSR2 it exits (mode exit) or throws (mode throw); with mode
+ * handle a SIGTERM handler of its own (once, installed before the child) exits 7 after 1.5 s, as a
+ * script that aborts its work and cleans up does; otherwise idles.
+ */
 const OWNER = `
 import { spawnOwned } from ${JSON.stringify(MODULE)};
 const [graceMs, mode, stubborn] = process.argv.slice(1);
+if (mode === 'handle') process.once('SIGTERM', () => setTimeout(() => process.exit(7), 1500));
 process.on('SIGUSR2', () => {
   if (mode === 'exit') process.exit(0);
   throw new Error('the owner crashed');
@@ -41,7 +46,7 @@ interface Tree {
 }
 
 /** Starts an owner, waits for its child's line; every PID is killed at the end of the test if still ours. */
-async function startOwner(t: TestContext, graceMs: number, mode: 'idle' | 'exit' | 'throw', stubborn: boolean) {
+async function startOwner(t: TestContext, graceMs: number, mode: 'idle' | 'exit' | 'throw' | 'handle', stubborn: boolean) {
   const owner = spawnOwned(process.execPath, ['--input-type=module', '-e', OWNER, String(graceMs), mode, stubborn ? 'stubborn' : ''], { stdio: ['ignore', 'pipe', 'pipe'], t, graceMs: 1_000 });
   let out = '';
   let err = '';
@@ -81,7 +86,7 @@ async function allGone(pids: readonly number[], starts: Map<number, number>, dea
 }
 
 void describe('spawnOwned: the child and what it started die with the owner', () => {
-  const cases: readonly { name: string; act: (tree: Tree) => void; grace: number; stubborn?: boolean; mode?: 'exit' | 'throw'; owner: { code?: number; signal?: NodeJS.Signals } }[] = [
+  const cases: readonly { name: string; act: (tree: Tree) => void; grace: number; stubborn?: boolean; mode?: 'exit' | 'throw' | 'handle'; owner: { code?: number; signal?: NodeJS.Signals } }[] = [
     { name: 'SIGTERM to the owner (node --test, with-cluster)', act: (x) => process.kill(x.owner, 'SIGTERM'), grace: 5_000, owner: { signal: 'SIGTERM' } },
     { name: 'SIGINT to the owner (Ctrl-C)', act: (x) => process.kill(x.owner, 'SIGINT'), grace: 5_000, owner: { signal: 'SIGINT' } },
     { name: 'SIGHUP to the owner (terminal closed)', act: (x) => process.kill(x.owner, 'SIGHUP'), grace: 5_000, owner: { signal: 'SIGHUP' } },
@@ -89,6 +94,8 @@ void describe('spawnOwned: the child and what it started die with the owner', ()
     { name: 'SIGKILL of the owner: the watchdog stops them', act: (x) => process.kill(x.owner, 'SIGKILL'), grace: 5_000, owner: { signal: 'SIGKILL' } },
     { name: 'SIGKILL of the owner, the child ignores SIGTERM: the watchdog kills after the grace', act: (x) => process.kill(x.owner, 'SIGKILL'), grace: 500, stubborn: true, owner: { signal: 'SIGKILL' } },
     { name: 'the owner exits without stopping it (process.exit)', act: (x) => process.kill(x.owner, 'SIGUSR2'), grace: 5_000, mode: 'exit', owner: { code: 0 } },
+    // The keeper must not end it by raising the signal again once the child is stopped (cluster:up, bench/run.ts).
+    { name: 'SIGTERM to an owner with a SIGTERM handler of its own (once): the owner ends as its handler says', act: (x) => process.kill(x.owner, 'SIGTERM'), grace: 5_000, mode: 'handle', owner: { code: 7 } },
     { name: 'the owner crashes (uncaught exception)', act: (x) => process.kill(x.owner, 'SIGUSR2'), grace: 5_000, mode: 'throw', owner: { code: 1 } },
   ];
   for (const c of cases) {

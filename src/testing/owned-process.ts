@@ -16,7 +16,8 @@
  * Signal and exit listeners are installed while something is owned and removed when nothing is, so
  * the default signal behaviour of the test process is otherwise untouched. On a signal the owned
  * processes get SIGTERM, up to `graceMs` to exit, then SIGKILL; then the signal is raised again on
- * this process (when no other listener handles it) so it ends as it would have.
+ * this process (when no other listener had it) so it ends as it would have; a process with a handler
+ * of its own (one that aborts its work and cleans up) is left to end as that handler decides.
  */
 import { spawn } from 'node:child_process';
 import type { ChildProcess, SpawnOptions } from 'node:child_process';
@@ -147,13 +148,17 @@ class Keeper {
     }
     this.terminating = true;
     this.terminatingSince = Date.now();
+    // Someone else listened when the signal came (the test runner in this process, a script's own
+    // handler that aborts its work and cleans up): they decide, even if they stopped listening since
+    // (a `once` listener, one removed when the work is done). Read now: ours runs first (prepended),
+    // so a `once` listener is still counted. Otherwise end as the signal would have ended us (exit
+    // status 128 + n, as the runner and with-cluster expect).
+    const handledElsewhere = process.listenerCount(sig) > 1;
     const stops = [...this.live.values()].map((e) => e.owned.stop({ signal: 'SIGTERM', graceMs: e.graceMs }));
     void Promise.allSettled(stops).then(() => {
       this.uninstall();
       this.terminating = false;
-      // Someone else listens (the test runner in this process): they decide. Otherwise end as the
-      // signal would have ended us (exit status 128 + n, as the runner and with-cluster expect).
-      if (process.listenerCount(sig) === 0) process.kill(process.pid, sig);
+      if (!handledElsewhere) process.kill(process.pid, sig);
     });
   };
   private readonly onExit = (): void => {
@@ -191,7 +196,7 @@ class Keeper {
   }
 
   private install(): void {
-    for (const sig of STOP_SIGNALS) process.on(sig, this.onSignal);
+    for (const sig of STOP_SIGNALS) process.prependListener(sig, this.onSignal);
     process.on('exit', this.onExit);
   }
 
