@@ -17,13 +17,15 @@
  *     --heap-snapshot H one V8 heap snapshot of the controller, summarised (bench/heap-summary.ts).
  * Not a test: figures, written to bench/results/<date>-hookrun-n<N>.json and .md.
  */
-import { execFileSync, spawn } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { loadavg, cpus, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { setTimeout as delay } from 'node:timers/promises';
 import { parseAllDocuments, stringify } from 'yaml';
 import type { Cluster } from '../scripts/cluster/index.ts';
 import { startCluster } from '../scripts/cluster/index.ts';
+import { spawnOwned } from '../src/testing/owned-process.ts';
 import { summarizeHeap, type HeapSnapshotFile, type HeapSummary } from './heap-summary.ts';
 import { probe, readProbe, type ProbeRecord } from './memory.ts';
 import { Api, loadTarget, pool } from './lib/api.ts';
@@ -104,47 +106,53 @@ function controllerExtraArgs(): string[] {
   return (process.env['KUBEHOOKS_BENCH_CONTROLLER_ARGS'] ?? '').split(' ').filter((a) => a !== '');
 }
 
+/** Sleeps `ms`, less when `signal` aborts (resolves then, does not throw). */
 async function sleep(ms: number, signal: AbortSignal): Promise<void> {
-  await new Promise<void>((r) => {
-    const t = setTimeout(r, ms);
-    signal.addEventListener('abort', () => {
-      clearTimeout(t);
-      r();
-    }, { once: true });
-  });
+  // timers/promises removes its abort listener when the timer fires (one added per call and never
+  // removed piled up on the bench's signal: a poll every 200-500 ms over a run).
+  await delay(ms, undefined, { signal }).catch(() => undefined);
 }
+
+/** SIGTERM → SIGKILL for the controller: its graceful stop writes its last status and journal. */
+const CONTROLLER_GRACE_MS = 10_000;
 
 interface ControllerProcess {
   readonly nodeFlags: readonly string[];
   readonly env: Readonly<Record<string, string>>;
 }
 
-/** `kubehooks controller` as a child with its peak RSS sampled; stopped by its PID (SIGTERM, then SIGKILL). */
+/**
+ * `kubehooks controller` as a child with its peak RSS sampled; stopped by its PID (SIGTERM to its
+ * group, then SIGKILL after 10 s). Owned (src/testing/owned-process.ts): it is also stopped when the
+ * bench gets SIGTERM/SIGINT/SIGHUP, exits or crashes, and by the watchdog after a SIGKILL of the bench.
+ */
 function startController(bin: string, kubeconfig: string, namespace: string, port: number, proc: ControllerProcess): { pid: number; stop(): Promise<{ peakRssMiB: number; cpuSeconds: number; code: number | null; stderr: string }> } {
-  const child = spawn(process.execPath, [...proc.nodeFlags, bin, 'controller', '--kubeconfig', kubeconfig, '-n', namespace, '--system-namespace', namespace, '--metrics-addr', `127.0.0.1:${port}`, ...controllerExtraArgs()], { stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, ...proc.env } });
-  const pid = child.pid ?? -1;
+  const owned = spawnOwned(process.execPath, [...proc.nodeFlags, bin, 'controller', '--kubeconfig', kubeconfig, '-n', namespace, '--system-namespace', namespace, '--metrics-addr', `127.0.0.1:${port}`, ...controllerExtraArgs()], { stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, ...proc.env }, graceMs: CONTROLLER_GRACE_MS });
+  const { child, pid } = owned;
   let peak = 0;
   let cpu = 0;
   const err: Buffer[] = [];
-  child.stderr.on('data', (c: Buffer) => err.push(c));
-  const sampler = setInterval(() => {
+  child.stderr?.on('data', (c: Buffer) => err.push(c));
+  const sample = (): void => {
     const m = memoryOf(pid);
     if (m !== undefined) peak = Math.max(peak, m.hwmKiB);
     cpu = cpuSecondsOf(pid) ?? cpu;
-  }, 100);
-  const closed = new Promise<number | null>((r) => child.on('close', (code) => { r(code); }));
+  };
+  const sampler = setInterval(sample, 100);
+  child.once('exit', () => {
+    clearInterval(sampler);
+  });
+  // 'close' follows the exit once stderr drained: then all of it is in.
+  const closed = new Promise<void>((r) => child.once('close', () => { r(); }));
   return {
     pid,
     async stop() {
-      const m = memoryOf(pid);
-      if (m !== undefined) peak = Math.max(peak, m.hwmKiB);
-      cpu = cpuSecondsOf(pid) ?? cpu;
-      child.kill('SIGTERM');
-      const killer = setTimeout(() => child.kill('SIGKILL'), 10_000);
-      const code = await closed;
-      clearTimeout(killer);
+      sample();
+      // Sampling goes on while it shuts down (its exit clears the sampler).
+      const exit = await owned.stop({ graceMs: CONTROLLER_GRACE_MS });
       clearInterval(sampler);
-      return { peakRssMiB: round(peak / 1024), cpuSeconds: round(cpu), code, stderr: Buffer.concat(err).toString('utf8') };
+      await closed;
+      return { peakRssMiB: round(peak / 1024), cpuSeconds: round(cpu), code: exit.code, stderr: Buffer.concat(err).toString('utf8') };
     },
   };
 }

@@ -14,13 +14,13 @@
  * kernel's rusage of the child (GNU time), not from sampling. Needs `npm run build` and
  * `npm run build:binary` for the built variants (missing ones are reported and skipped).
  */
-import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import os from 'node:os';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
+import { spawnOwned } from '../src/testing/owned-process.ts';
 import { percentile } from './lib/stats.ts';
 
 const median = (values: readonly number[]): number => percentile([...values].sort((a, b) => a - b), 0.5);
@@ -134,11 +134,13 @@ function measure(argv: readonly string[], env: NodeJS.ProcessEnv = {}): Promise<
   firstRequestAt = undefined;
   const started = process.hrtime.bigint();
   return new Promise((done, reject) => {
-    const child = spawn(TIME, ['-f', '%e %U %S %M', '-o', timeFile, ...argv], {
+    // Owned, in a group of its own: the deadline's SIGKILL reaches kubehooks too, not GNU time alone.
+    const owned = spawnOwned(TIME, ['-f', '%e %U %S %M', '-o', timeFile, ...argv], {
       stdio: ['ignore', 'ignore', 'ignore'],
       env: { ...process.env, KUBECONFIG: '', NODE_COMPILE_CACHE: compileCache, ...env },
     });
-    const deadline = setTimeout(() => child.kill('SIGKILL'), 60_000);
+    const { child } = owned;
+    const deadline = setTimeout(() => void owned.stop({ signal: 'SIGKILL' }).catch(() => undefined), 60_000);
     child.on('error', reject);
     child.on('close', () => {
       clearTimeout(deadline);

@@ -6,12 +6,13 @@
  * Needs `npm run build` and `npm run build:binary` first (`npm test` runs them).
  */
 import assert from 'node:assert/strict';
-import { execFile, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { TestContext } from 'node:test';
+import { runOwned } from '../src/testing/owned-process.ts';
 import { e2eContext, e2eSkipReason } from './harness/index.ts';
 import { kubehooks as sourceKubehooks, markerDir, sh, writeYaml } from './run-harness.ts';
 import type { CliResult } from './run-harness.ts';
@@ -28,21 +29,15 @@ const missingBinary = existsSync(BINARY) ? false : `${BINARY} is missing: run \`
 /** PATH with this Node first: the installed command's `#!/usr/bin/env node` must find Node 22. */
 const pathWith = (...dirs: string[]): string => [...dirs, NODE_DIR, process.env['PATH'] ?? '/usr/bin:/bin'].join(':');
 
-function run(file: string, args: readonly string[], options: { cwd?: string; env?: NodeJS.ProcessEnv; timeoutMs?: number } = {}): Promise<CliResult> {
-  return new Promise((done, reject) => {
-    execFile(
-      file,
-      args,
-      { cwd: options.cwd ?? REPO, env: { ...process.env, KUBECONFIG: '', ...options.env }, timeout: options.timeoutMs ?? 120_000, encoding: 'utf8', maxBuffer: 64 << 20 },
-      (err, stdout, stderr) => {
-        if (err !== null && typeof err.code !== 'number') {
-          reject(new Error(`${file} ${args.join(' ')}: ${err.message}\n${stderr}`));
-          return;
-        }
-        done({ code: err === null ? 0 : (err.code as number), stdout, stderr });
-      },
-    );
-  });
+/**
+ * A command to completion, owned by this test process (src/testing/owned-process.ts: its own group,
+ * stopped at the deadline, and with this process however it ends; npm and npx start children).
+ * Rejects when it did not exit by itself (could not start, the deadline, more output than 64 MiB).
+ */
+async function run(file: string, args: readonly string[], options: { cwd?: string; env?: NodeJS.ProcessEnv; timeoutMs?: number } = {}): Promise<CliResult> {
+  const r = await runOwned(file, args, { cwd: options.cwd ?? REPO, env: { ...process.env, KUBECONFIG: '', ...options.env }, timeoutMs: options.timeoutMs ?? 120_000, maxBuffer: 64 << 20 });
+  if (r.code === null) throw new Error(`${file} ${args.join(' ')}: ${r.timedOut ? 'deadline or output bound reached' : `ended by ${r.signal ?? 'failure to start'}`}\n${r.stderr}`);
+  return { code: r.code, stdout: r.stdout, stderr: r.stderr };
 }
 
 async function npm(args: readonly string[], cwd: string, env: NodeJS.ProcessEnv = {}): Promise<CliResult> {

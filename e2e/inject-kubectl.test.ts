@@ -5,31 +5,19 @@
  * writes nothing, and the naive injection of the same pod is shown to be refused by the server.
  */
 import assert from 'node:assert/strict';
-import { execFile, spawnSync } from 'node:child_process';
 import { writeFile } from 'node:fs/promises';
 import { describe, it } from 'node:test';
 import { injectInitHooks } from '../src/inject/inject.ts';
 import type { PodManifest } from '../src/model/pod.ts';
 import { parseRestoreObject } from '../src/velero/spec.ts';
-import { e2eContext, e2eSkipReason } from './harness/index.ts';
+import { kubectl, kubectlSkipReason } from './admission-support.ts';
+import { e2eContext } from './harness/index.ts';
 import { kubehooks, writeYaml } from './run-harness.ts';
 
-function skipReason(): string | false {
-  const skip = e2eSkipReason();
-  if (skip !== false) return skip;
-  const probe = spawnSync('kubectl', ['version', '--client'], { encoding: 'utf8', timeout: 10_000 });
-  return probe.error !== undefined || probe.status !== 0 ? 'kubectl not available; .ci/run installs it' : false;
-}
+/** kubectl apply --dry-run=server, owned by this test process, 30 s deadline. */
+const dryRun = (kubeconfig: string, file: string) => kubectl(kubeconfig, ['apply', '--dry-run=server', '-f', file]);
 
-function dryRun(kubeconfig: string, file: string): Promise<{ code: number | null; stderr: string }> {
-  return new Promise((resolve) => {
-    execFile('kubectl', ['--kubeconfig', kubeconfig, 'apply', '--dry-run=server', '-f', file], { timeout: 30_000, encoding: 'utf8' }, (err, _out, stderr) => {
-      resolve({ code: err === null ? 0 : typeof err.code === 'number' ? err.code : null, stderr });
-    });
-  });
-}
-
-const skip = skipReason();
+const skip = kubectlSkipReason();
 
 void describe('inject output through the API server (kubectl apply --dry-run=server)', { skip }, () => {
   void it('accepted when kubehooks exits 0 (namespaceMapping applied); refused cases exit 1', async (t) => {

@@ -3,25 +3,12 @@
  * cluster works for an independent client, and what kubectl reports for kwok's exit statuses.
  */
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
 import { describe, test } from 'node:test';
-import { kubectlSkipReason } from './admission-support.ts';
+import { kubectlSkipReason, run } from './admission-support.ts';
 import { e2eContext } from './harness/index.ts';
 
-interface Run {
-  readonly code: number | null;
-  readonly stdout: string;
-  readonly stderr: string;
-}
-
-function kubectl(args: readonly string[], timeoutMs = 30_000): Promise<Run> {
-  return new Promise((resolve) => {
-    execFile('kubectl', args, { timeout: timeoutMs, encoding: 'utf8' }, (err, stdout, stderr) => {
-      const code = err === null ? 0 : typeof err.code === 'number' ? err.code : null;
-      resolve({ code, stdout, stderr });
-    });
-  });
-}
+/** kubectl as an owned child (src/testing/owned-process.ts) with a 30 s deadline: it dies with this test process. */
+const kubectl = (args: readonly string[]) => run('kubectl', args);
 
 // Each test carries the reason, so node's summary counts the skipped tests.
 const skip = kubectlSkipReason();

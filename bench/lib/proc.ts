@@ -1,11 +1,15 @@
 /**
  * Child processes for the bench: one measured process (kubehooks) with its peak RSS sampled from
  * /proc, and a bounded run of many short ones (the kubectl baseline). Every child has a deadline and
- * is stopped by its own PID; nothing is ever signalled by name.
+ * is stopped by its own PID; nothing is ever signalled by name. The measured one runs for minutes, so
+ * it is owned (src/testing/owned-process.ts): its own process group, stopped at the deadline and with
+ * the bench however the bench ends (SIGTERM/SIGINT to the bench stop it at once).
  */
 import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
+import { spawnOwned } from '../../src/testing/owned-process.ts';
+import type { OwnedProcess } from '../../src/testing/owned-process.ts';
 
 /** VmHWM (peak RSS) and VmRSS of a live process, in KiB; undefined once it is gone. */
 export function memoryOf(pid: number): { hwmKiB: number; rssKiB: number } | undefined {
@@ -46,16 +50,21 @@ export interface MeasureOptions {
   readonly onSample?: () => void;
 }
 
-/** Runs one process to completion, sampling its memory; SIGTERM then SIGKILL (its PID only) at the deadline. */
+/** Runs one process to completion, sampling its memory; SIGTERM to its group, then SIGKILL after 5 s, at the deadline. */
 export function runMeasured(cmd: string, args: readonly string[], options: MeasureOptions): Promise<Measured> {
   const startedAt = Date.now();
-  const child = spawn(cmd, args, { stdio: ['ignore', 'pipe', 'pipe'], env: options.env ?? process.env });
-  const pid = child.pid ?? -1;
+  let owned: OwnedProcess;
+  try {
+    owned = spawnOwned(cmd, args, { stdio: ['ignore', 'pipe', 'pipe'], env: options.env ?? process.env });
+  } catch (e) {
+    return Promise.reject(e instanceof Error ? e : new Error(String(e)));
+  }
+  const { child, pid } = owned;
   const out: Buffer[] = [];
   const err: Buffer[] = [];
-  child.stdout.on('data', (c: Buffer) => out.push(c));
+  child.stdout?.on('data', (c: Buffer) => out.push(c));
   let firstStderrAt: number | null = null;
-  child.stderr.on('data', (c: Buffer) => {
+  child.stderr?.on('data', (c: Buffer) => {
     firstStderrAt ??= Date.now();
     err.push(c);
   });
@@ -74,8 +83,7 @@ export function runMeasured(cmd: string, args: readonly string[], options: Measu
   let timedOut = false;
   const killer = setTimeout(() => {
     timedOut = true;
-    child.kill('SIGTERM');
-    setTimeout(() => child.kill('SIGKILL'), 5_000).unref();
+    void owned.stop({ graceMs: 5_000 }).catch(() => undefined);
   }, options.deadlineMs);
   return new Promise((resolve, reject) => {
     child.on('error', (e) => {

@@ -12,6 +12,7 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { promisify } from 'node:util';
 import { parseAllDocuments } from 'yaml';
+import { runOwned } from '../../src/testing/owned-process.ts';
 import { isExecutable, runBuildScript } from './binaries.ts';
 import type { EnsureBinariesOptions } from './binaries.ts';
 import { BuildFailedError, ComponentExitedError, StartAbortedError, StartTimeoutError } from './errors.ts';
@@ -347,24 +348,16 @@ export async function startVelero(cluster: VeleroClusterInput, options: StartVel
       const store = started.find((p) => p.name === 'object-store');
       return { objectStore: store?.pid ?? 0, veleroServer: current.record.pid };
     },
-    cli: (args, cliOptions = {}) =>
-      new Promise((resolvePromise) => {
-        execFile(
-          binaries.velero,
-          [...args, `--kubeconfig=${cluster.kubeconfigPath}`, `--namespace=${VELERO_NAMESPACE}`],
-          {
-            env,
-            cwd: veleroDir,
-            timeout: cliOptions.timeoutMs ?? 120_000,
-            maxBuffer: 16 * 1024 * 1024,
-            ...(cliOptions.signal === undefined ? {} : { signal: cliOptions.signal }),
-          },
-          (error, stdout, stderr) => {
-            const code = error === null ? 0 : typeof error.code === 'number' ? error.code : null;
-            resolvePromise({ code, stdout, stderr });
-          },
-        );
-      }),
+    // Owned (src/testing/owned-process.ts): stopped at the deadline, on the signal, and with this process.
+    cli: async (args, cliOptions = {}) => {
+      const r = await runOwned(binaries.velero, [...args, `--kubeconfig=${cluster.kubeconfigPath}`, `--namespace=${VELERO_NAMESPACE}`], {
+        env,
+        cwd: veleroDir,
+        timeoutMs: cliOptions.timeoutMs ?? 120_000,
+        ...(cliOptions.signal === undefined ? {} : { signal: cliOptions.signal }),
+      });
+      return { code: r.code, stdout: r.stdout, stderr: r.stderr };
+    },
     stop() {
       stopping ??= (async () => {
         await stopProcesses([...started].reverse().filter(isOurs));
