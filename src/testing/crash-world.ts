@@ -279,7 +279,9 @@ export class World {
     runner.run(structuredClone(inc.readHookRun), inc.ctl.signal).then((o) => {
       inc.outcome = o;
       // HookRunController gives a stopped run up for good (#given): only right when someone else owns it now.
-      if (o.kind === 'stopped' && !inc.terminated && this.alive === 0 && !this.complete) this.history.abandoned++;
+      // Left unfinished when the last controller stops and none of those that ran since ended in an
+      // error (HookRunController retries an error; it gives a stopped run up).
+      if (this.alive === 0 && !this.complete && this.#incarnations.every((i) => i.outcome?.kind !== 'error' && !i.terminated)) this.history.abandoned++;
       // 'done': the controller is finished with it; the store must say so too (no retry follows).
       if (o.kind === 'done' && !this.complete) this.history.violations.push(`${inc.holder} returned done, but the stored status has no completionTime: the HookRun would stay Running`);
       if (o.kind === 'stopped' && !this.#ownedElsewhere(inc)) this.history.violations.push(`${inc.holder} stopped (${o.why}) though no other controller took the run over and the journal is there: the controller would give the HookRun up and leave it unfinished until it restarts`);
