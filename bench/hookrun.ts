@@ -320,7 +320,9 @@ export async function benchHookRun(o: HookRunBenchOptions): Promise<string> {
             const runMs = Date.parse(hr.status?.completionTime ?? '') - Date.parse(hr.status?.startTime ?? '');
             rounds.push({
               kind: 'hookrun', hooks: results.length, statuses: hw.statuses, execWindowMs: hw.ms, execWindowHooksPerSecond: hw.perSecond, meanExecMs: hw.meanExecMs, slotOccupancy: hw.slotOccupancy, wallMs,
-              statusWrites: writes, runMs, statusWritesPerSecond: round(writes / (runMs / 1000), 2), journalWrites: jwrites, journalWritesPerSecond: round(jwrites / (runMs / 1000), 2), statusBytes: Buffer.byteLength(body), cpuSeconds: cpu, loadAverage1m: round(loadavg()[0] ?? Number.NaN, 2),
+              statusWrites: writes, journalWrites: jwrites,
+              // No completionTime (an interrupted round): no rates rather than NaN.
+              ...(Number.isFinite(runMs) ? { runMs, statusWritesPerSecond: round(writes / (runMs / 1000), 2), journalWritesPerSecond: round(jwrites / (runMs / 1000), 2) } : {}), statusBytes: Buffer.byteLength(body), cpuSeconds: cpu, loadAverage1m: round(loadavg()[0] ?? Number.NaN, 2),
             });
             log(`H round ${r + 1} HookRun: ${hr.status?.phase ?? '?'} ${JSON.stringify(hw.statuses)}, exec window ${hw.ms} ms, ${hw.perSecond} hooks/s, mean exec ${hw.meanExecMs} ms, slot occupancy ${hw.slotOccupancy}, ${writes} status writes in ${runMs} ms (${round(writes / (runMs / 1000), 2)}/s), ${jwrites} journal writes (${round(jwrites / (runMs / 1000), 2)}/s), object ${round(Buffer.byteLength(body) / 1024)} KiB, load ${round(loadavg()[0] ?? 0, 1)}`);
             await api.request('DELETE', `/apis/kubehooks.dev/v1alpha1/namespaces/${namespace}/hookruns/${name}`);

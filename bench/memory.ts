@@ -13,7 +13,7 @@
  *     and readProbe() for its record.
  */
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, readdirSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -21,12 +21,22 @@ import { pathToFileURL } from 'node:url';
 const REPO = resolve(import.meta.dirname, '..');
 const PROBE = join(REPO, 'bench', 'lib', 'heap-probe.js');
 
+/** The temp dirs packBuild made in this process (removed by removePackBuilds). */
+const packDirs = new Set<string>();
+
+/** Removes every package packBuild unpacked in this process (call once the processes using them have ended). */
+export function removePackBuilds(): void {
+  for (const dir of packDirs) rmSync(dir, { recursive: true, force: true });
+  packDirs.clear();
+}
+
 /** Packs a checkout (this one by default) and unpacks it; returns the package's command and the tarball. */
 export function packBuild(
   checkout: string,
   log: (line: string) => void,
 ): { bin: string; tarball: string; dir: string } {
   const dir = mkdtempSync(join(os.tmpdir(), 'kubehooks-bench-package-'));
+  packDirs.add(dir);
   log(`package: npm pack of ${checkout} (npm run build) into ${dir}`);
   const npm = process.platform === 'win32' ? 'npm.cmd' : 'npm';
   // npm runs prepack with the node on PATH: put ours (Node 22) first.

@@ -37,7 +37,7 @@ import type { ExecFigures, FloorRatios, FloorRun, FloorTransport } from './lib/f
 import { summarizeProfile } from './lib/profile.ts';
 import { summarizeHeap } from './heap-summary.ts';
 import type { HeapSnapshotFile, HeapSummary } from './heap-summary.ts';
-import { ALTERNATION_MEMORY_HEADER, MEMORY_HEADER, alternationMemoryRows, memoryRows, packBuild, probe, probeDigest, readProbe } from './memory.ts';
+import { ALTERNATION_MEMORY_HEADER, MEMORY_HEADER, alternationMemoryRows, memoryRows, packBuild, probe, probeDigest, readProbe, removePackBuilds } from './memory.ts';
 import type { ProbeDigest, ProbeRecord } from './memory.ts';
 import type { ProfileSummary } from './lib/profile.ts';
 import { writeDelayPlot } from './lib/plot-file.ts';
@@ -154,23 +154,29 @@ if (flags.hookrun) {
     if (m === null) throw new Error(`--controller-env: NAME=VALUE, not "${kv}"`);
     controllerEnv[m[1] ?? ''] = m[2] ?? '';
   }
-  const table = await benchHookRun({
-    bin: flags.package ? packBuild(resolve(SOURCE_BIN, '..', '..'), log).bin : BIN,
-    nodeFlags: flags['node-flags'].split(' ').filter((x) => x !== ''),
-    env: controllerEnv,
-    heapProbe: flags['heap-probe'] || flags['heap-snapshot'] !== '',
-    heapSnapshotAt: flags['heap-snapshot'] !== '' ? snapshotAt : undefined,
-    cli: !flags['hookrun-no-cli'],
-    pods: given('--pods') ? Number(flags.pods) : 1000,
-    concurrency: given('--concurrency') ? Number(flags.concurrency) : 16,
-    rounds: Number(flags['hookrun-rounds']),
-    seed: Number(flags.seed),
-    out: flags.out,
-    signal: ctl.signal,
-    log,
-  });
+  let table: string;
+  try {
+    table = await benchHookRun({
+      bin: flags.package ? packBuild(resolve(SOURCE_BIN, '..', '..'), log).bin : BIN,
+      nodeFlags: flags['node-flags'].split(' ').filter((x) => x !== ''),
+      env: controllerEnv,
+      heapProbe: flags['heap-probe'] || flags['heap-snapshot'] !== '',
+      heapSnapshotAt: flags['heap-snapshot'] !== '' ? snapshotAt : undefined,
+      cli: !flags['hookrun-no-cli'],
+      pods: given('--pods') ? Number(flags.pods) : 1000,
+      concurrency: given('--concurrency') ? Number(flags.concurrency) : 16,
+      rounds: Number(flags['hookrun-rounds']),
+      seed: Number(flags.seed),
+      out: flags.out,
+      signal: ctl.signal,
+      log,
+    });
+  } finally {
+    removePackBuilds();
+  }
   process.stdout.write(table);
-  process.exit(0);
+  // An interrupted run still writes what it measured, but does not pass for a complete one.
+  process.exit(ctl.signal.aborted ? 130 : 0);
 }
 
 const podCounts = flags.pods.split(',').map((s) => Number(s.trim()));
@@ -985,6 +991,7 @@ async function main(): Promise<number> {
       log(`cluster stopped: ${outcome.map((o) => `${o.name} ${o.pid} ${o.outcome}`).join(', ')}`);
     }
     rmSync(workDir, { recursive: true, force: true });
+    removePackBuilds();
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
   }
