@@ -190,6 +190,62 @@ void describe('HookRunController over a metadata-only watch', () => {
     assert.deepEqual(runner.runs, ['flaky']);
   });
 
+  void test('a stopped run is not given up: resumed after a back-off that doubles per stop in a row, not earlier on a watch event', async (t) => {
+    const cases: { name: string; stops: number; echoes: boolean }[] = [
+      { name: 'one stop (the newcomer met an old leader\'s last status write)', stops: 1, echoes: false },
+      { name: 'three stops in a row, the other writer\'s writes echo on the watch meanwhile', stops: 3, echoes: true },
+    ];
+    for (const c of cases) {
+      await t.test(c.name, async (tt) => {
+        const source = new MemorySource();
+        const at: number[] = [];
+        const runner = {
+          async run(hr: HookRun): Promise<RunOutcome> {
+            at.push(performance.now());
+            await sleep(1);
+            if (at.length <= c.stops) {
+              // Another writer's status write (its echo comes while this run is active, then after it).
+              source.put(hr.metadata.name, (o) => ({ ...o, status: { phase: 'Running', startTime: '2026-12-03T10:00:00Z', holder: 'old-leader' } }));
+              if (c.echoes) setTimeout(() => { source.put(hr.metadata.name, (o) => ({ ...o, metadata: { ...o.metadata, labels: { n: String(at.length) } } })); }, 5);
+              return { kind: 'stopped', why: 'the HookRun status was taken over' };
+            }
+            return { kind: 'done', hookRun: source.put(hr.metadata.name, (o) => ({ ...o, status: FINISHED })) };
+          },
+        };
+        const { controller, logs } = start(tt, source, runner);
+        source.put('nightly', (o) => o);
+        await settle(controller, () => at.length === c.stops + 1);
+        assert.equal(at.length, c.stops + 1, `runs: ${logs.join('\n')}`);
+        assert.equal(source.objects.get('nightly')?.status?.phase, 'Succeeded');
+        // retryMs 20: resumed after 20, 40, 80 ms (a watch event never brings it back earlier).
+        for (let i = 1; i < at.length; i++) {
+          const gap = (at[i] ?? 0) - (at[i - 1] ?? 0);
+          assert.ok(gap >= 20 * 2 ** (i - 1) - 2, `run ${i + 1} came ${gap.toFixed(1)} ms after run ${i}, before its back-off of ${20 * 2 ** (i - 1)} ms`);
+        }
+        assert.ok(logs.some((l) => /stopped \(the HookRun status was taken over\); resuming it in 0\.02s/.test(l)), logs.join('\n'));
+      });
+    }
+  });
+
+  void test('a run stopped because the controller stops is not resumed', async (t) => {
+    const source = new MemorySource();
+    const runs: string[] = [];
+    const stop = new AbortController();
+    const controller = new HookRunController(source, {
+      async run(hr: HookRun, signal: AbortSignal): Promise<RunOutcome> {
+        runs.push(hr.metadata.name);
+        stop.abort();
+        await sleep(1);
+        return { kind: 'stopped', why: signal.aborted ? 'the controller is stopping' : 'no' };
+      },
+    }, { namespaces: [NS], maxConcurrentRuns: 2, clock: createSystemClock(), log: () => undefined, retryMs: 5 });
+    source.put('nightly', (o) => o);
+    await controller.run(stop.signal);
+    await sleep(30);
+    assert.deepEqual(runs, ['nightly']);
+    t.diagnostic('no run after the stop');
+  });
+
   void test('observeStatusWrites tells each stored write and keeps the store\'s other members', async () => {
     const stored: HookRun[] = [];
     const base: HookRunStore & { secret: number } = {

@@ -38,7 +38,17 @@ export interface ControllerOptions {
   readonly onEvent?: ((event: HookRunObserved) => void) | undefined;
   /** A run that failed with an error (not a hook failure) is retried after this long. */
   readonly retryMs?: number;
+  /**
+   * A run that stopped (another writer met, its journal lost) is resumed after this long, doubled per
+   * stop in a row up to STOPPED_RETRY_MAX_MS (default: retryMs, else 10 s). This process runs HookRuns
+   * only while it leads (or alone, without --leader-elect), so a stopped run has no other live owner
+   * for long: an old leader stops at its next journal PUT and its fence holds it there.
+   */
+  readonly stoppedRetryMs?: number;
 }
+
+/** The longest wait before a stopped run is resumed. */
+export const STOPPED_RETRY_MAX_MS = 5 * 60 * 1000;
 
 export function isFinished(hr: HookRun): boolean {
   return hr.status?.completionTime !== undefined && (hr.status.phase === 'Succeeded' || hr.status.phase === 'Failed');
@@ -84,8 +94,10 @@ export class HookRunController {
   /** uid → metadata, for HookRuns waiting for a run slot (the run GETs the object). */
   readonly #queue = new Map<string, HookRunMeta>();
   readonly #active = new Map<string, Promise<void>>();
-  /** HookRuns this process gave up (another writer owns them): not picked up again by this process. */
-  readonly #given = new Set<string>();
+  /** uid → stops in a row: a stopped run waits (bounded back-off) before it is resumed, and watch events do not bring it back earlier. */
+  readonly #stops = new Map<string, number>();
+  /** HookRuns waiting for their back-off after a stop. */
+  readonly #backingOff = new Set<string>();
   /** uid → the resourceVersion last read (or last written by a run here): the watch's echo of it needs no GET. */
   readonly #read = new Map<string, string | undefined>();
   /** uid → latest metadata, for HookRuns to read (GET), one at a time. */
@@ -153,6 +165,7 @@ export class HookRunController {
       this.#queue.delete(uid);
       this.#toRead.delete(uid);
       this.#read.delete(uid);
+      this.#stops.delete(uid);
       if (this.#inRead?.uid === uid) this.#inRead.deleted = true;
       this.#o.onEvent?.({ type: 'deleted', meta });
       return;
@@ -212,7 +225,7 @@ export class HookRunController {
         if (inRead.deleted || (hr.metadata.uid !== undefined && meta.uid !== undefined && hr.metadata.uid !== meta.uid)) continue;
         this.#read.set(uid, hr.metadata.resourceVersion);
         this.#o.onEvent?.({ type: 'upsert', hookRun: hr });
-        if (isFinished(hr) || this.#active.has(uid) || this.#given.has(uid)) continue;
+        if (isFinished(hr) || this.#active.has(uid) || this.#backingOff.has(uid)) continue;
         this.#queue.set(uid, metaOf(hr));
         this.#pump();
       }
@@ -267,10 +280,33 @@ export class HookRunController {
       return;
     }
     if (outcome.kind === 'stopped') {
-      this.#o.log(`HookRun ${name}: stopped (${outcome.why})`);
-      if (!signal.aborted) this.#given.add(uid);
+      if (signal.aborted) {
+        this.#o.log(`HookRun ${name}: stopped (${outcome.why})`);
+        return;
+      }
+      // Not given up: the other writer (an old leader) stops at its next journal PUT; the resume then
+      // keeps what it stored (the journal's precondition fences it, ADR 0024 "Two writers").
+      const n = (this.#stops.get(uid) ?? 0) + 1;
+      this.#stops.set(uid, n);
+      const first = this.#o.stoppedRetryMs ?? this.#o.retryMs ?? 10_000;
+      const wait = Math.min(STOPPED_RETRY_MAX_MS, first * 2 ** Math.min(n - 1, 30));
+      this.#o.log(`HookRun ${name}: stopped (${outcome.why}); resuming it in ${wait / 1000}s`);
+      this.#backingOff.add(uid);
+      this.#o.clock.sleep(wait, signal).then(
+        () => {
+          this.#backingOff.delete(uid);
+          if (!this.#active.has(uid) && !this.#queue.has(uid)) {
+            this.#queue.set(uid, seen);
+            this.#pump();
+          }
+        },
+        () => {
+          this.#backingOff.delete(uid);
+        },
+      );
       return;
     }
+    this.#stops.delete(uid);
     // The last write: its echo needs no GET (echoes of earlier writes that arrive later cost one).
     // Not when the HookRun was deleted meanwhile (the deletion cleared #read).
     if (this.#read.has(uid)) {

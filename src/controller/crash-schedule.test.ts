@@ -95,6 +95,8 @@ async function drive(world: World, r: () => number, crashAt: number | undefined)
 function check(row: Row, world: World): void {
   const h: History = world.history;
   assert.deepEqual(h.violations, [], 'violations during the run');
+  // Liveness: every stop was followed by the leader's resume; no run needed a controller restart to go on.
+  assert.equal(h.abandoned, 0, 'runs left by both controllers (Running, nobody working on it)');
   const counts = new Map<string, number>();
   for (const e of h.executed) counts.set(e.id, (counts.get(e.id) ?? 0) + 1);
   for (const [id, n] of counts) assert.equal(n, 1, `${id} executed ${n} times (${h.executed.filter((e) => e.id === id).map((e) => `${e.holder}@${e.step}`).join(', ')})`);
@@ -147,7 +149,7 @@ function fail(row: Row, seed: number, crash: string, world: World | undefined, e
   throw new Error(`shape "${row.name}" seed ${seed} ${crash}: ${msg}\nreplay: CRASHSCHED_SHAPE='${row.name}' CRASHSCHED_SEED=${seed}${crash.startsWith('crash at step ') ? ` CRASHSCHED_STEP=${crash.split(' ')[3] ?? ''}` : ''} node --test src/controller/crash-schedule.test.ts\nschedule:\n${schedule}`, { cause: error });
 }
 
-interface Tally { runs: number; crashPoints: number; steps: number; interrupted: number; maxInterrupted: number; maxRanInterrupted: number; takeovers: number; lostJournals: number; crashedTwice: number; executed: number; abandoned: number; sigterms: number }
+interface Tally { runs: number; crashPoints: number; steps: number; interrupted: number; maxInterrupted: number; maxRanInterrupted: number; takeovers: number; lostJournals: number; crashedTwice: number; executed: number; abandoned: number; sigterms: number; requeues: number }
 
 async function runSeed(row: Row, seed: number, only: number | undefined, tally: Tally): Promise<void> {
   // The base run: the schedule to its end, a snapshot before every step.
@@ -192,6 +194,7 @@ async function runSeed(row: Row, seed: number, only: number | undefined, tally: 
     tally.maxInterrupted = Math.max(tally.maxInterrupted, ...world.history.interruptedPerResume.filter((x) => !x.lost).map((x) => x.count));
     tally.maxRanInterrupted = Math.max(tally.maxRanInterrupted, ...world.history.interruptedPerResume.filter((x) => !x.lost).map((x) => x.executed));
     tally.abandoned += world.history.abandoned;
+    tally.requeues += world.history.requeues;
     tally.takeovers += world.history.takeovers;
     tally.sigterms += world.history.sigterms;
     tally.lostJournals += world.history.lostOpens.size;
@@ -206,13 +209,13 @@ void describe('crash at every step: StartWriter + status JournalWriter + recover
   for (const row of ROWS) {
     if (onlyShape !== undefined && row.name !== onlyShape) continue;
     void it(`${row.name} (${row.pods * row.perPod} hooks, concurrency ${row.concurrency}, seeds ${row.seeds.join(',')})`, async (t) => {
-      const tally: Tally = { runs: 0, crashPoints: 0, steps: 0, interrupted: 0, maxInterrupted: 0, maxRanInterrupted: 0, takeovers: 0, lostJournals: 0, crashedTwice: 0, executed: 0, abandoned: 0, sigterms: 0 };
+      const tally: Tally = { runs: 0, crashPoints: 0, steps: 0, interrupted: 0, maxInterrupted: 0, maxRanInterrupted: 0, takeovers: 0, lostJournals: 0, crashedTwice: 0, executed: 0, abandoned: 0, sigterms: 0, requeues: 0 };
       const started = performance.now();
       for (const seed of row.seeds) {
         if (onlySeed !== undefined && seed !== onlySeed) continue;
         await runSeed(row, seed, onlyStep, tally);
       }
-      t.diagnostic(`${tally.crashPoints} crash points (${tally.crashedTwice} crashed again), ${tally.runs} completed runs, ${tally.steps} steps after crashes, ${tally.executed} execs, ${tally.interrupted} interrupted (at most ${tally.maxInterrupted} per resume, bound ${interruptBound(row)}; of them at most ${tally.maxRanInterrupted} had run), ${tally.takeovers} takeovers (${tally.abandoned} runs left by both controllers), ${tally.lostJournals} lost journals, ${tally.sigterms} SIGTERMs, ${Math.round(performance.now() - started)} ms`);
+      t.diagnostic(`${tally.crashPoints} crash points (${tally.crashedTwice} crashed again), ${tally.runs} completed runs, ${tally.steps} steps after crashes, ${tally.executed} execs, ${tally.interrupted} interrupted (at most ${tally.maxInterrupted} per resume, bound ${interruptBound(row)}; of them at most ${tally.maxRanInterrupted} had run), ${tally.takeovers} takeovers (${tally.abandoned} runs left by both controllers, ${tally.requeues} stopped runs resumed by the leader), ${tally.lostJournals} lost journals, ${tally.sigterms} SIGTERMs, ${Math.round(performance.now() - started)} ms`);
       if (onlySeed !== undefined) return;
       // The row exercises what it names.
       assert.ok(tally.crashPoints > 0, 'some crash points ran');
@@ -220,7 +223,8 @@ void describe('crash at every step: StartWriter + status JournalWriter + recover
       assert.equal(tally.lostJournals > 0, row.deleteJournal, 'a controller finds the journal lost in the journal-deletion rows only');
       assert.equal(tally.crashedTwice > 0, row.crashAgain > 0, 'second crashes where asked');
       assert.equal(tally.sigterms > 0, row.sigterm === true, 'graceful stops in the SIGTERM rows only');
-      if (!row.takeover && !row.deleteJournal) assert.equal(tally.abandoned, 0, 'a lone controller never gives a run up');
+      // Liveness: a stopped run is resumed by the leader (HookRunController's re-queue), never left Running.
+      assert.equal(tally.abandoned, 0, 'runs left by both controllers');
     });
   }
 });

@@ -347,6 +347,9 @@ export class HookRunRunner {
     const journals = this.#deps.journals;
     let opened: OpenedJournal | undefined;
     if (journals !== undefined) {
+      // A process that may no longer act (an old leader, a re-queued stopped run) neither creates nor takes over a journal.
+      const fencedOpen = this.#deps.fence?.();
+      if (fencedOpen !== undefined) return { kind: 'stopped', why: fencedOpen };
       opened = await openJournal(journals, hr, this.#deps.holder, signal);
       if (opened.kind === 'stopped') return { kind: 'stopped', why: opened.why };
       if (opened.kind === 'lost') this.#deps.log(`HookRun ${hr.metadata.namespace}/${hr.metadata.name}: ${opened.why}: every hook without a final result is recorded interrupted, nothing runs`);
@@ -421,6 +424,12 @@ export class HookRunRunner {
         },
       });
       if (opened?.kind !== 'ok' || !opened.created || seeds.length > 0) {
+        // A process that may no longer act (an old leader resuming a stopped run) takes nothing over.
+        const fenced = this.#deps.fence?.();
+        if (fenced !== undefined) {
+          starts.close();
+          return { kind: 'stopped', why: fenced };
+        }
         // The takeover: the journal under this process's holder, on the resourceVersion recovered from, before any start.
         const ok = await starts.takeover(signal);
         if (!ok) {

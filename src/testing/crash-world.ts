@@ -103,15 +103,17 @@ export interface History {
   readonly interruptedPerResume: { holder: string; count: number; executed: number; lost: boolean }[];
   /** Crashes so far (a world without crash, takeover or deleted journal records nothing interrupted). */
   crashes: number;
-  /** Every controller stopped ('stopped', not a crash) with the run unfinished: the real controller would leave it so until a restart. */
+  /** Every controller stopped ('stopped', not a crash) with the run unfinished and none resumes it: left Running until a restart (must stay 0). */
   abandoned: number;
+  /** Runs the leader resumed after a stop (HookRunController's re-queue after a back-off). */
+  requeues: number;
   /** Holders that found the journal lost (they must exec nothing). */
   readonly lostOpens: Set<string>;
   step: number;
 }
 
 export function newHistory(): History {
-  return { executed: [], everStarted: new Set(), everOutcome: new Map(), schedule: [], violations: [], journalDeleted: false, incarnations: 0, takeovers: 0, sigterms: 0, interruptedPerResume: [], crashes: 0, abandoned: 0, lostOpens: new Set(), step: 0 };
+  return { executed: [], everStarted: new Set(), everOutcome: new Map(), schedule: [], violations: [], journalDeleted: false, incarnations: 0, takeovers: 0, sigterms: 0, interruptedPerResume: [], crashes: 0, abandoned: 0, requeues: 0, lostOpens: new Set(), step: 0 };
 }
 
 function cloneHistory(h: History): History {
@@ -149,8 +151,16 @@ function pods(shape: Shape): PodManifest[] {
   return Array.from({ length: shape.pods }, (_, p) => podWith(`p${p}`, { c: 'running' }, { namespace: NS }));
 }
 
+/** HookRunController's back-off before a stopped run is resumed (its first step, retryMs's default). */
+export const REQUEUE_AFTER_MS = 10_000;
+/** Re-queues per world past which two writers ping-pong (a lone leader needs one or two). */
+const MAX_REQUEUES = 8;
+
 class Incarnation {
+  /** This run's name in the schedule (a re-queued run: its process's identity plus /retryN). */
   readonly holder: string;
+  /** The process identity: status.holder and the journal's holder (a re-queued run keeps its process's). */
+  readonly identity: string;
   readonly ctl = new AbortController();
   readonly logs: string[] = [];
   outcome: RunOutcome | { kind: 'error'; why: string } | undefined;
@@ -160,8 +170,9 @@ class Incarnation {
   planWritten = false;
   /** Stopped gracefully (SIGTERM): it may release no start any more. */
   terminated = false;
-  constructor(holder: string, hookRun: HookRun) {
+  constructor(holder: string, hookRun: HookRun, identity: string = holder) {
     this.holder = holder;
+    this.identity = identity;
     this.readHookRun = hookRun;
   }
 }
@@ -234,9 +245,14 @@ export class World {
     return this.#durable.hookRun.status?.completionTime !== undefined;
   }
 
+  /** Controllers running the HookRun, counting a stopped one waiting for its re-queue. */
   get alive(): number {
-    return this.#incarnations.filter((i) => i.outcome === undefined).length;
+    return this.#incarnations.filter((i) => i.outcome === undefined).length + this.#requeuing;
   }
+
+  #requeuing = 0;
+  /** Re-queued runs so far (names them). */
+  #retries = 0;
 
   /** Exec delays and exit codes: a function of the seed and the hook (the same in every world). */
   #script(req: ExecRequest): { delayMs: number; exitCode: number; stdout: string } {
@@ -248,9 +264,9 @@ export class World {
   }
 
   /** A controller process starts (or takes the run over) from the HookRun as stored. */
-  start(why: string): void {
+  start(why: string, identity?: string): void {
     const n = ++this.history.incarnations;
-    const inc = new Incarnation(`ctl-${n}`, structuredClone(this.#durable.hookRun));
+    const inc = identity === undefined ? new Incarnation(`ctl-${n}`, structuredClone(this.#durable.hookRun)) : new Incarnation(`${identity}/retry${this.#retries}`, structuredClone(this.#durable.hookRun), identity);
     this.#incarnations.push(inc);
     this.history.schedule.push(`  ${why}: ${inc.holder} starts`);
     const executor: PodExecutor = {
@@ -270,7 +286,7 @@ export class World {
     };
     const lister: PodLister = { list: () => Promise.resolve(pods(this.#shape)) };
     const runner = new HookRunRunner({
-      api: this.#api(inc), journals: this.#journals(inc), executor, watcher: new FakeWatcher(), lister, clock: this.clock, systemNamespace: NS, holder: inc.holder, startLookahead: this.#shape.lookahead,
+      api: this.#api(inc), journals: this.#journals(inc), executor, watcher: new FakeWatcher(), lister, clock: this.clock, systemNamespace: NS, holder: inc.identity, startLookahead: this.#shape.lookahead,
       log: (m) => {
         inc.logs.push(m);
         if (m.includes('nothing runs')) this.history.lostOpens.add(inc.holder);
@@ -278,10 +294,15 @@ export class World {
     });
     runner.run(structuredClone(inc.readHookRun), inc.ctl.signal).then((o) => {
       inc.outcome = o;
-      // HookRunController gives a stopped run up for good (#given): only right when someone else owns it now.
-      // Left unfinished when the last controller stops and none of those that ran since ended in an
-      // error (HookRunController retries an error; it gives a stopped run up).
-      if (this.alive === 0 && !this.complete && this.#incarnations.every((i) => i.outcome?.kind !== 'error' && !i.terminated)) this.history.abandoned++;
+      // HookRunController resumes a stopped run after a back-off while it leads: the latest process
+      // (the leader; an older one is paused and its lease is gone, so its fence holds it).
+      const leader = this.#incarnations.at(-1)?.identity === inc.identity;
+      if (o.kind === 'stopped' && leader && !inc.terminated && !this.complete) {
+        this.history.requeues++;
+        if (this.history.requeues > MAX_REQUEUES) this.history.violations.push(`${inc.holder}: more than ${MAX_REQUEUES} re-queues: two writers ping-pong`);
+        else this.#requeue(inc.identity, 'resumed after a stop');
+      }
+      if (o.kind === 'stopped' && !inc.terminated && this.alive === 0 && !this.complete) this.history.abandoned++;
       // 'done': the controller is finished with it; the store must say so too (no retry follows).
       if (o.kind === 'done' && !this.complete) this.history.violations.push(`${inc.holder} returned done, but the stored status has no completionTime: the HookRun would stay Running`);
       if (o.kind === 'stopped' && !this.#ownedElsewhere(inc)) this.history.violations.push(`${inc.holder} stopped (${o.why}) though no other controller took the run over and the journal is there: the controller would give the HookRun up and leave it unfinished until it restarts`);
@@ -289,7 +310,25 @@ export class World {
     }, (error: unknown) => {
       inc.outcome = { kind: 'error', why: error instanceof Error ? error.message : String(error) };
       this.history.schedule.push(`  ${inc.holder} ended: error (${inc.outcome.why})`);
+      // HookRunController retries a run that failed with an error after retryMs, while it leads.
+      if (this.#incarnations.at(-1)?.identity === inc.identity && !inc.terminated && !this.complete) this.#requeue(inc.identity, 'retried after an error');
+      if (!inc.terminated && this.alive === 0 && !this.complete) this.history.abandoned++;
     });
+  }
+
+  #requeue(identity: string, why: string): void {
+    this.#requeuing++;
+    this.history.schedule.push(`  ${identity}: the run is re-queued (resumed in ${REQUEUE_AFTER_MS} ms)`);
+    this.#retries++;
+    this.clock.sleep(REQUEUE_AFTER_MS, new AbortController().signal).then(
+      () => {
+        this.#requeuing--;
+        if (!this.complete) this.start(`re-queued (${why})`, identity);
+      },
+      () => {
+        this.#requeuing--;
+      },
+    );
   }
 
   /** Per holder and kind of PUT, when it sent the last one (the write bounds are per writer). */
