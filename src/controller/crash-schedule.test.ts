@@ -125,6 +125,11 @@ function check(row: Row, world: World): void {
       assert.ok(h.everStarted.has(id) || h.journalDeleted, `${id} never executed and never had a stored start, yet is interrupted`);
       continue;
     }
+    // The journal lost under a live run: hooks not started end not-run journal-lost (never executed, checked above).
+    if (res.reasonCode === 'journal-lost') {
+      assert.ok(h.journalDeleted && res.status === 'not-run', `${id}: ${res.status}/journal-lost without a lost journal`);
+      continue;
+    }
     // Never executed and not interrupted: not run behind its pod's failed or interrupted hook.
     const [pod, index] = id.split('#') as [string, string];
     const earlier = ids.filter((x) => x.startsWith(`${pod}#`) && Number(x.split('#')[1]) < Number(index)).map((x) => results.get(x));
@@ -149,7 +154,7 @@ function fail(row: Row, seed: number, crash: string, world: World | undefined, e
   throw new Error(`shape "${row.name}" seed ${seed} ${crash}: ${msg}\nreplay: CRASHSCHED_SHAPE='${row.name}' CRASHSCHED_SEED=${seed}${crash.startsWith('crash at step ') ? ` CRASHSCHED_STEP=${crash.split(' ')[3] ?? ''}` : ''} node --test src/controller/crash-schedule.test.ts\nschedule:\n${schedule}`, { cause: error });
 }
 
-interface Tally { runs: number; crashPoints: number; steps: number; interrupted: number; maxInterrupted: number; maxRanInterrupted: number; takeovers: number; lostJournals: number; crashedTwice: number; executed: number; abandoned: number; sigterms: number; requeues: number }
+interface Tally { runs: number; crashPoints: number; steps: number; interrupted: number; maxInterrupted: number; maxRanInterrupted: number; takeovers: number; lostJournals: number; crashedTwice: number; executed: number; abandoned: number; sigterms: number; requeues: number; liveLosses: number }
 
 async function runSeed(row: Row, seed: number, only: number | undefined, tally: Tally): Promise<void> {
   // The base run: the schedule to its end, a snapshot before every step.
@@ -195,6 +200,7 @@ async function runSeed(row: Row, seed: number, only: number | undefined, tally: 
     tally.maxRanInterrupted = Math.max(tally.maxRanInterrupted, ...world.history.interruptedPerResume.filter((x) => !x.lost).map((x) => x.executed));
     tally.abandoned += world.history.abandoned;
     tally.requeues += world.history.requeues;
+    tally.liveLosses += world.history.liveLosses;
     tally.takeovers += world.history.takeovers;
     tally.sigterms += world.history.sigterms;
     tally.lostJournals += world.history.lostOpens.size;
@@ -209,13 +215,13 @@ void describe('crash at every step: StartWriter + status JournalWriter + recover
   for (const row of ROWS) {
     if (onlyShape !== undefined && row.name !== onlyShape) continue;
     void it(`${row.name} (${row.pods * row.perPod} hooks, concurrency ${row.concurrency}, seeds ${row.seeds.join(',')})`, async (t) => {
-      const tally: Tally = { runs: 0, crashPoints: 0, steps: 0, interrupted: 0, maxInterrupted: 0, maxRanInterrupted: 0, takeovers: 0, lostJournals: 0, crashedTwice: 0, executed: 0, abandoned: 0, sigterms: 0, requeues: 0 };
+      const tally: Tally = { runs: 0, crashPoints: 0, steps: 0, interrupted: 0, maxInterrupted: 0, maxRanInterrupted: 0, takeovers: 0, lostJournals: 0, crashedTwice: 0, executed: 0, abandoned: 0, sigterms: 0, requeues: 0, liveLosses: 0 };
       const started = performance.now();
       for (const seed of row.seeds) {
         if (onlySeed !== undefined && seed !== onlySeed) continue;
         await runSeed(row, seed, onlyStep, tally);
       }
-      t.diagnostic(`${tally.crashPoints} crash points (${tally.crashedTwice} crashed again), ${tally.runs} completed runs, ${tally.steps} steps after crashes, ${tally.executed} execs, ${tally.interrupted} interrupted (at most ${tally.maxInterrupted} per resume, bound ${interruptBound(row)}; of them at most ${tally.maxRanInterrupted} had run), ${tally.takeovers} takeovers (${tally.abandoned} runs left by both controllers, ${tally.requeues} stopped runs resumed by the leader), ${tally.lostJournals} lost journals, ${tally.sigterms} SIGTERMs, ${Math.round(performance.now() - started)} ms`);
+      t.diagnostic(`${tally.crashPoints} crash points (${tally.crashedTwice} crashed again), ${tally.runs} completed runs, ${tally.steps} steps after crashes, ${tally.executed} execs, ${tally.interrupted} interrupted (at most ${tally.maxInterrupted} per resume, bound ${interruptBound(row)}; of them at most ${tally.maxRanInterrupted} had run), ${tally.takeovers} takeovers (${tally.abandoned} runs left by both controllers, ${tally.requeues} stopped runs resumed by the leader), ${tally.lostJournals} lost journals (${tally.liveLosses} live runs ended JournalLost), ${tally.sigterms} SIGTERMs, ${Math.round(performance.now() - started)} ms`);
       if (onlySeed !== undefined) return;
       // The row exercises what it names.
       assert.ok(tally.crashPoints > 0, 'some crash points ran');
@@ -225,6 +231,7 @@ void describe('crash at every step: StartWriter + status JournalWriter + recover
       assert.equal(tally.sigterms > 0, row.sigterm === true, 'graceful stops in the SIGTERM rows only');
       // Liveness: a stopped run is resumed by the leader (HookRunController's re-queue), never left Running.
       assert.equal(tally.abandoned, 0, 'runs left by both controllers');
+      assert.equal(tally.liveLosses > 0, row.deleteJournal, 'a live run ends itself on a lost journal in the deletion rows only');
     });
   }
 });

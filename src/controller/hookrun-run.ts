@@ -389,6 +389,9 @@ export class HookRunRunner {
     };
     // The start writer, with what a takeover must keep in the journal until the status holds it.
     let starts: StartWriter | undefined;
+    // The journal deleted or replaced under this live run: no hook starts any more, hooks in exec
+    // finish with their real result, the others end not-run `journal-lost`, the run ends Failed.
+    let journalGone: string | undefined;
     if (withJournal !== undefined && journals !== undefined) {
       const identities = new Map<string, HookIdentity>();
       for (const h of hooks) identities.set(hookKey(h), h);
@@ -409,7 +412,12 @@ export class HookRunRunner {
         hooks: identities,
         outcomes,
         holder: this.#deps.holder,
-        onLost: (why) => {
+        onLost: (why, cause) => {
+          if (cause === 'gone' && this.#deps.fence?.() === undefined) {
+            journalGone = why;
+            this.#deps.log(`HookRun ${hr.metadata.namespace}/${hr.metadata.name}: ${why}: no hook starts any more, the run ends Failed (journal-lost)`);
+            return;
+          }
           this.#deps.log(`HookRun ${hr.metadata.namespace}/${hr.metadata.name}: ${why}`);
           stopWriting();
         },
@@ -502,14 +510,20 @@ export class HookRunRunner {
           throw new Error(why);
         };
         // The journal seam, behind the fence: a process that may no longer act neither records a start nor execs.
-        const seam = fence === undefined ? writer : {
+        const gone = (): void => {
+          if (journalGone !== undefined) throw new Error(journalGone);
+        };
+        const seam = fence === undefined && starts === undefined ? writer : {
           hookStarting: async (hook: PlannedHook, hookSignal: AbortSignal): Promise<void> => {
             fenced();
+            gone();
             await writer.hookStarting(hook, hookSignal);
             fenced();
+            // A start acknowledged just before the loss was found: not executed either.
+            gone();
           },
           hookQueued: (hook: PlannedHook, hookSignal: AbortSignal): void => {
-            if (fence() === undefined) writer.hookQueued(hook, hookSignal);
+            if (fence?.() === undefined && journalGone === undefined) writer.hookQueued(hook, hookSignal);
           },
         };
         const common = {
@@ -528,7 +542,10 @@ export class HookRunRunner {
             const hook = remaining.find((h) => hookKey(h) === hookKey(result));
             if (hook === undefined) return;
             // A hook whose start was never stored did not exec: whatever the runner says, it did not run.
-            const r = journal.mayExec(hook) || result.status === 'not-run' ? result : { ...notRun(hook, 'internal', `not run: ${result.reason ?? 'its start could not be recorded'}`) };
+            const lostStart = journalGone !== undefined && (!journal.mayExec(hook) || (result.status === 'failed' && result.reasonCode === 'internal' && (result.reason ?? '').includes('its start could not be recorded')));
+            const r = lostStart
+              ? notRun(hook, 'journal-lost', `not run: ${journalGone ?? ''}`)
+              : journal.mayExec(hook) || result.status === 'not-run' ? result : { ...notRun(hook, 'internal', `not run: ${result.reason ?? 'its start could not be recorded'}`) };
             writer.hookEnded(hook, hr.spec.noOutput === true ? { ...r, stdout: '', stderr: '' } : r, countsAsFailed(r, source.kind));
             this.#deps.onResult?.(r, hr, runStartedAt);
           },
@@ -539,14 +556,18 @@ export class HookRunRunner {
           await runBackupHooks({ ...common, plan, pods });
         }
       }
-      if (stateOf(writer) !== 'writing' || (starts !== undefined && starts.state === 'lost') || signal.aborted) return { kind: 'stopped', why: signal.aborted ? 'the controller is stopping' : 'the HookRun status or its journal was taken over' };
+      if (stateOf(writer) !== 'writing' || (starts !== undefined && starts.state === 'lost' && journalGone === undefined) || signal.aborted) return { kind: 'stopped', why: signal.aborted ? 'the controller is stopping' : 'the HookRun status or its journal was taken over' };
       const summary = journal.summary('local');
-      end = { phase: finalPhase(summary), completionTime: nowIso() };
-      conditions = setCondition(conditions, { type: CONDITION_COMPLETE, status: 'True', reason: summary.failed > 0 ? 'HooksFailed' : 'Succeeded', message: `${summary.attempted} attempted, ${summary.failed} failed, ${summary.succeeded} succeeded` }, nowIso(), frame.observedGeneration);
+      const lostCount = journalGone === undefined ? 0 : journal.results('local').filter((r) => r.reasonCode === 'journal-lost').length;
+      end = { phase: journalGone === undefined ? finalPhase(summary) : 'Failed', completionTime: nowIso() };
+      conditions = journalGone === undefined
+        ? setCondition(conditions, { type: CONDITION_COMPLETE, status: 'True', reason: summary.failed > 0 ? 'HooksFailed' : 'Succeeded', message: `${summary.attempted} attempted, ${summary.failed} failed, ${summary.succeeded} succeeded` }, nowIso(), frame.observedGeneration)
+        : setCondition(conditions, { type: CONDITION_COMPLETE, status: 'True', reason: 'JournalLost', message: `the HookRunJournal was deleted or replaced during the run: ${lostCount} hook${lostCount === 1 ? '' : 's'} not run (journal-lost); hooks already running kept their result; ${summary.attempted} attempted, ${summary.failed} failed, ${summary.succeeded} succeeded` }, nowIso(), frame.observedGeneration);
       writer.touch();
       const last = await writer.finish(signal);
       if (stateOf(writer) !== 'writing') return { kind: 'stopped', why: 'the HookRun status was taken over' };
-      void this.#deps.api.event(last, summary.failed > 0 ? 'Warning' : 'Normal', summary.failed > 0 ? 'HookRunFailed' : 'HookRunSucceeded', `${summary.attempted} hooks attempted, ${summary.failed} failed`, signal);
+      if (journalGone !== undefined) void this.#deps.api.event(last, 'Warning', 'HookRunJournalLost', `the HookRunJournal was deleted or replaced during the run: ${lostCount} hooks not run; ${summary.attempted} hooks attempted, ${summary.failed} failed`, signal);
+      else void this.#deps.api.event(last, summary.failed > 0 ? 'Warning' : 'Normal', summary.failed > 0 ? 'HookRunFailed' : 'HookRunSucceeded', `${summary.attempted} hooks attempted, ${summary.failed} failed`, signal);
       return { kind: 'done', hookRun: last };
     } finally {
       signal.removeEventListener('abort', onStop);

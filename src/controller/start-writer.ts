@@ -42,7 +42,8 @@ export interface StartWriterOptions {
   /** Outcomes known already (recovered hooks), by hookKey. */
   readonly outcomes?: ReadonlyMap<string, HookRunJournalOutcome> | undefined;
   readonly holder: string;
-  readonly onLost?: ((why: string) => void) | undefined;
+  /** `cause`: `gone` when the journal was deleted or replaced, `taken` when another writer changed it. */
+  readonly onLost?: ((why: string, cause: 'gone' | 'taken') => void) | undefined;
   readonly onWriteError?: ((error: unknown) => void) | undefined;
   readonly intervalMs?: number;
   /** Starts began to wait for a status write (JOURNAL_OUTCOMES_MAX outcomes wait): the status writer hurries. */
@@ -361,7 +362,7 @@ export class StartWriter {
       }
       if (current === undefined || current.metadata.uid !== this.#object.metadata.uid) {
         starts.failJournalWrite(image.seq);
-        this.#lose('the HookRunJournal was deleted or replaced: this controller cannot record starts any more and stops the run');
+        this.#lose('the HookRunJournal was deleted or replaced: this controller cannot record starts any more', 'gone');
         return;
       }
       if (current.spec.holder === this.#o.holder && isDeepStrictEqual(current.spec.entries, entries)) {
@@ -386,7 +387,7 @@ export class StartWriter {
         return;
       }
       starts.failJournalWrite(image.seq);
-      this.#lose(`another writer (${current.spec.holder}) changed the HookRunJournal (a controller took the run over): this controller stops the run`);
+      this.#lose(`another writer (${current.spec.holder}) changed the HookRunJournal (a controller took the run over): this controller stops the run`, 'taken');
     }
   }
 
@@ -405,7 +406,7 @@ export class StartWriter {
     this.#notBefore = this.#o.clock.now() + this.#retryMs;
   }
 
-  #lose(why: string): void {
+  #lose(why: string, cause: 'gone' | 'taken'): void {
     if (this.#state !== 'writing') return;
     this.#state = 'lost';
     this.#wake.cancel();
@@ -413,7 +414,7 @@ export class StartWriter {
     this.#ahead.clear();
     this.#prerecorded.clear();
     this.#rejectWaiters(new JournalLostError(why));
-    this.#o.onLost?.(why);
+    this.#o.onLost?.(why, cause);
     this.#wakeIdle();
   }
 

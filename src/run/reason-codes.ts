@@ -25,6 +25,8 @@ export const REASON_CODES = [
   'watch-failed',
   /** Controller only: the start was journaled, then the controller stopped before the result was. */
   'interrupted',
+  /** Controller only: the HookRunJournal was deleted or replaced during the run, so the hook's start could not be recorded; it never ran. */
+  'journal-lost',
   /** `run backup` only: a post hook of a pod none of whose pre hooks started (it was never frozen). */
   'not-frozen',
   'invalid-hook',

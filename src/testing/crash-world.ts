@@ -107,13 +107,15 @@ export interface History {
   abandoned: number;
   /** Runs the leader resumed after a stop (HookRunController's re-queue after a back-off). */
   requeues: number;
+  /** Live runs that found their journal deleted or replaced and ended it themselves (condition JournalLost). */
+  liveLosses: number;
   /** Holders that found the journal lost (they must exec nothing). */
   readonly lostOpens: Set<string>;
   step: number;
 }
 
 export function newHistory(): History {
-  return { executed: [], everStarted: new Set(), everOutcome: new Map(), schedule: [], violations: [], journalDeleted: false, incarnations: 0, takeovers: 0, sigterms: 0, interruptedPerResume: [], crashes: 0, abandoned: 0, requeues: 0, lostOpens: new Set(), step: 0 };
+  return { executed: [], everStarted: new Set(), everOutcome: new Map(), schedule: [], violations: [], journalDeleted: false, incarnations: 0, takeovers: 0, sigterms: 0, interruptedPerResume: [], crashes: 0, abandoned: 0, requeues: 0, liveLosses: 0, lostOpens: new Set(), step: 0 };
 }
 
 function cloneHistory(h: History): History {
@@ -168,6 +170,8 @@ class Incarnation {
   readHookRun: HookRun;
   readJournal: HookRunJournal | undefined | 'unread' = 'unread';
   planWritten = false;
+  /** The step at which this live run found its journal deleted or replaced (nothing execs after it). */
+  lostAt: number | undefined;
   /** Stopped gracefully (SIGTERM): it may release no start any more. */
   terminated = false;
   constructor(holder: string, hookRun: HookRun, identity: string = holder) {
@@ -274,6 +278,7 @@ export class World {
         const id = `${req.pod}${req.command.at(-1) ?? ''}`;
         if (!this.history.everStarted.has(id)) this.history.violations.push(`${inc.holder} executed ${id} before a stored journal held its start`);
         if (inc.terminated) this.history.violations.push(`${inc.holder} executed ${id} after its SIGTERM`);
+        if (inc.lostAt !== undefined) this.history.violations.push(`${inc.holder} executed ${id} after it found the journal lost (step ${inc.lostAt})`);
         const e: Exec = { id, holder: inc.holder, step: this.history.step };
         this.history.executed.push(e);
         const out = await this.#executor.exec(req);
@@ -290,10 +295,18 @@ export class World {
       log: (m) => {
         inc.logs.push(m);
         if (m.includes('nothing runs')) this.history.lostOpens.add(inc.holder);
+        if (m.includes('no hook starts any more')) inc.lostAt = this.history.step;
       },
     });
     runner.run(structuredClone(inc.readHookRun), inc.ctl.signal).then((o) => {
       inc.outcome = o;
+      const complete = o.kind === 'done' ? o.hookRun.status?.conditions?.find((c) => c.type === 'Complete') : undefined;
+      if (complete?.reason === 'JournalLost') this.history.liveLosses++;
+      // Found lost before its last hook ended (a hook ended journal-lost): the run ends Failed, JournalLost.
+      // (Found only by the journal PUT after the completion was computed: every hook had its real result.)
+      if (o.kind === 'done' && (o.hookRun.status?.results ?? []).some((r) => r.reasonCode === 'journal-lost') && (o.hookRun.status?.phase !== 'Failed' || complete?.reason !== 'JournalLost')) {
+        this.history.violations.push(`${inc.holder} found the journal lost and ended the run ${String(o.hookRun.status?.phase)} / ${String(complete?.reason)}, not Failed / JournalLost`);
+      }
       // HookRunController resumes a stopped run after a back-off while it leads: the latest process
       // (the leader; an older one is paused and its lease is gone, so its fence holds it).
       const leader = this.#incarnations.at(-1)?.identity === inc.identity;
